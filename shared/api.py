@@ -1,0 +1,212 @@
+"""Flask helpers every service uses: the JSON error envelope, API keys, CORS, body parsing.
+
+Every error a client sees has the same shape::
+
+    {"error": "Bad Request", "message": "...", "field": "node_id", "code": 400,
+     "timestamp": "2026-11-23T10:00:00.000Z"}
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, g, jsonify, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from shared.config import CorsConfig, SecurityConfig
+from shared.timeutil import utc_now_iso
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ApiError(Exception):
+    """An error answered as JSON with a status code and, where known, the field at fault."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def error_response(status: int, message: str, field: str | None = None) -> tuple[Response, int]:
+    from http import HTTPStatus
+
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    body: dict[str, Any] = {"error": phrase, "message": message, "code": status}
+    if field is not None:
+        body["field"] = field
+    body["timestamp"] = utc_now_iso()
+    rid = getattr(g, "request_id", None) if _in_request() else None
+    if rid:
+        body["request_id"] = rid
+    return jsonify(body), status
+
+
+def _in_request() -> bool:
+    from flask import has_request_context
+
+    return has_request_context()
+
+
+def install_error_handlers(app: Flask) -> None:
+    """Every error, including Flask's own 404/405/413 and unexpected faults, answers JSON."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+        return error_response(exc.status, exc.message, exc.field)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+        limit = app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY_BYTES
+        return error_response(413, f"request body is larger than {limit} bytes", "body")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        code = exc.code or 500
+        message = exc.description or exc.name
+        if code == 404:
+            message = f"no such resource: {request.path}"
+        resp, status = error_response(code, message)
+        if code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            resp.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return resp, status
+
+    @app.errorhandler(Exception)
+    def _fault(exc: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "the server failed to answer this request; see its log")
+
+
+def install_request_id(app: Flask) -> None:
+    """Echo or assign ``X-Request-ID`` so a client's log line can be matched to ours."""
+
+    @app.before_request
+    def _assign() -> None:
+        rid = request.headers.get("X-Request-ID", "")
+        g.request_id = rid[:64] if rid else uuid.uuid4().hex[:16]
+
+    @app.after_request
+    def _echo(resp: Response) -> Response:
+        rid = getattr(g, "request_id", None)
+        if rid:
+            resp.headers["X-Request-ID"] = rid
+        return resp
+
+
+def presented_key() -> str | None:
+    """The key a request carries: ``X-API-Key`` or ``Authorization: Bearer <key>``."""
+    key = request.headers.get("X-API-Key")
+    if key:
+        return key
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return None
+
+
+def _matches(given: str | None, expected: str | None) -> bool:
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def install_api_key_check(
+    app: Flask, security: SecurityConfig, is_open: Callable[[str, str], bool]
+) -> None:
+    """Require a key on every request ``is_open(method, path)`` does not exempt.
+
+    Writes (anything but GET/HEAD/OPTIONS) need the write key; reads accept the read key or
+    the write key. Wrong or missing keys get 401 JSON and change nothing.
+    """
+    if not security.api_key_enabled:
+        return
+
+    @app.before_request
+    def _check_key():  # type: ignore[no-untyped-def]
+        if request.method == "OPTIONS" or is_open(request.method, request.path):
+            return None
+        given = presented_key()
+        write_ok = _matches(given, security.api_key)
+        if request.method in ("GET", "HEAD"):
+            if write_ok or _matches(given, security.read_api_key):
+                return None
+        elif write_ok:
+            return None
+        what = "an API key" if given is None else "a valid API key"
+        resp, status = error_response(
+            401, f"this endpoint needs {what} (X-API-Key or Authorization: Bearer)", "X-API-Key"
+        )
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="ar-live-studio"'
+        return resp, status
+
+
+def install_cors(app: Flask, cors: CorsConfig) -> None:
+    """CORS for a configured list of origins only (never a wildcard unless listed)."""
+    if not cors.enabled:
+        return
+    from flask_cors import CORS
+
+    CORS(
+        app,
+        origins=list(cors.origins),
+        allow_headers=["Content-Type", "X-API-Key", "Authorization", "X-Request-ID"],
+        expose_headers=["X-Request-ID"],
+        max_age=600,
+    )
+
+
+def json_body(required: bool = True) -> Any:
+    """The request's JSON body; 400 naming ``body`` when it is missing or malformed."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if required:
+            raise ApiError(400, "request body must be a JSON object", "body")
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"request body is not valid JSON: {exc}", "body") from exc
+
+
+def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:
+    """Turn the first pydantic error into a 400 naming the field (``resources.cpu_percent``)."""
+    err = exc.errors()[0]
+    loc = ".".join(str(part) for part in err["loc"])
+    field = f"{prefix}{loc}" if loc else (prefix.rstrip(".") or "body")
+    msg = err["msg"]
+    if err["type"] == "missing":
+        msg = "field required"
+    return ApiError(400, f"{field}: {msg}", field)
+
+
+def parse_body(model: type[M], required: bool = True) -> M:
+    """Parse and validate the JSON body as ``model``; 400 naming the field otherwise."""
+    data = json_body(required)
+    if not isinstance(data, dict):
+        raise ApiError(400, "request body must be a JSON object", "body")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from exc
+
+
+def wants_prometheus() -> bool:
+    """True when the Accept header prefers the Prometheus text formats over JSON."""
+    best = request.accept_mimetypes.best_match(
+        ["application/json", "application/openmetrics-text", "text/plain"],
+        default="application/json",
+    )
+    return best != "application/json"

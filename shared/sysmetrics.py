@@ -1,0 +1,87 @@
+"""System metrics sampled by a background thread, so no request ever waits on psutil."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import psutil
+
+from shared.timeutil import iso
+
+log = logging.getLogger(__name__)
+
+
+class SystemMetricsSampler:
+    """Samples CPU, memory, disk and this process every ``interval`` seconds.
+
+    ``snapshot()`` returns the latest sample at once. The owner calls ``start()`` and
+    ``stop()``; the thread loops on ``stop_event.wait(interval)``.
+    """
+
+    def __init__(self, interval: float = 2.0, disk_path: str = "/") -> None:
+        self.interval = interval
+        self.disk_path = disk_path
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._proc = psutil.Process(os.getpid())
+        psutil.cpu_percent(interval=None)  # prime: the first non-blocking call returns 0.0
+        self._proc.cpu_percent(interval=None)
+        self._latest: dict[str, Any] = self._sample()
+
+    def _sample(self) -> dict[str, Any]:
+        vm = psutil.virtual_memory()
+        try:
+            du = psutil.disk_usage(self.disk_path)
+            disk = {"total": du.total, "used": du.used, "free": du.free, "percent": du.percent}
+        except OSError:
+            disk = {"total": 0, "used": 0, "free": 0, "percent": 0.0}
+        with self._proc.oneshot():
+            proc = {
+                "cpu_percent": self._proc.cpu_percent(interval=None),
+                "memory_mb": round(self._proc.memory_info().rss / 1048576, 1),
+                "threads": self._proc.num_threads(),
+            }
+        return {
+            "cpu_percent": psutil.cpu_percent(interval=None),
+            "memory": {
+                "total": vm.total,
+                "available": vm.available,
+                "percent": vm.percent,
+                "used": vm.used,
+            },
+            "disk": disk,
+            "process": proc,
+            "timestamp": iso(time.time()),
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._latest)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                sample = self._sample()
+            except Exception:  # a psutil hiccup must not end the thread
+                log.exception("system metrics sample failed")
+                continue
+            with self._lock:
+                self._latest = sample
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sysmetrics", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Start AR Live Studio's services on a dev box.
+#   ./start_all.sh [start|stop|status|restart|logs]
+# The first run creates .venv and installs requirements.txt. Logs go to logs/, pids to run/.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+mkdir -p logs run data
+
+SERVICES="yl_monitor"
+declare -A PORT=([yl_monitor]=5500)
+declare -A HEALTH=([yl_monitor]=/api/health)
+declare -A CONFIG=([yl_monitor]=monitor.yaml)
+
+pidfile() { echo "run/$1.pid"; }
+running() { local f; f="$(pidfile "$1")"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+
+start_one() {
+  local svc="$1" port="${PORT[$1]}"
+  if running "$svc"; then echo "$svc already running (pid $(cat "$(pidfile "$svc")"))"; return 0; fi
+  nohup .venv/bin/python -m "$svc" --config "config/${CONFIG[$svc]}" >>"logs/$svc.log" 2>&1 &
+  echo $! >"$(pidfile "$svc")"
+  for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port${HEALTH[$svc]}" >/dev/null 2>&1; then
+      echo "$svc  http://127.0.0.1:$port/  (pid $(cat "$(pidfile "$svc")"), log logs/$svc.log)"
+      return 0
+    fi
+    if ! running "$svc"; then
+      echo "$svc failed to start; last lines of logs/$svc.log:" >&2
+      tail -n 20 "logs/$svc.log" >&2
+      rm -f "$(pidfile "$svc")"
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "$svc did not answer on port $port within 20 s (see logs/$svc.log)" >&2
+  return 1
+}
+
+stop_one() {
+  local svc="$1" f pid
+  f="$(pidfile "$svc")"
+  if ! running "$svc"; then echo "$svc not running"; rm -f "$f"; return 0; fi
+  pid="$(cat "$f")"
+  kill -TERM "$pid"
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then echo "$svc did not stop in 20 s; killing"; kill -KILL "$pid"; fi
+  rm -f "$f"
+  echo "$svc stopped"
+}
+
+status_one() {
+  local svc="$1"
+  if running "$svc"; then echo "$svc running (pid $(cat "$(pidfile "$svc")")) on port ${PORT[$svc]}"
+  else echo "$svc stopped"; fi
+}
+
+cmd="${1:-start}"
+case "$cmd" in
+  start)
+    # shellcheck source=scripts/venv.sh
+    . scripts/venv.sh
+    ensure_venv requirements.txt
+    for s in $SERVICES; do start_one "$s"; done
+    echo "dashboard: http://127.0.0.1:${PORT[yl_monitor]}/"
+    ;;
+  stop) for s in $SERVICES; do stop_one "$s"; done ;;
+  restart) "$0" stop; "$0" start ;;
+  status) for s in $SERVICES; do status_one "$s"; done ;;
+  logs) tail -n 50 -f $(for s in $SERVICES; do echo "logs/$s.log"; done) ;;
+  *) echo "usage: $0 start|stop|status|restart|logs" >&2; exit 2 ;;
+esac

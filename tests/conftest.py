@@ -1,0 +1,115 @@
+"""Fixtures shared by all tests: configs on temporary databases, apps, real processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.config import deep_merge
+from shared.timeutil import ManualClock
+from tests.procs import ServiceProcess
+from yl_monitor.app import create_app
+from yl_monitor.config import MonitorConfig
+from yl_monitor.monitor import Monitor
+from yl_monitor.schema import metadata
+from yl_monitor.store import make_engine
+
+PG_ENV = "YL_TEST_POSTGRES_URL"
+
+
+def require_or_skip(reason: str) -> None:
+    """Skip locally with a reason; in CI (CI=true) a missing part is a failure, not a skip."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database: a SQLite file, and PostgreSQL when YL_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'monitor.db'}"
+    url = os.environ.get(PG_ENV)
+    if not url:
+        require_or_skip(f"no PostgreSQL server: set {PG_ENV} (scripts/test_postgres.sh start)")
+    engine = make_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'monitor.db'}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def make_config(sqlite_url: str) -> Callable[..., MonitorConfig]:
+    def _make(url: str | None = None, **overrides: Any) -> MonitorConfig:
+        base: dict[str, Any] = {
+            "storage": {"url": url or sqlite_url},
+            "checks": {"enabled": False},
+            "alerts": {"resolve_hold": 0},
+        }
+        return MonitorConfig.model_validate(deep_merge(base, overrides))
+
+    return _make
+
+
+@pytest.fixture
+def make_monitor(
+    make_config: Callable[..., MonitorConfig], clock: ManualClock
+) -> Iterator[Callable[..., Any]]:
+    """Build app + Monitor with the writer running; evaluator ticks are driven by the test."""
+    started: list[Monitor] = []
+
+    def _make(url: str | None = None, **overrides: Any) -> tuple[Any, Monitor]:
+        app = create_app(make_config(url, **overrides), clock=clock)
+        mon: Monitor = app.extensions["yl_monitor"]
+        mon.start(evaluator=False, checks=False, sampler=False)
+        started.append(mon)
+        return app, mon
+
+    yield _make
+    for mon in started:
+        mon.stop()
+
+
+@pytest.fixture
+def app_mon(make_monitor: Callable[..., Any], db_url: str) -> tuple[Any, Monitor]:
+    return make_monitor(db_url)
+
+
+@pytest.fixture
+def client(app_mon: tuple[Any, Monitor]) -> Any:
+    return app_mon[0].test_client()
+
+
+@pytest.fixture
+def monitor(app_mon: tuple[Any, Monitor]) -> Monitor:
+    return app_mon[1]
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    """Start real service processes; every one is killed at the end of the test."""
+    procs: list[ServiceProcess] = []
+
+    def _spawn(module: str, args: list[str], **kwargs: Any) -> ServiceProcess:
+        log_path = tmp_path / f"{module}-{len(procs)}.log"
+        proc = ServiceProcess(module, args, log_path=log_path, **kwargs)
+        procs.append(proc)
+        return proc.start()
+
+    yield _spawn
+    for proc in procs:
+        proc.kill()

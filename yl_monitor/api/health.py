@@ -1,0 +1,32 @@
+"""GET /api/health and GET /api/status."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from shared.timeutil import utc_now_iso
+from yl_monitor import SERVICE_NAME, __version__
+from yl_monitor.api import get_monitor
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/api/health")
+def health():  # type: ignore[no-untyped-def]
+    return jsonify(
+        status="healthy", service=SERVICE_NAME, version=__version__, timestamp=utc_now_iso()
+    )
+
+
+@bp.get("/api/status")
+def status():  # type: ignore[no-untyped-def]
+    mon = get_monitor()
+    summary = mon.summary()
+    faults = [f for f in (summary["storage"]["fault"], summary["evaluator"]["fault"]) if f]
+    return jsonify(
+        service=SERVICE_NAME,
+        status="degraded" if faults else "healthy",
+        faults=faults,
+        timestamp=utc_now_iso(),
+        **summary,
+    )

@@ -1,0 +1,86 @@
+"""GET /metrics: JSON by default, Prometheus text when the Accept header asks for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, jsonify, request
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+
+from shared.api import wants_prometheus
+from shared.timeutil import utc_now_iso
+from yl_monitor import SERVICE_NAME
+from yl_monitor.api import get_monitor
+from yl_monitor.monitor import Monitor
+
+bp = Blueprint("metrics", __name__)
+
+
+class MonitorCollector(Collector):
+    """Reads the monitor's figures at scrape time."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self._monitor = monitor
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        summary = self._monitor.summary()
+        nodes = GaugeMetricFamily("yl_monitor_nodes", "Nodes by state.", labels=["state"])
+        for state, count in summary["nodes_by_state"].items():
+            nodes.add_metric([state], count)
+        yield nodes
+        yield GaugeMetricFamily(
+            "yl_monitor_open_alerts", "Alerts firing or acknowledged.", value=summary["open_alerts"]
+        )
+        hb = summary["heartbeats"]
+        yield CounterMetricFamily(
+            "yl_monitor_heartbeats_received",
+            "Heartbeats accepted into the queue.",
+            value=hb["accepted"],
+        )
+        yield CounterMetricFamily(
+            "yl_monitor_heartbeats_stored", "Heartbeats committed to the store.", value=hb["stored"]
+        )
+        yield CounterMetricFamily(
+            "yl_monitor_heartbeats_failed", "Heartbeats whose commit failed.", value=hb["failed"]
+        )
+        yield GaugeMetricFamily(
+            "yl_monitor_heartbeat_queue_depth",
+            "Heartbeats waiting for a commit.",
+            value=hb["queue_depth"],
+        )
+        system = self._monitor.sampler.snapshot()
+        yield GaugeMetricFamily(
+            "yl_monitor_system_cpu_percent", "Host CPU percent.", value=system["cpu_percent"]
+        )
+        yield GaugeMetricFamily(
+            "yl_monitor_system_memory_percent",
+            "Host memory percent.",
+            value=system["memory"]["percent"],
+        )
+
+
+def make_registry(monitor: Monitor) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(MonitorCollector(monitor))
+    return registry
+
+
+@bp.get("/metrics")
+def metrics():  # type: ignore[no-untyped-def]
+    mon = get_monitor()
+    if wants_prometheus():
+        from flask import current_app
+
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        body = encoder(current_app.extensions["yl_monitor_registry"])
+        return Response(body, content_type=content_type)
+    system = mon.sampler.snapshot()
+    return jsonify(
+        service=SERVICE_NAME,
+        system=system,
+        monitor=mon.summary(),
+        timestamp=utc_now_iso(),
+    )

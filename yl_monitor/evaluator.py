@@ -1,0 +1,171 @@
+"""Moves node states and opens and resolves alerts, from the store and the clock.
+
+Every decision is read from the database, so two monitors sharing one PostgreSQL reach the
+same states and open each alert once (the store's conditional writes decide races).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from shared.logs import FaultLatch
+from shared.timeutil import Clock
+from yl_monitor.config import AlertsConfig, NodesConfig, StorageConfig
+from yl_monitor.states import node_state
+from yl_monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+SEVERITY = {
+    "offline": "critical",
+    "health_check": "critical",
+    "cpu_high": "warning",
+    "memory_high": "warning",
+}
+
+
+@dataclass(slots=True)
+class TickResult:
+    transitions: int = 0
+    opened: int = 0
+    resolved: int = 0
+
+
+def active_causes(
+    node: dict[str, Any],
+    state: str,
+    reason: str,
+    alerts_cfg: AlertsConfig,
+    probe_failures: int = 1,
+) -> dict[str, str]:
+    """The alert causes that hold for a node now, each with a message."""
+    if state == "paused":
+        return {}
+    causes: dict[str, str] = {}
+    name = node["node_id"]
+    if state == "offline":
+        causes["offline"] = f"{name} is offline: {reason}"
+    if node.get("probe_ok") is False and (node.get("probe_failures") or 0) >= probe_failures:
+        causes["health_check"] = (
+            f"{name} health check failing ({node.get('probe_failures', 0)} in a row): "
+            f"{node.get('probe_error') or 'no answer'}"
+        )
+    n = alerts_cfg.consecutive_beats
+    if (node.get("cpu_streak") or 0) >= n:
+        causes["cpu_high"] = (
+            f"{name} CPU at {node.get('cpu_percent')}% for {node['cpu_streak']} beats "
+            f"(threshold {alerts_cfg.cpu_percent:g}%)"
+        )
+    if (node.get("mem_streak") or 0) >= n:
+        causes["memory_high"] = f"{name} memory high for {node['mem_streak']} beats"
+    return causes
+
+
+class Evaluator:
+    """Owner of the evaluation thread; ``tick()`` is one pass and is what tests drive."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        nodes_cfg: NodesConfig,
+        alerts_cfg: AlertsConfig,
+        storage_cfg: StorageConfig,
+        probe_failures_before_alert: int = 1,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._nodes_cfg = nodes_cfg
+        self._alerts_cfg = alerts_cfg
+        self._storage_cfg = storage_cfg
+        self._probe_failures = probe_failures_before_alert
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._fault = FaultLatch(log, "evaluating node states")
+        self._last_prune = 0.0
+        self.ticks = 0
+
+    @property
+    def fault(self) -> str | None:
+        return self._fault.active
+
+    def tick(self) -> TickResult:
+        now = self._clock.now()
+        result = TickResult()
+        holding: dict[tuple[str, str], str] = {}
+        for node in self._store.list_nodes(with_payload=False):
+            verdict = node_state(node, now, self._nodes_cfg)
+            if verdict.state != node["state"] and self._store.transition_state(
+                node["node_id"], node["state"], verdict.state, now, verdict.reason
+            ):
+                result.transitions += 1
+                log.info(
+                    "node %s: %s -> %s (%s)",
+                    node["node_id"],
+                    node["state"],
+                    verdict.state,
+                    verdict.reason,
+                )
+            for cause, message in active_causes(
+                node, verdict.state, verdict.reason, self._alerts_cfg, self._probe_failures
+            ).items():
+                holding[(node["node_id"], cause)] = message
+        open_now = {(a["node_id"], a["cause"]): a for a in self._store.open_alerts()}
+        for key, message in holding.items():
+            alert = open_now.get(key)
+            if alert is None:
+                if self._store.open_alert(key[0], key[1], SEVERITY[key[1]], message, now):
+                    result.opened += 1
+                    log.warning("alert opened: %s", message)
+            elif alert["clear_since"] is not None:
+                self._store.set_alert_clear_since(alert["id"], None, message)
+        hold = self._alerts_cfg.resolve_hold
+        for key, alert in open_now.items():
+            if key in holding:
+                continue
+            if alert["clear_since"] is None:
+                self._store.set_alert_clear_since(alert["id"], now, None)
+                if hold > 0:
+                    continue
+                alert["clear_since"] = now
+            if now - alert["clear_since"] >= hold and self._store.resolve_alert(alert["id"], now):
+                result.resolved += 1
+                log.info("alert resolved: %s (%s)", alert["message"], alert["cause"])
+        self.ticks += 1
+        return result
+
+    def prune(self) -> int:
+        now = self._clock.now()
+        return self._store.prune(
+            now - self._storage_cfg.history_max_age, self._storage_cfg.history_max_per_node
+        )
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._alerts_cfg.evaluate_interval):
+            try:
+                self.tick()
+                now = self._clock.now()
+                if now - self._last_prune >= self._storage_cfg.prune_interval:
+                    self._last_prune = now
+                    removed = self.prune()
+                    if removed:
+                        log.info("pruned %d old beats", removed)
+            except Exception as exc:
+                self._fault.fault(f"{type(exc).__name__}: {str(exc)[:200]}")
+            else:
+                self._fault.clear()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="evaluator", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None

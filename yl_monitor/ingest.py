@@ -1,0 +1,157 @@
+"""Group commit of heartbeats: requests wait until their beat is durable, in shared batches.
+
+A commit per request caps ingest at the disk's commit rate. Here each request hands its beat
+to one writer thread and waits; the writer takes everything that queued while the last
+commit ran, writes it in one transaction, and then wakes all those requests at once. A
+request is answered 200 only after the commit holding its beat returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from shared.logs import FaultLatch
+from yl_monitor.store import BeatRecord, Store
+
+log = logging.getLogger(__name__)
+
+
+class QueueFull(Exception):
+    """More beats are waiting than the configured queue holds."""
+
+
+class StorageFailed(Exception):
+    """The batch holding this beat could not be committed."""
+
+
+class _Ticket:
+    """Shared by every beat of one batch: set once that batch is committed (or failed)."""
+
+    __slots__ = ("done", "error")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: str | None = None
+
+    def wait(self, timeout: float) -> None:
+        if not self.done.wait(timeout):
+            raise StorageFailed(f"the beat was not committed within {timeout:g} s")
+        if self.error is not None:
+            raise StorageFailed(self.error)
+
+
+class HeartbeatWriter:
+    """Owns the writer thread; ``submit`` queues a beat and returns a ticket to wait on."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        queue_max: int = 20000,
+        on_commit: Callable[[list[BeatRecord]], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._queue_max = queue_max
+        self._on_commit = on_commit
+        self._cond = threading.Condition()
+        self._pending: list[BeatRecord] = []
+        self._ticket = _Ticket()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._known: set[str] = set()
+        self._fault = FaultLatch(log, "storing heartbeats")
+        self.accepted = 0
+        self.stored = 0
+        self.rejected_full = 0
+        self.failed = 0
+        self.batches = 0
+        self.last_batch_size = 0
+        self.last_commit_ms = 0.0
+
+    # ---- request side ----------------------------------------------------------------------
+
+    def submit(self, record: BeatRecord) -> _Ticket:
+        with self._cond:
+            if self._stopping:
+                raise StorageFailed("the monitor is shutting down")
+            if len(self._pending) >= self._queue_max:
+                self.rejected_full += 1
+                raise QueueFull(f"{len(self._pending)} beats are waiting to be written")
+            self._pending.append(record)
+            self.accepted += 1
+            ticket = self._ticket
+            if len(self._pending) == 1:
+                self._cond.notify()
+            return ticket
+
+    @property
+    def queue_depth(self) -> int:
+        with self._cond:
+            return len(self._pending)
+
+    @property
+    def fault(self) -> str | None:
+        return self._fault.active
+
+    # ---- writer side -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        try:
+            self._known = self._store.known_node_ids()
+        except Exception:  # the database may be down at start: the writer still runs
+            log.exception("could not read the node list; continuing")
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="heartbeat-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking beats, commit everything already queued, then end the thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _take(self) -> tuple[list[BeatRecord], _Ticket] | None:
+        with self._cond:
+            while not self._pending:
+                if self._stopping:
+                    return None
+                self._cond.wait(0.5)
+            batch, ticket = self._pending, self._ticket
+            self._pending, self._ticket = [], _Ticket()
+            return batch, ticket
+
+    def _run(self) -> None:
+        while True:
+            taken = self._take()
+            if taken is None:
+                return
+            batch, ticket = taken
+            started = time.perf_counter()
+            try:
+                self._store.write_beats(batch, self._known)
+            except Exception as exc:
+                # The transaction rolled back: forget the cache so node rows are re-checked
+                # (insert-or-ignore) on the next batch.
+                self._known = set()
+                self.failed += len(batch)
+                ticket.error = f"storage error: {type(exc).__name__}: {str(exc)[:200]}"
+                if self._fault.fault(ticket.error):
+                    log.debug("storage failure detail", exc_info=True)
+            else:
+                self._fault.clear()
+                self.stored += len(batch)
+                self.batches += 1
+                self.last_batch_size = len(batch)
+                self.last_commit_ms = (time.perf_counter() - started) * 1000
+                if self._on_commit is not None:
+                    self._on_commit(batch)
+            finally:
+                ticket.done.set()

@@ -1,0 +1,312 @@
+"""The monitor as a domain object: what the API calls, with no Flask in it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from shared.sysmetrics import SystemMetricsSampler
+from shared.timeutil import Clock, iso
+from yl_monitor import __version__
+from yl_monitor.checks import ActiveChecker
+from yl_monitor.config import MonitorConfig
+from yl_monitor.evaluator import Evaluator
+from yl_monitor.ingest import HeartbeatWriter
+from yl_monitor.models import AcknowledgeIn, HeartbeatIn, RegisterIn
+from yl_monitor.states import STATES, node_state
+from yl_monitor.store import BeatRecord, Store
+
+log = logging.getLogger(__name__)
+
+
+class NotFound(LookupError):
+    """No node or alert with that id."""
+
+
+class Conflict(Exception):
+    """The request contradicts the resource's state."""
+
+
+def _resources(payload: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
+    """(cpu_percent, memory_percent, memory_mb) from a GUI's or a backend's payload."""
+    res = payload.get("resources") or {}
+    system = payload.get("system") if isinstance(payload.get("system"), dict) else {}
+    cpu = res.get("cpu_percent", system.get("cpu_percent"))
+    mem_pct = res.get("memory_percent")
+    if mem_pct is None and isinstance(system.get("memory"), dict):
+        mem_pct = system["memory"].get("percent")
+    mem_mb = res.get("memory_mb")
+    as_float = [
+        v if isinstance(v, int | float) and not isinstance(v, bool) else None
+        for v in (cpu, mem_pct, mem_mb)
+    ]
+    return as_float[0], as_float[1], as_float[2]
+
+
+class Monitor:
+    """Registry, heartbeats, states and alerts. The owner calls ``start()`` and ``stop()``."""
+
+    def __init__(self, config: MonitorConfig, store: Store, clock: Clock | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock or Clock()
+        self.started_at = time.time()
+        self.writer = HeartbeatWriter(store, queue_max=config.storage.queue_max)
+        self.evaluator = Evaluator(
+            store,
+            self.clock,
+            config.nodes,
+            config.alerts,
+            config.storage,
+            config.checks.failures_before_alert,
+        )
+        services = {
+            key: svc
+            for key, svc in config.services.services.items()
+            if key != config.checks.self_name
+        }
+        interval = config.checks.interval or config.services.discovery.interval
+        self.checker = (
+            ActiveChecker(store, self.clock, services, interval)
+            if (config.checks.enabled and config.services.discovery.enabled)
+            else None
+        )
+        self.sampler = SystemMetricsSampler(interval=2.0)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self, *, evaluator: bool = True, checks: bool = True, sampler: bool = True) -> None:
+        self.writer.start()
+        if evaluator:
+            self.evaluator.start()
+        if checks and self.checker is not None:
+            self.checker.start()
+        if sampler:
+            self.sampler.start()
+
+    def stop(self) -> None:
+        """Stop polling and evaluating, then commit every queued beat and close the store."""
+        if self.checker is not None:
+            self.checker.stop()
+        self.evaluator.stop()
+        self.sampler.stop()
+        self.writer.stop()
+        self.store.close()
+
+    # ---- nodes -----------------------------------------------------------------------------
+
+    def register(self, body: RegisterIn) -> tuple[dict[str, Any], bool]:
+        row, created = self.store.register(
+            body.node_id,
+            body.node_name or body.node_id,
+            body.node_type,
+            self.clock.now(),
+            body.register_ts(),
+        )
+        if created:
+            log.info("node registered: %s (%s)", body.node_id, body.node_type)
+        return self.node_view(row), created
+
+    def heartbeat(self, node_id: str, body: HeartbeatIn) -> dict[str, Any]:
+        """Queue the beat, wait until it is committed, and say what was recorded."""
+        payload = body.model_dump(mode="json", exclude_none=True)
+        payload["node_id"] = node_id
+        cpu, mem_pct, mem_mb = _resources(payload)
+        alerts = self.config.alerts
+        cpu_high = None if cpu is None else int(cpu >= alerts.cpu_percent)
+        mem_high = None
+        if mem_pct is not None:
+            mem_high = int(mem_pct >= alerts.memory_percent)
+        if mem_mb is not None and alerts.memory_mb is not None:
+            mem_high = int(bool(mem_high) or mem_mb >= alerts.memory_mb)
+        now = self.clock.now()
+        record = BeatRecord(
+            node_id=node_id,
+            received_at=now,
+            payload=payload,
+            node_name=body.node_name,
+            node_type=body.node_type,
+            sent_at=body.sent_at(),
+            status=body.status,
+            version=body.version,
+            interval=body.interval,
+            cpu_percent=cpu,
+            memory_percent=mem_pct,
+            memory_mb=mem_mb,
+            cpu_high=cpu_high,
+            mem_high=mem_high,
+        )
+        self.writer.submit(record).wait(self.config.storage.commit_wait)
+        return {
+            "recorded": True,
+            "node_id": node_id,
+            "received_at": iso(now),
+            "status": body.status,
+        }
+
+    def node_view(self, row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+        now = self.clock.now() if now is None else now
+        verdict = node_state(row, now, self.config.nodes)
+        view: dict[str, Any] = {
+            "node_id": row["node_id"],
+            "node_name": row["node_name"],
+            "node_type": row["node_type"],
+            "state": verdict.state,
+            "state_reason": verdict.reason,
+            "state_since": iso(row["state_since"]) if verdict.state == row["state"] else iso(now),
+            "registered_at": iso(row["registered_at"]),
+            "last_seen": iso(row["last_seen"]),
+            "last_seen_ago": None if row["last_seen"] is None else round(now - row["last_seen"], 3),
+            "last_beat_at": iso(row["last_beat_at"]),
+            "expected_interval": verdict.interval,
+            "beats_received": row["beats_received"],
+            "status": row["status"],
+            "version": row["version"],
+            "resources": {
+                "cpu_percent": row["cpu_percent"],
+                "memory_percent": row["memory_percent"],
+                "memory_mb": row["memory_mb"],
+            },
+            "paused": bool(row["paused"]),
+            "paused_reason": row["paused_reason"],
+            "health_check": None
+            if row["probe_at"] is None
+            else {
+                "url": row["probe_url"],
+                "ok": bool(row["probe_ok"]),
+                "error": row["probe_error"],
+                "checked_at": iso(row["probe_at"]),
+                "failures": row["probe_failures"],
+            },
+        }
+        if "last_payload" in row:
+            view["last_payload"] = json.loads(row["last_payload"]) if row["last_payload"] else None
+        return view
+
+    def nodes(self) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        return [self.node_view(r, now) for r in self.store.list_nodes()]
+
+    def node(self, node_id: str) -> dict[str, Any]:
+        row = self.store.get_node(node_id)
+        if row is None:
+            raise NotFound(f"no node with id {node_id!r}")
+        view = self.node_view(row)
+        view["events"] = [
+            {
+                "from": e["from_state"],
+                "to": e["to_state"],
+                "at": iso(e["at"]),
+                "reason": e["reason"],
+            }
+            for e in self.store.state_events(node_id, limit=20)
+        ]
+        view["open_alerts"] = [self.alert_view(a) for a in self.store.list_alerts(True, node_id)]
+        return view
+
+    def history(self, node_id: str, limit: int, since: float | None) -> list[dict[str, Any]]:
+        if self.store.get_node(node_id) is None:
+            raise NotFound(f"no node with id {node_id!r}")
+        return [
+            {
+                "received_at": iso(b["received_at"]),
+                "t": b["received_at"],
+                "sent_at": iso(b["sent_at"]),
+                "status": b["status"],
+                "cpu_percent": b["cpu_percent"],
+                "memory_percent": b["memory_percent"],
+                "memory_mb": b["memory_mb"],
+            }
+            for b in self.store.history(node_id, limit, since)
+        ]
+
+    def set_paused(self, node_id: str, paused: bool, reason: str | None) -> dict[str, Any]:
+        if not self.store.set_paused(node_id, paused, reason):
+            raise NotFound(f"no node with id {node_id!r}")
+        log.info("node %s %s", node_id, "paused" if paused else "resumed")
+        return self.node(node_id)
+
+    # ---- alerts ----------------------------------------------------------------------------
+
+    def alert_view(self, row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+        now = self.clock.now() if now is None else now
+        acked = row["ack_at"] is not None and (row["ack_until"] is None or row["ack_until"] > now)
+        if row["resolved_at"] is not None:
+            status = "resolved"
+        elif acked:
+            status = "acknowledged"
+        else:
+            status = "firing"
+        return {
+            "id": row["id"],
+            "alert_id": row["id"],
+            "node_id": row["node_id"],
+            "cause": row["cause"],
+            "severity": row["severity"],
+            "message": row["message"],
+            "status": status,
+            "opened_at": iso(row["opened_at"]),
+            "resolved_at": iso(row["resolved_at"]),
+            "clearing_since": iso(row["clear_since"]),
+            "acknowledgement": None
+            if row["ack_at"] is None
+            else {
+                "by": row["ack_by"],
+                "reason": row["ack_reason"],
+                "at": iso(row["ack_at"]),
+                "until": iso(row["ack_until"]),
+                "expired": not acked,
+            },
+        }
+
+    def alerts(self, status: str, node_id: str | None, limit: int) -> list[dict[str, Any]]:
+        open_only = status in ("open", "firing", "acknowledged")
+        now = self.clock.now()
+        views = [self.alert_view(a, now) for a in self.store.list_alerts(open_only, node_id, limit)]
+        if status in ("firing", "acknowledged", "resolved"):
+            views = [v for v in views if v["status"] == status]
+        return views
+
+    def acknowledge(self, alert_id: int, body: AcknowledgeIn) -> dict[str, Any]:
+        existing = self.store.get_alert(alert_id)
+        if existing is None:
+            raise NotFound(f"no alert with id {alert_id}")
+        if existing["resolved_at"] is not None and existing["ack_at"] is None:
+            raise Conflict(f"alert {alert_id} is already resolved")
+        now = self.clock.now()
+        row = self.store.acknowledge(alert_id, body.by, body.reason, body.until_ts(now), now)
+        assert row is not None
+        return self.alert_view(row, now)
+
+    # ---- status ----------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        now = self.clock.now()
+        counts = dict.fromkeys(STATES, 0)
+        for row in self.store.list_nodes(with_payload=False):
+            counts[node_state(row, now, self.config.nodes).state] += 1
+        w = self.writer
+        return {
+            "nodes_by_state": counts,
+            "nodes_total": sum(counts.values()),
+            "open_alerts": self.store.count_open_alerts(),
+            "heartbeats": {
+                "accepted": w.accepted,
+                "stored": w.stored,
+                "failed": w.failed,
+                "rejected_queue_full": w.rejected_full,
+                "queue_depth": w.queue_depth,
+                "batches": w.batches,
+                "last_batch_size": w.last_batch_size,
+                "last_commit_ms": round(w.last_commit_ms, 3),
+            },
+            "storage": {"backend": self.store.dialect, "fault": w.fault},
+            "evaluator": {"ticks": self.evaluator.ticks, "fault": self.evaluator.fault},
+            "active_checks": None
+            if self.checker is None
+            else {"services": self.checker.service_names, "rounds": self.checker.rounds},
+            "version": __version__,
+            "uptime": round(time.time() - self.started_at, 3),
+        }

@@ -1,0 +1,62 @@
+"""Node state from time: pure functions, no database and no clock of their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from yl_monitor.config import NodesConfig
+
+STATES = ("new", "online", "late", "offline", "paused")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    state: str
+    interval: float
+    age: float | None  # seconds since the last sign of life (None: never seen)
+    reason: str
+
+
+def expected_interval(node: dict[str, Any], cfg: NodesConfig) -> float:
+    """Config per node type, else what the node declared, else what its beats show.
+
+    A node that is also polled by the active checks is not expected more often than the
+    poll interval, so a healthy polled service is never late between two polls.
+    """
+    interval = cfg.type_intervals.get(node.get("node_type") or "")
+    if interval is None:
+        interval = node.get("declared_interval") or node.get("observed_interval")
+    if not interval or interval <= 0:
+        interval = cfg.default_interval
+    probe = node.get("probe_interval")
+    if probe and not node.get("beats_received") and probe > interval:
+        interval = probe
+    return max(float(interval), 0.05)
+
+
+def node_state(node: dict[str, Any], now: float, cfg: NodesConfig) -> Verdict:
+    """``new``, ``online``, ``late``, ``offline`` or ``paused`` at time ``now``.
+
+    A beat exactly on time (age == interval) is online, and so is one up to ``grace``
+    seconds past it; ``late`` after that; ``offline`` once ``offline_after_missed``
+    intervals (plus grace) have gone by. A node never seen counts from its registration.
+    """
+    interval = expected_interval(node, cfg)
+    if node.get("paused"):
+        return Verdict("paused", interval, None, "paused by API")
+    last_seen = node.get("last_seen")
+    ref = last_seen if last_seen is not None else node["registered_at"]
+    age = max(0.0, now - ref)
+    late_after = interval + cfg.grace
+    offline_after = interval * cfg.offline_after_missed + cfg.grace
+    if age > offline_after:
+        what = "no sign of life" if last_seen is None else "no beat"
+        return Verdict(
+            "offline", interval, age, f"{what} for {age:.0f} s (expected every {interval:g} s)"
+        )
+    if age > late_after:
+        return Verdict("late", interval, age, f"beat overdue by {age - interval:.1f} s")
+    if last_seen is None:
+        return Verdict("new", interval, None, "registered, no beat yet")
+    return Verdict("online", interval, age, "beating on time")
