@@ -14,16 +14,24 @@ GUI_BEAT = {
     "version": "2.0.0",
     "uptime": 12.5,
     "resources": {"cpu_percent": 12.5, "memory_mb": 180.0, "threads": 9},
-    "gui": {"window_active": True, "video_running": True, "audio_running": False,
-            "face_loaded": True},
+    "gui": {
+        "window_active": True,
+        "video_running": True,
+        "audio_running": False,
+        "face_loaded": True,
+    },
 }
 
 
 def test_register_then_beat_then_list(client, monitor: Monitor) -> None:
     resp = client.post(
         "/api/ar/nodes/register",
-        json={"node_id": "gui-1", "node_name": "Studio GUI", "node_type": "user-gui",
-              "register_time": "2026-11-23T09:59:00Z"},
+        json={
+            "node_id": "gui-1",
+            "node_name": "Studio GUI",
+            "node_type": "user-gui",
+            "register_time": "2026-11-23T09:59:00Z",
+        },
     )
     assert resp.status_code == 200
     assert resp.json["status"] == "registered"
@@ -49,8 +57,9 @@ def test_register_then_beat_then_list(client, monitor: Monitor) -> None:
 
 
 def test_heartbeat_from_unregistered_node_registers_it(client) -> None:
-    resp = client.post("/api/ar/nodes/backend-7/heartbeat",
-                       json={"status": "running", "node_type": "ar-backend"})
+    resp = client.post(
+        "/api/ar/nodes/backend-7/heartbeat", json={"status": "running", "node_type": "ar-backend"}
+    )
     assert resp.status_code == 200
     node = client.get("/api/ar/nodes/backend-7").json
     assert node["node_type"] == "ar-backend"
@@ -72,8 +81,10 @@ def test_offline_alert_then_acknowledge(client, monitor: Monitor, clock: ManualC
     ]
     alert_id = alerts[0]["id"]
 
-    resp = client.post(f"/api/alerts/{alert_id}/acknowledge",
-                       json={"by": "alice", "reason": "rebooting the PC", "for_seconds": 600})
+    resp = client.post(
+        f"/api/alerts/{alert_id}/acknowledge",
+        json={"by": "alice", "reason": "rebooting the PC", "for_seconds": 600},
+    )
     assert resp.status_code == 200
     ack = resp.json["alert"]["acknowledgement"]
     assert ack["by"] == "alice" and ack["reason"] == "rebooting the PC"
@@ -112,8 +123,10 @@ def test_history_returns_recent_beats_oldest_first(client, clock: ManualClock) -
 
 def test_pause_and_resume(client, monitor: Monitor, clock: ManualClock) -> None:
     client.post("/api/ar/nodes/gui-1/heartbeat", json=GUI_BEAT)
-    assert client.post("/api/ar/nodes/gui-1/pause",
-                       json={"reason": "maintenance"}).json["state"] == "paused"
+    assert (
+        client.post("/api/ar/nodes/gui-1/pause", json={"reason": "maintenance"}).json["state"]
+        == "paused"
+    )
     clock.advance(1000)
     monitor.evaluator.tick()
     assert client.get("/api/alerts").json["alerts"] == []  # paused nodes raise nothing
