@@ -204,9 +204,24 @@ def parse_body(model: type[M], required: bool = True) -> M:
 
 
 def wants_prometheus() -> bool:
-    """True when the Accept header prefers the Prometheus text formats over JSON."""
-    best = request.accept_mimetypes.best_match(
-        ["application/json", "application/openmetrics-text", "text/plain"],
-        default="application/json",
-    )
-    return best != "application/json"
+    """True when the Accept header prefers a Prometheus text format over JSON.
+
+    A Prometheus scrape names ``application/openmetrics-text`` and ``text/plain`` (with
+    version parameters); browsers and curl send ``*/*`` or ``text/html``, and get JSON.
+    """
+    json_q = prom_q = 0.0
+    for part in request.headers.get("Accept", "").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        mime = fields[0].lower()
+        q = 1.0
+        for param in fields[1:]:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        if mime in ("application/openmetrics-text", "text/plain"):
+            prom_q = max(prom_q, q)
+        elif mime in ("application/json", "application/*", "*/*", ""):
+            json_q = max(json_q, q)
+    return prom_q > json_q

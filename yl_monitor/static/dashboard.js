@@ -1,0 +1,180 @@
+// YL Monitor dashboard: polls the JSON API and redraws; no page reloads, no external assets.
+"use strict";
+(function () {
+  const body = document.body;
+  const refreshMs = parseInt(body.dataset.refreshMs, 10) || 2000;
+  let apiKey = sessionStorage.getItem("ylApiKey") || "";
+  const $ = (id) => document.getElementById(id);
+
+  function headers(extra) {
+    const h = Object.assign({ "Accept": "application/json" }, extra || {});
+    if (apiKey) h["X-API-Key"] = apiKey;
+    return h;
+  }
+
+  async function api(path, options) {
+    const resp = await fetch(path, Object.assign({ headers: headers(options && options.headers) }, options));
+    let data = null;
+    try { data = await resp.json(); } catch (e) { data = null; }
+    if (resp.status === 401) { $("key-form").hidden = false; }
+    if (!resp.ok) {
+      const msg = data && data.message ? data.message : resp.status + " " + resp.statusText;
+      throw new Error(msg);
+    }
+    return data;
+  }
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "text") node.textContent = v;
+      else if (k === "class") node.className = v;
+      else node.setAttribute(k, v);
+    }
+    for (const child of children || []) node.appendChild(child);
+    return node;
+  }
+
+  function ago(seconds) {
+    if (seconds === null || seconds === undefined) return "never";
+    if (seconds < 60) return seconds.toFixed(0) + " s ago";
+    if (seconds < 3600) return (seconds / 60).toFixed(0) + " min ago";
+    return (seconds / 3600).toFixed(1) + " h ago";
+  }
+
+  const SVG = "http://www.w3.org/2000/svg";
+  function chart(beats) {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "chart");
+    svg.setAttribute("viewBox", "0 0 300 60");
+    svg.setAttribute("preserveAspectRatio", "none");
+    if (beats.length < 2) return svg;
+    const t0 = beats[0].t, t1 = beats[beats.length - 1].t, span = Math.max(t1 - t0, 1);
+    const memMax = Math.max(100, ...beats.map((b) => b.memory_percent === null ? 0 : b.memory_percent));
+    function line(key, cls, max) {
+      const pts = beats.filter((b) => b[key] !== null && b[key] !== undefined)
+        .map((b) => ((b.t - t0) / span * 300).toFixed(1) + "," + (58 - Math.min(b[key], max) / max * 56).toFixed(1));
+      if (pts.length < 2) return;
+      const pl = document.createElementNS(SVG, "polyline");
+      pl.setAttribute("class", cls);
+      pl.setAttribute("points", pts.join(" "));
+      svg.appendChild(pl);
+    }
+    line("cpu_percent", "cpu", 100);
+    line("memory_percent", "mem", memMax);
+    return svg;
+  }
+
+  const history = {};
+  async function loadHistory(nodeId) {
+    try {
+      const data = await api("/api/ar/nodes/" + encodeURIComponent(nodeId) + "/history?limit=120");
+      history[nodeId] = data.beats;
+    } catch (e) { /* the chart stays as it was */ }
+  }
+
+  function drawNodes(nodes) {
+    const box = $("nodes");
+    box.replaceChildren();
+    $("no-nodes").hidden = nodes.length > 0;
+    for (const n of nodes) {
+      const res = n.resources || {};
+      const figures = [];
+      if (res.cpu_percent !== null) figures.push("CPU " + res.cpu_percent.toFixed(1) + "%");
+      if (res.memory_percent !== null) figures.push("mem " + res.memory_percent.toFixed(1) + "%");
+      if (res.memory_mb !== null) figures.push(res.memory_mb.toFixed(0) + " MB");
+      const card = el("article", { "class": "node state-" + n.state, "data-node-id": n.node_id }, [
+        el("h3", {}, [
+          el("span", { text: n.node_name + " (" + n.node_id + ")" }),
+          el("span", { "class": "state state-" + n.state, text: n.state }),
+        ]),
+        el("div", { "class": "meta", text: n.node_type + " · last beat " + ago(n.last_seen_ago) +
+          " · every " + n.expected_interval + " s" }),
+        el("div", { "class": "meta", text: n.state_reason }),
+        el("div", { "class": "meta resources", text: figures.join(" · ") || "no resource figures" }),
+      ]);
+      if (n.health_check) {
+        card.appendChild(el("div", { "class": "meta", text: "health check: " +
+          (n.health_check.ok ? "passing" : "failing: " + (n.health_check.error || "")) }));
+      }
+      card.appendChild(chart(history[n.node_id] || []));
+      card.appendChild(el("div", { "class": "legend", text: "CPU % (blue), memory % (amber)" }));
+      box.appendChild(card);
+    }
+  }
+
+  function drawAlerts(alerts) {
+    const tbody = $("alerts").querySelector("tbody");
+    tbody.replaceChildren();
+    $("no-alerts").hidden = alerts.length > 0;
+    $("alerts").hidden = alerts.length === 0;
+    for (const a of alerts) {
+      const button = el("button", { "class": "ack", "data-alert-id": String(a.id), text: "Acknowledge" });
+      if (a.status === "acknowledged") {
+        button.disabled = true;
+        button.textContent = "Acknowledged by " + a.acknowledgement.by;
+      }
+      button.addEventListener("click", () => acknowledge(a.id, button));
+      tbody.appendChild(el("tr", { "data-alert-id": String(a.id), "class": "alert-" + a.status }, [
+        el("td", { text: a.node_id }),
+        el("td", { text: a.cause }),
+        el("td", { "class": "sev-" + a.severity, text: a.severity }),
+        el("td", { text: a.message }),
+        el("td", { text: new Date(a.opened_at).toLocaleString() }),
+        el("td", { "class": "alert-status", text: a.status }),
+        el("td", {}, [button]),
+      ]));
+    }
+  }
+
+  async function acknowledge(id, button) {
+    button.disabled = true;
+    const who = localStorage.getItem("ylOperator") || "dashboard";
+    try {
+      await api("/api/alerts/" + id + "/acknowledge", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ by: who, reason: "acknowledged on the dashboard" }),
+      });
+      await refresh();
+    } catch (e) {
+      button.disabled = false;
+      showError("acknowledge failed: " + e.message);
+    }
+  }
+
+  function showError(message) {
+    $("error").textContent = message;
+    $("error").hidden = !message;
+  }
+
+  let busy = false;
+  async function refresh() {
+    if (busy) return;
+    busy = true;
+    try {
+      const [nodes, alerts] = await Promise.all([api("/api/ar/nodes"), api("/api/alerts")]);
+      await Promise.all(nodes.nodes.slice(0, 50).map((n) => loadHistory(n.node_id)));
+      drawNodes(nodes.nodes);
+      drawAlerts(alerts.alerts);
+      $("summary").textContent = Object.entries(nodes.summary).map(([k, v]) => v + " " + k).join(", ");
+      $("updated").textContent = "updated " + new Date().toLocaleTimeString();
+      showError("");
+    } catch (e) {
+      showError("cannot reach the monitor API: " + e.message);
+    } finally {
+      busy = false;
+    }
+  }
+
+  $("key-entry").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    apiKey = $("api-key").value;
+    sessionStorage.setItem("ylApiKey", apiKey);
+    $("key-form").hidden = true;
+    refresh();
+  });
+
+  refresh();
+  setInterval(refresh, refreshMs);
+})();
