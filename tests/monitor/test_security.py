@@ -72,5 +72,5 @@ def test_missing_write_key_in_config_is_an_error(make_config) -> None:
     from shared.config import ConfigError
     from yl_monitor.config import load_monitor_config
 
-    with pytest.raises(ConfigError, match="security.api_key must be set"):
+    with pytest.raises(ConfigError, match=r"security\.api_key must be set"):
         load_monitor_config(environ={"YL_MONITOR__SECURITY__API_KEY_ENABLED": "true"})
