@@ -43,18 +43,22 @@
   }
 
   const SVG = "http://www.w3.org/2000/svg";
-  function chart(beats) {
+  // x: a window ending at the server's "now", at least 20 expected intervals wide
+  function chart(beats, serverNow, interval) {
     const svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("class", "chart");
     svg.setAttribute("viewBox", "0 0 300 60");
     svg.setAttribute("preserveAspectRatio", "none");
-    if (beats.length < 2) return svg;
-    const t0 = beats[0].t, t1 = beats[beats.length - 1].t, span = Math.max(t1 - t0, 1);
+    if (beats.length < 1) return svg;
+    const t1 = Math.max(serverNow, beats[beats.length - 1].t);
+    const span = Math.max(t1 - beats[0].t, 20 * interval, 1);
+    const t0 = t1 - span;
     const memMax = Math.max(100, ...beats.map((b) => b.memory_percent === null ? 0 : b.memory_percent));
     function line(key, cls, max) {
       const pts = beats.filter((b) => b[key] !== null && b[key] !== undefined)
         .map((b) => ((b.t - t0) / span * 300).toFixed(1) + "," + (58 - Math.min(b[key], max) / max * 56).toFixed(1));
-      if (pts.length < 2) return;
+      if (pts.length < 1) return;
+      if (pts.length === 1) pts.push(pts[0]);
       const pl = document.createElementNS(SVG, "polyline");
       pl.setAttribute("class", cls);
       pl.setAttribute("points", pts.join(" "));
@@ -73,7 +77,7 @@
     } catch (e) { /* the chart stays as it was */ }
   }
 
-  function drawNodes(nodes) {
+  function drawNodes(nodes, serverNow) {
     const box = $("nodes");
     box.replaceChildren();
     $("no-nodes").hidden = nodes.length > 0;
@@ -97,7 +101,7 @@
         card.appendChild(el("div", { "class": "meta", text: "health check: " +
           (n.health_check.ok ? "passing" : "failing: " + (n.health_check.error || "")) }));
       }
-      card.appendChild(chart(history[n.node_id] || []));
+      card.appendChild(chart(history[n.node_id] || [], serverNow, n.expected_interval));
       card.appendChild(el("div", { "class": "legend", text: "CPU % (blue), memory % (amber)" }));
       box.appendChild(card);
     }
@@ -155,7 +159,7 @@
     try {
       const [nodes, alerts] = await Promise.all([api("/api/ar/nodes"), api("/api/alerts")]);
       await Promise.all(nodes.nodes.slice(0, 50).map((n) => loadHistory(n.node_id)));
-      drawNodes(nodes.nodes);
+      drawNodes(nodes.nodes, Date.parse(nodes.timestamp) / 1000);
       drawAlerts(alerts.alerts);
       $("summary").textContent = Object.entries(nodes.summary).map(([k, v]) => v + " " + k).join(", ");
       $("updated").textContent = "updated " + new Date().toLocaleTimeString();
