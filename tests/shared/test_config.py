@@ -1,0 +1,77 @@
+"""Typed config: YAML, environment overrides, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.config import ConfigError, env_overrides, load_services
+from yl_monitor.config import load_monitor_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_configs_load() -> None:
+    cfg = load_monitor_config(ROOT / "config" / "monitor.yaml", environ={})
+    assert cfg.server.host == "127.0.0.1"
+    assert cfg.server.port == 5500
+    assert "*" not in cfg.cors.origins
+    assert set(cfg.services.services) == {"yl-monitor", "ar-backend", "user-gui"}
+    assert cfg.services.services["ar-backend"].port == 5501
+    assert cfg.services.services["user-gui"].health_endpoint == "/health"
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("server:\n  port: 5500\nnodes:\n  grace: 5\n")
+    cfg = load_monitor_config(
+        path,
+        environ={
+            "YL_MONITOR__SERVER__PORT": "5600",
+            "YL_MONITOR__NODES__TYPE_INTERVALS__KIOSK": "2.5",
+            "YL_MONITOR_DB": "sqlite:////tmp/x.db",
+            "UNRELATED": "1",
+        },
+    )
+    assert cfg.server.port == 5600
+    assert cfg.nodes.grace == 5
+    assert cfg.nodes.type_intervals["kiosk"] == 2.5
+    assert cfg.storage.url == "sqlite:////tmp/x.db"
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("alerts:\n  cpu_pct: 80\n")
+    with pytest.raises(ConfigError) as err:
+        load_monitor_config(path, environ={})
+    assert "alerts.cpu_pct" in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_bad_environment_value_is_named() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_monitor_config(environ={"YL_MONITOR__SERVER__PORT": "99999"})
+    assert "server.port" in str(err.value)
+    assert "YL_MONITOR__" in str(err.value)
+
+
+def test_bad_yaml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("server: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_monitor_config(bad, environ={})
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_monitor_config(tmp_path / "nope.yaml", environ={})
+
+
+def test_env_values_are_typed() -> None:
+    out = env_overrides("P", {"P__A__B": "true", "P__A__C": "[x, y]", "P__D": "5"})
+    assert out == {"a": {"b": True, "c": ["x", "y"]}, "d": 5}
+
+
+def test_services_file_validated(tmp_path: Path) -> None:
+    path = tmp_path / "services.yaml"
+    path.write_text("services:\n  ar-backend:\n    name: x\n    port: nope\n")
+    with pytest.raises(ConfigError, match=r"services\.ar-backend\.port"):
+        load_services(path)
