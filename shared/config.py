@@ -36,7 +36,14 @@ class ServerConfig(Section):
     host: str = Field("127.0.0.1", description="Address to bind; loopback unless configured.")
     port: int = Field(5500, ge=1, le=65535, description="TCP port to listen on.")
     debug: bool = Field(False, description="Verbose errors; never enable in production.")
-    threads: int = Field(16, ge=1, le=256, description="WSGI worker threads.")
+    threads: int = Field(16, ge=1, le=256, description="WSGI threads in each worker process.")
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Worker processes sharing the port; default one per CPU core (max 4) on "
+        "POSIX, 1 on Windows.",
+    )
     connection_limit: int = Field(
         1000, ge=1, le=100000, description="Open client connections before new ones wait."
     )

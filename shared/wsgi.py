@@ -1,10 +1,26 @@
-"""Run a WSGI app on waitress until SIGTERM or SIGINT, then let the owner shut down."""
+"""Serve a WSGI app on waitress, in one process or in several pre-forked workers.
+
+The parent binds the port, then forks ``workers`` children that accept on the same socket
+(each a waitress server with its own threads), so a CPU-bound Python app uses every core.
+SIGTERM or SIGINT to the parent is passed to every worker; each stops accepting, lets its
+in-flight requests finish, runs its own clean-up (say, a final commit), and exits. A worker
+that dies on its own is logged and started again. Without ``os.fork`` (Windows) or with one
+worker, everything runs in the calling process.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
+import functools
 import logging
+import os
 import signal
-from collections.abc import Callable
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from waitress.server import create_server
@@ -13,23 +29,37 @@ from shared.config import ServerConfig
 
 log = logging.getLogger(__name__)
 
+# make_worker(index) -> (wsgi app, clean-up called after the server stopped)
+WorkerFactory = Callable[[int], tuple[Any, Callable[[], None]]]
+# (name, main) of a helper process: started before the workers, stopped after them
+Helper = tuple[str, Callable[[], int]]
 
-def serve(
-    app: Any,
-    server_cfg: ServerConfig,
-    *,
-    name: str,
-    on_listening: Callable[[str], None] | None = None,
-) -> None:
-    """Serve ``app`` on waitress (a production WSGI server) and return after a clean stop.
 
-    SIGTERM and SIGINT end the accept loop; waitress then lets in-flight requests finish
-    (up to 5 s) before this returns, so the caller can flush and close what it owns.
-    """
+def default_workers() -> int:
+    if not hasattr(os, "fork"):
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def resolve_workers(server_cfg: ServerConfig) -> int:
+    workers = server_cfg.workers or default_workers()
+    return 1 if not hasattr(os, "fork") else workers
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _run_waitress(app: Any, sock: socket.socket, server_cfg: ServerConfig, name: str) -> None:
     server = create_server(
         app,
-        host=server_cfg.host,
-        port=server_cfg.port,
+        sockets=[sock],
         threads=server_cfg.threads,
         connection_limit=server_cfg.connection_limit,
         asyncore_use_poll=True,
@@ -37,19 +67,152 @@ def serve(
         ident=name,
         clear_untrusted_proxy_headers=True,
     )
-    url = f"http://{server_cfg.host}:{server.effective_port}"  # type: ignore[union-attr]
 
     def _stop(signum: int, _frame: Any) -> None:
-        log.info("%s: %s received, stopping", name, signal.Signals(signum).name)
         raise SystemExit(0)
 
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    log.info("%s listening on %s", name, url)
-    if on_listening is not None:
-        on_listening(url)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop)
     try:
         server.run()  # returns after SystemExit, having waited for in-flight requests
     finally:
         server.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+
+
+def _worker_main(
+    index: int, make_worker: WorkerFactory, sock: socket.socket, cfg: ServerConfig, name: str
+) -> int:
+    try:
+        app, cleanup = make_worker(index)
+    except Exception:
+        log.exception("%s worker %d failed to start", name, index)
+        return 1
+    try:
+        _run_waitress(app, sock, cfg, name)
+    finally:
+        cleanup()
+    return 0
+
+
+def serve(
+    make_worker: WorkerFactory,
+    server_cfg: ServerConfig,
+    *,
+    name: str,
+    workers: int = 1,
+    helpers: Sequence[Helper] = (),
+    on_listening: Callable[[str], None] | None = None,
+) -> int:
+    """Bind, serve until SIGTERM/SIGINT, clean up; returns the exit status (0 when clean).
+
+    ``helpers`` are extra processes of a pre-forked server (say, one that owns the
+    database writes): started before the workers, restarted if they die, and stopped only
+    after every worker has finished its in-flight requests.
+    """
+    sock = _listen(server_cfg.host, server_cfg.port)
+    url = f"http://{server_cfg.host}:{sock.getsockname()[1]}"
+    log.info("%s listening on %s (%d worker process(es))", name, url, workers)
+    if on_listening is not None:
+        on_listening(url)
+    if workers <= 1:
+        try:
+            return _worker_main(0, make_worker, sock, server_cfg, name)
+        finally:
+            sock.close()
+    return _supervise(make_worker, sock, server_cfg, name, workers, helpers)
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a worker: get SIGTERM when the supervisor dies, however it dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _supervise(
+    make_worker: WorkerFactory,
+    sock: socket.socket,
+    cfg: ServerConfig,
+    name: str,
+    workers: int,
+    helpers: Sequence[Helper],
+) -> int:
+    children: dict[int, str] = {}  # pid -> "worker 0" / "ingest" ...
+    mains: dict[str, Callable[[], int]] = {}
+    parent = os.getpid()
+    stopping = False
+    restarts: list[float] = []
+
+    def spawn(label: str) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, signal.SIG_DFL)
+                _die_with_parent(parent)
+                code = mains[label]()
+            except Exception:
+                log.exception("%s %s failed", name, label)
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        children[pid] = label
+
+    def signal_children(kind: str) -> None:
+        for pid, label in list(children.items()):
+            if label.startswith(kind):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+
+    def forward(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        if not stopping:
+            log.info("%s: %s received, stopping workers", name, signal.Signals(signum).name)
+        stopping = True
+        signal_children("worker")
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, forward)
+    for label, main in helpers:
+        mains[label] = main
+        spawn(label)
+    for index in range(workers):
+        label = f"worker {index}"
+        mains[label] = functools.partial(_worker_main, index, make_worker, sock, cfg, name)
+        spawn(label)
+    status = 0
+    while children:
+        if stopping and not any(label.startswith("worker") for label in children.values()):
+            signal_children("")  # the workers are done: now the helpers
+        try:
+            pid, wait_status = os.wait()
+        except ChildProcessError:
+            break
+        label = children.pop(pid, None)
+        if label is None:
+            continue
+        code = os.waitstatus_to_exitcode(wait_status)
+        if stopping:
+            if code != 0:
+                status = 1
+                log.error("%s %s exited with %d while stopping", name, label, code)
+            continue
+        log.error("%s %s (pid %d) died with %d; starting it again", name, label, pid, code)
+        now = time.monotonic()
+        restarts[:] = [t for t in restarts if now - t < 60] + [now]
+        if len(restarts) > 5 * (workers + len(helpers)):
+            log.critical("%s processes keep dying; giving up", name)
+            forward(signal.SIGTERM, None)
+            status = 1
+            continue
+        time.sleep(0.5)
+        spawn(label)
+    sock.close()
+    return status

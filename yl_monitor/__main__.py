@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+from flask import Flask
 
 from shared.config import ConfigError
 from shared.logs import setup_logging
 from shared.ports import PortInUse, ensure_port_free
-from shared.wsgi import serve
+from shared.wsgi import resolve_workers, serve
 from yl_monitor import SERVICE_NAME, __version__
 from yl_monitor.app import create_app
 from yl_monitor.config import load_monitor_config
+from yl_monitor.ingest_process import run_ingest_server
+from yl_monitor.monitor import Monitor, new_stats
+from yl_monitor.sinks import RemoteSink
+from yl_monitor.store import Store, make_url_safe
 
 log = logging.getLogger("yl_monitor")
 DEFAULT_CONFIG = Path("config/monitor.yaml")
@@ -26,6 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, help="port (default 5500)")
     parser.add_argument("--db", help="SQLAlchemy URL: sqlite:///path.db or postgresql://...")
     parser.add_argument("--no-checks", action="store_true", help="do not poll other services")
+    parser.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--version", action="version", version=f"yl_monitor {__version__}")
     return parser.parse_args(argv)
 
@@ -40,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides.setdefault("server", {})["port"] = args.port
     if args.db:
         overrides.setdefault("storage", {})["url"] = args.db
+    if args.workers:
+        overrides.setdefault("server", {})["workers"] = args.workers
     if args.no_checks:
         overrides.setdefault("checks", {})["enabled"] = False
     try:
@@ -53,22 +66,51 @@ def main(argv: list[str] | None = None) -> int:
     except PortInUse as exc:
         log.error("%s", exc)
         return 3
-    app = create_app(config)
-    monitor = app.extensions["yl_monitor"]
-    monitor.start()
+    workers = resolve_workers(config.server)
+    # The schema is made once here, before any worker exists; each worker opens its own
+    # connections after the fork.
+    try:
+        Store.from_url(config.storage.url, config.storage.sqlite_synchronous).close()
+    except Exception as exc:
+        log.error("cannot open the database %s: %s", make_url_safe(config.storage.url), exc)
+        return 4
+    stats = new_stats(workers)
+    helpers: list[tuple[str, Callable[[], int]]] = []
+    ingest_path: str | None = None
+    if workers > 1 and make_url_safe(config.storage.url).startswith("sqlite"):
+        # SQLite has one write lock: one ingest process does every heartbeat commit.
+        ingest_path = os.path.join(tempfile.mkdtemp(prefix="yl-monitor-"), "ingest.sock")
+
+        def ingest_main() -> int:
+            store = Store.from_url(config.storage.url, config.storage.sqlite_synchronous)
+            return run_ingest_server(ingest_path, store)
+
+        helpers.append(("ingest", ingest_main))
+
+    def make_worker(index: int) -> tuple[Flask, Callable[[], None]]:
+        stats.bind(index)
+        sink = RemoteSink(ingest_path) if ingest_path else None
+        app = create_app(config, stats=stats, sink=sink)
+        monitor: Monitor = app.extensions["yl_monitor"]
+        primary = index == 0  # one worker evaluates states and polls the services
+        monitor.start(evaluator=primary, checks=primary)
+        return app, monitor.stop
+
     log.info(
         "%s %s: store %s, config %s",
         SERVICE_NAME,
         __version__,
-        monitor.store.dialect,
+        make_url_safe(config.storage.url),
         config_path or "defaults",
     )
-    try:
-        serve(app, config.server, name=SERVICE_NAME)
-    finally:
-        monitor.stop()
+    status = serve(make_worker, config.server, name=SERVICE_NAME, workers=workers, helpers=helpers)
+    if ingest_path:
+        shutil.rmtree(os.path.dirname(ingest_path), ignore_errors=True)
+    if status == 0:
         log.info("%s stopped; every accepted beat is committed", SERVICE_NAME)
-    return 0
+    else:
+        log.error("%s stopped with errors (exit status %d)", SERVICE_NAME, status)
+    return status
 
 
 if __name__ == "__main__":

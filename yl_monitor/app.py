@@ -13,10 +13,12 @@ from shared.api import (
     install_request_id,
 )
 from shared.timeutil import Clock
+from shared.workerstats import WorkerStats
 from yl_monitor.api import alerts, dashboard, health, metrics, nodes
 from yl_monitor.config import MonitorConfig
 from yl_monitor.ingest import QueueFull, StorageFailed
 from yl_monitor.monitor import Conflict, Monitor, NotFound
+from yl_monitor.sinks import BeatSink
 from yl_monitor.store import Store
 
 OPEN_PATHS = ("/api/health", "/", "/favicon.ico")
@@ -27,7 +29,12 @@ def _is_open(method: str, path: str) -> bool:
 
 
 def create_app(
-    config: MonitorConfig, *, store: Store | None = None, clock: Clock | None = None
+    config: MonitorConfig,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    stats: WorkerStats | None = None,
+    sink: BeatSink | None = None,
 ) -> Flask:
     """Build the app and its Monitor (not started: the owner calls ``monitor.start()``).
 
@@ -39,7 +46,7 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if store is None:
         store = Store.from_url(config.storage.url, config.storage.sqlite_synchronous)
-    monitor = Monitor(config, store, clock)
+    monitor = Monitor(config, store, clock, stats, sink)
     app.extensions["yl_monitor"] = monitor
     app.extensions["yl_monitor_registry"] = metrics.make_registry(monitor)
 

@@ -13,11 +13,14 @@ from typing import Any
 
 from shared.logs import FaultLatch
 from shared.timeutil import Clock
+from shared.workerstats import WorkerStats
 from yl_monitor.config import AlertsConfig, NodesConfig, StorageConfig
 from yl_monitor.states import node_state
 from yl_monitor.store import Store
 
 log = logging.getLogger(__name__)
+
+LOGGED_CHANGES = 20  # a burst (a thousand nodes starting) is summarised, not listed
 
 SEVERITY = {
     "offline": "critical",
@@ -75,6 +78,7 @@ class Evaluator:
         alerts_cfg: AlertsConfig,
         storage_cfg: StorageConfig,
         probe_failures_before_alert: int = 1,
+        stats: WorkerStats | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -86,7 +90,10 @@ class Evaluator:
         self._thread: threading.Thread | None = None
         self._fault = FaultLatch(log, "evaluating node states")
         self._last_prune = 0.0
+        self._stats = stats or WorkerStats(self.STATS)
         self.ticks = 0
+
+    STATS = ("ev_ticks", "ev_fault")
 
     @property
     def fault(self) -> str | None:
@@ -96,23 +103,20 @@ class Evaluator:
         now = self._clock.now()
         result = TickResult()
         holding: dict[tuple[str, str], str] = {}
+        changes: list[tuple[str, str, str, str]] = []
         for node in self._store.list_nodes(with_payload=False):
             verdict = node_state(node, now, self._nodes_cfg)
-            if verdict.state != node["state"] and self._store.transition_state(
-                node["node_id"], node["state"], verdict.state, now, verdict.reason
-            ):
-                result.transitions += 1
-                log.info(
-                    "node %s: %s -> %s (%s)",
-                    node["node_id"],
-                    node["state"],
-                    verdict.state,
-                    verdict.reason,
-                )
+            if verdict.state != node["state"]:
+                changes.append((node["node_id"], node["state"], verdict.state, verdict.reason))
             for cause, message in active_causes(
                 node, verdict.state, verdict.reason, self._alerts_cfg, self._probe_failures
             ).items():
                 holding[(node["node_id"], cause)] = message
+        result.transitions = self._store.transition_states(changes, now)
+        for node_id, old, new, reason in changes[:LOGGED_CHANGES]:
+            log.info("node %s: %s -> %s (%s)", node_id, old, new, reason)
+        if len(changes) > LOGGED_CHANGES:
+            log.info("... and %d more state changes", len(changes) - LOGGED_CHANGES)
         open_now = {(a["node_id"], a["cause"]): a for a in self._store.open_alerts()}
         for key, message in holding.items():
             alert = open_now.get(key)
@@ -157,6 +161,8 @@ class Evaluator:
                 self._fault.fault(f"{type(exc).__name__}: {str(exc)[:200]}")
             else:
                 self._fault.clear()
+            self._stats.set("ev_ticks", self.ticks)
+            self._stats.set("ev_fault", 1.0 if self._fault.active else 0.0)
 
     def start(self) -> None:
         if self._thread is None:

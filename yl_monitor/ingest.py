@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 
 from shared.logs import FaultLatch
+from shared.workerstats import WorkerStats
+from yl_monitor.sinks import BeatSink, StoreSink
 from yl_monitor.store import BeatRecord, Store
 
 log = logging.getLogger(__name__)
@@ -46,14 +48,27 @@ class _Ticket:
 class HeartbeatWriter:
     """Owns the writer thread; ``submit`` queues a beat and returns a ticket to wait on."""
 
+    STATS = (
+        "hb_accepted",
+        "hb_stored",
+        "hb_failed",
+        "hb_rejected_full",
+        "hb_queue_depth",
+        "hb_batches",
+        "hb_last_batch_size",
+        "hb_storage_fault",
+    )
+
     def __init__(
         self,
         store: Store,
         *,
+        sink: BeatSink | None = None,
         queue_max: int = 20000,
         on_commit: Callable[[list[BeatRecord]], None] | None = None,
+        stats: WorkerStats | None = None,
     ) -> None:
-        self._store = store
+        self._sink = sink or StoreSink(store)
         self._queue_max = queue_max
         self._on_commit = on_commit
         self._cond = threading.Condition()
@@ -61,7 +76,6 @@ class HeartbeatWriter:
         self._ticket = _Ticket()
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self._known: set[str] = set()
         self._fault = FaultLatch(log, "storing heartbeats")
         self.accepted = 0
         self.stored = 0
@@ -70,6 +84,19 @@ class HeartbeatWriter:
         self.batches = 0
         self.last_batch_size = 0
         self.last_commit_ms = 0.0
+        self._stats = stats or WorkerStats(self.STATS)
+
+    def _publish(self) -> None:
+        """Copy this worker's counters to shared memory (caller holds ``_cond``)."""
+        st = self._stats
+        st.set("hb_accepted", self.accepted)
+        st.set("hb_stored", self.stored)
+        st.set("hb_failed", self.failed)
+        st.set("hb_rejected_full", self.rejected_full)
+        st.set("hb_queue_depth", len(self._pending))
+        st.set("hb_batches", self.batches)
+        st.set("hb_last_batch_size", self.last_batch_size)
+        st.set("hb_storage_fault", 1.0 if self._fault.active else 0.0)
 
     # ---- request side ----------------------------------------------------------------------
 
@@ -79,12 +106,14 @@ class HeartbeatWriter:
                 raise StorageFailed("the monitor is shutting down")
             if len(self._pending) >= self._queue_max:
                 self.rejected_full += 1
+                self._publish()
                 raise QueueFull(f"{len(self._pending)} beats are waiting to be written")
             self._pending.append(record)
             self.accepted += 1
             ticket = self._ticket
             if len(self._pending) == 1:
                 self._cond.notify()
+            self._publish()
             return ticket
 
     @property
@@ -101,10 +130,6 @@ class HeartbeatWriter:
     def start(self) -> None:
         if self._thread is not None:
             return
-        try:
-            self._known = self._store.known_node_ids()
-        except Exception:  # the database may be down at start: the writer still runs
-            log.exception("could not read the node list; continuing")
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="heartbeat-writer", daemon=True)
         self._thread.start()
@@ -117,6 +142,7 @@ class HeartbeatWriter:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._sink.close()
 
     def _take(self) -> tuple[list[BeatRecord], _Ticket] | None:
         with self._cond:
@@ -136,11 +162,8 @@ class HeartbeatWriter:
             batch, ticket = taken
             started = time.perf_counter()
             try:
-                self._store.write_beats(batch, self._known)
+                self._sink.write(batch)
             except Exception as exc:
-                # The transaction rolled back: forget the cache so node rows are re-checked
-                # (insert-or-ignore) on the next batch.
-                self._known = set()
                 self.failed += len(batch)
                 ticket.error = f"storage error: {type(exc).__name__}: {str(exc)[:200]}"
                 if self._fault.fault(ticket.error):
@@ -154,4 +177,6 @@ class HeartbeatWriter:
                 if self._on_commit is not None:
                     self._on_commit(batch)
             finally:
+                with self._cond:
+                    self._publish()
                 ticket.done.set()

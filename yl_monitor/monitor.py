@@ -9,12 +9,14 @@ from typing import Any
 
 from shared.sysmetrics import SystemMetricsSampler
 from shared.timeutil import Clock, iso
+from shared.workerstats import WorkerStats
 from yl_monitor import __version__
 from yl_monitor.checks import ActiveChecker
 from yl_monitor.config import MonitorConfig
 from yl_monitor.evaluator import Evaluator
 from yl_monitor.ingest import HeartbeatWriter
 from yl_monitor.models import AcknowledgeIn, HeartbeatIn, RegisterIn
+from yl_monitor.sinks import BeatSink
 from yl_monitor.states import STATES, node_state
 from yl_monitor.store import BeatRecord, Store
 
@@ -45,15 +47,37 @@ def _resources(payload: dict[str, Any]) -> tuple[float | None, float | None, flo
     return as_float[0], as_float[1], as_float[2]
 
 
-class Monitor:
-    """Registry, heartbeats, states and alerts. The owner calls ``start()`` and ``stop()``."""
+STAT_NAMES = HeartbeatWriter.STATS + Evaluator.STATS
 
-    def __init__(self, config: MonitorConfig, store: Store, clock: Clock | None = None) -> None:
+
+def new_stats(workers: int = 1) -> WorkerStats:
+    """Shared-memory figures for ``workers`` processes (made before they are forked)."""
+    return WorkerStats(STAT_NAMES, workers)
+
+
+class Monitor:
+    """Registry, heartbeats, states and alerts. The owner calls ``start()`` and ``stop()``.
+
+    In a pre-forked server each worker process has its own Monitor on the same database;
+    ``stats`` (shared memory) lets any of them report the figures of all.
+    """
+
+    def __init__(
+        self,
+        config: MonitorConfig,
+        store: Store,
+        clock: Clock | None = None,
+        stats: WorkerStats | None = None,
+        sink: BeatSink | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.clock = clock or Clock()
         self.started_at = time.time()
-        self.writer = HeartbeatWriter(store, queue_max=config.storage.queue_max)
+        self.stats = stats or new_stats()
+        self.writer = HeartbeatWriter(
+            store, sink=sink, queue_max=config.storage.queue_max, stats=self.stats
+        )
         self.evaluator = Evaluator(
             store,
             self.clock,
@@ -61,6 +85,7 @@ class Monitor:
             config.alerts,
             config.storage,
             config.checks.failures_before_alert,
+            stats=self.stats,
         )
         services = {
             key: svc
@@ -287,26 +312,34 @@ class Monitor:
         counts = dict.fromkeys(STATES, 0)
         for row in self.store.list_nodes(with_payload=False):
             counts[node_state(row, now, self.config.nodes).state] += 1
+        st = self.stats
         w = self.writer
+        storage_fault = w.fault or (
+            "a storage fault in another worker process" if st.total("hb_storage_fault") else None
+        )
+        evaluator_fault = self.evaluator.fault or (
+            "the evaluator reports a fault" if st.total("ev_fault") else None
+        )
         return {
             "nodes_by_state": counts,
             "nodes_total": sum(counts.values()),
             "open_alerts": self.store.count_open_alerts(),
             "heartbeats": {
-                "accepted": w.accepted,
-                "stored": w.stored,
-                "failed": w.failed,
-                "rejected_queue_full": w.rejected_full,
-                "queue_depth": w.queue_depth,
-                "batches": w.batches,
+                "accepted": int(st.total("hb_accepted")),
+                "stored": int(st.total("hb_stored")),
+                "failed": int(st.total("hb_failed")),
+                "rejected_queue_full": int(st.total("hb_rejected_full")),
+                "queue_depth": int(st.total("hb_queue_depth")),
+                "batches": int(st.total("hb_batches")),
                 "last_batch_size": w.last_batch_size,
                 "last_commit_ms": round(w.last_commit_ms, 3),
             },
-            "storage": {"backend": self.store.dialect, "fault": w.fault},
-            "evaluator": {"ticks": self.evaluator.ticks, "fault": self.evaluator.fault},
+            "storage": {"backend": self.store.dialect, "fault": storage_fault},
+            "evaluator": {"ticks": int(st.total("ev_ticks")), "fault": evaluator_fault},
+            "workers": st.workers,
             "active_checks": None
             if self.checker is None
-            else {"services": self.checker.service_names, "rounds": self.checker.rounds},
+            else {"services": self.checker.service_names},
             "version": __version__,
             "uptime": round(time.time() - self.started_at, 3),
         }

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
     and_,
-    bindparam,
     case,
-    cast,
     create_engine,
     delete,
     event,
@@ -29,12 +31,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 
+try:
+    import fcntl
+except ImportError:  # Windows: one worker process, the mutex is enough
+    fcntl = None  # type: ignore[assignment]
+
 from yl_monitor.schema import alerts, beats, metadata, nodes, state_events
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
+@dataclass
 class BeatRecord:
     """One accepted heartbeat, ready to be written."""
 
@@ -53,6 +60,10 @@ class BeatRecord:
     cpu_high: int | None = None  # 1 high, 0 normal, None not reported
     mem_high: int | None = None
 
+    @cached_property
+    def payload_text(self) -> str:
+        return json.dumps(self.payload, separators=(",", ":"), ensure_ascii=False)
+
 
 def normalise_url(url: str) -> str:
     """postgres:// and postgresql:// use psycopg 3; a SQLite file gets its folder created."""
@@ -61,6 +72,11 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def make_url_safe(url: str) -> str:
+    """The URL with any password hidden, for logs."""
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
 
 
 def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
@@ -88,8 +104,163 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16)
 
 
-def _payload_text(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+class WriteLock:
+    """Serialises writers to one SQLite file: threads by a mutex, processes by flock.
+
+    SQLite lets one writer in at a time and makes the others poll with growing sleeps (its
+    busy handler), which costs pre-forked workers tens of milliseconds a commit. Waiting on
+    this lock instead wakes the next writer the moment the last one committed. flock is
+    released by the kernel if its holder dies, so a crashed worker cannot wedge the others.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self._mutex = threading.Lock()
+        self._path = path
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def _file(self) -> int | None:
+        if self._path is None or fcntl is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # each process opens its own
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._mutex:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _flat(rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    return tuple(value for row in rows for value in row)
+
+
+class BeatSql:
+    """Hand-written SQL for the ingest hot path, cached per row count.
+
+    SQLite and PostgreSQL both take ``INSERT ... ON CONFLICT DO NOTHING`` and
+    ``WITH b(...) AS (VALUES ...) UPDATE ... FROM b``; only the placeholders differ, and
+    PostgreSQL needs the VALUES columns typed (a column NULL in every row has no type).
+    """
+
+    NODE_COLS = (
+        "node_id, node_name, node_type, registered_at, state, state_since, beats_received, "
+        "cpu_streak, mem_streak, paused, probe_failures"
+    )
+    BEAT_COLS = (
+        "node_id, received_at, sent_at, status, cpu_percent, memory_percent, memory_mb, payload"
+    )
+    UPDATE_TYPES = (
+        "varchar",
+        "float8",
+        "varchar",
+        "text",
+        "varchar",
+        "varchar",
+        "float8",
+        "float8",
+        "float8",
+        "float8",
+        "int",
+        "int",
+    )
+    UPDATE_SET = """
+        node_name = COALESCE(b.name, nodes.node_name),
+        last_seen = CASE WHEN nodes.last_seen > b.ts THEN nodes.last_seen ELSE b.ts END,
+        last_beat_at = b.ts,
+        last_payload = b.payload,
+        beats_received = nodes.beats_received + 1,
+        status = b.status,
+        version = COALESCE(b.version, nodes.version),
+        declared_interval = COALESCE(b.interval, nodes.declared_interval),
+        observed_interval = CASE
+            WHEN nodes.last_beat_at IS NULL THEN nodes.observed_interval
+            WHEN nodes.observed_interval IS NULL THEN b.ts - nodes.last_beat_at
+            ELSE nodes.observed_interval * 0.8 + (b.ts - nodes.last_beat_at) * 0.2 END,
+        cpu_percent = b.cpu,
+        memory_percent = b.mem_pct,
+        memory_mb = b.mem_mb,
+        cpu_streak = CASE WHEN b.cpu_high = 1 THEN nodes.cpu_streak + 1
+            WHEN b.cpu_high = 0 THEN 0 ELSE nodes.cpu_streak END,
+        mem_streak = CASE WHEN b.mem_high = 1 THEN nodes.mem_streak + 1
+            WHEN b.mem_high = 0 THEN 0 ELSE nodes.mem_streak END"""
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+        self.mark = "%s" if self.pg else "?"
+        self._cache: dict[tuple[str, int], str] = {}
+
+    def _row(self, n: int, types: tuple[str, ...] | None = None) -> str:
+        if types and self.pg:
+            return "(" + ", ".join(f"{self.mark}::{t}" for t in types) + ")"
+        return "(" + ", ".join([self.mark] * n) + ")"
+
+    def _get(self, kind: str, rows: int) -> str:
+        key = (kind, rows)
+        sql = self._cache.get(key)
+        if sql is None:
+            sql = self._build(kind, rows)
+            if len(self._cache) < 2000:
+                self._cache[key] = sql
+        return sql
+
+    def _build(self, kind: str, rows: int) -> str:
+        if kind == "nodes":
+            values = ", ".join([self._row(11)] * rows)
+            return (
+                f"INSERT INTO nodes ({self.NODE_COLS}) VALUES {values} "
+                "ON CONFLICT (node_id) DO NOTHING"
+            )
+        if kind == "beats":
+            values = ", ".join([self._row(8)] * rows)
+            return f"INSERT INTO beats ({self.BEAT_COLS}) VALUES {values}"
+        values = ", ".join([self._row(12, self.UPDATE_TYPES)] * rows)
+        return (
+            "WITH b(node_id, ts, name, payload, status, version, interval, cpu, mem_pct, "
+            f"mem_mb, cpu_high, mem_high) AS (VALUES {values}) "
+            f"UPDATE nodes SET {self.UPDATE_SET} FROM b WHERE nodes.node_id = b.node_id"
+        )
+
+    def insert_nodes(self, rows: int) -> str:
+        return self._get("nodes", rows)
+
+    def insert_beats(self, rows: int) -> str:
+        return self._get("beats", rows)
+
+    def update_nodes(self, rows: int) -> str:
+        return self._get("update", rows)
+
+
+def _rounds(batch: list[BeatRecord]) -> list[list[BeatRecord]]:
+    """Split beats so no node appears twice in a round; rounds keep arrival order."""
+    rounds: list[list[BeatRecord]] = []
+    seen: dict[str, int] = {}
+    for r in batch:
+        n = seen.get(r.node_id, 0)
+        seen[r.node_id] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(r)
+    return rounds
 
 
 class Store:
@@ -98,8 +269,13 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        database = engine.url.database if self.dialect == "sqlite" else None
+        self._lock: WriteLock | None = None
+        if self.dialect == "sqlite":
+            on_disk = database not in (None, "", ":memory:")
+            self._lock = WriteLock(f"{database}.writelock" if on_disk else None)
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        self._beat_update = self._make_beat_update()
+        self._beat_sql = BeatSql(self.dialect)
 
     @classmethod
     def from_url(cls, url: str, sqlite_synchronous: str = "FULL") -> Store:
@@ -112,6 +288,18 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._lock is not None:
+            self._lock.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction (behind the SQLite write lock where there is one)."""
+        if self._lock is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._lock.held(), self.engine.begin() as conn:
+            yield conn
 
     # ---- nodes -----------------------------------------------------------------------------
 
@@ -124,7 +312,7 @@ class Store:
         register_time: float | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Create the node, or update its name and type; returns (row, created)."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             created = self._insert_node(conn, node_id, node_name, node_type, now)
             if register_time is not None or not created:
                 conn.execute(
@@ -135,123 +323,103 @@ class Store:
             row = conn.execute(select(nodes).where(nodes.c.node_id == node_id)).mappings().one()
         return dict(row), created
 
+    @staticmethod
+    def _new_node_row(node_id: str, name: str, node_type: str, now: float) -> dict[str, Any]:
+        return {
+            "node_id": node_id,
+            "node_name": name,
+            "node_type": node_type,
+            "registered_at": now,
+            "state": "new",
+            "state_since": now,
+            "beats_received": 0,
+            "cpu_streak": 0,
+            "mem_streak": 0,
+            "paused": False,
+            "probe_failures": 0,
+        }
+
     def _insert_node(
         self, conn: Connection, node_id: str, name: str, node_type: str, now: float
     ) -> bool:
         stmt = (
             self._insert(nodes)
-            .values(
-                node_id=node_id,
-                node_name=name,
-                node_type=node_type,
-                registered_at=now,
-                state="new",
-                state_since=now,
-                beats_received=0,
-                cpu_streak=0,
-                mem_streak=0,
-                paused=False,
-                probe_failures=0,
-            )
+            .values(self._new_node_row(node_id, name, node_type, now))
             .on_conflict_do_nothing(index_elements=["node_id"])
             .returning(nodes.c.node_id)
         )
         return conn.execute(stmt).scalar() is not None
 
-    def _make_beat_update(self) -> Any:
-        ts = bindparam("b_ts")
-        cpu_high = cast(bindparam("b_cpu_high"), Integer)
-        mem_high = cast(bindparam("b_mem_high"), Integer)
-        return (
-            update(nodes)
-            .where(nodes.c.node_id == bindparam("b_node_id"))
-            .values(
-                node_name=func.coalesce(bindparam("b_name"), nodes.c.node_name),
-                last_seen=case((nodes.c.last_seen > ts, nodes.c.last_seen), else_=ts),
-                last_beat_at=ts,
-                last_payload=bindparam("b_payload"),
-                beats_received=nodes.c.beats_received + 1,
-                status=bindparam("b_status"),
-                version=func.coalesce(bindparam("b_version"), nodes.c.version),
-                declared_interval=func.coalesce(bindparam("b_interval"), nodes.c.declared_interval),
-                observed_interval=case(
-                    (nodes.c.last_beat_at.is_(None), nodes.c.observed_interval),
-                    (nodes.c.observed_interval.is_(None), ts - nodes.c.last_beat_at),
-                    else_=nodes.c.observed_interval * 0.8 + (ts - nodes.c.last_beat_at) * 0.2,
-                ),
-                cpu_percent=bindparam("b_cpu"),
-                memory_percent=bindparam("b_mem_pct"),
-                memory_mb=bindparam("b_mem_mb"),
-                cpu_streak=case(
-                    (cpu_high == 1, nodes.c.cpu_streak + 1),
-                    (cpu_high == 0, 0),
-                    else_=nodes.c.cpu_streak,
-                ),
-                mem_streak=case(
-                    (mem_high == 1, nodes.c.mem_streak + 1),
-                    (mem_high == 0, 0),
-                    else_=nodes.c.mem_streak,
-                ),
-            )
-        )
-
     def write_beats(self, batch: list[BeatRecord], known: set[str] | None = None) -> None:
         """Store a group of beats in one transaction (a group commit).
 
-        Nodes not yet known are registered first. ``known`` is a cache of ids already in
-        the database; it only saves statements, correctness does not depend on it.
+        Three multi-row statements whatever the group's size: nodes not yet known are
+        registered, the beats inserted, and each node's row updated from its beat (a node
+        that beat twice in one group is updated again in a second round, in order).
+        ``known`` caches ids already in the database; it only saves work.
+
+        This is the hot path, so its SQL is written once per dialect and row count (see
+        :class:`BeatSql`) rather than compiled by SQLAlchemy for each group.
         """
         if not batch:
             return
-        with self.engine.begin() as conn:
-            for rec in batch:
-                if known is not None and rec.node_id in known:
-                    continue
-                self._insert_node(
-                    conn,
-                    rec.node_id,
-                    rec.node_name or rec.node_id,
-                    rec.node_type or "unknown",
-                    rec.received_at,
+        sql = self._beat_sql
+        fresh: dict[str, tuple[Any, ...]] = {}
+        for r in batch:
+            if (known is None or r.node_id not in known) and r.node_id not in fresh:
+                fresh[r.node_id] = (
+                    r.node_id,
+                    r.node_name or r.node_id,
+                    r.node_type or "unknown",
+                    r.received_at,
+                    "new",
+                    r.received_at,
+                    0,
+                    0,
+                    0,
+                    False,
+                    0,
                 )
-                if known is not None:
-                    known.add(rec.node_id)
-            conn.execute(
-                insert(beats),
-                [
-                    {
-                        "node_id": r.node_id,
-                        "received_at": r.received_at,
-                        "sent_at": r.sent_at,
-                        "status": r.status,
-                        "cpu_percent": r.cpu_percent,
-                        "memory_percent": r.memory_percent,
-                        "memory_mb": r.memory_mb,
-                        "payload": _payload_text(r.payload),
-                    }
-                    for r in batch
-                ],
-            )
-            conn.execute(
-                self._beat_update,
-                [
-                    {
-                        "b_node_id": r.node_id,
-                        "b_ts": r.received_at,
-                        "b_name": r.node_name,
-                        "b_payload": _payload_text(r.payload),
-                        "b_status": r.status,
-                        "b_version": r.version,
-                        "b_interval": r.interval,
-                        "b_cpu": r.cpu_percent,
-                        "b_mem_pct": r.memory_percent,
-                        "b_mem_mb": r.memory_mb,
-                        "b_cpu_high": r.cpu_high,
-                        "b_mem_high": r.mem_high,
-                    }
-                    for r in batch
-                ],
-            )
+        with self._write() as conn:
+            for chunk in _chunks(list(fresh.values()), 200):
+                conn.exec_driver_sql(sql.insert_nodes(len(chunk)), _flat(chunk))
+            rows = [
+                (
+                    r.node_id,
+                    r.received_at,
+                    r.sent_at,
+                    r.status,
+                    r.cpu_percent,
+                    r.memory_percent,
+                    r.memory_mb,
+                    r.payload_text,
+                )
+                for r in batch
+            ]
+            for chunk in _chunks(rows, 200):
+                conn.exec_driver_sql(sql.insert_beats(len(chunk)), _flat(chunk))
+            for round_ in _rounds(batch):
+                updates = [
+                    (
+                        r.node_id,
+                        r.received_at,
+                        r.node_name,
+                        r.payload_text,
+                        r.status,
+                        r.version,
+                        r.interval,
+                        r.cpu_percent,
+                        r.memory_percent,
+                        r.memory_mb,
+                        r.cpu_high,
+                        r.mem_high,
+                    )
+                    for r in round_
+                ]
+                for chunk in _chunks(updates, 200):
+                    conn.exec_driver_sql(sql.update_nodes(len(chunk)), _flat(chunk))
+        if known is not None:
+            known.update(fresh)
 
     def known_node_ids(self) -> set[str]:
         with self.engine.connect() as conn:
@@ -269,7 +437,7 @@ class Store:
         return [dict(r) for r in rows]
 
     def set_paused(self, node_id: str, paused: bool, reason: str | None) -> bool:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             res = conn.execute(
                 update(nodes)
                 .where(nodes.c.node_id == node_id)
@@ -289,7 +457,7 @@ class Store:
         now: float,
     ) -> None:
         """Feed an active health check into the node: a pass is a sign of life."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._insert_node(conn, node_id, node_name, node_type, now)
             values: dict[str, Any] = {
                 "probe_url": url,
@@ -305,22 +473,31 @@ class Store:
                 values["probe_failures"] = nodes.c.probe_failures + 1
             conn.execute(update(nodes).where(nodes.c.node_id == node_id).values(**values))
 
-    def transition_state(self, node_id: str, old: str, new: str, now: float, reason: str) -> bool:
-        """Move a node from ``old`` to ``new`` and record the event, once across instances."""
-        with self.engine.begin() as conn:
-            res = conn.execute(
-                update(nodes)
-                .where(and_(nodes.c.node_id == node_id, nodes.c.state == old))
-                .values(state=new, state_since=now)
-            )
-            if res.rowcount != 1:
-                return False
-            conn.execute(
-                insert(state_events).values(
-                    node_id=node_id, from_state=old, to_state=new, at=now, reason=reason
+    def transition_states(self, changes: list[tuple[str, str, str, str]], now: float) -> int:
+        """Apply (node_id, old, new, reason) moves and record their events, in one transaction.
+
+        Each move is conditional on the node still being in ``old``, so when two monitors
+        evaluate at once each change is recorded once. Returns how many were applied.
+        """
+        if not changes:
+            return 0
+        applied = 0
+        with self._write() as conn:
+            for node_id, old, new, reason in changes:
+                res = conn.execute(
+                    update(nodes)
+                    .where(and_(nodes.c.node_id == node_id, nodes.c.state == old))
+                    .values(state=new, state_since=now)
                 )
-            )
-        return True
+                if res.rowcount != 1:
+                    continue
+                conn.execute(
+                    insert(state_events).values(
+                        node_id=node_id, from_state=old, to_state=new, at=now, reason=reason
+                    )
+                )
+                applied += 1
+        return applied
 
     def state_events(self, node_id: str, limit: int = 50) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -363,7 +540,7 @@ class Store:
 
     def prune(self, older_than: float, max_per_node: int) -> int:
         """Drop beats past the retention age, and past the per-node count."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             removed = conn.execute(delete(beats).where(beats.c.received_at < older_than)).rowcount
             ranked = select(
                 beats.c.id,
@@ -393,7 +570,7 @@ class Store:
             )
             .returning(alerts.c.id)
         )
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return conn.execute(stmt).scalar()
 
     def open_alerts(self) -> list[dict[str, Any]]:
@@ -413,7 +590,7 @@ class Store:
         values: dict[str, Any] = {"clear_since": value}
         if message is not None:
             values["message"] = message
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 update(alerts)
                 .where(and_(alerts.c.id == alert_id, alerts.c.resolved_at.is_(None)))
@@ -421,7 +598,7 @@ class Store:
             )
 
     def resolve_alert(self, alert_id: int, now: float) -> bool:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             res = conn.execute(
                 update(alerts)
                 .where(and_(alerts.c.id == alert_id, alerts.c.resolved_at.is_(None)))
@@ -438,7 +615,7 @@ class Store:
         self, alert_id: int, by: str, reason: str | None, until: float | None, now: float
     ) -> dict[str, Any] | None:
         """Record who acknowledged, why and until when; a repeat changes nothing."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 update(alerts)
                 .where(and_(alerts.c.id == alert_id, alerts.c.ack_at.is_(None)))

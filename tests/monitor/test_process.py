@@ -193,3 +193,40 @@ def test_active_checks_follow_a_real_service(spawn, tmp_path: Path) -> None:
     )
     wait_for(lambda: node_state() == "online")
     wait_for(lambda: requests.get(f"{mon.url}/api/alerts", timeout=5).json()["alerts"] == [])
+
+
+def test_dead_worker_and_ingest_process_are_replaced(spawn, tmp_path: Path) -> None:
+    """kill -9 a worker or the ingest process: the supervisor starts it again."""
+    import os
+
+    import psutil
+
+    mon = spawn(
+        "yl_monitor",
+        ["--db", f"sqlite:///{tmp_path / 'm.db'}", "--no-checks", "--workers", "2"],
+    )
+    parent = psutil.Process(mon.proc.pid)
+    before = {c.pid for c in parent.children()}
+    assert len(before) == 3  # two HTTP workers and the ingest process
+    for victim in sorted(before):
+        os.kill(victim, signal.SIGKILL)
+        wait_for(
+            lambda v=victim: (
+                v not in {c.pid for c in parent.children()} and len(parent.children()) == 3
+            ),
+            timeout=15,
+        )
+        beat = wait_for(
+            lambda: (
+                requests.post(
+                    f"{mon.url}/api/ar/nodes/n1/heartbeat", json={}, timeout=10
+                ).status_code
+                == 200
+            ),
+            timeout=15,
+        )
+        assert beat
+    assert "died with -9; starting it again" in mon.log
+    node = requests.get(f"{mon.url}/api/ar/nodes/n1", timeout=5).json()
+    assert node["beats_received"] >= 3
+    assert mon.stop(signal.SIGTERM) == 0

@@ -1,0 +1,119 @@
+"""The ingest process: one single-threaded committer for every worker's heartbeats.
+
+It accepts the workers' Unix-socket connections, reads whatever batches have arrived from
+all of them, commits them together in one transaction, and answers each worker. It has no
+HTTP threads, so it holds the database's write lock only for the commit itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import selectors
+import signal
+import socket
+from typing import Any
+
+from shared.logs import FaultLatch
+from yl_monitor.sinks import HEADER, MAX_FRAME, StoreSink, send_frame
+from yl_monitor.store import BeatRecord, Store
+
+log = logging.getLogger(__name__)
+
+
+class _Peer:
+    __slots__ = ("buf", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = bytearray()
+
+    def frames(self) -> list[Any]:
+        """Complete frames in the buffer (pickled batches)."""
+        import pickle
+
+        out = []
+        while len(self.buf) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self.buf)
+            if size > MAX_FRAME:
+                raise ConnectionError("frame too large")
+            if len(self.buf) < HEADER.size + size:
+                break
+            data = bytes(self.buf[HEADER.size : HEADER.size + size])
+            del self.buf[: HEADER.size + size]
+            out.append(pickle.loads(data))
+        return out
+
+
+def run_ingest_server(path: str, store: Store) -> int:
+    """Serve until SIGTERM; every batch received before it is committed and answered."""
+    stopping = False
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when we stop
+    if os.path.exists(path):
+        os.unlink(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o600)
+    listener.listen(64)
+    listener.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ)
+    peers: dict[socket.socket, _Peer] = {}
+    sink = StoreSink(store)
+    fault = FaultLatch(log, "ingest commit")
+    log.info("ingest process ready on %s", path)
+    try:
+        while not stopping or peers:
+            work: list[tuple[_Peer, list[BeatRecord]]] = []
+            for key, _mask in sel.select(timeout=0.5):
+                sock = key.fileobj
+                if sock is listener:
+                    conn, _ = listener.accept()
+                    conn.setblocking(True)
+                    peers[conn] = _Peer(conn)
+                    sel.register(conn, selectors.EVENT_READ)
+                    continue
+                peer = peers[sock]  # type: ignore[index]
+                try:
+                    data = peer.sock.recv(1 << 20)
+                    if not data:
+                        raise ConnectionError("closed")
+                    peer.buf += data
+                    work.extend((peer, batch) for batch in peer.frames())
+                except (OSError, ConnectionError, ValueError):
+                    sel.unregister(peer.sock)
+                    peers.pop(peer.sock, None)
+                    peer.sock.close()
+            if not work:
+                if stopping and not peers:
+                    break
+                continue
+            records = [r for _peer, batch in work for r in batch]
+            try:
+                sink.write(records)
+            except Exception as exc:
+                answer: tuple[bool, str | None] = (False, f"{type(exc).__name__}: {exc}"[:300])
+                fault.fault(answer[1] or "")
+            else:
+                answer = (True, None)
+                fault.clear()
+            for peer, _batch in work:
+                with contextlib.suppress(OSError):  # a worker gone away sees its own error
+                    send_frame(peer.sock, answer)
+    finally:
+        sel.close()
+        listener.close()
+        for peer in peers.values():
+            peer.sock.close()
+        if os.path.exists(path):
+            os.unlink(path)
+        store.close()
+    log.info("ingest process stopped")
+    return 0
