@@ -9,8 +9,10 @@ Every error a client sees has the same shape::
 from __future__ import annotations
 
 import hmac
+import itertools
 import json
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -93,10 +95,13 @@ def install_error_handlers(app: Flask) -> None:
 def install_request_id(app: Flask) -> None:
     """Echo or assign ``X-Request-ID`` so a client's log line can be matched to ours."""
 
+    prefix = f"{os.getpid():x}-{uuid.uuid4().hex[:6]}-"
+    counter = itertools.count(1)
+
     @app.before_request
     def _assign() -> None:
         rid = request.headers.get("X-Request-ID", "")
-        g.request_id = rid[:64] if rid else uuid.uuid4().hex[:16]
+        g.request_id = rid[:64] if rid else f"{prefix}{next(counter):x}"
 
     @app.after_request
     def _echo(resp: Response) -> Response:
@@ -168,6 +173,10 @@ def install_cors(app: Flask, cors: CorsConfig) -> None:
     )
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def json_body(required: bool = True) -> Any:
     """The request's JSON body; 400 naming ``body`` when it is missing or malformed."""
     raw = request.get_data(cache=True)
@@ -176,7 +185,7 @@ def json_body(required: bool = True) -> Any:
             raise ApiError(400, "request body must be a JSON object", "body")
         return {}
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"request body is not valid JSON: {exc}", "body") from exc
 
@@ -194,11 +203,16 @@ def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:
 
 def parse_body(model: type[M], required: bool = True) -> M:
     """Parse and validate the JSON body as ``model``; 400 naming the field otherwise."""
+    return parse_body_raw(model, required)[0]
+
+
+def parse_body_raw(model: type[M], required: bool = True) -> tuple[M, dict[str, Any]]:
+    """Like :func:`parse_body`, also returning the body as sent (a dict)."""
     data = json_body(required)
     if not isinstance(data, dict):
         raise ApiError(400, "request body must be a JSON object", "body")
     try:
-        return model.model_validate(data)
+        return model.model_validate(data), data
     except ValidationError as exc:
         raise validation_error(exc) from exc
 

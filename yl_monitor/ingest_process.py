@@ -16,6 +16,7 @@ import socket
 from typing import Any
 
 from shared.logs import FaultLatch
+from shared.wsgi import stop_requested
 from yl_monitor.sinks import HEADER, MAX_FRAME, StoreSink, send_frame
 from yl_monitor.store import BeatRecord, Store
 
@@ -56,6 +57,7 @@ def run_ingest_server(path: str, store: Store) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when we stop
+    stopping = stop_requested()  # a SIGTERM that came before the handler above
     if os.path.exists(path):
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -134,10 +134,24 @@ class Monitor:
             log.info("node registered: %s (%s)", body.node_id, body.node_type)
         return self.node_view(row), created
 
-    def heartbeat(self, node_id: str, body: HeartbeatIn) -> dict[str, Any]:
-        """Queue the beat, wait until it is committed, and say what was recorded."""
-        payload = body.model_dump(mode="json", exclude_none=True)
-        payload["node_id"] = node_id
+    def heartbeat(
+        self,
+        node_id: str,
+        body: HeartbeatIn,
+        raw: dict[str, Any] | None = None,
+        raw_text: str | None = None,
+    ) -> dict[str, Any]:
+        """Queue the beat, wait until it is committed, and say what was recorded.
+
+        ``raw`` (and its JSON ``raw_text``) is the body as sent, already validated as
+        ``body``; it is stored as the payload, so sections the monitor does not model are
+        kept exactly, and the text need not be encoded again.
+        """
+        if raw is None:
+            payload = body.model_dump(mode="json", exclude_none=True)
+            payload["node_id"] = node_id
+        else:
+            payload = raw
         cpu, mem_pct, mem_mb = _resources(payload)
         alerts = self.config.alerts
         cpu_high = None if cpu is None else int(cpu >= alerts.cpu_percent)
@@ -163,6 +177,8 @@ class Monitor:
             cpu_high=cpu_high,
             mem_high=mem_high,
         )
+        if raw_text is not None:
+            record.payload_text = raw_text  # fills the cached property
         self.writer.submit(record).wait(self.config.storage.commit_wait)
         return {
             "recorded": True,
@@ -207,7 +223,10 @@ class Monitor:
             },
         }
         if "last_payload" in row:
-            view["last_payload"] = json.loads(row["last_payload"]) if row["last_payload"] else None
+            payload = json.loads(row["last_payload"]) if row["last_payload"] else None
+            if isinstance(payload, dict):
+                payload.setdefault("node_id", row["node_id"])
+            view["last_payload"] = payload
         return view
 
     def nodes(self) -> list[dict[str, Any]]:

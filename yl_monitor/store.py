@@ -62,7 +62,15 @@ class BeatRecord:
 
     @cached_property
     def payload_text(self) -> str:
+        """The payload as JSON: the body as the node sent it, when the API kept it."""
         return json.dumps(self.payload, separators=(",", ":"), ensure_ascii=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to the ingest process) as its JSON text, not the nested dict."""
+        state = dict(self.__dict__)
+        state["payload_text"] = self.payload_text
+        state["payload"] = None
+        return state
 
 
 def normalise_url(url: str) -> str:

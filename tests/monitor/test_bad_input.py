@@ -32,6 +32,7 @@ CASES = [
     ("POST", HB, "{not json", 400, "body"),
     ("POST", HB, "[1, 2]", 400, "body"),
     ("POST", HB, "", 400, "body"),
+    ("POST", HB, '{"uptime": NaN}', 400, "body"),
     ("POST", HB, {"status": 5}, 400, "status"),
     ("POST", HB, {"uptime": -1}, 400, "uptime"),
     ("POST", HB, {"uptime": "12"}, 400, "uptime"),

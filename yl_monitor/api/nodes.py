@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from shared.api import ApiError, parse_body
+from shared.api import ApiError, parse_body, parse_body_raw
 from shared.timeutil import parse_timestamp, utc_now_iso
 from yl_monitor.api import get_monitor
 from yl_monitor.models import HeartbeatIn, PauseIn, RegisterIn, valid_node_id
@@ -33,10 +33,11 @@ def register():  # type: ignore[no-untyped-def]
 @bp.post("/<node_id>/heartbeat")
 def heartbeat(node_id: str):  # type: ignore[no-untyped-def]
     _checked_id(node_id)
-    body = parse_body(HeartbeatIn)
+    body, raw = parse_body_raw(HeartbeatIn)
     if body.node_id is not None and body.node_id != node_id:
         raise ApiError(400, "node_id in the body differs from the one in the path", "node_id")
-    return jsonify(get_monitor().heartbeat(node_id, body))
+    text = request.get_data(as_text=True)
+    return jsonify(get_monitor().heartbeat(node_id, body, raw, text))
 
 
 @bp.get("")
