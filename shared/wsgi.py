@@ -26,6 +26,7 @@ from typing import Any
 from waitress.server import create_server
 
 from shared.config import ServerConfig
+from shared.stopflag import note_stop, stop_requested
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +57,6 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-_stop_requested = False
-
-
-def stop_requested() -> bool:
-    """True once this child process was asked to stop (it may not have a handler yet)."""
-    return _stop_requested
-
-
-def _note_stop(_signum: int, _frame: Any) -> None:
-    global _stop_requested
-    _stop_requested = True
-
-
 def _run_waitress(app: Any, sock: socket.socket, server_cfg: ServerConfig, name: str) -> None:
     server = create_server(
         app,
@@ -87,7 +75,7 @@ def _run_waitress(app: Any, sock: socket.socket, server_cfg: ServerConfig, name:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stop)
     try:
-        if _stop_requested:  # asked to stop while the app was being built
+        if stop_requested():  # asked to stop while the app was being built
             return
         server.run()  # returns after SystemExit, having waited for in-flight requests
     finally:
@@ -170,7 +158,7 @@ def _supervise(
             code = 1
             try:
                 for sig in (signal.SIGTERM, signal.SIGINT):
-                    signal.signal(sig, _note_stop)  # until the child installs its own
+                    signal.signal(sig, note_stop)  # until the child installs its own
                 _die_with_parent(parent)
                 code = mains[label]()
             except Exception:

@@ -16,7 +16,7 @@ import socket
 from typing import Any
 
 from shared.logs import FaultLatch
-from shared.wsgi import stop_requested
+from shared.stopflag import stop_requested
 from yl_monitor.sinks import HEADER, MAX_FRAME, StoreSink, send_frame
 from yl_monitor.store import BeatRecord, Store
 
