@@ -116,6 +116,8 @@ def run_ingest_server(path: str, store: Store) -> int:
             peer.sock.close()
         if os.path.exists(path):
             os.unlink(path)
+        with contextlib.suppress(OSError):  # the private folder made for the socket
+            os.rmdir(os.path.dirname(path))
         store.close()
     log.info("ingest process stopped")
     return 0
