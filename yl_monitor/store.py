@@ -65,6 +65,21 @@ class BeatRecord:
         """The payload as JSON: the body as the node sent it, when the API kept it."""
         return json.dumps(self.payload, separators=(",", ":"), ensure_ascii=False)
 
+    def beat_row(self) -> tuple[Any, ...]:
+        """Values for ``BeatSql.BEAT_COLS``."""
+        return (
+            self.node_id, self.received_at, self.sent_at, self.status, self.cpu_percent,
+            self.memory_percent, self.memory_mb, self.payload_text,
+        )  # fmt: skip
+
+    def node_update_row(self) -> tuple[Any, ...]:
+        """Values for the ``b`` table of ``BeatSql.update_nodes``."""
+        return (
+            self.node_id, self.received_at, self.node_name, self.payload_text, self.status,
+            self.version, self.interval, self.cpu_percent, self.memory_percent,
+            self.memory_mb, self.cpu_high, self.mem_high,
+        )  # fmt: skip
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (to the ingest process) as its JSON text, not the nested dict."""
         state = dict(self.__dict__)
@@ -388,42 +403,14 @@ class Store:
                     False,
                     0,
                 )
-        with self._write() as conn:
+        beat_rows = [r.beat_row() for r in batch]
+        update_rounds = [[r.node_update_row() for r in round_] for round_ in _rounds(batch)]
+        with self._write() as conn:  # only the statements run under the write lock
             for chunk in _chunks(list(fresh.values()), 200):
                 conn.exec_driver_sql(sql.insert_nodes(len(chunk)), _flat(chunk))
-            rows = [
-                (
-                    r.node_id,
-                    r.received_at,
-                    r.sent_at,
-                    r.status,
-                    r.cpu_percent,
-                    r.memory_percent,
-                    r.memory_mb,
-                    r.payload_text,
-                )
-                for r in batch
-            ]
-            for chunk in _chunks(rows, 200):
+            for chunk in _chunks(beat_rows, 200):
                 conn.exec_driver_sql(sql.insert_beats(len(chunk)), _flat(chunk))
-            for round_ in _rounds(batch):
-                updates = [
-                    (
-                        r.node_id,
-                        r.received_at,
-                        r.node_name,
-                        r.payload_text,
-                        r.status,
-                        r.version,
-                        r.interval,
-                        r.cpu_percent,
-                        r.memory_percent,
-                        r.memory_mb,
-                        r.cpu_high,
-                        r.mem_high,
-                    )
-                    for r in round_
-                ]
+            for updates in update_rounds:
                 for chunk in _chunks(updates, 200):
                     conn.exec_driver_sql(sql.update_nodes(len(chunk)), _flat(chunk))
         if known is not None:

@@ -1,0 +1,42 @@
+"""The store's group commit: several beats of one node in one batch are applied in order."""
+
+from __future__ import annotations
+
+from yl_monitor.store import BeatRecord, Store
+
+
+def rec(node: str, t: float, cpu: float | None, high: int | None, **kw) -> BeatRecord:
+    return BeatRecord(
+        node_id=node, received_at=t, payload={"n": t}, cpu_percent=cpu, cpu_high=high, **kw
+    )
+
+
+def test_one_batch_with_repeated_nodes(db_url: str) -> None:
+    store = Store.from_url(db_url)
+    try:
+        known: set[str] = set()
+        store.write_beats(
+            [
+                rec("a", 100.0, 95.0, 1, node_name="Alpha", node_type="user-gui"),
+                rec("b", 100.5, 10.0, 0),
+                rec("a", 101.0, 96.0, 1, interval=2.0),
+                rec("a", 102.0, None, None, status="error"),
+            ],
+            known,
+        )
+        a = store.get_node("a")
+        assert a is not None
+        assert (a["node_name"], a["node_type"]) == ("Alpha", "user-gui")
+        assert a["beats_received"] == 3
+        assert a["last_seen"] == 102.0
+        assert a["cpu_streak"] == 2  # two high beats; the third reported no CPU
+        assert a["declared_interval"] == 2.0
+        assert a["status"] == "error"
+        assert a["last_payload"] == '{"n":102.0}'
+        assert a["observed_interval"] is not None
+        assert store.count_beats("a") == 3
+        assert store.get_node("b")["beats_received"] == 1
+        assert known == {"a", "b"}
+        assert [h["received_at"] for h in store.history("a", 10)] == [100.0, 101.0, 102.0]
+    finally:
+        store.close()
