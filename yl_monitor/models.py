@@ -15,7 +15,7 @@ TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 def valid_node_id(node_id: str) -> bool:
-    return bool(NODE_ID_RE.match(node_id))
+    return bool(NODE_ID_RE.fullmatch(node_id))
 
 
 def _timestamp(value: Any) -> float | None:

@@ -48,9 +48,11 @@ CASES = [
     ("POST", "/api/ar/nodes/bad%20id/heartbeat", {}, 400, "node_id"),
     ("POST", "/api/ar/nodes/" + "a" * 65 + "/heartbeat", {}, 400, "node_id"),
     ("POST", "/api/ar/nodes/-dash/heartbeat", {}, 400, "node_id"),
+    ("POST", "/api/ar/nodes/trailing%0A/heartbeat", {}, 400, "node_id"),
     ("POST", "/api/ar/nodes/register", {}, 400, "node_id"),
     ("POST", "/api/ar/nodes/register", {"node_id": "ok", "node_type": 3}, 400, "node_type"),
     ("POST", "/api/ar/nodes/register", {"node_id": "a/b"}, 400, "node_id"),
+    ("POST", "/api/ar/nodes/register", {"node_id": "ok\n"}, 400, "node_id"),
     ("POST", "/api/ar/nodes/register", {"node_id": "ok", "colour": "red"}, 400, "colour"),
     (
         "POST",
