@@ -132,3 +132,18 @@ def test_pause_and_resume(client, monitor: Monitor, clock: ManualClock) -> None:
     assert client.get("/api/alerts").json["alerts"] == []  # paused nodes raise nothing
     assert client.post("/api/ar/nodes/gui-1/resume").json["state"] == "offline"
     assert client.post("/api/ar/nodes/ghost/pause").status_code == 404
+
+
+def test_acknowledging_a_resolved_alert_is_409(
+    client, monitor: Monitor, clock: ManualClock
+) -> None:
+    client.post("/api/ar/nodes/gui-1/heartbeat", json=GUI_BEAT)
+    clock.advance(200)
+    monitor.evaluator.tick()
+    alert_id = client.get("/api/alerts").json["alerts"][0]["id"]
+    client.post("/api/ar/nodes/gui-1/heartbeat", json=GUI_BEAT)
+    monitor.evaluator.tick()  # back online: resolved (hold 0 in tests)
+    resp = client.post(f"/api/alerts/{alert_id}/acknowledge", json={"by": "late-bob"})
+    assert resp.status_code == 409
+    assert "already resolved" in resp.json["message"]
+    assert monitor.store.get_alert(alert_id)["ack_by"] is None
