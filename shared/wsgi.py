@@ -21,6 +21,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from waitress.server import create_server
@@ -30,8 +31,17 @@ from shared.stopflag import note_stop, stop_requested
 
 log = logging.getLogger(__name__)
 
-# make_worker(index) -> (wsgi app, clean-up called after the server stopped)
-WorkerFactory = Callable[[int], tuple[Any, Callable[[], None]]]
+
+@dataclass
+class Worker:
+    """What a worker process serves, and its hooks."""
+
+    app: Any
+    cleanup: Callable[[], None]  # after the server stopped: flush, close, release
+    on_signal: Callable[[], None] | None = None  # at SIGTERM, before in-flight requests end
+
+
+WorkerFactory = Callable[[int], Worker]
 # (name, main) of a helper process: started before the workers, stopped after them
 Helper = tuple[str, Callable[[], int]]
 
@@ -57,7 +67,13 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _run_waitress(app: Any, sock: socket.socket, server_cfg: ServerConfig, name: str) -> None:
+def _run_waitress(
+    app: Any,
+    sock: socket.socket,
+    server_cfg: ServerConfig,
+    name: str,
+    on_signal: Callable[[], None] | None = None,
+) -> None:
     server = create_server(
         app,
         sockets=[sock],
@@ -70,6 +86,8 @@ def _run_waitress(app: Any, sock: socket.socket, server_cfg: ServerConfig, name:
     )
 
     def _stop(signum: int, _frame: Any) -> None:
+        if on_signal is not None:
+            on_signal()  # e.g. end streaming responses, so waitress need not wait for them
         raise SystemExit(0)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -86,14 +104,14 @@ def _worker_main(
     index: int, make_worker: WorkerFactory, sock: socket.socket, cfg: ServerConfig, name: str
 ) -> int:
     try:
-        app, cleanup = make_worker(index)
+        worker = make_worker(index)
     except Exception:
         log.exception("%s worker %d failed to start", name, index)
         return 1
     try:
-        _run_waitress(app, sock, cfg, name)
+        _run_waitress(worker.app, sock, cfg, name, worker.on_signal)
     finally:
-        cleanup()
+        worker.cleanup()
     return 0
 
 

@@ -11,12 +11,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask
-
 from shared.config import ConfigError
 from shared.logs import setup_logging
 from shared.ports import PortInUse, ensure_port_free
-from shared.wsgi import resolve_workers, serve
+from shared.wsgi import Worker, resolve_workers, serve
 from yl_monitor import SERVICE_NAME, __version__
 from yl_monitor.app import create_app
 from yl_monitor.config import load_monitor_config
@@ -87,14 +85,14 @@ def main(argv: list[str] | None = None) -> int:
 
         helpers.append(("ingest", ingest_main))
 
-    def make_worker(index: int) -> tuple[Flask, Callable[[], None]]:
+    def make_worker(index: int) -> Worker:
         stats.bind(index)
         sink = RemoteSink(ingest_path) if ingest_path else None
         app = create_app(config, stats=stats, sink=sink)
         monitor: Monitor = app.extensions["yl_monitor"]
         primary = index == 0  # one worker evaluates states and polls the services
         monitor.start(evaluator=primary, checks=primary)
-        return app, monitor.stop
+        return Worker(app, monitor.stop)
 
     log.info(
         "%s %s: store %s, config %s",
