@@ -47,6 +47,18 @@ class ServerConfig(Section):
     connection_limit: int = Field(
         1000, ge=1, le=100000, description="Open client connections before new ones wait."
     )
+    send_buffer: int | None = Field(
+        None,
+        ge=4096,
+        description="SO_SNDBUF of client sockets; set it small for live streams (the kernel's "
+        "autotuned buffer would otherwise hold seconds of video for a slow viewer).",
+    )
+    outbuf_high_watermark: int = Field(
+        16 * 1024 * 1024,
+        ge=4096,
+        description="Bytes buffered for one slow client before its response thread waits "
+        "(small for live streams, so a slow viewer skips frames instead of lagging).",
+    )
 
 
 class LoggingConfig(Section):

@@ -74,16 +74,22 @@ def _run_waitress(
     name: str,
     on_signal: Callable[[], None] | None = None,
 ) -> None:
+    options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    if server_cfg.send_buffer:  # a fixed size also turns off the kernel's autotuning
+        options.append((socket.SOL_SOCKET, socket.SO_SNDBUF, server_cfg.send_buffer))
     server = create_server(
         app,
         sockets=[sock],
         threads=server_cfg.threads,
         connection_limit=server_cfg.connection_limit,
+        outbuf_high_watermark=server_cfg.outbuf_high_watermark,
         asyncore_use_poll=True,
         channel_timeout=120,
         ident=name,
         clear_untrusted_proxy_headers=True,
     )
+
+    server.adj.socket_options = options  # not a create_server argument; read at accept()
 
     def _stop(signum: int, _frame: Any) -> None:
         if on_signal is not None:

@@ -82,7 +82,7 @@ class ChecksConfig(Section):
 
 
 class MonitorConfig(Section):
-    server: ServerConfig = Field(default_factory=lambda: ServerConfig(port=5500))
+    server: ServerConfig = Field(default_factory=ServerConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     cors: CorsConfig = Field(default_factory=CorsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)

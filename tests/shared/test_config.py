@@ -75,3 +75,13 @@ def test_services_file_validated(tmp_path: Path) -> None:
     path.write_text("services:\n  ar-backend:\n    name: x\n    port: nope\n")
     with pytest.raises(ConfigError, match=r"services\.ar-backend\.port"):
         load_services(path)
+
+
+def test_one_overridden_server_key_keeps_the_process_defaults() -> None:
+    from ar_backend.config import load_backend_config
+
+    cfg = load_backend_config(environ={"AR_BACKEND__SERVER__THREADS": "8"})
+    assert (cfg.server.port, cfg.server.threads, cfg.server.workers) == (5501, 8, 1)
+    assert cfg.server.send_buffer == 131072
+    cfg = load_backend_config(environ={}, overrides={"server": {"port": 5600}})
+    assert (cfg.server.port, cfg.server.threads) == (5600, 32)

@@ -36,7 +36,7 @@ def make_sender(url: str, node_id: str, **kwargs: Any) -> HeartbeatSender:
         "node_type": "test-node",
         "interval": 0.2,
         "payload": lambda: {"status": "running", "camera": {"state": "running"}},
-        "timeout": 2.0,
+        "timeout": 10.0,
         "max_retries": 0,
         "retry_delay": 0.05,
     }
@@ -71,7 +71,7 @@ def test_beats_reach_a_real_monitor_and_stop_stops_them(spawn, tmp_path) -> None
     finally:
         started = time.monotonic()
         sender.stop()
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 5
     assert sender.stats()["running"] is False
     before = node(mon.url, "hb-1")["beats_received"]
     time.sleep(0.6)

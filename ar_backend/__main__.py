@@ -1,0 +1,136 @@
+"""``python -m ar_backend [--config F] [--host H] [--port P] [--source SPEC] [--monitor-url U]``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+from ar_backend import SERVICE_NAME, __version__
+from ar_backend.app import create_app
+from ar_backend.config import load_backend_config
+from ar_backend.sources import SourceError
+from ar_backend.studio import Studio
+from shared.config import ConfigError
+from shared.logs import setup_logging
+from shared.ports import PortInUse, ensure_port_free
+from shared.sysmetrics import SystemMetricsSampler
+from shared.wsgi import Worker, serve
+
+log = logging.getLogger("ar_backend")
+DEFAULT_CONFIG = Path("config/backend.yaml")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m ar_backend", description=__doc__)
+    parser.add_argument("--config", help="YAML config file (default: config/backend.yaml)")
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 5501)")
+    parser.add_argument(
+        "--source",
+        help="camera source: auto, a device index, a video or image file (any path), a URL, demo",
+    )
+    parser.add_argument("--no-autostart", action="store_true", help="wait for /camera/start")
+    parser.add_argument("--monitor-url", help="yl_monitor URL for heartbeats")
+    parser.add_argument("--no-monitor", action="store_true", help="send no heartbeats")
+    parser.add_argument("--version", action="version", version=f"ar_backend {__version__}")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config_path = args.config or (str(DEFAULT_CONFIG) if DEFAULT_CONFIG.exists() else None)
+    overrides: dict = {}
+    if args.host:
+        overrides.setdefault("server", {})["host"] = args.host
+    if args.port:
+        overrides.setdefault("server", {})["port"] = args.port
+    if args.monitor_url:
+        overrides.setdefault("monitor", {})["url"] = args.monitor_url
+    if args.no_monitor:
+        overrides.setdefault("monitor", {})["enabled"] = False
+    try:
+        config = load_backend_config(config_path, overrides=overrides)
+    except ConfigError as exc:
+        print(f"ar_backend: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(config.logging)
+    _quiet_opencv()
+    try:
+        ensure_port_free(config.server.host, config.server.port)
+    except PortInUse as exc:
+        log.error("%s", exc)
+        return 3
+    studio = Studio(config, default_source=args.source)
+    sampler = SystemMetricsSampler(interval=2.0)
+    app = create_app(config, studio=studio, sampler=sampler)
+    if not args.no_autostart:
+        try:
+            # the command line may name any file; the API only the media folders
+            studio.camera_start(args.source, from_api=False)
+        except SourceError as exc:
+            log.error("camera not started: %s (the API keeps serving; POST /camera/start)", exc)
+    sender = _heartbeats(config, studio)
+    sampler.start()
+    log.info("%s %s, config %s", SERVICE_NAME, __version__, config_path or "defaults")
+
+    def make_worker(_index: int) -> Worker:
+        return Worker(app, cleanup=lambda: None, on_signal=studio.pipeline.output.close)
+
+    try:
+        # one process: it owns the camera
+        status = serve(make_worker, config.server, name=SERVICE_NAME, workers=1)
+    finally:
+        if sender is not None:
+            sender.stop()
+        sampler.stop()
+        studio.close()
+        log.info("%s stopped: capture released, outputs closed", SERVICE_NAME)
+    return status
+
+
+def _heartbeats(config, studio: Studio):  # type: ignore[no-untyped-def]
+    link = config.monitor
+    if not link.enabled:
+        return None
+    try:
+        from shared.heartbeat import HeartbeatSender
+    except ImportError:
+        return None
+
+    def payload() -> dict:
+        status = studio.status()
+        return {
+            "status": status["status"],
+            "camera": {k: status["camera"][k] for k in ("state", "source", "fps_out", "error")},
+            "pipeline": status["pipeline"],
+            "audio": status["audio"],
+            "outputs": status["outputs"],
+        }
+
+    sender = HeartbeatSender(
+        monitor_url=link.url,
+        node_id=link.node_id,
+        node_name=link.node_name,
+        node_type="ar-backend",
+        interval=link.report_interval,
+        payload=payload,
+        api_key=link.api_key,
+        timeout=link.timeout,
+        version=__version__,
+    )
+    sender.start()
+    return sender
+
+
+def _quiet_opencv() -> None:
+    import cv2
+
+    with contextlib.suppress(AttributeError):
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

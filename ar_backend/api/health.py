@@ -1,0 +1,90 @@
+"""/health, /status, /metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+
+from ar_backend import SERVICE_NAME, __version__
+from ar_backend.api import get_studio
+from ar_backend.studio import Studio
+from shared.api import wants_prometheus
+from shared.timeutil import utc_now_iso
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/health")
+def health():  # type: ignore[no-untyped-def]
+    studio = get_studio()
+    return jsonify(
+        status="healthy",
+        service=SERVICE_NAME,
+        version=__version__,
+        timestamp=utc_now_iso(),
+        uptime=round(time.time() - studio.started, 3),
+    )
+
+
+@bp.get("/status")
+def status():  # type: ignore[no-untyped-def]
+    return jsonify(service=SERVICE_NAME, timestamp=utc_now_iso(), **get_studio().status())
+
+
+class StudioCollector(Collector):
+    def __init__(self, studio: Studio) -> None:
+        self._studio = studio
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        cam = self._studio.camera_status()
+        running = GaugeMetricFamily("ar_backend_camera_running", "1 while the camera runs.")
+        running.add_metric([], 1.0 if cam["state"] in ("running", "reconnecting") else 0.0)
+        yield running
+        yield GaugeMetricFamily(
+            "ar_backend_fps_in", "Frames per second from the source.", value=cam["fps_in"]
+        )
+        yield GaugeMetricFamily(
+            "ar_backend_fps_out", "Frames per second out of the pipeline.", value=cam["fps_out"]
+        )
+        yield CounterMetricFamily(
+            "ar_backend_frames_dropped", "Frames dropped (stale).", value=cam["dropped_frames"]
+        )
+        lat = GaugeMetricFamily(
+            "ar_backend_latency_ms", "Capture-to-output latency.", labels=["quantile"]
+        )
+        for q, key in (("0.5", "p50"), ("0.95", "p95")):
+            if cam["latency_ms"][key] is not None:
+                lat.add_metric([q], cam["latency_ms"][key])
+        yield lat
+        system = current_app.extensions["ar_backend_sampler"].snapshot()
+        yield GaugeMetricFamily(
+            "ar_backend_system_cpu_percent", "Host CPU percent.", value=system["cpu_percent"]
+        )
+
+
+def make_registry(studio: Studio) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StudioCollector(studio))
+    return registry
+
+
+@bp.get("/metrics")
+def metrics():  # type: ignore[no-untyped-def]
+    studio = get_studio()
+    if wants_prometheus():
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return Response(
+            encoder(current_app.extensions["ar_backend_registry"]), content_type=content_type
+        )
+    return jsonify(
+        service=SERVICE_NAME,
+        system=current_app.extensions["ar_backend_sampler"].snapshot(),
+        camera=studio.camera_status(),
+        timestamp=utc_now_iso(),
+    )

@@ -1,0 +1,62 @@
+"""The preview stream, snapshots, recording, the virtual camera, and the GUI's reports."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Blueprint, Response, jsonify
+
+from ar_backend.api import get_studio
+from ar_backend.models import MonitorReportIn, RecordStartIn
+from ar_backend.outputs.jpeg import BOUNDARY
+from shared.api import ApiError, parse_body
+from shared.timeutil import utc_now_iso
+
+bp = Blueprint("outputs", __name__)
+
+
+@bp.get("/video_feed")
+def video_feed():  # type: ignore[no-untyped-def]
+    studio = get_studio()
+    stop = threading.Event()
+    stream = studio.jpeg.stream(stop)
+    resp = Response(stream, mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+    resp.call_on_close(stop.set)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/snapshot.jpg")
+def snapshot():  # type: ignore[no-untyped-def]
+    jpeg = get_studio().jpeg.snapshot()
+    if jpeg is None:
+        raise ApiError(503, "no frame yet: start the camera (POST /camera/start)")
+    return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/record/start")
+def record_start():  # type: ignore[no-untyped-def]
+    body = parse_body(RecordStartIn, required=False)
+    return jsonify(get_studio().record_start(body.file_name))
+
+
+@bp.post("/record/stop")
+def record_stop():  # type: ignore[no-untyped-def]
+    return jsonify(get_studio().record_stop())
+
+
+@bp.post("/virtual_camera/start")
+def vcam_start():  # type: ignore[no-untyped-def]
+    return jsonify(get_studio().vcam_start())
+
+
+@bp.post("/virtual_camera/stop")
+def vcam_stop():  # type: ignore[no-untyped-def]
+    return jsonify(get_studio().vcam_stop())
+
+
+@bp.post("/monitor/report")
+def monitor_report():  # type: ignore[no-untyped-def]
+    body = parse_body(MonitorReportIn)
+    get_studio().record_gui_report(body.payload())
+    return jsonify(status="ok", received_at=utc_now_iso())

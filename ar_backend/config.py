@@ -1,0 +1,131 @@
+"""The backend's typed configuration (config/backend.yaml plus AR_BACKEND__* variables)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+
+from shared.config import (
+    CorsConfig,
+    LoggingConfig,
+    Section,
+    SecurityConfig,
+    ServerConfig,
+    load_config,
+)
+
+ENV_PREFIX = "AR_BACKEND"
+ENV_ALIASES = {"YL_MONITOR_URL": "monitor.url"}
+
+
+class BackendServerConfig(ServerConfig):
+    """The backend's own defaults, kept when a single key is overridden."""
+
+    port: int = Field(5501, ge=1, le=65535, description="TCP port to listen on.")
+    threads: int = Field(32, ge=1, le=256, description="WSGI threads; each viewer holds one.")
+    workers: int | None = Field(1, ge=1, le=1, description="One process: it owns the camera.")
+    send_buffer: int | None = Field(
+        131072, ge=4096, description="SO_SNDBUF of viewers' sockets: small, so slow ones skip."
+    )
+    outbuf_high_watermark: int = Field(
+        65536, ge=4096, description="Bytes buffered for one viewer before its thread waits."
+    )
+
+
+class CameraConfig(Section):
+    source: str = Field(
+        "auto",
+        description="auto (device 0, else demo), a device index, a file, an image, a URL, demo.",
+    )
+    width: int = Field(1280, ge=16, le=7680, description="Requested capture width.")
+    height: int = Field(720, ge=16, le=4320, description="Requested capture height.")
+    fps: float = Field(30.0, gt=0, le=240, description="Requested (or generated) frame rate.")
+    mjpg: bool = Field(True, description="Ask a device for MJPG (more fps over USB).")
+    reconnect_min: float = Field(0.5, gt=0, description="First reconnect delay, seconds.")
+    reconnect_max: float = Field(5.0, gt=0, description="Longest reconnect delay, seconds.")
+    max_devices: int = Field(
+        4, ge=1, le=64, description="Device indices probed by /camera/devices."
+    )
+
+
+class OverlayConfig(Section):
+    show_stats: bool = Field(False, description="Draw fps and latency on the output.")
+    ai_label: bool = Field(False, description='Draw an "AI-generated" label (disclosure).')
+    label_text: str = Field("AI-generated", max_length=64, description="The label's text.")
+
+
+class PipelineConfig(Section):
+    processors: list[str] = Field(
+        default_factory=lambda: ["overlay"], description="Processor chain, by registry name."
+    )
+    overlay: OverlayConfig = Field(default_factory=OverlayConfig)
+    stats_window: int = Field(300, ge=10, description="Frames kept for latency percentiles.")
+
+
+class VirtualCameraConfig(Section):
+    enabled: bool = Field(False, description="Start the virtual camera with the stream.")
+    device: str | None = Field(
+        None, description="e.g. /dev/video10; the library's choice if unset."
+    )
+    backend: str | None = Field(None, description="pyvirtualcam backend (v4l2loopback, obs).")
+
+
+class OutputsConfig(Section):
+    jpeg_quality: int = Field(80, ge=10, le=100, description="MJPEG and snapshot quality.")
+    virtual_camera: VirtualCameraConfig = Field(default_factory=VirtualCameraConfig)
+    recordings_dir: str = Field("recordings", description="Folder recordings are written to.")
+
+
+class MediaConfig(Section):
+    folders: list[str] = Field(
+        default_factory=lambda: ["media"],
+        description="Folders the API may name files in (video, image sources).",
+    )
+
+
+class MonitorLinkConfig(Section):
+    enabled: bool = Field(True, description="Send heartbeats to the monitor.")
+    url: str = Field("http://127.0.0.1:5500", description="Monitor base URL.")
+    node_id: str = Field("ar-backend", description="This node's id at the monitor.")
+    node_name: str = Field("AR Backend", description="This node's display name.")
+    report_interval: float = Field(10.0, gt=0, description="Seconds between heartbeats.")
+    timeout: float = Field(5.0, gt=0, description="Seconds per monitor request.")
+    api_key: str | None = Field(None, description="The monitor's write key, when it has one.")
+
+
+class BackendConfig(Section):
+    server: BackendServerConfig = Field(default_factory=lambda: BackendServerConfig())
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    cors: CorsConfig = Field(
+        default_factory=lambda: CorsConfig(
+            origins=["http://127.0.0.1:5501", "http://localhost:5501"]
+        )
+    )
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    camera: CameraConfig = Field(default_factory=CameraConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+    media: MediaConfig = Field(default_factory=MediaConfig)
+    monitor: MonitorLinkConfig = Field(default_factory=MonitorLinkConfig)
+
+
+def load_backend_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    overrides: dict | None = None,
+) -> BackendConfig:
+    return load_config(
+        BackendConfig,
+        path,
+        env_prefix=ENV_PREFIX,
+        environ=environ,
+        aliases=ENV_ALIASES,
+        overrides=overrides,
+    )
+
+
+def resolve_dir(path: str) -> Path:
+    return Path(path).expanduser().resolve()

@@ -1,0 +1,41 @@
+"""Request bodies the backend accepts (pydantic, strict)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class CameraStartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    device_id: int | None = Field(None, ge=0, le=63)
+    source: str | None = Field(None, min_length=1, max_length=2048)
+
+    @model_validator(mode="after")
+    def _one(self) -> CameraStartIn:
+        if self.device_id is not None and self.source is not None:
+            raise ValueError("give device_id or source, not both")
+        return self
+
+    def spec(self) -> str | int | None:
+        return self.device_id if self.device_id is not None else self.source
+
+
+class RecordStartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    file_name: str | None = Field(None, min_length=1, max_length=100)
+
+
+class MonitorReportIn(BaseModel):
+    """The GUI's status payload (seed 001); kept as sent."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    node_id: str | None = Field(None, max_length=64)
+    status: str | None = Field(None, max_length=32)
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,249 @@
+"""The live path: capture thread -> [one-frame slot] -> process thread -> [latest output].
+
+Neither stage ever waits on the other or on a reader: the capture thread overwrites the slot
+(an unprocessed frame it replaces is counted as dropped), and every output reader takes the
+newest frame there is.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from ar_backend.frames import Frame, LatestSlot
+from ar_backend.processors import Processor, ProcessorContext
+from ar_backend.sources import Source, SourceError
+
+log = logging.getLogger(__name__)
+
+
+def _percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+class RateMeter:
+    """Events per second over the last ``span`` seconds."""
+
+    def __init__(self, span: float = 2.0) -> None:
+        self.span = span
+        self._times: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def tick(self, now: float) -> None:
+        with self._lock:
+            self._times.append(now)
+            while self._times and now - self._times[0] > self.span:
+                self._times.popleft()
+
+    def rate(self, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            while self._times and now - self._times[0] > self.span:
+                self._times.popleft()
+            if len(self._times) < 2:
+                return 0.0
+            return (len(self._times) - 1) / max(now - self._times[0], 1e-6)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._times.clear()
+
+
+class Pipeline:
+    """Owns the capture and process threads for one source at a time."""
+
+    def __init__(
+        self,
+        processors: list[Processor],
+        *,
+        stats_window: int = 300,
+        reconnect_min: float = 0.5,
+        reconnect_max: float = 5.0,
+    ) -> None:
+        self.processors = processors
+        self.input = LatestSlot()
+        self.output = LatestSlot()
+        self.reconnect_min = reconnect_min
+        self.reconnect_max = reconnect_max
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._source: Source | None = None
+        self._seq = 0  # never reset: readers compare sequence numbers across restarts
+        self.state = "stopped"
+        self.error: str | None = None
+        self.started_at: float | None = None
+        self.reconnects = 0
+        self.fps_in = RateMeter()
+        self.fps_out = RateMeter()
+        self._latency: deque[float] = deque(maxlen=stats_window)
+        self._stage_ms: dict[str, deque[float]] = {}
+        self._stats_window = stats_window
+        self.frames_in = 0
+        self.frames_out = 0
+        self._ctx = ProcessorContext()
+
+    # ---- control ---------------------------------------------------------------------------
+
+    @property
+    def source(self) -> Source | None:
+        return self._source
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("running", "reconnecting")
+
+    def start(self, source: Source) -> None:
+        """Run an opened source until ``stop()``."""
+        with self._lock:
+            self._stop_locked()
+            self._source = source
+            self._stop = threading.Event()
+            self.input.reopen()
+            self.output.reopen()
+            self.fps_in.reset()
+            self.fps_out.reset()
+            self._latency.clear()
+            self._stage_ms.clear()
+            self.input.dropped = 0
+            self.frames_in = self.frames_out = 0
+            self.reconnects = 0
+            self.error = None
+            self.state = "running"
+            self.started_at = time.time()
+            stop = self._stop
+            self._threads = [
+                threading.Thread(
+                    target=self._capture, args=(source, stop), name="capture", daemon=True
+                ),
+                threading.Thread(target=self._process, args=(stop,), name="process", daemon=True),
+            ]
+            for t in self._threads:
+                t.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_locked()
+
+    def _stop_locked(self) -> None:
+        self._stop.set()
+        self.input.close()
+        for t in self._threads:
+            t.join(timeout=5)
+        self._threads = []
+        if self._source is not None:
+            self._source.close()
+        self._source = None
+        self.fps_in.reset()
+        self.fps_out.reset()
+        if self.state != "error":
+            self.state = "stopped"
+
+    def close(self) -> None:
+        self.stop()
+        self.output.close()
+        for p in self.processors:
+            p.close()
+
+    # ---- threads ---------------------------------------------------------------------------
+
+    def _capture(self, source: Source, stop: threading.Event) -> None:
+        delay = self.reconnect_min
+        while not stop.is_set():
+            image = source.read()
+            if image is None:
+                if stop.is_set():
+                    return
+                self.state = "reconnecting"
+                self.error = f"{source.label} stopped delivering frames; reconnecting"
+                log.warning("%s", self.error)
+                source.close()
+                while not stop.wait(delay):
+                    try:
+                        source.open()
+                    except SourceError as exc:
+                        self.error = f"reconnecting to {source.label}: {exc}"
+                        delay = min(delay * 2, self.reconnect_max)
+                        continue
+                    self.reconnects += 1
+                    log.info("%s is back after a reconnect", source.label)
+                    self.state = "running"
+                    self.error = None
+                    delay = self.reconnect_min
+                    break
+                continue
+            now = time.monotonic()
+            self._seq += 1
+            self.frames_in += 1
+            self.fps_in.tick(now)
+            self.input.put(Frame(image=image, seq=self._seq, captured=now))
+
+    def _process(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            frame = self.input.take(timeout=0.5)
+            if frame is None:
+                continue
+            ctx = self._ctx
+            ctx.fps_out = self.fps_out.rate()
+            p50 = _percentile(list(self._latency), 50)
+            ctx.latency_p50_ms = p50 or 0.0
+            for proc in self.processors:
+                t0 = time.perf_counter()
+                try:
+                    frame = proc.process(frame, ctx)
+                except Exception:
+                    log.exception("processor %s failed; frame passed on unchanged", proc.name)
+                frame.timings[proc.name] = (time.perf_counter() - t0) * 1000
+            now = time.monotonic()
+            latency_ms = (now - frame.captured) * 1000
+            frame.meta["output_at"] = now
+            self._latency.append(latency_ms)
+            for stage, ms in frame.timings.items():
+                self._stage_ms.setdefault(stage, deque(maxlen=self._stats_window)).append(ms)
+            self.frames_out += 1
+            self.fps_out.tick(now)
+            self.output.put(frame)
+
+    # ---- figures ---------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        latency = list(self._latency)
+        src = self._source
+        latest = self.output.latest()
+        size = None
+        if latest is not None:
+            h, w = latest.image.shape[:2]
+            size = {"width": w, "height": h}
+        return {
+            "state": self.state,
+            "error": self.error,
+            "source": src.label if src else None,
+            "source_kind": src.kind if src else None,
+            "source_fps": round(src.fps, 2) if src else None,
+            "resolution": size,
+            "fps_in": round(self.fps_in.rate(), 2),
+            "fps_out": round(self.fps_out.rate(), 2),
+            "frames_in": self.frames_in,
+            "frames_out": self.frames_out,
+            "dropped_frames": self.input.dropped,
+            "reconnects": self.reconnects,
+            "latency_ms": {
+                "p50": _round(_percentile(latency, 50)),
+                "p95": _round(_percentile(latency, 95)),
+            },
+            "stage_ms": {
+                stage: _round(sum(v) / len(v)) for stage, v in self._stage_ms.items() if v
+            },
+            "processors": [p.name for p in self.processors],
+            "started_at": self.started_at,
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

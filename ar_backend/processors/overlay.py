@@ -1,0 +1,45 @@
+"""``overlay``: an optional fps/latency readout and an optional "AI-generated" label."""
+
+from __future__ import annotations
+
+import cv2
+
+from ar_backend.config import OverlayConfig, PipelineConfig
+from ar_backend.frames import Frame
+from ar_backend.processors.base import ProcessorContext, register
+
+
+class OverlayProcessor:
+    name = "overlay"
+
+    def __init__(self, cfg: OverlayConfig) -> None:
+        self.cfg = cfg
+
+    @staticmethod
+    def _text(image, text: str, org: tuple[int, int], scale: float) -> None:  # type: ignore[no-untyped-def]
+        cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
+        cv2.putText(
+            image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA
+        )
+
+    def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
+        if not (self.cfg.show_stats or self.cfg.ai_label):
+            return frame
+        image = frame.image
+        h, w = image.shape[:2]
+        scale = max(0.4, w / 1600)
+        if self.cfg.show_stats:
+            text = f"{ctx.fps_out:4.1f} fps  {ctx.latency_p50_ms:5.1f} ms"
+            self._text(image, text, (10, int(30 * scale / 0.5)), scale)
+        if self.cfg.ai_label:
+            (tw, _th), _ = cv2.getTextSize(self.cfg.label_text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+            self._text(image, self.cfg.label_text, (w - tw - 12, h - 12), scale)
+        return frame
+
+    def close(self) -> None:
+        pass
+
+
+@register("overlay")
+def _make(cfg: PipelineConfig) -> OverlayProcessor:
+    return OverlayProcessor(cfg.overlay)

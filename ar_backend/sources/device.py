@@ -1,0 +1,68 @@
+"""A camera by device index (OpenCV VideoCapture), and URLs read the same way."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ar_backend.config import CameraConfig
+from ar_backend.sources.base import SourceError, SourceSpec, register
+
+
+class CaptureSource:
+    """Anything cv2.VideoCapture reads at its own pace: a device or a network stream."""
+
+    kind = "device"
+
+    def __init__(self, spec: SourceSpec, cfg: CameraConfig) -> None:
+        self.spec = spec
+        self.cfg = cfg
+        self.fps = cfg.fps
+        self.label = f"device {spec.target}"
+        self._cap: cv2.VideoCapture | None = None
+
+    def _target(self) -> int | str:
+        return int(self.spec.target)
+
+    def open(self) -> None:
+        cap = cv2.VideoCapture(self._target())
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(
+                f"{self.label} does not open (no camera there, or it is in use by another "
+                "program); GET /camera/devices lists the ones that do"
+            )
+        if self.kind == "device":
+            if self.cfg.mjpg:
+                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.cfg.width)
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.cfg.height)
+            cap.set(cv2.CAP_PROP_FPS, self.cfg.fps)
+        reported = cap.get(cv2.CAP_PROP_FPS)
+        if reported and 1 <= reported <= 240:
+            self.fps = float(reported)
+        self._cap = cap
+
+    def read(self) -> np.ndarray | None:
+        if self._cap is None:
+            return None
+        ok, image = self._cap.read()
+        return image if ok and image is not None else None
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+@register("device")
+def _device(spec: SourceSpec, cfg: CameraConfig) -> CaptureSource:
+    return CaptureSource(spec, cfg)
+
+
+def device_opens(index: int) -> bool:
+    cap = cv2.VideoCapture(index)
+    try:
+        return bool(cap.isOpened())
+    finally:
+        cap.release()

@@ -1,0 +1,248 @@
+"""The studio: one object that owns the camera, the pipeline and the outputs. No Flask."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ar_backend import __version__
+from ar_backend.config import BackendConfig
+from ar_backend.outputs.jpeg import JpegCache
+from ar_backend.outputs.sinks import OutputUnavailable, Recorder, VirtualCamera
+from ar_backend.pipeline import Pipeline
+from ar_backend.processors import make_processor
+from ar_backend.sources import SourceError, SourceSpec, make_source, parse_spec
+from ar_backend.sources.device import device_opens
+
+log = logging.getLogger(__name__)
+
+RECORDING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class PathNotAllowed(Exception):
+    """A path named through the API lies outside the allowed folders."""
+
+
+class NotRunning(Exception):
+    """The request needs the stream running."""
+
+
+def inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+class Studio:
+    """Camera, pipeline and outputs. The owner calls ``close()``; the API calls the rest."""
+
+    def __init__(self, config: BackendConfig, default_source: str | None = None) -> None:
+        self.config = config
+        self.default_source = default_source or config.camera.source
+        processors = [make_processor(n, config.pipeline) for n in config.pipeline.processors]
+        cam = config.camera
+        self.pipeline = Pipeline(
+            processors,
+            stats_window=config.pipeline.stats_window,
+            reconnect_min=cam.reconnect_min,
+            reconnect_max=cam.reconnect_max,
+        )
+        self.jpeg = JpegCache(self.pipeline.output, config.outputs.jpeg_quality)
+        self.media_dirs = [Path(d).expanduser().resolve() for d in config.media.folders]
+        self.recordings_dir = Path(config.outputs.recordings_dir).expanduser().resolve()
+        self.recorder: Recorder | None = None
+        self.vcam: VirtualCamera | None = None
+        self.vcam_error: str | None = None
+        self.spec: SourceSpec | None = None
+        self.auto_note: str | None = None
+        self.started = time.time()
+        self.gui_report: dict[str, Any] | None = None
+        self._lock = threading.RLock()
+
+    # ---- camera ----------------------------------------------------------------------------
+
+    def _media_path(self, target: str) -> str:
+        """A file named through the API must resolve inside one of the media folders."""
+        candidate = Path(target).expanduser()
+        options = (
+            [candidate] if candidate.is_absolute() else [d / candidate for d in self.media_dirs]
+        )
+        for option in options:
+            resolved = option.resolve()  # symlinks and '..' resolved before the check
+            allowed = any(inside(resolved, d) for d in self.media_dirs)
+            if allowed and (resolved.exists() or option is options[-1]):
+                return str(resolved)
+        folders = ", ".join(str(d) for d in self.media_dirs)
+        raise PathNotAllowed(f"{target!r} is not inside the media folders ({folders})")
+
+    def camera_start(
+        self, spec: str | int | None = None, *, from_api: bool = True
+    ) -> dict[str, Any]:
+        """Open the source and run the pipeline; the same source again is not an error."""
+        parsed = parse_spec(self.default_source if spec is None else spec)
+        if from_api and parsed.kind in ("file", "image") and spec is not None:
+            parsed = SourceSpec(parsed.kind, self._media_path(parsed.target))
+        with self._lock:
+            if self.pipeline.running and self.spec == parsed:
+                return {"started": False, "already_running": True, **self.camera_status()}
+            note = None
+            if parsed.kind == "auto":
+                if device_opens(0):
+                    parsed, note = SourceSpec("device", "0"), "auto: device 0"
+                else:
+                    parsed, note = SourceSpec("demo", ""), "auto: no camera at device 0, demo"
+            source = make_source(parsed, self.config.camera)
+            source.open()  # raises SourceError with the reason
+            self.pipeline.start(source)
+            self.spec = parsed
+            self.auto_note = note
+            log.info("camera started: %s%s", source.label, f" ({note})" if note else "")
+            if self.config.outputs.virtual_camera.enabled and self.vcam is None:
+                self._start_vcam_quietly()
+            return {"started": True, "already_running": False, **self.camera_status()}
+
+    def camera_stop(self) -> dict[str, Any]:
+        with self._lock:
+            was = self.pipeline.running
+            self.record_stop()
+            self.vcam_stop()
+            self.pipeline.stop()
+            if was:
+                log.info("camera stopped")
+            return {"stopped": was, **self.camera_status()}
+
+    def camera_status(self) -> dict[str, Any]:
+        stats = self.pipeline.stats()
+        stats["spec"] = str(self.spec) if self.spec else None
+        stats["auto"] = self.auto_note
+        return stats
+
+    def devices(self) -> list[int]:
+        """Device indices that open now (the one in use counts as open)."""
+        found = []
+        for index in range(self.config.camera.max_devices):
+            in_use = self.spec == SourceSpec("device", str(index)) and self.pipeline.running
+            if in_use or device_opens(index):
+                found.append(index)
+        return found
+
+    # ---- outputs ---------------------------------------------------------------------------
+
+    def _stream_geometry(self) -> tuple[tuple[int, int], float]:
+        frame = self.pipeline.output.wait_newer(-1, 3.0)
+        if frame is None:
+            raise NotRunning("no frames yet: start the camera first")
+        h, w = frame.image.shape[:2]
+        src = self.pipeline.source
+        return (w, h), (src.fps if src else self.config.camera.fps)
+
+    def record_start(self, name: str | None) -> dict[str, Any]:
+        with self._lock:
+            if self.recorder is not None and self.recorder.active:
+                return {"already_recording": True, **self.recorder.status()}
+            if not self.pipeline.running:
+                raise NotRunning("start the camera before recording")
+            name = name or time.strftime("recording-%Y%m%d-%H%M%S.mp4")
+            if not name.endswith(".mp4"):
+                name += ".mp4"
+            if not RECORDING_NAME.match(name):
+                raise PathNotAllowed("file_name must be a plain file name (letters, digits, ._-)")
+            self.recordings_dir.mkdir(parents=True, exist_ok=True)
+            path = (self.recordings_dir / name).resolve()
+            if not inside(path, self.recordings_dir):
+                raise PathNotAllowed("file_name must stay inside the recordings folder")
+            size, fps = self._stream_geometry()
+            self.recorder = Recorder(self.pipeline.output, path, fps, size)
+            log.info("recording to %s", path)
+            return {"already_recording": False, **self.recorder.status()}
+
+    def record_stop(self) -> dict[str, Any]:
+        with self._lock:
+            if self.recorder is None:
+                return {"active": False}
+            self.recorder.stop()
+            status = self.recorder.status()
+            log.info("recording finished: %s (%d frames)", self.recorder.path, status["frames"])
+            self.recorder = None
+            return status
+
+    def _start_vcam_quietly(self) -> None:
+        try:
+            self.vcam_start()
+        except (OutputUnavailable, NotRunning) as exc:
+            log.warning("virtual camera not started: %s", exc)
+
+    def vcam_start(self) -> dict[str, Any]:
+        with self._lock:
+            if self.vcam is not None and self.vcam.active:
+                return self.vcam.status()
+            size, fps = self._stream_geometry()
+            vc = self.config.outputs.virtual_camera
+            try:
+                self.vcam = VirtualCamera(self.pipeline.output, size, fps, vc.device, vc.backend)
+            except OutputUnavailable as exc:
+                self.vcam_error = str(exc)
+                raise
+            self.vcam_error = None
+            log.info("virtual camera on %s", self.vcam.device)
+            return self.vcam.status()
+
+    def vcam_stop(self) -> dict[str, Any]:
+        with self._lock:
+            if self.vcam is None:
+                return {"active": False}
+            self.vcam.stop()
+            self.vcam = None
+            return {"active": False}
+
+    # ---- status ----------------------------------------------------------------------------
+
+    def outputs_status(self) -> dict[str, Any]:
+        return {
+            "mjpeg": {
+                "frames_encoded": self.jpeg.encoded,
+                "encode_ms": round(self.jpeg.encode_ms, 2),
+            },
+            "virtual_camera": self.vcam.status()
+            if self.vcam
+            else {"active": False, "error": self.vcam_error},
+            "recording": self.recorder.status() if self.recorder else {"active": False},
+        }
+
+    def status(self) -> dict[str, Any]:
+        """What /status and the heartbeat say; never opens a device to answer."""
+        cam = self.camera_status()
+        return {
+            "version": __version__,
+            "status": "error" if cam["state"] == "error" else "running",
+            "start_time": self.started,
+            "camera": cam,
+            "pipeline": {
+                "processors": cam["processors"],
+                "fps_out": cam["fps_out"],
+                "latency_ms": cam["latency_ms"],
+                "dropped_frames": cam["dropped_frames"],
+            },
+            "outputs": self.outputs_status(),
+            "audio": {"state": "unavailable", "reason": "audio arrives with the audio issue"},
+            "face_modules": {"state": "unavailable", "reason": "face swap arrives with its issue"},
+            "gui": self.gui_report,
+        }
+
+    def record_gui_report(self, payload: dict[str, Any]) -> None:
+        self.gui_report = {**payload, "received_at": time.time()}
+
+    def close(self) -> None:
+        with self._lock:
+            self.record_stop()
+            self.vcam_stop()
+            self.pipeline.close()
+
+
+__all__ = ["NotRunning", "OutputUnavailable", "PathNotAllowed", "SourceError", "Studio"]
