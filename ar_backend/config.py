@@ -61,6 +61,7 @@ class PipelineConfig(Section):
         default_factory=lambda: ["overlay"], description="Processor chain, by registry name."
     )
     overlay: OverlayConfig = Field(default_factory=OverlayConfig)
+    burn_ms: float = Field(0.0, ge=0, le=1000, description="Cost of the 'burn' test processor.")
     stats_window: int = Field(300, ge=10, description="Frames kept for latency percentiles.")
 
 
