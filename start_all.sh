@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Start AR Live Studio's services on a dev box.
-#   ./start_all.sh [start|stop|status|restart|logs]
+#   ./start_all.sh [start|stop|status|restart|logs] [--no-gui]
 # The first run creates .venv and installs requirements.txt. Logs go to logs/, pids to run/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 mkdir -p logs run data
 
-SERVICES="yl_monitor"
-declare -A PORT=([yl_monitor]=5500)
-declare -A HEALTH=([yl_monitor]=/api/health)
-declare -A CONFIG=([yl_monitor]=monitor.yaml)
+# started in this order, stopped in the reverse one
+SERVICES="yl_monitor ar_backend"
+declare -A PORT=([yl_monitor]=5500 [ar_backend]=5501)
+declare -A HEALTH=([yl_monitor]=/api/health [ar_backend]=/health)
+declare -A CONFIG=([yl_monitor]=monitor.yaml [ar_backend]=backend.yaml)
+REVERSED="$(echo "$SERVICES" | tr ' ' '\n' | tac | tr '\n' ' ')"
 
 pidfile() { echo "run/$1.pid"; }
 running() { local f; f="$(pidfile "$1")"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
@@ -56,15 +58,22 @@ status_one() {
 }
 
 cmd="${1:-start}"
+for arg in "${@:2}"; do
+  case "$arg" in
+    --no-gui) ;;  # the GUI is not started by this script yet
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
 case "$cmd" in
   start)
     # shellcheck source=scripts/venv.sh
     . scripts/venv.sh
     ensure_venv requirements.txt
-    for s in $SERVICES; do start_one "$s"; done
+    for s in $SERVICES; do start_one "$s" || { "$0" stop; exit 1; }; done
     echo "dashboard: http://127.0.0.1:${PORT[yl_monitor]}/"
+    echo "preview:   http://127.0.0.1:${PORT[ar_backend]}/video_feed"
     ;;
-  stop) for s in $SERVICES; do stop_one "$s"; done ;;
+  stop) for s in $REVERSED; do stop_one "$s"; done ;;
   restart) "$0" stop; "$0" start ;;
   status) for s in $SERVICES; do status_one "$s"; done ;;
   logs) tail -n 50 -f $(for s in $SERVICES; do echo "logs/$s.log"; done) ;;

@@ -184,3 +184,25 @@ def test_heartbeats_reach_a_real_monitor(spawn, backend, backend_config, tmp_pat
     assert n["state"] == "online"
     assert n["last_payload"]["camera"]["state"] == "running"
     assert n["last_payload"]["camera"]["source"].startswith("demo")
+
+
+def test_another_backend_reads_this_one_as_an_http_source(backend, backend_config) -> None:
+    first = backend("--source", "demo")
+    second = backend("--no-autostart", config=backend_config())
+    resp = post(second.url + "/camera/start", {"source": first.url + "/video_feed"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["source_kind"] == "url"
+    _seq, image = next(mjpeg_frames(second.url + "/video_feed", 1))
+    assert image.shape[:2] == (720, 1280)
+
+
+def test_metrics_json_and_prometheus(backend) -> None:
+    be = backend("--source", "demo")
+    wait_for(lambda: requests.get(be.url + "/camera/status", timeout=5).json()["fps_out"] > 5)
+    data = requests.get(be.url + "/metrics", timeout=5).json()
+    assert data["service"] == "ar-backend"
+    assert set(data["system"]["memory"]) >= {"total", "available", "percent", "used"}
+    assert data["camera"]["state"] == "running"
+    text = requests.get(be.url + "/metrics", headers={"Accept": "text/plain"}, timeout=5).text
+    assert "ar_backend_camera_running 1.0" in text
+    assert "ar_backend_fps_out" in text

@@ -1,0 +1,95 @@
+"""The live path's parts without a server: specs, the frame slot, processors, the pipeline."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ar_backend.config import CameraConfig, OverlayConfig, PipelineConfig
+from ar_backend.frames import Frame, LatestSlot
+from ar_backend.pipeline import Pipeline
+from ar_backend.processors import ProcessorContext, make_processor
+from ar_backend.processors.overlay import OverlayProcessor
+from ar_backend.sources import BadSpec, SourceError, SourceSpec, make_source, parse_spec
+from tests.backend.conftest import write_clip
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "target"),
+    [
+        (0, "device", "0"),
+        ("2", "device", "2"),
+        ("device:1", "device", "1"),
+        ("clip.mp4", "file", "clip.mp4"),
+        ("file:weird.png", "file", "weird.png"),
+        ("face.PNG", "image", "face.PNG"),
+        ("rtsp://cam.local/stream", "url", "rtsp://cam.local/stream"),
+        ("http://127.0.0.1:5501/video_feed", "url", "http://127.0.0.1:5501/video_feed"),
+        ("demo", "demo", ""),
+        ("auto", "auto", ""),
+    ],
+)
+def test_parse_spec(spec, kind: str, target: str) -> None:
+    assert parse_spec(spec) == SourceSpec(kind, target)
+
+
+@pytest.mark.parametrize("spec", ["", "   ", "device:x", True])
+def test_bad_specs(spec) -> None:
+    with pytest.raises(BadSpec):
+        parse_spec(spec)
+
+
+def test_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not found"):
+        make_source(parse_spec(str(tmp_path / "none.mp4")), CameraConfig()).open()
+
+
+def frame(seq: int) -> Frame:
+    return Frame(image=np.zeros((4, 4, 3), np.uint8), seq=seq, captured=time.monotonic())
+
+
+def test_slot_overwrites_and_counts_drops() -> None:
+    slot = LatestSlot()
+    for seq in range(1, 6):
+        slot.put(frame(seq))
+    got = slot.take(0.1)
+    assert got is not None and got.seq == 5  # the newest, never a queue
+    assert slot.dropped == 4
+    assert slot.take(0.05) is None  # nothing new
+    assert slot.wait_newer(4, 0.05).seq == 5  # many readers: newest above what they have
+    assert slot.wait_newer(5, 0.05) is None
+
+
+def test_overlay_draws_only_what_is_asked() -> None:
+    ctx = ProcessorContext(fps_out=29.9, latency_p50_ms=12.0)
+    plain = OverlayProcessor(OverlayConfig()).process(frame(1), ctx)
+    assert not plain.image.any()
+    labelled = Frame(np.zeros((240, 320, 3), np.uint8), 1, time.monotonic())
+    OverlayProcessor(OverlayConfig(ai_label=True)).process(labelled, ctx)
+    assert labelled.image[200:, 160:].any()  # the label sits bottom right
+    assert not labelled.image[:60, :160].any()  # no stats readout unless asked
+    stats = Frame(np.zeros((240, 320, 3), np.uint8), 1, time.monotonic())
+    OverlayProcessor(OverlayConfig(show_stats=True)).process(stats, ctx)
+    assert stats.image[:60, :200].any()
+
+
+def test_slow_processing_drops_stale_frames_and_never_queues(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "c.mp4", frames=60)
+    cfg = PipelineConfig(processors=["burn"], burn_ms=60)  # ~16 fps of work on a 30 fps source
+    pipe = Pipeline([make_processor("burn", cfg)])
+    source = make_source(parse_spec(str(clip)), CameraConfig())
+    source.open()
+    pipe.start(source)
+    try:
+        time.sleep(3)
+        stats = pipe.stats()
+    finally:
+        pipe.close()
+    assert stats["frames_in"] > stats["frames_out"] + 20
+    assert stats["dropped_frames"] >= stats["frames_in"] - stats["frames_out"] - 2
+    # latency stays about one processing time: a queue would grow it by 60 ms a frame
+    assert stats["latency_ms"]["p95"] < 60 + 34 + 60
+    assert stats["stage_ms"]["burn"] >= 59
