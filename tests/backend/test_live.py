@@ -206,3 +206,17 @@ def test_metrics_json_and_prometheus(backend) -> None:
     text = requests.get(be.url + "/metrics", headers={"Accept": "text/plain"}, timeout=5).text
     assert "ar_backend_camera_running 1.0" in text
     assert "ar_backend_fps_out" in text
+
+
+def test_monitor_down_and_empty_start_body(backend, backend_config) -> None:
+    from shared.ports import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    cfg = backend_config(monitor={"enabled": True, "url": dead, "report_interval": 0.2})
+    be = backend("--source", "demo", config=cfg)
+    time.sleep(1.0)  # several beats fail meanwhile
+    assert requests.get(be.url + "/health", timeout=5).json()["status"] == "healthy"
+    assert post(be.url + "/camera/stop").json()["state"] == "stopped"
+    again = requests.post(be.url + "/camera/start", timeout=15)  # no body: the --source
+    assert again.status_code == 200 and again.json()["source_kind"] == "demo"
+    assert be.log.count(f"heartbeat to {dead} failed") == 1  # logged once, not per beat
