@@ -104,6 +104,9 @@ def test_two_viewers_one_slow_both_current(backend, media: Path) -> None:
         fast_count += 1
     t.join(30)
     assert fast_count == 60  # the fast viewer is not held back by the slow one
+    status = requests.get(be.url + "/status", timeout=5).json()
+    # each frame is encoded once however many watch: never more encodes than frames out
+    assert status["outputs"]["mjpeg"]["frames_encoded"] <= status["camera"]["frames_out"]
     assert lags, "the slow viewer got no frames"
     # The slow viewer skips frames rather than falling behind. A backlog would make each
     # frame it reads about 11 frames staler than the last (12 produced per read, 1 taken);
