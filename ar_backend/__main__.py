@@ -6,13 +6,13 @@ import argparse
 import contextlib
 import logging
 import sys
-from pathlib import Path
 
 from ar_backend import SERVICE_NAME, __version__
 from ar_backend.app import create_app
 from ar_backend.config import load_backend_config
 from ar_backend.sources import SourceError
 from ar_backend.studio import Studio
+from shared.cli import add_server_args, config_path, server_overrides
 from shared.config import ConfigError
 from shared.logs import setup_logging
 from shared.ports import PortInUse, ensure_port_free
@@ -20,14 +20,12 @@ from shared.sysmetrics import SystemMetricsSampler
 from shared.wsgi import Worker, serve
 
 log = logging.getLogger("ar_backend")
-DEFAULT_CONFIG = Path("config/backend.yaml")
+DEFAULT_CONFIG = "config/backend.yaml"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ar_backend", description=__doc__)
-    parser.add_argument("--config", help="YAML config file (default: config/backend.yaml)")
-    parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default 5501)")
+    add_server_args(parser, DEFAULT_CONFIG, 5501)
     parser.add_argument(
         "--source",
         help="camera source: auto, a device index, a video or image file (any path), a URL, demo",
@@ -41,18 +39,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    config_path = args.config or (str(DEFAULT_CONFIG) if DEFAULT_CONFIG.exists() else None)
-    overrides: dict = {}
-    if args.host:
-        overrides.setdefault("server", {})["host"] = args.host
-    if args.port:
-        overrides.setdefault("server", {})["port"] = args.port
+    cfg_path = config_path(args, DEFAULT_CONFIG)
+    overrides = server_overrides(args)
     if args.monitor_url:
         overrides.setdefault("monitor", {})["url"] = args.monitor_url
     if args.no_monitor:
         overrides.setdefault("monitor", {})["enabled"] = False
     try:
-        config = load_backend_config(config_path, overrides=overrides)
+        config = load_backend_config(cfg_path, overrides=overrides)
     except ConfigError as exc:
         print(f"ar_backend: {exc}", file=sys.stderr)
         return 2
@@ -74,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             log.error("camera not started: %s (the API keeps serving; POST /camera/start)", exc)
     sender = _heartbeats(config, studio)
     sampler.start()
-    log.info("%s %s, config %s", SERVICE_NAME, __version__, config_path or "defaults")
+    log.info("%s %s, config %s", SERVICE_NAME, __version__, cfg_path or "defaults")
 
     def make_worker(_index: int) -> Worker:
         return Worker(app, cleanup=lambda: None, on_signal=studio.pipeline.output.close)

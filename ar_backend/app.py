@@ -9,14 +9,7 @@ from ar_backend.config import BackendConfig
 from ar_backend.outputs.sinks import OutputUnavailable
 from ar_backend.sources import BadSpec, SourceError
 from ar_backend.studio import NotRunning, PathNotAllowed, Studio
-from shared.api import (
-    MAX_BODY_BYTES,
-    error_response,
-    install_api_key_check,
-    install_cors,
-    install_error_handlers,
-    install_request_id,
-)
+from shared.api import map_errors, new_app
 from shared.sysmetrics import SystemMetricsSampler
 
 
@@ -32,39 +25,21 @@ def create_app(
     sampler: SystemMetricsSampler | None = None,
 ) -> Flask:
     """Build the app around a Studio (made here unless given; its owner closes it)."""
-    app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app = new_app(__name__, config.security, config.cors, _is_open)
     studio = studio or Studio(config)
     app.extensions["ar_backend"] = studio
     app.extensions["ar_backend_sampler"] = sampler or SystemMetricsSampler(interval=2.0)
     app.extensions["ar_backend_registry"] = health.make_registry(studio)
-
-    install_request_id(app)
-    install_error_handlers(app)
-    install_api_key_check(app, config.security, _is_open)
-    install_cors(app, config.cors)
-
-    @app.errorhandler(BadSpec)
-    def _bad_spec(exc: BadSpec):  # type: ignore[no-untyped-def]
-        return error_response(400, str(exc), "source")
-
-    @app.errorhandler(SourceError)
-    def _source(exc: SourceError):  # type: ignore[no-untyped-def]
-        return error_response(503, f"cannot open the source: {exc}", "source")
-
-    @app.errorhandler(PathNotAllowed)
-    def _path(exc: PathNotAllowed):  # type: ignore[no-untyped-def]
-        return error_response(403, str(exc), "source" if "media" in str(exc) else "file_name")
-
-    @app.errorhandler(NotRunning)
-    def _not_running(exc: NotRunning):  # type: ignore[no-untyped-def]
-        return error_response(409, str(exc))
-
-    @app.errorhandler(OutputUnavailable)
-    def _output(exc: OutputUnavailable):  # type: ignore[no-untyped-def]
-        return error_response(503, str(exc))
-
+    map_errors(
+        app,
+        {
+            BadSpec: (400, "source"),
+            SourceError: (503, "source"),
+            PathNotAllowed: (403, None),
+            NotRunning: (409, None),
+            OutputUnavailable: (503, None),
+        },
+    )
     for module in (health, camera, outputs):
         app.register_blueprint(module.bp)
     return app

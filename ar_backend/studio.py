@@ -26,6 +26,10 @@ RECORDING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 class PathNotAllowed(Exception):
     """A path named through the API lies outside the allowed folders."""
 
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
 
 class NotRunning(Exception):
     """The request needs the stream running."""
@@ -79,7 +83,7 @@ class Studio:
             if allowed and (resolved.exists() or option is options[-1]):
                 return str(resolved)
         folders = ", ".join(str(d) for d in self.media_dirs)
-        raise PathNotAllowed(f"{target!r} is not inside the media folders ({folders})")
+        raise PathNotAllowed(f"{target!r} is not inside the media folders ({folders})", "source")
 
     def camera_start(
         self, spec: str | int | None = None, *, from_api: bool = True
@@ -152,11 +156,15 @@ class Studio:
             if not name.endswith(".mp4"):
                 name += ".mp4"
             if not RECORDING_NAME.match(name):
-                raise PathNotAllowed("file_name must be a plain file name (letters, digits, ._-)")
+                raise PathNotAllowed(
+                    "file_name must be a plain file name (letters, digits, ._-)", "file_name"
+                )
             self.recordings_dir.mkdir(parents=True, exist_ok=True)
             path = (self.recordings_dir / name).resolve()
             if not inside(path, self.recordings_dir):
-                raise PathNotAllowed("file_name must stay inside the recordings folder")
+                raise PathNotAllowed(
+                    "file_name must stay inside the recordings folder", "file_name"
+                )
             size, fps = self._stream_geometry()
             self.recorder = Recorder(self.pipeline.output, path, fps, size)
             log.info("recording to %s", path)

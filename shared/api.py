@@ -63,6 +63,37 @@ def _in_request() -> bool:
     return has_request_context()
 
 
+def new_app(
+    import_name: str,
+    security: SecurityConfig,
+    cors: CorsConfig,
+    is_open: Callable[[str, str], bool],
+) -> Flask:
+    """A Flask app with what every service has: the JSON error envelope, request ids, the
+    API-key check (requests ``is_open`` does not exempt), CORS, and the 64 KiB body limit."""
+    app = Flask(import_name)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    install_request_id(app)
+    install_error_handlers(app)
+    install_api_key_check(app, security, is_open)
+    install_cors(app, cors)
+    return app
+
+
+def map_errors(app: Flask, table: dict[type[Exception], tuple[int, str | None]]) -> None:
+    """Answer domain exceptions as JSON errors: ``{ExcType: (status, field)}``.
+
+    An exception with a ``field`` attribute names its own field.
+    """
+    for exc_type, (status, field) in table.items():
+
+        def handler(exc: Exception, status: int = status, field: str | None = field):  # type: ignore[no-untyped-def]
+            return error_response(status, str(exc), getattr(exc, "field", None) or field)
+
+        app.register_error_handler(exc_type, handler)
+
+
 def install_error_handlers(app: Flask) -> None:
     """Every error, including Flask's own 404/405/413 and unexpected faults, answers JSON."""
 

@@ -9,8 +9,8 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
+from shared.cli import add_server_args, config_path, server_overrides
 from shared.config import ConfigError
 from shared.logs import setup_logging
 from shared.ports import PortInUse, ensure_port_free
@@ -24,14 +24,12 @@ from yl_monitor.sinks import RemoteSink
 from yl_monitor.store import Store, make_url_safe
 
 log = logging.getLogger("yl_monitor")
-DEFAULT_CONFIG = Path("config/monitor.yaml")
+DEFAULT_CONFIG = "config/monitor.yaml"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m yl_monitor", description=__doc__)
-    parser.add_argument("--config", help="YAML config file (default: config/monitor.yaml)")
-    parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default 5500)")
+    add_server_args(parser, DEFAULT_CONFIG, 5500)
     parser.add_argument("--db", help="SQLAlchemy URL: sqlite:///path.db or postgresql://...")
     parser.add_argument("--no-checks", action="store_true", help="do not poll other services")
     parser.add_argument("--workers", type=int, help="worker processes (default: one per core)")
@@ -41,12 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    config_path = args.config or (str(DEFAULT_CONFIG) if DEFAULT_CONFIG.exists() else None)
-    overrides: dict = {}
-    if args.host:
-        overrides.setdefault("server", {})["host"] = args.host
-    if args.port:
-        overrides.setdefault("server", {})["port"] = args.port
+    cfg_path = config_path(args, DEFAULT_CONFIG)
+    overrides = server_overrides(args)
     if args.db:
         overrides.setdefault("storage", {})["url"] = args.db
     if args.workers:
@@ -54,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_checks:
         overrides.setdefault("checks", {})["enabled"] = False
     try:
-        config = load_monitor_config(config_path, overrides=overrides)
+        config = load_monitor_config(cfg_path, overrides=overrides)
     except ConfigError as exc:
         print(f"yl_monitor: {exc}", file=sys.stderr)
         return 2
@@ -99,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         SERVICE_NAME,
         __version__,
         make_url_safe(config.storage.url),
-        config_path or "defaults",
+        cfg_path or "defaults",
     )
     status = serve(make_worker, config.server, name=SERVICE_NAME, workers=workers, helpers=helpers)
     if ingest_path:

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shared.api import (
-    MAX_BODY_BYTES,
-    error_response,
-    install_api_key_check,
-    install_cors,
-    install_error_handlers,
-    install_request_id,
-)
+from shared.api import map_errors, new_app
 from shared.timeutil import Clock
 from shared.workerstats import WorkerStats
 from yl_monitor.api import alerts, dashboard, health, metrics, nodes
@@ -40,37 +33,21 @@ def create_app(
 
     The Monitor is at ``app.extensions["yl_monitor"]``.
     """
-    app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.config["JSON_SORT_KEYS"] = False
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app = new_app(__name__, config.security, config.cors, _is_open)
     if store is None:
         store = Store.from_url(config.storage.url, config.storage.sqlite_synchronous)
     monitor = Monitor(config, store, clock, stats, sink)
     app.extensions["yl_monitor"] = monitor
     app.extensions["yl_monitor_registry"] = metrics.make_registry(monitor)
-
-    install_request_id(app)
-    install_error_handlers(app)
-    install_api_key_check(app, config.security, _is_open)
-    install_cors(app, config.cors)
-
-    @app.errorhandler(NotFound)
-    def _not_found(exc: NotFound):  # type: ignore[no-untyped-def]
-        return error_response(404, str(exc))
-
-    @app.errorhandler(Conflict)
-    def _conflict(exc: Conflict):  # type: ignore[no-untyped-def]
-        return error_response(409, str(exc))
-
-    @app.errorhandler(QueueFull)
-    def _queue_full(exc: QueueFull):  # type: ignore[no-untyped-def]
-        return error_response(503, f"heartbeat queue is full, retry shortly: {exc}")
-
-    @app.errorhandler(StorageFailed)
-    def _storage(exc: StorageFailed):  # type: ignore[no-untyped-def]
-        return error_response(503, f"heartbeat not stored, retry: {exc}")
-
+    map_errors(
+        app,
+        {
+            NotFound: (404, None),
+            Conflict: (409, None),
+            QueueFull: (503, None),
+            StorageFailed: (503, None),
+        },
+    )
     for module in (health, nodes, alerts, metrics, dashboard):
         app.register_blueprint(module.bp)
     return app

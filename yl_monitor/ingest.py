@@ -40,9 +40,11 @@ class _Ticket:
 
     def wait(self, timeout: float) -> None:
         if not self.done.wait(timeout):
-            raise StorageFailed(f"the beat was not committed within {timeout:g} s")
+            raise StorageFailed(
+                f"heartbeat not stored, retry: the beat was not committed within {timeout:g} s"
+            )
         if self.error is not None:
-            raise StorageFailed(self.error)
+            raise StorageFailed(f"heartbeat not stored, retry: {self.error}")
 
 
 class HeartbeatWriter:
@@ -103,11 +105,14 @@ class HeartbeatWriter:
     def submit(self, record: BeatRecord) -> _Ticket:
         with self._cond:
             if self._stopping:
-                raise StorageFailed("the monitor is shutting down")
+                raise StorageFailed("heartbeat not stored, retry: the monitor is shutting down")
             if len(self._pending) >= self._queue_max:
                 self.rejected_full += 1
                 self._publish()
-                raise QueueFull(f"{len(self._pending)} beats are waiting to be written")
+                raise QueueFull(
+                    f"heartbeat queue is full ({len(self._pending)} beats waiting to be "
+                    "written), retry shortly"
+                )
             self._pending.append(record)
             self.accepted += 1
             ticket = self._ticket

@@ -1,0 +1,26 @@
+"""Command-line pieces every service entry point shares: --config, --host, --port."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_server_args(parser: argparse.ArgumentParser, default_config: str, port: int) -> None:
+    parser.add_argument("--config", help=f"YAML config file (default: {default_config})")
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help=f"port (default {port})")
+
+
+def config_path(args: argparse.Namespace, default_config: str) -> str | None:
+    """The --config file, else the default file when it exists, else None (defaults)."""
+    if args.config:
+        return str(args.config)
+    return default_config if Path(default_config).exists() else None
+
+
+def server_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """--host and --port as config overrides (they win over the file and the environment)."""
+    server = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+    return {"server": server} if server else {}
