@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 
 from shared.logs import FaultLatch
 from shared.workerstats import WorkerStats
@@ -67,12 +66,10 @@ class HeartbeatWriter:
         *,
         sink: BeatSink | None = None,
         queue_max: int = 20000,
-        on_commit: Callable[[list[BeatRecord]], None] | None = None,
         stats: WorkerStats | None = None,
     ) -> None:
         self._sink = sink or StoreSink(store)
         self._queue_max = queue_max
-        self._on_commit = on_commit
         self._cond = threading.Condition()
         self._pending: list[BeatRecord] = []
         self._ticket = _Ticket()
@@ -179,8 +176,6 @@ class HeartbeatWriter:
                 self.batches += 1
                 self.last_batch_size = len(batch)
                 self.last_commit_ms = (time.perf_counter() - started) * 1000
-                if self._on_commit is not None:
-                    self._on_commit(batch)
             finally:
                 with self._cond:
                     self._publish()
