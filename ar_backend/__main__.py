@@ -70,8 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     sampler.start()
     log.info("%s %s, config %s", SERVICE_NAME, __version__, cfg_path or "defaults")
 
+    def reload() -> None:
+        new = load_backend_config(cfg_path, overrides=overrides)  # ConfigError: kept old
+        applied = studio.apply_reload(new)
+        setup_logging(new.logging)
+        log.info("configuration reloaded: applied %s", ", ".join(applied) or "nothing new")
+
     def make_worker(_index: int) -> Worker:
-        return Worker(app, cleanup=lambda: None, on_signal=studio.pipeline.output.close)
+        return Worker(
+            app, cleanup=lambda: None, on_signal=studio.pipeline.output.close, on_reload=reload
+        )
 
     try:
         # one process: it owns the camera

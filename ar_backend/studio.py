@@ -243,6 +243,24 @@ class Studio:
             "gui": self.gui_report,
         }
 
+    def apply_reload(self, new: BackendConfig) -> list[str]:
+        """Take what can change without dropping the stream: the overlay, JPEG quality."""
+        applied = []
+        if new.pipeline.overlay != self.config.pipeline.overlay:
+            for proc in self.pipeline.processors:
+                if hasattr(proc, "reconfigure"):
+                    proc.reconfigure(new.pipeline)
+            applied.append("pipeline.overlay")
+        if new.outputs.jpeg_quality != self.config.outputs.jpeg_quality:
+            self.jpeg.quality = new.outputs.jpeg_quality
+            applied.append("outputs.jpeg_quality")
+        if new.logging != self.config.logging:
+            applied.append("logging")
+        self.config.pipeline.overlay = new.pipeline.overlay
+        self.config.outputs.jpeg_quality = new.outputs.jpeg_quality
+        self.config.logging = new.logging
+        return applied
+
     def record_gui_report(self, payload: dict[str, Any]) -> None:
         self.gui_report = {**payload, "received_at": time.time()}
 

@@ -26,10 +26,12 @@ from typing import Any
 
 from waitress.server import create_server
 
+from shared import sdnotify
 from shared.config import ServerConfig
 from shared.stopflag import note_stop, stop_requested
 
 log = logging.getLogger(__name__)
+_forked = False  # True in a pre-forked child: the supervisor is the service's main pid
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Worker:
     app: Any
     cleanup: Callable[[], None]  # after the server stopped: flush, close, release
     on_signal: Callable[[], None] | None = None  # at SIGTERM, before in-flight requests end
+    on_reload: Callable[[], None] | None = None  # at SIGHUP: re-read what can change live
 
 
 WorkerFactory = Callable[[int], Worker]
@@ -92,6 +95,8 @@ def _run_waitress(
     server.adj.socket_options = options  # not a create_server argument; read at accept()
 
     def _stop(signum: int, _frame: Any) -> None:
+        if not _forked:
+            sdnotify.notify("STOPPING=1")
         if on_signal is not None:
             on_signal()  # e.g. end streaming responses, so waitress need not wait for them
         raise SystemExit(0)
@@ -114,9 +119,29 @@ def _worker_main(
     except Exception:
         log.exception("%s worker %d failed to start", name, index)
         return 1
+
+    def _reload(_signum: int, _frame: Any) -> None:
+        if worker.on_reload is None:
+            log.info("%s: SIGHUP: nothing to reload", name)
+            return
+        if index == 0:
+            sdnotify.reloading()
+        try:
+            worker.on_reload()
+        except Exception:
+            log.exception("%s: reload failed; the running configuration stays", name)
+        if index == 0:
+            sdnotify.notify("READY=1")
+
+    signal.signal(signal.SIGHUP, _reload)
+    watchdog = sdnotify.Watchdog()
+    if index == 0:  # one process speaks for the service (the units say NotifyAccess=all)
+        sdnotify.notify(f"READY=1\nSTATUS={name} serving")
+        watchdog.start()
     try:
         _run_waitress(worker.app, sock, cfg, name, worker.on_signal)
     finally:
+        watchdog.stop()
         worker.cleanup()
     return 0
 
@@ -179,10 +204,13 @@ def _supervise(
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the child
+            global _forked
+            _forked = True
             code = 1
             try:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, note_stop)  # until the child installs its own
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a worker sets its own
                 _die_with_parent(parent)
                 code = mains[label]()
             except Exception:
@@ -202,8 +230,17 @@ def _supervise(
         nonlocal stopping
         if not stopping:
             log.info("%s: %s received, stopping workers", name, signal.Signals(signum).name)
+            sdnotify.notify("STOPPING=1")
         stopping = True
         signal_children("worker")
+
+    def forward_reload(_signum: int, _frame: Any) -> None:
+        for pid, label in list(children.items()):
+            if label.startswith("worker"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGHUP)
+
+    signal.signal(signal.SIGHUP, forward_reload)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, forward)

@@ -86,7 +86,19 @@ def main(argv: list[str] | None = None) -> int:
         monitor: Monitor = app.extensions["yl_monitor"]
         primary = index == 0  # one worker evaluates states and polls the services
         monitor.start(evaluator=primary, checks=primary)
-        return Worker(app, monitor.stop)
+
+        def reload() -> None:
+            new = load_monitor_config(cfg_path, overrides=overrides)  # ConfigError: kept old
+            applied, restart = monitor.apply_reload(new)
+            setup_logging(new.logging)
+            log.info(
+                "configuration reloaded (worker %d): applied %s%s",
+                index,
+                ", ".join(applied) or "nothing new",
+                f"; {', '.join(restart)} need a restart" if restart else "",
+            )
+
+        return Worker(app, monitor.stop, on_reload=reload)
 
     log.info(
         "%s %s: store %s, config %s",

@@ -95,6 +95,11 @@ class Evaluator:
 
     STATS = ("ev_ticks", "ev_fault")
 
+    def reconfigure(self, nodes_cfg: NodesConfig, alerts_cfg: AlertsConfig) -> None:
+        """New thresholds and intervals, used from the next tick on."""
+        self._nodes_cfg = nodes_cfg
+        self._alerts_cfg = alerts_cfg
+
     @property
     def fault(self) -> str | None:
         return self._fault.active

@@ -102,6 +102,24 @@ class Monitor:
 
     # ---- lifecycle -------------------------------------------------------------------------
 
+    LIVE_SECTIONS = ("logging", "nodes", "alerts")
+
+    def apply_reload(self, new: MonitorConfig) -> tuple[list[str], list[str]]:
+        """Take the sections that can change while running; returns (applied, need restart)."""
+        applied = [
+            name for name in self.LIVE_SECTIONS if getattr(new, name) != getattr(self.config, name)
+        ]
+        restart = [
+            name
+            for name in type(new).model_fields
+            if name not in self.LIVE_SECTIONS and getattr(new, name) != getattr(self.config, name)
+        ]
+        self.config.logging = new.logging
+        self.config.nodes = new.nodes
+        self.config.alerts = new.alerts
+        self.evaluator.reconfigure(new.nodes, new.alerts)
+        return applied, restart
+
     def start(self, *, evaluator: bool = True, checks: bool = True, sampler: bool = True) -> None:
         self.writer.start()
         if evaluator:

@@ -18,7 +18,7 @@ class JpegCache:
 
     def __init__(self, slot: LatestSlot, quality: int = 80) -> None:
         self._slot = slot
-        self._quality = quality
+        self.quality = quality
         self._lock = threading.Lock()
         self._seq = -1
         self._jpeg = b""
@@ -30,7 +30,7 @@ class JpegCache:
             if frame.seq != self._seq:
                 t0 = time.perf_counter()
                 ok, buf = cv2.imencode(
-                    ".jpg", frame.image, [int(cv2.IMWRITE_JPEG_QUALITY), self._quality]
+                    ".jpg", frame.image, [int(cv2.IMWRITE_JPEG_QUALITY), self.quality]
                 )
                 if not ok:
                     raise RuntimeError("JPEG encoding failed")

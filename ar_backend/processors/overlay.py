@@ -36,6 +36,9 @@ class OverlayProcessor:
             self._text(image, self.cfg.label_text, (w - tw - 12, h - 12), scale)
         return frame
 
+    def reconfigure(self, cfg: PipelineConfig) -> None:
+        self.cfg = cfg.overlay
+
     def close(self) -> None:
         pass
 
