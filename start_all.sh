@@ -17,13 +17,25 @@ REVERSED="$(echo "$SERVICES" | tr ' ' '\n' | tac | tr '\n' ' ')"
 pidfile() { echo "run/$1.pid"; }
 running() { local f; f="$(pidfile "$1")"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
 
+port_holder() {  # "name (pid N)" of whoever listens on the port, or nothing
+  ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | head -n1
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 start_one() {
   local svc="$1" port="${PORT[$1]}"
   if running "$svc"; then echo "$svc already running (pid $(cat "$(pidfile "$svc")"))"; return 0; fi
+  if port_busy "$port"; then
+    local who; who="$(port_holder "$port")"
+    echo "$svc not started: port $port is already in use${who:+ by $who}; stop it or change the port in config/${CONFIG[$svc]}" >&2
+    return 1
+  fi
+  rotate_log "$svc"
   nohup .venv/bin/python -m "$svc" --config "config/${CONFIG[$svc]}" >>"logs/$svc.log" 2>&1 &
   echo $! >"$(pidfile "$svc")"
   for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$port${HEALTH[$svc]}" >/dev/null 2>&1; then
+    if curl -fsS --max-time 2 "http://127.0.0.1:$port${HEALTH[$svc]}" >/dev/null 2>&1; then
       echo "$svc  http://127.0.0.1:$port/  (pid $(cat "$(pidfile "$svc")"), log logs/$svc.log)"
       return 0
     fi
@@ -52,9 +64,31 @@ stop_one() {
 }
 
 status_one() {
-  local svc="$1"
-  if running "$svc"; then echo "$svc running (pid $(cat "$(pidfile "$svc")")) on port ${PORT[$svc]}"
-  else echo "$svc stopped"; fi
+  local svc="$1" port="${PORT[$1]}" pid="-" state="stopped" health="-"
+  if running "$svc"; then
+    pid="$(cat "$(pidfile "$svc")")"
+    state="running"
+    if curl -fsS --max-time 2 "http://127.0.0.1:$port${HEALTH[$svc]}" >/dev/null 2>&1; then
+      health="healthy"
+    else
+      health="not answering"
+    fi
+  fi
+  printf '%-12s %-8s %-8s %-6s %s\n' "$svc" "$state" "$pid" "$port" "$health"
+}
+
+rotate_log() {  # keep logs/ small: rotate at 10 MB, keep 3
+  local f="logs/$1.log"
+  if [ -f "$f" ] && [ "$(stat -c %s "$f" 2>/dev/null || echo 0)" -gt 10485760 ]; then
+    for i in 2 1; do [ -f "$f.$i" ] && mv "$f.$i" "$f.$((i + 1))"; done
+    mv "$f" "$f.1"
+  fi
+}
+
+check_system_libs() {  # name what is missing, with the line that installs it; never fatal
+  if ! ldconfig -p 2>/dev/null | grep -q libportaudio; then
+    echo "note: PortAudio is missing, so audio effects will be unavailable: sudo apt-get install libportaudio2"
+  fi
 }
 
 cmd="${1:-start}"
@@ -69,13 +103,16 @@ case "$cmd" in
     # shellcheck source=scripts/venv.sh
     . scripts/venv.sh
     ensure_venv requirements.txt
+    check_system_libs
     for s in $SERVICES; do start_one "$s" || { "$0" stop; exit 1; }; done
     echo "dashboard: http://127.0.0.1:${PORT[yl_monitor]}/"
     echo "preview:   http://127.0.0.1:${PORT[ar_backend]}/video_feed"
     ;;
   stop) for s in $REVERSED; do stop_one "$s"; done ;;
   restart) "$0" stop; "$0" start ;;
-  status) for s in $SERVICES; do status_one "$s"; done ;;
+  status)
+    printf '%-12s %-8s %-8s %-6s %s\n' SERVICE STATE PID PORT HEALTH
+    for s in $SERVICES; do status_one "$s"; done ;;
   logs) tail -n 50 -f $(for s in $SERVICES; do echo "logs/$s.log"; done) ;;
   *) echo "usage: $0 start|stop|status|restart|logs" >&2; exit 2 ;;
 esac

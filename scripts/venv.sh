@@ -6,6 +6,10 @@ ensure_venv() {
   local req="$1" root venv stamp sum
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   venv="$root/.venv"
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+    echo "AR Live Studio needs Python 3.10 or newer (found: $(python3 --version 2>&1))" >&2
+    return 1
+  fi
   if [ ! -x "$venv/bin/python" ]; then
     echo "creating $venv"
     python3 -m venv "$venv" || { echo "python3 -m venv failed (apt-get install python3-venv?)" >&2; return 1; }
