@@ -34,5 +34,21 @@ else
   $SUDO modprobe v4l2loopback devices=1 video_nr="$nr" card_label="$label" exclusive_caps=1
   echo "loaded v4l2loopback:"
 fi
-ls -l /dev/video* 2>/dev/null || true
-echo "set outputs.virtual_camera.device: /dev/video$nr in config/backend.yaml"
+# load it again at every boot, with the same label and number
+echo v4l2loopback | $SUDO tee /etc/modules-load.d/ar-live-studio.conf >/dev/null
+echo "options v4l2loopback devices=1 video_nr=$nr card_label=\"$label\" exclusive_caps=1" |
+  $SUDO tee /etc/modprobe.d/ar-live-studio.conf >/dev/null
+if [ ! -e "/dev/video$nr" ]; then
+  echo "/dev/video$nr did not appear; see dmesg | tail" >&2
+  exit 1
+fi
+ls -l "/dev/video$nr"
+cat <<EOT
+The virtual camera is /dev/video$nr ("$label").
+- config/backend.yaml: outputs.virtual_camera.enabled: true, device: /dev/video$nr
+  (or POST /virtual_camera/start while the stream runs).
+- OBS: Sources > + > Video Capture Device (V4L2) > "$label".
+- Zoom: Settings > Video > Camera > "$label".
+- Browser (Meet, Teams): the camera menu of the call, or chrome://settings/content/camera.
+Add your user to the video group to use it without root: sudo usermod -a -G video \$USER
+EOT
