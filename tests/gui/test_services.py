@@ -1,0 +1,161 @@
+"""The GUI's plain-Python services against real backend and monitor processes (no display)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from shared.config import ServicesFile
+from shared.http import HttpError
+from shared.ports import free_port
+from tests.procs import wait_for
+from user_gui.config import LocalServerSection, MonitorSection, load_gui_config
+from user_gui.services.clients import ARBackendClient, MonitorClient, ServiceStatus
+from user_gui.services.discovery import ServiceDiscovery
+from user_gui.services.local_server import LocalHTTPServer
+from user_gui.services.reporter import StatusReporter
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def monitor(spawn, tmp_path: Path):
+    return spawn(
+        "yl_monitor", ["--db", f"sqlite:///{tmp_path / 'm.db'}", "--no-checks", "--workers", "1"]
+    )
+
+
+@pytest.fixture
+def backend_proc(spawn, tmp_path: Path):
+    cfg = tmp_path / "backend.yaml"
+    cfg.write_text("monitor: {enabled: false}\n")
+    return spawn("ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health")
+
+
+def test_backend_client_follows_the_backend(spawn, backend_proc, tmp_path: Path) -> None:
+    changes: list[tuple[str, str]] = []
+    client = ARBackendClient(
+        backend_proc.url,
+        timeout=2,
+        retries=0,
+        on_status_change=lambda old, new: changes.append((old.value, new.value)),
+    )
+    assert client.health_check() is True
+    assert client.version == "0.1.0" and client.latency_ms is not None
+    assert client.start_camera(source="demo")["state"] == "running"
+    assert client.camera_status()["source_kind"] == "demo"
+    assert client.camera_devices() == []
+    with pytest.raises(HttpError) as err:
+        client.start_camera(source="/etc/passwd")
+    assert err.value.status == 403
+    assert client.stop_camera()["state"] == "stopped"
+
+    port = backend_proc.port
+    backend_proc.kill()
+    assert client.health_check() is False
+    assert client.status == ServiceStatus.OFFLINE
+    assert "cannot connect" in client.last_error
+    cfg = tmp_path / "backend.yaml"
+    spawn("ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health", port=port)
+    assert client.health_check() is True
+    assert changes == [("unknown", "healthy"), ("healthy", "offline"), ("offline", "healthy")]
+
+
+def test_monitor_client_lists_and_acknowledges(monitor) -> None:
+    client = MonitorClient(monitor.url, timeout=5)
+    assert client.health_check() is True
+    requests.post(f"{monitor.url}/api/ar/nodes/n1/heartbeat", json={"interval": 0.2}, timeout=5)
+    alert = wait_for(lambda: client.alerts(), timeout=10)[0]
+    assert alert["cause"] == "offline"
+    assert client.acknowledge_alert(alert["id"], by="gui-user")["alert"]["status"] == "acknowledged"
+    assert [n["node_id"] for n in client.nodes()] == ["n1"]
+
+
+def test_discovery_checks_each_health_endpoint(monitor, backend_proc) -> None:
+    services = ServicesFile.model_validate(
+        {
+            "services": {
+                "yl-monitor": {
+                    "name": "Monitor",
+                    "port": monitor.port,
+                    "health_endpoint": "/api/health",
+                },
+                "ar-backend": {"name": "Backend", "port": backend_proc.port},
+                "user-gui": {"name": "GUI", "port": free_port()},
+            },
+            "discovery": {"timeout": 2},
+        }
+    )
+    found = {s.key: s for s in ServiceDiscovery(services).discover()}
+    assert found["yl-monitor"].healthy and found["ar-backend"].healthy
+    assert found["yl-monitor"].latency_ms is not None
+    assert not found["user-gui"].healthy
+    assert "cannot connect" in found["user-gui"].error
+
+
+def test_reporter_and_local_server(monitor) -> None:
+    cfg = MonitorSection(url=monitor.url, node_id="gui-test", report_interval=30, max_retries=0)
+    reporter = StatusReporter(cfg)
+    server = LocalHTTPServer(reporter, port=0)
+    reporter.start()
+    server.start()
+    try:
+
+        def node() -> dict | None:
+            resp = requests.get(f"{monitor.url}/api/ar/nodes/gui-test", timeout=5)
+            return resp.json() if resp.status_code == 200 else None
+
+        first = wait_for(lambda: (n := node()) and n["beats_received"] >= 1 and n, timeout=10)
+        assert first["node_type"] == "user-gui"
+        assert first["expected_interval"] == 30.0
+        assert first["last_payload"]["gui"] == {
+            "window_active": False,
+            "video_running": False,
+            "audio_running": False,
+            "face_loaded": False,
+        }
+        # a change is reported at once, not at the next 30 s beat
+        reporter.update_gui_status(window_active=True, video_running=True)
+        wait_for(lambda: node()["last_payload"]["gui"]["video_running"] is True, timeout=5)
+        with pytest.raises(ValueError, match="unknown GUI fields"):
+            reporter.update_gui_status(colour="red")
+
+        base = server.url
+        assert server.host == "127.0.0.1"
+        health = requests.get(base + "/health", timeout=5).json()
+        assert health["status"] == "healthy" and health["service"] == "user-gui"
+        status = requests.get(base + "/status", timeout=5).json()
+        assert status["gui"]["window_active"] is True
+        assert status["node_id"] == "gui-test"
+        stats = requests.get(base + "/stats", timeout=5).json()
+        assert stats["running"] is True and stats["report_count"] >= 2
+        assert stats["config"] == {
+            "node_id": "gui-test",
+            "monitor_url": monitor.url,
+            "interval": 30.0,
+        }
+        missing = requests.get(base + "/nope", timeout=5)
+        assert missing.status_code == 404 and missing.json()["code"] == 404
+    finally:
+        server.stop()
+        reporter.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(base + "/health", timeout=2)
+
+
+def test_config_overrides_from_the_seed() -> None:
+    cfg = load_gui_config(
+        environ={
+            "YL_MONITOR_URL": "http://10.0.0.5:5500",
+            "USER_GUI_NODE_ID": "studio-7",
+            "AR_BACKEND_URL": "http://127.0.0.1:6501",
+            "USER_GUI__LOCAL_SERVER__PORT": "6502",
+        }
+    )
+    assert cfg.monitor.url == "http://10.0.0.5:5500"
+    assert cfg.monitor.node_id == "studio-7"
+    assert cfg.backend.url == "http://127.0.0.1:6501"
+    assert cfg.local_server == LocalServerSection(port=6502)
+    assert cfg.monitor.report_interval == 30.0

@@ -1,0 +1,1 @@
+"""The GUI's plain-Python services (no Qt): clients, discovery, reporter, local server."""
