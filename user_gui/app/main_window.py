@@ -1,0 +1,293 @@
+"""The studio window: preview, camera controls, services, alerts, log. It only draws, emits
+and starts work on other threads; nothing here waits on the network."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from PyQt5.QtCore import QObject, QSettings, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QImage, QPixmap
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from user_gui.app.workers import MjpegReader, run_async
+from user_gui.services.clients import ARBackendClient, MonitorClient
+from user_gui.services.reporter import StatusReporter
+
+log = logging.getLogger(__name__)
+COLOURS = {"healthy": "#2fbf71", "offline": "#e5484d", "unhealthy": "#e8b339", "unknown": "#8a96a3"}
+
+
+class _LogBridge(QObject, logging.Handler):
+    """A logging handler that hands records to the GUI thread as a signal."""
+
+    line = pyqtSignal(str)
+
+    def __init__(self) -> None:
+        QObject.__init__(self)
+        logging.Handler.__init__(self, logging.INFO)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+
+    def emit(self, record: logging.LogRecord) -> None:  # type: ignore[override]
+        self.line.emit(self.format(record))
+
+
+class MainWindow(QMainWindow):
+    backend_state = pyqtSignal(str)  # healthy / offline / unhealthy, for tests and indicators
+
+    def __init__(
+        self,
+        backend: ARBackendClient,
+        monitor: MonitorClient,
+        reporter: StatusReporter,
+        local_url: str | None,
+        poll_interval: float = 2.0,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.monitor = monitor
+        self.reporter = reporter
+        self.local_url = local_url
+        self.settings = QSettings("AR Live Studio", "user_gui")
+        self.setWindowTitle("AR Live Studio")
+        self._reader: MjpegReader | None = None
+        self._frames: list[float] = []
+        self._last_image: QImage | None = None
+        self._backend_ok = False
+        self._build()
+        self._log = _LogBridge()
+        self._log.line.connect(self.log_view.appendPlainText)
+        logging.getLogger().addHandler(self._log)
+        self._poll = QTimer(self)
+        self._poll.setInterval(int(poll_interval * 1000))
+        self._poll.timeout.connect(self.refresh_services)
+        self._poll.start()
+        self.refresh_services()
+        self.restoreGeometry(self.settings.value("geometry", b""))
+        self.reporter.update_gui_status(window_active=True)
+
+    # ---- layout ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        root = QWidget()
+        layout = QHBoxLayout(root)
+        left = QVBoxLayout()
+        self.preview = QLabel("no preview: start the camera")
+        self.preview.setAlignment(Qt.AlignCenter)
+        self.preview.setMinimumSize(480, 270)
+        self.preview.setStyleSheet("background:#101418;color:#8a96a3;")
+        self.preview_info = QLabel("")
+        left.addWidget(self.preview, 1)
+        left.addWidget(self.preview_info)
+
+        camera = QGroupBox("Camera")
+        row = QHBoxLayout(camera)
+        self.source = QComboBox()
+        self.source.setEditable(True)
+        self.source.addItems(["demo", "auto"])
+        self.source.setCurrentText(self.settings.value("source", "demo"))
+        self.start_button = QPushButton("Start")
+        self.stop_button = QPushButton("Stop")
+        self.start_button.clicked.connect(self.start_camera)
+        self.stop_button.clicked.connect(self.stop_camera)
+        self.camera_reason = QLabel("")
+        for w in (self.source, self.start_button, self.stop_button, self.camera_reason):
+            row.addWidget(w)
+        left.addWidget(camera)
+        for title, reason in (
+            ("Face", "face swap arrives with its issue"),
+            ("Audio", "voice effects arrive with their issue"),
+        ):
+            box = QGroupBox(title)
+            box.setEnabled(False)
+            QVBoxLayout(box).addWidget(QLabel(f"Not available yet: {reason}."))
+            left.addWidget(box)
+        layout.addLayout(left, 3)
+
+        right = QVBoxLayout()
+        services = QGroupBox("Services")
+        col = QVBoxLayout(services)
+        self.indicators: dict[str, QLabel] = {}
+        for key, name in (
+            ("backend", "AR backend"),
+            ("monitor", "Monitor"),
+            ("local", "Local server"),
+        ):
+            label = QLabel(f"{name}: unknown")
+            self.indicators[key] = label
+            col.addWidget(label)
+        right.addWidget(services)
+        alerts = QGroupBox("Open alerts")
+        acol = QVBoxLayout(alerts)
+        self.alerts = QListWidget()
+        self.ack_button = QPushButton("Acknowledge")
+        self.ack_button.clicked.connect(self.acknowledge_selected)
+        acol.addWidget(self.alerts)
+        acol.addWidget(self.ack_button)
+        right.addWidget(alerts)
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(500)
+        right.addWidget(self.log_view, 1)
+        layout.addLayout(right, 2)
+        self.setCentralWidget(root)
+        self._set_backend_controls(False, "checking the backend...")
+
+    def _indicate(self, key: str, name: str, state: str, extra: str = "") -> None:
+        colour = COLOURS.get(state, COLOURS["unknown"])
+        self.indicators[key].setText(
+            f"<span style='color:{colour}'>●</span> {name}: {state} {extra}"
+        )
+
+    def _set_backend_controls(self, ok: bool, reason: str = "") -> None:
+        for w in (self.start_button, self.stop_button, self.source):
+            w.setEnabled(ok)
+        self.camera_reason.setText("" if ok else reason)
+
+    # ---- services --------------------------------------------------------------------------
+
+    def refresh_services(self) -> None:
+        run_async(self._check_backend, self._on_backend)
+        run_async(self._check_monitor, self._on_monitor)
+        if self.local_url:
+            self._indicate("local", "Local server", "healthy", self.local_url)
+
+    def _check_backend(self) -> dict[str, Any]:
+        ok = self.backend.health_check()
+        info = self.backend.info()
+        if ok:
+            info["camera"] = self.backend.camera_status()
+        return info
+
+    def _on_backend(self, info: dict[str, Any]) -> None:
+        state = info["status"]
+        latency = f"{info['latency_ms']} ms" if info.get("latency_ms") is not None else ""
+        self._indicate("backend", "AR backend", state, latency)
+        ok = state == "healthy"
+        if ok != self._backend_ok:
+            log.info("AR backend is %s%s", state, f" ({info['last_error']})" if not ok else "")
+        self._backend_ok = ok
+        self._set_backend_controls(ok, f"backend {state}: {info.get('last_error') or ''}")
+        running = ok and info.get("camera", {}).get("state") in ("running", "reconnecting")
+        if running and self._reader is None:
+            self._start_preview()
+        self.reporter.update_gui_status(video_running=bool(running))
+        self.backend_state.emit(state)
+
+    def _check_monitor(self) -> dict[str, Any]:
+        ok = self.monitor.health_check()
+        info = self.monitor.info()
+        info["alerts"] = self.monitor.alerts() if ok else []
+        return info
+
+    def _on_monitor(self, info: dict[str, Any]) -> None:
+        latency = f"{info['latency_ms']} ms" if info.get("latency_ms") is not None else ""
+        self._indicate("monitor", "Monitor", info["status"], latency)
+        selected = (
+            self.alerts.currentItem().data(Qt.UserRole) if self.alerts.currentItem() else None
+        )
+        self.alerts.clear()
+        for alert in info["alerts"]:
+            item = QListWidgetItem(f"[{alert['status']}] {alert['message']}")
+            item.setData(Qt.UserRole, alert["id"])
+            self.alerts.addItem(item)
+            if alert["id"] == selected:
+                self.alerts.setCurrentItem(item)
+
+    def acknowledge_selected(self) -> None:
+        item = self.alerts.currentItem()
+        if item is None:
+            return
+        alert_id = item.data(Qt.UserRole)
+        run_async(
+            lambda: self.monitor.acknowledge_alert(alert_id, by="studio window"),
+            lambda _r: self.refresh_services(),
+            lambda msg: log.warning("acknowledge failed: %s", msg),
+        )
+
+    # ---- camera ----------------------------------------------------------------------------
+
+    def start_camera(self) -> None:
+        source = self.source.currentText().strip() or None
+        self.settings.setValue("source", source or "")
+        self.start_button.setEnabled(False)
+        run_async(
+            lambda: self.backend.start_camera(source=source),
+            self._on_started,
+            lambda msg: (
+                log.warning("camera did not start: %s", msg),
+                self.start_button.setEnabled(True),
+            ),
+        )
+
+    def _on_started(self, status: dict[str, Any]) -> None:
+        log.info("camera running: %s", status.get("source"))
+        self.start_button.setEnabled(True)
+        self.reporter.update_gui_status(video_running=True)
+        self._start_preview()
+
+    def stop_camera(self) -> None:
+        run_async(
+            self.backend.stop_camera,
+            lambda _s: self._stop_preview(),
+            lambda msg: log.warning("camera did not stop: %s", msg),
+        )
+
+    def _start_preview(self) -> None:
+        if self._reader is not None:
+            return
+        self._reader = MjpegReader(self.backend.video_feed_url, self)
+        self._reader.frame.connect(self._on_frame)
+        self._reader.start()
+
+    def _stop_preview(self) -> None:
+        if self._reader is not None:
+            self._reader.stop()
+            self._reader = None
+        self.preview.clear()
+        self.preview.setText("no preview: start the camera")
+        self.reporter.update_gui_status(video_running=False)
+
+    def _on_frame(self, image: QImage, seq: int) -> None:
+        self._last_image = image
+        now = time.monotonic()
+        self._frames = [t for t in self._frames if now - t < 2.0] + [now]
+        fps = (
+            (len(self._frames) - 1) / max(now - self._frames[0], 1e-6)
+            if len(self._frames) > 1
+            else 0
+        )
+        pix = QPixmap.fromImage(image).scaled(
+            self.preview.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation
+        )
+        self.preview.setPixmap(pix)
+        self.preview_info.setText(f"{image.width()}x{image.height()}  {fps:.1f} fps  frame {seq}")
+
+    @property
+    def last_image(self) -> QImage | None:
+        return self._last_image
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def closeEvent(self, event: Any) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self._poll.stop()
+        if self._reader is not None:
+            self._reader.stop()
+            self._reader = None
+        logging.getLogger().removeHandler(self._log)
+        self.reporter.update_gui_status(window_active=False, video_running=False)
+        super().closeEvent(event)

@@ -1,0 +1,155 @@
+"""Work off the GUI thread: one-shot calls on a thread pool, and the MJPEG preview reader."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from PyQt5.QtCore import QObject, QRunnable, QThread, QThreadPool, pyqtSignal
+from PyQt5.QtGui import QImage
+
+log = logging.getLogger(__name__)
+
+
+class _TaskSignals(QObject):
+    done = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+
+class Task(QRunnable):
+    """Runs ``fn()`` on the global pool; ``done(result)`` or ``failed(message)`` come back on
+    the GUI thread (queued signals)."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = _TaskSignals()
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:  # the message is shown to the person
+            self.signals.failed.emit(str(exc))
+        else:
+            self.signals.done.emit(result)
+
+
+def run_async(
+    fn: Callable[[], Any],
+    on_done: Callable[[Any], None] | None = None,
+    on_failed: Callable[[str], None] | None = None,
+    pool: QThreadPool | None = None,
+) -> Task:
+    task = Task(fn)
+    if on_done is not None:
+        task.signals.done.connect(on_done)
+    if on_failed is not None:
+        task.signals.failed.connect(on_failed)
+    (pool or QThreadPool.globalInstance()).start(task)
+    return task
+
+
+class MjpegReader(QThread):
+    """Reads the backend's /video_feed and emits each decoded frame (Qt decodes the JPEG).
+
+    Reconnects by itself with backoff; ``stop()`` ends it from the GUI thread.
+    """
+
+    frame = pyqtSignal(QImage, int)
+    state = pyqtSignal(str)  # "connecting", "streaming", "waiting: <reason>"
+
+    def __init__(self, url: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.url = url
+        self._running = True
+        self._sock: socket.socket | None = None
+
+    def stop(self) -> None:
+        self._running = False
+        sock = self._sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.wait(3000)
+
+    def run(self) -> None:
+        delay = 0.5
+        while self._running:
+            self.state.emit("connecting")
+            try:
+                self._stream()
+                delay = 0.5
+            except (OSError, ValueError, EOFError) as exc:
+                if not self._running:
+                    break
+                self.state.emit(f"waiting: {exc}")
+            deadline = time.monotonic() + delay
+            while self._running and time.monotonic() < deadline:
+                time.sleep(0.05)
+            delay = min(delay * 2, 5.0)
+
+    def _stream(self) -> None:
+        parts = urlsplit(self.url)
+        sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=5)
+        self._sock = sock
+        try:
+            sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+            stream = sock.makefile("rb")
+            status = stream.readline()
+            if b" 200 " not in status:
+                raise ValueError(
+                    f"preview not available ({status.decode(errors='replace').strip()})"
+                )
+            head = {}
+            while (line := stream.readline().strip()) != b"":
+                key, _, value = line.decode().partition(":")
+                head[key.strip().lower()] = value.strip()
+            body = _Dechunk(stream) if head.get("transfer-encoding") == "chunked" else stream
+            self.state.emit("streaming")
+            while self._running:
+                line = body.readline()
+                while line.strip() == b"":
+                    line = body.readline()
+                if not line.startswith(b"--"):
+                    raise ValueError("not an MJPEG stream")
+                headers = {}
+                while (line := body.readline().strip()) != b"":
+                    key, _, value = line.decode().partition(":")
+                    headers[key.strip().lower()] = value.strip()
+                data = body.read(int(headers["content-length"]))
+                image = QImage.fromData(data, "JPG")
+                if not image.isNull():
+                    self.frame.emit(image, int(headers.get("x-frame-seq", "0")))
+        finally:
+            self._sock = None
+            sock.close()
+
+
+class _Dechunk:
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._buf = b""
+
+    def _fill(self) -> None:
+        size = int(self._stream.readline().split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            raise EOFError("the stream ended")
+        self._buf += self._stream.read(size)
+        self._stream.readline()
+
+    def readline(self) -> bytes:
+        while b"\n" not in self._buf:
+            self._fill()
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line + b"\n"
+
+    def read(self, n: int) -> bytes:
+        while len(self._buf) < n:
+            self._fill()
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
