@@ -8,11 +8,14 @@ cd "$root"
 mkdir -p logs run data
 
 # started in this order, stopped in the reverse one
-SERVICES="yl_monitor ar_backend"
-declare -A PORT=([yl_monitor]=5500 [ar_backend]=5501)
-declare -A HEALTH=([yl_monitor]=/api/health [ar_backend]=/health)
-declare -A CONFIG=([yl_monitor]=monitor.yaml [ar_backend]=backend.yaml)
+SERVICES="yl_monitor ar_backend user_gui"
+declare -A PORT=([yl_monitor]=5500 [ar_backend]=5501 [user_gui]=5502)
+declare -A HEALTH=([yl_monitor]=/api/health [ar_backend]=/health [user_gui]=/health)
+declare -A CONFIG=([yl_monitor]=monitor.yaml [ar_backend]=backend.yaml [user_gui]=user_gui.yaml)
 REVERSED="$(echo "$SERVICES" | tr ' ' '\n' | tac | tr '\n' ' ')"
+NO_GUI=0
+
+has_display() { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }
 
 pidfile() { echo "run/$1.pid"; }
 running() { local f; f="$(pidfile "$1")"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
@@ -89,12 +92,21 @@ check_system_libs() {  # name what is missing, with the line that installs it; n
   if ! ldconfig -p 2>/dev/null | grep -q libportaudio; then
     echo "note: PortAudio is missing, so audio effects will be unavailable: sudo apt-get install libportaudio2"
   fi
+  if [ "$NO_GUI" = 0 ] && has_display; then
+    local missing=""
+    for lib in libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-xinerama.so.0; do
+      ldconfig -p 2>/dev/null | grep -q "$lib" || missing="$missing $lib"
+    done
+    if [ -n "$missing" ]; then
+      echo "note: Qt needs$missing for the window: sudo apt-get install libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0"
+    fi
+  fi
 }
 
 cmd="${1:-start}"
 for arg in "${@:2}"; do
   case "$arg" in
-    --no-gui) ;;  # the GUI is not started by this script yet
+    --no-gui) NO_GUI=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -104,7 +116,17 @@ case "$cmd" in
     . scripts/venv.sh
     ensure_venv requirements.txt
     check_system_libs
-    for s in $SERVICES; do start_one "$s" || { "$0" stop; exit 1; }; done
+    for s in $SERVICES; do
+      if [ "$s" = user_gui ]; then
+        if [ "$NO_GUI" = 1 ]; then continue; fi
+        if ! has_display; then
+          echo "user_gui   not started: no display here (DISPLAY is not set). In a desktop session run"
+          echo "           ./start_all.sh start, or .venv/bin/python -m user_gui; headless: xvfb-run .venv/bin/python -m user_gui"
+          continue
+        fi
+      fi
+      start_one "$s" || { "$0" stop; exit 1; }
+    done
     echo "dashboard: http://127.0.0.1:${PORT[yl_monitor]}/"
     echo "preview:   http://127.0.0.1:${PORT[ar_backend]}/video_feed"
     ;;

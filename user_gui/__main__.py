@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 from shared.config import ConfigError
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 4
 
+    from PyQt5.QtCore import QTimer
     from PyQt5.QtWidgets import QApplication
 
     from user_gui.app.main_window import MainWindow
@@ -102,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     reporter.start()
     window.show()
+    # SIGTERM/SIGINT close the window like a person would (Python runs signal handlers only
+    # between bytecodes, so a timer wakes the interpreter now and then)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: window.close())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
     try:
         return app.exec_()
     finally:

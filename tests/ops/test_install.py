@@ -119,29 +119,38 @@ def ports_free(*ports: int) -> bool:
 
 
 def start_all(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     return subprocess.run(
-        [str(ROOT / "start_all.sh"), *args], cwd=ROOT, capture_output=True, text=True, timeout=180
+        [str(ROOT / "start_all.sh"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
     )
 
 
 def test_start_all_start_status_stop() -> None:
-    if not ports_free(5500, 5501):
-        require_or_skip("ports 5500/5501 are in use on this machine")
-    started = start_all("start", "--no-gui")
+    if not ports_free(5500, 5501, 5502):
+        require_or_skip("ports 5500-5502 are in use on this machine")
+    started = start_all("start")  # no display here: the services start, the window says how
     try:
         assert started.returncode == 0, started.stdout + started.stderr
+        assert "user_gui   not started: no display here" in started.stdout
+        assert "xvfb-run" in started.stdout
         assert requests.get("http://127.0.0.1:5500/api/health", timeout=5).ok
         assert requests.get("http://127.0.0.1:5501/health", timeout=5).ok
         status = start_all("status").stdout
         rows = {line.split()[0]: line.split() for line in status.splitlines()[1:]}
         assert rows["yl_monitor"][1:] == ["running", rows["yl_monitor"][2], "5500", "healthy"]
         assert rows["ar_backend"][1] == "running" and rows["ar_backend"][-1] == "healthy"
+        assert rows["user_gui"][1] == "stopped"
     finally:
         stopped = start_all("stop")
     assert stopped.returncode == 0
-    assert ports_free(5500, 5501)
+    assert ports_free(5500, 5501, 5502)
     leftovers = subprocess.run(
-        ["pgrep", "-f", "python -m (yl_monitor|ar_backend) --config config/"],
+        ["pgrep", "-f", "python -m (yl_monitor|ar_backend|user_gui) --config config/"],
         capture_output=True,
         text=True,
     ).stdout
