@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
 import pytest
 import yaml
 
+from shared.mjpeg import iter_parts, open_stream
 from tests.procs import ServiceProcess
 
 
@@ -83,68 +82,18 @@ def backend(spawn, backend_config) -> Callable[..., ServiceProcess]:
 def mjpeg_frames(
     url: str, count: int, timeout: float = 20.0, rcvbuf: int | None = None
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Read ``count`` parts of an MJPEG stream over a plain socket: (sequence, image).
+    """Read ``count`` parts of an MJPEG stream: (sequence number, decoded image).
 
     ``rcvbuf`` fixes this viewer's receive buffer (as a constrained device has), so what
     the test sees is the server's own buffering, not the kernel's autotuned window.
     """
-    parsed = urlsplit(url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    sock.settimeout(timeout)
-    sock.connect((parsed.hostname, parsed.port))
+    sock = open_stream(url, timeout=timeout, rcvbuf=rcvbuf)
     try:
-        sock.sendall(f"GET {parsed.path} HTTP/1.1\r\nHost: {parsed.netloc}\r\n\r\n".encode())
-        stream = sock.makefile("rb")
-        status = stream.readline()
-        assert b" 200 " in status, status
-        head = {}
-        while (line := stream.readline().strip()) != b"":
-            key, _, value = line.decode().partition(":")
-            head[key.strip().lower()] = value.strip()
-        assert head["content-type"].startswith("multipart/x-mixed-replace")
-        body = _Dechunk(stream) if head.get("transfer-encoding") == "chunked" else stream
-        for _ in range(count):
-            line = body.readline()
-            while line.strip() == b"":
-                line = body.readline()
-            assert line.startswith(b"--frame"), line
-            headers: dict[str, str] = {}
-            while (line := body.readline().strip()) != b"":
-                key, _, value = line.decode().partition(":")
-                headers[key.strip().lower()] = value.strip()
-            data = body.read(int(headers["content-length"]))
+        for got, (headers, data) in enumerate(iter_parts(sock), start=1):
             image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
             assert image is not None
             yield int(headers["x-frame-seq"]), image
+            if got >= count:
+                return
     finally:
         sock.close()
-
-
-class _Dechunk:
-    """Reads an HTTP/1.1 chunked body as a plain stream (readline, read)."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self._buf = b""
-
-    def _fill(self) -> None:
-        size_line = self._stream.readline()
-        size = int(size_line.split(b";")[0].strip() or b"0", 16)
-        if size == 0:
-            raise EOFError("end of stream")
-        self._buf += self._stream.read(size)
-        self._stream.readline()  # the CRLF after the chunk
-
-    def readline(self) -> bytes:
-        while b"\n" not in self._buf:
-            self._fill()
-        line, _, self._buf = self._buf.partition(b"\n")
-        return line + b"\n"
-
-    def read(self, n: int) -> bytes:
-        while len(self._buf) < n:
-            self._fill()
-        out, self._buf = self._buf[:n], self._buf[n:]
-        return out

@@ -8,10 +8,11 @@ import socket
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from PyQt5.QtCore import QObject, QRunnable, QThread, QThreadPool, pyqtSignal
 from PyQt5.QtGui import QImage
+
+from shared.mjpeg import iter_parts, open_stream
 
 log = logging.getLogger(__name__)
 
@@ -94,62 +95,16 @@ class MjpegReader(QThread):
             delay = min(delay * 2, 5.0)
 
     def _stream(self) -> None:
-        parts = urlsplit(self.url)
-        sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=5)
+        sock = open_stream(self.url)
         self._sock = sock
         try:
-            sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
-            stream = sock.makefile("rb")
-            status = stream.readline()
-            if b" 200 " not in status:
-                raise ValueError(
-                    f"preview not available ({status.decode(errors='replace').strip()})"
-                )
-            head = {}
-            while (line := stream.readline().strip()) != b"":
-                key, _, value = line.decode().partition(":")
-                head[key.strip().lower()] = value.strip()
-            body = _Dechunk(stream) if head.get("transfer-encoding") == "chunked" else stream
             self.state.emit("streaming")
-            while self._running:
-                line = body.readline()
-                while line.strip() == b"":
-                    line = body.readline()
-                if not line.startswith(b"--"):
-                    raise ValueError("not an MJPEG stream")
-                headers = {}
-                while (line := body.readline().strip()) != b"":
-                    key, _, value = line.decode().partition(":")
-                    headers[key.strip().lower()] = value.strip()
-                data = body.read(int(headers["content-length"]))
+            for headers, data in iter_parts(sock):
+                if not self._running:
+                    return
                 image = QImage.fromData(data, "JPG")
                 if not image.isNull():
                     self.frame.emit(image, int(headers.get("x-frame-seq", "0")))
         finally:
             self._sock = None
             sock.close()
-
-
-class _Dechunk:
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self._buf = b""
-
-    def _fill(self) -> None:
-        size = int(self._stream.readline().split(b";")[0].strip() or b"0", 16)
-        if size == 0:
-            raise EOFError("the stream ended")
-        self._buf += self._stream.read(size)
-        self._stream.readline()
-
-    def readline(self) -> bytes:
-        while b"\n" not in self._buf:
-            self._fill()
-        line, _, self._buf = self._buf.partition(b"\n")
-        return line + b"\n"
-
-    def read(self, n: int) -> bytes:
-        while len(self._buf) < n:
-            self._fill()
-        out, self._buf = self._buf[:n], self._buf[n:]
-        return out
