@@ -1,0 +1,333 @@
+"""Effects: small classes registered by type, each a numpy function of a block and its state.
+
+Blocks are float32 arrays shaped (frames, channels) in [-1, 1]. Parameter names are the same
+in the CLI, the API and config (``pitch`` with ``semitones``); a pydantic model per effect
+validates them, so a bad value is an error naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from scipy.signal import lfilter
+
+
+class EffectError(ValueError):
+    """Unknown effect type or bad parameters; ``field`` names what is wrong."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Effect:
+    type: ClassVar[str]
+    Params: ClassVar[type[Params]]
+    latency_samples: int = 0  # the algorithmic latency this effect adds
+
+    def __init__(self, params: Any, rate: int, channels: int) -> None:
+        self.params = params
+        self.rate = rate
+        self.channels = channels
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[Effect]] = {}
+
+
+def register(cls: type[Effect]) -> type[Effect]:
+    REGISTRY[cls.type] = cls
+    return cls
+
+
+def make_effect(effect_type: str, params: dict[str, Any], rate: int, channels: int) -> Effect:
+    cls = REGISTRY.get(effect_type)
+    if cls is None:
+        known = ", ".join(sorted(REGISTRY))
+        raise EffectError(f"unknown effect type {effect_type!r} (known: {known})", "type")
+    try:
+        parsed = cls.Params.model_validate(params or {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ".".join(str(p) for p in err["loc"]) or "params"
+        raise EffectError(f"params.{name}: {err['msg']}", f"params.{name}") from exc
+    return cls(parsed, rate, channels)
+
+
+# ---- level -----------------------------------------------------------------------------------
+
+
+class GainParams(Params):
+    db: float = Field(0.0, ge=-60, le=24, description="Gain in dB.")
+
+
+@register
+class Gain(Effect):
+    type = "gain"
+    Params = GainParams
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        return block * np.float32(10 ** (self.params.db / 20))
+
+
+class GateParams(Params):
+    threshold_db: float = Field(-45.0, ge=-100, le=0, description="Opens above this level.")
+    attack_ms: float = Field(2.0, gt=0, le=200, description="Time to open.")
+    release_ms: float = Field(80.0, gt=0, le=2000, description="Time to close.")
+
+
+@register
+class NoiseGate(Effect):
+    """Silences what stays under the threshold; opens and closes smoothly (no clicks)."""
+
+    type = "gate"
+    Params = GateParams
+
+    def __init__(self, params: GateParams, rate: int, channels: int) -> None:
+        super().__init__(params, rate, channels)
+        self._threshold = 10 ** (params.threshold_db / 20)
+        self._attack = math.exp(-1 / (rate * params.attack_ms / 1000))
+        self._release = math.exp(-1 / (rate * params.release_ms / 1000))
+        self._hold = math.exp(-1 / (rate * 0.01))  # 10 ms peak envelope
+        self._env = np.zeros(1)
+        self._gain = np.zeros(1)
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        level = np.abs(block).max(axis=1).astype(np.float64)
+        # peak envelope: a one-pole follower of the rectified signal
+        env, self._env = lfilter([1 - self._hold], [1, -self._hold], level, zi=self._env)
+        target = (env >= self._threshold).astype(np.float64)
+        # smooth the open/closed target (attack when opening, release when closing)
+        coef = np.where(target > self._gain[0], self._attack, self._release)
+        gains = np.empty_like(target)
+        g = float(self._gain[0])
+        for i in range(len(target)):  # a few ops a sample; blocks are small
+            g = target[i] + (g - target[i]) * coef[i]
+            gains[i] = g
+        self._gain[0] = g
+        return (block * gains[:, None]).astype(np.float32)
+
+
+# ---- filters ---------------------------------------------------------------------------------
+
+
+class _OnePole(Effect):
+    """First-order filter (6 dB/octave) per channel, its state kept across blocks."""
+
+    highpass: ClassVar[bool]
+
+    def __init__(self, params: Any, rate: int, channels: int) -> None:
+        super().__init__(params, rate, channels)
+        self._a = math.exp(-2 * math.pi * min(params.cutoff_hz, rate / 2.1) / rate)
+        self._zi = np.zeros((1, channels))
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        low, self._zi = lfilter([1 - self._a], [1, -self._a], block, axis=0, zi=self._zi)
+        return (block - low if self.highpass else low).astype(np.float32)
+
+
+class HighPassParams(Params):
+    cutoff_hz: float = Field(80.0, gt=10, lt=24000, description="Cut-off frequency.")
+
+
+class LowPassParams(Params):
+    cutoff_hz: float = Field(8000.0, gt=10, lt=24000, description="Cut-off frequency.")
+
+
+@register
+class HighPass(_OnePole):
+    type = "highpass"
+    Params = HighPassParams
+    highpass = True
+
+
+@register
+class LowPass(_OnePole):
+    type = "lowpass"
+    Params = LowPassParams
+    highpass = False
+
+
+# ---- time ------------------------------------------------------------------------------------
+
+
+class EchoParams(Params):
+    delay_ms: float = Field(250.0, ge=1, le=2000, description="Delay of the echo.")
+    feedback: float = Field(0.35, ge=0, le=0.95, description="How much of the echo repeats.")
+    mix: float = Field(0.5, ge=0, le=1, description="Echo level against the dry voice.")
+
+
+@register
+class Echo(Effect):
+    type = "echo"
+    Params = EchoParams
+
+    def __init__(self, params: EchoParams, rate: int, channels: int) -> None:
+        super().__init__(params, rate, channels)
+        self._d = max(1, round(params.delay_ms * rate / 1000))
+        self._buf = np.zeros((self._d, channels), np.float32)  # the loop's last d samples
+        self._pos = 0
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        p = self.params
+        out = np.empty_like(block)
+        start = 0
+        while start < len(block):  # chunks of at most d frames: each reads only the past
+            n = min(self._d - self._pos, len(block) - start)
+            chunk = block[start : start + n]
+            delayed = self._buf[self._pos : self._pos + n].copy()
+            self._buf[self._pos : self._pos + n] = chunk + delayed * p.feedback
+            out[start : start + n] = chunk + delayed * p.mix
+            self._pos = (self._pos + n) % self._d
+            start += n
+        return out
+
+
+class ReverbParams(Params):
+    room: float = Field(0.5, ge=0, le=1, description="Room size (decay).")
+    mix: float = Field(0.3, ge=0, le=1, description="Reverb level against the dry voice.")
+
+
+@register
+class Reverb(Effect):
+    """A small Schroeder-style reverb: four parallel feedback combs of prime-ish lengths."""
+
+    type = "reverb"
+    Params = ReverbParams
+    COMBS_MS = (29.7, 37.1, 41.1, 43.7)
+
+    def __init__(self, params: ReverbParams, rate: int, channels: int) -> None:
+        super().__init__(params, rate, channels)
+        fb = 0.7 + 0.28 * params.room
+        self._combs = [
+            Echo(EchoParams(delay_ms=ms, feedback=fb, mix=1.0), rate, channels)
+            for ms in self.COMBS_MS
+        ]
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        wet = sum(c.process(block) - block for c in self._combs) / len(self._combs)
+        return (block * (1 - self.params.mix) + wet * self.params.mix).astype(np.float32)
+
+
+# ---- voice -----------------------------------------------------------------------------------
+
+
+class PitchParams(Params):
+    semitones: float = Field(0.0, ge=-12, le=12, description="Shift in semitones.")
+
+
+@register
+class PitchShift(Effect):
+    """Phase-vocoder pitch shift (frequency-domain bin shifting with phase propagation).
+
+    Each 1024-sample frame (hop 256, Hann window) is analysed for the true frequency of each
+    bin; bins are moved to ``ratio`` times that frequency and resynthesised with running
+    phases, then overlap-added. Timing is kept; the latency is one frame (21 ms at 48 kHz).
+    """
+
+    type = "pitch"
+    Params = PitchParams
+    FFT = 1024
+    OSAMP = 4
+
+    def __init__(self, params: PitchParams, rate: int, channels: int) -> None:
+        super().__init__(params, rate, channels)
+        self.ratio = 2 ** (params.semitones / 12)
+        n, hop = self.FFT, self.FFT // self.OSAMP
+        self.hop = hop
+        self.latency_samples = n - hop
+        self._win = np.hanning(n + 1)[:n]
+        self._in = np.zeros((n, channels))  # the last n input samples
+        self._out = np.zeros((n, channels))  # overlap-add accumulator
+        self._fill = n - hop  # samples to collect before the next frame
+        self._pending = np.zeros((0, channels), np.float32)
+        self._ready = np.zeros((0, channels), np.float32)
+        bins = n // 2 + 1
+        self._last_phase = np.zeros((bins, channels))
+        self._sum_phase = np.zeros((bins, channels))
+        self._level_in = 1e-9  # running mean squares for the loudness match
+        self._level_out = 1e-9
+        self._expected = 2 * np.pi * hop * np.arange(bins) / n
+        # analysis and synthesis Hann windows overlap-add to sum(w^2) per hop
+        self._ola = 1.0 / (np.sum(self._win**2) / hop)
+
+    def _frame(self) -> np.ndarray:
+        n, hop = self.FFT, self.hop
+        spec = np.fft.rfft(self._in * self._win[:, None], axis=0)
+        mag, phase = np.abs(spec), np.angle(spec)
+        delta = phase - self._last_phase - self._expected[:, None]
+        self._last_phase = phase
+        delta -= 2 * np.pi * np.round(delta / (2 * np.pi))
+        true_bin = np.arange(len(mag))[:, None] + delta * n / (2 * np.pi * hop)
+        new_mag = np.zeros_like(mag)
+        new_freq = np.zeros_like(mag)
+        target = np.round(np.arange(len(mag)) * self.ratio).astype(int)
+        ok = target < len(mag)
+        for c in range(self.channels):
+            np.add.at(new_mag[:, c], target[ok], mag[ok, c])
+            new_freq[target[ok], c] = true_bin[ok, c] * self.ratio
+        # keep each frame's energy: bins that merge (down) or spread (up) do not change loudness
+        before = np.sqrt((mag**2).sum(axis=0))
+        after = np.sqrt((new_mag**2).sum(axis=0))
+        new_mag *= np.where(after > 0, before / np.maximum(after, 1e-12), 0.0)
+        self._sum_phase += 2 * np.pi * hop * new_freq / n
+        frame = np.fft.irfft(new_mag * np.exp(1j * self._sum_phase), n=n, axis=0)
+        return frame * self._win[:, None] * self._ola
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        if self.ratio == 1.0:
+            return block
+        hop = self.hop
+        self._pending = np.concatenate([self._pending, block])
+        produced = []
+        while len(self._pending) >= hop:
+            chunk, self._pending = self._pending[:hop], self._pending[hop:]
+            self._in = np.concatenate([self._in[hop:], chunk])
+            self._out += self._frame()
+            produced.append(self._out[:hop].copy())
+            self._out = np.concatenate([self._out[hop:], np.zeros((hop, self.channels))])
+        if produced:
+            self._ready = np.concatenate([self._ready, *produced])
+        # keep the output exactly as long as the input (pad at the very start only)
+        if len(self._ready) < len(block):
+            pad = np.zeros((len(block) - len(self._ready), self.channels), np.float32)
+            self._ready = np.concatenate([pad, self._ready])
+        out, self._ready = self._ready[: len(block)], self._ready[len(block) :]
+        # Overlapping resynthesised frames lose a few dB to phase interference; match the
+        # output's loudness to the input's over ~0.2 s (a slow make-up gain, no pumping).
+        k = min(1.0, len(block) / (0.2 * self.rate))
+        self._level_in += k * (float(np.mean(block**2)) - self._level_in)
+        self._level_out += k * (float(np.mean(out**2)) - self._level_out)
+        gain = min(4.0, max(0.5, math.sqrt(self._level_in / max(self._level_out, 1e-12))))
+        return (out * gain).astype(np.float32)
+
+
+class RobotParams(Params):
+    frequency_hz: float = Field(50.0, ge=10, le=500, description="Carrier frequency.")
+
+
+@register
+class Robot(Effect):
+    """Ring modulation: the classic robot voice."""
+
+    type = "robot"
+    Params = RobotParams
+
+    def __init__(self, params: RobotParams, rate: int, channels: int) -> None:
+        super().__init__(params, rate, channels)
+        self._t = 0
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        t = self._t + np.arange(len(block))
+        self._t += len(block)
+        carrier = np.sin(2 * np.pi * self.params.frequency_hz * t / self.rate).astype(np.float32)
+        return block * carrier[:, None]
