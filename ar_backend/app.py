@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ar_backend.api import camera, health, outputs
+from ar_backend.api import audio, camera, health, outputs
+from ar_backend.audio.effects import EffectError
+from ar_backend.audio.engine import AudioUnavailable
 from ar_backend.config import BackendConfig
 from ar_backend.outputs.sinks import OutputUnavailable
 from ar_backend.sources import BadSpec, SourceError
@@ -38,8 +40,10 @@ def create_app(
             PathNotAllowed: (403, None),
             NotRunning: (409, None),
             OutputUnavailable: (503, None),
+            EffectError: (400, None),
+            AudioUnavailable: (503, None),
         },
     )
-    for module in (health, camera, outputs):
+    for module in (health, camera, outputs, audio):
         app.register_blueprint(module.bp)
     return app

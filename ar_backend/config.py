@@ -86,6 +86,23 @@ class MediaConfig(Section):
     )
 
 
+class EffectSpec(Section):
+    type: str = Field(..., description="Effect type: pitch, robot, echo, reverb, gain, gate, ...")
+    params: dict[str, float] = Field(default_factory=dict, description="Its parameters.")
+    bypass: bool = Field(False, description="Keep it in the chain but let audio pass.")
+
+
+class AudioConfig(Section):
+    input_device: str | int | None = Field(None, description="Microphone (name or index).")
+    output_device: str | int | None = Field(
+        None, description="Output, e.g. the virtual microphone's sink (name or index)."
+    )
+    sample_rate: int = Field(48000, ge=8000, le=192000, description="Samples per second.")
+    block_size: int = Field(480, ge=32, le=8192, description="Frames per block (10 ms).")
+    channels: int = Field(1, ge=1, le=2, description="Mono voice, or stereo.")
+    effects: list[EffectSpec] = Field(default_factory=list, description="The starting chain.")
+
+
 class MonitorLinkConfig(Section):
     enabled: bool = Field(True, description="Send heartbeats to the monitor.")
     url: str = Field("http://127.0.0.1:5500", description="Monitor base URL.")
@@ -109,6 +126,7 @@ class BackendConfig(Section):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
+    audio: AudioConfig = Field(default_factory=AudioConfig)
     monitor: MonitorLinkConfig = Field(default_factory=MonitorLinkConfig)
 
 

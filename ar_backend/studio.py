@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ar_backend import __version__
+from ar_backend.audio.engine import AudioEngine
 from ar_backend.config import BackendConfig
 from ar_backend.outputs.jpeg import JpegCache
 from ar_backend.outputs.sinks import OutputUnavailable, Recorder, VirtualCamera
@@ -67,6 +68,7 @@ class Studio:
         self.auto_note: str | None = None
         self.started = time.time()
         self.gui_report: dict[str, Any] | None = None
+        self.audio = AudioEngine(config.audio)
         self._lock = threading.RLock()
 
     # ---- camera ----------------------------------------------------------------------------
@@ -238,7 +240,7 @@ class Studio:
                 "dropped_frames": cam["dropped_frames"],
             },
             "outputs": self.outputs_status(),
-            "audio": {"state": "unavailable", "reason": "audio arrives with the audio issue"},
+            "audio": self.audio.status(),
             "face_modules": {"state": "unavailable", "reason": "face swap arrives with its issue"},
             "gui": self.gui_report,
         }
@@ -265,6 +267,7 @@ class Studio:
         self.gui_report = {**payload, "received_at": time.time()}
 
     def close(self) -> None:
+        self.audio.stop()
         with self._lock:
             self.record_stop()
             self.vcam_stop()

@@ -1,0 +1,110 @@
+"""The live audio path through PortAudio: a real stream on a PulseAudio null sink, and a
+clear 503 where the device is missing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+import yaml
+
+from ar_backend.audio.wavio import write_wav
+from tests.conftest import require_or_skip
+from tests.procs import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def _pactl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=20)
+
+
+@pytest.fixture(scope="module")
+def pulse():
+    """A PulseAudio server with a null sink 'ar_test_mic'; its monitor is the default input."""
+    if not (shutil.which("pulseaudio") and shutil.which("pactl")):
+        require_or_skip("no PulseAudio here (apt-get install pulseaudio pulseaudio-utils)")
+    started = False
+    if _pactl("info").returncode != 0:
+        subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1"], capture_output=True, timeout=30)
+        started = True
+        wait_for(lambda: _pactl("info").returncode == 0, timeout=10)
+    module = _pactl("load-module", "module-null-sink", "sink_name=ar_test_mic").stdout.strip()
+    _pactl("set-default-source", "ar_test_mic.monitor")
+    yield "ar_test_mic"
+    if module:
+        _pactl("unload-module", module)
+    if started:
+        subprocess.run(["pulseaudio", "-k"], capture_output=True, timeout=20)
+
+
+def backend_with(spawn, tmp_path: Path, audio: dict):  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "backend.yaml"
+    cfg.write_text(yaml.safe_dump({"monitor": {"enabled": False}, "audio": audio}))
+    return spawn("ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health")
+
+
+def test_a_real_stream_runs_the_chain(spawn, tmp_path: Path, pulse: str) -> None:
+    be = backend_with(spawn, tmp_path, {"input_device": "pulse", "output_device": "pulse"})
+    resp = requests.post(be.url + "/audio/start", timeout=20)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["state"] == "running"
+    tone = tmp_path / "tone.wav"
+    t = np.arange(48000 * 4) / 48000
+    write_wav(tone, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 48000)
+    player = subprocess.Popen(["paplay", f"--device={pulse}", str(tone)])
+    try:
+
+        def status() -> dict:
+            return requests.get(be.url + "/audio/status", timeout=5).json()
+
+        wait_for(lambda: (status()["level_dbfs"] or -120) > -30, timeout=10)  # the voice arrives
+        first = status()["blocks"]
+        change = requests.post(
+            be.url + "/audio/effect", timeout=5, json={"type": "pitch", "params": {"semitones": 5}}
+        )
+        assert change.status_code == 200  # changed while it runs
+        wait_for(lambda: status()["blocks"] > first + 20, timeout=10)
+        s = status()
+        assert s["stream_latency_ms"] is not None
+        assert [e["type"] for e in s["effects"]] == ["pitch"]
+        assert requests.get(be.url + "/status", timeout=5).json()["audio"]["state"] == "running"
+    finally:
+        player.kill()
+    assert requests.post(be.url + "/audio/stop", timeout=10).json()["state"] == "stopped"
+
+
+def test_a_missing_device_is_a_clear_503(spawn, tmp_path: Path) -> None:
+    be = backend_with(spawn, tmp_path, {"input_device": "no-such-microphone"})
+    resp = requests.post(be.url + "/audio/start", timeout=20)
+    assert resp.status_code == 503
+    message = resp.json()["message"]
+    assert "no-such-microphone" in message or "no audio device" in message
+    status = requests.get(be.url + "/status", timeout=5).json()
+    assert status["audio"]["state"] == "unavailable"
+    assert requests.get(be.url + "/health", timeout=5).status_code == 200  # the rest untouched
+
+
+def test_audio_api_bad_input(spawn, tmp_path: Path) -> None:
+    be = backend_with(spawn, tmp_path, {})
+    cases = [
+        ({"type": "warp"}, "type"),
+        ({"type": "pitch", "params": {"semitones": 99}}, "params.semitones"),
+        ({"type": "echo", "params": "fast"}, "params"),
+        ({"type": "gain", "bypass": "no"}, "bypass"),
+        ({"params": {}}, "type"),
+        ({"type": "gain", "colour": 1}, "colour"),
+    ]
+    for body, field in cases:
+        resp = requests.post(be.url + "/audio/effect", json=body, timeout=5)
+        assert resp.status_code == 400, (body, resp.text)
+        assert resp.json()["field"] == field
+    bad_chain = requests.post(
+        be.url + "/audio/chain", timeout=5, json={"effects": [{"type": "gain"}, {"type": "nope"}]}
+    )
+    assert bad_chain.status_code == 400 and bad_chain.json()["field"] == "effects.1.type"
+    assert requests.get(be.url + "/audio/status", timeout=5).json()["effects"] == []
