@@ -19,6 +19,17 @@ class HttpError(Exception):
         self.status = status
 
 
+def _reason(resp: requests.Response) -> str:
+    """The server's own words: the JSON envelope's message, else the start of the body."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:200]
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return body["message"]
+    return resp.text[:200]
+
+
 class HttpClient:
     """JSON over HTTP to one base URL.
 
@@ -58,14 +69,14 @@ class HttpClient:
             except requests.RequestException as exc:
                 last = HttpError(f"{method} {url}: {type(exc).__name__}: {exc}")
             else:
-                if resp.status_code < 500:
-                    if resp.status_code >= 400:
-                        raise HttpError(
-                            f"{method} {url}: HTTP {resp.status_code}: {resp.text[:200]}",
-                            resp.status_code,
-                        )
+                if resp.status_code < 400:
                     return resp
-                last = HttpError(f"{method} {url}: HTTP {resp.status_code}", resp.status_code)
+                error = HttpError(
+                    f"{method} {url}: HTTP {resp.status_code}: {_reason(resp)}", resp.status_code
+                )
+                if resp.status_code < 500:
+                    raise error  # the request itself is wrong: retrying will not help
+                last = error
             if attempt < self.retries:
                 time.sleep(delay)
                 delay *= 2

@@ -38,6 +38,34 @@ def _object_body() -> dict:
     return body
 
 
+@bp.get("/effects")
+def effect_types():  # type: ignore[no-untyped-def]
+    """Every effect type with its parameters (JSON schema: default, minimum, maximum)."""
+    from ar_backend.audio.effects import REGISTRY
+
+    return jsonify(
+        effects={
+            name: {
+                key: {
+                    k: v
+                    for k, v in spec.items()
+                    if k
+                    in (
+                        "default",
+                        "minimum",
+                        "maximum",
+                        "exclusiveMinimum",
+                        "exclusiveMaximum",
+                        "description",
+                    )
+                }
+                for key, spec in cls.Params.model_json_schema()["properties"].items()
+            }
+            for name, cls in sorted(REGISTRY.items())
+        }
+    )
+
+
 @bp.post("/effect")
 def set_effect():  # type: ignore[no-untyped-def]
     """``{"type": "pitch", "params": {"semitones": 5}, "bypass": false}``: add or change."""

@@ -21,7 +21,7 @@ def services(spawn, tmp_path: Path):
         "yl_monitor", ["--db", f"sqlite:///{tmp_path / 'm.db'}", "--no-checks", "--workers", "1"]
     )
     cfg = tmp_path / "backend.yaml"
-    cfg.write_text("monitor: {enabled: false}\n")
+    cfg.write_text("monitor: {enabled: false}\naudio: {input_device: no-such-mic}\n")
     be = spawn("ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health")
     return mon, be, cfg
 
@@ -116,3 +116,21 @@ def test_backend_down_and_back_without_freezing(qtbot, window, services, spawn) 
 
 def longest_gap(ticks: list[float]) -> float:
     return max((b - a for a, b in itertools.pairwise(ticks)), default=0.0)
+
+
+def test_voice_panel_applies_an_effect_and_reports_a_missing_device(
+    qtbot, window, services
+) -> None:
+    _mon, be, _cfg = services
+    qtbot.waitUntil(lambda: window.effect_type.count() >= 8, timeout=10000)  # from the backend
+    window.effect_type.setCurrentText("pitch")
+    assert set(window.effect_sliders) == {"semitones"}
+    window.effect_sliders["semitones"].setValue(500)  # +5 semitones
+    window.effect_apply.click()
+    qtbot.waitUntil(lambda: "pitch" in window.effect_chain.text(), timeout=5000)
+    effects = requests.get(be.url + "/audio/status", timeout=5).json()["effects"]
+    assert effects[0]["type"] == "pitch" and effects[0]["params"]["semitones"] == 5.0
+    window.audio_start.click()  # this backend's microphone does not exist: a clear message
+    qtbot.wait(3000)
+    text = window.audio_state.text()
+    assert "503" in text and ("no-such-mic" in text or "no audio device" in text), text

@@ -11,6 +11,7 @@ from PyQt5.QtCore import QObject, QSettings, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QImage, QPixmap
 from PyQt5.QtWidgets import (
     QComboBox,
+    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -19,6 +20,7 @@ from PyQt5.QtWidgets import (
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
+    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -107,14 +109,11 @@ class MainWindow(QMainWindow):
         for w in (self.source, self.start_button, self.stop_button, self.camera_reason):
             row.addWidget(w)
         left.addWidget(camera)
-        for title, reason in (
-            ("Face", "face swap arrives with its issue"),
-            ("Audio", "voice effects arrive with their issue"),
-        ):
-            box = QGroupBox(title)
-            box.setEnabled(False)
-            QVBoxLayout(box).addWidget(QLabel(f"Not available yet: {reason}."))
-            left.addWidget(box)
+        face = QGroupBox("Face")
+        face.setEnabled(False)
+        QVBoxLayout(face).addWidget(QLabel("Not available yet: face swap arrives with its issue."))
+        left.addWidget(face)
+        left.addWidget(self._build_audio())
         layout.addLayout(left, 3)
 
         right = QVBoxLayout()
@@ -146,6 +145,105 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(root)
         self._set_backend_controls(False, "checking the backend...")
 
+    def _build_audio(self) -> QGroupBox:
+        box = QGroupBox("Voice")
+        col = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.audio_start = QPushButton("Start voice")
+        self.audio_stop = QPushButton("Stop voice")
+        self.audio_start.clicked.connect(self.start_audio)
+        self.audio_stop.clicked.connect(self.stop_audio)
+        self.audio_state = QLabel("voice: unknown")
+        for w in (self.audio_start, self.audio_stop, self.audio_state):
+            row.addWidget(w)
+        col.addLayout(row)
+        pick = QHBoxLayout()
+        self.effect_type = QComboBox()
+        self.effect_type.currentTextChanged.connect(self._show_effect_params)
+        self.effect_apply = QPushButton("Apply effect")
+        self.effect_apply.clicked.connect(self.apply_effect)
+        pick.addWidget(self.effect_type, 1)
+        pick.addWidget(self.effect_apply)
+        col.addLayout(pick)
+        self.effect_form = QFormLayout()
+        col.addLayout(self.effect_form)
+        self.effect_chain = QLabel("effects: none")
+        col.addWidget(self.effect_chain)
+        self._effect_schemas: dict[str, dict[str, Any]] = {}
+        self.effect_sliders: dict[str, QSlider] = {}
+        return box
+
+    def _show_effect_params(self, effect_type: str) -> None:
+        while self.effect_form.rowCount():
+            self.effect_form.removeRow(0)
+        self.effect_sliders = {}
+        for name, spec in self._effect_schemas.get(effect_type, {}).items():
+            low = spec.get("minimum", spec.get("exclusiveMinimum", 0))
+            high = spec.get("maximum", spec.get("exclusiveMaximum", 100))
+            slider = QSlider(Qt.Horizontal)
+            slider.setRange(int(low * 100), int(high * 100))  # hundredths: fine enough
+            slider.setValue(int(spec.get("default", low) * 100))
+            value = QLabel(f"{slider.value() / 100:g}")
+            slider.valueChanged.connect(lambda v, lab=value: lab.setText(f"{v / 100:g}"))
+            holder = QWidget()
+            h = QHBoxLayout(holder)
+            h.setContentsMargins(0, 0, 0, 0)
+            h.addWidget(slider, 1)
+            h.addWidget(value)
+            self.effect_form.addRow(name, holder)
+            self.effect_sliders[name] = slider
+
+    def _load_effect_types(self) -> None:
+        def done(types: dict[str, Any]) -> None:
+            self._effect_schemas = types
+            current = self.effect_type.currentText()
+            self.effect_type.blockSignals(True)
+            self.effect_type.clear()
+            self.effect_type.addItems(sorted(types))
+            self.effect_type.blockSignals(False)
+            self.effect_type.setCurrentText(current if current in types else "pitch")
+            self._show_effect_params(self.effect_type.currentText())
+
+        run_async(
+            self.backend.audio_effect_types,
+            done,
+            lambda msg: log.warning("voice effects not listed: %s", msg),
+        )
+
+    def apply_effect(self) -> None:
+        effect_type = self.effect_type.currentText()
+        params = {name: s.value() / 100 for name, s in self.effect_sliders.items()}
+        run_async(
+            lambda: self.backend.set_audio_effect(effect_type, params),
+            lambda r: self._show_chain(r.get("effects", [])),
+            lambda msg: log.warning("effect not applied: %s", msg),
+        )
+
+    def _show_chain(self, effects: list[dict[str, Any]]) -> None:
+        text = " -> ".join(e["type"] for e in effects) or "none"
+        self.effect_chain.setText(f"effects: {text}")
+
+    def start_audio(self) -> None:
+        def failed(msg: str) -> None:
+            self.audio_state.setText(f"voice: {msg}")
+            log.warning("voice did not start: %s", msg)
+
+        run_async(self.backend.start_audio, self._on_audio, failed)
+
+    def stop_audio(self) -> None:
+        run_async(
+            self.backend.stop_audio,
+            self._on_audio,
+            lambda msg: log.warning("voice did not stop: %s", msg),
+        )
+
+    def _on_audio(self, status: dict[str, Any]) -> None:
+        state = status.get("state", "unknown")
+        level = status.get("level_dbfs")
+        self.audio_state.setText(f"voice: {state}" + (f", {level} dBFS" if level else ""))
+        self._show_chain(status.get("effects", []))
+        self.reporter.update_gui_status(audio_running=state == "running")
+
     def _indicate(self, key: str, name: str, state: str, extra: str = "") -> None:
         colour = COLOURS.get(state, COLOURS["unknown"])
         self.indicators[key].setText(
@@ -153,7 +251,15 @@ class MainWindow(QMainWindow):
         )
 
     def _set_backend_controls(self, ok: bool, reason: str = "") -> None:
-        for w in (self.start_button, self.stop_button, self.source):
+        for w in (
+            self.start_button,
+            self.stop_button,
+            self.source,
+            self.audio_start,
+            self.audio_stop,
+            self.effect_type,
+            self.effect_apply,
+        ):
             w.setEnabled(ok)
         self.camera_reason.setText("" if ok else reason)
 
@@ -179,6 +285,8 @@ class MainWindow(QMainWindow):
         ok = state == "healthy"
         if ok != self._backend_ok:
             log.info("AR backend is %s%s", state, f" ({info['last_error']})" if not ok else "")
+        if ok and (not self._backend_ok or not self._effect_schemas):
+            self._load_effect_types()
         self._backend_ok = ok
         self._set_backend_controls(ok, f"backend {state}: {info.get('last_error') or ''}")
         running = ok and info.get("camera", {}).get("state") in ("running", "reconnecting")

@@ -131,6 +131,12 @@ class ARBackendClient(APIClient):
     def set_audio_effect(self, effect_type: str, params: dict[str, Any]) -> dict[str, Any]:
         return self.post_json("/audio/effect", {"type": effect_type, "params": params})
 
+    def audio_status(self) -> dict[str, Any]:
+        return self.get_json("/audio/status")
+
+    def audio_effect_types(self) -> dict[str, dict[str, Any]]:
+        return dict(self.get_json("/audio/effects")["effects"])
+
     def load_face_model(self, model_path: str) -> dict[str, Any]:
         return self.post_json("/face/load", {"model_path": model_path})
 
