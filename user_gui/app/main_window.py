@@ -25,6 +25,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from shared.http import HttpError
 from user_gui.app.workers import MjpegReader, run_async
 from user_gui.services.clients import ARBackendClient, MonitorClient
 from user_gui.services.reporter import StatusReporter
@@ -275,7 +276,10 @@ class MainWindow(QMainWindow):
         ok = self.backend.health_check()
         info = self.backend.info()
         if ok:
-            info["camera"] = self.backend.camera_status()
+            try:
+                info["camera"] = self.backend.camera_status()
+            except HttpError as exc:  # healthy but the call failed: still update the panel
+                info["camera"] = {"state": "unknown", "error": str(exc)}
         return info
 
     def _on_backend(self, info: dict[str, Any]) -> None:
