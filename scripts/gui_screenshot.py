@@ -18,6 +18,9 @@ from tests.procs import ServiceProcess
 
 
 def main(out: str) -> int:
+    import faulthandler
+
+    faulthandler.dump_traceback_later(120, exit=True)  # never hang a CI run
     from PyQt5.QtWidgets import QApplication
 
     from user_gui.app.main_window import MainWindow
