@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ar_backend.api import audio, camera, health, outputs
+from ar_backend.api import audio, camera, face, health, outputs
 from ar_backend.audio.effects import EffectError
 from ar_backend.audio.engine import AudioUnavailable
 from ar_backend.config import BackendConfig
+from ar_backend.face.errors import (
+    BadImage,
+    EngineUnavailable,
+    FaceError,
+    ManyFaces,
+    NoFace,
+    NoSource,
+    SourceTooSmall,
+)
+from ar_backend.face.swapper import NotFound, PathRefused
 from ar_backend.outputs.sinks import OutputUnavailable
 from ar_backend.sources import BadSpec, SourceError
 from ar_backend.studio import NotRunning, PathNotAllowed, Studio
@@ -42,8 +52,17 @@ def create_app(
             OutputUnavailable: (503, None),
             EffectError: (400, None),
             AudioUnavailable: (503, None),
+            FaceError: (400, None),
+            BadImage: (400, "image"),
+            PathRefused: (400, "model_path"),
+            NotFound: (404, "model_path"),
+            NoSource: (409, None),
+            NoFace: (422, "image"),
+            ManyFaces: (422, "face_index"),
+            SourceTooSmall: (422, "image"),
+            EngineUnavailable: (503, "engine"),
         },
     )
-    for module in (health, camera, outputs, audio):
+    for module in (health, camera, outputs, audio, face):
         app.register_blueprint(module.bp)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -58,7 +59,8 @@ class OverlayConfig(Section):
 
 class PipelineConfig(Section):
     processors: list[str] = Field(
-        default_factory=lambda: ["overlay"], description="Processor chain, by registry name."
+        default_factory=lambda: ["face_swap", "overlay"],
+        description="Processor chain, by registry name.",
     )
     overlay: OverlayConfig = Field(default_factory=OverlayConfig)
     burn_ms: float = Field(0.0, ge=0, le=1000, description="Cost of the 'burn' test processor.")
@@ -103,6 +105,65 @@ class AudioConfig(Section):
     effects: list[EffectSpec] = Field(default_factory=list, description="The starting chain.")
 
 
+class FaceOptions(Section):
+    """What a user changes while live (POST /face/settings); takes effect on the next frame."""
+
+    many_faces: bool = Field(False, description="Swap every face; else the largest only.")
+    mouth_mask: bool = Field(False, description="Keep the target's own mouth so speech stays real.")
+    blend: Literal["seamless", "feather"] = Field(
+        "seamless", description="Paste-back: Poisson (seamless) or a feathered alpha."
+    )
+    detect_every: int = Field(
+        5, ge=1, le=120, description="Run the detector every N frames; track in between."
+    )
+    detect_size: int = Field(
+        640, ge=160, le=4096, description="Longest side (px) the detector sees."
+    )
+    smoothing: float = Field(
+        0.6, ge=0.0, le=0.95, description="Landmark smoothing over time (0 off)."
+    )
+    shape_strength: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="classic: how far brows, eyes, nose and mouth take the source's shape.",
+    )
+
+
+class InswapperConfig(Section):
+    model: str = Field(
+        "inswapper_128.onnx",
+        description="Swapper file in the models folder (inswapper_128_fp16.onnx also works).",
+    )
+    analysis: str = Field(
+        "buffalo_l", description="Folder in the models folder holding the analysis pack."
+    )
+    detector: str = Field("det_10g.onnx", description="Detector file inside the pack.")
+    recognizer: str = Field("w600k_r50.onnx", description="Recognition file inside the pack.")
+    providers: list[str] = Field(
+        default_factory=lambda: ["auto"],
+        description="onnxruntime execution providers in order; auto: the best available.",
+    )
+    det_threshold: float = Field(0.5, gt=0, lt=1, description="Detector score threshold.")
+
+
+class FaceConfig(Section):
+    engine: str = Field("classic", description="Swap engine: classic (dlib) or inswapper.")
+    enabled: bool = Field(False, description="Swap from the start (needs a face loaded).")
+    source: str | None = Field(
+        None, description="A face image in the sources folder to load at start."
+    )
+    sources_dir: str = Field("faces", description="Folder of source face images.")
+    models_dir: str = Field("models", description="Folder of user-supplied model files.")
+    max_upload_mb: float = Field(10.0, gt=0, le=50, description="Largest image upload.")
+    max_side: int = Field(4096, ge=64, le=16384, description="Largest image side accepted.")
+    min_source_px: int = Field(
+        48, ge=16, le=512, description="Smallest source face (px) accepted; smaller: refused."
+    )
+    options: FaceOptions = Field(default_factory=FaceOptions)
+    inswapper: InswapperConfig = Field(default_factory=InswapperConfig)
+
+
 class MonitorLinkConfig(Section):
     enabled: bool = Field(True, description="Send heartbeats to the monitor.")
     url: str = Field("http://127.0.0.1:5500", description="Monitor base URL.")
@@ -127,6 +188,7 @@ class BackendConfig(Section):
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
+    face: FaceConfig = Field(default_factory=FaceConfig)
     monitor: MonitorLinkConfig = Field(default_factory=MonitorLinkConfig)
 
 

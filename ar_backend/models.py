@@ -39,3 +39,30 @@ class MonitorReportIn(BaseModel):
 
     def payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
+
+
+class FaceLoadIn(BaseModel):
+    """``{"model_path": ...}``: an image in the sources or models folder."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    model_path: str = Field(..., min_length=1, max_length=1024)
+    face_index: int | None = Field(None, ge=0, le=99)
+
+
+class FaceSettingsIn(BaseModel):
+    """POST /face/settings: any subset; ranges are checked against FaceOptions."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    engine: str | None = Field(None, min_length=1, max_length=64)
+    many_faces: bool | None = None
+    mouth_mask: bool | None = None
+    blend: str | None = Field(None, max_length=32)
+    detect_every: int | None = None
+    detect_size: int | None = None
+    smoothing: float | int | None = None
+    shape_strength: float | int | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, exclude={"engine"})

@@ -12,10 +12,11 @@ from typing import Any
 from ar_backend import __version__
 from ar_backend.audio.engine import AudioEngine
 from ar_backend.config import BackendConfig
+from ar_backend.face.swapper import FaceSwap
 from ar_backend.outputs.jpeg import JpegCache
 from ar_backend.outputs.sinks import OutputUnavailable, Recorder, VirtualCamera
 from ar_backend.pipeline import Pipeline
-from ar_backend.processors import make_processor
+from ar_backend.processors import Resources, make_processor
 from ar_backend.sources import SourceError, SourceSpec, make_source, parse_spec
 from ar_backend.sources.device import device_opens
 
@@ -50,7 +51,9 @@ class Studio:
     def __init__(self, config: BackendConfig, default_source: str | None = None) -> None:
         self.config = config
         self.default_source = default_source or config.camera.source
-        processors = [make_processor(n, config.pipeline) for n in config.pipeline.processors]
+        self.face = FaceSwap(config.face)
+        lent = Resources(face=self.face)
+        processors = [make_processor(n, config.pipeline, lent) for n in config.pipeline.processors]
         cam = config.camera
         self.pipeline = Pipeline(
             processors,
@@ -70,6 +73,30 @@ class Studio:
         self.gui_report: dict[str, Any] | None = None
         self.audio = AudioEngine(config.audio)
         self._lock = threading.RLock()
+        self._face_preload: threading.Thread | None = None
+        if config.face.source:
+            self._face_preload = threading.Thread(
+                target=self._preload_face, name="face-preload", daemon=True
+            )
+            self._face_preload.start()
+
+    # ---- face ------------------------------------------------------------------------------
+
+    def _preload_face(self) -> None:
+        """The configured source face, loaded off the main thread (the engine takes seconds)."""
+        try:
+            self.face.load_path(self.config.face.source or "", None)
+            if self.config.face.enabled:
+                self.face_start()
+        except Exception as exc:  # a bad configured face must not stop the studio
+            log.warning("face.source %r not loaded: %s", self.config.face.source, exc)
+
+    def face_start(self) -> dict[str, Any]:
+        if "face_swap" not in self.config.pipeline.processors:
+            raise NotRunning(
+                "the face_swap processor is not in pipeline.processors; add it to the config"
+            )
+        return self.face.start()
 
     # ---- camera ----------------------------------------------------------------------------
 
@@ -241,8 +268,23 @@ class Studio:
             },
             "outputs": self.outputs_status(),
             "audio": self.audio.status(),
-            "face_modules": {"state": "unavailable", "reason": "face swap arrives with its issue"},
+            "face_modules": self.face_modules(),
             "gui": self.gui_report,
+        }
+
+    def face_modules(self) -> dict[str, Any]:
+        st = self.face.status()
+        return {
+            "state": "swapping"
+            if st["active"]
+            else ("ready" if st["source"]["loaded"] else "idle"),
+            "enabled": st["enabled"],
+            "engine": st["engine"],
+            "provider": (st["engine_info"] or {}).get("provider"),
+            "face_loaded": st["source"]["loaded"],
+            "faces_in_frame": st["faces_in_frame"],
+            "error": st["error"],
+            "engines": st["engines"],
         }
 
     def apply_reload(self, new: BackendConfig) -> list[str]:
@@ -268,10 +310,13 @@ class Studio:
 
     def close(self) -> None:
         self.audio.stop()
+        if self._face_preload is not None:
+            self._face_preload.join(timeout=30)
         with self._lock:
             self.record_stop()
             self.vcam_stop()
             self.pipeline.close()
+        self.face.close()
 
 
 __all__ = ["NotRunning", "OutputUnavailable", "PathNotAllowed", "SourceError", "Studio"]

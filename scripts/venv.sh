@@ -19,6 +19,10 @@ ensure_venv() {
   sum="$(cat "$root/$req" "$root/requirements.txt" | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
     echo "installing $req into .venv"
+    # opencv-python replaced opencv-python-headless: both own cv2/, so drop the old one first
+    if "$venv/bin/python" -m pip show -q opencv-python-headless >/dev/null 2>&1; then
+      "$venv/bin/python" -m pip uninstall -q -y opencv-python-headless opencv-python || return 1
+    fi
     "$venv/bin/python" -m pip install -q -r "$root/$req" || return 1
     echo "$sum" > "$stamp"
   fi

@@ -40,7 +40,9 @@ class ApiError(Exception):
         self.field = field
 
 
-def error_response(status: int, message: str, field: str | None = None) -> tuple[Response, int]:
+def error_response(
+    status: int, message: str, field: str | None = None, details: dict[str, Any] | None = None
+) -> tuple[Response, int]:
     from http import HTTPStatus
 
     try:
@@ -50,6 +52,8 @@ def error_response(status: int, message: str, field: str | None = None) -> tuple
     body: dict[str, Any] = {"error": phrase, "message": message, "code": status}
     if field is not None:
         body["field"] = field
+    for key, value in (details or {}).items():
+        body.setdefault(key, value)
     body["timestamp"] = utc_now_iso()
     rid = getattr(g, "request_id", None) if _in_request() else None
     if rid:
@@ -84,12 +88,14 @@ def new_app(
 def map_errors(app: Flask, table: dict[type[Exception], tuple[int, str | None]]) -> None:
     """Answer domain exceptions as JSON errors: ``{ExcType: (status, field)}``.
 
-    An exception with a ``field`` attribute names its own field.
+    An exception with a ``field`` attribute names its own field; its ``details`` dict, when
+    it has one, adds keys to the answer (the faces to choose from, say).
     """
     for exc_type, (status, field) in table.items():
 
         def handler(exc: Exception, status: int = status, field: str | None = field):  # type: ignore[no-untyped-def]
-            return error_response(status, str(exc), getattr(exc, "field", None) or field)
+            field = getattr(exc, "field", None) or field
+            return error_response(status, str(exc), field, getattr(exc, "details", None))
 
         app.register_error_handler(exc_type, handler)
 

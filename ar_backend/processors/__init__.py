@@ -3,7 +3,13 @@
 Importing this package registers every built-in processor.
 """
 
-from ar_backend.processors import burn, none, overlay  # noqa: F401  (registration)
-from ar_backend.processors.base import REGISTRY, Processor, ProcessorContext, make_processor
+from ar_backend.processors import burn, face_swap, none, overlay  # noqa: F401  (registration)
+from ar_backend.processors.base import (
+    REGISTRY,
+    Processor,
+    ProcessorContext,
+    Resources,
+    make_processor,
+)
 
-__all__ = ["REGISTRY", "Processor", "ProcessorContext", "make_processor"]
+__all__ = ["REGISTRY", "Processor", "ProcessorContext", "Resources", "make_processor"]

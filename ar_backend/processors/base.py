@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ar_backend.config import PipelineConfig
 from ar_backend.frames import Frame
+
+if TYPE_CHECKING:
+    from ar_backend.face.swapper import FaceSwap
 
 
 @dataclass
@@ -19,6 +22,13 @@ class ProcessorContext:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Resources:
+    """What the studio lends processors (the face-swap session, say); owned by the studio."""
+
+    face: FaceSwap | None = None
+
+
 class Processor(Protocol):
     name: str
 
@@ -28,7 +38,7 @@ class Processor(Protocol):
     def close(self) -> None: ...
 
 
-ProcessorFactory = Callable[[PipelineConfig], Processor]
+ProcessorFactory = Callable[[PipelineConfig, Resources], Processor]
 REGISTRY: dict[str, ProcessorFactory] = {}
 
 
@@ -40,9 +50,9 @@ def register(name: str) -> Callable[[ProcessorFactory], ProcessorFactory]:
     return deco
 
 
-def make_processor(name: str, cfg: PipelineConfig) -> Processor:
-    try:
-        return REGISTRY[name](cfg)
-    except KeyError:
+def make_processor(name: str, cfg: PipelineConfig, resources: Resources | None = None) -> Processor:
+    factory = REGISTRY.get(name)
+    if factory is None:
         known = ", ".join(sorted(REGISTRY))
-        raise ValueError(f"unknown processor {name!r} (known: {known})") from None
+        raise ValueError(f"unknown processor {name!r} (known: {known})")
+    return factory(cfg, resources or Resources())

@@ -55,7 +55,7 @@ def test_start_stream_snapshot_status_stop(backend) -> None:
 
     status = requests.get(be.url + "/status", timeout=5).json()
     assert status["camera"]["state"] == "running"
-    assert status["pipeline"]["processors"] == ["overlay"]
+    assert status["pipeline"]["processors"] == ["face_swap", "overlay"]
 
     stopped = post(be.url + "/camera/stop")
     assert stopped.status_code == 200 and stopped.json()["state"] == "stopped"

@@ -1,0 +1,84 @@
+"""dlib's HOG face detector, 68-point landmarks and face-recognition embedding.
+
+The models ship inside the face_recognition_models package (pip); see modelfiles.py.
+dlib releases Python's GIL while it works, so the API stays responsive during detection.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+
+from ar_backend.face.modelfiles import (
+    DLIB_LANDMARKS_5,
+    DLIB_LANDMARKS_68,
+    DLIB_RECOGNITION,
+    dlib_model,
+)
+
+
+def _dlib():  # type: ignore[no-untyped-def]
+    import dlib  # imported on first use: the backend starts without it when face swap is off
+
+    return dlib
+
+
+class DlibFaces:
+    """Detection and landmarks; the embedding model loads on first use (benchmarks, tests)."""
+
+    def __init__(self) -> None:
+        dlib = _dlib()
+        self.detector = dlib.get_frontal_face_detector()
+        self.predictor = dlib.shape_predictor(str(dlib_model(DLIB_LANDMARKS_68)))
+        self._recognizer = None
+        self._predictor5 = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def gray(image: np.ndarray) -> np.ndarray:
+        return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+    def detect(
+        self, image: np.ndarray, max_side: int = 0, upsample: int = 0
+    ) -> list[tuple[np.ndarray, float]]:
+        """Face boxes (x1, y1, x2, y2 in image pixels) with scores, best first.
+
+        ``max_side`` > 0 scales the image down first (HOG time grows with the pixels; faces
+        under about 80 px at the scaled size are missed).
+        """
+        gray = self.gray(image)
+        h, w = gray.shape[:2]
+        scale = 1.0
+        if max_side and max(h, w) > max_side:
+            scale = max_side / max(h, w)
+            gray = cv2.resize(
+                gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
+            )
+        rects, scores, _ = self.detector.run(gray, upsample, 0.0)
+        found = []
+        for r, s in zip(rects, scores, strict=True):
+            box = np.array([r.left(), r.top(), r.right(), r.bottom()], np.float64) / scale
+            found.append((box, float(s)))
+        found.sort(key=lambda item: -item[1])
+        return found
+
+    def landmarks(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
+        """68 points (x, y) fitted inside the box."""
+        dlib = _dlib()
+        x1, y1, x2, y2 = (round(float(v)) for v in box)
+        shape = self.predictor(self.gray(image), dlib.rectangle(x1, y1, x2, y2))
+        return np.array([(p.x, p.y) for p in shape.parts()], np.float64)
+
+    def embedding(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
+        """dlib's 128-d face-recognition descriptor (distance < 0.6: the same person)."""
+        dlib = _dlib()
+        with self._lock:
+            if self._recognizer is None:
+                self._predictor5 = dlib.shape_predictor(str(dlib_model(DLIB_LANDMARKS_5)))
+                self._recognizer = dlib.face_recognition_model_v1(str(dlib_model(DLIB_RECOGNITION)))
+        x1, y1, x2, y2 = (round(float(v)) for v in box)
+        rgb = np.ascontiguousarray(image[:, :, ::-1])
+        shape = self._predictor5(rgb, dlib.rectangle(x1, y1, x2, y2))
+        return np.array(self._recognizer.compute_face_descriptor(rgb, shape, 0), np.float64)

@@ -1,0 +1,22 @@
+"""Face-swap engines, registered by name. Importing this package registers the built-ins."""
+
+from ar_backend.face.engines import classic, inswapper  # noqa: F401  (registration)
+from ar_backend.face.engines.base import (
+    REGISTRY,
+    Engine,
+    EngineType,
+    SourceFace,
+    TargetFace,
+    create_engine,
+    engine_types,
+)
+
+__all__ = [
+    "REGISTRY",
+    "Engine",
+    "EngineType",
+    "SourceFace",
+    "TargetFace",
+    "create_engine",
+    "engine_types",
+]

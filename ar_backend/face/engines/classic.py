@@ -1,0 +1,209 @@
+"""``classic``: dlib landmarks, shape transfer, Delaunay warp, colour match, blend.
+
+Works offline from pip alone (dlib-bin + face_recognition_models).
+
+Identity lives in the shape of brows, eyes, nose and mouth as much as in the skin: warping
+the source texture onto the target's own landmarks keeps the target's geometry and with it
+much of the target's identity. So the inner landmarks are moved to the source's shape
+(similarity-aligned to the target, so roll and scale are the target's), while the jaw line
+stays the target's for the blend. On turned heads the change is tempered, and any triangle
+the move would fold over is pulled back, so the jaw does not tear.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ar_backend.config import FaceConfig, FaceOptions
+from ar_backend.face import blend, geometry
+from ar_backend.face.dlibfaces import DlibFaces
+from ar_backend.face.engines.base import EngineType, SourceFace, TargetFace, register
+from ar_backend.face.errors import SourceTooSmall
+from ar_backend.face.modelfiles import DLIB_LANDMARKS_68, ModelMissing, dlib_model
+from ar_backend.face.warp import clip_box, warp_to
+
+SOURCE_WORK_PX = 220  # source faces smaller than this are upscaled (with sharpening) once
+
+
+class ClassicEngine:
+    name = "classic"
+
+    def __init__(self, cfg: FaceConfig) -> None:
+        self.cfg = cfg
+        self.faces = DlibFaces()
+
+    # ---- finding faces ---------------------------------------------------------------------
+
+    def _with_landmarks(self, image: np.ndarray, box: np.ndarray, score: float) -> TargetFace:
+        pts = self.faces.landmarks(image, box)
+        lm_box = geometry.box_of(pts)
+        size = max(geometry.box_size(lm_box), 1.0)
+        centre = (lm_box[:2] + lm_box[2:]) / 2
+        # the detector's box relative to the landmarks: refits rebuild it from the points
+        rel = np.concatenate([(box[:2] - centre) / size, (box[2:] - centre) / size])
+        return TargetFace(box=box, points=pts, score=score, extra={"rel_box": rel})
+
+    def detect(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
+        return [
+            self._with_landmarks(image, box, score)
+            for box, score in self.faces.detect(image, options.detect_size)
+        ]
+
+    def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
+        lm_box = geometry.box_of(face.points)
+        size = geometry.box_size(lm_box)
+        centre = (lm_box[:2] + lm_box[2:]) / 2
+        rel = face.extra.get("rel_box")
+        if rel is None:
+            return None
+        box = np.concatenate([centre + rel[:2] * size, centre + rel[2:] * size])
+        h, w = image.shape[:2]
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        if not (0 <= cx < w and 0 <= cy < h):
+            return None  # it left the frame
+        pts = self.faces.landmarks(image, box)
+        new = TargetFace(
+            box=box, points=pts, score=face.score, track_id=face.track_id, extra=face.extra
+        )
+        # a refit that collapsed or exploded has lost the face
+        ratio = geometry.box_size(geometry.box_of(pts)) / max(size, 1.0)
+        return new if 0.6 < ratio < 1.6 else None
+
+    def find_sources(self, image: np.ndarray) -> list[TargetFace]:
+        upsample = 1 if max(image.shape[:2]) <= 1024 else 0
+        found = self.faces.detect(image, 0, upsample=upsample)
+        return [self._with_landmarks(image, box, score) for box, score in found]
+
+    # ---- the source ------------------------------------------------------------------------
+
+    def prepare_source(self, image: np.ndarray, face: TargetFace) -> SourceFace:
+        size = geometry.box_size(geometry.box_of(face.points))
+        if size < self.cfg.min_source_px:
+            raise SourceTooSmall(
+                f"the face is {size:.0f} px across; at least {self.cfg.min_source_px} px is "
+                "needed for a usable swap (use a larger or closer photo)"
+            )
+        notes = []
+        x0, y0, x1, y1 = clip_box(geometry.box_of(face.points), image.shape, margin=0.35)
+        crop = image[y0:y1, x0:x1]
+        pts = face.points - (x0, y0)
+        scale = 1.0
+        if size < SOURCE_WORK_PX:
+            scale = SOURCE_WORK_PX / size
+            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+            soft = cv2.GaussianBlur(crop, (0, 0), 1.0 * scale)
+            crop = cv2.addWeighted(crop, 1.5, soft, -0.5, 0)  # unsharp: undo the upscale blur
+            # re-fit on the upscaled texture, in the detector's box scaled with it
+            box = np.concatenate([face.box[:2] - (x0, y0), face.box[2:] - (x0, y0)]) * scale
+            pts = self.faces.landmarks(crop, box)
+            notes.append(f"source face is {size:.0f} px: upscaled x{scale:.2f} with sharpening")
+        crop = np.ascontiguousarray(crop)
+        pts = geometry.with_forehead(pts)
+        return SourceFace(
+            engine=self.name,
+            box=face.box,
+            image=crop,
+            points=pts,
+            data={"tris": geometry.triangles(pts), "scale": scale},
+            notes=notes,
+        )
+
+    # ---- rendering -------------------------------------------------------------------------
+
+    def target_shape(
+        self, target: np.ndarray, source: SourceFace, options: FaceOptions
+    ) -> np.ndarray:
+        """Target landmarks with the inner features moved to the source's shape."""
+        src = source.points
+        m = geometry.similarity(src[geometry.STABLE], target[geometry.STABLE])
+        moved = geometry.apply(m, src)
+        strength = options.shape_strength * (
+            1.0 - np.clip(abs(geometry.yaw_hint(target)) - 0.25, 0, 0.5) * 2
+        )
+        inner = geometry.INNER
+        if options.mouth_mask:
+            inner = np.setdiff1d(inner, geometry.MOUTH)  # the real mouth keeps its place
+        tris = source.data["tris"]
+        sign = np.sign(geometry.signed_areas(src, tris))
+        target = geometry.with_forehead(target)
+        dst = target.copy()
+        for _ in range(4):  # back off until no triangle folds over
+            dst = target.copy()
+            dst[inner] = target[inner] + strength * (moved[inner] - target[inner])
+            if np.all(np.sign(geometry.signed_areas(dst, tris)) == sign) or strength < 0.05:
+                break
+            strength *= 0.5
+        return dst
+
+    def render(
+        self,
+        image: np.ndarray,
+        faces: list[TargetFace],
+        source: SourceFace,
+        options: FaceOptions,
+    ) -> np.ndarray:
+        for face in faces:
+            self._render_one(image, face, source, options)
+        return image
+
+    def _render_one(
+        self, image: np.ndarray, face: TargetFace, source: SourceFace, options: FaceOptions
+    ) -> None:
+        dst = self.target_shape(face.points, source, options)
+        hull_box = geometry.box_of(np.vstack([dst, face.points]))
+        roi = clip_box(hull_box, image.shape, margin=0.15)
+        x0, y0, x1, y1 = roi
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return
+        frame_roi = image[y0:y1, x0:x1]
+        original = frame_roi.copy() if options.mouth_mask else None
+        warped, covered = warp_to(source.image, source.points, dst, source.data["tris"], roi)
+        local = dst - (x0, y0)
+        mask = blend.polygon_mask(covered.shape, local) & covered
+        size = geometry.box_size(geometry.box_of(face.points))
+        warped = blend.match_colour(warped, frame_roi, mask)
+        warped = blend.shade_match(warped, frame_roi, mask, size)
+        if options.blend == "seamless":
+            blend.paste_seamless(frame_roi, warped, mask, size)
+        else:
+            blend.paste_feather(frame_roi, warped, blend.feather(mask, size))
+        if original is not None:
+            self._restore_mouth(frame_roi, original, face.points - (x0, y0), size)
+
+    @staticmethod
+    def _restore_mouth(
+        frame_roi: np.ndarray, original: np.ndarray, target_local: np.ndarray, size: float
+    ) -> None:
+        mouth = blend.polygon_mask(frame_roi.shape[:2], target_local[geometry.MOUTH], size * 0.05)
+        alpha = cv2.GaussianBlur(mouth, (0, 0), max(1.0, size * 0.02)).astype(np.float32) / 255
+        blend.paste_feather(frame_roi, original, alpha)
+
+    def info(self) -> dict[str, Any]:
+        return {"provider": "dlib (CPU)", "models": [DLIB_LANDMARKS_68]}
+
+    def close(self) -> None:
+        pass
+
+
+def _check(cfg: FaceConfig) -> str | None:
+    if importlib.util.find_spec("dlib") is None:
+        return "the dlib package is not installed (pip install dlib-bin)"
+    try:
+        dlib_model(DLIB_LANDMARKS_68)
+    except ModelMissing as exc:
+        return str(exc)
+    return None
+
+
+register(
+    EngineType(
+        name="classic",
+        description="dlib landmarks, Delaunay warp, colour transfer, seamless blend (offline)",
+        check=_check,
+        create=ClassicEngine,
+    )
+)

@@ -1,0 +1,54 @@
+"""Checking uploaded face images, and the thumbnails the API answers with."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import cv2
+import numpy as np
+
+from ar_backend.face.errors import BadImage
+from ar_backend.face.warp import clip_box
+
+
+def decode_image(data: bytes, *, max_bytes: int, max_side: int) -> np.ndarray:
+    """A BGR image from uploaded bytes, or BadImage saying why not.
+
+    The dimensions are read from the header before anything is decoded, so a small file
+    that claims a huge image is refused without allocating it.
+    """
+    if not data:
+        raise BadImage("the image is empty")
+    if len(data) > max_bytes:
+        raise BadImage(f"the image is {len(data) / 1e6:.1f} MB; at most {max_bytes / 1e6:.0f} MB")
+    from PIL import Image, UnidentifiedImageError  # Pillow comes with scikit-image
+
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise BadImage(f"not a readable image ({exc.__class__.__name__})") from None
+    if max(width, height) > max_side:
+        raise BadImage(f"the image is {width}x{height}; at most {max_side} px a side")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise BadImage("the image could not be decoded (JPEG, PNG, BMP or WebP expected)")
+    return image
+
+
+def face_thumbnail(image: np.ndarray, box: np.ndarray, side: int = 128) -> str:
+    """A JPEG data URL of the face with some margin, ``side`` px on its longer side."""
+    x0, y0, x1, y1 = clip_box(box, image.shape, margin=0.3)
+    crop = image[y0:y1, x0:x1]
+    scale = side / max(crop.shape[:2])
+    crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, jpeg = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:
+        return ""
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
+
+
+def box_json(box: np.ndarray) -> dict[str, int]:
+    x1, y1, x2, y2 = (round(float(v)) for v in box)
+    return {"x": x1, "y": y1, "width": x2 - x1, "height": y2 - y1}

@@ -1,0 +1,314 @@
+"""The face-swap session: the engine in use, the loaded source face, the live options.
+
+The API thread changes them; the pipeline's process thread reads one consistent snapshot
+per frame, so a new face or option takes effect on the next frame without restarting the
+camera, and the live path never waits for a face to load.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from ar_backend.config import FaceConfig, FaceOptions
+from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engine, engine_types
+from ar_backend.face.errors import (
+    EngineUnavailable,
+    FaceError,
+    ManyFaces,
+    NoFace,
+    NoSource,
+)
+from ar_backend.face.images import box_json, decode_image, face_thumbnail
+from shared.logs import FaultLatch
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
+class PathRefused(FaceError):
+    """A path from a request that is outside the allowed folders (never read)."""
+
+    status = 400
+    field = "model_path"
+
+
+class NotFound(FaceError):
+    status = 404
+    field = "model_path"
+
+
+@dataclass(frozen=True)
+class Live:
+    """What the process thread reads, replaced whole (never changed in place)."""
+
+    engine: Engine | None
+    source: SourceFace | None
+    options: FaceOptions
+    enabled: bool
+
+
+@dataclass
+class LoadedImage:
+    image: np.ndarray
+    name: str
+    face_index: int | None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+class FaceSwap:
+    def __init__(self, cfg: FaceConfig) -> None:
+        self.cfg = cfg
+        self.sources_dir = Path(cfg.sources_dir).expanduser().resolve()
+        self.models_dir = Path(cfg.models_dir).expanduser().resolve()
+        self.engine_name = cfg.engine
+        self._engines: dict[str, Engine] = {}
+        self._loaded: LoadedImage | None = None
+        self._source_info: dict[str, Any] | None = None
+        self._live = Live(None, None, cfg.options.model_copy(), False)
+        self._lock = threading.RLock()  # API-side changes; the live path never takes it
+        self._tracker_reset = threading.Event()
+        self.fault = FaultLatch(log, "face swap")
+        self.frames_swapped = 0
+        self.faces_in_frame = 0
+        self.frames_without_face = 0
+        self.stage_ms: dict[str, float] = {}
+
+    # ---- engines ---------------------------------------------------------------------------
+
+    def engines(self) -> list[dict[str, Any]]:
+        out = []
+        for name, kind in sorted(engine_types().items()):
+            reason = kind.check(self.cfg)
+            out.append(
+                {
+                    "name": name,
+                    "description": kind.description,
+                    "available": reason is None,
+                    "reason": reason,
+                    "active": name == self.engine_name,
+                    "loaded": name in self._engines,
+                }
+            )
+        return out
+
+    def _engine(self, name: str) -> Engine:
+        with self._lock:
+            engine = self._engines.get(name)
+            if engine is None:
+                t0 = time.perf_counter()
+                engine = create_engine(name, self.cfg)
+                log.info("face engine %s ready in %.1f s", name, time.perf_counter() - t0)
+                self._engines[name] = engine
+            return engine
+
+    # ---- the source face -------------------------------------------------------------------
+
+    def load_image(self, data: bytes, face_index: int | None, name: str) -> dict[str, Any]:
+        image = decode_image(
+            data, max_bytes=int(self.cfg.max_upload_mb * 1e6), max_side=self.cfg.max_side
+        )
+        with self._lock:
+            engine = self._engine(self.engine_name)
+            source, info = self._prepare(engine, image, face_index, name)
+            self._loaded = LoadedImage(image, name, face_index)
+            self._source_info = info
+            self._publish(engine=engine, source=source)
+        log.info("face loaded: %s (%s engine)", name, engine.name)
+        return self.source_status()
+
+    def resolve_path(self, text: str) -> Path:
+        """A file in the sources or models folder; anything else is refused unread."""
+        candidate = Path(text).expanduser()
+        folders = [self.sources_dir, self.models_dir]
+        options = [candidate] if candidate.is_absolute() else [f / candidate for f in folders]
+        for option in options:
+            resolved = option.resolve()  # '..' and symlinks resolved before the check
+            if any(_inside(resolved, f) for f in folders):
+                if resolved.suffix.lower() not in IMAGE_SUFFIXES:
+                    raise PathRefused(
+                        f"{text!r} is not a face image ({', '.join(sorted(IMAGE_SUFFIXES))}); "
+                        "model files are chosen by the engine settings"
+                    )
+                if resolved.is_file():
+                    return resolved
+                continue
+        if not any(any(_inside(o.resolve(), f) for f in folders) for o in options):
+            raise PathRefused(
+                f"{text!r} is outside the allowed folders ({self.sources_dir}, {self.models_dir})"
+            )
+        raise NotFound(f"no file {text!r} in {self.sources_dir} or {self.models_dir}")
+
+    def load_path(self, text: str, face_index: int | None) -> dict[str, Any]:
+        path = self.resolve_path(text)
+        limit = int(self.cfg.max_upload_mb * 1e6)
+        if path.stat().st_size > limit:
+            raise PathRefused(f"{path.name} is larger than {self.cfg.max_upload_mb:g} MB")
+        return self.load_image(path.read_bytes(), face_index, path.name)
+
+    def _prepare(
+        self, engine: Engine, image: np.ndarray, face_index: int | None, name: str
+    ) -> tuple[SourceFace, dict[str, Any]]:
+        faces = sorted(engine.find_sources(image), key=lambda f: float(f.box[0]))
+        if not faces:
+            raise NoFace("no face found in the image")
+        listed = [{"index": i, **box_json(f.box)} for i, f in enumerate(faces)]
+        if face_index is None and len(faces) > 1:
+            raise ManyFaces(
+                f"{len(faces)} faces found; choose one with face_index (0 is the leftmost)",
+                listed,
+            )
+        index = face_index or 0
+        if index >= len(faces):
+            raise FaceError(
+                f"face_index {index} is out of range: {len(faces)} face(s) found", "face_index"
+            )
+        face: TargetFace = faces[index]
+        source = engine.prepare_source(image, face)
+        h, w = image.shape[:2]
+        info = {
+            "name": name,
+            "engine": engine.name,
+            "face": box_json(face.box),
+            "face_index": index,
+            "faces_found": len(faces),
+            "image_size": {"width": w, "height": h},
+            "thumbnail": face_thumbnail(image, face.box),
+            "notes": list(source.notes),
+            "loaded_at": time.time(),
+        }
+        return source, info
+
+    def source_status(self) -> dict[str, Any]:
+        info = self._source_info
+        return {"loaded": info is not None, **(info or {})}
+
+    # ---- on, off, options ------------------------------------------------------------------
+
+    def start(self) -> dict[str, Any]:
+        with self._lock:
+            if self._live.source is None:
+                raise NoSource("load a face first (POST /face/load)")
+            self._publish(enabled=True)
+        log.info("face swap on")
+        return self.status()
+
+    def stop(self) -> dict[str, Any]:
+        with self._lock:
+            was = self._live.enabled
+            self._publish(enabled=False)
+        if was:
+            log.info("face swap off")
+        return self.status()
+
+    def update(self, engine: str | None, changes: dict[str, Any]) -> dict[str, Any]:
+        """Validate everything first; a refused change changes nothing."""
+        with self._lock:
+            try:
+                options = FaceOptions.model_validate({**self._live.options.model_dump(), **changes})
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                field = ".".join(str(p) for p in err["loc"])
+                raise FaceError(f"{field}: {err['msg']}", field) from None
+            if engine is not None and engine != self.engine_name:
+                new = self._engine(engine)  # EngineUnavailable (503) names the reason
+                source = self._live.source
+                info = self._source_info
+                if self._loaded is not None:
+                    source, info = self._prepare(
+                        new, self._loaded.image, self._loaded.face_index, self._loaded.name
+                    )
+                self.engine_name = engine
+                self._source_info = info
+                self._publish(engine=new, source=source, options=options)
+                log.info("face engine switched to %s", engine)
+            else:
+                self._publish(options=options)
+        return self.status()
+
+    def _publish(self, **changes: Any) -> None:
+        self._live = replace(self._live, **changes)
+        self._tracker_reset.set()
+
+    @property
+    def options(self) -> FaceOptions:
+        return self._live.options
+
+    @property
+    def enabled(self) -> bool:
+        return self._live.enabled
+
+    # ---- the live path ---------------------------------------------------------------------
+
+    def process(self, image: np.ndarray, tracker: Any, timings: dict[str, float]) -> np.ndarray:
+        """Swap the faces in one frame (called by the pipeline's process thread only)."""
+        live = self._live
+        if not live.enabled or live.source is None or live.engine is None:
+            return image
+        if self._tracker_reset.is_set():
+            self._tracker_reset.clear()
+            tracker.reset()
+        try:
+            faces = tracker.update(live.engine, image, live.options)
+            for stage, ms in tracker.last_ms.items():
+                timings[f"face.{stage}"] = ms
+            t0 = time.perf_counter()
+            if faces:
+                image = live.engine.render(image, faces, live.source, live.options)
+                self.frames_swapped += 1
+            else:
+                self.frames_without_face += 1
+            timings["face.render"] = (time.perf_counter() - t0) * 1000
+            self.faces_in_frame = len(faces)
+            self.fault.clear()
+        except Exception as exc:  # a bad frame must not stop the stream
+            if self.fault.fault(f"{exc.__class__.__name__}: {exc}"):
+                log.exception("face swap error; frames pass unchanged until it clears")
+            tracker.reset()
+        for key, ms in timings.items():
+            if key.startswith("face."):
+                old = self.stage_ms.get(key)
+                self.stage_ms[key] = ms if old is None else old * 0.9 + ms * 0.1
+        return image
+
+    def status(self) -> dict[str, Any]:
+        live = self._live
+        engine = live.engine
+        return {
+            "enabled": live.enabled,
+            "active": live.enabled and live.source is not None,
+            "engine": self.engine_name,
+            "engine_info": engine.info() if engine is not None else None,
+            "options": live.options.model_dump(),
+            "source": {k: v for k, v in self.source_status().items() if k != "thumbnail"},
+            "faces_in_frame": self.faces_in_frame,
+            "frames_swapped": self.frames_swapped,
+            "frames_without_face": self.frames_without_face,
+            "stage_ms": {k: round(v, 2) for k, v in self.stage_ms.items()},
+            "error": self.fault.active,
+            "engines": {e["name"]: e["reason"] or "available" for e in self.engines()},
+        }
+
+    def close(self) -> None:
+        with self._lock:
+            for engine in self._engines.values():
+                engine.close()
+            self._engines.clear()
+
+
+__all__ = ["EngineUnavailable", "FaceSwap", "NotFound", "PathRefused"]

@@ -1,0 +1,66 @@
+"""Piecewise-affine warp of a source texture onto destination landmarks.
+
+One ``cv2.remap`` per face: every destination pixel looks up the affine map of the triangle
+it falls in (a triangle-id image drawn with ``fillConvexPoly``), so the cost is a few numpy
+operations over the face's box instead of a ``warpAffine`` per triangle.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SHIFT = 4  # sub-pixel precision for fillConvexPoly
+ONE = 1 << SHIFT
+
+
+def clip_box(
+    box: np.ndarray, shape: tuple[int, ...], margin: float = 0.0
+) -> tuple[int, int, int, int]:
+    h, w = shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box)
+    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
+    return (
+        max(0, int(np.floor(x1 - mx))),
+        max(0, int(np.floor(y1 - my))),
+        min(w, int(np.ceil(x2 + mx)) + 1),
+        min(h, int(np.ceil(y2 + my)) + 1),
+    )
+
+
+def triangle_ids(dst: np.ndarray, tris: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """An int16 image over the ROI: the index+1 of the triangle covering each pixel, 0 outside."""
+    x0, y0, x1, y1 = roi
+    ids = np.zeros((y1 - y0, x1 - x0), np.int16)
+    local = np.round((dst - (x0, y0)) * ONE).astype(np.int32)
+    for t, tri in enumerate(tris):
+        cv2.fillConvexPoly(ids, local[tri], t + 1, lineType=cv2.LINE_8, shift=SHIFT)
+    return ids
+
+
+def warp_to(
+    src_img: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    tris: np.ndarray,
+    roi: tuple[int, int, int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The source texture warped so its landmarks ``src`` land on ``dst``, over ``roi`` of
+    the destination frame; with the coverage mask (uint8, 255 inside the triangles)."""
+    x0, y0, x1, y1 = roi
+    ids = triangle_ids(dst, tris, roi)
+    mats = np.zeros((len(tris) + 1, 2, 3), np.float32)
+    for t, tri in enumerate(tris):
+        d = (dst[tri] - (x0, y0)).astype(np.float32)
+        s = src[tri].astype(np.float32)
+        e1, e2 = d[1] - d[0], d[2] - d[0]
+        if abs(float(e1[0] * e2[1] - e1[1] * e2[0])) < 1e-3:
+            continue  # degenerate triangle: leave it uncovered
+        mats[t + 1] = cv2.getAffineTransform(d, s)
+    ys, xs = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
+    m = mats[ids]
+    map_x = m[..., 0, 0] * xs + m[..., 0, 1] * ys + m[..., 0, 2]
+    map_y = m[..., 1, 0] * xs + m[..., 1, 1] * ys + m[..., 1, 2]
+    warped = cv2.remap(src_img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    mask = np.where(ids > 0, 255, 0).astype(np.uint8)
+    return warped, mask

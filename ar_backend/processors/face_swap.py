@@ -1,0 +1,33 @@
+"""``face_swap``: hands each frame to the studio's face-swap session (see ar_backend.face).
+
+It passes frames through unchanged while the swap is off or no face is loaded. The
+landmark tracker lives here because only the process thread may touch it.
+"""
+
+from __future__ import annotations
+
+from ar_backend.config import PipelineConfig
+from ar_backend.face.tracker import FaceTracker
+from ar_backend.frames import Frame
+from ar_backend.processors.base import ProcessorContext, Resources, register
+
+
+class FaceSwapProcessor:
+    name = "face_swap"
+
+    def __init__(self, resources: Resources) -> None:
+        self.face = resources.face
+        self.tracker = FaceTracker()
+
+    def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
+        if self.face is not None:
+            frame.image = self.face.process(frame.image, self.tracker, frame.timings)
+        return frame
+
+    def close(self) -> None:
+        pass
+
+
+@register("face_swap")
+def _make(cfg: PipelineConfig, resources: Resources) -> FaceSwapProcessor:
+    return FaceSwapProcessor(resources)

@@ -1,0 +1,181 @@
+"""Face swap through the real backend process: load, start, stop, settings, errors."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import cv2
+import numpy as np
+import pytest
+import requests
+
+from ar_backend.face import samples
+from tests.procs import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    from tests.procs import ServiceProcess
+
+    tmp = tmp_path_factory.mktemp("face")
+    faces, media, models = tmp / "faces", tmp / "media", tmp / "models"
+    for folder in (faces, media, models):
+        folder.mkdir()
+    cv2.imwrite(str(faces / "astronaut.jpg"), samples.astronaut())
+    group = samples.group()
+    cv2.imwrite(str(faces / "group.jpg"), group)
+    cv2.imwrite(str(media / "group.png"), cv2.resize(group, (640, 443)))
+    (tmp / "secret.jpg").write_bytes(samples.encode(samples.astronaut()))
+    cfg = tmp / "backend.yaml"
+    cfg.write_text(
+        f"media: {{folders: ['{media}']}}\nmonitor: {{enabled: false}}\n"
+        f"outputs: {{recordings_dir: '{tmp / 'rec'}'}}\n"
+        f"camera: {{fps: 10}}\n"
+        f"face: {{sources_dir: '{faces}', models_dir: '{models}',"
+        f" options: {{detect_size: 640}}}}\n"
+    )
+    proc = ServiceProcess(
+        "ar_backend",
+        ["--config", str(cfg), "--no-autostart"],
+        health_path="/health",
+        log_path=tmp / "be.log",
+    ).start()
+    proc.tmp = tmp
+    yield proc
+    proc.kill()
+
+
+def post(server, path: str, **kw):  # type: ignore[no-untyped-def]
+    return requests.post(server.url + path, timeout=60, **kw)
+
+
+def snapshot(server) -> np.ndarray:  # type: ignore[no-untyped-def]
+    resp = requests.get(server.url + "/snapshot.jpg", timeout=10)
+    assert resp.status_code == 200, resp.text
+    return cv2.imdecode(np.frombuffer(resp.content, np.uint8), cv2.IMREAD_COLOR)
+
+
+def get(server, path: str):  # type: ignore[no-untyped-def]
+    return requests.get(server.url + path, timeout=10).json()
+
+
+def test_upload_answers_the_face_and_a_thumbnail(studio):
+    jpeg = samples.encode(samples.astronaut())
+    resp = post(studio, "/face/load", files={"image": ("me.jpg", jpeg, "image/jpeg")})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["loaded"] and body["engine"] == "classic" and body["faces_found"] == 1
+    assert 60 < body["face"]["width"] < 140  # the astronaut's face is about 90 px
+    assert body["thumbnail"].startswith("data:image/jpeg;base64,")
+    thumb = cv2.imdecode(
+        np.frombuffer(base64.b64decode(body["thumbnail"].split(",", 1)[1]), np.uint8), 1
+    )
+    assert thumb is not None and max(thumb.shape[:2]) == 128
+    assert get(studio, "/face/status")["source"]["name"] == "me.jpg"
+
+
+def test_swap_changes_the_live_face_and_stop_restores_it(studio):
+    assert post(studio, "/face/load", json={"model_path": "astronaut.jpg"}).status_code == 200
+    assert post(studio, "/camera/start", json={"source": "group.png"}).status_code == 200
+    wait_for(lambda: requests.get(studio.url + "/snapshot.jpg", timeout=5).ok, timeout=15)
+    original = snapshot(studio)
+    resp = post(studio, "/face/start")
+    assert resp.status_code == 200 and resp.json()["enabled"]
+    wait_for(lambda: get(studio, "/face/status")["frames_swapped"] >= 3, timeout=30)
+    swapped = snapshot(studio)
+    status = get(studio, "/face/status")
+    assert status["faces_in_frame"] == 1 and status["error"] is None
+    assert {"face.detect", "face.render"} <= set(status["stage_ms"])
+    assert get(studio, "/status")["face_modules"]["state"] == "swapping"
+    diff = np.abs(original.astype(int) - swapped.astype(int)).mean(axis=2)
+    ys, xs = np.nonzero(diff > 12)
+    assert len(xs) > 300, "a face region changed"
+    assert xs.max() - xs.min() < 200 and ys.max() - ys.min() < 200, "only one face changed"
+    # an option takes effect live, without restarting the camera
+    started = get(studio, "/camera/status")["started_at"]
+    assert post(studio, "/face/settings", json={"many_faces": True}).status_code == 200
+    wait_for(lambda: get(studio, "/face/status")["faces_in_frame"] >= 3, timeout=30)
+    assert get(studio, "/camera/status")["started_at"] == started
+    assert post(studio, "/face/stop").json()["enabled"] is False
+    time.sleep(0.5)
+    restored = snapshot(studio)
+    assert np.abs(original.astype(int) - restored.astype(int)).mean() < 2
+    post(studio, "/face/settings", json={"many_faces": False})
+    post(studio, "/camera/stop")
+
+
+def test_several_faces_need_a_face_index(studio):
+    resp = post(studio, "/face/load", json={"model_path": "group.jpg"})
+    assert resp.status_code == 422
+    body = resp.json()
+    assert body["field"] == "face_index" and len(body["faces"]) >= 4
+    resp = post(studio, "/face/load", json={"model_path": "group.jpg", "face_index": 1})
+    assert resp.status_code == 200 and resp.json()["face_index"] == 1
+
+
+def _no_face_png() -> bytes:
+    return samples.encode(np.full((200, 200, 3), 90, np.uint8), ".png")
+
+
+@pytest.mark.parametrize(
+    ("kw", "status", "field"),
+    [
+        ({"json": {"model_path": "/etc/passwd"}}, 400, "model_path"),
+        ({"json": {"model_path": "../secret.jpg"}}, 400, "model_path"),
+        ({"json": {"model_path": "missing.jpg"}}, 404, "model_path"),
+        ({"json": {"model_path": 5}}, 400, "model_path"),
+        ({"json": {"path": "astronaut.jpg"}}, 400, "model_path"),
+        ({"files": {"image": ("x.jpg", b"not an image", "image/jpeg")}}, 400, "image"),
+        ({"files": {"picture": ("x.jpg", b"x", "image/jpeg")}}, 400, "image"),
+        ({"files": {"image": ("grey.png", _no_face_png(), "image/png")}}, 422, "image"),
+        ({"files": {"image": ("x.jpg", b"x"), "face_index": (None, "one")}}, 400, "face_index"),
+    ],
+)
+def test_bad_loads_are_refused_and_change_nothing(studio, kw, status, field):
+    post(studio, "/face/load", json={"model_path": "astronaut.jpg"})
+    before = get(studio, "/face/status")["source"]
+    resp = post(studio, "/face/load", **kw)
+    assert resp.status_code == status, resp.text
+    assert resp.json()["field"] == field
+    assert get(studio, "/face/status")["source"] == before
+
+
+def test_oversized_uploads_are_refused(studio):
+    huge = np.zeros((20, 4200, 3), np.uint8)
+    resp = post(studio, "/face/load", files={"image": ("wide.png", samples.encode(huge, ".png"))})
+    assert resp.status_code == 400 and "4096" in resp.json()["message"]
+    big = b"\xff\xd8" + b"0" * 11_000_000
+    resp = post(studio, "/face/load", files={"image": ("big.jpg", big)})
+    assert resp.status_code in (400, 413) and resp.json()["field"] in ("image", "body")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"detect_every": 0}, "detect_every"),
+        ({"detect_every": "5"}, "detect_every"),
+        ({"blend": "smudge"}, "blend"),
+        ({"smoothing": 2}, "smoothing"),
+        ({"speed": 1}, "speed"),
+    ],
+)
+def test_bad_settings_name_the_field(studio, body, field):
+    before = get(studio, "/face/status")["options"]
+    resp = post(studio, "/face/settings", json=body)
+    assert resp.status_code == 400 and resp.json()["field"] == field, resp.text
+    assert get(studio, "/face/status")["options"] == before
+
+
+def test_engines_say_why_inswapper_is_unavailable(studio):
+    body = get(studio, "/face/engines")
+    engines = {e["name"]: e for e in body["engines"]}
+    assert engines["classic"]["available"] and body["active"] == "classic"
+    reason = engines["inswapper"]["reason"]
+    assert not engines["inswapper"]["available"] and "inswapper_128.onnx" in reason
+    resp = post(studio, "/face/settings", json={"engine": "inswapper", "many_faces": True})
+    assert resp.status_code == 503 and resp.json()["field"] == "engine"
+    status = get(studio, "/face/status")
+    assert status["engine"] == "classic" and status["options"]["many_faces"] is False

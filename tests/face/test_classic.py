@@ -1,0 +1,145 @@
+"""The classic engine on faces that ship in packages: identity, background, flicker, mouth."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ar_backend.config import FaceConfig, FaceOptions
+from ar_backend.face import geometry, samples
+from ar_backend.face.engines.classic import ClassicEngine
+from ar_backend.face.errors import SourceTooSmall
+from ar_backend.face.quality import IdentityScorer, background_change, region_flicker
+from ar_backend.face.swapper import FaceSwap
+from ar_backend.face.tracker import FaceTracker
+
+
+@pytest.fixture(scope="module")
+def engine() -> ClassicEngine:
+    return ClassicEngine(FaceConfig())
+
+
+@pytest.fixture(scope="module")
+def scorer(engine: ClassicEngine) -> IdentityScorer:
+    return IdentityScorer(engine.faces)
+
+
+@pytest.fixture(scope="module")
+def astronaut(engine: ClassicEngine):  # type: ignore[no-untyped-def]
+    image = samples.astronaut()
+    face = engine.find_sources(image)[0]
+    return image, face, engine.prepare_source(image, face)
+
+
+@pytest.fixture(scope="module")
+def group() -> np.ndarray:
+    image = samples.group()
+    return cv2.resize(image, (960, round(image.shape[0] * 960 / image.shape[1])))
+
+
+def test_identity_moves_to_the_source_and_background_stays(engine, scorer, astronaut, group):
+    src_image, src_face, source = astronaut
+    src_emb = scorer.embed(src_image, src_face.box)
+    opts = FaceOptions(many_faces=True, detect_size=960)
+    faces = engine.detect(group, opts)
+    assert len(faces) >= 4, "the group photo's faces are found"
+    out = engine.render(group.copy(), faces, source, opts)
+    scores = [scorer.score(group, out, f.box, src_emb) for f in faces]
+    moved = sum(s.moved for s in scores)
+    assert moved / len(scores) >= 0.9, [s.as_dict() for s in scores]
+    assert all(s.d_original > 0.15 for s in scores), "every face visibly changed"
+    assert background_change(group, out, [f.box for f in faces]) < 0.5
+
+
+@pytest.mark.parametrize("blend", ["seamless", "feather"])
+def test_pasted_face_takes_the_target_light_without_a_colour_cast(engine, astronaut, group, blend):
+    opts = FaceOptions(blend=blend, detect_size=960)
+    face = max(engine.detect(group, opts), key=lambda f: f.size)
+    out = engine.render(group.copy(), [face], astronaut[2], opts)
+    mask = np.zeros(group.shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(face.points[geometry.INNER].astype(np.int32)), 255)
+    before = cv2.cvtColor(group, cv2.COLOR_BGR2LAB)[mask > 0].astype(float).mean(0)
+    after = cv2.cvtColor(out, cv2.COLOR_BGR2LAB)[mask > 0].astype(float).mean(0)
+    assert np.abs(after[1:] - before[1:]).max() < 6, (before, after)  # a/b: tint
+    assert abs(after[0] - before[0]) < 12, (before, after)  # L: brightness
+
+
+def test_mouth_mask_keeps_the_speakers_mouth(engine, astronaut, group):
+    face = max(engine.detect(group, FaceOptions(detect_size=960)), key=lambda f: f.size)
+    mouth = np.zeros(group.shape[:2], np.uint8)
+    cv2.fillConvexPoly(mouth, cv2.convexHull(face.points[geometry.MOUTH].astype(np.int32)), 255)
+    sel = mouth > 0
+
+    def mouth_change(mouth_mask: bool) -> float:
+        opts = FaceOptions(mouth_mask=mouth_mask, detect_size=960)
+        out = engine.render(group.copy(), [face], astronaut[2], opts)
+        return float(np.abs(out.astype(int) - group.astype(int))[sel].mean())
+
+    kept, swapped = mouth_change(True), mouth_change(False)
+    assert kept < 3 and swapped > 3 * kept, (kept, swapped)
+
+
+def test_small_source_is_upscaled_and_a_tiny_one_refused(engine):
+    hanks = samples.tom_hanks()  # 112x112: the face is well under the working size
+    canvas = cv2.copyMakeBorder(hanks, 60, 60, 60, 60, cv2.BORDER_REPLICATE)
+    big = cv2.resize(canvas, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    face = engine.find_sources(big)[0]
+    source = engine.prepare_source(big, face)
+    assert any("upscaled" in n for n in source.notes)
+    assert geometry.box_size(geometry.box_of(source.points)) > 150
+    tiny = ClassicEngine.__new__(ClassicEngine)
+    tiny.cfg, tiny.faces = FaceConfig(min_source_px=400), engine.faces
+    with pytest.raises(SourceTooSmall, match="px across"):
+        tiny.prepare_source(big, face)
+
+
+def test_a_tilted_head_keeps_its_jaw_and_folds_no_triangle(engine, astronaut):
+    image = samples.astronaut()
+    h, w = image.shape[:2]
+    turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), 25, 1.0), (w, h))
+    face = engine.detect(turned, FaceOptions(detect_size=512))
+    face = face[0] if face else engine.find_sources(turned)[0]
+    source = astronaut[2]
+    dst = engine.target_shape(face.points, source, FaceOptions())
+    target = geometry.with_forehead(face.points)
+    assert np.allclose(dst[geometry.JAW], target[geometry.JAW]), "the jaw line stays the target's"
+    tris = source.data["tris"]
+    assert np.all(
+        np.sign(geometry.signed_areas(dst, tris))
+        == np.sign(geometry.signed_areas(source.points, tris))
+    )
+
+
+def test_still_input_does_not_flicker(engine, astronaut, group):
+    session = FaceSwap(FaceConfig(options=FaceOptions(detect_every=4, detect_size=960)))
+    session._engines["classic"] = engine
+    session.load_image(samples.encode(astronaut[0]), None, "astronaut.jpg")
+    session.start()
+    tracker = FaceTracker()
+    frames = [session.process(group.copy(), tracker, {}) for _ in range(12)]
+    face = max(engine.detect(group, FaceOptions(detect_size=960)), key=lambda f: f.size)
+    assert session.frames_swapped == 12 and tracker.detections >= 3
+    assert region_flicker(frames, face.box) < 0.5
+
+
+def test_options_and_source_change_on_the_next_frame(engine, astronaut, group):
+    session = FaceSwap(FaceConfig(options=FaceOptions(detect_size=960)))
+    session._engines["classic"] = engine
+    session.load_image(samples.encode(astronaut[0]), None, "astronaut.jpg")
+    session.start()
+    tracker = FaceTracker()
+    session.process(group.copy(), tracker, {})
+    assert session.faces_in_frame == 1  # the largest face only
+    session.update(None, {"many_faces": True})
+    first = session.process(group.copy(), tracker, {})
+    assert session.faces_in_frame >= 4
+    hanks = cv2.copyMakeBorder(samples.tom_hanks(), 80, 80, 80, 80, cv2.BORDER_REPLICATE)
+    session.load_image(samples.encode(cv2.resize(hanks, None, fx=2, fy=2)), None, "hanks.png")
+    second = session.process(group.copy(), tracker, {})
+    x0, y0, x1, y1 = (int(v) for v in max(tracker.tracks, key=lambda f: f.size).box)
+    region = np.s_[y0:y1, x0:x1]
+    assert np.abs(first[region].astype(int) - second[region].astype(int)).mean() > 3
+    session.stop()
+    untouched = session.process(group.copy(), tracker, {})
+    assert np.array_equal(untouched, group)
