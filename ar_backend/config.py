@@ -160,6 +160,11 @@ class FaceConfig(Section):
     min_source_px: int = Field(
         48, ge=16, le=512, description="Smallest source face (px) accepted; smaller: refused."
     )
+    detect_thread: bool = Field(
+        True,
+        description="Run the detector beside the live path (no frame waits for it); "
+        "false: on the frame it is due.",
+    )
     options: FaceOptions = Field(default_factory=FaceOptions)
     inswapper: InswapperConfig = Field(default_factory=InswapperConfig)
 

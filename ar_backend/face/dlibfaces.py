@@ -30,11 +30,18 @@ class DlibFaces:
 
     def __init__(self) -> None:
         dlib = _dlib()
-        self.detector = dlib.get_frontal_face_detector()
+        self._local = threading.local()  # a HOG detector per thread (cheap; keeps them apart)
         self.predictor = dlib.shape_predictor(str(dlib_model(DLIB_LANDMARKS_68)))
         self._recognizer = None
         self._predictor5 = None
         self._lock = threading.Lock()
+
+    @property
+    def detector(self):  # type: ignore[no-untyped-def]
+        found = getattr(self._local, "detector", None)
+        if found is None:
+            found = self._local.detector = _dlib().get_frontal_face_detector()
+        return found
 
     @staticmethod
     def gray(image: np.ndarray) -> np.ndarray:

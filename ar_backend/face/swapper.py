@@ -269,13 +269,17 @@ class FaceSwap:
                 timings[f"face.{stage}"] = ms
             t0 = time.perf_counter()
             if faces:
-                image = live.engine.render(image, faces, live.source, live.options)
+                # on a copy: a render that fails half way must leave the frame as it was
+                image = live.engine.render(image.copy(), faces, live.source, live.options)
                 self.frames_swapped += 1
             else:
                 self.frames_without_face += 1
             timings["face.render"] = (time.perf_counter() - t0) * 1000
             self.faces_in_frame = len(faces)
-            self.fault.clear()
+            if tracker.detector_error:
+                self.fault.fault(f"detector: {tracker.detector_error}")
+            else:
+                self.fault.clear()
         except Exception as exc:  # a bad frame must not stop the stream
             if self.fault.fault(f"{exc.__class__.__name__}: {exc}"):
                 log.exception("face swap error; frames pass unchanged until it clears")

@@ -1,8 +1,13 @@
 """Following faces between detections, and steadying their landmarks over time.
 
-The detector runs every ``detect_every`` frames; in between, each face's landmarks are
-re-fitted near where they were (a few ms instead of a full detection). A face lost in a
-refit makes the next frame a detection frame.
+The detector runs every ``detect_every`` frames; on every frame, each face's landmarks are
+re-fitted near where they were (a few ms instead of a full detection).
+
+With a :class:`DetectorThread` the detection runs beside the live path instead of in it:
+the frame that is due is handed to the thread, the live path goes on tracking, and the
+result is merged a few frames later (new faces re-fitted on the current frame, faces the
+detector no longer sees dropped). No frame waits for the detector, so detection costs
+neither fps nor latency spikes. Without one, detection runs on the frame that is due.
 
 Smoothing is motion-adaptive: small movements (landmark jitter on a still face) are damped
 hard, large ones are followed at once, and movements under a fraction of a pixel are
@@ -11,7 +16,10 @@ ignored, so a still face gives the same landmarks frame after frame (no flicker)
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,8 +27,11 @@ from ar_backend.config import FaceOptions
 from ar_backend.face.engines.base import Engine, TargetFace
 from ar_backend.face.geometry import iou
 
+log = logging.getLogger(__name__)
+
 DEADBAND_PX = 0.3
 MATCH_IOU = 0.3
+MERGE_IOU = 0.2  # a detection from a few frames back still overlaps its face
 
 
 def smooth_points(prev: np.ndarray, new: np.ndarray, size: float, smoothing: float) -> np.ndarray:
@@ -33,10 +44,100 @@ def smooth_points(prev: np.ndarray, new: np.ndarray, size: float, smoothing: flo
     return prev + alpha * (new - prev)
 
 
-class FaceTracker:
-    """Owned by one thread (the pipeline's process thread)."""
+@dataclass
+class Detection:
+    engine: Engine
+    faces: list[TargetFace]
+    ms: float = 0.0
+    error: str | None = None
 
-    def __init__(self) -> None:
+
+class DetectorThread:
+    """Runs ``engine.detect`` on the frame it is handed, one at a time, in its own thread.
+
+    Its owner (the tracker's owner) calls ``start()`` and ``stop()``. ``submit()`` never
+    waits: while a detection runs, further frames are refused (the caller tries again later).
+    """
+
+    def __init__(self, name: str = "face-detect") -> None:
+        self.name = name
+        self._cond = threading.Condition()
+        self._job: tuple[Engine, np.ndarray, FaceOptions] | None = None
+        self._busy = False
+        self._result: Detection | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        with self._cond:
+            if self._thread is not None:
+                return
+            self._stopping = False
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=10)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def busy(self) -> bool:
+        with self._cond:
+            return self._busy or self._job is not None
+
+    def submit(self, engine: Engine, image: np.ndarray, options: FaceOptions) -> bool:
+        with self._cond:
+            if self._busy or self._job is not None or self._thread is None:
+                return False
+            self._job = (engine, image, options)
+            self._cond.notify_all()
+            return True
+
+    def take(self) -> Detection | None:
+        with self._cond:
+            result, self._result = self._result, None
+            return result
+
+    def discard(self) -> None:
+        """Forget a result still to come (the source face or engine changed)."""
+        with self._cond:
+            self._result = None
+            self._job = None
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._job is None and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                engine, image, options = self._job  # type: ignore[misc]
+                self._job = None
+                self._busy = True
+            t0 = time.perf_counter()
+            try:
+                result = Detection(engine, engine.detect(image, options))
+            except Exception as exc:  # reported through the tracker, logged by the session
+                result = Detection(engine, [], error=f"{exc.__class__.__name__}: {exc}")
+            result.ms = (time.perf_counter() - t0) * 1000
+            with self._cond:
+                self._busy = False
+                self._result = result
+
+
+class FaceTracker:
+    """Owned by one thread (the pipeline's process thread); ``detector`` by the same owner."""
+
+    def __init__(self, detector: DetectorThread | None = None) -> None:
+        self.detector = detector
         self._tracks: list[TargetFace] = []
         self._since_detect = 0
         self._next_id = 1
@@ -44,41 +145,105 @@ class FaceTracker:
         self.refits = 0
         self.lost = 0
         self.last_ms: dict[str, float] = {}
+        self.detector_error: str | None = None
 
     def reset(self) -> None:
         self._tracks = []
         self._since_detect = 0
+        if self.detector is not None:
+            self.detector.discard()
 
     @property
     def tracks(self) -> list[TargetFace]:
         return list(self._tracks)
 
     def update(self, engine: Engine, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
+        self.last_ms = {}
+        if self.detector is not None and self.detector.running:
+            found = self._update_beside(engine, image, options)
+        else:
+            found = self._update_inline(engine, image, options)
+        if not options.many_faces and found:
+            found = [max(found, key=lambda f: f.size)]
+        self._tracks = self._match(found, options)
+        return list(self._tracks)
+
+    # ---- detection on the frame that is due --------------------------------------------------
+
+    def _update_inline(
+        self, engine: Engine, image: np.ndarray, options: FaceOptions
+    ) -> list[TargetFace]:
         t0 = time.perf_counter()
         due = not self._tracks or self._since_detect >= options.detect_every - 1
         if due:
             found = engine.detect(image, options)
             self.detections += 1
             self._since_detect = 0
-            stage = "detect"
-        else:
-            found = []
-            for track in self._tracks:
-                again = engine.refit(image, track)
-                if again is None:
-                    self.lost += 1
-                else:
-                    found.append(again)
-            self.refits += 1
-            self._since_detect += 1
-            if len(found) < len(self._tracks):
-                self._since_detect = options.detect_every  # look again on the next frame
-            stage = "track"
-        if not options.many_faces and found:
-            found = [max(found, key=lambda f: f.size)]
-        self._tracks = self._match(found, options)
-        self.last_ms = {stage: (time.perf_counter() - t0) * 1000}
-        return list(self._tracks)
+            self.last_ms["detect"] = (time.perf_counter() - t0) * 1000
+            return found
+        found = self._refit_all(engine, image)
+        self._since_detect += 1
+        if len(found) < len(self._tracks):
+            self._since_detect = options.detect_every  # look again on the next frame
+        self.last_ms["track"] = (time.perf_counter() - t0) * 1000
+        return found
+
+    # ---- detection beside the live path ------------------------------------------------------
+
+    def _update_beside(
+        self, engine: Engine, image: np.ndarray, options: FaceOptions
+    ) -> list[TargetFace]:
+        assert self.detector is not None
+        t0 = time.perf_counter()
+        found = self._refit_all(engine, image) if self._tracks else []
+        lost = len(found) < len(self._tracks)
+        result = self.detector.take()
+        if result is not None and result.engine is not engine:
+            result = None  # from the engine before a switch: its faces do not fit this one
+        if result is not None:
+            self.detections += 1
+            self.last_ms["detect"] = result.ms  # spent in the detector's thread
+            self.detector_error = result.error
+            if result.error is None:
+                found = self._merge(engine, image, found, result.faces)
+        self._since_detect += 1
+        due = lost or not found or self._since_detect >= options.detect_every
+        if due and self.detector.submit(engine, image.copy(), options):
+            self._since_detect = 0
+        self.last_ms["track"] = (time.perf_counter() - t0) * 1000
+        return found
+
+    def _merge(
+        self,
+        engine: Engine,
+        image: np.ndarray,
+        tracked: list[TargetFace],
+        detected: list[TargetFace],
+    ) -> list[TargetFace]:
+        """Keep tracked faces the detector still sees, add the ones it found anew (fitted on
+        this frame), and drop the ones it no longer sees."""
+        kept: list[TargetFace] = []
+        for face in detected:
+            match = max(tracked, key=lambda t: iou(t.box, face.box), default=None)
+            if match is not None and iou(match.box, face.box) > MERGE_IOU:
+                if all(k is not match for k in kept):
+                    kept.append(match)
+                continue
+            fresh = engine.refit(image, face)
+            if fresh is not None:
+                kept.append(fresh)
+        return kept
+
+    def _refit_all(self, engine: Engine, image: np.ndarray) -> list[TargetFace]:
+        found = []
+        for track in self._tracks:
+            again = engine.refit(image, track)
+            if again is None:
+                self.lost += 1
+            else:
+                found.append(again)
+        self.refits += 1
+        return found
 
     def _match(self, found: list[TargetFace], options: FaceOptions) -> list[TargetFace]:
         free = list(self._tracks)

@@ -1,13 +1,14 @@
 """``face_swap``: hands each frame to the studio's face-swap session (see ar_backend.face).
 
 It passes frames through unchanged while the swap is off or no face is loaded. The
-landmark tracker lives here because only the process thread may touch it.
+landmark tracker lives here because only the process thread may touch it; the detector
+thread beside it (``face.detect_thread``) is started here and stopped in ``close()``.
 """
 
 from __future__ import annotations
 
 from ar_backend.config import PipelineConfig
-from ar_backend.face.tracker import FaceTracker
+from ar_backend.face.tracker import DetectorThread, FaceTracker
 from ar_backend.frames import Frame
 from ar_backend.processors.base import ProcessorContext, Resources, register
 
@@ -17,7 +18,11 @@ class FaceSwapProcessor:
 
     def __init__(self, resources: Resources) -> None:
         self.face = resources.face
-        self.tracker = FaceTracker()
+        detector = None
+        if self.face is not None and self.face.cfg.detect_thread:
+            detector = DetectorThread()
+            detector.start()
+        self.tracker = FaceTracker(detector)
 
     def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
         if self.face is not None:
@@ -25,7 +30,8 @@ class FaceSwapProcessor:
         return frame
 
     def close(self) -> None:
-        pass
+        if self.tracker.detector is not None:
+            self.tracker.detector.stop()
 
 
 @register("face_swap")

@@ -1,0 +1,105 @@
+"""The tracker with its detector beside the live path: faces found without stalling frames,
+stale results from another engine ignored, the thread stopped by its owner."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from ar_backend.config import FaceConfig, FaceOptions, PipelineConfig
+from ar_backend.face import samples
+from ar_backend.face.engines.classic import ClassicEngine
+from ar_backend.face.quality import region_flicker
+from ar_backend.face.swapper import FaceSwap
+from ar_backend.face.tracker import DetectorThread, FaceTracker
+from ar_backend.processors import Resources, make_processor
+
+
+@pytest.fixture(scope="module")
+def engine() -> ClassicEngine:
+    return ClassicEngine(FaceConfig())
+
+
+@pytest.fixture(scope="module")
+def group() -> np.ndarray:
+    image = samples.group()
+    return cv2.resize(image, (960, round(image.shape[0] * 960 / image.shape[1])))
+
+
+@pytest.fixture
+def detector():  # type: ignore[no-untyped-def]
+    thread = DetectorThread()
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+def run_until(tracker, engine, image, opts, want: int, frames: int = 200):  # type: ignore[no-untyped-def]
+    for i in range(frames):
+        faces = tracker.update(engine, image, opts)
+        if len(faces) >= want:
+            return i, faces
+        threading.Event().wait(0.01)  # a camera's frames arrive apart
+    raise AssertionError(f"only {len(faces)} faces after {frames} frames")
+
+
+def test_faces_arrive_from_the_detector_thread(engine, group, detector):
+    tracker = FaceTracker(detector)
+    opts = FaceOptions(many_faces=True, detect_size=960)
+    first = tracker.update(engine, group, opts)
+    assert first == [], "the first frame does not wait for the detector"
+    assert "detect" not in tracker.last_ms
+    _, faces = run_until(tracker, engine, group, opts, want=4)
+    assert tracker.detections >= 1 and len({f.track_id for f in faces}) == len(faces)
+    assert all(f.points.shape == (68, 2) for f in faces)
+
+
+def test_the_largest_face_only_unless_many(engine, group, detector):
+    tracker = FaceTracker(detector)
+    _, faces = run_until(tracker, engine, group, FaceOptions(detect_size=960), want=1)
+    everyone = engine.detect(group, FaceOptions(detect_size=960))
+    assert len(faces) == 1 and faces[0].size == pytest.approx(
+        max(f.size for f in everyone), rel=0.25
+    )
+
+
+def test_still_input_is_steady_with_the_detector_thread(engine, group, detector):
+    session = FaceSwap(FaceConfig(options=FaceOptions(detect_every=3, detect_size=960)))
+    session._engines["classic"] = engine
+    session.load_image(samples.encode(samples.astronaut()), None, "astronaut.jpg")
+    session.start()
+    tracker = FaceTracker(detector)
+    run_until(tracker, engine, group, session.options, want=1)
+    frames = []
+    for _ in range(20):
+        frames.append(session.process(group.copy(), tracker, {}))
+        threading.Event().wait(0.01)
+    assert tracker.detections >= 3, "the detector kept running"
+    box = tracker.tracks[0].box
+    assert region_flicker(frames, box) < 0.5
+    assert session.fault.active is None
+
+
+def test_a_result_from_another_engine_is_ignored(engine, group, detector):
+    other = ClassicEngine.__new__(ClassicEngine)
+    other.cfg, other.faces = engine.cfg, engine.faces
+    tracker = FaceTracker(detector)
+    opts = FaceOptions(detect_size=960)
+    assert detector.submit(other, group.copy(), opts)
+    for _ in range(300):
+        if not detector.busy:
+            break
+        threading.Event().wait(0.01)
+    assert tracker.update(engine, group, opts) == []  # the other engine's faces were dropped
+
+
+def test_the_processor_stops_its_detector_thread():
+    face = FaceSwap(FaceConfig())
+    proc = make_processor("face_swap", PipelineConfig(), Resources(face=face))
+    thread = proc.tracker.detector._thread
+    assert thread is not None and thread.is_alive() and thread.name == "face-detect"
+    proc.close()
+    assert not thread.is_alive()
