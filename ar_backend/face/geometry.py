@@ -76,6 +76,15 @@ def yaw_hint(points68: np.ndarray) -> float:
     return float(np.clip((t - 0.5) * 2.0, -1.0, 1.0))
 
 
+def roll_degrees(points68: np.ndarray) -> float:
+    """The head's tilt in the image plane: the angle of the line between the eye centres
+    (positive: the right-hand eye sits lower, as ``cv2.getRotationMatrix2D`` counts)."""
+    left = points68[36:42].mean(axis=0)
+    right = points68[42:48].mean(axis=0)
+    dx, dy = right - left
+    return float(np.degrees(np.arctan2(dy, dx)))
+
+
 def box_of(points: np.ndarray) -> np.ndarray:
     pts = np.asarray(points)
     return np.array([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()])

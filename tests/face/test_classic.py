@@ -106,9 +106,9 @@ def test_a_tilted_head_keeps_its_jaw_and_folds_no_triangle(engine, astronaut):
     assert np.allclose(dst[geometry.JAW], target[geometry.JAW]), "the jaw line stays the target's"
     tris = source.data["tris"]
     assert np.all(
-        np.sign(geometry.signed_areas(dst, tris))
-        == np.sign(geometry.signed_areas(source.points, tris))
-    )
+        np.sign(geometry.signed_areas(dst, tris)) == np.sign(geometry.signed_areas(target, tris))
+    ), "moving the inner landmarks folds no triangle over"
+    assert not np.allclose(dst[geometry.EYES], target[geometry.EYES]), "the shape did move"
 
 
 def test_still_input_does_not_flicker(engine, astronaut, group):
@@ -143,3 +143,22 @@ def test_options_and_source_change_on_the_next_frame(engine, astronaut, group):
     session.stop()
     untouched = session.process(group.copy(), tracker, {})
     assert np.array_equal(untouched, group)
+
+
+def test_a_tilted_head_is_fitted_upright(engine):
+    """On a head tilted 25 degrees the jaw landmarks land where the upright fit put them."""
+    image = samples.astronaut()
+    h, w = image.shape[:2]
+    upright = engine.find_sources(image)[0].points
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), 25, 1.0)
+    tilted = cv2.warpAffine(image, rot, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    expected = geometry.apply(rot, upright)
+    box = engine.faces.detect(tilted, 0, upsample=1)[0][0]
+    fitted = engine.fit(tilted, box)
+    plain = engine.faces.landmarks(tilted, box)
+    jaw = geometry.JAW
+
+    def err(points: np.ndarray) -> float:
+        return float(np.linalg.norm(points[jaw] - expected[jaw], axis=1).mean())
+
+    assert err(fitted) < 1.0 < err(plain), (err(fitted), err(plain))

@@ -26,6 +26,7 @@ from ar_backend.face.errors import SourceTooSmall
 from ar_backend.face.modelfiles import DLIB_LANDMARKS_68, ModelMissing, dlib_model
 from ar_backend.face.warp import clip_box, warp_to
 
+UPRIGHT_REFIT_DEG = 10.0
 SOURCE_WORK_PX = 220  # source faces smaller than this are upscaled (with sharpening) once
 
 
@@ -38,8 +39,37 @@ class ClassicEngine:
 
     # ---- finding faces ---------------------------------------------------------------------
 
-    def _with_landmarks(self, image: np.ndarray, box: np.ndarray, score: float) -> TargetFace:
+    def fit(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
+        """68 landmarks in the box; a tilted head is fitted again stood upright.
+
+        dlib's landmark model was trained on upright faces: on a head tilted by more than
+        about 10 degrees the jaw points drift, and the swap's jaw with them. So the first
+        fit's eye line gives the tilt, the face's neighbourhood is rotated upright, fitted
+        there, and the points are rotated back.
+        """
         pts = self.faces.landmarks(image, box)
+        angle = geometry.roll_degrees(pts)
+        if abs(angle) < UPRIGHT_REFIT_DEG:
+            return pts
+        centre = pts.mean(axis=0)
+        size = geometry.box_size(geometry.box_of(pts))
+        x0, y0, x1, y1 = clip_box(
+            np.concatenate([centre - size * 1.2, centre + size * 1.2]), image.shape
+        )
+        crop = image[y0:y1, x0:x1]
+        local_centre = (float(centre[0] - x0), float(centre[1] - y0))
+        rot = cv2.getRotationMatrix2D(local_centre, angle, 1.0)
+        upright = cv2.warpAffine(crop, rot, (crop.shape[1], crop.shape[0]), flags=cv2.INTER_LINEAR)
+        turned = geometry.apply(rot, pts - (x0, y0))
+        w, h = box[2] - box[0], box[3] - box[1]
+        mid = turned.mean(axis=0) + (box[:2] + box[2:]) / 2 - pts.mean(axis=0)
+        upright_box = np.array([mid[0] - w / 2, mid[1] - h / 2, mid[0] + w / 2, mid[1] + h / 2])
+        fitted = self.faces.landmarks(upright, upright_box)
+        back = cv2.invertAffineTransform(rot)
+        return geometry.apply(back, fitted) + np.array([x0, y0], np.float64)
+
+    def _with_landmarks(self, image: np.ndarray, box: np.ndarray, score: float) -> TargetFace:
+        pts = self.fit(image, box)
         lm_box = geometry.box_of(pts)
         size = max(geometry.box_size(lm_box), 1.0)
         centre = (lm_box[:2] + lm_box[2:]) / 2
@@ -65,7 +95,7 @@ class ClassicEngine:
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         if not (0 <= cx < w and 0 <= cy < h):
             return None  # it left the frame
-        pts = self.faces.landmarks(image, box)
+        pts = self.fit(image, box)
         new = TargetFace(
             box=box, points=pts, score=face.score, track_id=face.track_id, extra=face.extra
         )
@@ -128,16 +158,16 @@ class ClassicEngine:
         if options.mouth_mask:
             inner = np.setdiff1d(inner, geometry.MOUTH)  # the real mouth keeps its place
         tris = source.data["tris"]
-        sign = np.sign(geometry.signed_areas(src, tris))
         target = geometry.with_forehead(target)
-        dst = target.copy()
-        for _ in range(4):  # back off until no triangle folds over
+        # the move may not fold a triangle the target's own landmarks leave unfolded
+        sign = np.sign(geometry.signed_areas(target, tris))
+        for _ in range(4):  # back off until nothing folds over
             dst = target.copy()
             dst[inner] = target[inner] + strength * (moved[inner] - target[inner])
-            if np.all(np.sign(geometry.signed_areas(dst, tris)) == sign) or strength < 0.05:
-                break
+            if np.all(np.sign(geometry.signed_areas(dst, tris)) == sign):
+                return dst
             strength *= 0.5
-        return dst
+        return target
 
     def render(
         self,
