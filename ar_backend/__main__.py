@@ -110,6 +110,7 @@ def _heartbeats(config, studio: Studio):  # type: ignore[no-untyped-def]
             "pipeline": status["pipeline"],
             "audio": status["audio"],
             "outputs": status["outputs"],
+            "face": status["face_modules"],
         }
 
     sender = HeartbeatSender(
