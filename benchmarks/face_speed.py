@@ -79,6 +79,11 @@ def main() -> int:
     ap.add_argument("--detect-every", type=int, default=FaceOptions().detect_every)
     ap.add_argument("--detect-size", type=int, default=FaceOptions().detect_size)
     ap.add_argument("--blend", default=FaceOptions().blend, choices=["seamless", "feather"])
+    ap.add_argument(
+        "--inline-detect",
+        action="store_true",
+        help="detect on the frame that is due (face.detect_thread: false) to compare",
+    )
     args = ap.parse_args()
 
     cfg = FaceConfig(engine=args.engine, models_dir=args.models_dir)
@@ -92,7 +97,8 @@ def main() -> int:
     pictures = {"one": astro, "group": group}
     print(
         f"engine {args.engine} ({engine.info().get('provider')}), blend {args.blend}, "
-        f"detect every {args.detect_every} at {args.detect_size} px"
+        f"detect every {args.detect_every} at {args.detect_size} px "
+        f"({'inline' if args.inline_detect else 'in its own thread'})"
     )
     results = []
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -124,6 +130,7 @@ def main() -> int:
                         "engine": args.engine,
                         "models_dir": args.models_dir,
                         "sources_dir": str(tmp),
+                        "detect_thread": not args.inline_detect,
                         "options": opts.model_dump(),
                     },
                 }
