@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 
@@ -12,7 +13,12 @@ from shared.http import HttpError
 from shared.ports import free_port
 from tests.procs import wait_for
 from user_gui.config import LocalServerSection, MonitorSection, load_gui_config
-from user_gui.services.clients import ARBackendClient, MonitorClient, ServiceStatus
+from user_gui.services.clients import (
+    ARBackendClient,
+    BackendError,
+    MonitorClient,
+    ServiceStatus,
+)
 from user_gui.services.discovery import ServiceDiscovery
 from user_gui.services.local_server import LocalHTTPServer
 from user_gui.services.reporter import StatusReporter
@@ -30,8 +36,24 @@ def monitor(spawn, tmp_path: Path):
 @pytest.fixture
 def backend_proc(spawn, tmp_path: Path):
     cfg = tmp_path / "backend.yaml"
-    cfg.write_text("monitor: {enabled: false}\n")
+    cfg.write_text(
+        "monitor: {enabled: false}\n"
+        f"face: {{sources_dir: {tmp_path / 'faces'}, models_dir: {tmp_path / 'models'}}}\n"
+    )
     return spawn("ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health")
+
+
+def write_picture(path: Path, pixels: np.ndarray) -> Path:
+    from PIL import Image
+
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()
 
 
 def test_backend_client_follows_the_backend(spawn, backend_proc, tmp_path: Path) -> None:
@@ -61,6 +83,60 @@ def test_backend_client_follows_the_backend(spawn, backend_proc, tmp_path: Path)
     spawn("ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health", port=port)
     assert client.health_check() is True
     assert changes == [("unknown", "healthy"), ("healthy", "offline"), ("offline", "healthy")]
+
+
+def test_backend_client_face_calls(backend_proc, tmp_path: Path) -> None:
+    client = ARBackendClient(backend_proc.url, timeout=2, retries=0)
+    assert client.face_status()["source"] == {"loaded": False}
+    engines = {e["name"]: e for e in client.face_engines()["engines"]}
+    assert engines["classic"]["available"] and engines["classic"]["active"]
+    assert not engines["inswapper"]["available"]
+    assert str(tmp_path / "models") in engines["inswapper"]["reason"]
+    with pytest.raises(HttpError) as err:
+        client.start_face_swap()
+    assert err.value.status == 409  # no face yet
+
+    face = write_picture(tmp_path / "astronaut.png", astronaut())
+    loaded = client.upload_face(face)  # longer than the 2 s timeout: the engine loads first
+    assert loaded["loaded"] and loaded["name"] == "astronaut.png"
+    assert loaded["engine"] == "classic" and loaded["faces_found"] == 1
+    assert loaded["thumbnail"].startswith("data:image/jpeg;base64,")
+    status = client.face_status()
+    assert status["source"]["name"] == "astronaut.png" and status["engine_info"]["provider"]
+
+    pair = np.hstack([astronaut(), astronaut()[:, ::-1]])
+    several = write_picture(tmp_path / "pair.jpg", pair)
+    with pytest.raises(BackendError) as many:
+        client.upload_face(several)
+    assert many.value.status == 422 and many.value.field == "face_index"
+    faces = many.value.details["faces"]
+    assert len(faces) >= 2 and [f["index"] for f in faces] == list(range(len(faces)))
+    assert "faces found" in str(many.value)
+    chosen = client.upload_face(several, face_index=len(faces) - 1)
+    assert chosen["face_index"] == len(faces) - 1 and chosen["name"] == "pair.jpg"
+
+    grey = write_picture(tmp_path / "grey.png", np.full((200, 200, 3), 128, np.uint8))
+    with pytest.raises(BackendError) as none:
+        client.upload_face(grey)
+    assert none.value.status == 422 and none.value.field == "image"
+    assert "no face found" in str(none.value)
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not a picture")
+    with pytest.raises(BackendError) as bad:
+        client.upload_face(junk)
+    assert bad.value.status == 400
+    assert client.face_status()["source"]["name"] == "pair.jpg"  # refused: nothing changed
+
+    changed = client.face_settings(many_faces=True, mouth_mask=True, blend="feather")
+    assert changed["options"]["many_faces"] and changed["options"]["mouth_mask"]
+    assert changed["options"]["blend"] == "feather"
+    with pytest.raises(BackendError) as unavailable:
+        client.face_settings(engine="inswapper")
+    assert unavailable.value.status == 503 and unavailable.value.field == "engine"
+    assert client.face_engines()["active"] == "classic"
+    assert client.start_face_swap()["enabled"] is True
+    assert client.face_status()["enabled"] is True
+    assert client.stop_face_swap()["enabled"] is False
 
 
 def test_monitor_client_lists_and_acknowledges(monitor) -> None:

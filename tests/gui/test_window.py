@@ -6,6 +6,7 @@ import itertools
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 
@@ -21,7 +22,10 @@ def services(spawn, tmp_path: Path):
         "yl_monitor", ["--db", f"sqlite:///{tmp_path / 'm.db'}", "--no-checks", "--workers", "1"]
     )
     cfg = tmp_path / "backend.yaml"
-    cfg.write_text("monitor: {enabled: false}\naudio: {input_device: no-such-mic}\n")
+    cfg.write_text(
+        "monitor: {enabled: false}\naudio: {input_device: no-such-mic}\n"
+        f"face: {{sources_dir: {tmp_path / 'faces'}, models_dir: {tmp_path / 'models'}}}\n"
+    )
     be = spawn("ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health")
     return mon, be, cfg
 
@@ -103,6 +107,9 @@ def test_backend_down_and_back_without_freezing(qtbot, window, services, spawn) 
     qtbot.waitUntil(lambda: "offline" in window.indicators["backend"].text(), timeout=5000)
     assert not window.start_button.isEnabled()
     assert "offline" in window.camera_reason.text()
+    face = window.face_panel
+    assert not face.choose.isEnabled() and not face.engine.isEnabled()
+    assert "offline" in face.state.text()
     stalls = longest_gap(ticks)
     spawn(
         "ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health", port=port
@@ -134,3 +141,117 @@ def test_voice_panel_applies_an_effect_and_reports_a_missing_device(
     qtbot.wait(3000)
     text = window.audio_state.text()
     assert "503" in text and ("no-such-mic" in text or "no audio device" in text), text
+
+
+def write_picture(path: Path, pixels: np.ndarray) -> Path:
+    from PIL import Image
+
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()
+
+
+def choose_file(monkeypatch, path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PyQt5.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *_a, **_k: (str(path), ""))
+    )
+
+
+def thumb_size(window) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    pix = window.face_panel.thumb.pixmap()
+    return (0, 0) if pix is None or pix.isNull() else (pix.width(), pix.height())
+
+
+def face_status(be) -> dict:  # type: ignore[no-untyped-def]
+    return requests.get(be.url + "/face/status", timeout=5).json()
+
+
+def test_face_upload_shows_its_thumbnail(qtbot, window, services, tmp_path, monkeypatch) -> None:
+    from PyQt5.QtCore import Qt
+
+    _mon, be, _cfg = services
+    face = window.face_panel
+    qtbot.waitUntil(lambda: face.choose.isEnabled() and face.engine.count() == 2, timeout=10000)
+    assert not face.swap.isEnabled()  # nothing to swap yet
+    unavailable = face.engine.findData("inswapper")
+    assert not face.engine.model().item(unavailable).isEnabled()
+    assert "missing model files" in face.engine.itemData(unavailable, Qt.ToolTipRole)
+    assert face.engine.currentData() == "classic"
+
+    picture = write_picture(tmp_path / "astronaut.png", astronaut())
+    choose_file(monkeypatch, picture)
+    face.choose.click()
+    qtbot.waitUntil(lambda: thumb_size(window) != (0, 0), timeout=20000)  # engine loads first
+    width, height = thumb_size(window)
+    assert 0 < width <= 128 and 0 < height <= 128 and max(width, height) == 128
+    assert "astronaut.png" in face.name.text()
+    assert "classic" in face.name.text()
+    assert window.settings.value("face_folder") == str(tmp_path)
+    qtbot.waitUntil(
+        lambda: requests.get(window.local_url + "/status", timeout=5).json()["gui"]["face_loaded"],
+        timeout=5000,
+    )
+
+    qtbot.waitUntil(face.swap.isEnabled, timeout=5000)
+    face.swap.click()
+    wait_for(lambda: face_status(be)["enabled"] is True, timeout=10)
+    qtbot.waitUntil(lambda: face.swap.isChecked() and "swap on" in face.state.text(), timeout=5000)
+    assert "dlib" in face.state.text()  # the active provider
+    qtbot.waitUntil(face.swap.isEnabled, timeout=5000)
+    face.swap.click()
+    wait_for(lambda: face_status(be)["enabled"] is False, timeout=10)
+    qtbot.waitUntil(lambda: not face.swap.isChecked(), timeout=5000)
+
+    qtbot.waitUntil(face.mouth_mask.isEnabled, timeout=5000)
+    face.mouth_mask.click()
+    wait_for(lambda: face_status(be)["options"]["mouth_mask"] is True, timeout=10)
+    qtbot.wait(1000)  # refreshes keep showing the backend's value
+    assert face.mouth_mask.isChecked()
+
+
+def test_face_errors_and_several_faces(qtbot, window, services, tmp_path, monkeypatch) -> None:
+    from PyQt5.QtWidgets import QInputDialog
+
+    _mon, be, _cfg = services
+    face = window.face_panel
+    qtbot.waitUntil(face.choose.isEnabled, timeout=10000)
+    choose_file(monkeypatch, write_picture(tmp_path / "astronaut.png", astronaut()))
+    face.choose.click()
+    qtbot.waitUntil(lambda: thumb_size(window) != (0, 0), timeout=20000)
+    first = face.thumb.pixmap().toImage()
+
+    grey = np.full((240, 320, 3), 128, np.uint8)
+    choose_file(monkeypatch, write_picture(tmp_path / "grey.png", grey))
+    qtbot.waitUntil(face.choose.isEnabled, timeout=5000)
+    face.choose.click()
+    qtbot.waitUntil(lambda: "no face found" in face.message.text(), timeout=10000)
+    assert "422" in face.message.text()
+    qtbot.wait(1000)  # a few refreshes later the previous face is still the one shown
+    assert face.thumb.pixmap().toImage() == first
+    assert "astronaut.png" in face.name.text()
+    assert face_status(be)["source"]["name"] == "astronaut.png"
+
+    asked: list[tuple] = []
+
+    def pick_the_rightmost(_parent, _title, _label, value, low, high, *_a):  # type: ignore[no-untyped-def]
+        asked.append((value, low, high))
+        return high, True
+
+    monkeypatch.setattr(QInputDialog, "getInt", staticmethod(pick_the_rightmost))
+    pair = np.hstack([astronaut(), astronaut()[:, ::-1]])
+    choose_file(monkeypatch, write_picture(tmp_path / "pair.png", pair))
+    face.choose.click()
+    qtbot.waitUntil(lambda: "pair.png" in face.name.text(), timeout=20000)
+    assert len(asked) == 1 and asked[0][:2] == (0, 0) and asked[0][2] >= 1
+    source = face_status(be)["source"]
+    assert source["name"] == "pair.png" and source["face_index"] == asked[0][2]
+    assert f"face {asked[0][2]} of {source['faces_found']}" in face.name.text()
+    assert face.thumb.pixmap().toImage() != first
+    assert face.message.text() == ""

@@ -1,4 +1,4 @@
-"""The studio window: preview, camera controls, services, alerts, log. It only draws, emits
+"""The studio window: preview, camera, face, voice, services, alerts, log. It only draws, emits
 and starts work on other threads; nothing here waits on the network."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from PyQt5.QtWidgets import (
 )
 
 from shared.http import HttpError
+from user_gui.app.face_panel import FacePanel
 from user_gui.app.workers import MjpegReader, run_async
 from user_gui.services.clients import ARBackendClient, MonitorClient
 from user_gui.services.reporter import StatusReporter
@@ -110,10 +111,11 @@ class MainWindow(QMainWindow):
         for w in (self.source, self.start_button, self.stop_button, self.camera_reason):
             row.addWidget(w)
         left.addWidget(camera)
-        face = QGroupBox("Face")
-        face.setEnabled(False)
-        QVBoxLayout(face).addWidget(QLabel("Not available yet: face swap arrives with its issue."))
-        left.addWidget(face)
+        self.face_panel = FacePanel(self.backend, self.settings)
+        self.face_panel.face_loaded.connect(
+            lambda loaded: self.reporter.update_gui_status(face_loaded=loaded)
+        )
+        left.addWidget(self.face_panel)
         left.addWidget(self._build_audio())
         layout.addLayout(left, 3)
 
@@ -263,11 +265,13 @@ class MainWindow(QMainWindow):
         ):
             w.setEnabled(ok)
         self.camera_reason.setText("" if ok else reason)
+        self.face_panel.set_backend_ok(ok, reason)
 
     # ---- services --------------------------------------------------------------------------
 
     def refresh_services(self) -> None:
-        run_async(self._check_backend, self._on_backend)
+        face_changes = self.face_panel.changes  # a face change made meanwhile wins
+        run_async(self._check_backend, lambda info: self._on_backend(info, face_changes))
         run_async(self._check_monitor, self._on_monitor)
         if self.local_url:
             self._indicate("local", "Local server", "healthy", self.local_url)
@@ -280,9 +284,14 @@ class MainWindow(QMainWindow):
                 info["camera"] = self.backend.camera_status()
             except HttpError as exc:  # healthy but the call failed: still update the panel
                 info["camera"] = {"state": "unknown", "error": str(exc)}
+            try:
+                info["face"] = self.backend.face_status()
+            except HttpError as exc:
+                info["face"] = None
+                info["face_error"] = str(exc)
         return info
 
-    def _on_backend(self, info: dict[str, Any]) -> None:
+    def _on_backend(self, info: dict[str, Any], face_changes: int | None = None) -> None:
         state = info["status"]
         latency = f"{info['latency_ms']} ms" if info.get("latency_ms") is not None else ""
         self._indicate("backend", "AR backend", state, latency)
@@ -291,8 +300,12 @@ class MainWindow(QMainWindow):
             log.info("AR backend is %s%s", state, f" ({info['last_error']})" if not ok else "")
         if ok and (not self._backend_ok or not self._effect_schemas):
             self._load_effect_types()
+        if ok and (not self._backend_ok or not self.face_panel.engine.count()):
+            self.face_panel.load_engines()
         self._backend_ok = ok
         self._set_backend_controls(ok, f"backend {state}: {info.get('last_error') or ''}")
+        if ok:
+            self.face_panel.show_status(info.get("face"), face_changes, info.get("face_error", ""))
         running = ok and info.get("camera", {}).get("state") in ("running", "reconnecting")
         if running and self._reader is None:
             self._start_preview()

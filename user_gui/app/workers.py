@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PyQt5.QtCore import QObject, QRunnable, QThread, QThreadPool, pyqtSignal
+from PyQt5.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, pyqtSignal
 from PyQt5.QtGui import QImage
 
 from shared.mjpeg import iter_parts, open_stream
@@ -24,12 +24,19 @@ class _TaskSignals(QObject):
 
 class Task(QRunnable):
     """Runs ``fn()`` on the global pool; ``done(result)`` or ``failed(message)`` come back on
-    the GUI thread (queued signals)."""
+    the GUI thread (queued signals).
+
+    The pool deletes a finished task on its own thread, maybe before its answer is delivered:
+    so the signals belong to the application (made on the GUI thread) and delete themselves
+    there once the answer is in, never on the pool's thread while a slot may be running.
+    """
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         super().__init__()
         self.fn = fn
-        self.signals = _TaskSignals()
+        app = QCoreApplication.instance()
+        self.on_gui_thread = app is not None and QThread.currentThread() == app.thread()
+        self.signals = _TaskSignals(app if self.on_gui_thread else None)
 
     def run(self) -> None:
         try:
@@ -51,6 +58,9 @@ def run_async(
         task.signals.done.connect(on_done)
     if on_failed is not None:
         task.signals.failed.connect(on_failed)
+    if task.on_gui_thread:  # queued after the slots above: freed once they have run
+        task.signals.done.connect(task.signals.deleteLater)
+        task.signals.failed.connect(task.signals.deleteLater)
     (pool or QThreadPool.globalInstance()).start(task)
     return task
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
+
+import requests
 
 from shared.http import HttpClient, HttpError
 
@@ -19,6 +23,18 @@ class ServiceStatus(StrEnum):
     HEALTHY = "healthy"
     UNHEALTHY = "unhealthy"
     OFFLINE = "offline"
+
+
+class BackendError(HttpError):
+    """An HttpError that keeps the backend's JSON error answer: ``field`` names the input at
+    fault and ``details`` holds the rest (e.g. ``faces`` when a picture has several)."""
+
+    def __init__(self, message: str, status: int | None, body: dict[str, Any]) -> None:
+        super().__init__(message, status)
+        self.field: str | None = body.get("field")
+        self.details = {
+            k: v for k, v in body.items() if k not in ("error", "message", "code", "field")
+        }
 
 
 class APIClient(HttpClient):
@@ -91,7 +107,13 @@ class APIClient(HttpClient):
 
 
 class ARBackendClient(APIClient):
-    """Every backend endpoint the window uses; each raises HttpError with the reason."""
+    """Every backend endpoint the window uses; each raises HttpError with the reason.
+
+    The face calls raise BackendError (an HttpError) so a caller can read the answer's
+    ``field`` and details; loading a face or an engine takes seconds, hence ``slow_timeout``.
+    """
+
+    slow_timeout = 60.0
 
     def get_status(self) -> dict[str, Any]:
         return self.get_json("/status")
@@ -145,6 +167,54 @@ class ARBackendClient(APIClient):
 
     def stop_face_swap(self) -> dict[str, Any]:
         return self.post_json("/face/stop", {})
+
+    def upload_face(self, path: str | Path, face_index: int | None = None) -> dict[str, Any]:
+        """Send a picture as the source face (read here: call it off the GUI thread).
+
+        Several faces and no ``face_index``: BackendError with field ``face_index`` and
+        ``details["faces"]`` [{index, x, y, width, height}], index 0 the leftmost."""
+        path = Path(path)
+        data = path.read_bytes()
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        form = {} if face_index is None else {"face_index": str(face_index)}
+        return self._face_call(
+            "POST",
+            "/face/load",
+            files={"image": (path.name, data, mime)},
+            data=form,
+            timeout=max(self.timeout, self.slow_timeout),
+        )
+
+    def face_status(self) -> dict[str, Any]:
+        return self._face_call("GET", "/face/status")
+
+    def face_engines(self) -> dict[str, Any]:
+        """``{"engines": [{name, description, available, reason, active, loaded}], "active"}``"""
+        return self._face_call("GET", "/face/engines")
+
+    def face_settings(self, **changes: Any) -> dict[str, Any]:
+        """Any of engine, many_faces, mouth_mask, blend, detect_every, detect_size, smoothing,
+        shape_strength; a refused change changes nothing (an unavailable engine: 503)."""
+        slow = "engine" in changes  # a new engine loads its models and re-reads the face
+        timeout = max(self.timeout, self.slow_timeout) if slow else self.timeout
+        return self._face_call("POST", "/face/settings", json=changes, timeout=timeout)
+
+    def _face_call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A request whose error answer is kept: BackendError carries its field and details."""
+        answers: list[requests.Response] = []
+        kwargs["hooks"] = {"response": lambda resp, *_a, **_k: answers.append(resp)}
+        try:
+            return self._json(self.request(method, path, **kwargs))
+        except HttpError as exc:
+            if exc.status is None or not answers:
+                raise
+            try:
+                body = answers[-1].json()
+            except ValueError:
+                raise exc from None
+            if not isinstance(body, dict):
+                raise
+            raise BackendError(str(exc), exc.status, body) from None
 
     def report_status(self, status: dict[str, Any]) -> dict[str, Any]:
         return self.post_json("/monitor/report", status)
