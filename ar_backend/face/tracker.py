@@ -32,6 +32,16 @@ log = logging.getLogger(__name__)
 DEADBAND_PX = 0.3
 MATCH_IOU = 0.3
 MERGE_IOU = 0.2  # a detection from a few frames back still overlaps its face
+MAX_MISSES = 3  # detections in a row that may miss a face its refits still follow
+
+
+def steady_points(prev: TargetFace, new: TargetFace, smoothing: float) -> np.ndarray:
+    """The landmarks to render for ``new``, the same face as ``prev`` a frame ago: the
+    previous ones exactly when the measurement did not move (a still face), else smoothed."""
+    same_shape = prev.raw is not None and new.raw is not None and prev.raw.shape == new.raw.shape
+    if same_shape and np.abs(new.raw - prev.raw).max() < DEADBAND_PX:
+        return prev.points
+    return smooth_points(prev.points, new.points, new.size, smoothing)
 
 
 def smooth_points(prev: np.ndarray, new: np.ndarray, size: float, smoothing: float) -> np.ndarray:
@@ -164,7 +174,7 @@ class FaceTracker:
         else:
             found = self._update_inline(engine, image, options)
         if not options.many_faces and found:
-            found = [max(found, key=lambda f: f.size)]
+            found = [self._one(found)]
         self._tracks = self._match(found, options)
         return list(self._tracks)
 
@@ -174,18 +184,17 @@ class FaceTracker:
         self, engine: Engine, image: np.ndarray, options: FaceOptions
     ) -> list[TargetFace]:
         t0 = time.perf_counter()
-        due = not self._tracks or self._since_detect >= options.detect_every - 1
+        found = self._refit_all(engine, image) if self._tracks else []
+        due = not found or self._since_detect >= options.detect_every - 1
+        self._since_detect += 1
         if due:
-            found = engine.detect(image, options)
+            t1 = time.perf_counter()
+            detected = engine.detect(image, options)
             self.detections += 1
             self._since_detect = 0
-            self.last_ms["detect"] = (time.perf_counter() - t0) * 1000
-            return found
-        found = self._refit_all(engine, image)
-        self._since_detect += 1
-        if len(found) < len(self._tracks):
-            self._since_detect = options.detect_every  # look again on the next frame
-        self.last_ms["track"] = (time.perf_counter() - t0) * 1000
+            self.last_ms["detect"] = (time.perf_counter() - t1) * 1000
+            found = self._merge(engine, image, found, detected, current=True)
+        self.last_ms["track"] = (time.perf_counter() - t0) * 1000 - self.last_ms.get("detect", 0)
         return found
 
     # ---- detection beside the live path ------------------------------------------------------
@@ -205,7 +214,7 @@ class FaceTracker:
             self.last_ms["detect"] = result.ms  # spent in the detector's thread
             self.detector_error = result.error
             if result.error is None:
-                found = self._merge(engine, image, found, result.faces)
+                found = self._merge(engine, image, found, result.faces, current=False)
         self._since_detect += 1
         due = lost or not found or self._since_detect >= options.detect_every
         if due and self.detector.submit(engine, image.copy(), options):
@@ -219,20 +228,50 @@ class FaceTracker:
         image: np.ndarray,
         tracked: list[TargetFace],
         detected: list[TargetFace],
+        *,
+        current: bool,
     ) -> list[TargetFace]:
-        """Keep tracked faces the detector still sees, add the ones it found anew (fitted on
-        this frame), and drop the ones it no longer sees."""
+        """Tracked faces the detector sees again stay; new ones are added (fitted on this
+        frame unless the detection is from it: ``current``). A tracked face the detector
+        misses stays while its refits hold, up to MAX_MISSES detections in a row: HOG misses
+        a face now and then (blur, a turn), which must not make the swap blink."""
         kept: list[TargetFace] = []
+        matched: set[int] = set()
         for face in detected:
             match = max(tracked, key=lambda t: iou(t.box, face.box), default=None)
             if match is not None and iou(match.box, face.box) > MERGE_IOU:
-                if all(k is not match for k in kept):
+                if id(match) not in matched:  # else: a second detection on one face
+                    matched.add(id(match))
+                    # the face keeps its landmarks (no jump on a still face), and takes the
+                    # detector's anchors (its box, for the engine): a refit cannot drift
+                    match.extra.update(face.extra)
+                    match.extra["misses"] = 0
                     kept.append(match)
                 continue
-            fresh = engine.refit(image, face)
+            # a new face; from an earlier frame, its landmarks are fitted on this one
+            fresh = face if current else engine.refit(image, face)
             if fresh is not None:
+                fresh.extra["misses"] = 0
                 kept.append(fresh)
+        for track in tracked:
+            if id(track) in matched:
+                continue
+            track.extra["misses"] = track.extra.get("misses", 0) + 1
+            if track.extra["misses"] <= MAX_MISSES:
+                kept.append(track)
+            else:
+                self.lost += 1
         return kept
+
+    def _one(self, found: list[TargetFace]) -> TargetFace:
+        """The face to swap when only one is: the one being followed while it is there
+        (the swap does not jump to a passer-by or a false detection), else the largest."""
+        if self._tracks:
+            current = self._tracks[0]
+            best = max(found, key=lambda f: iou(f.box, current.box))
+            if iou(best.box, current.box) > MATCH_IOU:
+                return best
+        return max(found, key=lambda f: f.size)
 
     def _refit_all(self, engine: Engine, image: np.ndarray) -> list[TargetFace]:
         found = []
@@ -260,6 +299,6 @@ class FaceTracker:
             else:
                 free = [p for p in free if p is not best]
                 face.track_id = best.track_id
-                face.points = smooth_points(best.points, face.points, face.size, options.smoothing)
+                face.points = steady_points(best, face, options.smoothing)
             out.append(face)
         return out

@@ -154,7 +154,7 @@ def test_a_tilted_head_is_fitted_upright(engine):
     tilted = cv2.warpAffine(image, rot, (w, h), borderMode=cv2.BORDER_REPLICATE)
     expected = geometry.apply(rot, upright)
     box = engine.faces.detect(tilted, 0, upsample=1)[0][0]
-    fitted = engine.fit(tilted, box)
+    fitted, _ = engine.fit(tilted, box)
     plain = engine.faces.landmarks(tilted, box)
     jaw = geometry.JAW
 

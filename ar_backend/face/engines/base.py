@@ -22,6 +22,11 @@ class TargetFace:
     score: float = 1.0
     track_id: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    raw: np.ndarray | None = None  # the landmarks as measured, before the tracker smooths
+
+    def __post_init__(self) -> None:
+        if self.raw is None:
+            self.raw = self.points
 
     @property
     def size(self) -> float:

@@ -27,6 +27,8 @@ from ar_backend.face.modelfiles import DLIB_LANDMARKS_68, ModelMissing, dlib_mod
 from ar_backend.face.warp import clip_box, warp_to
 
 UPRIGHT_REFIT_DEG = 10.0
+ANGLE_STEP_DEG = 2.0
+SHIFT_STEP_PX = 1.5
 SOURCE_WORK_PX = 220  # source faces smaller than this are upscaled (with sharpening) once
 
 
@@ -39,43 +41,49 @@ class ClassicEngine:
 
     # ---- finding faces ---------------------------------------------------------------------
 
-    def fit(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
-        """68 landmarks in the box; a tilted head is fitted again stood upright.
+    def fit(
+        self, image: np.ndarray, box: np.ndarray, roll: float | None = None
+    ) -> tuple[np.ndarray, float]:
+        """68 landmarks in the box, and the head's tilt used; a tilted head is fitted upright.
 
         dlib's landmark model was trained on upright faces: on a head tilted by more than
-        about 10 degrees the jaw points drift, and the swap's jaw with them. So the first
-        fit's eye line gives the tilt, the face's neighbourhood is rotated upright, fitted
-        there, and the points are rotated back.
+        about 10 degrees the jaw points drift, and the swap's jaw with them. So a first
+        fit's eye line gives the tilt (or ``roll``, known from the frame before, saves that
+        fit), the box's neighbourhood is rotated upright about the box's centre, fitted
+        there, and the points are rotated back. The tilt goes in steps of ANGLE_STEP_DEG so
+        the same face gives the same fit.
         """
-        pts = self.faces.landmarks(image, box)
-        angle = geometry.roll_degrees(pts)
-        if abs(angle) < UPRIGHT_REFIT_DEG:
-            return pts
-        centre = pts.mean(axis=0)
-        size = geometry.box_size(geometry.box_of(pts))
-        x0, y0, x1, y1 = clip_box(
-            np.concatenate([centre - size * 1.2, centre + size * 1.2]), image.shape
-        )
+        if roll is None:
+            pts = self.faces.landmarks(image, box)
+            roll = _step(geometry.roll_degrees(pts))
+            if abs(roll) < UPRIGHT_REFIT_DEG:
+                return pts, roll
+        elif abs(roll) < UPRIGHT_REFIT_DEG:
+            return self.faces.landmarks(image, box), roll
+        centre = np.round((box[:2] + box[2:]) / 2)
+        half = geometry.box_size(box) * 1.3
+        x0, y0, x1, y1 = clip_box(np.concatenate([centre - half, centre + half]), image.shape)
         crop = image[y0:y1, x0:x1]
-        local_centre = (float(centre[0] - x0), float(centre[1] - y0))
-        rot = cv2.getRotationMatrix2D(local_centre, angle, 1.0)
+        local = centre - (x0, y0)
+        rot = cv2.getRotationMatrix2D((float(local[0]), float(local[1])), roll, 1.0)
         upright = cv2.warpAffine(crop, rot, (crop.shape[1], crop.shape[0]), flags=cv2.INTER_LINEAR)
-        turned = geometry.apply(rot, pts - (x0, y0))
-        w, h = box[2] - box[0], box[3] - box[1]
-        mid = turned.mean(axis=0) + (box[:2] + box[2:]) / 2 - pts.mean(axis=0)
-        upright_box = np.array([mid[0] - w / 2, mid[1] - h / 2, mid[0] + w / 2, mid[1] + h / 2])
-        fitted = self.faces.landmarks(upright, upright_box)
+        fitted = self.faces.landmarks(upright, box - np.concatenate([(x0, y0), (x0, y0)]))
         back = cv2.invertAffineTransform(rot)
-        return geometry.apply(back, fitted) + np.array([x0, y0], np.float64)
+        return geometry.apply(back, fitted) + np.array([x0, y0], np.float64), roll
 
     def _with_landmarks(self, image: np.ndarray, box: np.ndarray, score: float) -> TargetFace:
-        pts = self.fit(image, box)
-        lm_box = geometry.box_of(pts)
-        size = max(geometry.box_size(lm_box), 1.0)
-        centre = (lm_box[:2] + lm_box[2:]) / 2
-        # the detector's box relative to the landmarks: refits rebuild it from the points
-        rel = np.concatenate([(box[:2] - centre) / size, (box[2:] - centre) / size])
-        return TargetFace(box=box, points=pts, score=score, extra={"rel_box": rel})
+        pts, roll = self.fit(image, box)
+        size = max(geometry.box_size(geometry.box_of(pts)), 1.0)
+        # refits reuse the detector's box, moved with the face: its size stays the
+        # detector's, so the fit cannot drift in scale between detections
+        extra = {
+            "det_box": box,
+            "det_centre": pts.mean(axis=0),
+            "anchor_size": size,
+            "shift": np.zeros(2),
+            "roll": roll,
+        }
+        return TargetFace(box=box, points=pts, score=score, extra=extra)
 
     def detect(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
         return [
@@ -84,24 +92,31 @@ class ClassicEngine:
         ]
 
     def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
-        lm_box = geometry.box_of(face.points)
-        size = geometry.box_size(lm_box)
-        centre = (lm_box[:2] + lm_box[2:]) / 2
-        rel = face.extra.get("rel_box")
-        if rel is None:
+        extra = face.extra
+        if "det_box" not in extra:
             return None
-        box = np.concatenate([centre + rel[:2] * size, centre + rel[2:] * size])
+        last = face.raw if face.raw is not None else face.points  # measured, not smoothed
+        # the box moves with the face and the tilt follows it, each only once the change
+        # is clear (hysteresis): on a still face box and tilt, and so the fit, repeat exactly
+        want = last.mean(axis=0) - extra["det_centre"]
+        if np.abs(want - extra["shift"]).max() >= SHIFT_STEP_PX:
+            extra["shift"] = np.round(want)
+        roll = geometry.roll_degrees(last)
+        if abs(roll - extra["roll"]) >= ANGLE_STEP_DEG:
+            extra["roll"] = _step(roll)
+        box = extra["det_box"] + np.concatenate([extra["shift"], extra["shift"]])
         h, w = image.shape[:2]
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         if not (0 <= cx < w and 0 <= cy < h):
             return None  # it left the frame
-        pts = self.fit(image, box)
-        new = TargetFace(
-            box=box, points=pts, score=face.score, track_id=face.track_id, extra=face.extra
+        pts, _ = self.fit(image, box, roll=extra["roll"])
+        # a fit that collapsed or exploded against the detector's last view has lost it
+        ratio = geometry.box_size(geometry.box_of(pts)) / float(extra["anchor_size"])
+        if not 0.67 < ratio < 1.5:
+            return None
+        return TargetFace(
+            box=box, points=pts, score=face.score, track_id=face.track_id, extra=extra
         )
-        # a refit that collapsed or exploded has lost the face
-        ratio = geometry.box_size(geometry.box_of(pts)) / max(size, 1.0)
-        return new if 0.6 < ratio < 1.6 else None
 
     def find_sources(self, image: np.ndarray) -> list[TargetFace]:
         upsample = 1 if max(image.shape[:2]) <= 1024 else 0
@@ -217,6 +232,10 @@ class ClassicEngine:
 
     def close(self) -> None:
         pass
+
+
+def _step(angle: float) -> float:
+    return round(angle / ANGLE_STEP_DEG) * ANGLE_STEP_DEG
 
 
 def _check(cfg: FaceConfig) -> str | None:
