@@ -103,3 +103,29 @@ def test_the_processor_stops_its_detector_thread():
     assert thread is not None and thread.is_alive() and thread.name == "face-detect"
     proc.close()
     assert not thread.is_alive()
+
+
+def panning_clip(image: np.ndarray, size=(640, 480), frames: int = 120) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+    """A slow pan over the picture, through a real video codec (as a camera's frames come)."""
+    w, h = size
+    scale = max(w / image.shape[1], h / image.shape[0]) * 1.08
+    big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    out = []
+    for i in range(frames):
+        t = 0.5 - 0.5 * np.cos(2 * np.pi * i / frames)
+        x, y = int((big.shape[1] - w) * t), int((big.shape[0] - h) * t)
+        _ok, jpeg = cv2.imencode(".jpg", big[y : y + h, x : x + w], [cv2.IMWRITE_JPEG_QUALITY, 70])
+        out.append(cv2.imdecode(jpeg, cv2.IMREAD_COLOR))
+    return out
+
+
+def test_a_face_the_detector_misses_now_and_then_stays_swapped(engine):
+    frames = panning_clip(samples.astronaut())
+    opts = FaceOptions()
+    misses = sum(not engine.detect(f, opts) for f in frames[::5])
+    tracker = FaceTracker()
+    followed = [len(tracker.update(engine, f, opts)) for f in frames]
+    assert misses >= 1, "the detector alone loses this face on some frames"
+    assert followed.count(1) == len(frames), "the tracker keeps it on every frame"
+    sizes = [t.size for t in tracker.tracks]
+    assert 60 < sizes[0] < 200, "and its box has not drifted in scale"
