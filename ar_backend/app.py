@@ -15,9 +15,10 @@ from ar_backend.face.errors import (
     ManyFaces,
     NoFace,
     NoSource,
+    NotFound,
+    PathRefused,
     SourceTooSmall,
 )
-from ar_backend.face.swapper import NotFound, PathRefused
 from ar_backend.outputs.sinks import OutputUnavailable
 from ar_backend.sources import BadSpec, SourceError
 from ar_backend.studio import NotRunning, PathNotAllowed, Studio

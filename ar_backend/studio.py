@@ -19,6 +19,7 @@ from ar_backend.pipeline import Pipeline
 from ar_backend.processors import Resources, make_processor
 from ar_backend.sources import SourceError, SourceSpec, make_source, parse_spec
 from ar_backend.sources.device import device_opens
+from shared.paths import inside
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,6 @@ class PathNotAllowed(Exception):
 
 class NotRunning(Exception):
     """The request needs the stream running."""
-
-
-def inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder)
-        return True
-    except ValueError:
-        return False
 
 
 class Studio:

@@ -54,3 +54,15 @@ class EngineUnavailable(FaceError):
 class NoSource(FaceError):
     status = 409
     field = None
+
+
+class PathRefused(FaceError):
+    """A path from a request that is outside the allowed folders (never read)."""
+
+    status = 400
+    field = "model_path"
+
+
+class NotFound(FaceError):
+    status = 404
+    field = "model_path"

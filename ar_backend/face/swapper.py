@@ -25,25 +25,16 @@ from ar_backend.face.errors import (
     ManyFaces,
     NoFace,
     NoSource,
+    NotFound,
+    PathRefused,
 )
 from ar_backend.face.images import box_json, decode_image, face_thumbnail
 from shared.logs import FaultLatch
+from shared.paths import inside
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-
-
-class PathRefused(FaceError):
-    """A path from a request that is outside the allowed folders (never read)."""
-
-    status = 400
-    field = "model_path"
-
-
-class NotFound(FaceError):
-    status = 404
-    field = "model_path"
 
 
 @dataclass(frozen=True)
@@ -61,14 +52,6 @@ class LoadedImage:
     image: np.ndarray
     name: str
     face_index: int | None
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder)
-        return True
-    except ValueError:
-        return False
 
 
 class FaceSwap:
@@ -139,7 +122,7 @@ class FaceSwap:
         options = [candidate] if candidate.is_absolute() else [f / candidate for f in folders]
         for option in options:
             resolved = option.resolve()  # '..' and symlinks resolved before the check
-            if any(_inside(resolved, f) for f in folders):
+            if any(inside(resolved, f) for f in folders):
                 if resolved.suffix.lower() not in IMAGE_SUFFIXES:
                     raise PathRefused(
                         f"{text!r} is not a face image ({', '.join(sorted(IMAGE_SUFFIXES))}); "
@@ -148,7 +131,7 @@ class FaceSwap:
                 if resolved.is_file():
                     return resolved
                 continue
-        if not any(any(_inside(o.resolve(), f) for f in folders) for o in options):
+        if not any(any(inside(o.resolve(), f) for f in folders) for o in options):
             raise PathRefused(
                 f"{text!r} is outside the allowed folders ({self.sources_dir}, {self.models_dir})"
             )

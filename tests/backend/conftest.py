@@ -45,6 +45,22 @@ def write_clip(
     return path
 
 
+def start_backend(tmp: Path, extra_yaml: str = "") -> ServiceProcess:
+    """A backend process on a free port with its folders in ``tmp`` (media, recordings),
+    no monitor and no camera until asked; ``extra_yaml`` adds config sections."""
+    cfg = tmp / "backend.yaml"
+    cfg.write_text(
+        f"media: {{folders: ['{tmp / 'media'}']}}\nmonitor: {{enabled: false}}\n"
+        f"outputs: {{recordings_dir: '{tmp / 'rec'}'}}\n{extra_yaml}"
+    )
+    return ServiceProcess(
+        "ar_backend",
+        ["--config", str(cfg), "--no-autostart"],
+        health_path="/health",
+        log_path=tmp / "be.log",
+    ).start()
+
+
 @pytest.fixture
 def media(tmp_path: Path) -> Path:
     folder = tmp_path / "media"

@@ -30,22 +30,11 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from tests.backend.conftest import write_clip
-    from tests.procs import ServiceProcess
+    from tests.backend.conftest import start_backend, write_clip
 
     tmp = tmp_path_factory.mktemp("be")
     write_clip(tmp / "media" / "clip.mp4")
-    cfg = tmp / "backend.yaml"
-    cfg.write_text(
-        f"media: {{folders: ['{tmp / 'media'}']}}\nmonitor: {{enabled: false}}\n"
-        f"outputs: {{recordings_dir: '{tmp / 'rec'}'}}\n"
-    )
-    proc = ServiceProcess(
-        "ar_backend",
-        ["--config", str(cfg), "--no-autostart"],
-        health_path="/health",
-        log_path=tmp / "be.log",
-    ).start()
+    proc = start_backend(tmp)
     yield proc
     proc.kill()
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from ar_backend.face import samples
+from tests.backend.conftest import start_backend
 from tests.procs import wait_for
 
 pytestmark = pytest.mark.slow
@@ -18,8 +19,6 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    from tests.procs import ServiceProcess
-
     tmp = tmp_path_factory.mktemp("face")
     faces, media, models = tmp / "faces", tmp / "media", tmp / "models"
     for folder in (faces, media, models):
@@ -29,20 +28,11 @@ def studio(tmp_path_factory):
     cv2.imwrite(str(faces / "group.jpg"), group)
     cv2.imwrite(str(media / "group.png"), cv2.resize(group, (640, 443)))
     (tmp / "secret.jpg").write_bytes(samples.encode(samples.astronaut()))
-    cfg = tmp / "backend.yaml"
-    cfg.write_text(
-        f"media: {{folders: ['{media}']}}\nmonitor: {{enabled: false}}\n"
-        f"outputs: {{recordings_dir: '{tmp / 'rec'}'}}\n"
-        f"camera: {{fps: 10}}\n"
-        f"face: {{sources_dir: '{faces}', models_dir: '{models}',"
-        f" options: {{detect_size: 640}}}}\n"
+    proc = start_backend(
+        tmp,
+        f"camera: {{fps: 10}}\nface: {{sources_dir: '{faces}', models_dir: '{models}',"
+        f" options: {{detect_size: 640}}}}\n",
     )
-    proc = ServiceProcess(
-        "ar_backend",
-        ["--config", str(cfg), "--no-autostart"],
-        health_path="/health",
-        log_path=tmp / "be.log",
-    ).start()
     proc.tmp = tmp
     yield proc
     proc.kill()

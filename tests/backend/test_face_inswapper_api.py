@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import requests
 
+from tests.backend.conftest import start_backend
 from tests.face.onnx_models import build_models, face_image
 from tests.procs import wait_for
 
@@ -16,25 +17,15 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    from tests.procs import ServiceProcess
-
     tmp = tmp_path_factory.mktemp("insw")
     media, models = tmp / "media", tmp / "models"
     media.mkdir()
     build_models(models)
     cv2.imwrite(str(media / "scene.png"), face_image(seed=1))
-    cfg = tmp / "backend.yaml"
-    cfg.write_text(
-        f"media: {{folders: ['{media}']}}\nmonitor: {{enabled: false}}\n"
-        f"outputs: {{recordings_dir: '{tmp / 'rec'}'}}\ncamera: {{fps: 10}}\n"
-        f"face: {{sources_dir: '{tmp / 'faces'}', models_dir: '{models}'}}\n"
+    proc = start_backend(
+        tmp,
+        f"camera: {{fps: 10}}\nface: {{sources_dir: '{tmp / 'faces'}', models_dir: '{models}'}}\n",
     )
-    proc = ServiceProcess(
-        "ar_backend",
-        ["--config", str(cfg), "--no-autostart"],
-        health_path="/health",
-        log_path=tmp / "be.log",
-    ).start()
     yield proc
     proc.kill()
 
