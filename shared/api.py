@@ -109,8 +109,11 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
-        limit = app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY_BYTES
-        return error_response(413, f"request body is larger than {limit} bytes", "body")
+        # the request's own limit when an endpoint raised it (an image upload, say)
+        limit = request.max_content_length or app.config.get("MAX_CONTENT_LENGTH")
+        return error_response(
+            413, f"request body is larger than {limit or MAX_BODY_BYTES} bytes", "body"
+        )
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

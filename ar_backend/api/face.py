@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, jsonify, request
 
 from ar_backend.api import get_studio
@@ -16,7 +18,7 @@ FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields
 def _face_index(text: str | None) -> int | None:
     if text is None or text == "":
         return None
-    if not text.isdigit() or int(text) > 99:
+    if not re.fullmatch(r"[0-9]{1,2}", text):
         raise ApiError(400, "face_index must be a whole number from 0 to 99", "face_index")
     return int(text)
 

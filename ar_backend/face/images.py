@@ -27,6 +27,8 @@ def decode_image(data: bytes, *, max_bytes: int, max_side: int) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(data)) as probe:
             width, height = probe.size
+    except Image.DecompressionBombError:
+        raise BadImage(f"the image claims more than {max_side} px a side") from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise BadImage(f"not a readable image ({exc.__class__.__name__})") from None
     if max(width, height) > max_side:

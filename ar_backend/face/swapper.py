@@ -28,6 +28,7 @@ from ar_backend.face.errors import (
     NotFound,
     PathRefused,
 )
+from ar_backend.face.geometry import iou
 from ar_backend.face.images import box_json, decode_image, face_thumbnail
 from shared.logs import FaultLatch
 from shared.paths import inside
@@ -52,6 +53,7 @@ class LoadedImage:
     image: np.ndarray
     name: str
     face_index: int | None
+    box: np.ndarray  # the chosen face, so another engine can find the same one
 
 
 class FaceSwap:
@@ -64,8 +66,13 @@ class FaceSwap:
         self._loaded: LoadedImage | None = None
         self._source_info: dict[str, Any] | None = None
         self._live = Live(None, None, cfg.options.model_copy(), False)
-        self._lock = threading.RLock()  # API-side changes; the live path never takes it
+        # slow work (an engine's first use, preparing a face) is one at a time under _work;
+        # publishing what it made takes _lock briefly, so on/off never waits behind it.
+        # The live path takes neither.
+        self._work = threading.RLock()
+        self._lock = threading.Lock()
         self._tracker_reset = threading.Event()
+        self._redetect = threading.Event()
         self.fault = FaultLatch(log, "face swap")
         self.frames_swapped = 0
         self.faces_in_frame = 0
@@ -91,7 +98,10 @@ class FaceSwap:
         return out
 
     def _engine(self, name: str) -> Engine:
-        with self._lock:
+        if name not in engine_types():
+            known = ", ".join(sorted(engine_types()))
+            raise FaceError(f"unknown engine {name!r} (known: {known})", "engine")
+        with self._work:
             engine = self._engines.get(name)
             if engine is None:
                 t0 = time.perf_counter()
@@ -106,18 +116,25 @@ class FaceSwap:
         image = decode_image(
             data, max_bytes=int(self.cfg.max_upload_mb * 1e6), max_side=self.cfg.max_side
         )
-        with self._lock:
+        with self._work:
             engine = self._engine(self.engine_name)
             source, info = self._prepare(engine, image, face_index, name)
-            self._loaded = LoadedImage(image, name, face_index)
-            self._source_info = info
-            self._publish(engine=engine, source=source)
+            with self._lock:
+                self._loaded = LoadedImage(image, name, face_index, source.box)
+                self._source_info = info
+                self._publish(engine=engine, source=source, reset=engine is not self._live.engine)
         log.info("face loaded: %s (%s engine)", name, engine.name)
         return self.source_status()
 
     def resolve_path(self, text: str) -> Path:
         """A file in the sources or models folder; anything else is refused unread."""
-        candidate = Path(text).expanduser()
+        try:
+            return self._resolve(text)
+        except (ValueError, RuntimeError, OSError) as exc:  # NUL bytes, over-long names
+            raise PathRefused(f"{text[:80]!r} is not a usable file name ({exc})") from None
+
+    def _resolve(self, text: str) -> Path:
+        candidate = Path(text)
         folders = [self.sources_dir, self.models_dir]
         options = [candidate] if candidate.is_absolute() else [f / candidate for f in folders]
         for option in options:
@@ -145,11 +162,26 @@ class FaceSwap:
         return self.load_image(path.read_bytes(), face_index, path.name)
 
     def _prepare(
-        self, engine: Engine, image: np.ndarray, face_index: int | None, name: str
+        self,
+        engine: Engine,
+        image: np.ndarray,
+        face_index: int | None,
+        name: str,
+        same_as: np.ndarray | None = None,
     ) -> tuple[SourceFace, dict[str, Any]]:
+        """Find the faces, pick one (``face_index``, or the one at ``same_as``: the face
+        chosen before, found again by another engine) and prepare it."""
         faces = sorted(engine.find_sources(image), key=lambda f: float(f.box[0]))
         if not faces:
             raise NoFace("no face found in the image")
+        if same_as is not None:
+            best = max(range(len(faces)), key=lambda i: iou(faces[i].box, same_as))
+            if iou(faces[best].box, same_as) < 0.3:
+                raise NoFace(
+                    f"the {engine.name} engine does not find the loaded face in {name}; "
+                    "load the picture again"
+                )
+            face_index = best
         listed = [{"index": i, **box_json(f.box)} for i, f in enumerate(faces)]
         if face_index is None and len(faces) > 1:
             raise ManyFaces(
@@ -201,32 +233,49 @@ class FaceSwap:
 
     def update(self, engine: str | None, changes: dict[str, Any]) -> dict[str, Any]:
         """Validate everything first; a refused change changes nothing."""
-        with self._lock:
-            try:
+        try:
+            FaceOptions.model_validate({**self._live.options.model_dump(), **changes})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            raise FaceError(f"{field}: {err['msg']}", field) from None
+        if engine is None or engine == self.engine_name:
+            with self._lock:  # options only: the faces in view stay tracked
+                before = self._live.options
+                options = FaceOptions.model_validate({**before.model_dump(), **changes})
+                self._publish(options=options)
+                if (options.many_faces, options.detect_size) != (
+                    before.many_faces,
+                    before.detect_size,
+                ):
+                    self._redetect.set()  # which faces to swap: look again at once
+            return self.status()
+        with self._work:
+            new = self._engine(engine)  # EngineUnavailable (503) names the reason
+            loaded = self._loaded
+            source, info = self._live.source, self._source_info
+            if loaded is not None:
+                source, info = self._prepare(
+                    new, loaded.image, None, loaded.name, same_as=loaded.box
+                )
+            with self._lock:
                 options = FaceOptions.model_validate({**self._live.options.model_dump(), **changes})
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                field = ".".join(str(p) for p in err["loc"])
-                raise FaceError(f"{field}: {err['msg']}", field) from None
-            if engine is not None and engine != self.engine_name:
-                new = self._engine(engine)  # EngineUnavailable (503) names the reason
-                source = self._live.source
-                info = self._source_info
-                if self._loaded is not None:
-                    source, info = self._prepare(
-                        new, self._loaded.image, self._loaded.face_index, self._loaded.name
+                if loaded is not None:
+                    self._loaded = LoadedImage(
+                        loaded.image, loaded.name, loaded.face_index, source.box
                     )
                 self.engine_name = engine
                 self._source_info = info
-                self._publish(engine=new, source=source, options=options)
-                log.info("face engine switched to %s", engine)
-            else:
-                self._publish(options=options)
+                self._publish(engine=new, source=source, options=options, reset=True)
+        log.info("face engine switched to %s", engine)
         return self.status()
 
-    def _publish(self, **changes: Any) -> None:
+    def _publish(self, reset: bool = False, **changes: Any) -> None:
+        """Replace the live snapshot (callers hold _lock); ``reset``: the faces tracked so
+        far do not suit the new engine."""
         self._live = replace(self._live, **changes)
-        self._tracker_reset.set()
+        if reset:
+            self._tracker_reset.set()
 
     @property
     def options(self) -> FaceOptions:
@@ -240,12 +289,15 @@ class FaceSwap:
 
     def process(self, image: np.ndarray, tracker: Any, timings: dict[str, float]) -> np.ndarray:
         """Swap the faces in one frame (called by the pipeline's process thread only)."""
+        if self._tracker_reset.is_set():  # before the snapshot: it is at least as new
+            self._tracker_reset.clear()
+            tracker.reset()
+        if self._redetect.is_set():
+            self._redetect.clear()
+            tracker.detect_soon()
         live = self._live
         if not live.enabled or live.source is None or live.engine is None:
             return image
-        if self._tracker_reset.is_set():
-            self._tracker_reset.clear()
-            tracker.reset()
         try:
             faces = tracker.update(live.engine, image, live.options)
             for stage, ms in tracker.last_ms.items():
@@ -267,10 +319,12 @@ class FaceSwap:
             if self.fault.fault(f"{exc.__class__.__name__}: {exc}"):
                 log.exception("face swap error; frames pass unchanged until it clears")
             tracker.reset()
+        stage_ms = dict(self.stage_ms)
         for key, ms in timings.items():
             if key.startswith("face."):
-                old = self.stage_ms.get(key)
-                self.stage_ms[key] = ms if old is None else old * 0.9 + ms * 0.1
+                old = stage_ms.get(key)
+                stage_ms[key] = ms if old is None else old * 0.9 + ms * 0.1
+        self.stage_ms = stage_ms  # replaced whole: status() may be reading the old one
         return image
 
     def status(self) -> dict[str, Any]:
@@ -292,7 +346,7 @@ class FaceSwap:
         }
 
     def close(self) -> None:
-        with self._lock:
+        with self._work:
             for engine in self._engines.values():
                 engine.close()
             self._engines.clear()

@@ -156,6 +156,7 @@ class FaceTracker:
         self.lost = 0
         self.last_ms: dict[str, float] = {}
         self.detector_error: str | None = None
+        self._shape: tuple[int, ...] = ()
 
     def reset(self) -> None:
         self._tracks = []
@@ -163,12 +164,19 @@ class FaceTracker:
         if self.detector is not None:
             self.detector.discard()
 
+    def detect_soon(self) -> None:
+        """Run the detector on the next frame (the choice of faces changed)."""
+        self._since_detect = 1 << 30
+
     @property
     def tracks(self) -> list[TargetFace]:
         return list(self._tracks)
 
     def update(self, engine: Engine, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
         self.last_ms = {}
+        if image.shape != self._shape:  # another camera or size: nothing tracked is valid
+            self.reset()
+            self._shape = image.shape
         if self.detector is not None and self.detector.running:
             found = self._update_beside(engine, image, options)
         else:
@@ -266,12 +274,17 @@ class FaceTracker:
     def _one(self, found: list[TargetFace]) -> TargetFace:
         """The face to swap when only one is: the one being followed while it is there
         (the swap does not jump to a passer-by or a false detection), else the largest."""
+        confirmed = [f for f in found if not f.extra.get("misses")]
         if self._tracks:
             current = self._tracks[0]
             best = max(found, key=lambda f: iou(f.box, current.box))
-            if iou(best.box, current.box) > MATCH_IOU:
+            # unless the detector no longer sees it while it sees another face: then the
+            # face moved (or left) faster than the refit followed, and the one seen wins
+            if iou(best.box, current.box) > MATCH_IOU and (
+                not best.extra.get("misses") or not confirmed
+            ):
                 return best
-        return max(found, key=lambda f: f.size)
+        return max(confirmed or found, key=lambda f: f.size)
 
     def _refit_all(self, engine: Engine, image: np.ndarray) -> list[TargetFace]:
         found = []

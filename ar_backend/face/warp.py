@@ -28,12 +28,19 @@ def clip_box(
     )
 
 
-def triangle_ids(dst: np.ndarray, tris: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+def triangle_ids(
+    dst: np.ndarray,
+    tris: np.ndarray,
+    roi: tuple[int, int, int, int],
+    usable: np.ndarray | None = None,
+) -> np.ndarray:
     """An int16 image over the ROI: the index+1 of the triangle covering each pixel, 0 outside."""
     x0, y0, x1, y1 = roi
     ids = np.zeros((y1 - y0, x1 - x0), np.int16)
     local = np.round((dst - (x0, y0)) * ONE).astype(np.int32)
     for t, tri in enumerate(tris):
+        if usable is not None and not usable[t]:
+            continue
         cv2.fillConvexPoly(ids, local[tri], t + 1, lineType=cv2.LINE_8, shift=SHIFT)
     return ids
 
@@ -48,15 +55,17 @@ def warp_to(
     """The source texture warped so its landmarks ``src`` land on ``dst``, over ``roi`` of
     the destination frame; with the coverage mask (uint8, 255 inside the triangles)."""
     x0, y0, x1, y1 = roi
-    ids = triangle_ids(dst, tris, roi)
     mats = np.zeros((len(tris) + 1, 2, 3), np.float32)
+    usable = np.ones(len(tris), bool)
     for t, tri in enumerate(tris):
         d = (dst[tri] - (x0, y0)).astype(np.float32)
         s = src[tri].astype(np.float32)
         e1, e2 = d[1] - d[0], d[2] - d[0]
         if abs(float(e1[0] * e2[1] - e1[1] * e2[0])) < 1e-3:
-            continue  # degenerate triangle: leave it uncovered
+            usable[t] = False  # degenerate: no map, so it is neither drawn nor covered
+            continue
         mats[t + 1] = cv2.getAffineTransform(d, s)
+    ids = triangle_ids(dst, tris, roi, usable)
     ys, xs = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
     m = mats[ids]
     map_x = m[..., 0, 0] * xs + m[..., 0, 1] * ys + m[..., 0, 2]

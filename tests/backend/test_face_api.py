@@ -106,6 +106,19 @@ def test_several_faces_need_a_face_index(studio):
     assert resp.status_code == 200 and resp.json()["face_index"] == 1
 
 
+def _huge_png_header() -> bytes:
+    """70 bytes of PNG that claim 20000x20000 pixels (a decompression bomb's header)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
 def _no_face_png() -> bytes:
     return samples.encode(np.full((200, 200, 3), 90, np.uint8), ".png")
 
@@ -122,6 +135,10 @@ def _no_face_png() -> bytes:
         ({"files": {"picture": ("x.jpg", b"x", "image/jpeg")}}, 400, "image"),
         ({"files": {"image": ("grey.png", _no_face_png(), "image/png")}}, 422, "image"),
         ({"files": {"image": ("x.jpg", b"x"), "face_index": (None, "one")}}, 400, "face_index"),
+        ({"files": {"image": ("x.jpg", b"x"), "face_index": (None, "\u00b2")}}, 400, "face_index"),
+        ({"files": {"image": ("bomb.png", _huge_png_header(), "image/png")}}, 400, "image"),
+        ({"json": {"model_path": "a\u0000.jpg"}}, 400, "model_path"),
+        ({"json": {"model_path": "x" * 300 + ".jpg"}}, 400, "model_path"),
     ],
 )
 def test_bad_loads_are_refused_and_change_nothing(studio, kw, status, field):

@@ -162,3 +162,15 @@ def test_a_tilted_head_is_fitted_upright(engine):
         return float(np.linalg.norm(points[jaw] - expected[jaw], axis=1).mean())
 
     assert err(fitted) < 1.0 < err(plain), (err(fitted), err(plain))
+
+
+def test_feather_touches_nothing_outside_the_face(engine, astronaut, group):
+    opts = FaceOptions(blend="feather", detect_size=960)
+    face = max(engine.detect(group, opts), key=lambda f: f.size)
+    out = engine.render(group.copy(), [face], astronaut[2], opts)
+    dst = engine.target_shape(face.points, astronaut[2], opts)
+    hull = np.zeros(group.shape[:2], np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(dst).astype(np.int32)), 255)
+    hull = cv2.dilate(hull, np.ones((5, 5), np.uint8))
+    changed = np.abs(out.astype(int) - group.astype(int)).max(axis=2) > 0
+    assert changed[hull > 0].any() and not changed[hull == 0].any()

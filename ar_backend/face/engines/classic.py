@@ -215,7 +215,8 @@ class ClassicEngine:
         if options.blend == "seamless":
             blend.paste_seamless(frame_roi, warped, mask, size)
         else:
-            blend.paste_feather(frame_roi, warped, blend.feather(mask, size))
+            alpha = blend.feather(mask, size) * (mask > 0)  # nothing outside the face moves
+            blend.paste_feather(frame_roi, warped, alpha)
         if original is not None:
             self._restore_mouth(frame_roi, original, face.points - (x0, y0), size)
 

@@ -1,0 +1,57 @@
+"""The face-swap session's locking: switching the swap off never waits behind a slow load."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ar_backend.config import FaceConfig
+from ar_backend.face import samples
+from ar_backend.face.engines.base import REGISTRY, EngineType, SourceFace, TargetFace
+from ar_backend.face.swapper import FaceSwap
+
+
+class GatedEngine:
+    """An engine plug-in whose source preparation waits for the test to let it go."""
+
+    name = "gated"
+
+    def __init__(self, cfg: FaceConfig) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def find_sources(self, image: np.ndarray) -> list[TargetFace]:
+        return [TargetFace(box=np.array([10.0, 10.0, 90.0, 90.0]), points=np.zeros((5, 2)))]
+
+    def prepare_source(self, image: np.ndarray, face: TargetFace) -> SourceFace:
+        self.entered.set()
+        assert self.release.wait(10)
+        return SourceFace("gated", face.box, image, face.points)
+
+    def info(self) -> dict:
+        return {"provider": "test"}
+
+    def close(self) -> None:
+        pass
+
+
+def test_stop_does_not_wait_behind_a_face_that_is_loading(monkeypatch):
+    monkeypatch.setitem(
+        REGISTRY, "gated", EngineType("gated", "test", lambda cfg: None, GatedEngine)
+    )
+    session = FaceSwap(FaceConfig(engine="gated"))
+    image = samples.encode(np.full((100, 100, 3), 128, np.uint8), ".png")
+    engine = session._engine("gated")
+    engine.release.set()
+    session.load_image(image, None, "first.png")
+    session.start()
+    engine.release.clear()
+    loading = threading.Thread(target=session.load_image, args=(image, None, "second.png"))
+    loading.start()
+    assert engine.entered.wait(10)
+    assert session.stop()["enabled"] is False  # returned while the load still waits
+    assert loading.is_alive()
+    engine.release.set()
+    loading.join(10)
+    assert session.source_status()["name"] == "second.png" and not session.enabled
