@@ -74,9 +74,18 @@ class DlibFaces:
     def landmarks(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """68 points (x, y) fitted inside the box."""
         dlib = _dlib()
+        # only the box's neighbourhood goes to dlib (made grey): a face, not the whole frame
+        h, w = image.shape[:2]
         x1, y1, x2, y2 = (round(float(v)) for v in box)
-        shape = self.predictor(self.gray(image), dlib.rectangle(x1, y1, x2, y2))
-        return np.array([(p.x, p.y) for p in shape.parts()], np.float64)
+        mx, my = (x2 - x1) // 4 + 2, (y2 - y1) // 4 + 2
+        cx0, cy0 = max(0, x1 - mx), max(0, y1 - my)
+        cx1, cy1 = min(w, x2 + mx), min(h, y2 + my)
+        if cx1 - cx0 < 8 or cy1 - cy0 < 8:
+            cx0, cy0, cx1, cy1 = 0, 0, w, h
+        crop = np.ascontiguousarray(self.gray(image[cy0:cy1, cx0:cx1]))
+        rect = dlib.rectangle(x1 - cx0, y1 - cy0, x2 - cx0, y2 - cy0)
+        shape = self.predictor(crop, rect)
+        return np.array([(p.x + cx0, p.y + cy0) for p in shape.parts()], np.float64)
 
     def embedding(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """dlib's 128-d face-recognition descriptor (distance < 0.6: the same person)."""

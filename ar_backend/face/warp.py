@@ -55,16 +55,17 @@ def warp_to(
     """The source texture warped so its landmarks ``src`` land on ``dst``, over ``roi`` of
     the destination frame; with the coverage mask (uint8, 255 inside the triangles)."""
     x0, y0, x1, y1 = roi
+    # every triangle's affine map from destination to source pixels, solved in one batch:
+    # [dx dy 1] rows of its corners times X = its source corners, X transposed is the map
+    d = (dst[tris] - (x0, y0)).astype(np.float64)  # (T, 3, 2)
+    corners = np.concatenate([d, np.ones((len(tris), 3, 1))], axis=2)  # (T, 3, 3)
+    det = np.linalg.det(corners)
+    usable = np.abs(det) > 1e-3  # degenerate ones: no map, neither drawn nor covered
+    solved = np.zeros((len(tris), 3, 2))
+    if usable.any():
+        solved[usable] = np.linalg.solve(corners[usable], src[tris][usable].astype(np.float64))
     mats = np.zeros((len(tris) + 1, 2, 3), np.float32)
-    usable = np.ones(len(tris), bool)
-    for t, tri in enumerate(tris):
-        d = (dst[tri] - (x0, y0)).astype(np.float32)
-        s = src[tri].astype(np.float32)
-        e1, e2 = d[1] - d[0], d[2] - d[0]
-        if abs(float(e1[0] * e2[1] - e1[1] * e2[0])) < 1e-3:
-            usable[t] = False  # degenerate: no map, so it is neither drawn nor covered
-            continue
-        mats[t + 1] = cv2.getAffineTransform(d, s)
+    mats[1:] = solved.transpose(0, 2, 1)
     ids = triangle_ids(dst, tris, roi, usable)
     ys, xs = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
     m = mats[ids]
