@@ -21,6 +21,7 @@ def main(out: str) -> int:
     import faulthandler
 
     faulthandler.dump_traceback_later(120, exit=True)  # never hang a CI run
+    from PyQt5.QtCore import QEventLoop
     from PyQt5.QtWidgets import QApplication
 
     from user_gui.app.main_window import MainWindow
@@ -53,7 +54,7 @@ def main(out: str) -> int:
         deadline = time.monotonic() + 30
         started = False
         while time.monotonic() < deadline:
-            app.processEvents()
+            app.processEvents(QEventLoop.AllEvents, 50)  # returns even while frames pour in
             if not started and win.start_button.isEnabled():
                 win.source.setCurrentText("demo")
                 win.start_button.click()
@@ -62,7 +63,7 @@ def main(out: str) -> int:
                 break
             time.sleep(0.02)
         for _ in range(50):  # a few more frames and a refresh of the panels
-            app.processEvents()
+            app.processEvents(QEventLoop.AllEvents, 50)
             time.sleep(0.02)
         ok = win.grab().save(out)
         print(f"screenshot {'saved to ' + out if ok else 'FAILED'}")

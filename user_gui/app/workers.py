@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,6 +48,23 @@ class Task(QRunnable):
             self.signals.done.emit(result)
 
 
+_POOL: QThreadPool | None = None
+
+
+def python_pool() -> QThreadPool:
+    """The pool our Python calls run on: never Qt's global pool.
+
+    Qt itself uses the global pool (smooth image scaling splits its work there and waits for
+    it while the GUI thread holds Python's GIL). Python tasks queued on that pool wait for
+    the GIL in turn, and the window would freeze for good: a deadlock seen under X11.
+    """
+    global _POOL
+    if _POOL is None:
+        _POOL = QThreadPool(QCoreApplication.instance())
+        _POOL.setMaxThreadCount(4)
+    return _POOL
+
+
 def run_async(
     fn: Callable[[], Any],
     on_done: Callable[[Any], None] | None = None,
@@ -61,7 +79,7 @@ def run_async(
     if task.on_gui_thread:  # queued after the slots above: freed once they have run
         task.signals.done.connect(task.signals.deleteLater)
         task.signals.failed.connect(task.signals.deleteLater)
-    (pool or QThreadPool.globalInstance()).start(task)
+    (pool or python_pool()).start(task)
     return task
 
 
@@ -73,12 +91,25 @@ class MjpegReader(QThread):
 
     frame = pyqtSignal(QImage, int)
     state = pyqtSignal(str)  # "connecting", "streaming", "waiting: <reason>"
+    _fresh = pyqtSignal()  # internal: a frame waits in the slot
 
     def __init__(self, url: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.url = url
         self._running = True
         self._sock: socket.socket | None = None
+        # one frame waits for the GUI at most: a newer one replaces it (counted), so a
+        # window that paints slower than the stream shows the newest frame, never a backlog
+        self._slot_lock = threading.Lock()
+        self._latest: tuple[QImage, int] | None = None
+        self.skipped = 0
+        self._fresh.connect(self._deliver)  # queued: runs on the GUI thread
+
+    def _deliver(self) -> None:
+        with self._slot_lock:
+            item, self._latest = self._latest, None
+        if item is not None:
+            self.frame.emit(*item)
 
     def stop(self) -> None:
         self._running = False
@@ -113,8 +144,15 @@ class MjpegReader(QThread):
                 if not self._running:
                     return
                 image = QImage.fromData(data, "JPG")
-                if not image.isNull():
-                    self.frame.emit(image, int(headers.get("x-frame-seq", "0")))
+                if image.isNull():
+                    continue
+                with self._slot_lock:
+                    waiting = self._latest is not None
+                    self._latest = (image, int(headers.get("x-frame-seq", "0")))
+                if waiting:
+                    self.skipped += 1  # the GUI has not taken the last one: replaced
+                else:
+                    self._fresh.emit()
         finally:
             self._sock = None
             sock.close()
