@@ -8,6 +8,7 @@ fix it; nothing else in the backend is touched.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
@@ -55,6 +56,9 @@ class AudioEngine:
         self.output_underflows = 0
         self.level_dbfs: float | None = None
         self.callback_ms = 0.0
+        self.restarts = 0
+        self._watch: threading.Thread | None = None
+        self._watch_stop = threading.Event()
 
     def devices(self) -> list[dict[str, Any]]:
         sd = _sounddevice()
@@ -98,27 +102,62 @@ class AudioEngine:
                     "PulseAudio/PipeWire server; scripts/setup_virtual_mic.sh)"
                 )
                 raise AudioUnavailable(self.error)
-            try:
-                stream = sd.Stream(
-                    samplerate=self.cfg.sample_rate,
-                    blocksize=self.cfg.block_size,
-                    channels=self.cfg.channels,
-                    dtype="float32",
-                    device=(self.cfg.input_device, self.cfg.output_device),
-                    latency="low",
-                    callback=self._callback,
-                )
-                stream.start()
-            except Exception as exc:  # PortAudioError, ValueError for a bad device name
-                self.error = f"cannot open the audio stream: {exc}"
-                raise AudioUnavailable(self.error) from exc
-            self._stream = stream
+            self._stream = self._open(sd)
             self.error = None
             self.started_at = time.time()
+            self._watch_stop = threading.Event()
+            self._watch = threading.Thread(
+                target=self._watchdog, args=(self._watch_stop,), name="audio-watch", daemon=True
+            )
+            self._watch.start()
             log.info("audio running: %s", self.chain.describe())
             return self.status()
 
+    def _open(self, sd: Any) -> Any:
+        try:
+            stream = sd.Stream(
+                samplerate=self.cfg.sample_rate,
+                blocksize=self.cfg.block_size,
+                channels=self.cfg.channels,
+                dtype="float32",
+                device=(self.cfg.input_device, self.cfg.output_device),
+                latency="low",
+                callback=self._callback,
+            )
+            stream.start()
+        except Exception as exc:  # PortAudioError, ValueError for a bad device name
+            self.error = f"cannot open the audio stream: {exc}"
+            raise AudioUnavailable(self.error) from exc
+        return stream
+
+    def _watchdog(self, stop: threading.Event) -> None:
+        """PortAudio ends a stream whose device fails (an ALSA or PulseAudio error) without
+        telling anyone: reopen it, logging the fault once and the recovery once."""
+        delay = 0.5
+        while not stop.wait(delay):
+            with self._lock:
+                stream = self._stream
+                if stream is None or stop.is_set() or stream.active:
+                    delay = 0.5
+                    continue
+                if self.error is None:
+                    log.warning("the audio stream stopped (device error); reopening it")
+                with contextlib.suppress(Exception):  # it is gone already
+                    stream.close()
+                try:
+                    self._stream = self._open(_sounddevice())
+                except AudioUnavailable:
+                    delay = min(delay * 2, 5.0)  # self.error says why; try again later
+                    continue
+                self.restarts += 1
+                self.error = None
+                log.info("the audio stream is back (restart %d)", self.restarts)
+
     def stop(self) -> dict[str, Any]:
+        self._watch_stop.set()
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.join(timeout=5)
         with self._lock:
             if self._stream is not None:
                 self._stream.stop()
@@ -138,7 +177,7 @@ class AudioEngine:
                 else round(lat * 1000, 2)
             )
         return {
-            "state": "running"
+            "state": ("reconnecting" if self.error else "running")
             if stream is not None
             else ("unavailable" if self.error else "stopped"),
             "error": self.error,
@@ -155,4 +194,5 @@ class AudioEngine:
             "input_overflows": self.input_overflows,
             "output_underflows": self.output_underflows,
             "callback_ms": round(self.callback_ms, 3),
+            "restarts": self.restarts,
         }
