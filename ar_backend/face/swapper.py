@@ -98,9 +98,6 @@ class FaceSwap:
         return out
 
     def _engine(self, name: str) -> Engine:
-        if name not in engine_types():
-            known = ", ".join(sorted(engine_types()))
-            raise FaceError(f"unknown engine {name!r} (known: {known})", "engine")
         with self._work:
             engine = self._engines.get(name)
             if engine is None:

@@ -167,6 +167,7 @@ def test_oversized_uploads_are_refused(studio):
         ({"blend": "smudge"}, "blend"),
         ({"smoothing": 2}, "smoothing"),
         ({"speed": 1}, "speed"),
+        ({"engine": "no-such-engine"}, "engine"),
     ],
 )
 def test_bad_settings_name_the_field(studio, body, field):

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face.errors import EngineUnavailable
+from ar_backend.face.errors import EngineUnavailable, FaceError
 from ar_backend.face.geometry import box_size
 
 
@@ -98,7 +98,7 @@ def create_engine(name: str, cfg: FaceConfig) -> Engine:
     kind = REGISTRY.get(name)
     if kind is None:
         known = ", ".join(sorted(REGISTRY))
-        raise EngineUnavailable(f"unknown engine {name!r} (known: {known})")
+        raise FaceError(f"unknown engine {name!r} (known: {known})", "engine")  # bad input
     reason = kind.check(cfg)
     if reason:
         raise EngineUnavailable(f"{name} is unavailable: {reason}")
