@@ -38,7 +38,7 @@ def create_app(
     sampler: SystemMetricsSampler | None = None,
 ) -> Flask:
     """Build the app around a Studio (made here unless given; its owner closes it)."""
-    app = new_app(__name__, config.security, config.cors, _is_open)
+    app = new_app(__name__, config.security, config.cors, _is_open, config.server.host)
     studio = studio or Studio(config)
     app.extensions["ar_backend"] = studio
     app.extensions["ar_backend_sampler"] = sampler or SystemMetricsSampler(interval=2.0)

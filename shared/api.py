@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import itertools
-import json
 import logging
 import os
 import uuid
@@ -21,7 +20,9 @@ from flask import Flask, Response, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from shared import strictjson
 from shared.config import CorsConfig, SecurityConfig
+from shared.crosssite import HostGuard
 from shared.timeutil import utc_now_iso
 
 log = logging.getLogger(__name__)
@@ -72,17 +73,39 @@ def new_app(
     security: SecurityConfig,
     cors: CorsConfig,
     is_open: Callable[[str, str], bool],
+    bind_host: str = "127.0.0.1",
 ) -> Flask:
     """A Flask app with what every service has: the JSON error envelope, request ids, the
-    API-key check (requests ``is_open`` does not exempt), CORS, and the 64 KiB body limit."""
+    Host and Origin checks, the API-key check (requests ``is_open`` does not exempt), CORS,
+    and the 64 KiB body limit."""
     app = Flask(import_name)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     install_request_id(app)
     install_error_handlers(app)
+    install_host_guard(app, security, cors, bind_host)
     install_api_key_check(app, security, is_open)
     install_cors(app, cors)
     return app
+
+
+def install_host_guard(
+    app: Flask, security: SecurityConfig, cors: CorsConfig, bind_host: str
+) -> None:
+    """Refuse a Host that is not ours (400) and a foreign page's writes (403), keys or not."""
+    origins = cors.origins if cors.enabled else []
+    guard = HostGuard([*security.allowed_hosts, bind_host], origins)
+
+    @app.before_request
+    def _check_host_and_origin():  # type: ignore[no-untyped-def]
+        host = request.headers.get("Host")
+        problem = guard.host_problem(host)
+        if problem is not None:
+            return error_response(400, problem, "Host")
+        problem = guard.origin_problem(request.method, request.headers.get("Origin"), host)
+        if problem is not None:
+            return error_response(403, problem, "Origin")
+        return None
 
 
 def map_errors(app: Flask, table: dict[type[Exception], tuple[int, str | None]]) -> None:
@@ -213,21 +236,45 @@ def install_cors(app: Flask, cors: CorsConfig) -> None:
     )
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def _is_json_mimetype(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
 
 
-def json_body(required: bool = True) -> Any:
-    """The request's JSON body; 400 naming ``body`` when it is missing or malformed."""
+def json_text(required: bool = True) -> str:
+    """The request's body as checked UTF-8 text ('' when empty and not required).
+
+    A body must be sent as ``application/json`` (415 otherwise): a web page can send other
+    types without a CORS preflight, JSON only after one.
+    """
     raw = request.get_data(cache=True)
     if not raw.strip():
         if required:
             raise ApiError(400, "request body must be a JSON object", "body")
+        return ""
+    if not _is_json_mimetype(request.mimetype):
+        raise ApiError(
+            415,
+            f"send the body as Content-Type: application/json (not {request.mimetype or 'none'})",
+            "Content-Type",
+        )
+    try:
+        return strictjson.decode(raw)
+    except strictjson.BadJson as exc:
+        raise ApiError(400, str(exc), exc.field) from None
+
+
+def json_body(required: bool = True) -> Any:
+    """The request's JSON body, strictly checked (:mod:`shared.strictjson`); 400 naming the
+    field when it is missing, malformed, too deep, infinite or holds U+0000."""
+    text = json_text(required)
+    if not text:
         return {}
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"request body is not valid JSON: {exc}", "body") from exc
+        return strictjson.loads(text)
+    except strictjson.BadJson as exc:
+        raise ApiError(400, str(exc), exc.field) from None
 
 
 def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:

@@ -88,6 +88,11 @@ class SecurityConfig(Section):
     api_key_enabled: bool = Field(False, description="Require API keys on the API.")
     api_key: str | None = Field(None, description="Write key (also accepted for reads).")
     read_api_key: str | None = Field(None, description="Read-only key; optional.")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names the service answers besides localhost, IP addresses and the "
+        "bind address (say, a reverse proxy's name); '*' turns the Host check off.",
+    )
 
     @model_validator(mode="after")
     def _key_when_enabled(self) -> SecurityConfig:

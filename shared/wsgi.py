@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import functools
+import json
 import logging
 import os
 import signal
@@ -24,11 +25,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from waitress.server import create_server
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, create_server
+from waitress.task import ErrorTask
 
 from shared import sdnotify
 from shared.config import ServerConfig
 from shared.stopflag import note_stop, stop_requested
+from shared.timeutil import utc_now_iso
 
 log = logging.getLogger(__name__)
 _forked = False  # True in a pre-forked child: the supervisor is the service's main pid
@@ -70,6 +74,31 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _JsonErrorTask(ErrorTask):
+    """Waitress's own refusals (a malformed request line, headers or body over its limits)
+    answered in the services' JSON error envelope instead of a plain-text page."""
+
+    def execute(self) -> None:
+        err = self.request.error
+        body = json.dumps(
+            {
+                "error": err.reason,
+                "message": str(err.body).strip() or err.reason,
+                "code": err.code,
+                "timestamp": utc_now_iso(),
+            }
+        ).encode()
+        self.status = f"{err.code} {err.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _JsonErrorChannel(HTTPChannel):
+    error_task_class = _JsonErrorTask
+
+
 def _run_waitress(
     app: Any,
     sock: socket.socket,
@@ -93,6 +122,10 @@ def _run_waitress(
     )
 
     server.adj.socket_options = options  # not a create_server argument; read at accept()
+    servers = [server] if isinstance(server, BaseWSGIServer) else list(server.map.values())
+    for each in servers:
+        if isinstance(each, BaseWSGIServer):
+            each.channel_class = _JsonErrorChannel  # read at accept(), like socket_options
 
     def _stop(signum: int, _frame: Any) -> None:
         if not _forked:

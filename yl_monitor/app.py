@@ -33,7 +33,7 @@ def create_app(
 
     The Monitor is at ``app.extensions["yl_monitor"]``.
     """
-    app = new_app(__name__, config.security, config.cors, _is_open)
+    app = new_app(__name__, config.security, config.cors, _is_open, config.server.host)
     if store is None:
         store = Store.from_url(config.storage.url, config.storage.sqlite_synchronous)
     monitor = Monitor(config, store, clock, stats, sink)
