@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -235,3 +236,36 @@ def test_config_overrides_from_the_seed() -> None:
     assert cfg.backend.url == "http://127.0.0.1:6501"
     assert cfg.local_server == LocalServerSection(port=6502)
     assert cfg.monitor.report_interval == 30.0
+
+
+def test_local_server_errors_are_json_and_foreign_hosts_refused() -> None:
+    """The stdlib's own 414/431/501 pages were HTML; a rebound Host name read the status."""
+    import socket
+
+    reporter = StatusReporter(MonitorSection(url="http://127.0.0.1:9", node_id="gui-x"))
+    server = LocalHTTPServer(reporter, port=0)
+    server.start()
+    try:
+
+        def raw(request: bytes) -> tuple[int, dict]:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                sock.sendall(request)
+                data = b""
+                while chunk := sock.recv(65536):
+                    data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            assert b"application/json" in head
+            return int(head.split()[1]), json.loads(body)
+
+        code, body = raw(b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (code, body["code"]) == (414, 414)
+        code, body = raw(b"GET /health HTTP/1.1\r\n" + b"X-A: b\r\n" * 120 + b"\r\n")
+        assert code == 431
+        code, body = raw(b"BREW /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert code == 501 and body["error"] == "Not Implemented"
+        resp = requests.get(f"{server.url}/status", headers={"Host": "evil.example"}, timeout=5)
+        assert resp.status_code == 400 and resp.json()["field"] == "Host"
+        assert requests.get(f"{server.url}/health", timeout=5).json()["status"] == "healthy"
+        assert requests.post(f"{server.url}/health", timeout=5).status_code == 405
+    finally:
+        server.stop()

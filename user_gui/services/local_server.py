@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from shared.crosssite import HostGuard
 from shared.timeutil import utc_now_iso
 from user_gui import SERVICE_NAME, __version__
 from user_gui.services.reporter import StatusReporter
 
 log = logging.getLogger(__name__)
+_GUARD = HostGuard([], [])  # read-only server: only the Host check (DNS rebinding) applies
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -27,13 +30,38 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        if code >= 400:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib's own refusals (414, 431, 501, 400) in the services' JSON envelope."""
+        phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Error"
+        self.log_error("code %d, message %s", code, message)
+        if not hasattr(self, "command") or self.command is None:
+            self.command = ""
+        self._send(
+            code,
+            {
+                "error": phrase,
+                "message": message or phrase,
+                "code": code,
+                "timestamp": utc_now_iso(),
+            },
+        )
 
     def do_GET(self) -> None:
         reporter = self.server.reporter
         path = self.path.split("?", 1)[0]
-        if path == "/health":
+        problem = _GUARD.host_problem(self.headers.get("Host"))
+        if problem is not None:
+            self._send(
+                400, {"error": "Bad Request", "message": problem, "field": "Host", "code": 400}
+            )
+        elif path == "/health":
             self._send(
                 200,
                 {
@@ -48,10 +76,25 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/stats":
             self._send(200, reporter.stats())
         else:
-            self._send(404, {"error": f"no such resource: {path}", "code": 404})
+            self._send(
+                404,
+                {"error": "Not Found", "message": f"no such resource: {path}", "code": 404},
+            )
 
-    def do_POST(self) -> None:
-        self._send(405, {"error": "this server only answers GET", "code": 405})
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def _read_only(self) -> None:
+        self._send(
+            405,
+            {
+                "error": "Method Not Allowed",
+                "message": "this server only answers GET",
+                "code": 405,
+            },
+        )
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = _read_only
 
 
 class _Server(ThreadingHTTPServer):
