@@ -15,16 +15,12 @@ declare -A CONFIG=([yl_monitor]=monitor.yaml [ar_backend]=backend.yaml [user_gui
 REVERSED="$(echo "$SERVICES" | tr ' ' '\n' | tac | tr '\n' ' ')"
 NO_GUI=0
 
-has_display() { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }
+# has_display, check_system_libs, port_holder (names the supervisor's pid), port_busy
+# shellcheck source=scripts/host_checks.sh
+. scripts/host_checks.sh
 
 pidfile() { echo "run/$1.pid"; }
 running() { local f; f="$(pidfile "$1")"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
-
-port_holder() {  # "name (pid N)" of whoever listens on the port, or nothing
-  ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | head -n1
-}
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_one() {
   local svc="$1" port="${PORT[$1]}"
@@ -88,21 +84,6 @@ rotate_log() {  # keep logs/ small: rotate at 10 MB, keep 3
   fi
 }
 
-check_system_libs() {  # name what is missing, with the line that installs it; never fatal
-  if ! ldconfig -p 2>/dev/null | grep -q libportaudio; then
-    echo "note: PortAudio is missing, so audio effects will be unavailable: sudo apt-get install libportaudio2"
-  fi
-  if [ "$NO_GUI" = 0 ] && has_display; then
-    local missing=""
-    for lib in libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-xinerama.so.0; do
-      ldconfig -p 2>/dev/null | grep -q "$lib" || missing="$missing $lib"
-    done
-    if [ -n "$missing" ]; then
-      echo "note: Qt needs$missing for the window: sudo apt-get install libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0"
-    fi
-  fi
-}
-
 cmd="${1:-start}"
 for arg in "${@:2}"; do
   case "$arg" in
@@ -115,7 +96,9 @@ case "$cmd" in
     # shellcheck source=scripts/venv.sh
     . scripts/venv.sh
     ensure_venv requirements.txt
-    check_system_libs
+    want_qt=0
+    if [ "$NO_GUI" = 0 ] && has_display; then want_qt=1; fi
+    check_system_libs "$want_qt"
     for s in $SERVICES; do
       if [ "$s" = user_gui ]; then
         if [ "$NO_GUI" = 1 ]; then continue; fi

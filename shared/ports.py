@@ -12,8 +12,34 @@ class PortInUse(RuntimeError):
     """The port is taken; the message names the holding process where it can be found."""
 
 
+def _listens(proc: psutil.Process, port: int) -> bool:
+    try:
+        conns = proc.net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in conns)
+
+
+def _main_process(proc: psutil.Process, port: int) -> psutil.Process:
+    """The topmost process sharing ``proc``'s listening socket on ``port``.
+
+    A pre-forked server (the monitor) shares one listening socket between its supervisor,
+    its workers and its helpers, and the system may name any of them; the one to stop is
+    the supervisor (the service's main pid), so walk up while the parent holds the port too.
+    """
+    while True:
+        try:
+            parent = proc.parent()
+        except psutil.Error:
+            return proc
+        if parent is None or not _listens(parent, port):
+            return proc
+        proc = parent
+
+
 def port_holder(port: int) -> str | None:
-    """'name (pid N)' of the process listening on ``port``, or None when unknown."""
+    """'name (pid N): command' of the process listening on ``port`` (the supervisor of a
+    pre-forked server, not one of its workers), or None when unknown."""
     try:
         conns = psutil.net_connections(kind="tcp")
     except (psutil.AccessDenied, OSError):
@@ -23,8 +49,8 @@ def port_holder(port: int) -> str | None:
             if conn.pid is None:
                 return "another process (pid hidden)"
             try:
-                proc = psutil.Process(conn.pid)
-                return f"{proc.name()} (pid {conn.pid}): {' '.join(proc.cmdline()[:4])}"
+                proc = _main_process(psutil.Process(conn.pid), port)
+                return f"{proc.name()} (pid {proc.pid}): {' '.join(proc.cmdline()[:4])}"
             except psutil.Error:
                 return f"pid {conn.pid}"
     return None

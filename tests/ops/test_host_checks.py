@@ -1,0 +1,162 @@
+"""start_all.sh's host checks (scripts/host_checks.sh) and who a busy port is blamed on.
+
+Fast: no service is started. The library checks run under ``set -euo pipefail`` against a
+fake ``ldconfig`` whose listing is long, as start_all.sh runs them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.ports import PortInUse, ensure_port_free, free_port, port_holder
+from tests.conftest import require_or_skip
+from tests.procs import ROOT
+
+LIB = ROOT / "scripts" / "host_checks.sh"
+QT_LIBS = ("libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxcb-xinerama.so.0")
+PORTAUDIO = "libportaudio.so.2"
+# The check as it was: under pipefail, grep's early exit kills ldconfig with SIGPIPE
+OLD_CHECK = "ldconfig -p 2>/dev/null | grep -q libportaudio"
+
+
+@pytest.fixture
+def fake_ldconfig(tmp_path: Path) -> Path:
+    """A folder holding an ``ldconfig`` that lists $FAKE_LIBS first, then 350 kB of others
+    (a real cache is 50-100 kB, and what is looked for may come anywhere in it)."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    script = folder / "ldconfig"
+    script.write_text(
+        textwrap.dedent(
+            """\
+            #!/bin/sh
+            echo "5002 libs found in cache \\`/etc/ld.so.cache'"
+            for lib in $FAKE_LIBS; do
+              printf '\\t%s (libc6,x86-64) => /lib/x86_64-linux-gnu/%s\\n' "$lib" "$lib"
+            done
+            yes '	libfiller.so.1 (libc6,x86-64) => /lib/x86_64-linux-gnu/libfiller.so.1' \\
+              | head -n 5000
+            """
+        )
+    )
+    script.chmod(0o755)
+    return folder
+
+
+def bash(script: str, path_first: Path | None = None, libs: tuple[str, ...] = ()) -> str:
+    """Run ``script`` with the library sourced, as start_all.sh does (strict mode)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    if path_first is not None:
+        env["PATH"] = f"{path_first}{os.pathsep}{env.get('PATH', '')}"
+    env["FAKE_LIBS"] = " ".join(libs)
+    result = subprocess.run(
+        ["bash", "-c", f"set -euo pipefail\n. {LIB}\n{script}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_the_fake_ldconfig_shows_the_old_flaw(fake_ldconfig: Path) -> None:
+    """The old pipe reports a library that is there as missing: this fake catches it."""
+    out = bash(
+        f"fails=0; for i in $(seq 5); do {OLD_CHECK} || fails=$((fails + 1)); done; echo $fails",
+        fake_ldconfig,
+        (PORTAUDIO,),
+    )
+    assert int(out) > 0
+
+
+def test_no_false_missing_library_notes(fake_ldconfig: Path) -> None:
+    """Present libraries are never reported missing, however often the check runs."""
+    out = bash(
+        "for i in $(seq 100); do check_system_libs 1; done; echo done",
+        fake_ldconfig,
+        (PORTAUDIO, *QT_LIBS),
+    )
+    assert out == "done\n"
+
+
+def test_missing_libraries_are_named(fake_ldconfig: Path) -> None:
+    out = bash("check_system_libs 1", fake_ldconfig, (QT_LIBS[0],))
+    assert "PortAudio is missing" in out and "libportaudio2" in out
+    assert "Qt needs libxcb-keysyms.so.1 libxcb-xinerama.so.0 for the window" in out
+    # without the window, only PortAudio is checked
+    assert bash("check_system_libs 0", fake_ldconfig, ()).count("note:") == 1
+
+
+def test_start_all_uses_the_library() -> None:
+    text = (ROOT / "start_all.sh").read_text()
+    assert ". scripts/host_checks.sh" in text
+    assert "| grep -q" not in text
+
+
+# ---- a port held by a pre-forked server --------------------------------------------------
+
+PREFORK = """
+import os, socket, sys, time
+sock = socket.socket()
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(("127.0.0.1", int(sys.argv[1])))
+sock.listen()
+parent = os.getpid()
+for _ in range(3):  # workers sharing the listening socket, as shared.wsgi forks them
+    if os.fork() == 0:
+        while os.getppid() == parent:
+            time.sleep(0.05)
+        os._exit(0)
+print(parent, flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.fixture
+def preforked() -> Iterator[tuple[int, int]]:
+    """(port, supervisor pid) of a process whose three forked workers share its socket."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PREFORK, str(port)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        pid = int(proc.stdout.readline())
+        assert pid == proc.pid
+        yield port, pid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def test_start_all_names_the_supervisor(preforked: tuple[int, int]) -> None:
+    if not shutil.which("ss"):
+        require_or_skip("ss is not installed (Debian's iproute2)")
+    port, pid = preforked
+    listing = subprocess.run(
+        ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True
+    ).stdout
+    assert listing.count("pid=") == 4, listing  # the supervisor and its three workers
+    named = bash(f"port_holder {port}")
+    assert named.startswith("python") and named.endswith(f" (pid {pid})\n"), named
+    assert bash(f'echo "[$(port_holder {free_port()})]"') == "[]\n"  # nobody: nothing
+
+
+def test_the_services_name_the_supervisor(preforked: tuple[int, int]) -> None:
+    port, pid = preforked
+    holder = port_holder(port)
+    assert holder is not None and f"(pid {pid})" in holder, holder
+    with pytest.raises(PortInUse) as err:
+        ensure_port_free("127.0.0.1", port)
+    assert f"port {port} on 127.0.0.1 is already in use by " in str(err.value)
+    assert f"(pid {pid})" in str(err.value)
