@@ -28,7 +28,8 @@ if ! modinfo v4l2loopback >/dev/null 2>&1; then
     exit 1
   }
 fi
-if lsmod | grep -q '^v4l2loopback'; then
+modules="$(lsmod 2>/dev/null || true)"  # read whole: under pipefail, `lsmod | grep -q` can die of SIGPIPE
+if grep -q '^v4l2loopback' <<<"$modules"; then
   echo "v4l2loopback is already loaded:"
 else
   $SUDO modprobe v4l2loopback devices=1 video_nr="$nr" card_label="$label" exclusive_caps=1
