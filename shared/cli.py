@@ -1,4 +1,5 @@
-"""Command-line pieces every service entry point shares: --config, --host, --port."""
+"""Command-line pieces the entry points share: --config (all three), --host and --port (the
+two services), and which config file that means."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from pathlib import Path
 from typing import Any
 
 
-def add_server_args(parser: argparse.ArgumentParser, default_config: str, port: int) -> None:
+def add_config_arg(parser: argparse.ArgumentParser, default_config: str) -> None:
     parser.add_argument("--config", help=f"YAML config file (default: {default_config})")
+
+
+def add_server_args(parser: argparse.ArgumentParser, default_config: str, port: int) -> None:
+    add_config_arg(parser, default_config)
     parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help=f"port (default {port})")
 

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 
+from shared.cli import add_config_arg, config_path
 from shared.config import ConfigError
 from shared.logs import setup_logging
 from user_gui import __version__
@@ -19,7 +20,7 @@ DEFAULT_CONFIG = "config/user_gui.yaml"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m user_gui", description=__doc__)
-    parser.add_argument("--config", help=f"YAML config file (default: {DEFAULT_CONFIG})")
+    add_config_arg(parser, DEFAULT_CONFIG)
     parser.add_argument("--backend-url", help="ar_backend URL (default http://127.0.0.1:5501)")
     parser.add_argument("--monitor-url", help="yl_monitor URL (default http://127.0.0.1:5500)")
     parser.add_argument("--local-port", type=int, help="local status server port (5502)")
@@ -37,7 +38,7 @@ def keep_opencv_plugins_away() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    path = args.config or (DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None)
+    path = config_path(args, DEFAULT_CONFIG)
     overrides: dict = {}
     if args.backend_url:
         overrides.setdefault("backend", {})["url"] = args.backend_url
