@@ -5,12 +5,13 @@ configuration at import time.
 
 Environment overrides: ``<PREFIX>__<SECTION>__<KEY>=value`` (for example
 ``YL_MONITOR__SERVER__PORT=5600``); values are parsed as YAML scalars, so ``true``, ``5`` and
-``[a, b]`` get their types. A few names from the specification are also accepted as aliases
-(``YL_MONITOR_URL``, ``USER_GUI_NODE_ID``); each process lists its own.
+``[a, b]`` get their types. A few short names are also accepted as aliases (``YL_MONITOR_URL``,
+``USER_GUI_NODE_ID``, ``YL_MONITOR_DB``); each process lists its own (docs/contracts.md).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 T = TypeVar("T", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 
 class ConfigError(Exception):
@@ -125,7 +127,18 @@ class ServicesFile(Section):
 
     services: dict[str, ServiceEntry] = Field(default_factory=dict)
     discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
-    load_balancing: dict[str, Any] | None = Field(None, description="Reserved by the seed.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired_keys(cls, data: Any) -> Any:
+        """``load_balancing`` was accepted once and never read: a file that still has it
+        loads, with a warning, rather than failing on an unknown key."""
+        if isinstance(data, dict) and "load_balancing" in data:
+            log.warning(
+                "services file: load_balancing is ignored (nothing ever read it); remove it"
+            )
+            data = {k: v for k, v in data.items() if k != "load_balancing"}
+        return data
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
