@@ -49,6 +49,13 @@ class CameraConfig(Section):
     max_devices: int = Field(
         4, ge=1, le=64, description="Device indices probed by /camera/devices."
     )
+    open_timeout: float = Field(
+        8.0,
+        ge=0.5,
+        le=120,
+        description="Seconds a URL source may take to connect, or to deliver a frame, before "
+        "it counts as failed (then retried with backoff).",
+    )
 
 
 class OverlayConfig(Section):

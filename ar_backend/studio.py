@@ -17,7 +17,7 @@ from ar_backend.outputs.jpeg import JpegCache
 from ar_backend.outputs.sinks import OutputUnavailable, Recorder, VirtualCamera
 from ar_backend.pipeline import Pipeline
 from ar_backend.processors import Resources, make_processor
-from ar_backend.sources import SourceError, SourceSpec, make_source, parse_spec
+from ar_backend.sources import BadSpec, SourceError, SourceSpec, make_source, parse_spec
 from ar_backend.sources.device import device_opens
 from shared.paths import inside
 
@@ -94,16 +94,23 @@ class Studio:
     # ---- camera ----------------------------------------------------------------------------
 
     def _media_path(self, target: str) -> str:
-        """A file named through the API must resolve inside one of the media folders."""
-        candidate = Path(target).expanduser()
+        """A file named through the API must resolve inside one of the media folders.
+
+        No ``~`` expansion (a name is a name), symlinks and ``..`` are resolved before the
+        check, and a name the OS cannot resolve (a link loop, too long) is a bad source.
+        """
+        candidate = Path(target)
         options = (
             [candidate] if candidate.is_absolute() else [d / candidate for d in self.media_dirs]
         )
-        for option in options:
-            resolved = option.resolve()  # symlinks and '..' resolved before the check
-            allowed = any(inside(resolved, d) for d in self.media_dirs)
-            if allowed and (resolved.exists() or option is options[-1]):
-                return str(resolved)
+        try:
+            for option in options:
+                resolved = option.resolve()  # symlinks and '..' resolved before the check
+                allowed = any(inside(resolved, d) for d in self.media_dirs)
+                if allowed and (resolved.exists() or option is options[-1]):
+                    return str(resolved)
+        except (OSError, RuntimeError, ValueError) as exc:  # ELOOP, ENAMETOOLONG, ...
+            raise BadSpec(f"{target!r} cannot be resolved as a path: {exc}") from None
         folders = ", ".join(str(d) for d in self.media_dirs)
         raise PathNotAllowed(f"{target!r} is not inside the media folders ({folders})", "source")
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 from ar_backend.config import CameraConfig
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+# Network streams only: a URL never names a local file (file:, a bare path) or one of
+# FFmpeg's own protocols (concat:, subfile:, data:, pipe:, ...), which can read any file.
+URL_SCHEMES = ("rtsp", "rtsps", "http", "https", "rtmp", "rtmps", "udp")
+PREFIXES = ("device", "file", "image", "url")
+# What FFmpeg reads as a protocol name before a ':' (letters, digits, '+-.,_'); one letter
+# alone is a Windows drive (C:\\clip.mp4), not a scheme.
+SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.,_-]+):")
+DEVICE_INDEX = re.compile(r"[0-9]{1,2}")  # ASCII digits only ('²'.isdigit() is True)
+HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_])?")
 
 
 class SourceError(Exception):
@@ -27,6 +40,9 @@ class Source(Protocol):
     kind: str
     label: str  # what status shows: "device 0", "file clip.mp4", "demo"
     fps: float
+    # True when open() may take seconds (a network stream): the studio then opens it on the
+    # capture thread and answers "connecting" at once; sources without it open at once
+    opens_slowly: bool
 
     def open(self) -> None:
         """Open the device or file; raise SourceError with the reason."""
@@ -48,29 +64,110 @@ class SourceSpec:
 
 def parse_spec(spec: str | int) -> SourceSpec:
     """``0``, ``device:1``, ``clip.mp4``, ``file:clip.mp4``, ``image:face.png``,
-    ``rtsp://...``, ``http(s)://...``, ``demo``, ``auto``."""
+    ``rtsp://...``, ``http(s)://...``, ``url:rtsp://...``, ``demo``, ``auto``.
+
+    Everything that is not a device, a path, ``demo`` or ``auto`` must be a network URL
+    (:data:`URL_SCHEMES`, with a host); anything else, a control character in particular,
+    raises :class:`BadSpec` before anything is opened.
+    """
     if isinstance(spec, bool):
         raise BadSpec("a source is a device index, a path, a URL, 'demo' or 'auto'")
     if isinstance(spec, int):
+        if not 0 <= spec <= 99:
+            raise BadSpec(f"device index must be 0 to 99, not {spec}")
         return SourceSpec("device", str(spec))
     text = spec.strip()
     if not text:
         raise BadSpec("the source is empty")
-    if text in ("demo", "auto"):
-        return SourceSpec(text, "")
-    for kind in ("device", "file", "image", "url"):
-        if text.startswith(kind + ":"):
-            target = text[len(kind) + 1 :]
-            if kind == "device" and not target.isdigit():
-                raise BadSpec(f"device index must be a number, not {target!r}")
-            return SourceSpec(kind, target)
-    if text.isdigit():
-        return SourceSpec("device", text)
-    if text.split("://", 1)[0].lower() in ("rtsp", "rtsps", "http", "https", "rtmp", "udp"):
-        return SourceSpec("url", text)
-    if Path(text).suffix.lower() in IMAGE_SUFFIXES:
-        return SourceSpec("image", text)
-    return SourceSpec("file", text)
+    _no_control_characters(text)
+    if text.lower() in ("demo", "auto"):
+        return SourceSpec(text.lower(), "")
+    for kind in PREFIXES:
+        if text[: len(kind) + 1].lower() == kind + ":":
+            return _prefixed(kind, text[len(kind) + 1 :].strip())
+    if text.isdigit():  # '²' (and Arabic-Indic digits) pass str.isdigit(): refused
+        return _prefixed("device", text)
+    scheme = SCHEME.match(text)
+    if scheme:  # a URL, or one of FFmpeg's protocol tricks: only network streams pass
+        return SourceSpec("url", network_url(text))
+    return _path_spec(text, None)
+
+
+def _prefixed(kind: str, target: str) -> SourceSpec:
+    if kind == "device":
+        if not DEVICE_INDEX.fullmatch(target):
+            raise BadSpec(f"device index must be a number from 0 to 99, not {target!r}")
+        return SourceSpec("device", str(int(target)))
+    if kind == "url":
+        return SourceSpec("url", network_url(target))
+    return _path_spec(target, kind)
+
+
+def _path_spec(target: str, kind: str | None) -> SourceSpec:
+    if not target:
+        raise BadSpec(f"{kind or 'file'}: needs a path")
+    if target.startswith("//"):  # file://host/path: a URL, not a path
+        raise BadSpec(f"{kind or 'file'}: takes a path, not a URL")
+    scheme = SCHEME.match(target)
+    if scheme:
+        raise BadSpec(
+            f"{scheme.group(1)!r}: is not a path; a file is named by its path in the media "
+            f"folders, a network stream by a URL ({', '.join(URL_SCHEMES)})"
+        )
+    if kind is None:
+        kind = "image" if Path(target).suffix.lower() in IMAGE_SUFFIXES else "file"
+    return SourceSpec(kind, target)
+
+
+def _no_control_characters(text: str) -> None:
+    for char in text:
+        # Cc (NUL, newlines), Cf (bidi overrides), Cs (lone surrogates), Co, Cn
+        if unicodedata.category(char).startswith("C"):
+            raise BadSpec(f"the source contains a control character (U+{ord(char):04X})")
+
+
+def network_url(text: str) -> str:
+    """``text`` as a network stream URL (scheme lower-cased), or :class:`BadSpec` saying why.
+
+    Only :data:`URL_SCHEMES` with a host pass: no ``file:``, no path, no FFmpeg protocol
+    (``concat:``, ``subfile:``, ``data:``), whatever the letter case.
+    """
+    allowed = ", ".join(URL_SCHEMES)
+    _no_control_characters(text)
+    if any(char.isspace() for char in text):
+        raise BadSpec("a URL has no spaces (write them as %20)")
+    scheme = SCHEME.match(text)
+    if scheme is None or scheme.group(1).lower() not in URL_SCHEMES:
+        named = f"{scheme.group(1)!r} is not allowed" if scheme else "it has no scheme"
+        raise BadSpec(f"a URL source must be a network stream ({allowed}): {named}")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError as exc:
+        raise BadSpec(f"not a valid URL: {exc}") from None
+    if not text[len(scheme.group(0)) :].startswith("//"):
+        raise BadSpec(f"a URL source needs a host: {parts.scheme}://host/...")
+    host = parts.hostname or ""
+    if not host or not (_is_ip(host) or HOST_NAME.fullmatch(host)):
+        raise BadSpec(f"a URL source needs a valid host name, not {host!r}")
+    return urlunsplit(parts._replace(scheme=parts.scheme.lower()))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password (status and logs show this)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc}"))
 
 
 SourceFactory = Callable[[SourceSpec, CameraConfig], Source]

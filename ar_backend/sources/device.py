@@ -13,6 +13,7 @@ class CaptureSource:
     """Anything cv2.VideoCapture reads at its own pace: a device or a network stream."""
 
     kind = "device"
+    opens_slowly = False  # open() answers at once (a URL may not: see UrlSource)
 
     def __init__(self, spec: SourceSpec, cfg: CameraConfig) -> None:
         self.spec = spec
@@ -21,17 +22,20 @@ class CaptureSource:
         self.label = f"device {spec.target}"
         self._cap: cv2.VideoCapture | None = None
 
-    def _target(self) -> int | str:
-        return int(self.spec.target)
+    def _capture(self) -> cv2.VideoCapture:
+        return cv2.VideoCapture(int(self.spec.target))
+
+    def _open_failed(self) -> SourceError:
+        return SourceError(
+            f"{self.label} does not open (no camera there, or it is in use by another "
+            "program); GET /camera/devices lists the ones that do"
+        )
 
     def open(self) -> None:
-        cap = cv2.VideoCapture(self._target())
+        cap = self._capture()
         if not cap.isOpened():
             cap.release()
-            raise SourceError(
-                f"{self.label} does not open (no camera there, or it is in use by another "
-                "program); GET /camera/devices lists the ones that do"
-            )
+            raise self._open_failed()
         if self.kind == "device":
             if self.cfg.mjpg:
                 cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))

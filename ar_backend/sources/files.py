@@ -15,7 +15,8 @@ class VideoFileSource:
     kind = "file"
 
     def __init__(self, spec: SourceSpec, cfg: CameraConfig) -> None:
-        self.path = Path(spec.target)
+        # absolute: FFmpeg never reads a leading 'name:' of a path as a protocol
+        self.path = Path(spec.target).absolute()
         self.label = f"file {self.path.name}"
         self.fps = cfg.fps
         self._cap: cv2.VideoCapture | None = None
@@ -60,7 +61,7 @@ class ImageSource:
     kind = "image"
 
     def __init__(self, spec: SourceSpec, cfg: CameraConfig) -> None:
-        self.path = Path(spec.target)
+        self.path = Path(spec.target).absolute()
         self.label = f"image {self.path.name}"
         self.fps = cfg.fps
         self._image: np.ndarray | None = None

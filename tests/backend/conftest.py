@@ -1,4 +1,6 @@
-"""Backend fixtures: a video file the test writes, a config pointing at temp folders."""
+"""Backend fixtures: a video file the test writes, a config pointing at temp folders, and an
+in-process app (``create_app`` around a real Studio, Flask's test client) where the process is
+not the point."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
+from shared.config import deep_merge
 from shared.mjpeg import iter_parts, open_stream
 from tests.procs import ServiceProcess
 
@@ -113,3 +116,31 @@ def mjpeg_frames(
                 return
     finally:
         sock.close()
+
+
+@pytest.fixture
+def make_studio(tmp_path: Path, media: Path) -> Iterator[Callable[..., tuple[Any, Any]]]:
+    """``make_studio(**sections)``: (test client, Studio) in this process, the media folder
+    as in ``media``, no monitor; each Studio is closed at the end of the test."""
+    from ar_backend.app import create_app
+    from ar_backend.config import BackendConfig
+    from ar_backend.studio import Studio
+
+    made: list[Any] = []
+
+    def _make(**sections: Any) -> tuple[Any, Any]:
+        base: dict[str, Any] = {
+            "media": {"folders": [str(media)]},
+            "outputs": {"recordings_dir": str(tmp_path / "recordings")},
+            "monitor": {"enabled": False},
+            "camera": {"reconnect_min": 0.2, "reconnect_max": 0.5},
+            "pipeline": {"processors": ["overlay"]},
+        }
+        config = BackendConfig.model_validate(deep_merge(base, sections))
+        studio = Studio(config)
+        made.append(studio)
+        return create_app(config, studio=studio).test_client(), studio
+
+    yield _make
+    for studio in made:
+        studio.close()
