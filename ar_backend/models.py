@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class CameraStartIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
     device_id: int | None = Field(None, ge=0, le=63)
     source: str | None = Field(None, min_length=1, max_length=2048)
@@ -51,18 +51,20 @@ class FaceLoadIn(BaseModel):
 
 
 class FaceSettingsIn(BaseModel):
-    """POST /face/settings: any subset; ranges are checked against FaceOptions."""
+    """POST /face/settings: any subset. Every number is bounded here, with the ranges of
+    config's FaceOptions (a test keeps the two equal), so a bad value is a 400 naming the
+    field before anything changes."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
     engine: str | None = Field(None, min_length=1, max_length=64)
     many_faces: bool | None = None
     mouth_mask: bool | None = None
     blend: str | None = Field(None, max_length=32)
-    detect_every: int | None = None
-    detect_size: int | None = None
-    smoothing: float | int | None = None
-    shape_strength: float | int | None = None
+    detect_every: int | None = Field(None, ge=1, le=120)
+    detect_size: int | None = Field(None, ge=160, le=4096)
+    smoothing: float | None = Field(None, ge=0.0, le=0.95)
+    shape_strength: float | None = Field(None, ge=0.0, le=1.0)
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True, exclude={"engine"})
