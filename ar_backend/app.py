@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ar_backend.api import audio, camera, face, health, outputs
-from ar_backend.audio.effects import EffectError
+from ar_backend.audio.effects import EffectError, EffectNotInChain
 from ar_backend.audio.engine import AudioUnavailable
 from ar_backend.config import BackendConfig
 from ar_backend.face.errors import (
@@ -52,6 +52,7 @@ def create_app(
             NotRunning: (409, None),
             OutputUnavailable: (503, None),
             EffectError: (400, None),
+            EffectNotInChain: (404, "effect_type"),
             AudioUnavailable: (503, None),
             FaceError: (400, None),
             BadImage: (400, "image"),

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.config import (
     CorsConfig,
@@ -109,7 +109,18 @@ class AudioConfig(Section):
     sample_rate: int = Field(48000, ge=8000, le=192000, description="Samples per second.")
     block_size: int = Field(480, ge=32, le=8192, description="Frames per block (10 ms).")
     channels: int = Field(1, ge=1, le=2, description="Mono voice, or stereo.")
+    max_effects: int = Field(
+        16, ge=1, le=64, description="Longest effect chain; a longer one is refused (400)."
+    )
     effects: list[EffectSpec] = Field(default_factory=list, description="The starting chain.")
+
+    @model_validator(mode="after")
+    def _chain_fits(self) -> AudioConfig:
+        if len(self.effects) > self.max_effects:
+            raise ValueError(
+                f"effects: {len(self.effects)} effects, more than max_effects ({self.max_effects})"
+            )
+        return self
 
 
 class FaceOptions(Section):

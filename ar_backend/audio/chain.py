@@ -8,7 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from ar_backend.audio.effects import Effect, EffectError, make_effect
+from ar_backend.audio.effects import (
+    Effect,
+    EffectError,
+    EffectNotInChain,
+    known_type,
+    make_effect,
+)
+
+MAX_EFFECTS = 16
 
 
 @dataclass
@@ -45,9 +53,10 @@ class EffectChain:
     old and the new chain and cross-faded, so a change never clicks.
     """
 
-    def __init__(self, rate: int, channels: int) -> None:
+    def __init__(self, rate: int, channels: int, max_effects: int = MAX_EFFECTS) -> None:
         self.rate = rate
         self.channels = channels
+        self.max_effects = max_effects  # each effect costs memory and time in every block
         self._lock = threading.Lock()
         self._chain = _Chain()
         self._previous: _Chain | None = None
@@ -81,6 +90,12 @@ class EffectChain:
 
     def set_chain(self, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Replace the whole chain (validated first: a bad entry changes nothing)."""
+        if len(specs) > self.max_effects:
+            raise EffectError(
+                f"the chain holds at most {self.max_effects} effects (audio.max_effects), "
+                f"not {len(specs)}",
+                "effects",
+            )
         slots = [self._slot(spec, i) for i, spec in enumerate(specs)]
         self._swap(slots)
         return self.describe()
@@ -94,12 +109,24 @@ class EffectChain:
                 slots[i] = new
                 break
         else:
+            if len(slots) >= self.max_effects:
+                raise EffectError(
+                    f"the chain is full ({self.max_effects} effects, audio.max_effects): "
+                    f"remove one before adding {effect_type!r}",
+                    "type",
+                )
             slots.append(new)
         self._swap(slots)
         return self.describe()
 
     def remove(self, effect_type: str) -> list[dict[str, Any]]:
-        self._swap([s for s in self._chain.slots if s.type != effect_type])
+        """Take an effect out; an unknown type is EffectError, one not in the chain
+        EffectNotInChain (nothing changes either way)."""
+        known_type(effect_type, "effect_type")
+        kept = [s for s in self._chain.slots if s.type != effect_type]
+        if len(kept) == len(self._chain.slots):
+            raise EffectNotInChain(f"{effect_type!r} is not in the effect chain")
+        self._swap(kept)
         return self.describe()
 
     def describe(self) -> list[dict[str, Any]]:

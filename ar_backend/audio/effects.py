@@ -23,8 +23,18 @@ class EffectError(ValueError):
         self.field = field
 
 
+class EffectNotInChain(LookupError):
+    """A known effect type that is not in the chain (a 404 to the API)."""
+
+    def __init__(self, message: str, field: str = "effect_type") -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Every number has a finite minimum and maximum (tests check each effect)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Effect:
@@ -49,11 +59,17 @@ def register(cls: type[Effect]) -> type[Effect]:
     return cls
 
 
-def make_effect(effect_type: str, params: dict[str, Any], rate: int, channels: int) -> Effect:
-    cls = REGISTRY.get(effect_type)
+def known_type(effect_type: Any, field: str = "type") -> type[Effect]:
+    """The effect class of ``effect_type``, or EffectError naming ``field``."""
+    cls = REGISTRY.get(effect_type) if isinstance(effect_type, str) else None
     if cls is None:
         known = ", ".join(sorted(REGISTRY))
-        raise EffectError(f"unknown effect type {effect_type!r} (known: {known})", "type")
+        raise EffectError(f"unknown effect type {effect_type!r} (known: {known})", field)
+    return cls
+
+
+def make_effect(effect_type: str, params: dict[str, Any], rate: int, channels: int) -> Effect:
+    cls = known_type(effect_type)
     try:
         parsed = cls.Params.model_validate(params or {})
     except ValidationError as exc:

@@ -44,7 +44,7 @@ class AudioEngine:
 
     def __init__(self, cfg: AudioConfig) -> None:
         self.cfg = cfg
-        self.chain = EffectChain(cfg.sample_rate, cfg.channels)
+        self.chain = EffectChain(cfg.sample_rate, cfg.channels, cfg.max_effects)
         if cfg.effects:
             self.chain.set_chain([e.model_dump() for e in cfg.effects])
         self._stream: Any = None
