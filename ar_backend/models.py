@@ -30,7 +30,7 @@ class RecordStartIn(BaseModel):
 
 
 class MonitorReportIn(BaseModel):
-    """The GUI's status payload (seed 001); kept as sent."""
+    """The status payload the GUI sends (its heartbeat body, docs/contracts.md); kept as sent."""
 
     model_config = ConfigDict(extra="allow", strict=True)
 

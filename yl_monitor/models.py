@@ -37,7 +37,7 @@ class Resources(BaseModel):
 
 
 class HeartbeatIn(BaseModel):
-    """The status payload of seed 001; sections other than these are kept as sent."""
+    """A node's status payload (docs/contracts.md); sections other than these are kept as sent."""
 
     model_config = ConfigDict(extra="allow", strict=True)
 

@@ -1,4 +1,4 @@
-"""Audio: start, stop, status, devices, and the effect chain (seed 002's /audio/*)."""
+"""Audio: start, stop, status, devices, effect types and the chain (/audio/*, docs/contracts.md)."""
 
 from __future__ import annotations
 

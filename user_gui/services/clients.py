@@ -1,4 +1,4 @@
-"""HTTP clients for ar_backend and yl_monitor (seed 002), on shared.http's client base."""
+"""HTTP clients for ar_backend and yl_monitor (docs/contracts.md), on shared.http's client base."""
 
 from __future__ import annotations
 

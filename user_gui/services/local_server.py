@@ -1,4 +1,4 @@
-"""LocalHTTPServer on 5502: /health, /status, /stats (seed 001); JSON 404 otherwise."""
+"""LocalHTTPServer on 5502: /health, /status, /stats (docs/contracts.md); JSON 404 otherwise."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""StatusReporter: the window's heartbeat to the monitor, with the seed 001 payload."""
+"""StatusReporter: the window's heartbeat to the monitor, with its ``gui`` section."""
 
 from __future__ import annotations
 
