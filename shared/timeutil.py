@@ -36,10 +36,18 @@ class ManualClock(Clock):
 
 
 def iso(ts: float | None) -> str | None:
-    """Epoch seconds as ISO-8601 in UTC with a ``Z`` suffix (None stays None)."""
+    """Epoch seconds as ISO-8601 in UTC with a ``Z`` suffix (None stays None).
+
+    A value no date can show (NaN, infinite, before year 1 or after 9999) is None too, so a
+    bad stored time never breaks the listing that shows it.
+    """
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    try:
+        when = datetime.fromtimestamp(ts, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def utc_now_iso() -> str:

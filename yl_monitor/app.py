@@ -10,9 +10,9 @@ from shared.workerstats import WorkerStats
 from yl_monitor.api import alerts, dashboard, health, metrics, nodes
 from yl_monitor.config import MonitorConfig
 from yl_monitor.ingest import QueueFull, StorageFailed
-from yl_monitor.monitor import Conflict, Monitor, NotFound
+from yl_monitor.monitor import Conflict, Invalid, Monitor, NotFound
 from yl_monitor.sinks import BeatSink
-from yl_monitor.store import Store
+from yl_monitor.store import Store, StoreRefused, StoreUnavailable
 
 OPEN_PATHS = ("/api/health", "/", "/favicon.ico")
 
@@ -46,6 +46,9 @@ def create_app(
             Conflict: (409, None),
             QueueFull: (503, None),
             StorageFailed: (503, None),
+            StoreUnavailable: (503, None),
+            StoreRefused: (422, "body"),
+            Invalid: (400, None),
         },
     )
     for module in (health, nodes, alerts, metrics, dashboard):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,8 +80,10 @@ class Evaluator:
         storage_cfg: StorageConfig,
         probe_failures_before_alert: int = 1,
         stats: WorkerStats | None = None,
+        storage_fault_at: Callable[[], float | None] | None = None,
     ) -> None:
         self._store = store
+        self._storage_fault_at = storage_fault_at or (lambda: None)
         self._clock = clock
         self._nodes_cfg = nodes_cfg
         self._alerts_cfg = alerts_cfg
@@ -109,8 +112,9 @@ class Evaluator:
         result = TickResult()
         holding: dict[tuple[str, str], str] = {}
         changes: list[tuple[str, str, str, str]] = []
+        fault_at = self._storage_fault_at()
         for node in self._store.list_nodes(with_payload=False):
-            verdict = node_state(node, now, self._nodes_cfg)
+            verdict = node_state(node, now, self._nodes_cfg, fault_at)
             if verdict.state != node["state"]:
                 changes.append((node["node_id"], node["state"], verdict.state, verdict.reason))
             for cause, message in active_causes(

@@ -17,7 +17,7 @@ from typing import Any
 
 from shared.logs import FaultLatch
 from shared.stopflag import stop_requested
-from yl_monitor.sinks import HEADER, MAX_FRAME, StoreSink, send_frame
+from yl_monitor.sinks import HEADER, MAX_FRAME, StoreSink, failure_reason, send_frame
 from yl_monitor.store import BeatRecord, Store
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,28 @@ class _Peer:
             del self.buf[: HEADER.size + size]
             out.append(pickle.loads(data))
         return out
+
+
+def _commit(sink: StoreSink, work: list[tuple[_Peer, list[BeatRecord]]], fault: FaultLatch) -> None:
+    """Commit every batch received in one go; answer each worker with its beats' outcomes,
+    or with why none was stored (the store's words, which name no SQL)."""
+    records = [r for _peer, batch in work for r in batch]
+    try:
+        outcomes = sink.write(records)
+    except Exception as exc:
+        reason = failure_reason(exc)
+        if fault.fault(reason):
+            log.debug("ingest commit failure detail", exc_info=True)
+        answers: list[tuple[bool, Any]] = [(False, reason)] * len(work)
+    else:
+        fault.clear()
+        answers, start = [], 0
+        for _peer, batch in work:
+            answers.append((True, outcomes[start : start + len(batch)]))
+            start += len(batch)
+    for (peer, _batch), answer in zip(work, answers, strict=True):
+        with contextlib.suppress(OSError):  # a worker gone away sees its own error
+            send_frame(peer.sock, answer)
 
 
 def run_ingest_server(path: str, store: Store) -> int:
@@ -97,18 +119,7 @@ def run_ingest_server(path: str, store: Store) -> int:
                 if stopping and not peers:
                     break
                 continue
-            records = [r for _peer, batch in work for r in batch]
-            try:
-                sink.write(records)
-            except Exception as exc:
-                answer: tuple[bool, str | None] = (False, f"{type(exc).__name__}: {exc}"[:300])
-                fault.fault(answer[1] or "")
-            else:
-                answer = (True, None)
-                fault.clear()
-            for peer, _batch in work:
-                with contextlib.suppress(OSError):  # a worker gone away sees its own error
-                    send_frame(peer.sock, answer)
+            _commit(sink, work, fault)
     finally:
         sel.close()
         listener.close()

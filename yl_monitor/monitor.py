@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from shared.sysmetrics import SystemMetricsSampler
@@ -15,10 +18,18 @@ from yl_monitor.checks import ActiveChecker
 from yl_monitor.config import MonitorConfig
 from yl_monitor.evaluator import Evaluator
 from yl_monitor.ingest import HeartbeatWriter
-from yl_monitor.models import AcknowledgeIn, HeartbeatIn, RegisterIn
+from yl_monitor.models import (
+    CPU_PERCENT_MAX,
+    MEMORY_MB_MAX,
+    AcknowledgeIn,
+    HeartbeatIn,
+    RegisterIn,
+    finite_in,
+    valid_beat_id,
+)
 from yl_monitor.sinks import BeatSink
 from yl_monitor.states import STATES, node_state
-from yl_monitor.store import BeatRecord, Store
+from yl_monitor.store import BeatRecord, Store, StoreRefused
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +42,58 @@ class Conflict(Exception):
     """The request contradicts the resource's state."""
 
 
+class Invalid(ValueError):
+    """Bad input the body's model cannot see (a header, say); ``field`` names it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@contextmanager
+def _refusal_logged(what: str) -> Iterator[None]:
+    try:
+        yield
+    except StoreRefused as exc:
+        log.warning("the database refused %s: %s", what, exc.detail)
+        raise
+
+
+def _finite_float(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _stored_payload(text: str | None) -> Any:
+    """A stored payload, parsed: a number JSON cannot carry (1e400) reads as null, and text
+    that is not JSON at all as None, so a listing always answers strict JSON."""
+    if not text:
+        return None
+    try:
+        return json.loads(text, parse_float=_finite_float, parse_constant=lambda _name: None)
+    except (ValueError, RecursionError):
+        return None
+
+
+def beat_id_of(body: HeartbeatIn, idempotency_key: str | None) -> str | None:
+    """The beat's id: ``beat_id`` in the body, else the ``Idempotency-Key`` header."""
+    if idempotency_key is None:
+        return body.beat_id
+    if not valid_beat_id(idempotency_key):
+        raise Invalid(
+            "Idempotency-Key must be 1-64 characters of letters, digits, '.', '_', ':' or '-'",
+            "Idempotency-Key",
+        )
+    if body.beat_id is not None and body.beat_id != idempotency_key:
+        raise Invalid("beat_id in the body differs from the Idempotency-Key header", "beat_id")
+    return idempotency_key
+
+
 def _resources(payload: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
-    """(cpu_percent, memory_percent, memory_mb) from a GUI's or a backend's payload."""
+    """(cpu_percent, memory_percent, memory_mb) from a GUI's or a backend's payload.
+
+    A figure that is not a finite number within its range (the ``system`` section is not
+    validated) is left out, as if not reported."""
     res = payload.get("resources") or {}
     system = payload.get("system") if isinstance(payload.get("system"), dict) else {}
     cpu = res.get("cpu_percent", system.get("cpu_percent"))
@@ -40,11 +101,11 @@ def _resources(payload: dict[str, Any]) -> tuple[float | None, float | None, flo
     if mem_pct is None and isinstance(system.get("memory"), dict):
         mem_pct = system["memory"].get("percent")
     mem_mb = res.get("memory_mb")
-    as_float = [
-        v if isinstance(v, int | float) and not isinstance(v, bool) else None
-        for v in (cpu, mem_pct, mem_mb)
-    ]
-    return as_float[0], as_float[1], as_float[2]
+    return (
+        finite_in(cpu, 0, CPU_PERCENT_MAX),
+        finite_in(mem_pct, 0, 100),
+        finite_in(mem_mb, 0, MEMORY_MB_MAX),
+    )
 
 
 STAT_NAMES = HeartbeatWriter.STATS + Evaluator.STATS
@@ -76,7 +137,11 @@ class Monitor:
         self.started_at = time.time()
         self.stats = stats or new_stats()
         self.writer = HeartbeatWriter(
-            store, sink=sink, queue_max=config.storage.queue_max, stats=self.stats
+            store,
+            sink=sink,
+            queue_max=config.storage.queue_max,
+            stats=self.stats,
+            clock=self.clock,
         )
         self.evaluator = Evaluator(
             store,
@@ -86,6 +151,7 @@ class Monitor:
             config.storage,
             config.checks.failures_before_alert,
             stats=self.stats,
+            storage_fault_at=self.storage_fault_at,
         )
         services = {
             key: svc
@@ -141,13 +207,14 @@ class Monitor:
     # ---- nodes -----------------------------------------------------------------------------
 
     def register(self, body: RegisterIn) -> tuple[dict[str, Any], bool]:
-        row, created = self.store.register(
-            body.node_id,
-            body.node_name or body.node_id,
-            body.node_type,
-            self.clock.now(),
-            body.register_ts(),
-        )
+        with _refusal_logged(f"registering {body.node_id}"):
+            row, created = self.store.register(
+                body.node_id,
+                body.node_name or body.node_id,
+                body.node_type,
+                self.clock.now(),
+                body.register_ts(),
+            )
         if created:
             log.info("node registered: %s (%s)", body.node_id, body.node_type)
         return self.node_view(row), created
@@ -158,13 +225,18 @@ class Monitor:
         body: HeartbeatIn,
         raw: dict[str, Any] | None = None,
         raw_text: str | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Queue the beat, wait until it is committed, and say what was recorded.
 
         ``raw`` (and its JSON ``raw_text``) is the body as sent, already validated as
         ``body``; it is stored as the payload, so sections the monitor does not model are
         kept exactly, and the text need not be encoded again.
+
+        A beat whose id (``beat_id``, or the ``Idempotency-Key`` header) its node already
+        used is a retry: it is answered ``duplicate: true`` and stores nothing new.
         """
+        beat_id = beat_id_of(body, idempotency_key)
         if raw is None:
             payload = body.model_dump(mode="json", exclude_none=True)
             payload["node_id"] = node_id
@@ -194,12 +266,14 @@ class Monitor:
             memory_mb=mem_mb,
             cpu_high=cpu_high,
             mem_high=mem_high,
+            beat_id=beat_id,
         )
         if raw_text is not None:
             record.payload_text = raw_text  # fills the cached property
-        self.writer.submit(record).wait(self.config.storage.commit_wait)
+        outcome = self.writer.submit(record).wait(self.config.storage.commit_wait)
         return {
             "recorded": True,
+            "duplicate": outcome.duplicate,
             "node_id": node_id,
             "received_at": iso(now),
             "status": body.status,
@@ -207,7 +281,7 @@ class Monitor:
 
     def node_view(self, row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
         now = self.clock.now() if now is None else now
-        verdict = node_state(row, now, self.config.nodes)
+        verdict = node_state(row, now, self.config.nodes, self.storage_fault_at())
         view: dict[str, Any] = {
             "node_id": row["node_id"],
             "node_name": row["node_name"],
@@ -241,7 +315,7 @@ class Monitor:
             },
         }
         if "last_payload" in row:
-            payload = json.loads(row["last_payload"]) if row["last_payload"] else None
+            payload = _stored_payload(row["last_payload"])
             if isinstance(payload, dict):
                 payload.setdefault("node_id", row["node_id"])
             view["last_payload"] = payload
@@ -285,7 +359,9 @@ class Monitor:
         ]
 
     def set_paused(self, node_id: str, paused: bool, reason: str | None) -> dict[str, Any]:
-        if not self.store.set_paused(node_id, paused, reason):
+        with _refusal_logged(f"pausing {node_id}"):
+            found = self.store.set_paused(node_id, paused, reason)
+        if not found:
             raise NotFound(f"no node with id {node_id!r}")
         log.info("node %s %s", node_id, "paused" if paused else "resumed")
         return self.node(node_id)
@@ -332,28 +408,53 @@ class Monitor:
         return views
 
     def acknowledge(self, alert_id: int, body: AcknowledgeIn) -> dict[str, Any]:
+        """Acknowledge; an id no row can have (past signed 64-bit) is unknown, like any other."""
         existing = self.store.get_alert(alert_id)
         if existing is None:
             raise NotFound(f"no alert with id {alert_id}")
         if existing["resolved_at"] is not None and existing["ack_at"] is None:
             raise Conflict(f"alert {alert_id} is already resolved")
         now = self.clock.now()
-        row = self.store.acknowledge(alert_id, body.by, body.reason, body.until_ts(now), now)
+        with _refusal_logged(f"acknowledging alert {alert_id}"):
+            row = self.store.acknowledge(alert_id, body.by, body.reason, body.until_ts(now), now)
         assert row is not None
         return self.alert_view(row, now)
 
     # ---- status ----------------------------------------------------------------------------
 
+    def storage_fault(self) -> str | None:
+        """Why heartbeats cannot be stored now (in this worker or another), else None."""
+        if self.writer.fault:
+            return self.writer.fault
+        if self.stats.total("hb_storage_fault"):
+            return "a storage fault in another worker process"
+        return None
+
+    def storage_fault_at(self) -> float | None:
+        """When any worker last failed to store beats (clock time), else None."""
+        st = self.stats
+        latest = max(st.get("hb_storage_fault_at", w) for w in range(st.workers))
+        return latest or None
+
+    def health(self) -> dict[str, Any]:
+        """Liveness: ``degraded`` (with a ``reason``) while storage refuses heartbeats.
+
+        Read from memory only, so it answers even when the database does not.
+        """
+        fault = self.storage_fault()
+        if fault is None:
+            return {"status": "healthy"}
+        return {"status": "degraded", "reason": f"storage refuses heartbeats: {fault}"}
+
     def summary(self) -> dict[str, Any]:
         now = self.clock.now()
         counts = dict.fromkeys(STATES, 0)
+        fault_at = self.storage_fault_at()
         for row in self.store.list_nodes(with_payload=False):
-            counts[node_state(row, now, self.config.nodes).state] += 1
+            counts[node_state(row, now, self.config.nodes, fault_at).state] += 1
         st = self.stats
         w = self.writer
-        storage_fault = w.fault or (
-            "a storage fault in another worker process" if st.total("hb_storage_fault") else None
-        )
+        storage_fault = self.storage_fault()
         evaluator_fault = self.evaluator.fault or (
             "the evaluator reports a fault" if st.total("ev_fault") else None
         )
@@ -364,6 +465,7 @@ class Monitor:
             "heartbeats": {
                 "accepted": int(st.total("hb_accepted")),
                 "stored": int(st.total("hb_stored")),
+                "duplicates": int(st.total("hb_duplicates")),
                 "failed": int(st.total("hb_failed")),
                 "rejected_queue_full": int(st.total("hb_rejected_full")),
                 "queue_depth": int(st.total("hb_queue_depth")),

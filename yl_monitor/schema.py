@@ -17,6 +17,8 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+ID_MAX = 2**63 - 1  # ids are signed 64-bit; a larger one names no row
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
 Id = Integer().with_variant(BigInteger(), "postgresql")
 
@@ -65,9 +67,14 @@ beats = Table(
     Column("memory_percent", Float),
     Column("memory_mb", Float),
     Column("payload", Text, nullable=False),
+    Column("beat_id", String(64)),  # the node's name for the beat: a retry is stored once
     Index("ix_beats_node_id_id", "node_id", "id"),
     Index("ix_beats_received_at", "received_at"),
 )
+
+# A beat the node sent twice (a retry after a lost answer) is stored once. Beats without an id
+# never collide (NULLs are distinct in a unique index, on SQLite and PostgreSQL alike).
+beat_id_unique = Index("ux_beats_node_beat", beats.c.node_id, beats.c.beat_id, unique=True)
 
 state_events = Table(
     "state_events",
@@ -109,3 +116,7 @@ open_alert_unique = Index(
     sqlite_where=alerts.c.resolved_at.is_(None),
     postgresql_where=alerts.c.resolved_at.is_(None),
 )
+
+# Added after the first release: ``Store.create_schema`` adds them to an older database.
+MIGRATIONS = (("beats", "beat_id", "VARCHAR(64)"),)
+MIGRATED_INDEXES = (beat_id_unique,)

@@ -4,25 +4,45 @@ A pre-forked monitor on SQLite runs one ingest process (see ``ingest_process``) 
 every heartbeat commit, so the HTTP workers never hold SQLite's single write lock while they
 wait for their own GIL. Each worker's writer thread ships its batch over a Unix socket and
 waits for the answer; the request threads behind it wait as before.
+
+A sink says what became of each beat (:class:`BeatOutcome`): stored, a duplicate (a retry of
+a beat already stored), or refused by the database. When the database refuses a batch, its
+halves are committed apart, down to single beats, so only the beats it refuses fail.
 """
 
 from __future__ import annotations
 
+import logging
 import pickle
 import socket
 import struct
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from yl_monitor.store import BeatRecord, Store
+from yl_monitor.store import BeatRecord, Store, StoreError, StoreRefused
+
+log = logging.getLogger(__name__)
 
 HEADER = struct.Struct("!I")
 MAX_FRAME = 256 * 1024 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class BeatOutcome:
+    """What became of one beat of a batch."""
+
+    duplicate: bool = False  # a retry of a beat already stored: nothing changed
+    refused: str | None = None  # the database refused this beat (why, without SQL)
+
+
+STORED = BeatOutcome()
+DUPLICATE = BeatOutcome(duplicate=True)
+
+
 class BeatSink(Protocol):
-    def write(self, batch: list[BeatRecord]) -> None:
-        """Commit the batch or raise."""
+    def write(self, batch: list[BeatRecord]) -> list[BeatOutcome]:
+        """Commit the batch and say what became of each beat, or raise (nothing stored)."""
 
     def close(self) -> None: ...
 
@@ -34,15 +54,33 @@ class StoreSink:
         self._store = store
         self._known: set[str] | None = None
 
-    def write(self, batch: list[BeatRecord]) -> None:
+    def write(self, batch: list[BeatRecord]) -> list[BeatOutcome]:
+        """Commit the batch; one the database refuses is split in halves, down to single
+        beats, so only the beats it refuses are left out. ``StoreUnavailable`` (the
+        database is down or full) is raised, not split: every beat would fail alike."""
+        try:
+            return self._commit(batch)
+        except StoreRefused as exc:
+            if len(batch) == 1:
+                return [self._refused(batch[0], exc)]
+        mid = len(batch) // 2
+        return self.write(batch[:mid]) + self.write(batch[mid:])
+
+    def _commit(self, batch: list[BeatRecord]) -> list[BeatOutcome]:
         if self._known is None:
             self._known = self._store.known_node_ids()
         try:
-            self._store.write_beats(batch, self._known)
-        except Exception:
-            # rolled back: re-check node rows (insert-or-ignore) next time
-            self._known = None
+            repeated = self._store.write_beats(batch, self._known)
+        except Exception as exc:
+            if not isinstance(exc, StoreRefused):  # re-check node rows once it is back
+                self._known = None
             raise
+        return [DUPLICATE if again else STORED for again in repeated]
+
+    @staticmethod
+    def _refused(record: BeatRecord, exc: StoreRefused) -> BeatOutcome:
+        log.warning("the database refused a heartbeat of %s: %s", record.node_id, exc.detail)
+        return BeatOutcome(refused=str(exc))
 
     def close(self) -> None:
         """The store belongs to its owner."""
@@ -71,7 +109,15 @@ def recv_frame(sock: socket.socket) -> Any:
 
 
 class IngestError(Exception):
-    """The ingest process could not commit the batch."""
+    """The ingest process could not commit the batch (its reason names no SQL)."""
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a batch failed, fit for a client: the store's and the ingest process's own words
+    (they name no SQL), else only the exception's class name."""
+    if isinstance(exc, StoreError | IngestError | ConnectionError):
+        return str(exc)
+    return type(exc).__name__
 
 
 class RemoteSink:
@@ -101,16 +147,17 @@ class RemoteSink:
             self._sock = sock
         return self._sock
 
-    def write(self, batch: list[BeatRecord]) -> None:
+    def write(self, batch: list[BeatRecord]) -> list[BeatOutcome]:
         sock = self._connect()
         try:
             send_frame(sock, batch)
-            ok, error = recv_frame(sock)
+            ok, result = recv_frame(sock)
         except (OSError, EOFError, pickle.PickleError) as exc:
             self.close()  # reconnect next time (the ingest process may have restarted)
             raise ConnectionError(f"lost the ingest process: {exc}") from exc
         if not ok:
-            raise IngestError(error)
+            raise IngestError(result)
+        return result
 
     def close(self) -> None:
         if self._sock is not None:

@@ -35,12 +35,32 @@ def expected_interval(node: dict[str, Any], cfg: NodesConfig) -> float:
     return max(float(interval), 0.05)
 
 
-def node_state(node: dict[str, Any], now: float, cfg: NodesConfig) -> Verdict:
+def _held_back(
+    node: dict[str, Any], ref: float, now: float, window: float, storage_fault_at: float | None
+) -> bool:
+    """True when storage refused beats after this node's last sign of life, less than one
+    offline window ago: the node may well have beaten then, so it is not called offline.
+    A node already offline (as stored) stays offline."""
+    return (
+        storage_fault_at is not None
+        and storage_fault_at > ref
+        and now - storage_fault_at <= window
+        and node.get("state") != "offline"
+    )
+
+
+def node_state(
+    node: dict[str, Any], now: float, cfg: NodesConfig, storage_fault_at: float | None = None
+) -> Verdict:
     """``new``, ``online``, ``late``, ``offline`` or ``paused`` at time ``now``.
 
     A beat exactly on time (age == interval) is online, and so is one up to ``grace``
     seconds past it; ``late`` after that; ``offline`` once ``offline_after_missed``
     intervals (plus grace) have gone by. A node never seen counts from its registration.
+
+    ``storage_fault_at`` is when the monitor last failed to store beats: beats that reached
+    it but were not stored left no trace, so no node is called offline until one offline
+    window after that (it stays ``late``, and raises no offline alert).
     """
     interval = expected_interval(node, cfg)
     if node.get("paused"):
@@ -50,6 +70,15 @@ def node_state(node: dict[str, Any], now: float, cfg: NodesConfig) -> Verdict:
     age = max(0.0, now - ref)
     late_after = interval + cfg.grace
     offline_after = interval * cfg.offline_after_missed + cfg.grace
+    if age > offline_after and _held_back(node, ref, now, offline_after, storage_fault_at):
+        assert storage_fault_at is not None
+        return Verdict(
+            "late",
+            interval,
+            age,
+            f"no beat stored for {age:.0f} s; not offline: the monitor could not store beats "
+            f"{now - storage_fault_at:.0f} s ago",
+        )
     if age > offline_after:
         what = "no sign of life" if last_seen is None else "no beat"
         return Verdict(

@@ -2,12 +2,18 @@
 
 SQLite (WAL, busy timeout) by default; a PostgreSQL URL works the same. Each method is one
 transaction.
+
+Database errors leave as one of two exceptions whose text names no SQL: :class:`StoreRefused`
+(the database refused these values: a data or integrity error) and :class:`StoreUnavailable`
+(it could not be read or written at all: disk full, server gone). The driver's own words are
+logged, once per outage.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import threading
 from collections.abc import Iterator
@@ -25,20 +31,80 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.schema import CreateIndex
 
 try:
     import fcntl
 except ImportError:  # Windows: one worker process, the mutex is enough
     fcntl = None  # type: ignore[assignment]
 
-from yl_monitor.schema import alerts, beats, metadata, nodes, state_events
+from shared.logs import FaultLatch
+from yl_monitor.schema import (
+    ID_MAX,
+    MIGRATED_INDEXES,
+    MIGRATIONS,
+    alerts,
+    beats,
+    metadata,
+    nodes,
+    state_events,
+)
 
 log = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """A database error, said without SQL; ``detail`` has the driver's words, for the log."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class StoreRefused(StoreError):
+    """The database refused the values (a data or integrity error): retrying will not help."""
+
+
+class StoreUnavailable(StoreError):
+    """The database could not be read or written (disk full, server gone, locked)."""
+
+
+# What the database (or its driver, encoding a value) raises for values it will not take.
+REFUSALS = (DataError, IntegrityError, ValueError, OverflowError)
+
+
+def error_name(exc: BaseException) -> str:
+    """The driver's class name for a database error (``DataError``, ``DiskFull``): no SQL."""
+    return type(getattr(exc, "orig", None) or exc).__name__
+
+
+@contextmanager
+def translated(doing: str) -> Iterator[None]:
+    """Turn database errors into :class:`StoreRefused` / :class:`StoreUnavailable`."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except REFUSALS as exc:
+        raise StoreRefused(
+            f"the database refused the values ({error_name(exc)})", str(exc)[:500]
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(
+            f"the database could not be {doing} ({error_name(exc)})", str(exc)[:500]
+        ) from exc
+
+
+def finite(value: float | None) -> float | None:
+    """None for NaN and the infinities: the store never writes a float JSON cannot carry."""
+    return value if value is None or math.isfinite(value) else None
 
 
 @dataclass
@@ -59,6 +125,15 @@ class BeatRecord:
     memory_mb: float | None = None
     cpu_high: int | None = None  # 1 high, 0 normal, None not reported
     mem_high: int | None = None
+    beat_id: str | None = None  # the node's name for this beat: a retry is stored once
+
+    FLOATS = ("sent_at", "interval", "cpu_percent", "memory_percent", "memory_mb")
+
+    def __post_init__(self) -> None:
+        for name in self.FLOATS:
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                setattr(self, name, None)
 
     @cached_property
     def payload_text(self) -> str:
@@ -69,7 +144,7 @@ class BeatRecord:
         """Values for ``BeatSql.BEAT_COLS``."""
         return (
             self.node_id, self.received_at, self.sent_at, self.status, self.cpu_percent,
-            self.memory_percent, self.memory_mb, self.payload_text,
+            self.memory_percent, self.memory_mb, self.payload_text, self.beat_id,
         )  # fmt: skip
 
     def node_update_row(self) -> tuple[Any, ...]:
@@ -190,7 +265,8 @@ class BeatSql:
         "cpu_streak, mem_streak, paused, probe_failures"
     )
     BEAT_COLS = (
-        "node_id, received_at, sent_at, status, cpu_percent, memory_percent, memory_mb, payload"
+        "node_id, received_at, sent_at, status, cpu_percent, memory_percent, memory_mb, payload, "
+        "beat_id"
     )
     UPDATE_TYPES = (
         "varchar",
@@ -253,9 +329,12 @@ class BeatSql:
                 f"INSERT INTO nodes ({self.NODE_COLS}) VALUES {values} "
                 "ON CONFLICT (node_id) DO NOTHING"
             )
-        if kind == "beats":
-            values = ", ".join([self._row(8)] * rows)
-            return f"INSERT INTO beats ({self.BEAT_COLS}) VALUES {values}"
+        if kind in ("beats", "beats_once"):
+            values = ", ".join([self._row(9)] * rows)
+            sql = f"INSERT INTO beats ({self.BEAT_COLS}) VALUES {values}"
+            if kind == "beats_once":  # a beat id already stored is skipped, and not returned
+                sql += " ON CONFLICT (node_id, beat_id) DO NOTHING RETURNING node_id, beat_id"
+            return sql
         values = ", ".join([self._row(12, self.UPDATE_TYPES)] * rows)
         return (
             "WITH b(node_id, ts, name, payload, status, version, interval, cpu, mem_pct, "
@@ -269,8 +348,27 @@ class BeatSql:
     def insert_beats(self, rows: int) -> str:
         return self._get("beats", rows)
 
+    def insert_beats_once(self, rows: int) -> str:
+        return self._get("beats_once", rows)
+
     def update_nodes(self, rows: int) -> str:
         return self._get("update", rows)
+
+
+def _repeats(batch: list[BeatRecord]) -> list[bool]:
+    """For each beat: True when an earlier beat of the batch has its node and beat id."""
+    seen: set[tuple[str, str]] = set()
+    flags = []
+    for r in batch:
+        key = (r.node_id, r.beat_id) if r.beat_id is not None else None
+        flags.append(key in seen)
+        if key is not None:
+            seen.add(key)
+    return flags
+
+
+def _update_rounds(batch: list[BeatRecord]) -> list[list[tuple[Any, ...]]]:
+    return [[r.node_update_row() for r in round_] for round_ in _rounds(batch)]
 
 
 def _rounds(batch: list[BeatRecord]) -> list[list[BeatRecord]]:
@@ -299,6 +397,7 @@ class Store:
             self._lock = WriteLock(f"{database}.writelock" if on_disk else None)
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         self._beat_sql = BeatSql(self.dialect)
+        self.fault = FaultLatch(log, "writing to the database")
 
     @classmethod
     def from_url(cls, url: str, sqlite_synchronous: str = "FULL") -> Store:
@@ -307,7 +406,22 @@ class Store:
         return store
 
     def create_schema(self) -> None:
+        """Create the tables, and add what later versions added to an older database."""
         metadata.create_all(self.engine)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            for table, column, sql_type in MIGRATIONS:
+                have = {c["name"] for c in inspect(conn).get_columns(table)}
+                if column not in have:
+                    exists = " IF NOT EXISTS" if self.dialect == "postgresql" else ""
+                    conn.exec_driver_sql(
+                        f"ALTER TABLE {table} ADD COLUMN{exists} {column} {sql_type}"
+                    )
+                    log.info("database upgraded: added %s.%s", table, column)
+            for index in MIGRATED_INDEXES:
+                conn.execute(CreateIndex(index, if_not_exists=True))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -316,12 +430,31 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """One write transaction (behind the SQLite write lock where there is one)."""
+        """One write transaction (behind the SQLite write lock where there is one).
+
+        A database that cannot be written is logged once (with the driver's words) until a
+        write succeeds again.
+        """
+        try:
+            with translated("written"), self._begin() as conn:
+                yield conn
+        except StoreUnavailable as exc:
+            self.fault.fault(exc.detail or str(exc))
+            raise
+        self.fault.clear()
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
         if self._lock is None:
             with self.engine.begin() as conn:
                 yield conn
             return
         with self._lock.held(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with translated("read"), self.engine.connect() as conn:
             yield conn
 
     # ---- nodes -----------------------------------------------------------------------------
@@ -341,7 +474,11 @@ class Store:
                 conn.execute(
                     update(nodes)
                     .where(nodes.c.node_id == node_id)
-                    .values(node_name=node_name, node_type=node_type, register_time=register_time)
+                    .values(
+                        node_name=node_name,
+                        node_type=node_type,
+                        register_time=finite(register_time),
+                    )
                 )
             row = conn.execute(select(nodes).where(nodes.c.node_id == node_id)).mappings().one()
         return dict(row), created
@@ -373,7 +510,7 @@ class Store:
         )
         return conn.execute(stmt).scalar() is not None
 
-    def write_beats(self, batch: list[BeatRecord], known: set[str] | None = None) -> None:
+    def write_beats(self, batch: list[BeatRecord], known: set[str] | None = None) -> list[bool]:
         """Store a group of beats in one transaction (a group commit).
 
         Three multi-row statements whatever the group's size: nodes not yet known are
@@ -381,14 +518,20 @@ class Store:
         that beat twice in one group is updated again in a second round, in order).
         ``known`` caches ids already in the database; it only saves work.
 
+        A beat whose ``beat_id`` its node already used (here or in an earlier group) is a
+        retry: it is not stored again and changes nothing. Returns, for each beat in order,
+        whether it was such a duplicate.
+
         This is the hot path, so its SQL is written once per dialect and row count (see
         :class:`BeatSql`) rather than compiled by SQLAlchemy for each group.
         """
         if not batch:
-            return
+            return []
+        repeated = _repeats(batch)
+        todo = [r for r, again in zip(batch, repeated, strict=True) if not again]
         sql = self._beat_sql
         fresh: dict[str, tuple[Any, ...]] = {}
-        for r in batch:
+        for r in todo:
             if (known is None or r.node_id not in known) and r.node_id not in fresh:
                 fresh[r.node_id] = (
                     r.node_id,
@@ -403,31 +546,55 @@ class Store:
                     False,
                     0,
                 )
-        beat_rows = [r.beat_row() for r in batch]
-        update_rounds = [[r.node_update_row() for r in round_] for round_ in _rounds(batch)]
+        beat_rows = [r.beat_row() for r in todo]
+        update_rounds = _update_rounds(todo)
         with self._write() as conn:  # only the statements run under the write lock
             for chunk in _chunks(list(fresh.values()), 200):
                 conn.exec_driver_sql(sql.insert_nodes(len(chunk)), _flat(chunk))
-            for chunk in _chunks(beat_rows, 200):
-                conn.exec_driver_sql(sql.insert_beats(len(chunk)), _flat(chunk))
+            stored = self._insert_beats(conn, todo, beat_rows)
+            if not all(stored):
+                update_rounds = _update_rounds(
+                    [r for r, ok in zip(todo, stored, strict=True) if ok]
+                )
             for updates in update_rounds:
                 for chunk in _chunks(updates, 200):
                     conn.exec_driver_sql(sql.update_nodes(len(chunk)), _flat(chunk))
         if known is not None:
             known.update(fresh)
+        fresh_flags = iter(stored)  # one flag per beat of ``todo``, in order
+        return [True if again else not next(fresh_flags) for again in repeated]
+
+    def _insert_beats(
+        self, conn: Connection, records: list[BeatRecord], rows: list[tuple[Any, ...]]
+    ) -> list[bool]:
+        """Insert the beats; for each, whether it was new (False: its beat id was stored)."""
+        sql = self._beat_sql
+        stored = [True] * len(records)
+        for start in range(0, len(records), 200):
+            chunk = records[start : start + 200]
+            values = _flat(rows[start : start + 200])
+            if all(r.beat_id is None for r in chunk):
+                conn.exec_driver_sql(sql.insert_beats(len(chunk)), values)
+                continue
+            result = conn.exec_driver_sql(sql.insert_beats_once(len(chunk)), values)
+            new = {(node_id, beat_id) for node_id, beat_id in result}
+            for i, r in enumerate(chunk, start):
+                if r.beat_id is not None and (r.node_id, r.beat_id) not in new:
+                    stored[i] = False
+        return stored
 
     def known_node_ids(self) -> set[str]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return set(conn.execute(select(nodes.c.node_id)).scalars())
 
     def get_node(self, node_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(nodes).where(nodes.c.node_id == node_id)).mappings().first()
         return dict(row) if row else None
 
     def list_nodes(self, with_payload: bool = True) -> list[dict[str, Any]]:
         cols = [c for c in nodes.c if with_payload or c.name != "last_payload"]
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(*cols).order_by(nodes.c.node_id)).mappings().all()
         return [dict(r) for r in rows]
 
@@ -495,7 +662,7 @@ class Store:
         return applied
 
     def state_events(self, node_id: str, limit: int = 50) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = (
                 conn.execute(
                     select(state_events)
@@ -522,7 +689,7 @@ class Store:
         if since is not None:
             query = query.where(beats.c.received_at > since)
         query = query.order_by(beats.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [dict(r) for r in reversed(rows)]
 
@@ -530,7 +697,7 @@ class Store:
         query = select(func.count()).select_from(beats)
         if node_id is not None:
             query = query.where(beats.c.node_id == node_id)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
     def prune(self, older_than: float, max_per_node: int) -> int:
@@ -569,7 +736,7 @@ class Store:
             return conn.execute(stmt).scalar()
 
     def open_alerts(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = (
                 conn.execute(
                     select(alerts).where(alerts.c.resolved_at.is_(None)).order_by(alerts.c.id)
@@ -602,7 +769,9 @@ class Store:
         return res.rowcount == 1
 
     def get_alert(self, alert_id: int) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
+        if not 0 < alert_id <= ID_MAX:
+            return None
+        with self._read() as conn:
             row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).mappings().first()
         return dict(row) if row else None
 
@@ -610,6 +779,9 @@ class Store:
         self, alert_id: int, by: str, reason: str | None, until: float | None, now: float
     ) -> dict[str, Any] | None:
         """Record who acknowledged, why and until when; a repeat changes nothing."""
+        if not 0 < alert_id <= ID_MAX:
+            return None
+        until = finite(until)
         with self._write() as conn:
             conn.execute(
                 update(alerts)
@@ -628,11 +800,11 @@ class Store:
         if node_id is not None:
             query = query.where(alerts.c.node_id == node_id)
         query = query.order_by(alerts.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
 
     def count_open_alerts(self) -> int:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return int(
                 conn.execute(
                     select(func.count()).select_from(alerts).where(alerts.c.resolved_at.is_(None))

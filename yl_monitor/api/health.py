@@ -14,7 +14,10 @@ bp = Blueprint("health", __name__)
 @bp.get("/api/health")
 def health():  # type: ignore[no-untyped-def]
     return jsonify(
-        status="healthy", service=SERVICE_NAME, version=__version__, timestamp=utc_now_iso()
+        **get_monitor().health(),
+        service=SERVICE_NAME,
+        version=__version__,
+        timestamp=utc_now_iso(),
     )
 
 

@@ -37,7 +37,8 @@ def heartbeat(node_id: str):  # type: ignore[no-untyped-def]
     if body.node_id is not None and body.node_id != node_id:
         raise ApiError(400, "node_id in the body differs from the one in the path", "node_id")
     text = request.get_data(as_text=True)
-    return jsonify(get_monitor().heartbeat(node_id, body, raw, text))
+    key = request.headers.get("Idempotency-Key")
+    return jsonify(get_monitor().heartbeat(node_id, body, raw, text, idempotency_key=key))
 
 
 @bp.get("")
