@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -38,6 +39,10 @@ class HeartbeatSender:
     ``resources`` {``cpu_percent``, ``memory_mb``, ``threads``} of this process, merged with
     what ``payload()`` returns (its keys win, except ``node_id``). When ``payload()`` raises,
     the beat still goes, with ``status: "error"`` and the ``error`` text.
+
+    Each beat carries a fresh ``beat_id``, the same on every retry of that beat, so a beat
+    whose answer was lost and that was sent again is stored once (the monitor answers the
+    retry ``duplicate: true``).
 
     ``trigger()`` wakes the thread to report a change at once; ``beat_now()`` sends one beat
     synchronously. ``stats()`` is the user GUI's ``/stats`` answer.
@@ -198,7 +203,9 @@ class HeartbeatSender:
             try:
                 if self._need_register:
                     self._register()
-                self._client.post_json(self._beat_path, self.build_payload())
+                body = self.build_payload()
+                body["beat_id"] = uuid.uuid4().hex  # the client's retries resend this body
+                self._client.post_json(self._beat_path, body)
             except HttpError as exc:
                 if exc.status is None or exc.status >= 500:
                     self._need_register = True  # unreachable: register again once it is back

@@ -174,3 +174,45 @@ def test_disabled_sender_does_nothing() -> None:
     assert stats["running"] is False
     assert stats["report_count"] == stats["error_count"] == 0
     sender.stop()
+
+
+class LosesFirstAnswer:
+    """A requests session that hands each request to an in-process monitor, but loses the
+    answer to the first heartbeat (the beat is stored; the sender sees a timeout)."""
+
+    def __init__(self, app: Any, base_url: str) -> None:
+        self._client = app.test_client()
+        self._base = base_url
+        self.beats: list[dict[str, Any]] = []
+        self.headers: dict[str, str] = {}
+
+    def request(self, method: str, url: str, json: Any = None, **_kw: Any) -> requests.Response:
+        answer = self._client.open(url[len(self._base) :], method=method, json=json)
+        if url.endswith("/heartbeat"):
+            self.beats.append(json)
+            if len(self.beats) == 1:
+                raise requests.Timeout("the answer was lost")
+        resp = requests.Response()
+        resp.status_code = answer.status_code
+        resp._content = answer.get_data()
+        resp.url = url
+        return resp
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_retried_beat_keeps_its_beat_id_and_is_stored_once(make_monitor) -> None:
+    app, monitor = make_monitor()
+    url = "http://monitor.test"
+    sender = make_sender(url, "hb-retry", max_retries=2, retry_delay=0.01)
+    session = LosesFirstAnswer(app, url)
+    sender._client._session = session  # type: ignore[assignment]
+    assert sender.beat_now() is True  # the retry was answered: a duplicate, not stored again
+    assert sender.beat_now() is True
+    first, retry, second = session.beats
+    assert first["beat_id"] == retry["beat_id"]
+    assert second["beat_id"] != first["beat_id"]
+    assert monitor.store.count_beats("hb-retry") == 2
+    assert monitor.store.get_node("hb-retry")["beats_received"] == 2
+    assert sender.stats()["error_count"] == 0
