@@ -72,6 +72,7 @@ class Pipeline:
         self.reconnect_min = reconnect_min
         self.reconnect_max = reconnect_max
         self._lock = threading.Lock()
+        self._state_lock = threading.Lock()  # state and error; see _set_state
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._source: Source | None = None
@@ -80,6 +81,8 @@ class Pipeline:
         self.error: str | None = None
         self.started_at: float | None = None
         self.reconnects = 0
+        self.connect_attempts = 0
+        self._connecting_since: float | None = None
         self.fps_in = RateMeter()
         self.fps_out = RateMeter()
         self._latency: deque[float] = deque(maxlen=stats_window)
@@ -97,10 +100,12 @@ class Pipeline:
 
     @property
     def running(self) -> bool:
-        return self.state in ("running", "reconnecting")
+        return self.state in ("connecting", "running", "reconnecting")
 
-    def start(self, source: Source) -> None:
-        """Run an opened source until ``stop()``."""
+    def start(self, source: Source, *, opened: bool = True) -> None:
+        """Run ``source`` until ``stop()``. ``opened=False``: the capture thread opens it
+        (a network stream may take seconds); the state is ``connecting`` until it opens, and
+        a failed open is retried with the usual backoff."""
         with self._lock:
             self._stop_locked()
             self._source = source
@@ -114,13 +119,18 @@ class Pipeline:
             self.input.dropped = 0
             self.frames_in = self.frames_out = 0
             self.reconnects = 0
+            self.connect_attempts = 0
             self.error = None
-            self.state = "running"
+            self.state = "running" if opened else "connecting"
             self.started_at = time.time()
+            self._connecting_since = None if opened else time.monotonic()
             stop = self._stop
             self._threads = [
                 threading.Thread(
-                    target=self._capture, args=(source, stop), name="capture", daemon=True
+                    target=self._capture,
+                    args=(source, stop, opened),
+                    name="capture",
+                    daemon=True,
                 ),
                 threading.Thread(target=self._process, args=(stop,), name="process", daemon=True),
             ]
@@ -132,18 +142,26 @@ class Pipeline:
             self._stop_locked()
 
     def _stop_locked(self) -> None:
-        self._stop.set()
+        with self._state_lock:  # from here on the old threads change no state
+            self._stop.set()
+            if self.state != "error":
+                self.state = "stopped"
+            self._connecting_since = None
         self.input.close()
+        source = self._source
         for t in self._threads:
-            t.join(timeout=5)
+            if t.name == "capture" and getattr(source, "opens_slowly", False):
+                # a network open or read may hang until camera.open_timeout: stop does not
+                # wait for it; the thread closes its source itself when the call returns
+                t.join(timeout=0.2)
+                if t.is_alive() and source is not None:
+                    log.info("%s: its connect or read ends in the background", source.label)
+            else:
+                t.join(timeout=5)
         self._threads = []
-        if self._source is not None:
-            self._source.close()
         self._source = None
         self.fps_in.reset()
         self.fps_out.reset()
-        if self.state != "error":
-            self.state = "stopped"
 
     def close(self) -> None:
         self.stop()
@@ -153,36 +171,70 @@ class Pipeline:
 
     # ---- threads ---------------------------------------------------------------------------
 
-    def _capture(self, source: Source, stop: threading.Event) -> None:
+    def _set_state(self, stop: threading.Event, state: str, error: str | None) -> bool:
+        """State from a capture thread, unless it was stopped (a new source may be running)."""
+        with self._state_lock:
+            if stop.is_set():
+                return False
+            self.state, self.error = state, error
+            if state != "connecting":
+                self._connecting_since = None
+            return True
+
+    def _open(self, source: Source, stop: threading.Event, first: bool) -> bool:
+        """Open ``source`` on this thread until it opens or ``stop``, with backoff between
+        tries. The first failure is logged once; later ones only update the status."""
         delay = self.reconnect_min
+        logged = False
+        what = "connecting to" if first else "reconnecting to"
         while not stop.is_set():
-            image = source.read()
-            if image is None:
+            self.connect_attempts += 1
+            try:
+                source.open()
+            except SourceError as exc:
+                if not self._set_state(stop, "reconnecting", f"{what} {source.label}: {exc}"):
+                    return False
+                if not logged:
+                    log.warning("%s %s: %s (retrying)", what, source.label, exc)
+                    logged = True
+                if stop.wait(delay):
+                    return False
+                delay = min(delay * 2, self.reconnect_max)
+                continue
+            if not self._set_state(stop, "running", None):
+                return False
+            if first:
+                log.info("%s connected", source.label)
+            else:
+                self.reconnects += 1
+                log.info("%s is back after a reconnect", source.label)
+            return True
+        return False
+
+    def _capture(self, source: Source, stop: threading.Event, opened: bool) -> None:
+        try:
+            if not opened and not self._open(source, stop, first=True):
+                return
+            while not stop.is_set():
+                image = source.read()
                 if stop.is_set():
                     return
-                self.state = "reconnecting"
-                self.error = f"{source.label} stopped delivering frames; reconnecting"
-                log.warning("%s", self.error)
-                source.close()
-                while not stop.wait(delay):
-                    try:
-                        source.open()
-                    except SourceError as exc:
-                        self.error = f"reconnecting to {source.label}: {exc}"
-                        delay = min(delay * 2, self.reconnect_max)
-                        continue
-                    self.reconnects += 1
-                    log.info("%s is back after a reconnect", source.label)
-                    self.state = "running"
-                    self.error = None
-                    delay = self.reconnect_min
-                    break
-                continue
-            now = time.monotonic()
-            self._seq += 1
-            self.frames_in += 1
-            self.fps_in.tick(now)
-            self.input.put(Frame(image=image, seq=self._seq, captured=now))
+                if image is None:
+                    message = f"{source.label} stopped delivering frames; reconnecting"
+                    if not self._set_state(stop, "reconnecting", message):
+                        return
+                    log.warning("%s", message)
+                    source.close()
+                    if stop.wait(self.reconnect_min) or not self._open(source, stop, False):
+                        return
+                    continue
+                now = time.monotonic()
+                self._seq += 1
+                self.frames_in += 1
+                self.fps_in.tick(now)
+                self.input.put(Frame(image=image, seq=self._seq, captured=now))
+        finally:
+            source.close()  # this thread owns the source: nothing closes it mid-read
 
     def _process(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -215,6 +267,7 @@ class Pipeline:
     def stats(self) -> dict[str, Any]:
         latency = list(self._latency)
         src = self._source
+        since = self._connecting_since
         latest = self.output.latest()
         size = None
         if latest is not None:
@@ -233,6 +286,8 @@ class Pipeline:
             "frames_out": self.frames_out,
             "dropped_frames": self.input.dropped,
             "reconnects": self.reconnects,
+            "connect_attempts": self.connect_attempts,
+            "connecting_s": None if since is None else round(time.monotonic() - since, 2),
             "latency_ms": {
                 "p50": _round(_percentile(latency, 50)),
                 "p95": _round(_percentile(latency, 95)),

@@ -131,13 +131,23 @@ class Studio:
                 else:
                     parsed, note = SourceSpec("demo", ""), "auto: no camera at device 0, demo"
             source = make_source(parsed, self.config.camera)
-            source.open()  # raises SourceError with the reason
-            self.pipeline.start(source)
+            # A network stream may take camera.open_timeout to answer (or never): it is
+            # opened on the capture thread, so this answers "connecting" at once and a stop
+            # meanwhile wins. Devices and files open here, and a failure is the answer.
+            slow = getattr(source, "opens_slowly", False)
+            if not slow:
+                source.open()  # raises SourceError with the reason
+            self.pipeline.start(source, opened=not slow)
             self.spec = parsed
             self.auto_note = note
-            log.info("camera started: %s%s", source.label, f" ({note})" if note else "")
-            if self.config.outputs.virtual_camera.enabled and self.vcam is None:
-                self._start_vcam_quietly()
+            log.info(
+                "camera %s: %s%s",
+                "connecting" if slow else "started",
+                source.label,
+                f" ({note})" if note else "",
+            )
+            if self.config.outputs.virtual_camera.enabled and self.vcam is None and not slow:
+                self._start_vcam_quietly()  # (a stream still connecting: POST it when running)
             return {"started": True, "already_running": False, **self.camera_status()}
 
     def camera_stop(self) -> dict[str, Any]:
