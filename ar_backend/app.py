@@ -21,7 +21,7 @@ from ar_backend.face.errors import (
 )
 from ar_backend.outputs.sinks import OutputUnavailable
 from ar_backend.sources import BadSpec, SourceError
-from ar_backend.studio import NotRunning, PathNotAllowed, Studio
+from ar_backend.studio import NotRunning, PathNotAllowed, Studio, TooManyViewers
 from shared.api import map_errors, new_app
 from shared.sysmetrics import SystemMetricsSampler
 
@@ -51,6 +51,7 @@ def create_app(
             PathNotAllowed: (403, None),
             NotRunning: (409, None),
             OutputUnavailable: (503, None),
+            TooManyViewers: (503, None),
             EffectError: (400, None),
             EffectNotInChain: (404, "effect_type"),
             AudioUnavailable: (503, None),

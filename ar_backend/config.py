@@ -84,6 +84,21 @@ class VirtualCameraConfig(Section):
 
 class OutputsConfig(Section):
     jpeg_quality: int = Field(80, ge=10, le=100, description="MJPEG and snapshot quality.")
+    max_viewers: int | None = Field(
+        None,
+        ge=0,
+        le=255,
+        description="MJPEG viewers at once (each holds a server thread); more get 503. "
+        "Must be below server.threads; default: server.threads less a reserve of "
+        "min(8, threads / 2) for the API (24 of 32).",
+    )
+    viewer_stall_timeout: float = Field(
+        10.0,
+        ge=1,
+        le=600,
+        description="Seconds a viewer may take no frame at all before it is disconnected "
+        "(a stalled client would otherwise hold its thread for good).",
+    )
     virtual_camera: VirtualCameraConfig = Field(default_factory=VirtualCameraConfig)
     recordings_dir: str = Field("recordings", description="Folder recordings are written to.")
 
@@ -213,6 +228,24 @@ class BackendConfig(Section):
     audio: AudioConfig = Field(default_factory=AudioConfig)
     face: FaceConfig = Field(default_factory=FaceConfig)
     monitor: MonitorLinkConfig = Field(default_factory=MonitorLinkConfig)
+
+    @model_validator(mode="after")
+    def _viewers_leave_threads(self) -> BackendConfig:
+        cap, threads = self.outputs.max_viewers, self.server.threads
+        if cap is not None and cap >= threads:
+            raise ValueError(
+                f"outputs.max_viewers ({cap}) must be below server.threads ({threads}): "
+                "each viewer holds a thread, and the API needs some left"
+            )
+        return self
+
+    @property
+    def max_viewers(self) -> int:
+        """The viewer cap in force: the configured one, or threads less the API's reserve."""
+        if self.outputs.max_viewers is not None:
+            return self.outputs.max_viewers
+        threads = self.server.threads
+        return threads - max(1, min(8, threads // 2))
 
 
 def load_backend_config(

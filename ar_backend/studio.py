@@ -13,7 +13,7 @@ from ar_backend import __version__
 from ar_backend.audio.engine import AudioEngine
 from ar_backend.config import BackendConfig
 from ar_backend.face.swapper import FaceSwap
-from ar_backend.outputs.jpeg import JpegCache
+from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
 from ar_backend.outputs.sinks import OutputUnavailable, Recorder, VirtualCamera
 from ar_backend.pipeline import Pipeline
 from ar_backend.processors import Resources, make_processor
@@ -55,6 +55,7 @@ class Studio:
             reconnect_max=cam.reconnect_max,
         )
         self.jpeg = JpegCache(self.pipeline.output, config.outputs.jpeg_quality)
+        self.viewers = Viewers(config.max_viewers, config.outputs.viewer_stall_timeout)
         self.media_dirs = [Path(d).expanduser().resolve() for d in config.media.folders]
         self.recordings_dir = Path(config.outputs.recordings_dir).expanduser().resolve()
         self.recorder: Recorder | None = None
@@ -255,6 +256,7 @@ class Studio:
             "mjpeg": {
                 "frames_encoded": self.jpeg.encoded,
                 "encode_ms": round(self.jpeg.encode_ms, 2),
+                **self.viewers.status(),
             },
             "virtual_camera": self.vcam.status()
             if self.vcam
@@ -319,6 +321,7 @@ class Studio:
         self.gui_report = {**payload, "received_at": time.time()}
 
     def close(self) -> None:
+        self.viewers.close()
         self.audio.stop()
         if self._face_preload is not None:
             self._face_preload.join(timeout=30)
@@ -329,4 +332,11 @@ class Studio:
         self.face.close()
 
 
-__all__ = ["NotRunning", "OutputUnavailable", "PathNotAllowed", "SourceError", "Studio"]
+__all__ = [
+    "NotRunning",
+    "OutputUnavailable",
+    "PathNotAllowed",
+    "SourceError",
+    "Studio",
+    "TooManyViewers",
+]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import struct
 import threading
+from collections.abc import Callable
+from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from ar_backend.api import get_studio
 from ar_backend.models import MonitorReportIn, RecordStartIn
@@ -15,13 +20,32 @@ from shared.timeutil import utc_now_iso
 bp = Blueprint("outputs", __name__)
 
 
+def _disconnector(environ: dict[str, Any]) -> Callable[[], None] | None:
+    """How to drop this client's connection under waitress (None elsewhere): shut its socket
+    down, so waitress's loop closes the channel and wakes the thread blocked writing to it."""
+    channel = getattr(environ.get("waitress.client_disconnected"), "__self__", None)
+    sock = getattr(channel, "socket", None)
+    if not isinstance(sock, socket.socket):
+        return None
+
+    def disconnect() -> None:
+        with contextlib.suppress(OSError):
+            # reset, not a FIN queued behind the frames the client never took
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.shutdown(socket.SHUT_RDWR)
+
+    return disconnect
+
+
 @bp.get("/video_feed")
 def video_feed():  # type: ignore[no-untyped-def]
     studio = get_studio()
+    viewer = studio.viewers.enter(_disconnector(request.environ))  # at the cap: 503
     stop = threading.Event()
-    stream = studio.jpeg.stream(stop)
+    stream = studio.jpeg.stream(stop, viewer=viewer)
     resp = Response(stream, mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
     resp.call_on_close(stop.set)
+    resp.call_on_close(viewer.leave)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
