@@ -304,6 +304,19 @@ def parse_body_raw(model: type[M], required: bool = True) -> tuple[M, dict[str, 
         raise validation_error(exc) from exc
 
 
+def parse_query(model: type[M]) -> M:
+    """Validate the query string as ``model`` (text coerced to numbers); 400 naming the
+    parameter. Parameters the model does not name are ignored (a browser's cache-buster)."""
+    args = request.args.to_dict()
+    for name, value in args.items():
+        if "\x00" in value or "\x00" in name:
+            raise ApiError(400, f"{name} holds the character U+0000", name)
+    try:
+        return model.model_validate(args)
+    except ValidationError as exc:
+        raise validation_error(exc) from exc
+
+
 def wants_prometheus() -> bool:
     """True when the Accept header prefers a Prometheus text format over JSON.
 

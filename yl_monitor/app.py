@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Flask
 
 from shared.api import map_errors, new_app
+from shared.openapi import install_openapi
 from shared.timeutil import Clock
 from shared.workerstats import WorkerStats
+from yl_monitor import __version__
 from yl_monitor.api import alerts, dashboard, health, metrics, nodes
 from yl_monitor.config import MonitorConfig
 from yl_monitor.ingest import QueueFull, StorageFailed
@@ -14,7 +16,7 @@ from yl_monitor.monitor import Conflict, Invalid, Monitor, NotFound
 from yl_monitor.sinks import BeatSink
 from yl_monitor.store import Store, StoreRefused, StoreUnavailable
 
-OPEN_PATHS = ("/api/health", "/", "/favicon.ico")
+OPEN_PATHS = ("/api/health", "/", "/favicon.ico", "/openapi.json", "/docs")
 
 
 def _is_open(method: str, path: str) -> bool:
@@ -53,4 +55,11 @@ def create_app(
     )
     for module in (health, nodes, alerts, metrics, dashboard):
         app.register_blueprint(module.bp)
+    install_openapi(
+        app,
+        title="yl_monitor",
+        version=__version__,
+        description="AR Live Studio's monitor: heartbeats, node states, alerts.",
+        api_key=config.security.api_key_enabled,
+    )
     return app

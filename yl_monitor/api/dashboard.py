@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from shared.openapi import operation
 from yl_monitor import __version__
 from yl_monitor.api import get_monitor
 
@@ -11,6 +12,7 @@ bp = Blueprint("dashboard", __name__)
 
 
 @bp.get("/")
+@operation("The dashboard page", ok_media="text/html", tags=("dashboard",))
 def index():  # type: ignore[no-untyped-def]
     mon = get_monitor()
     return render_template(

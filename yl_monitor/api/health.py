@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from shared.openapi import operation
 from shared.timeutil import utc_now_iso
+from shared.wire.monitor import HealthOut, StatusOut
 from yl_monitor import SERVICE_NAME, __version__
 from yl_monitor.api import get_monitor
 
@@ -12,6 +14,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/api/health")
+@operation("Liveness (no key needed)", ok=HealthOut, tags=("health",))
 def health():  # type: ignore[no-untyped-def]
     return jsonify(
         **get_monitor().health(),
@@ -22,6 +25,7 @@ def health():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/api/status")
+@operation("Node counts, open alerts, ingest counters, faults", ok=StatusOut, tags=("health",))
 def status():  # type: ignore[no-untyped-def]
     mon = get_monitor()
     summary = mon.summary()

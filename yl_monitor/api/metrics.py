@@ -11,7 +11,9 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from shared.api import wants_prometheus
+from shared.openapi import operation
 from shared.timeutil import utc_now_iso
+from shared.wire.monitor import MetricsOut
 from yl_monitor import SERVICE_NAME
 from yl_monitor.api import get_monitor
 from yl_monitor.monitor import Monitor
@@ -69,6 +71,12 @@ def make_registry(monitor: Monitor) -> CollectorRegistry:
 
 
 @bp.get("/metrics")
+@operation(
+    "Figures as JSON, or Prometheus text when the Accept header asks for it",
+    ok=MetricsOut,
+    alt_media=("text/plain", "application/openmetrics-text"),
+    tags=("health",),
+)
 def metrics():  # type: ignore[no-untyped-def]
     mon = get_monitor()
     if wants_prometheus():

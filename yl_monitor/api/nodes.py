@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, jsonify, request
 
-from shared.api import ApiError, parse_body, parse_body_raw
-from shared.timeutil import parse_timestamp, utc_now_iso
+from shared.api import ApiError
+from shared.openapi import operation
+from shared.timeutil import utc_now_iso
+from shared.wire.monitor import (
+    HeartbeatOut,
+    HistoryOut,
+    NodeDetailOut,
+    NodeListOut,
+    RegisterOut,
+)
 from yl_monitor.api import get_monitor
-from yl_monitor.models import HeartbeatIn, PauseIn, RegisterIn, valid_node_id
+from yl_monitor.models import NODE_ID_PATTERN, HeartbeatIn, PauseIn, RegisterIn, valid_node_id
+from yl_monitor.queries import HistoryQuery
 
 bp = Blueprint("nodes", __name__, url_prefix="/api/ar/nodes")
+TAGS = ("nodes",)
+NODE_ID = {"node_id": {"pattern": NODE_ID_PATTERN}}
 
 
 def _checked_id(node_id: str) -> str:
@@ -24,16 +37,26 @@ def _checked_id(node_id: str) -> str:
 
 
 @bp.post("/register")
-def register():  # type: ignore[no-untyped-def]
-    body = parse_body(RegisterIn)
+@operation("Register a node (again: updates it)", body=RegisterIn, ok=RegisterOut, tags=TAGS)
+def register(body: RegisterIn):  # type: ignore[no-untyped-def]
     node, created = get_monitor().register(body)
     return jsonify(status="registered" if created else "updated", node=node), 200
 
 
 @bp.post("/<node_id>/heartbeat")
-def heartbeat(node_id: str):  # type: ignore[no-untyped-def]
+@operation(
+    "Send a heartbeat; answered once it is committed",
+    body=HeartbeatIn,
+    pass_raw=True,
+    ok=HeartbeatOut,
+    errors=(503,),
+    tags=TAGS,
+    path_params=NODE_ID,
+    description="An unknown node is registered by its first beat. Sections the monitor does "
+    "not model are stored as sent. A 503 means the beat was not stored: retry it.",
+)
+def heartbeat(node_id: str, body: HeartbeatIn, raw: dict[str, Any]):  # type: ignore[no-untyped-def]
     _checked_id(node_id)
-    body, raw = parse_body_raw(HeartbeatIn)
     if body.node_id is not None and body.node_id != node_id:
         raise ApiError(400, "node_id in the body differs from the one in the path", "node_id")
     text = request.get_data(as_text=True)
@@ -42,6 +65,7 @@ def heartbeat(node_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("")
+@operation("List nodes with their states", ok=NodeListOut, tags=TAGS)
 def list_nodes():  # type: ignore[no-untyped-def]
     nodes = get_monitor().nodes()
     summary: dict[str, int] = {}
@@ -51,47 +75,46 @@ def list_nodes():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<node_id>")
+@operation(
+    "A node: state, last payload, state events, open alerts",
+    ok=NodeDetailOut,
+    tags=TAGS,
+    path_params=NODE_ID,
+)
 def node_detail(node_id: str):  # type: ignore[no-untyped-def]
     return jsonify(get_monitor().node(_checked_id(node_id)))
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be an integer", name) from None
-    if not low <= value <= high:
-        raise ApiError(400, f"{name} must be between {low} and {high}", name)
-    return value
-
-
 @bp.get("/<node_id>/history")
-def history(node_id: str):  # type: ignore[no-untyped-def]
+@operation(
+    "Recent beats, oldest first (for charts)",
+    query=HistoryQuery,
+    ok=HistoryOut,
+    tags=TAGS,
+    path_params=NODE_ID,
+)
+def history(node_id: str, query: HistoryQuery):  # type: ignore[no-untyped-def]
     _checked_id(node_id)
-    limit = _int_arg("limit", 120, 1, 5000)
-    since = None
-    if "since" in request.args:
-        try:
-            since = parse_timestamp(request.args["since"])
-        except ValueError:
-            try:
-                since = float(request.args["since"])
-            except ValueError:
-                raise ApiError(400, "since must be ISO-8601 or epoch seconds", "since") from None
-    beats = get_monitor().history(node_id, limit, since)
+    beats = get_monitor().history(node_id, query.limit, query.since_ts())
     return jsonify(node_id=node_id, beats=beats, count=len(beats))
 
 
 @bp.post("/<node_id>/pause")
-def pause(node_id: str):  # type: ignore[no-untyped-def]
+@operation(
+    "Pause a node: it raises no alerts",
+    body=PauseIn,
+    body_required=False,
+    ok=NodeDetailOut,
+    errors=(503,),
+    tags=TAGS,
+    path_params=NODE_ID,
+)
+def pause(node_id: str, body: PauseIn):  # type: ignore[no-untyped-def]
     _checked_id(node_id)
-    body = parse_body(PauseIn, required=False)
     return jsonify(get_monitor().set_paused(node_id, body.paused, body.reason))
 
 
 @bp.post("/<node_id>/resume")
+@operation("Resume a paused node", ok=NodeDetailOut, errors=(503,), tags=TAGS, path_params=NODE_ID)
 def resume(node_id: str):  # type: ignore[no-untyped-def]
     return jsonify(get_monitor().set_paused(_checked_id(node_id), False, None))

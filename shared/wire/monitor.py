@@ -1,0 +1,162 @@
+"""What yl_monitor answers (its OpenAPI document is built from these)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NodeState = Literal["new", "online", "late", "offline", "paused"]
+AlertStatus = Literal["firing", "acknowledged", "resolved"]
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class HealthOut(Wire):
+    status: Literal["healthy", "degraded"] = Field(
+        ..., description="'degraded' while storage refuses writes (reason says why)."
+    )
+    service: str
+    version: str
+    timestamp: str
+    reason: str | None = None
+
+
+class NodeResources(Wire):
+    cpu_percent: float | None
+    memory_percent: float | None
+    memory_mb: float | None
+
+
+class HealthCheckView(Wire):
+    url: str | None
+    ok: bool
+    error: str | None
+    checked_at: str | None
+    failures: int | None
+
+
+class NodeView(Wire):
+    node_id: str
+    node_name: str | None
+    node_type: str | None
+    state: NodeState
+    state_reason: str | None
+    state_since: str | None
+    registered_at: str | None
+    last_seen: str | None
+    last_seen_ago: float | None
+    last_beat_at: str | None
+    expected_interval: float | None
+    beats_received: int
+    status: str | None
+    version: str | None
+    resources: NodeResources
+    paused: bool
+    paused_reason: str | None
+    health_check: HealthCheckView | None
+    last_payload: dict[str, Any] | None = None
+
+
+class NodeListOut(Wire):
+    nodes: list[NodeView]
+    count: int
+    summary: dict[str, int]
+    timestamp: str
+
+
+class StateEvent(Wire):
+    from_: str | None = Field(None, alias="from")
+    to: str
+    at: str | None
+    reason: str | None
+
+
+class Acknowledgement(Wire):
+    by: str | None
+    reason: str | None
+    at: str | None
+    until: str | None
+    expired: bool
+
+
+class AlertView(Wire):
+    id: int
+    alert_id: int
+    node_id: str
+    cause: str
+    severity: str
+    message: str | None
+    status: AlertStatus
+    opened_at: str | None
+    resolved_at: str | None
+    clearing_since: str | None
+    acknowledgement: Acknowledgement | None
+
+
+class NodeDetailOut(NodeView):
+    events: list[StateEvent]
+    open_alerts: list[AlertView]
+
+
+class RegisterOut(Wire):
+    status: Literal["registered", "updated"]
+    node: NodeView
+
+
+class HeartbeatOut(Wire):
+    recorded: bool
+    node_id: str
+    received_at: str | None
+    status: str | None
+    duplicate: bool | None = None
+
+
+class HistoryBeat(Wire):
+    received_at: str | None
+    t: float
+    sent_at: str | None
+    status: str | None
+    cpu_percent: float | None
+    memory_percent: float | None
+    memory_mb: float | None
+
+
+class HistoryOut(Wire):
+    node_id: str
+    beats: list[HistoryBeat]
+    count: int
+
+
+class AlertListOut(Wire):
+    alerts: list[AlertView]
+    count: int
+
+
+class AcknowledgeOut(Wire):
+    status: Literal["acknowledged"]
+    alert: AlertView
+
+
+class StatusOut(Wire):
+    service: str
+    status: Literal["healthy", "degraded"]
+    faults: list[str]
+    timestamp: str
+    nodes_by_state: dict[str, int]
+    nodes_total: int
+    open_alerts: int
+    heartbeats: dict[str, Any]
+    storage: dict[str, Any]
+    evaluator: dict[str, Any]
+    version: str
+    uptime: float
+
+
+class MetricsOut(Wire):
+    service: str
+    system: dict[str, Any]
+    monitor: dict[str, Any]
+    timestamp: str
