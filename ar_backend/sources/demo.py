@@ -31,6 +31,7 @@ def demo_photo_path() -> Path | None:
 
 class DemoSource:
     kind = "demo"
+    opens_slowly = False
     label = "demo"
 
     def __init__(self, spec: SourceSpec, cfg: CameraConfig) -> None:

@@ -13,6 +13,7 @@ from ar_backend.sources.base import Pacer, SourceError, SourceSpec, register
 
 class VideoFileSource:
     kind = "file"
+    opens_slowly = False
 
     def __init__(self, spec: SourceSpec, cfg: CameraConfig) -> None:
         # absolute: FFmpeg never reads a leading 'name:' of a path as a protocol
@@ -59,6 +60,7 @@ class VideoFileSource:
 
 class ImageSource:
     kind = "image"
+    opens_slowly = False
 
     def __init__(self, spec: SourceSpec, cfg: CameraConfig) -> None:
         self.path = Path(spec.target).absolute()
