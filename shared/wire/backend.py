@@ -56,7 +56,16 @@ class CameraStopOut(CameraStatus):
 
 
 class DeviceListOut(Wire):
+    """GET /audio/devices: each device PortAudio sees (index, name, inputs, outputs, ...)."""
+
     devices: list[dict[str, Any]]
+    count: int
+
+
+class CameraDeviceListOut(Wire):
+    """GET /camera/devices: the indices of the camera devices that open."""
+
+    devices: list[int]
     count: int
 
 
@@ -94,8 +103,21 @@ class EffectChainOut(Wire):
     latency_ms: float
 
 
+class EffectParam(Wire):
+    """One parameter of an effect type: its default and range (JSON Schema's words); a bound
+    is either inclusive (``minimum``) or exclusive (``exclusiveMinimum``), so each may be
+    absent."""
+
+    default: float
+    description: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: float | None = Field(None, alias="exclusiveMinimum")
+    exclusive_maximum: float | None = Field(None, alias="exclusiveMaximum")
+
+
 class EffectTypesOut(Wire):
-    effects: dict[str, dict[str, dict[str, Any]]] = Field(
+    effects: dict[str, dict[str, EffectParam]] = Field(
         ..., description="Per effect type, its parameters (default, minimum, maximum)."
     )
 
@@ -106,12 +128,46 @@ class FaceOptionsView(Wire):
     blend: str
 
 
+class FaceBox(Wire):
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class FaceSource(Wire):
+    """The loaded source face; with none loaded only ``loaded: false`` is sent."""
+
+    loaded: bool
+    name: str | None = None
+    engine: str | None = None
+    face: FaceBox | None = None
+    face_index: int | None = None
+    faces_found: int | None = None
+    image_size: Size | None = None
+    thumbnail: str | None = Field(
+        None, description="A small JPEG of the face (data: URL); only in GET /face/status."
+    )
+    notes: list[str] = Field(default_factory=list)
+    loaded_at: float | None = None
+
+
+class EngineInfo(Wire):
+    """The running engine: the provider it actually got (e.g. ``dlib (CPU)``,
+    ``CUDAExecutionProvider``) and its model files; an engine may add more (inswapper: each
+    session's providers, the requested ones that are unavailable)."""
+
+    provider: str | None
+    models: list[str] | dict[str, str]
+
+
 class FaceStatus(Wire):
     enabled: bool
     active: bool
     engine: str
-    engine_info: dict[str, Any] | None
+    engine_info: EngineInfo | None = Field(..., description="None until the engine has loaded.")
     options: FaceOptionsView
+    source: FaceSource
     faces_in_frame: int
     frames_swapped: int
     frames_without_face: int
@@ -120,14 +176,7 @@ class FaceStatus(Wire):
 
 
 class FaceStatusOut(FaceStatus):
-    source: dict[str, Any]
-
-
-class FaceBox(Wire):
-    x: int
-    y: int
-    width: int
-    height: int
+    """GET /face/status: as every face answer, and the source carries its thumbnail."""
 
 
 class FaceLoadOut(Wire):
@@ -139,6 +188,8 @@ class FaceLoadOut(Wire):
     faces_found: int
     image_size: Size
     thumbnail: str = Field(..., description="A small JPEG of the face, as a data: URL.")
+    notes: list[str] = Field(..., description="What was done to the picture (e.g. upscaled).")
+    loaded_at: float
 
 
 class EngineView(Wire):

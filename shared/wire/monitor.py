@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-NodeState = Literal["new", "online", "late", "offline", "paused"]
-AlertStatus = Literal["firing", "acknowledged", "resolved"]
+# States are strings, not enums: a client validating with an older copy of these models
+# must still read the answer of a monitor that has learnt a new state.
+NodeState = Annotated[
+    str,
+    Field(description="new, online, late, offline or paused (a newer monitor may add more)"),
+]
+AlertStatus = Annotated[
+    str, Field(description="firing, acknowledged or resolved (a newer monitor may add more)")
+]
+HealthStatus = Annotated[
+    str,
+    Field(description="healthy, or degraded while storage refuses writes (reason says why)"),
+]
 
 
 class Wire(BaseModel):
@@ -15,9 +26,7 @@ class Wire(BaseModel):
 
 
 class HealthOut(Wire):
-    status: Literal["healthy", "degraded"] = Field(
-        ..., description="'degraded' while storage refuses writes (reason says why)."
-    )
+    status: HealthStatus
     service: str
     version: str
     timestamp: str
@@ -142,7 +151,7 @@ class AcknowledgeOut(Wire):
 
 class StatusOut(Wire):
     service: str
-    status: Literal["healthy", "degraded"]
+    status: HealthStatus
     faults: list[str]
     timestamp: str
     nodes_by_state: dict[str, int]

@@ -67,13 +67,13 @@ def test_backend_client_follows_the_backend(spawn, backend_proc, tmp_path: Path)
     )
     assert client.health_check() is True
     assert client.version == "0.1.0" and client.latency_ms is not None
-    assert client.start_camera(source="demo")["state"] == "running"
-    assert client.camera_status()["source_kind"] == "demo"
+    assert client.start_camera(source="demo").state == "running"
+    assert client.camera_status().source_kind == "demo"
     assert client.camera_devices() == []
     with pytest.raises(HttpError) as err:
         client.start_camera(source="/etc/passwd")
     assert err.value.status == 403
-    assert client.stop_camera()["state"] == "stopped"
+    assert client.stop_camera().state == "stopped"
 
     port = backend_proc.port
     backend_proc.kill()
@@ -88,22 +88,22 @@ def test_backend_client_follows_the_backend(spawn, backend_proc, tmp_path: Path)
 
 def test_backend_client_face_calls(backend_proc, tmp_path: Path) -> None:
     client = ARBackendClient(backend_proc.url, timeout=2, retries=0)
-    assert client.face_status()["source"] == {"loaded": False}
-    engines = {e["name"]: e for e in client.face_engines()["engines"]}
-    assert engines["classic"]["available"] and engines["classic"]["active"]
-    assert not engines["inswapper"]["available"]
-    assert str(tmp_path / "models") in engines["inswapper"]["reason"]
+    assert client.face_status().source.model_dump(exclude_unset=True) == {"loaded": False}
+    engines = {e.name: e for e in client.face_engines().engines}
+    assert engines["classic"].available and engines["classic"].active
+    assert not engines["inswapper"].available
+    assert str(tmp_path / "models") in engines["inswapper"].reason
     with pytest.raises(HttpError) as err:
         client.start_face_swap()
     assert err.value.status == 409  # no face yet
 
     face = write_picture(tmp_path / "astronaut.png", astronaut())
     loaded = client.upload_face(face)  # longer than the 2 s timeout: the engine loads first
-    assert loaded["loaded"] and loaded["name"] == "astronaut.png"
-    assert loaded["engine"] == "classic" and loaded["faces_found"] == 1
-    assert loaded["thumbnail"].startswith("data:image/jpeg;base64,")
+    assert loaded.loaded and loaded.name == "astronaut.png"
+    assert loaded.engine == "classic" and loaded.faces_found == 1
+    assert loaded.thumbnail.startswith("data:image/jpeg;base64,")
     status = client.face_status()
-    assert status["source"]["name"] == "astronaut.png" and status["engine_info"]["provider"]
+    assert status.source.name == "astronaut.png" and status.engine_info.provider
 
     pair = np.hstack([astronaut(), astronaut()[:, ::-1]])
     several = write_picture(tmp_path / "pair.jpg", pair)
@@ -114,7 +114,7 @@ def test_backend_client_face_calls(backend_proc, tmp_path: Path) -> None:
     assert len(faces) >= 2 and [f["index"] for f in faces] == list(range(len(faces)))
     assert "faces found" in str(many.value)
     chosen = client.upload_face(several, face_index=len(faces) - 1)
-    assert chosen["face_index"] == len(faces) - 1 and chosen["name"] == "pair.jpg"
+    assert chosen.face_index == len(faces) - 1 and chosen.name == "pair.jpg"
 
     grey = write_picture(tmp_path / "grey.png", np.full((200, 200, 3), 128, np.uint8))
     with pytest.raises(BackendError) as none:
@@ -126,18 +126,18 @@ def test_backend_client_face_calls(backend_proc, tmp_path: Path) -> None:
     with pytest.raises(BackendError) as bad:
         client.upload_face(junk)
     assert bad.value.status == 400
-    assert client.face_status()["source"]["name"] == "pair.jpg"  # refused: nothing changed
+    assert client.face_status().source.name == "pair.jpg"  # refused: nothing changed
 
     changed = client.face_settings(many_faces=True, mouth_mask=True, blend="feather")
-    assert changed["options"]["many_faces"] and changed["options"]["mouth_mask"]
-    assert changed["options"]["blend"] == "feather"
+    assert changed.options.many_faces and changed.options.mouth_mask
+    assert changed.options.blend == "feather"
     with pytest.raises(BackendError) as unavailable:
         client.face_settings(engine="inswapper")
     assert unavailable.value.status == 503 and unavailable.value.field == "engine"
-    assert client.face_engines()["active"] == "classic"
-    assert client.start_face_swap()["enabled"] is True
-    assert client.face_status()["enabled"] is True
-    assert client.stop_face_swap()["enabled"] is False
+    assert client.face_engines().active == "classic"
+    assert client.start_face_swap().enabled is True
+    assert client.face_status().enabled is True
+    assert client.stop_face_swap().enabled is False
 
 
 def test_monitor_client_lists_and_acknowledges(monitor) -> None:
@@ -145,9 +145,9 @@ def test_monitor_client_lists_and_acknowledges(monitor) -> None:
     assert client.health_check() is True
     requests.post(f"{monitor.url}/api/ar/nodes/n1/heartbeat", json={"interval": 0.2}, timeout=5)
     alert = wait_for(lambda: client.alerts(), timeout=10)[0]
-    assert alert["cause"] == "offline"
-    assert client.acknowledge_alert(alert["id"], by="gui-user")["alert"]["status"] == "acknowledged"
-    assert [n["node_id"] for n in client.nodes()] == ["n1"]
+    assert alert.cause == "offline"
+    assert client.acknowledge_alert(alert.id, by="gui-user").alert.status == "acknowledged"
+    assert [n.node_id for n in client.nodes()] == ["n1"]
 
 
 def test_discovery_checks_each_health_endpoint(monitor, backend_proc) -> None:

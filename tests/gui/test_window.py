@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 import requests
 
-from tests.procs import wait_for
-
 pytest.importorskip("PyQt5")
 pytestmark = pytest.mark.slow
 
@@ -88,7 +86,10 @@ def test_start_camera_shows_the_preview_and_reports(qtbot, window, services) -> 
         payload = resp.json().get("last_payload") if resp.ok else None
         return payload["gui"] if payload else None
 
-    wait_for(lambda: (g := gui_state()) and g["video_running"] and g["window_active"])
+    qtbot.waitUntil(  # the window keeps running meanwhile: its beats carry the change
+        lambda: bool((g := gui_state()) and g["video_running"] and g["window_active"]),
+        timeout=15000,
+    )
     local = requests.get(window.local_url + "/status", timeout=5).json()
     assert local["gui"]["video_running"] is True
 
@@ -138,7 +139,7 @@ def test_voice_panel_applies_an_effect_and_reports_a_missing_device(
     effects = requests.get(be.url + "/audio/status", timeout=5).json()["effects"]
     assert effects[0]["type"] == "pitch" and effects[0]["params"]["semitones"] == 5.0
     window.audio_start.click()  # this backend's microphone does not exist: a clear message
-    qtbot.wait(3000)
+    qtbot.waitUntil(lambda: "503" in window.audio_state.text(), timeout=10000)
     text = window.audio_state.text()
     assert "503" in text and ("no-such-mic" in text or "no audio device" in text), text
 
@@ -173,6 +174,12 @@ def face_status(be) -> dict:  # type: ignore[no-untyped-def]
     return requests.get(be.url + "/face/status", timeout=5).json()
 
 
+def wait_refreshes(qtbot, window, count: int = 2) -> None:  # type: ignore[no-untyped-def]
+    """Until ``count`` refreshes begun from now on are shown (each reads the backend anew)."""
+    first = window.refreshes + 1
+    qtbot.waitUntil(lambda: window.refresh_shown >= first + count - 1, timeout=10000)
+
+
 def test_face_upload_shows_its_thumbnail(qtbot, window, services, tmp_path, monkeypatch) -> None:
     from PyQt5.QtCore import Qt
 
@@ -201,18 +208,18 @@ def test_face_upload_shows_its_thumbnail(qtbot, window, services, tmp_path, monk
 
     qtbot.waitUntil(face.swap.isEnabled, timeout=5000)
     face.swap.click()
-    wait_for(lambda: face_status(be)["enabled"] is True, timeout=10)
+    qtbot.waitUntil(lambda: face_status(be)["enabled"] is True, timeout=10000)
     qtbot.waitUntil(lambda: face.swap.isChecked() and "swap on" in face.state.text(), timeout=5000)
     assert "dlib" in face.state.text()  # the active provider
     qtbot.waitUntil(face.swap.isEnabled, timeout=5000)
     face.swap.click()
-    wait_for(lambda: face_status(be)["enabled"] is False, timeout=10)
+    qtbot.waitUntil(lambda: face_status(be)["enabled"] is False, timeout=10000)
     qtbot.waitUntil(lambda: not face.swap.isChecked(), timeout=5000)
 
     qtbot.waitUntil(face.mouth_mask.isEnabled, timeout=5000)
     face.mouth_mask.click()
-    wait_for(lambda: face_status(be)["options"]["mouth_mask"] is True, timeout=10)
-    qtbot.wait(1000)  # refreshes keep showing the backend's value
+    qtbot.waitUntil(lambda: face_status(be)["options"]["mouth_mask"] is True, timeout=10000)
+    wait_refreshes(qtbot, window)  # refreshes keep showing the backend's value
     assert face.mouth_mask.isChecked()
 
 
@@ -233,7 +240,7 @@ def test_face_errors_and_several_faces(qtbot, window, services, tmp_path, monkey
     face.choose.click()
     qtbot.waitUntil(lambda: "no face found" in face.message.text(), timeout=10000)
     assert "422" in face.message.text()
-    qtbot.wait(1000)  # a few refreshes later the previous face is still the one shown
+    wait_refreshes(qtbot, window)  # a few refreshes later the previous face is still shown
     assert face.thumb.pixmap().toImage() == first
     assert "astronaut.png" in face.name.text()
     assert face_status(be)["source"]["name"] == "astronaut.png"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from shared.wire.backend import EnginesOut, FaceLoadOut, FaceSource, FaceStatus
 from user_gui.app.workers import run_async
 from user_gui.services.clients import ARBackendClient, BackendError
 
@@ -36,6 +38,13 @@ log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.webp)"
 THUMB_SIDE = 128
 BLENDS = ("seamless", "feather")
+
+
+@dataclass(frozen=True)
+class SeveralFaces:
+    """An upload answered 422 with several faces and no ``face_index``: ask which one."""
+
+    count: int
 
 
 def thumbnail_pixmap(data_url: str) -> QPixmap:
@@ -166,7 +175,7 @@ class FacePanel(QGroupBox):
         return self._changes
 
     def show_status(
-        self, status: dict[str, Any] | None, changes: int | None = None, error: str = ""
+        self, status: FaceStatus | None, changes: int | None = None, error: str = ""
     ) -> None:
         """Show ``GET /face/status`` (None: it could not be read, ``error`` says why); an
         answer to a refresh begun before the user's last change is stale and dropped."""
@@ -175,32 +184,32 @@ class FacePanel(QGroupBox):
         if status is None:
             self.state.setText(f"face status unavailable: {error}")
             return
-        self._show_source(status.get("source") or {})
+        self._show_source(status.source)
         self._show_controls(status)
 
-    def _show_controls(self, status: dict[str, Any]) -> None:
-        self.swap.setChecked(bool(status.get("enabled")))
-        options = status.get("options") or {}
-        self.many_faces.setChecked(bool(options.get("many_faces")))
-        self.mouth_mask.setChecked(bool(options.get("mouth_mask")))
-        if options.get("blend") in BLENDS:
-            self.blend.setCurrentText(options["blend"])
-        engine = status.get("engine")
-        if engine and engine != self._engine_active:
+    def _show_controls(self, status: FaceStatus) -> None:
+        self.swap.setChecked(status.enabled)
+        options = status.options
+        self.many_faces.setChecked(options.many_faces)
+        self.mouth_mask.setChecked(options.mouth_mask)
+        if options.blend in BLENDS:
+            self.blend.setCurrentText(options.blend)
+        engine = status.engine
+        if engine != self._engine_active:
             self._engine_active = engine
             self._select_engine(engine)
-        provider = (status.get("engine_info") or {}).get("provider", "")
+        provider = status.engine_info.provider if status.engine_info else None
         parts = [
-            "swap on" if status.get("enabled") else "swap off",
-            f"{status.get('faces_in_frame', 0)} face(s) in frame",
-            f"{engine} on {provider}" if provider else str(engine or ""),
+            "swap on" if status.enabled else "swap off",
+            f"{status.faces_in_frame} face(s) in frame",
+            f"{engine} on {provider}" if provider else engine,
         ]
-        if status.get("error"):
-            parts.append(f"error: {status['error']}")
+        if status.error:
+            parts.append(f"error: {status.error}")
         self.state.setText(" · ".join(p for p in parts if p))
 
-    def _show_source(self, source: dict[str, Any]) -> None:
-        if not source.get("loaded"):
+    def _show_source(self, source: FaceSource | FaceLoadOut) -> None:
+        if not source.loaded:
             self._thumb_key = None
             self.thumb.clear()
             self.thumb.setText("no face")
@@ -208,16 +217,16 @@ class FacePanel(QGroupBox):
             self.notes.setText("")
             self._set_loaded(False)
             return
-        thumbnail = source.get("thumbnail")  # absent from start/stop/settings answers
+        thumbnail = source.thumbnail  # absent from start/stop/settings answers
         if thumbnail and thumbnail != self._thumb_key:
             pix = thumbnail_pixmap(thumbnail)
             if not pix.isNull():
                 self.thumb.setPixmap(pix)
                 self._thumb_key = thumbnail
-        count = source.get("faces_found", 1)
-        which = f" (face {source.get('face_index', 0)} of {count})" if count > 1 else ""
-        self.name.setText(f"{source.get('name', '?')}{which} · {source.get('engine', '')}")
-        self.notes.setText("\n".join(source.get("notes") or []))
+        count = source.faces_found or 1
+        which = f" (face {source.face_index or 0} of {count})" if count > 1 else ""
+        self.name.setText(f"{source.name or '?'}{which} · {source.engine or ''}")
+        self.notes.setText("\n".join(source.notes))
         self._set_loaded(True)
 
     # ---- user actions ----------------------------------------------------------------------
@@ -256,13 +265,13 @@ class FacePanel(QGroupBox):
         name = Path(path).name
         self._say(f"loading {name}…")
 
-        def work() -> dict[str, Any]:  # on the pool: reads the file and waits for the backend
+        def work() -> FaceLoadOut | SeveralFaces:  # on the pool: reads the file, waits
             try:
                 return self.backend.upload_face(path, face_index)
             except BackendError as exc:
                 faces = exc.details.get("faces")
                 if exc.field == "face_index" and face_index is None and faces:
-                    return {"loaded": False, "choose": faces, "message": str(exc)}
+                    return SeveralFaces(len(faces))
                 raise
 
         def failed(message: str) -> None:
@@ -271,9 +280,9 @@ class FacePanel(QGroupBox):
 
         self._call(work, lambda r: self._on_uploaded(path, r), failed)
 
-    def _on_uploaded(self, path: str, result: dict[str, Any]) -> None:
-        if "choose" in result:
-            count = len(result["choose"])
+    def _on_uploaded(self, path: str, result: FaceLoadOut | SeveralFaces) -> None:
+        if isinstance(result, SeveralFaces):
+            count = result.count
             index, ok = QInputDialog.getInt(
                 self,
                 "Several faces",
@@ -290,7 +299,7 @@ class FacePanel(QGroupBox):
             return
         self._show_source(result)
         self._say("")
-        log.info("face loaded: %s (%s engine)", result.get("name"), result.get("engine"))
+        log.info("face loaded: %s (%s engine)", result.name, result.engine)
 
     def set_swap(self, on: bool) -> None:
         def failed(message: str) -> None:
@@ -309,9 +318,9 @@ class FacePanel(QGroupBox):
 
         self._call(lambda: self.backend.face_settings(**changes), self._on_changed, failed)
 
-    def _on_changed(self, status: dict[str, Any]) -> None:
+    def _on_changed(self, status: FaceStatus) -> None:
         self._say("")
-        self._show_source(status.get("source") or {})
+        self._show_source(status.source)
         self._show_controls(status)
 
     def _refresh_now(self) -> None:
@@ -331,20 +340,19 @@ class FacePanel(QGroupBox):
             lambda msg: log.warning("face engines not listed: %s", msg),
         )
 
-    def _show_engines(self, answer: dict[str, Any]) -> None:
+    def _show_engines(self, answer: EnginesOut) -> None:
         model = self.engine.model()
         self.engine.blockSignals(True)
         self.engine.clear()
-        for i, engine in enumerate(answer.get("engines", [])):
-            name = engine["name"]
-            available = bool(engine.get("available"))
+        for i, engine in enumerate(answer.engines):
+            name, available = engine.name, engine.available
             self.engine.addItem(name if available else f"{name} (unavailable)", name)
-            tip = engine.get("description", "") if available else engine.get("reason") or ""
+            tip = engine.description if available else engine.reason or ""
             self.engine.setItemData(i, tip, Qt.ToolTipRole)
             if not available and isinstance(model, QStandardItemModel):
                 model.item(i).setEnabled(False)  # shown, with its reason, but not chosen
         self.engine.blockSignals(False)
-        self._engine_active = answer.get("active")
+        self._engine_active = answer.active
         self._select_engine(self._engine_active)
 
     def _select_engine(self, name: str | None) -> None:
@@ -361,7 +369,7 @@ class FacePanel(QGroupBox):
             return
         self._say(f"switching to the {name} engine…")
 
-        def done(status: dict[str, Any]) -> None:
+        def done(status: FaceStatus) -> None:
             self._on_changed(status)
             self.load_engines()  # "loaded" and "active" changed
 

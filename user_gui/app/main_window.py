@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from PyQt5.QtCore import QObject, QSettings, Qt, QTimer, pyqtSignal
@@ -26,13 +27,43 @@ from PyQt5.QtWidgets import (
 )
 
 from shared.http import HttpError
+from shared.wire.backend import AudioEffect, AudioStatus, CameraStatus, EffectParam, FaceStatus
+from shared.wire.monitor import AlertView
 from user_gui.app.face_panel import FacePanel
 from user_gui.app.workers import MjpegReader, run_async
 from user_gui.services.clients import ARBackendClient, MonitorClient
 from user_gui.services.reporter import StatusReporter
 
 log = logging.getLogger(__name__)
+RUNNING = ("running", "reconnecting", "connecting")  # camera states with a preview to show
 COLOURS = {"healthy": "#2fbf71", "offline": "#e5484d", "unhealthy": "#e8b339", "unknown": "#8a96a3"}
+
+
+@dataclass
+class ServiceCheck:
+    """One refresh of a service, made on the pool: its health and what the window shows."""
+
+    status: str  # healthy / offline / unhealthy / unknown (ServiceStatus)
+    latency_ms: float | None
+    last_error: str | None
+
+    @property
+    def latency(self) -> str:
+        return f"{self.latency_ms} ms" if self.latency_ms is not None else ""
+
+
+@dataclass
+class BackendCheck(ServiceCheck):
+    camera: CameraStatus | None = None  # None: not read (the error says why)
+    camera_error: str = ""
+    face: FaceStatus | None = None
+    face_error: str = ""
+
+
+@dataclass
+class MonitorCheck(ServiceCheck):
+    alerts: list[AlertView] = field(default_factory=list)
+    alerts_error: str = ""
 
 
 class _LogBridge(QObject, logging.Handler):
@@ -71,6 +102,8 @@ class MainWindow(QMainWindow):
         self._frames: list[float] = []
         self._last_image: QImage | None = None
         self._backend_ok = False
+        self.refreshes = 0  # refreshes begun
+        self.refresh_shown = 0  # the newest refresh whose backend answer the window shows
         self._build()
         self._log = _LogBridge()
         self._log.line.connect(self.log_view.appendPlainText)
@@ -172,7 +205,7 @@ class MainWindow(QMainWindow):
         col.addLayout(self.effect_form)
         self.effect_chain = QLabel("effects: none")
         col.addWidget(self.effect_chain)
-        self._effect_schemas: dict[str, dict[str, Any]] = {}
+        self._effect_schemas: dict[str, dict[str, EffectParam]] = {}
         self.effect_sliders: dict[str, QSlider] = {}
         return box
 
@@ -181,11 +214,11 @@ class MainWindow(QMainWindow):
             self.effect_form.removeRow(0)
         self.effect_sliders = {}
         for name, spec in self._effect_schemas.get(effect_type, {}).items():
-            low = spec.get("minimum", spec.get("exclusiveMinimum", 0))
-            high = spec.get("maximum", spec.get("exclusiveMaximum", 100))
+            low = _first(spec.minimum, spec.exclusive_minimum, 0.0)
+            high = _first(spec.maximum, spec.exclusive_maximum, 100.0)
             slider = QSlider(Qt.Horizontal)
             slider.setRange(int(low * 100), int(high * 100))  # hundredths: fine enough
-            slider.setValue(int(spec.get("default", low) * 100))
+            slider.setValue(int(spec.default * 100))
             value = QLabel(f"{slider.value() / 100:g}")
             slider.valueChanged.connect(lambda v, lab=value: lab.setText(f"{v / 100:g}"))
             holder = QWidget()
@@ -197,7 +230,7 @@ class MainWindow(QMainWindow):
             self.effect_sliders[name] = slider
 
     def _load_effect_types(self) -> None:
-        def done(types: dict[str, Any]) -> None:
+        def done(types: dict[str, dict[str, EffectParam]]) -> None:
             self._effect_schemas = types
             current = self.effect_type.currentText()
             self.effect_type.blockSignals(True)
@@ -218,12 +251,12 @@ class MainWindow(QMainWindow):
         params = {name: s.value() / 100 for name, s in self.effect_sliders.items()}
         run_async(
             lambda: self.backend.set_audio_effect(effect_type, params),
-            lambda r: self._show_chain(r.get("effects", [])),
+            lambda chain: self._show_chain(chain.effects),
             lambda msg: log.warning("effect not applied: %s", msg),
         )
 
-    def _show_chain(self, effects: list[dict[str, Any]]) -> None:
-        text = " -> ".join(e["type"] for e in effects) or "none"
+    def _show_chain(self, effects: list[AudioEffect]) -> None:
+        text = " -> ".join(e.type for e in effects) or "none"
         self.effect_chain.setText(f"effects: {text}")
 
     def start_audio(self) -> None:
@@ -240,11 +273,10 @@ class MainWindow(QMainWindow):
             lambda msg: log.warning("voice did not stop: %s", msg),
         )
 
-    def _on_audio(self, status: dict[str, Any]) -> None:
-        state = status.get("state", "unknown")
-        level = status.get("level_dbfs")
+    def _on_audio(self, status: AudioStatus) -> None:
+        state, level = status.state, status.level_dbfs
         self.audio_state.setText(f"voice: {state}" + (f", {level} dBFS" if level else ""))
-        self._show_chain(status.get("effects", []))
+        self._show_chain(status.effects)
         self.reporter.update_gui_status(audio_running=state == "running")
 
     def _indicate(self, key: str, name: str, state: str, extra: str = "") -> None:
@@ -270,73 +302,89 @@ class MainWindow(QMainWindow):
     # ---- services --------------------------------------------------------------------------
 
     def refresh_services(self) -> None:
+        self.refreshes += 1
+        serial = self.refreshes
         face_changes = self.face_panel.changes  # a face change made meanwhile wins
-        run_async(self._check_backend, lambda info: self._on_backend(info, face_changes))
+        run_async(self._check_backend, lambda info: self._on_backend(info, face_changes, serial))
         run_async(self._check_monitor, self._on_monitor)
         if self.local_url:
             self._indicate("local", "Local server", "healthy", self.local_url)
 
-    def _check_backend(self) -> dict[str, Any]:
+    def _check_backend(self) -> BackendCheck:  # on the pool
         ok = self.backend.health_check()
-        info = self.backend.info()
+        info = BackendCheck(
+            self.backend.status.value, self.backend.latency_ms, self.backend.last_error
+        )
         if ok:
             try:
-                info["camera"] = self.backend.camera_status()
+                info.camera = self.backend.camera_status()
             except HttpError as exc:  # healthy but the call failed: still update the panel
-                info["camera"] = {"state": "unknown", "error": str(exc)}
+                info.camera_error = str(exc)
             try:
-                info["face"] = self.backend.face_status()
+                info.face = self.backend.face_status()
             except HttpError as exc:
-                info["face"] = None
-                info["face_error"] = str(exc)
+                info.face_error = str(exc)
         return info
 
-    def _on_backend(self, info: dict[str, Any], face_changes: int | None = None) -> None:
-        state = info["status"]
-        latency = f"{info['latency_ms']} ms" if info.get("latency_ms") is not None else ""
-        self._indicate("backend", "AR backend", state, latency)
+    def _on_backend(
+        self, info: BackendCheck, face_changes: int | None = None, serial: int = 0
+    ) -> None:
+        state = info.status
+        self._indicate("backend", "AR backend", state, info.latency)
         ok = state == "healthy"
         if ok != self._backend_ok:
-            log.info("AR backend is %s%s", state, f" ({info['last_error']})" if not ok else "")
+            log.info("AR backend is %s%s", state, f" ({info.last_error})" if not ok else "")
         if ok and (not self._backend_ok or not self._effect_schemas):
             self._load_effect_types()
         if ok and (not self._backend_ok or not self.face_panel.engine.count()):
             self.face_panel.load_engines()
         self._backend_ok = ok
-        self._set_backend_controls(ok, f"backend {state}: {info.get('last_error') or ''}")
+        self._set_backend_controls(ok, f"backend {state}: {info.last_error or ''}")
         if ok:
-            self.face_panel.show_status(info.get("face"), face_changes, info.get("face_error", ""))
-        running = ok and info.get("camera", {}).get("state") in ("running", "reconnecting")
+            self.face_panel.show_status(info.face, face_changes, info.face_error)
+        if info.camera_error:  # shown until a refresh reads it again
+            self.camera_reason.setText(f"camera status unavailable: {info.camera_error}")
+        running = ok and info.camera is not None and info.camera.state in RUNNING
         if running and self._reader is None:
             self._start_preview()
         self.reporter.update_gui_status(video_running=bool(running))
+        self.refresh_shown = max(self.refresh_shown, serial)
         self.backend_state.emit(state)
 
-    def _check_monitor(self) -> dict[str, Any]:
+    def _check_monitor(self) -> MonitorCheck:  # on the pool
         ok = self.monitor.health_check()
-        info = self.monitor.info()
-        info["alerts"] = self.monitor.alerts() if ok else []
+        info = MonitorCheck(
+            self.monitor.status.value, self.monitor.latency_ms, self.monitor.last_error
+        )
+        if ok:
+            try:
+                info.alerts = self.monitor.alerts()
+            except HttpError as exc:  # healthy, but the list could not be read
+                info.alerts_error = str(exc)
         return info
 
-    def _on_monitor(self, info: dict[str, Any]) -> None:
-        latency = f"{info['latency_ms']} ms" if info.get("latency_ms") is not None else ""
-        self._indicate("monitor", "Monitor", info["status"], latency)
+    def _on_monitor(self, info: MonitorCheck) -> None:
+        self._indicate("monitor", "Monitor", info.status, info.latency)
         selected = (
             self.alerts.currentItem().data(Qt.UserRole) if self.alerts.currentItem() else None
         )
         self.alerts.clear()
-        for alert in info["alerts"]:
-            item = QListWidgetItem(f"[{alert['status']}] {alert['message']}")
-            item.setData(Qt.UserRole, alert["id"])
+        for alert in info.alerts:
+            item = QListWidgetItem(f"[{alert.status}] {alert.message or alert.cause}")
+            item.setData(Qt.UserRole, alert.id)
             self.alerts.addItem(item)
-            if alert["id"] == selected:
+            if alert.id == selected:
                 self.alerts.setCurrentItem(item)
+        if info.alerts_error:  # an item with no alert id: nothing to acknowledge
+            self.alerts.addItem(QListWidgetItem(f"alerts unavailable: {info.alerts_error}"))
 
     def acknowledge_selected(self) -> None:
         item = self.alerts.currentItem()
         if item is None:
             return
         alert_id = item.data(Qt.UserRole)
+        if alert_id is None:
+            return
         run_async(
             lambda: self.monitor.acknowledge_alert(alert_id, by="studio window"),
             lambda _r: self.refresh_services(),
@@ -358,8 +406,8 @@ class MainWindow(QMainWindow):
             ),
         )
 
-    def _on_started(self, status: dict[str, Any]) -> None:
-        log.info("camera running: %s", status.get("source"))
+    def _on_started(self, status: CameraStatus) -> None:
+        log.info("camera %s: %s", status.state, status.source)
         self.start_button.setEnabled(True)
         self.reporter.update_gui_status(video_running=True)
         self._start_preview()
@@ -416,3 +464,8 @@ class MainWindow(QMainWindow):
         logging.getLogger().removeHandler(self._log)
         self.reporter.update_gui_status(window_active=False, video_running=False)
         super().closeEvent(event)
+
+
+def _first(*values: float | None) -> float:
+    """The first value that is not None (a bound may be inclusive or exclusive)."""
+    return next(v for v in values if v is not None)

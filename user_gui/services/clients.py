@@ -1,4 +1,9 @@
-"""HTTP clients for ar_backend and yl_monitor (docs/contracts.md), on shared.http's client base."""
+"""HTTP clients for ar_backend and yl_monitor (docs/contracts.md), on shared.http's client base.
+
+Every answer is validated with its model from :mod:`shared.wire` (the models the services'
+OpenAPI documents declare) and returned typed. An answer that does not fit its model raises
+:class:`UnexpectedAnswer`, an HttpError, so a caller shows it like any other failure.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,17 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
+from pydantic import BaseModel, ValidationError
 
 from shared.http import HttpClient, HttpError
+from shared.wire import backend as bw
+from shared.wire import monitor as mw
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
 
 
 class ServiceStatus(StrEnum):
@@ -37,6 +46,19 @@ class BackendError(HttpError):
         }
 
 
+class UnexpectedAnswer(HttpError):
+    """The service answered, but not in the shape its contract (``shared.wire``) declares."""
+
+
+def shape_problem(exc: ValidationError) -> str:
+    """``field.path: message`` for the first problem (and how many more there are)."""
+    errors = exc.errors()
+    first = errors[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(the whole answer)"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
 class APIClient(HttpClient):
     """Base of both clients: health with latency and a status-change callback.
 
@@ -46,6 +68,8 @@ class APIClient(HttpClient):
     """
 
     health_path = "/health"
+    health_model: type[bw.HealthOut] | type[mw.HealthOut] = bw.HealthOut
+    peer = "the service"  # in messages: "the backend answered an unexpected shape: ..."
 
     def __init__(
         self,
@@ -71,11 +95,30 @@ class APIClient(HttpClient):
         if old != new and self.on_status_change is not None:
             self.on_status_change(old, new)
 
+    def _typed(self, model: type[M], resp: requests.Response) -> M:
+        """The answer's JSON as ``model``; UnexpectedAnswer names the field that does not fit."""
+        body = self._json(resp)
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            method = resp.request.method if resp.request is not None else "?"
+            path = resp.request.path_url if resp.request is not None else resp.url
+            raise UnexpectedAnswer(
+                f"{self.peer} answered an unexpected shape: {shape_problem(exc)} ({method} {path})",
+                resp.status_code,
+            ) from None
+
+    def get_model(self, model: type[M], path: str, **kwargs: Any) -> M:
+        return self._typed(model, self.request("GET", path, **kwargs))
+
+    def post_model(self, model: type[M], path: str, payload: Any = None, **kwargs: Any) -> M:
+        return self._typed(model, self.request("POST", path, json=payload, **kwargs))
+
     def health_check(self) -> bool:
         started = time.perf_counter()
         try:
-            body = self.get_json(self.health_path)
-        except HttpError as exc:
+            body = self.get_model(self.health_model, self.health_path)
+        except HttpError as exc:  # UnexpectedAnswer too: it answered, but not as it should
             self.last_error = str(exc)
             self.latency_ms = None
             self._set_status(
@@ -85,9 +128,12 @@ class APIClient(HttpClient):
         finally:
             self.last_check = time.time()
         self.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        self.version = body.get("version") if isinstance(body, dict) else None
-        healthy = isinstance(body, dict) and body.get("status") == "healthy"
-        self.last_error = None if healthy else f"unexpected health answer: {str(body)[:100]}"
+        self.version = body.version
+        healthy = body.status == "healthy"
+        reason = getattr(body, "reason", None)  # the monitor says why it is degraded
+        self.last_error = (
+            None if healthy else f"{self.peer} is {body.status}" + (f": {reason}" if reason else "")
+        )
         self._set_status(ServiceStatus.HEALTHY if healthy else ServiceStatus.UNHEALTHY)
         return healthy
 
@@ -107,68 +153,82 @@ class APIClient(HttpClient):
 
 
 class ARBackendClient(APIClient):
-    """Every backend endpoint the window uses; each raises HttpError with the reason.
+    """Every backend endpoint the window uses, each answer typed (``shared.wire.backend``);
+    each raises HttpError with the reason.
 
     The face calls raise BackendError (an HttpError) so a caller can read the answer's
     ``field`` and details; loading a face or an engine takes seconds, hence ``slow_timeout``.
     """
 
     slow_timeout = 60.0
+    health_model = bw.HealthOut
+    peer = "the backend"
 
-    def get_status(self) -> dict[str, Any]:
-        return self.get_json("/status")
+    def get_status(self) -> bw.StatusOut:
+        return self.get_model(bw.StatusOut, "/status")
 
-    def get_metrics(self) -> dict[str, Any]:
-        return self.get_json("/metrics")
+    def get_metrics(self) -> bw.MetricsOut:
+        return self.get_model(bw.MetricsOut, "/metrics")
 
     def camera_devices(self) -> list[int]:
-        return list(self.get_json("/camera/devices")["devices"])
+        return self.get_model(bw.CameraDeviceListOut, "/camera/devices").devices
 
-    def start_camera(self, device_id: int | None = None, source: str | None = None) -> dict:
+    def start_camera(
+        self, device_id: int | None = None, source: str | None = None
+    ) -> bw.CameraStartOut:
         body: dict[str, Any] = {}
         if device_id is not None:
             body["device_id"] = device_id
         if source is not None:
             body["source"] = source
-        return self.post_json("/api/camera/start", body)
+        return self.post_model(bw.CameraStartOut, "/api/camera/start", body)
 
-    def stop_camera(self) -> dict[str, Any]:
-        return self.post_json("/api/camera/stop", {})
+    def stop_camera(self) -> bw.CameraStopOut:
+        return self.post_model(bw.CameraStopOut, "/api/camera/stop", {})
 
-    def camera_status(self) -> dict[str, Any]:
-        return self.get_json("/api/camera/status")
+    def camera_status(self) -> bw.CameraStatus:
+        return self.get_model(bw.CameraStatus, "/api/camera/status")
 
-    def start_recording(self, file_name: str | None = None) -> dict[str, Any]:
-        return self.post_json("/record/start", {"file_name": file_name} if file_name else {})
+    def start_recording(self, file_name: str | None = None) -> bw.RecordingStatus:
+        body = {"file_name": file_name} if file_name else {}
+        return self.post_model(bw.RecordingStatus, "/record/start", body)
 
-    def stop_recording(self) -> dict[str, Any]:
-        return self.post_json("/record/stop", {})
+    def stop_recording(self) -> bw.RecordingStatus:
+        return self.post_model(bw.RecordingStatus, "/record/stop", {})
 
-    def start_audio(self) -> dict[str, Any]:
-        return self.post_json("/audio/start", {})
+    def start_audio(self) -> bw.AudioStatus:
+        return self.post_model(bw.AudioStatus, "/audio/start", {})
 
-    def stop_audio(self) -> dict[str, Any]:
-        return self.post_json("/audio/stop", {})
+    def stop_audio(self) -> bw.AudioStatus:
+        return self.post_model(bw.AudioStatus, "/audio/stop", {})
 
-    def set_audio_effect(self, effect_type: str, params: dict[str, Any]) -> dict[str, Any]:
-        return self.post_json("/audio/effect", {"type": effect_type, "params": params})
+    def set_audio_effect(self, effect_type: str, params: dict[str, Any]) -> bw.EffectChainOut:
+        body = {"type": effect_type, "params": params}
+        return self.post_model(bw.EffectChainOut, "/audio/effect", body)
 
-    def audio_status(self) -> dict[str, Any]:
-        return self.get_json("/audio/status")
+    def audio_status(self) -> bw.AudioStatus:
+        return self.get_model(bw.AudioStatus, "/audio/status")
 
-    def audio_effect_types(self) -> dict[str, dict[str, Any]]:
-        return dict(self.get_json("/audio/effects")["effects"])
+    def audio_effect_types(self) -> dict[str, dict[str, bw.EffectParam]]:
+        """Per effect type, its parameters with their default and range."""
+        return self.get_model(bw.EffectTypesOut, "/audio/effects").effects
 
-    def load_face_model(self, model_path: str) -> dict[str, Any]:
-        return self.post_json("/face/load", {"model_path": model_path})
+    def load_face_model(self, model_path: str) -> bw.FaceLoadOut:
+        return self._face_call(
+            bw.FaceLoadOut,
+            "POST",
+            "/face/load",
+            json={"model_path": model_path},
+            timeout=max(self.timeout, self.slow_timeout),
+        )
 
-    def start_face_swap(self) -> dict[str, Any]:
-        return self.post_json("/face/start", {})
+    def start_face_swap(self) -> bw.FaceStatus:
+        return self._face_call(bw.FaceStatus, "POST", "/face/start", json={})
 
-    def stop_face_swap(self) -> dict[str, Any]:
-        return self.post_json("/face/stop", {})
+    def stop_face_swap(self) -> bw.FaceStatus:
+        return self._face_call(bw.FaceStatus, "POST", "/face/stop", json={})
 
-    def upload_face(self, path: str | Path, face_index: int | None = None) -> dict[str, Any]:
+    def upload_face(self, path: str | Path, face_index: int | None = None) -> bw.FaceLoadOut:
         """Send a picture as the source face (read here: call it off the GUI thread).
 
         Several faces and no ``face_index``: BackendError with field ``face_index`` and
@@ -178,6 +238,7 @@ class ARBackendClient(APIClient):
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         form = {} if face_index is None else {"face_index": str(face_index)}
         return self._face_call(
+            bw.FaceLoadOut,
             "POST",
             "/face/load",
             files={"image": (path.name, data, mime)},
@@ -185,26 +246,28 @@ class ARBackendClient(APIClient):
             timeout=max(self.timeout, self.slow_timeout),
         )
 
-    def face_status(self) -> dict[str, Any]:
-        return self._face_call("GET", "/face/status")
+    def face_status(self) -> bw.FaceStatusOut:
+        return self._face_call(bw.FaceStatusOut, "GET", "/face/status")
 
-    def face_engines(self) -> dict[str, Any]:
-        """``{"engines": [{name, description, available, reason, active, loaded}], "active"}``"""
-        return self._face_call("GET", "/face/engines")
+    def face_engines(self) -> bw.EnginesOut:
+        """Each engine (name, description, available, reason, active) and the active one."""
+        return self._face_call(bw.EnginesOut, "GET", "/face/engines")
 
-    def face_settings(self, **changes: Any) -> dict[str, Any]:
+    def face_settings(self, **changes: Any) -> bw.FaceStatus:
         """Any of engine, many_faces, mouth_mask, blend, detect_every, detect_size, smoothing,
         shape_strength; a refused change changes nothing (an unavailable engine: 503)."""
         slow = "engine" in changes  # a new engine loads its models and re-reads the face
         timeout = max(self.timeout, self.slow_timeout) if slow else self.timeout
-        return self._face_call("POST", "/face/settings", json=changes, timeout=timeout)
+        return self._face_call(
+            bw.FaceStatus, "POST", "/face/settings", json=changes, timeout=timeout
+        )
 
-    def _face_call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _face_call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         """A request whose error answer is kept: BackendError carries its field and details."""
         answers: list[requests.Response] = []
         kwargs["hooks"] = {"response": lambda resp, *_a, **_k: answers.append(resp)}
         try:
-            return self._json(self.request(method, path, **kwargs))
+            resp = self.request(method, path, **kwargs)
         except HttpError as exc:
             if exc.status is None or not answers:
                 raise
@@ -215,9 +278,10 @@ class ARBackendClient(APIClient):
             if not isinstance(body, dict):
                 raise
             raise BackendError(str(exc), exc.status, body) from None
+        return self._typed(model, resp)
 
-    def report_status(self, status: dict[str, Any]) -> dict[str, Any]:
-        return self.post_json("/monitor/report", status)
+    def report_status(self, status: dict[str, Any]) -> bw.ReportOut:
+        return self.post_model(bw.ReportOut, "/monitor/report", status)
 
     @property
     def video_feed_url(self) -> str:
@@ -225,19 +289,25 @@ class ARBackendClient(APIClient):
 
 
 class MonitorClient(APIClient):
+    """What the window reads from the monitor, typed (``shared.wire.monitor``)."""
+
     health_path = "/api/health"
+    health_model = mw.HealthOut
+    peer = "the monitor"
 
-    def nodes(self) -> list[dict[str, Any]]:
-        return list(self.get_json("/api/ar/nodes")["nodes"])
+    def nodes(self) -> list[mw.NodeView]:
+        return self.get_model(mw.NodeListOut, "/api/ar/nodes").nodes
 
-    def node(self, node_id: str) -> dict[str, Any]:
-        return self.get_json(f"/api/ar/nodes/{node_id}")
+    def node(self, node_id: str) -> mw.NodeDetailOut:
+        return self.get_model(mw.NodeDetailOut, f"/api/ar/nodes/{node_id}")
 
-    def alerts(self) -> list[dict[str, Any]]:
-        return list(self.get_json("/api/alerts")["alerts"])
+    def alerts(self) -> list[mw.AlertView]:
+        return self.get_model(mw.AlertListOut, "/api/alerts").alerts
 
-    def acknowledge_alert(self, alert_id: int, by: str, reason: str | None = None) -> dict:
+    def acknowledge_alert(
+        self, alert_id: int, by: str, reason: str | None = None
+    ) -> mw.AcknowledgeOut:
         body: dict[str, Any] = {"by": by}
         if reason:
             body["reason"] = reason
-        return self.post_json(f"/api/alerts/{alert_id}/acknowledge", body)
+        return self.post_model(mw.AcknowledgeOut, f"/api/alerts/{alert_id}/acknowledge", body)
