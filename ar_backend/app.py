@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ar_backend import __version__
 from ar_backend.api import audio, camera, face, health, outputs
 from ar_backend.audio.effects import EffectError, EffectNotInChain
 from ar_backend.audio.engine import AudioUnavailable
@@ -23,6 +24,7 @@ from ar_backend.outputs.sinks import OutputUnavailable
 from ar_backend.sources import BadSpec, SourceError
 from ar_backend.studio import NotRunning, PathNotAllowed, Studio, TooManyViewers
 from shared.api import map_errors, new_app
+from shared.openapi import install_openapi
 from shared.sysmetrics import SystemMetricsSampler
 
 
@@ -68,4 +70,11 @@ def create_app(
     )
     for module in (health, camera, outputs, audio, face):
         app.register_blueprint(module.bp)
+    install_openapi(
+        app,
+        title="ar_backend",
+        version=__version__,
+        description="AR Live Studio's backend: camera, face swap, voice, outputs.",
+        api_key=config.security.api_key_enabled,
+    )
     return app

@@ -41,6 +41,41 @@ class MonitorReportIn(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+class EffectIn(BaseModel):
+    """One effect: ``{"type": "pitch", "params": {"semitones": 5}, "bypass": false}``; the
+    parameters are checked against the effect type's own ranges (GET /audio/effects)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    type: str = Field(..., min_length=1, max_length=64, description="An effect type.")
+    params: dict[str, float | int] = Field(
+        default_factory=dict, max_length=16, description="Parameters; the rest keep defaults."
+    )
+    bypass: bool = Field(False, description="Keep it in the chain but let the voice through.")
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": self.type, "params": dict(self.params), "bypass": self.bypass}
+
+
+class ChainIn(BaseModel):
+    """The whole chain at once (at most ``audio.max_effects``, checked by the chain)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    effects: list[EffectIn] = Field(..., max_length=64, description="In processing order.")
+
+
+class FaceLoadForm(BaseModel):
+    """``POST /face/load`` as multipart/form-data: an uploaded picture."""
+
+    image: bytes = Field(
+        ..., description="The picture (JPEG, PNG, WebP...)", json_schema_extra={"format": "binary"}
+    )
+    face_index: int | None = Field(
+        None, ge=0, le=99, description="Which face, leftmost first, when it has several."
+    )
+
+
 class FaceLoadIn(BaseModel):
     """``{"model_path": ...}``: an image in the sources or models folder."""
 

@@ -5,40 +5,46 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from ar_backend.api import get_studio
-from shared.api import ApiError, json_body
+from ar_backend.models import ChainIn, EffectIn
+from shared.openapi import operation
+from shared.wire.backend import AudioStatus, DeviceListOut, EffectChainOut, EffectTypesOut
 
 bp = Blueprint("audio", __name__, url_prefix="/audio")
+TAGS = ("audio",)
 
 
 @bp.post("/start")
+@operation(
+    "Start the voice stream (503 when there is no audio device)",
+    ok=AudioStatus,
+    errors=(503,),
+    tags=TAGS,
+)
 def start():  # type: ignore[no-untyped-def]
     return jsonify(get_studio().audio.start())
 
 
 @bp.post("/stop")
+@operation("Stop the voice stream", ok=AudioStatus, tags=TAGS)
 def stop():  # type: ignore[no-untyped-def]
     return jsonify(get_studio().audio.stop())
 
 
 @bp.get("/status")
+@operation("Stream state, devices, level, effects", ok=AudioStatus, tags=TAGS)
 def status():  # type: ignore[no-untyped-def]
     return jsonify(get_studio().audio.status())
 
 
 @bp.get("/devices")
+@operation("Audio devices PortAudio sees", ok=DeviceListOut, tags=TAGS)
 def devices():  # type: ignore[no-untyped-def]
     found = get_studio().audio.devices()
     return jsonify(devices=found, count=len(found))
 
 
-def _object_body() -> dict:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise ApiError(400, "request body must be a JSON object", "body")
-    return body
-
-
 @bp.get("/effects")
+@operation("Every effect type with its parameters' ranges", ok=EffectTypesOut, tags=TAGS)
 def effect_types():  # type: ignore[no-untyped-def]
     """Every effect type with its parameters (JSON schema: default, minimum, maximum)."""
     from ar_backend.audio.effects import REGISTRY
@@ -67,35 +73,38 @@ def effect_types():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/effect")
-def set_effect():  # type: ignore[no-untyped-def]
-    """``{"type": "pitch", "params": {"semitones": 5}, "bypass": false}``: add or change."""
-    body = _object_body()
-    unknown = set(body) - {"type", "params", "bypass"}
-    if unknown:
-        raise ApiError(400, f"unknown field {sorted(unknown)[0]!r}", sorted(unknown)[0])
+@operation(
+    "Add an effect, or change the one of that type in place",
+    body=EffectIn,
+    ok=EffectChainOut,
+    tags=TAGS,
+)
+def set_effect(body: EffectIn):  # type: ignore[no-untyped-def]
     chain = get_studio().audio.chain
-    if not isinstance(body.get("type"), str):
-        raise ApiError(400, "type is required (an effect type)", "type")
-    if not isinstance(body.get("params", {}), dict):
-        raise ApiError(400, "params must be an object", "params")
-    if not isinstance(body.get("bypass", False), bool):
-        raise ApiError(400, "bypass must be true or false", "bypass")
-    effects = chain.set_effect(body["type"], body.get("params") or {}, body.get("bypass", False))
+    effects = chain.set_effect(body.type, dict(body.params), body.bypass)
     return jsonify(effects=effects, latency_ms=chain.latency_ms)
 
 
 @bp.post("/chain")
-def set_chain():  # type: ignore[no-untyped-def]
-    """``{"effects": [{"type": ..., "params": {...}}, ...]}``: the whole chain at once."""
-    body = _object_body()
-    effects = body.get("effects")
-    if not isinstance(effects, list):
-        raise ApiError(400, "effects must be a list", "effects")
+@operation(
+    "Replace the whole chain (a bad entry changes nothing)",
+    body=ChainIn,
+    ok=EffectChainOut,
+    tags=TAGS,
+)
+def set_chain(body: ChainIn):  # type: ignore[no-untyped-def]
     chain = get_studio().audio.chain
-    return jsonify(effects=chain.set_chain(effects), latency_ms=chain.latency_ms)
+    effects = chain.set_chain([effect.spec() for effect in body.effects])
+    return jsonify(effects=effects, latency_ms=chain.latency_ms)
 
 
 @bp.delete("/effect/<effect_type>")
+@operation(
+    "Take an effect out of the chain",
+    ok=EffectChainOut,
+    tags=TAGS,
+    path_params={"effect_type": {"maxLength": 64}},
+)
 def remove_effect(effect_type: str):  # type: ignore[no-untyped-def]
     chain = get_studio().audio.chain
     return jsonify(effects=chain.remove(effect_type), latency_ms=chain.latency_ms)

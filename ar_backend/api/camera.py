@@ -6,7 +6,8 @@ from flask import Blueprint, jsonify
 
 from ar_backend.api import get_studio
 from ar_backend.models import CameraStartIn
-from shared.api import parse_body
+from shared.openapi import operation
+from shared.wire.backend import CameraStartOut, CameraStatus, CameraStopOut, DeviceListOut
 
 bp = Blueprint("camera", __name__)
 
@@ -20,23 +21,38 @@ def _both(rule: str, **kw):  # type: ignore[no-untyped-def]
     return deco
 
 
+TAGS = ("camera",)
+
+
 @_both("/camera/start", methods=["POST"])
-def camera_start():  # type: ignore[no-untyped-def]
-    body = parse_body(CameraStartIn, required=False)
+@operation(
+    "Start the camera (an empty body: the configured source)",
+    body=CameraStartIn,
+    body_required=False,
+    ok=CameraStartOut,
+    errors=(503,),
+    tags=TAGS,
+    description="A network URL answers at once with state 'connecting'; /camera/status "
+    "follows it. Files must lie in media.folders (403 otherwise).",
+)
+def camera_start(body: CameraStartIn):  # type: ignore[no-untyped-def]
     return jsonify(get_studio().camera_start(body.spec()))
 
 
 @_both("/camera/stop", methods=["POST"])
+@operation("Stop the camera (stopping when stopped is fine)", ok=CameraStopOut, tags=TAGS)
 def camera_stop():  # type: ignore[no-untyped-def]
     return jsonify(get_studio().camera_stop())
 
 
 @_both("/camera/status", methods=["GET"])
+@operation("State, source, fps, dropped frames, latency", ok=CameraStatus, tags=TAGS)
 def camera_status():  # type: ignore[no-untyped-def]
     return jsonify(get_studio().camera_status())
 
 
 @_both("/camera/devices", methods=["GET"])
+@operation("Camera devices that open", ok=DeviceListOut, tags=TAGS)
 def camera_devices():  # type: ignore[no-untyped-def]
     devices = get_studio().devices()
     return jsonify(devices=devices, count=len(devices))

@@ -7,8 +7,10 @@ import re
 from flask import Blueprint, jsonify, request
 
 from ar_backend.api import get_studio
-from ar_backend.models import FaceLoadIn, FaceSettingsIn
-from shared.api import ApiError, parse_body
+from ar_backend.models import FaceLoadForm, FaceLoadIn, FaceSettingsIn
+from shared.api import ApiError
+from shared.openapi import operation
+from shared.wire.backend import EnginesOut, FaceLoadOut, FaceStatus, FaceStatusOut
 
 bp = Blueprint("face", __name__)
 
@@ -23,8 +25,20 @@ def _face_index(text: str | None) -> int | None:
     return int(text)
 
 
+TAGS = ("face",)
+
+
 @bp.post("/face/load")
-def load():  # type: ignore[no-untyped-def]
+@operation(
+    "Load the source face: an upload, or a picture in the sources or models folder",
+    body=FaceLoadIn,
+    form=FaceLoadForm,
+    ok=FaceLoadOut,
+    errors=(404, 422, 503),
+    tags=TAGS,
+    description="Several faces: 422 with a `faces` list until face_index picks one.",
+)
+def load(body: FaceLoadIn | None = None):  # type: ignore[no-untyped-def]
     face = get_studio().face
     if request.mimetype == "multipart/form-data":
         request.max_content_length = int(face.cfg.max_upload_mb * 1e6) + FORM_OVERHEAD
@@ -34,33 +48,45 @@ def load():  # type: ignore[no-untyped-def]
         index = _face_index(request.form.get("face_index"))
         data = upload.read(int(face.cfg.max_upload_mb * 1e6) + 1)
         return jsonify(face.load_image(data, index, upload.filename or "upload"))
-    body = parse_body(FaceLoadIn)
+    assert body is not None  # parsed by @operation for a JSON request
     return jsonify(face.load_path(body.model_path, body.face_index))
 
 
 @bp.post("/face/start")
+@operation(
+    "Switch the swap on (409 until a face is loaded)", ok=FaceStatus, errors=(409,), tags=TAGS
+)
 def start():  # type: ignore[no-untyped-def]
     return jsonify(get_studio().face_start())
 
 
 @bp.post("/face/stop")
+@operation("Switch the swap off", ok=FaceStatus, tags=TAGS)
 def stop():  # type: ignore[no-untyped-def]
     return jsonify(get_studio().face.stop())
 
 
 @bp.post("/face/settings")
-def settings():  # type: ignore[no-untyped-def]
-    body = parse_body(FaceSettingsIn)
+@operation(
+    "Change the engine and options; all checked before any applies",
+    body=FaceSettingsIn,
+    ok=FaceStatus,
+    errors=(503,),
+    tags=TAGS,
+)
+def settings(body: FaceSettingsIn):  # type: ignore[no-untyped-def]
     return jsonify(get_studio().face.update(body.engine, body.changes()))
 
 
 @bp.get("/face/status")
+@operation("Swap state, engine, options, counters and the loaded face", ok=FaceStatusOut, tags=TAGS)
 def status():  # type: ignore[no-untyped-def]
     face = get_studio().face
     return jsonify({**face.status(), "source": face.source_status()})
 
 
 @bp.get("/face/engines")
+@operation("Every engine, available or with the reason it is not", ok=EnginesOut, tags=TAGS)
 def engines():  # type: ignore[no-untyped-def]
     face = get_studio().face
     return jsonify(engines=face.engines(), active=face.engine_name)

@@ -15,12 +15,15 @@ from ar_backend import SERVICE_NAME, __version__
 from ar_backend.api import get_studio
 from ar_backend.studio import Studio
 from shared.api import wants_prometheus
+from shared.openapi import operation
 from shared.timeutil import utc_now_iso
+from shared.wire.backend import HealthOut, MetricsOut, StatusOut
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
+@operation("Liveness", ok=HealthOut, tags=("health",))
 def health():  # type: ignore[no-untyped-def]
     studio = get_studio()
     return jsonify(
@@ -33,6 +36,11 @@ def health():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/status")
+@operation(
+    "Camera, pipeline, outputs, audio and face state; never opens a device",
+    ok=StatusOut,
+    tags=("health",),
+)
 def status():  # type: ignore[no-untyped-def]
     return jsonify(service=SERVICE_NAME, timestamp=utc_now_iso(), **get_studio().status())
 
@@ -75,6 +83,12 @@ def make_registry(studio: Studio) -> CollectorRegistry:
 
 
 @bp.get("/metrics")
+@operation(
+    "Figures as JSON, or Prometheus text when the Accept header asks for it",
+    ok=MetricsOut,
+    alt_media=("text/plain", "application/openmetrics-text"),
+    tags=("health",),
+)
 def metrics():  # type: ignore[no-untyped-def]
     studio = get_studio()
     if wants_prometheus():

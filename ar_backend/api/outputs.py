@@ -14,8 +14,12 @@ from flask import Blueprint, Response, jsonify, request
 from ar_backend.api import get_studio
 from ar_backend.models import MonitorReportIn, RecordStartIn
 from ar_backend.outputs.jpeg import BOUNDARY
-from shared.api import ApiError, parse_body
+from shared.api import ApiError
+from shared.openapi import operation
 from shared.timeutil import utc_now_iso
+from shared.wire.backend import RecordingStatus, ReportOut, VirtualCameraStatus
+
+TAGS = ("outputs",)
 
 bp = Blueprint("outputs", __name__)
 
@@ -38,6 +42,12 @@ def _disconnector(environ: dict[str, Any]) -> Callable[[], None] | None:
 
 
 @bp.get("/video_feed")
+@operation(
+    "The live preview (MJPEG); 503 past outputs.max_viewers",
+    ok_media=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+    errors=(503,),
+    tags=TAGS,
+)
 def video_feed():  # type: ignore[no-untyped-def]
     studio = get_studio()
     viewer = studio.viewers.enter(_disconnector(request.environ))  # at the cap: 503
@@ -51,6 +61,7 @@ def video_feed():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/snapshot.jpg")
+@operation("The newest output frame", ok_media="image/jpeg", errors=(503,), tags=TAGS)
 def snapshot():  # type: ignore[no-untyped-def]
     jpeg = get_studio().jpeg.snapshot()
     if jpeg is None:
@@ -59,28 +70,45 @@ def snapshot():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/record/start")
-def record_start():  # type: ignore[no-untyped-def]
-    body = parse_body(RecordStartIn, required=False)
+@operation(
+    "Record the output to outputs.recordings_dir",
+    body=RecordStartIn,
+    body_required=False,
+    ok=RecordingStatus,
+    errors=(409, 503),
+    tags=TAGS,
+)
+def record_start(body: RecordStartIn):  # type: ignore[no-untyped-def]
     return jsonify(get_studio().record_start(body.file_name))
 
 
 @bp.post("/record/stop")
+@operation("Stop recording and finalise the file", ok=RecordingStatus, tags=TAGS)
 def record_stop():  # type: ignore[no-untyped-def]
     return jsonify(get_studio().record_stop())
 
 
 @bp.post("/virtual_camera/start")
+@operation(
+    "Send the output to the virtual camera (503 names the set-up script when absent)",
+    ok=VirtualCameraStatus,
+    errors=(409, 503),
+    tags=TAGS,
+)
 def vcam_start():  # type: ignore[no-untyped-def]
     return jsonify(get_studio().vcam_start())
 
 
 @bp.post("/virtual_camera/stop")
+@operation("Stop the virtual camera", ok=VirtualCameraStatus, tags=TAGS)
 def vcam_stop():  # type: ignore[no-untyped-def]
     return jsonify(get_studio().vcam_stop())
 
 
 @bp.post("/monitor/report")
-def monitor_report():  # type: ignore[no-untyped-def]
-    body = parse_body(MonitorReportIn)
+@operation(
+    "The window reports its state (shown in /status)", body=MonitorReportIn, ok=ReportOut, tags=TAGS
+)
+def monitor_report(body: MonitorReportIn):  # type: ignore[no-untyped-def]
     get_studio().record_gui_report(body.payload())
     return jsonify(status="ok", received_at=utc_now_iso())

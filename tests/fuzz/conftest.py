@@ -46,6 +46,8 @@ def run_schemathesis(base_url: str, workdir: Path, *extra: str) -> FuzzRun:
     max_time = os.environ.get("ST_MAX_TIME", "60")
     cmd = [
         str(st),
+        "--config-file",
+        str(Path(__file__).with_name("schemathesis.toml")),
         "run",
         f"{base_url}/openapi.json",
         "--checks",
