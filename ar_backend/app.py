@@ -6,9 +6,11 @@ from flask import Flask
 
 from ar_backend import __version__
 from ar_backend.api import audio, camera, face, health, outputs
+from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.effects import EffectError, EffectNotInChain
 from ar_backend.audio.engine import AudioUnavailable
 from ar_backend.config import BackendConfig
+from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.errors import (
     BadImage,
     EngineUnavailable,
@@ -21,11 +23,27 @@ from ar_backend.face.errors import (
     SourceTooSmall,
 )
 from ar_backend.outputs.sinks import OutputUnavailable
+from ar_backend.processors import REGISTRY as PROCESSORS
+from ar_backend.sources import REGISTRY as SOURCES
 from ar_backend.sources import BadSpec, SourceError
 from ar_backend.studio import NotRunning, PathNotAllowed, Studio, TooManyViewers
 from shared.api import map_errors, new_app
 from shared.openapi import install_openapi
+from shared.registry import UnknownName
 from shared.sysmetrics import SystemMetricsSampler
+
+# The request field that names each kind of plug-in, for an UnknownName whose raiser did not
+# name a field of its own (the chain names ``effects.<i>.type``, DELETE ``effect_type``).
+NAMED_BY = {
+    SOURCES.kind: "source",
+    PROCESSORS.kind: "processors",
+    ENGINES.kind: "engine",
+    EFFECTS.kind: "type",
+}
+
+
+def _unknown_name_field(exc: Exception) -> str | None:
+    return NAMED_BY.get(getattr(exc, "kind", ""))
 
 
 def _is_open(method: str, path: str) -> bool:
@@ -48,6 +66,7 @@ def create_app(
     map_errors(
         app,
         {
+            UnknownName: (400, _unknown_name_field),
             BadSpec: (400, "source"),
             SourceError: (503, "source"),
             PathNotAllowed: (403, None),

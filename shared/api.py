@@ -108,16 +108,20 @@ def install_host_guard(
         return None
 
 
-def map_errors(app: Flask, table: dict[type[Exception], tuple[int, str | None]]) -> None:
+FieldOf = str | None | Callable[[Exception], str | None]
+
+
+def map_errors(app: Flask, table: dict[type[Exception], tuple[int, FieldOf]]) -> None:
     """Answer domain exceptions as JSON errors: ``{ExcType: (status, field)}``.
 
-    An exception with a ``field`` attribute names its own field; its ``details`` dict, when
-    it has one, adds keys to the answer (the faces to choose from, say).
+    An exception with a ``field`` attribute names its own field; else ``field`` does (or,
+    when it is a function, what it returns for the exception). Its ``details`` dict, when it
+    has one, adds keys to the answer (the faces to choose from, say).
     """
-    for exc_type, (status, field) in table.items():
+    for exc_type, (status, default) in table.items():
 
-        def handler(exc: Exception, status: int = status, field: str | None = field):  # type: ignore[no-untyped-def]
-            field = getattr(exc, "field", None) or field
+        def handler(exc: Exception, status: int = status, default: FieldOf = default):  # type: ignore[no-untyped-def]
+            field = getattr(exc, "field", None) or (default(exc) if callable(default) else default)
             return error_response(status, str(exc), field, getattr(exc, "details", None))
 
         app.register_error_handler(exc_type, handler)

@@ -16,6 +16,7 @@ import numpy as np
 from ar_backend.audio.chain import EffectChain
 from ar_backend.audio.effects import REGISTRY, EffectError
 from ar_backend.audio.wavio import read_wav, write_wav
+from shared.registry import UnknownName
 
 
 def parse_effect(text: str) -> dict[str, Any]:
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     chain = EffectChain(rate, samples.shape[1])
     try:
         chain.set_chain([parse_effect(e) for e in args.effect])
-    except EffectError as exc:
+    except (EffectError, UnknownName) as exc:
         print(f"bad effect ({exc.field}): {exc}", file=sys.stderr)
         return 2
     blocks = [

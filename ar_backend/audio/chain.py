@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 
 from ar_backend.audio.effects import (
+    REGISTRY,
     Effect,
     EffectError,
     EffectNotInChain,
-    known_type,
     make_effect,
 )
+from shared.registry import UnknownName
 
 MAX_EFFECTS = 16
 
@@ -77,6 +78,9 @@ class EffectChain:
             raise EffectError("bypass must be true or false", "bypass")
         try:
             effect = make_effect(effect_type, params, self.rate, self.channels)
+        except UnknownName as exc:
+            exc.field = "type" if index is None else f"effects.{index}.type"
+            raise
         except EffectError as exc:
             if index is not None:
                 exc.field = f"effects.{index}.{exc.field}"
@@ -120,9 +124,9 @@ class EffectChain:
         return self.describe()
 
     def remove(self, effect_type: str) -> list[dict[str, Any]]:
-        """Take an effect out; an unknown type is EffectError, one not in the chain
+        """Take an effect out; an unknown type is UnknownName, one not in the chain
         EffectNotInChain (nothing changes either way)."""
-        known_type(effect_type, "effect_type")
+        REGISTRY.get(effect_type, field="effect_type")
         kept = [s for s in self._chain.slots if s.type != effect_type]
         if len(kept) == len(self._chain.slots):
             raise EffectNotInChain(f"{effect_type!r} is not in the effect chain")

@@ -14,9 +14,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.signal import lfilter
 
+from shared.registry import Registry
+
 
 class EffectError(ValueError):
-    """Unknown effect type or bad parameters; ``field`` names what is wrong."""
+    """Bad parameters, or a chain that cannot be built; ``field`` names what is wrong.
+    (An unknown effect type is the registry's :class:`UnknownName`.)"""
 
     def __init__(self, message: str, field: str) -> None:
         super().__init__(message)
@@ -38,7 +41,6 @@ class Params(BaseModel):
 
 
 class Effect:
-    type: ClassVar[str]
     Params: ClassVar[type[Params]]
     latency_samples: int = 0  # the algorithmic latency this effect adds
 
@@ -51,25 +53,14 @@ class Effect:
         raise NotImplementedError
 
 
-REGISTRY: dict[str, type[Effect]] = {}
-
-
-def register(cls: type[Effect]) -> type[Effect]:
-    REGISTRY[cls.type] = cls
-    return cls
-
-
-def known_type(effect_type: Any, field: str = "type") -> type[Effect]:
-    """The effect class of ``effect_type``, or EffectError naming ``field``."""
-    cls = REGISTRY.get(effect_type) if isinstance(effect_type, str) else None
-    if cls is None:
-        known = ", ".join(sorted(REGISTRY))
-        raise EffectError(f"unknown effect type {effect_type!r} (known: {known})", field)
-    return cls
+REGISTRY: Registry[type[Effect]] = Registry("effect type")
+register = REGISTRY.register
 
 
 def make_effect(effect_type: str, params: dict[str, Any], rate: int, channels: int) -> Effect:
-    cls = known_type(effect_type)
+    """The effect with its parameters validated: :class:`UnknownName` for an unknown type,
+    :class:`EffectError` naming ``params.<name>`` for a bad parameter."""
+    cls = REGISTRY.get(effect_type)
     try:
         parsed = cls.Params.model_validate(params or {})
     except ValidationError as exc:
@@ -86,9 +77,8 @@ class GainParams(Params):
     db: float = Field(0.0, ge=-60, le=24, description="Gain in dB.")
 
 
-@register
+@register("gain")
 class Gain(Effect):
-    type = "gain"
     Params = GainParams
 
     def process(self, block: np.ndarray) -> np.ndarray:
@@ -101,11 +91,10 @@ class GateParams(Params):
     release_ms: float = Field(80.0, gt=0, le=2000, description="Time to close.")
 
 
-@register
+@register("gate")
 class NoiseGate(Effect):
     """Silences what stays under the threshold; opens and closes smoothly (no clicks)."""
 
-    type = "gate"
     Params = GateParams
 
     def __init__(self, params: GateParams, rate: int, channels: int) -> None:
@@ -159,16 +148,14 @@ class LowPassParams(Params):
     cutoff_hz: float = Field(8000.0, gt=10, lt=24000, description="Cut-off frequency.")
 
 
-@register
+@register("highpass")
 class HighPass(_OnePole):
-    type = "highpass"
     Params = HighPassParams
     highpass = True
 
 
-@register
+@register("lowpass")
 class LowPass(_OnePole):
-    type = "lowpass"
     Params = LowPassParams
     highpass = False
 
@@ -182,9 +169,8 @@ class EchoParams(Params):
     mix: float = Field(0.5, ge=0, le=1, description="Echo level against the dry voice.")
 
 
-@register
+@register("echo")
 class Echo(Effect):
-    type = "echo"
     Params = EchoParams
 
     def __init__(self, params: EchoParams, rate: int, channels: int) -> None:
@@ -213,11 +199,10 @@ class ReverbParams(Params):
     mix: float = Field(0.3, ge=0, le=1, description="Reverb level against the dry voice.")
 
 
-@register
+@register("reverb")
 class Reverb(Effect):
     """A small Schroeder-style reverb: four parallel feedback combs of prime-ish lengths."""
 
-    type = "reverb"
     Params = ReverbParams
     COMBS_MS = (29.7, 37.1, 41.1, 43.7)
 
@@ -241,7 +226,7 @@ class PitchParams(Params):
     semitones: float = Field(0.0, ge=-12, le=12, description="Shift in semitones.")
 
 
-@register
+@register("pitch")
 class PitchShift(Effect):
     """Phase-vocoder pitch shift (frequency-domain bin shifting with phase propagation).
 
@@ -250,7 +235,6 @@ class PitchShift(Effect):
     phases, then overlap-added. Timing is kept; the latency is one frame (21 ms at 48 kHz).
     """
 
-    type = "pitch"
     Params = PitchParams
     FFT = 1024
     OSAMP = 4
@@ -331,11 +315,10 @@ class RobotParams(Params):
     frequency_hz: float = Field(50.0, ge=10, le=500, description="Carrier frequency.")
 
 
-@register
+@register("robot")
 class Robot(Effect):
     """Ring modulation: the classic robot voice."""
 
-    type = "robot"
     Params = RobotParams
 
     def __init__(self, params: RobotParams, rate: int, channels: int) -> None:

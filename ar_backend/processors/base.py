@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ar_backend.config import PipelineConfig
 from ar_backend.frames import Frame
+from shared.registry import Registry
 
 if TYPE_CHECKING:
     from ar_backend.face.swapper import FaceSwap
@@ -39,20 +40,10 @@ class Processor(Protocol):
 
 
 ProcessorFactory = Callable[[PipelineConfig, Resources], Processor]
-REGISTRY: dict[str, ProcessorFactory] = {}
-
-
-def register(name: str) -> Callable[[ProcessorFactory], ProcessorFactory]:
-    def deco(factory: ProcessorFactory) -> ProcessorFactory:
-        REGISTRY[name] = factory
-        return factory
-
-    return deco
+REGISTRY: Registry[ProcessorFactory] = Registry("processor")
+register = REGISTRY.register
 
 
 def make_processor(name: str, cfg: PipelineConfig, resources: Resources | None = None) -> Processor:
-    factory = REGISTRY.get(name)
-    if factory is None:
-        known = ", ".join(sorted(REGISTRY))
-        raise ValueError(f"unknown processor {name!r} (known: {known})")
-    return factory(cfg, resources or Resources())
+    """The processor registered as ``name`` (:class:`UnknownName` naming those that are)."""
+    return REGISTRY.get(name)(cfg, resources or Resources())

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from ar_backend.config import CameraConfig
+from shared.registry import Registry
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 # Network streams only: a URL never names a local file (file:, a bare path) or one of
@@ -171,23 +172,13 @@ def redact_url(url: str) -> str:
 
 
 SourceFactory = Callable[[SourceSpec, CameraConfig], Source]
-REGISTRY: dict[str, SourceFactory] = {}
-
-
-def register(kind: str) -> Callable[[SourceFactory], SourceFactory]:
-    def deco(factory: SourceFactory) -> SourceFactory:
-        REGISTRY[kind] = factory
-        return factory
-
-    return deco
+REGISTRY: Registry[SourceFactory] = Registry("source kind")
+register = REGISTRY.register
 
 
 def make_source(spec: SourceSpec, cfg: CameraConfig) -> Source:
-    try:
-        factory = REGISTRY[spec.kind]
-    except KeyError:
-        raise SourceError(f"unknown source kind {spec.kind!r}") from None
-    return factory(spec, cfg)
+    """The source ``spec`` names (:class:`UnknownName` for a kind nothing registered)."""
+    return REGISTRY.get(spec.kind)(spec, cfg)
 
 
 class Pacer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 
 from ar_backend.config import FaceConfig
 from ar_backend.face import samples
@@ -36,10 +37,15 @@ class GatedEngine:
         pass
 
 
-def test_stop_does_not_wait_behind_a_face_that_is_loading(monkeypatch):
-    monkeypatch.setitem(
-        REGISTRY, "gated", EngineType("gated", "test", lambda cfg: None, GatedEngine)
-    )
+@pytest.fixture
+def gated_engine():
+    REGISTRY.register("gated", EngineType("test", lambda cfg: None, GatedEngine))
+    yield
+    REGISTRY.unregister("gated")
+
+
+@pytest.mark.usefixtures("gated_engine")
+def test_stop_does_not_wait_behind_a_face_that_is_loading():
     session = FaceSwap(FaceConfig(engine="gated"))
     image = samples.encode(np.full((100, 100, 3), 128, np.uint8), ".png")
     engine = session._engine("gated")

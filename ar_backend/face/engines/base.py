@@ -9,8 +9,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face.errors import EngineUnavailable, FaceError
+from ar_backend.face.errors import EngineUnavailable
 from ar_backend.face.geometry import box_size
+from shared.registry import Registry
 
 
 @dataclass(eq=False)  # compared by identity: its fields are arrays
@@ -74,31 +75,27 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class EngineType:
-    name: str
+    """What the registry holds for an engine: ``register("<name>", EngineType(...))``."""
+
     description: str
     check: Callable[[FaceConfig], str | None]  # why it cannot run here, cheaply; None if it can
     create: Callable[[FaceConfig], Engine]
 
 
-REGISTRY: dict[str, EngineType] = {}
-
-
-def register(kind: EngineType) -> EngineType:
-    REGISTRY[kind.name] = kind
-    return kind
+REGISTRY: Registry[EngineType] = Registry("face engine")
+register = REGISTRY.register
 
 
 def engine_types() -> dict[str, EngineType]:
-    return dict(REGISTRY)
+    return dict(REGISTRY.items())
 
 
 def create_engine(name: str, cfg: FaceConfig) -> Engine:
+    """A new engine: :class:`UnknownName` for a name nothing registered,
+    :class:`EngineUnavailable` with the reason when it cannot run here."""
     kind = REGISTRY.get(name)
-    if kind is None:
-        known = ", ".join(sorted(REGISTRY))
-        raise FaceError(f"unknown engine {name!r} (known: {known})", "engine")  # bad input
     reason = kind.check(cfg)
     if reason:
         raise EngineUnavailable(f"{name} is unavailable: {reason}")

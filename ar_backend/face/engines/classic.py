@@ -250,10 +250,10 @@ def _check(cfg: FaceConfig) -> str | None:
 
 
 register(
+    "classic",
     EngineType(
-        name="classic",
         description="dlib landmarks, Delaunay warp, colour transfer, seamless blend (offline)",
         check=_check,
         create=ClassicEngine,
-    )
+    ),
 )

@@ -454,11 +454,11 @@ def _mouth_alpha(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
 
 
 register(
+    NAME,
     EngineType(
-        name=NAME,
         description="insightface inswapper_128 on onnxruntime (GPU when available; "
         "needs the model files in the models folder)",
         check=_check,
         create=InswapperEngine,
-    )
+    ),
 )
