@@ -4,6 +4,8 @@ not the point."""
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -116,6 +118,62 @@ def mjpeg_frames(
                 return
     finally:
         sock.close()
+
+
+def client_mjpeg_frames(client: Any, count: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``mjpeg_frames`` through Flask's test client: ``count`` parts of ``/video_feed`` as
+    (sequence number, decoded image); the stream is closed after (its viewer leaves)."""
+    resp = client.get("/video_feed", buffered=False)
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.mimetype == "multipart/x-mixed-replace"
+    buf = b""
+    got = 0
+    try:
+        for chunk in resp.response:
+            buf += chunk
+            while (end := buf.find(b"\r\n\r\n")) >= 0:
+                lines = buf[:end].decode().split("\r\n")
+                assert lines[0].startswith("--"), lines  # the part boundary
+                fields = (line.partition(":") for line in lines[1:])
+                headers = {k.strip().lower(): v.strip() for k, _, v in fields}
+                size = int(headers["content-length"])
+                if len(buf) < end + 4 + size:
+                    break
+                data, buf = buf[end + 4 : end + 4 + size], buf[end + 4 + size :].lstrip(b"\r\n")
+                image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+                assert image is not None
+                yield int(headers["x-frame-seq"]), image
+                got += 1
+                if got >= count:
+                    return
+    finally:
+        resp.close()
+
+
+@pytest.fixture(scope="session")
+def dlib_models_once() -> Iterator[None]:
+    """dlib's models built once per test session, not once per Studio. Each fresh Studio's
+    classic engine reads the 68-point landmark model (about a second) and builds a HOG
+    detector per thread (half a second); a loaded model is only read from (the app shares
+    one between its threads), so the studios of a session share it, and each thread keeps
+    one detector of its own, as in the app (the test client's thread is the same from test
+    to test). The engine is otherwise the real one."""
+    import dlib
+
+    per_thread = threading.local()
+    real_detector = dlib.get_frontal_face_detector
+
+    def detector():  # type: ignore[no-untyped-def]
+        found = getattr(per_thread, "detector", None)
+        if found is None:
+            found = per_thread.detector = real_detector()
+        return found
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("shape_predictor", "face_recognition_model_v1"):
+            patch.setattr(dlib, name, functools.lru_cache(maxsize=None)(getattr(dlib, name)))
+        patch.setattr(dlib, "get_frontal_face_detector", detector)
+        yield
 
 
 @pytest.fixture
