@@ -3,7 +3,7 @@
 Run it from the repository root as a module, so that ``tests`` and ``shared`` import::
 
     .venv/bin/python -m benchmarks.pipeline [--seconds 8] [--burn-ms 50]
-        [--scenarios 640x480:none,1280x720:burn] [--keep]
+        [--scenarios 640x480:none,1280x720:burn] [--keep] [--in-process]
 
 (``.venv/bin/python benchmarks/pipeline.py`` also works: run as a file, the script
 re-executes itself as ``python -m benchmarks.pipeline`` from the repository root.)
@@ -42,6 +42,17 @@ Latencies of ``/health`` are measured by this process (``time.perf_counter`` aro
 keep-alive ``http.client`` request), so they include its own scheduling delay; the server,
 this client and the viewer share the machine's cores. The pipeline latency is the server's
 own figure (capture to output, before JPEG encoding).
+
+With ``--in-process`` each scenario runs the live path alone in this process instead: the
+same clip through ``Pipeline`` and the processor (no server, no JPEG, no viewer, no
+``/health``), warmed up, then measured for ``--seconds``: fps in and out, dropped frames,
+latency p50/p95 and stage ms from ``Pipeline.stats()``, against the first two targets. These
+are figures the tests used to assert and now leave to this benchmark (a loaded machine
+must not fail a test): the latency p95 of a processor slower than the source
+(``tests/backend/test_units.py``'s case: ``--in-process --scenarios 320x240:burn --burn-ms
+60``, budget 60 + 33 ms), and the frame rate a 30 fps clip keeps (``320x240:none``; through
+a real server, as ``tests/backend/test_live.py`` once checked, the server scenarios' "fps
+out").
 
 Exit status: 0 whatever the figures (this is a measurement, not a test), 2 when the
 benchmark itself could not run.
@@ -397,6 +408,121 @@ def _stop_server(server: Any, res: dict[str, Any]) -> None:
         server.kill()  # a no-op once it has exited
 
 
+# ---- one scenario, in this process (no server) ---------------------------------------------
+
+
+def run_in_process(sc: Scenario, clip: Path, seconds: float, burn_ms: float) -> dict[str, Any]:
+    """The live path alone: the clip through ``Pipeline`` and the processor, measured from
+    ``Pipeline.stats()`` (frame counters, the latency and stage windows)."""
+    from ar_backend.config import CameraConfig, PipelineConfig
+    from ar_backend.pipeline import Pipeline
+    from ar_backend.processors import make_processor
+    from ar_backend.sources import make_source, parse_spec
+
+    processing_ms = burn_ms if sc.processor == "burn" else 0.0
+    limit_fps = 1000.0 / processing_ms if processing_ms > 0 else float("inf")
+    expected_fps = min(float(SOURCE_FPS), limit_fps)
+    window = max(10, int(seconds * expected_fps))
+    cfg = PipelineConfig(processors=[sc.processor], burn_ms=burn_ms, stats_window=window)
+    pipe = Pipeline([make_processor(sc.processor, cfg)], stats_window=window)
+    camera = CameraConfig(fps=SOURCE_FPS, width=sc.width, height=sc.height)
+    source = make_source(parse_spec(str(clip)), camera)
+    source.open()
+    pipe.start(source)
+    try:
+        time.sleep(WARMUP_S)
+        s0 = pipe.stats()
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        time.sleep(seconds)
+        s1 = pipe.stats()
+        elapsed = time.perf_counter() - t0
+        cpu = (time.process_time() - cpu0) / elapsed * 100
+    finally:
+        pipe.close()
+    return {
+        "scenario": sc,
+        "processing_ms": processing_ms,
+        "expected_fps": expected_fps,
+        "stats_window": window,
+        "elapsed": elapsed,
+        "state": s1["state"],
+        "source_fps": s1["source_fps"],
+        "resolution": s1["resolution"],
+        "fps_in": (s1["frames_in"] - s0["frames_in"]) / elapsed,
+        "fps_out": (s1["frames_out"] - s0["frames_out"]) / elapsed,
+        "dropped": s1["dropped_frames"] - s0["dropped_frames"],
+        "latency_p50": s1["latency_ms"]["p50"],
+        "latency_p95": s1["latency_ms"]["p95"],
+        "stage_ms": s1["stage_ms"],
+        "cpu": cpu,
+    }
+
+
+def in_process_targets(res: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    """The server scenario's first two targets (no /health here)."""
+    ratio = res["fps_out"] / res["expected_fps"]
+    budget = res["processing_ms"] + 1000.0 / SOURCE_FPS
+    p95 = res["latency_p95"]
+    res["ratio"], res["latency_budget"] = ratio, budget
+    return [
+        (
+            f"fps out / expected >= {TARGET_RATIO}",
+            ratio >= TARGET_RATIO,
+            f"{ratio:.3f} = {res['fps_out']:.2f} / {res['expected_fps']:.2f}",
+        ),
+        (
+            f"latency p95 <= {budget:.1f} ms",
+            p95 is not None and p95 <= budget,
+            f"{_ms(p95)} ms",
+        ),
+    ]
+
+
+def print_in_process(res: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    sc: Scenario = res["scenario"]
+    stage = ", ".join(f"{k} {v:.2f}" for k, v in res["stage_ms"].items()) or "none reported"
+    got = res["resolution"] or {"width": "?", "height": "?"}
+    cost = f" ({res['processing_ms']:g} ms a frame)" if res["processing_ms"] else ""
+    print(f"resolution: {sc.resolution} (output frames {got['width']}x{got['height']})")
+    print(f"processor: {sc.processor}{cost}")
+    print(f"source fps: {res['source_fps']}")
+    print(f"expected fps out: {res['expected_fps']:.2f}")
+    print(f"measured window s: {res['elapsed']:.2f}")
+    print(f"fps in (frames_in delta / s): {res['fps_in']:.2f}")
+    print(f"fps out (frames_out delta / s): {res['fps_out']:.2f}")
+    print(f"dropped frames: {res['dropped']} ({res['dropped'] / res['elapsed']:.2f}/s)")
+    print(f"latency p50 ms: {_ms(res['latency_p50'])}")
+    print(f"latency p95 ms: {_ms(res['latency_p95'])}")
+    print(f"  (last {res['stats_window']} output frames, capture to output)")
+    print(f"stage ms (mean): {stage}")
+    print(f"cpu (% of one core, this process): {res['cpu']:.0f}")
+    targets = in_process_targets(res)
+    for name, met, value in targets:
+        print(f"target {name}: {'met' if met else 'MISSED'} ({value})")
+    return targets
+
+
+def print_in_process_summary(results: list[dict[str, Any]]) -> None:
+    print()
+    print("-- summary (in process: pipeline only) --")
+    print(
+        f"{'scenario':<16} {'src':>5} {'out':>6} {'ratio':>6} {'drop/s':>7} "
+        f"{'p50':>7} {'p95':>7} {'budget':>7}  targets"
+    )
+    for res in results:
+        marks = "".join("+" if met else "-" for _, met, _ in res["targets"])
+        print(
+            f"{res['scenario'].name:<16} {res['source_fps']:>5} {res['fps_out']:>6.2f} "
+            f"{res['ratio']:>6.3f} {res['dropped'] / res['elapsed']:>7.2f} "
+            f"{_ms(res['latency_p50']):>7} {_ms(res['latency_p95']):>7} "
+            f"{res['latency_budget']:>7.1f}  {marks}"
+        )
+    print("(latency columns in ms; targets: + met, - MISSED, in the order fps ratio, latency p95)")
+    every = all(met for res in results for _, met, _ in res["targets"])
+    print(f"all targets met: {'yes' if every else 'no'}")
+
+
 # ---- report -----------------------------------------------------------------------------------
 
 
@@ -510,6 +636,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"comma-separated WIDTHxHEIGHT:none|burn ({DEFAULT_SCENARIOS})",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (clips, logs)")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the live path alone in this process (no server, JPEG, viewer or /health)",
+    )
     args = parser.parse_args(argv)
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
@@ -529,12 +660,15 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="ar-bench-"))
     media = tmp / "media"
     print("== ar_backend live pipeline benchmark ==")
+    if args.in_process:
+        print("mode: in process, the pipeline alone (no server, no JPEG, no viewer)")
     print(f"scenarios: {', '.join(s.name for s in args.scenario_list)}")
     print(f"source: looping MP4, {CLIP_FRAMES} frames at {SOURCE_FPS} fps, with grain")
     print(f"burn ms: {args.burn_ms:g}")
     print(f"warm-up s: {WARMUP_S:g}; measured s per scenario: {args.seconds:g}")
-    print(f"/health probe: sequential keep-alive GET every {HEALTH_INTERVAL_S * 1000:g} ms")
-    print("viewers: one MJPEG viewer on /video_feed during warm-up and measurement")
+    if not args.in_process:
+        print(f"/health probe: sequential keep-alive GET every {HEALTH_INTERVAL_S * 1000:g} ms")
+        print("viewers: one MJPEG viewer on /video_feed during warm-up and measurement")
     print(f"cpu cores: {os.cpu_count()}")
     print(f"temp folder: {tmp}")
 
@@ -554,7 +688,12 @@ def main(argv: list[str] | None = None) -> int:
             print()
             print(f"-- {sc.resolution}, {sc.processor} --")
             try:
-                res = run_scenario(sc, clips[sc.resolution], media, tmp, args.seconds, args.burn_ms)
+                if args.in_process:
+                    res = run_in_process(sc, clips[sc.resolution], args.seconds, args.burn_ms)
+                else:
+                    res = run_scenario(
+                        sc, clips[sc.resolution], media, tmp, args.seconds, args.burn_ms
+                    )
             except Exception as exc:
                 print(f"error: the benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                 log = tmp / f"backend-{sc.resolution}-{sc.processor}.log"
@@ -563,10 +702,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"server log tail:\n{tail}", file=sys.stderr)
                 failed = True
                 break
-            res["targets"] = print_scenario(res)
+            res["targets"] = print_in_process(res) if args.in_process else print_scenario(res)
             results.append(res)
         if results:
-            print_summary(results)
+            (print_in_process_summary if args.in_process else print_summary)(results)
     finally:
         if args.keep:
             print(f"kept: {tmp}")
