@@ -71,6 +71,19 @@ def mjpeg(be) -> dict:  # type: ignore[no-untyped-def]
     return requests.get(be.url + "/status", timeout=5).json()["outputs"]["mjpeg"]
 
 
+def encoding_stopped(be):  # type: ignore[no-untyped-def]
+    """A predicate for ``wait_for``: no frame was encoded since its last call, so every
+    viewer is blocked (the stream encodes a frame only when a viewer takes one)."""
+    last: list[int | None] = [None]
+
+    def stopped() -> bool:
+        now = mjpeg(be)["frames_encoded"]
+        same, last[0] = now == last[0], now
+        return same
+
+    return stopped
+
+
 @pytest.mark.slow
 def test_viewers_that_never_read_leave_threads_for_the_api(backend, backend_config) -> None:
     cap, threads = 4, 8
@@ -82,7 +95,9 @@ def test_viewers_that_never_read_leave_threads_for_the_api(backend, backend_conf
     viewers = [stalled_viewer(be.url) for _ in range(cap)]
     try:
         wait_for(lambda: mjpeg(be)["viewers"] == cap, timeout=10)
-        time.sleep(1.0)  # their buffers fill: each of their threads now waits to write
+        # their buffers fill: each of their threads now waits to write, so no frame is
+        # encoded any more (the stream encodes a frame only when a viewer asks for it)
+        wait_for(encoding_stopped(be), timeout=20, interval=0.5)
         extra = [stalled_viewer(be.url) for _ in range(threads)]  # as many again as threads
         for sock in extra:
             answer = read_answer(sock)
