@@ -1,5 +1,6 @@
-"""The effect chain through the API, in process (no audio device needed): bounded length,
-bounded parameters, and removing what is not there is an error, not a 200."""
+"""The audio API in process (no audio device needed): the bad-input table, a missing device
+is a clear 503, the chain's bounded length and parameters, and removing what is not there
+is an error, not a 200."""
 
 from __future__ import annotations
 
@@ -74,3 +75,34 @@ def test_effect_params_are_bounded(make_studio, params: dict, field: str) -> Non
     client, _studio = make_studio()
     resp = client.post("/audio/effect", json={"type": "echo", "params": params})
     assert resp.status_code == 400 and resp.get_json()["field"] == field, resp.get_json()
+
+
+AUDIO_BAD_INPUT = [
+    ("/audio/effect", {"type": "warp"}, "type"),
+    ("/audio/effect", {"type": "pitch", "params": {"semitones": 99}}, "params.semitones"),
+    ("/audio/effect", {"type": "echo", "params": "fast"}, "params"),
+    ("/audio/effect", {"type": "gain", "bypass": "no"}, "bypass"),
+    ("/audio/effect", {"params": {}}, "type"),
+    ("/audio/effect", {"type": "gain", "colour": 1}, "colour"),
+    ("/audio/chain", {"effects": [{"type": "gain"}, {"type": "nope"}]}, "effects.1.type"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), AUDIO_BAD_INPUT)
+def test_audio_api_bad_input(make_studio, path: str, body: dict, field: str) -> None:
+    client, _studio = make_studio()
+    resp = client.post(path, json=body)
+    assert resp.status_code == 400, (body, resp.get_json())
+    assert resp.get_json()["field"] == field
+    assert client.get("/audio/status").get_json()["effects"] == []  # nothing changed
+
+
+def test_a_missing_device_is_a_clear_503(make_studio) -> None:
+    client, _studio = make_studio(audio={"input_device": "no-such-microphone"})
+    resp = client.post("/audio/start")
+    assert resp.status_code == 503
+    message = resp.get_json()["message"]
+    assert "no-such-microphone" in message or "no audio device" in message
+    status = client.get("/status").get_json()
+    assert status["audio"]["state"] == "unavailable"
+    assert client.get("/health").status_code == 200  # the rest untouched
