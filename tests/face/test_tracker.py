@@ -3,8 +3,6 @@ stale results from another engine ignored, the thread stopped by its owner."""
 
 from __future__ import annotations
 
-import threading
-
 import cv2
 import numpy as np
 import pytest
@@ -16,6 +14,7 @@ from ar_backend.face.quality import region_flicker
 from ar_backend.face.swapper import FaceSwap
 from ar_backend.face.tracker import DetectorThread, FaceTracker
 from ar_backend.processors import Resources, make_processor
+from tests.procs import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +36,17 @@ def detector():  # type: ignore[no-untyped-def]
     thread.stop()
 
 
-def run_until(tracker, engine, image, opts, want: int, frames: int = 200):  # type: ignore[no-untyped-def]
-    for i in range(frames):
-        faces = tracker.update(engine, image, opts)
-        if len(faces) >= want:
-            return i, faces
-        threading.Event().wait(0.01)  # a camera's frames arrive apart
-    raise AssertionError(f"only {len(faces)} faces after {frames} frames")
+def run_until(tracker, engine, image, opts, want: int, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    """Feed frames (10 ms apart, as a camera's arrive) until ``want`` faces are tracked:
+    (frames fed, faces). The detector's pace is the machine's: bounded in time, not frames."""
+    fed: list[list] = []
+
+    def tracked() -> bool:
+        fed.append(tracker.update(engine, image, opts))
+        return len(fed[-1]) >= want
+
+    wait_for(tracked, timeout=timeout, interval=0.01)
+    return len(fed) - 1, fed[-1]
 
 
 def test_faces_arrive_from_the_detector_thread(engine, group, detector):
@@ -74,9 +77,13 @@ def test_still_input_is_steady_with_the_detector_thread(engine, group, detector)
     tracker = FaceTracker(detector)
     run_until(tracker, engine, group, session.options, want=1)
     frames = []
-    for _ in range(20):
+
+    def twenty_frames_and_three_detections() -> bool:
         frames.append(session.process(group.copy(), tracker, {}))
-        threading.Event().wait(0.01)
+        return len(frames) >= 20 and tracker.detections >= 3
+
+    # the detector keeps running beside the frames (however long a detection takes here)
+    wait_for(twenty_frames_and_three_detections, timeout=30, interval=0.01)
     assert tracker.detections >= 3, "the detector kept running"
     box = tracker.tracks[0].box
     assert region_flicker(frames, box) < 0.5
@@ -89,10 +96,7 @@ def test_a_result_from_another_engine_is_ignored(engine, group, detector):
     tracker = FaceTracker(detector)
     opts = FaceOptions(detect_size=960)
     assert detector.submit(other, group.copy(), opts)
-    for _ in range(300):
-        if not detector.busy:
-            break
-        threading.Event().wait(0.01)
+    wait_for(lambda: not detector.busy, timeout=30, interval=0.01)
     assert tracker.update(engine, group, opts) == []  # the other engine's faces were dropped
 
 
