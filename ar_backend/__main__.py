@@ -11,7 +11,7 @@ from ar_backend import SERVICE_NAME, __version__
 from ar_backend.app import create_app
 from ar_backend.config import load_backend_config
 from ar_backend.sources import SourceError
-from ar_backend.studio import Studio
+from ar_backend.studio import Studio, check_names
 from shared.cli import add_server_args, config_path, server_overrides
 from shared.config import ConfigError
 from shared.logs import setup_logging
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides.setdefault("monitor", {})["enabled"] = False
     try:
         config = load_backend_config(cfg_path, overrides=overrides)
+        check_names(config)  # processors, engine, effects: a typo is exit 2 naming the key
     except ConfigError as exc:
         print(f"ar_backend: {exc}", file=sys.stderr)
         return 2
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def reload() -> None:
         new = load_backend_config(cfg_path, overrides=overrides)  # ConfigError: kept old
+        check_names(new)
         applied = studio.apply_reload(new)
         setup_logging(new.logging)
         log.info("configuration reloaded: applied %s", ", ".join(applied) or "nothing new")

@@ -9,17 +9,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from ar_backend import __version__
+from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.engine import AudioEngine
 from ar_backend.config import BackendConfig
+from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.swapper import FaceSwap
 from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
 from ar_backend.outputs.sinks import OutputUnavailable, Recorder, VirtualCamera
 from ar_backend.pipeline import Pipeline
+from ar_backend.processors import REGISTRY as PROCESSORS
 from ar_backend.processors import Resources, make_processor
 from ar_backend.sources import BadSpec, SourceError, SourceSpec, make_source, parse_spec
 from ar_backend.sources.device import device_opens
+from shared.config import ConfigError
 from shared.paths import inside
+from shared.registry import Registry, UnknownName
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +45,43 @@ class NotRunning(Exception):
     """The request needs the stream running."""
 
 
+def check_names(config: BackendConfig) -> None:
+    """What ``backend.yaml`` names in a registry exists: each processor, the face engine, each
+    audio effect and its parameters. A typo is a :class:`ConfigError` naming the key when the
+    config loads (the entry point calls this right after loading, and so does ``Studio``), not
+    a failure the first time it is used. (``ar_backend.config`` is below the registries, so
+    its models cannot check this themselves.)"""
+    problems: list[str] = []
+
+    def known(registry: Registry[Any], name: str, key: str) -> Any:
+        try:
+            return registry.get(name)
+        except UnknownName as exc:
+            problems.append(f"{key}: {exc}")
+            return None
+
+    for i, name in enumerate(config.pipeline.processors):
+        known(PROCESSORS, name, f"pipeline.processors.{i}")
+    known(ENGINES, config.face.engine, "face.engine")
+    for i, spec in enumerate(config.audio.effects):
+        effect = known(EFFECTS, spec.type, f"audio.effects.{i}.type")
+        if effect is None:
+            continue
+        try:
+            effect.Params.model_validate(spec.params)
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(part) for part in err["loc"])
+                problems.append(f"audio.effects.{i}.params.{where}: {err['msg']}")
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
 class Studio:
     """Camera, pipeline and outputs. The owner calls ``close()``; the API calls the rest."""
 
     def __init__(self, config: BackendConfig, default_source: str | None = None) -> None:
+        check_names(config)  # before anything starts
         self.config = config
         self.default_source = default_source or config.camera.source
         self.face = FaceSwap(config.face)
@@ -333,10 +373,12 @@ class Studio:
 
 
 __all__ = [
+    "ConfigError",
     "NotRunning",
     "OutputUnavailable",
     "PathNotAllowed",
     "SourceError",
     "Studio",
     "TooManyViewers",
+    "check_names",
 ]

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ar_backend.__main__ import main as backend_main
 from ar_backend.config import BackendConfig, load_backend_config
-from shared.config import ServicesFile, load_services
+from ar_backend.studio import Studio, check_names
+from shared.config import ConfigError, ServicesFile, load_services
 from tests.procs import ROOT
 from user_gui.__main__ import main as gui_main
 from user_gui.config import GuiConfig, load_gui_config
@@ -61,3 +63,43 @@ def test_the_gui_reads_its_config_through_shared_cli(
     missing = tmp_path / "absent.yaml"
     assert gui_main(["--config", str(missing)]) == 2  # before any window is made
     assert f"cannot read config file {missing}" in capsys.readouterr().err
+
+
+TYPOS = """\
+pipeline:
+  processors: [face_swap, overlayy]
+face:
+  engine: clasic
+audio:
+  effects:
+    - {type: pich, params: {semitones: 3}}
+    - {type: echo, params: {delay_ms: 99999}}
+"""
+
+
+def test_a_name_typo_in_backend_yaml_is_a_config_error_at_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "backend.yaml"
+    path.write_text(TYPOS)
+    config = load_backend_config(path, environ={})  # the models alone cannot see the registries
+    with pytest.raises(ConfigError) as err:
+        check_names(config)
+    message = str(err.value)
+    for line in (
+        "pipeline.processors.1: unknown processor 'overlayy' (known: burn, face_swap, none, "
+        "overlay)",
+        "face.engine: unknown face engine 'clasic' (known: classic, inswapper)",
+        "audio.effects.0.type: unknown effect type 'pich'",
+        "audio.effects.1.params.delay_ms:",
+    ):
+        assert line in message, message
+    with pytest.raises(ConfigError, match="overlayy"):
+        Studio(config)  # before anything starts
+    # the entry point: exit 2 with the keys named, before it opens a port or a device
+    assert backend_main(["--config", str(path), "--no-autostart"]) == 2
+    assert "face.engine: unknown face engine 'clasic'" in capsys.readouterr().err
+
+
+def test_the_shipped_backend_config_names_only_registered_plugins() -> None:
+    check_names(load_backend_config(CONFIG / "backend.yaml", environ={}))
