@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +11,6 @@ from ar_backend.audio.chain import EffectChain
 from ar_backend.audio.effects import EffectError, make_effect
 from ar_backend.audio.wavio import read_wav, write_wav
 from shared.registry import UnknownName
-from tests.procs import ROOT
 
 RATE = 48000
 
@@ -126,46 +123,20 @@ def test_bad_effects_name_the_field_and_change_nothing() -> None:
     assert chain.describe() == before
 
 
-def test_offline_command_processes_a_wav(tmp_path: Path) -> None:
+def test_offline_command_processes_a_wav(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """``python -m ar_backend.audio process``, through its ``main(argv)`` in this process
+    (exit status, what it prints, the file it writes)."""
+    from ar_backend.audio.__main__ import main
+
     src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
     write_wav(src, sine(330, 1.5), RATE)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ar_backend.audio",
-            "process",
-            str(src),
-            str(dst),
-            "--effect",
-            "pitch:semitones=12",
-            "--effect",
-            "echo:delay_ms=250,feedback=0",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "pitch -> echo" in result.stdout
-    out, rate = read_wav(dst)
-    assert rate == RATE and len(out) == int(RATE * 1.5)
-    assert peak_hz(out) == pytest.approx(660, rel=0.02)
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ar_backend.audio",
-            "process",
-            str(src),
-            str(dst),
-            "--effect",
-            "pitch:semitones=40",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert bad.returncode == 2 and "semitones" in bad.stderr
+    effects = ["--effect", "pitch:semitones=12", "--effect", "echo:delay_ms=250,feedback=0"]
+    code = main(["process", str(src), str(dst), *effects])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "pitch -> echo" in out
+    got, rate = read_wav(dst)
+    assert rate == RATE and len(got) == int(RATE * 1.5)
+    assert peak_hz(got) == pytest.approx(660, rel=0.02)
+    code = main(["process", str(src), str(dst), "--effect", "pitch:semitones=40"])
+    assert code == 2 and "semitones" in capsys.readouterr().err
