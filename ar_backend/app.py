@@ -26,6 +26,7 @@ from ar_backend.outputs.sinks import OutputUnavailable
 from ar_backend.processors import REGISTRY as PROCESSORS
 from ar_backend.sources import REGISTRY as SOURCES
 from ar_backend.sources import BadSpec, SourceError
+from ar_backend.sources.device import DeviceNotOpen
 from ar_backend.studio import NotRunning, PathNotAllowed, Studio, TooManyViewers
 from shared.api import map_errors, new_app
 from shared.openapi import install_openapi
@@ -68,6 +69,7 @@ def create_app(
         {
             UnknownName: (400, _unknown_name_field),
             BadSpec: (400, "source"),
+            DeviceNotOpen: (503, "source", "GET /camera/devices lists the devices that open"),
             SourceError: (503, "source"),
             PathNotAllowed: (403, None),
             NotRunning: (409, None),
@@ -80,7 +82,7 @@ def create_app(
             BadImage: (400, "image"),
             PathRefused: (400, "model_path"),
             NotFound: (404, "model_path"),
-            NoSource: (409, None),
+            NoSource: (409, None, "POST /face/load"),
             NoFace: (422, "image"),
             ManyFaces: (422, "face_index"),
             SourceTooSmall: (422, "image"),

@@ -109,20 +109,26 @@ def install_host_guard(
 
 
 FieldOf = str | None | Callable[[Exception], str | None]
+ErrorMapping = tuple[int, FieldOf] | tuple[int, FieldOf, str]
 
 
-def map_errors(app: Flask, table: dict[type[Exception], tuple[int, FieldOf]]) -> None:
-    """Answer domain exceptions as JSON errors: ``{ExcType: (status, field)}``.
+def map_errors(app: Flask, table: dict[type[Exception], ErrorMapping]) -> None:
+    """Answer domain exceptions as JSON errors: ``{ExcType: (status, field[, hint])}``.
 
     An exception with a ``field`` attribute names its own field; else ``field`` does (or,
-    when it is a function, what it returns for the exception). Its ``details`` dict, when it
-    has one, adds keys to the answer (the faces to choose from, say).
+    when it is a function, what it returns for the exception). A ``hint`` (what to call
+    instead, say: domain messages name no routes) is added to the message in brackets. The
+    exception's ``details`` dict, when it has one, adds keys to the answer (the faces to
+    choose from, say). The most specific class in the table answers.
     """
-    for exc_type, (status, default) in table.items():
+    for exc_type, (status, default, *hint) in table.items():
 
-        def handler(exc: Exception, status: int = status, default: FieldOf = default):  # type: ignore[no-untyped-def]
+        def handler(  # type: ignore[no-untyped-def]
+            exc: Exception, status: int = status, default: FieldOf = default, hint: list = hint
+        ):
             field = getattr(exc, "field", None) or (default(exc) if callable(default) else default)
-            return error_response(status, str(exc), field, getattr(exc, "details", None))
+            message = f"{exc} ({hint[0]})" if hint else str(exc)
+            return error_response(status, message, field, getattr(exc, "details", None))
 
         app.register_error_handler(exc_type, handler)
 

@@ -1,4 +1,5 @@
-"""Why a face request could not be done; each names the field at fault for the API."""
+"""Why a face request could not be done. Plain domain errors: ``ar_backend/app.py`` maps each
+to its HTTP status and the request field at fault (``map_errors``), in that one place."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 
 class FaceError(Exception):
-    status = 400
+    """A bad face request; ``field``, when given, names the input at fault."""
+
     field: str | None = None
 
     def __init__(self, message: str, field: str | None = None) -> None:
@@ -18,20 +20,13 @@ class FaceError(Exception):
 class BadImage(FaceError):
     """Not an image we accept (undecodable, too large)."""
 
-    status = 400
-    field = "image"
-
 
 class NoFace(FaceError):
-    status = 422
-    field = "image"
+    """No face in the image (or not the one loaded before, for another engine)."""
 
 
 class ManyFaces(FaceError):
-    """Several faces and no ``face_index``: the answer lists them so the user can pick."""
-
-    status = 422
-    field = "face_index"
+    """Several faces and no ``face_index``: ``faces`` lists them so the user can pick."""
 
     def __init__(self, message: str, faces: list[dict[str, Any]]) -> None:
         super().__init__(message)
@@ -40,29 +35,20 @@ class ManyFaces(FaceError):
 
 
 class SourceTooSmall(FaceError):
-    status = 422
-    field = "image"
+    """The source face has too few pixels to swap from."""
 
 
 class EngineUnavailable(FaceError):
     """The engine cannot run here (a missing model file, package or provider)."""
 
-    status = 503
-    field = "engine"
-
 
 class NoSource(FaceError):
-    status = 409
-    field = None
+    """The swap needs a source face and none is loaded."""
 
 
 class PathRefused(FaceError):
     """A path from a request that is outside the allowed folders (never read)."""
 
-    status = 400
-    field = "model_path"
-
 
 class NotFound(FaceError):
-    status = 404
-    field = "model_path"
+    """A face image named in the allowed folders that is not there."""

@@ -215,7 +215,7 @@ class FaceSwap:
     def start(self) -> dict[str, Any]:
         with self._lock:
             if self._live.source is None:
-                raise NoSource("load a face first (POST /face/load)")
+                raise NoSource("load a face first")
             self._publish(enabled=True)
         log.info("face swap on")
         return self.status()

@@ -9,6 +9,10 @@ from ar_backend.config import CameraConfig
 from ar_backend.sources.base import SourceError, SourceSpec, register
 
 
+class DeviceNotOpen(SourceError):
+    """A camera device that does not open (none there, or another program holds it)."""
+
+
 class CaptureSource:
     """Anything cv2.VideoCapture reads at its own pace: a device or a network stream."""
 
@@ -26,9 +30,8 @@ class CaptureSource:
         return cv2.VideoCapture(int(self.spec.target))
 
     def _open_failed(self) -> SourceError:
-        return SourceError(
-            f"{self.label} does not open (no camera there, or it is in use by another "
-            "program); GET /camera/devices lists the ones that do"
+        return DeviceNotOpen(
+            f"{self.label} does not open (no camera there, or it is in use by another program)"
         )
 
     def open(self) -> None:
