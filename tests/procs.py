@@ -42,6 +42,10 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> ServiceProcess:
+        """Start it and wait until its health path answers 200. Already running: nothing
+        to do (a second process here would outlive every ``kill()``, which ends the last)."""
+        if self.proc is not None and self.proc.poll() is None:
+            return self
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", self.module, *self.args],
