@@ -1,8 +1,11 @@
-"""Fixtures shared by all tests: configs on temporary databases, apps, real processes."""
+"""Fixtures shared by all tests: configs on temporary databases, apps, real processes; and
+every test fails on an ERROR our code logs unless it is marked ``expect_errors``."""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,60 @@ from yl_monitor.schema import metadata
 from yl_monitor.store import make_engine
 
 PG_ENV = "YL_TEST_POSTGRES_URL"
+OUR_LOGGERS = ("shared", "yl_monitor", "ar_backend", "user_gui")
+
+
+class _ErrorRecords(logging.Handler):
+    """Keeps every record at ERROR or above that reaches it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _describe(record: logging.LogRecord) -> str:
+    text = f"{record.levelname} {record.name}: {record.getMessage()}"
+    if record.exc_info and record.exc_info[1] is not None:
+        exc = record.exc_info[1]
+        text += f" [{type(exc).__name__}: {exc}]"
+    return text
+
+
+@pytest.fixture(autouse=True)
+def fail_on_logged_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test during which our code (loggers ``shared``, ``yl_monitor``, ``ar_backend``,
+    ``user_gui``) logged an ERROR it did not expect, listing the records (like qutebrowser's
+    logfail): an error logged and swallowed is a bug the assertions would not see.
+
+    A test that provokes errors on purpose says so with ``@pytest.mark.expect_errors``: with
+    no argument every error is expected; with regular expressions, only the records whose
+    message matches one of them (``re.search``). Records logged in other processes (the
+    services a test spawns) are not seen here: they go to those processes' logs.
+    """
+    handler = _ErrorRecords()
+    loggers = [logging.getLogger(name) for name in OUR_LOGGERS]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    marker = request.node.get_closest_marker("expect_errors")
+    if marker is not None and not marker.args:
+        return
+    patterns = [re.compile(p) for p in marker.args] if marker is not None else []
+    unexpected = [r for r in handler.records if not any(p.search(r.getMessage()) for p in patterns)]
+    if unexpected:
+        listed = "\n".join(f"  {_describe(r)}" for r in unexpected)
+        pytest.fail(
+            f"{len(unexpected)} unexpected ERROR log record(s):\n{listed}\n"
+            "(mark the test @pytest.mark.expect_errors(...) if it provokes them on purpose)",
+            pytrace=False,
+        )
 
 
 def require_or_skip(reason: str) -> None:

@@ -42,6 +42,7 @@ def disk_full(store: Store) -> Iterator[None]:
         event.remove(store.engine, "do_executemany", refuse)
 
 
+@pytest.mark.expect_errors("writing to the database failed", "storing heartbeats failed")
 def test_storage_failure_is_503_then_recovers(client, monitor, caplog) -> None:
     assert client.post("/api/ar/nodes/n1/heartbeat", json={}).status_code == 200
     with monitor.store.engine.begin() as conn:
@@ -89,6 +90,7 @@ def test_full_queue_is_503_and_nothing_queued_is_lost(make_config, clock) -> Non
         monitor.stop()
 
 
+@pytest.mark.expect_errors("writing to the database failed", "storing heartbeats failed")
 def test_storage_error_message_names_no_sql(client, monitor) -> None:
     with monitor.store.engine.begin() as conn:
         conn.execute(text("DROP TABLE beats"))
@@ -181,6 +183,7 @@ def client_health(app) -> dict:  # type: ignore[no-untyped-def]
     return resp.json
 
 
+@pytest.mark.expect_errors("writing to the database failed", "storing heartbeats failed")
 def test_full_disk_degrades_health_and_writes_answer_503(client, monitor, clock) -> None:
     assert client.post("/api/ar/nodes/n1/heartbeat", json={}).status_code == 200
     clock.advance(500)
@@ -235,6 +238,7 @@ def test_health_sees_a_storage_fault_in_another_worker(make_config, clock) -> No
         app.extensions["yl_monitor"].stop()
 
 
+@pytest.mark.expect_errors("writing to the database failed", "storing heartbeats failed")
 def test_no_node_goes_offline_for_beats_the_monitor_could_not_store(make_monitor, db_url, clock):
     """The probe: after a 12 s storage outage, nodes that kept beating got offline alerts.
 

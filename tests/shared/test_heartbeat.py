@@ -78,6 +78,7 @@ def test_beats_reach_a_real_monitor_and_stop_stops_them(spawn, tmp_path) -> None
     assert node(mon.url, "hb-1")["beats_received"] == before
 
 
+@pytest.mark.expect_errors(r"heartbeat to \S+ failed: .*cannot connect")
 def test_monitor_down_then_up_on_the_same_port(spawn, tmp_path, caplog) -> None:
     caplog.set_level(logging.INFO, logger="shared.heartbeat")
     port = free_port()
@@ -105,6 +106,7 @@ def test_monitor_down_then_up_on_the_same_port(spawn, tmp_path, caplog) -> None:
         sender.stop()
 
 
+@pytest.mark.expect_errors("camera driver exploded", r"heartbeat payload\(\) raised")
 def test_payload_errors_are_reported_as_status_error(spawn, tmp_path, caplog) -> None:
     def broken() -> dict[str, Any]:
         raise RuntimeError("camera driver exploded")
@@ -127,6 +129,7 @@ def test_payload_errors_are_reported_as_status_error(spawn, tmp_path, caplog) ->
     assert len(logged) == 1
 
 
+@pytest.mark.expect_errors(r"HTTP 401: this endpoint needs an API key")
 def test_api_key_is_sent(spawn, tmp_path) -> None:
     env = {"YL_MONITOR__SECURITY__API_KEY_ENABLED": "true", "YL_MONITOR__SECURITY__API_KEY": "k1"}
     mon = spawn("yl_monitor", monitor_args(tmp_path), env=env)
