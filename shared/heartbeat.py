@@ -26,6 +26,7 @@ from shared import __version__
 from shared.http import HttpClient, HttpError
 from shared.logs import FaultLatch
 from shared.timeutil import utc_now_iso
+from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +86,10 @@ class HeartbeatSender:
             api_key=api_key,
         )
         self._beat_path = f"/api/ar/nodes/{quote(node_id, safe='')}/heartbeat"
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        # the ``heartbeat`` thread: beat_now() at once, then every interval or on trigger()
+        self._worker = PeriodicWorker(
+            "heartbeat", self.beat_now, lambda: self.interval, at_once=True, logger=log
+        )
         self._send_lock = threading.Lock()  # one beat at a time (thread vs beat_now)
         self._stats_lock = threading.Lock()
         self._send_fault = FaultLatch(log, f"heartbeat to {self.monitor_url}")
@@ -107,11 +109,8 @@ class HeartbeatSender:
         """Start the ``heartbeat`` thread; the first beat goes at once. No-op when disabled."""
         if not self.enabled or self.running:
             return
-        self._stop.clear()
-        self._wake.clear()
         self._started = time.monotonic()
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
-        self._thread.start()
+        self._worker.start()
         log.info(
             "heartbeat: reporting %s to %s every %g s",
             self.node_id,
@@ -121,33 +120,20 @@ class HeartbeatSender:
 
     def stop(self) -> None:
         """Stop the thread and wait for it; a beat in flight is bounded by the HTTP timeout."""
-        self._stop.set()
-        self._wake.set()
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
+        started = self._worker.running
         # Worst case: a register and a beat, each with every retry timing out.
         attempts = self._max_retries + 1
         limit = 2 * (attempts * self._timeout + self._retry_delay * 2**attempts) + 1
-        thread.join(timeout=limit)
-        if thread.is_alive():
-            log.warning("heartbeat thread still busy after %.1f s; left to exit on its own", limit)
-        else:
+        if self._worker.stop(timeout=limit) and started:
             self._client.close()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+        return self._worker.running
 
     def trigger(self) -> None:
         """Send a beat soon (from the thread) without waiting for the interval. Thread-safe."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()  # a trigger during the beat below asks for one more
-            self.beat_now()
-            self._wake.wait(self.interval)
+        self._worker.wake()
 
     # ---- one beat --------------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
+
+from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +47,15 @@ class Watchdog:
         usec = os.environ.get("WATCHDOG_USEC")
         self.interval = int(usec) / 2e6 if usec and usec.isdigit() else None
         self._alive = alive
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = PeriodicWorker("watchdog", self._pet, self.interval or 0.0, logger=log)
 
     def start(self) -> None:
-        if self.interval is None or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
-        self._thread.start()
+        if self.interval is not None:
+            self._worker.start()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            if self._alive():
-                notify("WATCHDOG=1")
+    def _pet(self) -> None:
+        if self._alive():
+            notify("WATCHDOG=1")
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._worker.stop(timeout=5)

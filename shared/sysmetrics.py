@@ -11,6 +11,7 @@ from typing import Any
 import psutil
 
 from shared.timeutil import iso
+from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -19,14 +20,13 @@ class SystemMetricsSampler:
     """Samples CPU, memory, disk and this process every ``interval`` seconds.
 
     ``snapshot()`` returns the latest sample at once. The owner calls ``start()`` and
-    ``stop()``; the thread loops on ``stop_event.wait(interval)``.
+    ``stop()``; the ``sysmetrics`` thread is a :class:`PeriodicWorker`.
     """
 
     def __init__(self, interval: float = 2.0, disk_path: str = "/") -> None:
         self.interval = interval
         self.disk_path = disk_path
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = PeriodicWorker("sysmetrics", self._sample_once, interval, logger=log)
         self._lock = threading.Lock()
         self._proc = psutil.Process(os.getpid())
         psutil.cpu_percent(interval=None)  # prime: the first non-blocking call returns 0.0
@@ -63,25 +63,13 @@ class SystemMetricsSampler:
         with self._lock:
             return dict(self._latest)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                sample = self._sample()
-            except Exception:  # a psutil hiccup must not end the thread
-                log.exception("system metrics sample failed")
-                continue
-            with self._lock:
-                self._latest = sample
+    def _sample_once(self) -> None:
+        sample = self._sample()  # a psutil hiccup is logged by the worker, which goes on
+        with self._lock:
+            self._latest = sample
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sysmetrics", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._worker.stop(timeout=5)

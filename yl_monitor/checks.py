@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from shared.config import ServiceEntry
 from shared.http import HttpClient, HttpError
 from shared.timeutil import Clock
+from shared.worker import PeriodicWorker
 from yl_monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,10 @@ class ActiveChecker:
             for key, svc in services.items()
         }
         self._failing: dict[str, bool] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # the ``active-checks`` thread: a round at once, then every interval
+        self._worker = PeriodicWorker(
+            "active-checks", self.check_all, lambda: self.interval, at_once=True, logger=log
+        )
         self._pool = ThreadPoolExecutor(
             max_workers=max(1, min(8, len(services))), thread_name_prefix="health-check"
         )
@@ -72,26 +74,12 @@ class ActiveChecker:
         self.rounds += 1
         return dict(zip(keys, results, strict=True))
 
-    def _run(self) -> None:
-        while True:
-            try:
-                self.check_all()
-            except Exception:
-                log.exception("active check round failed")
-            if self._stop.wait(self.interval):
-                return
-
     def start(self) -> None:
-        if self._thread is None and self._services:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="active-checks", daemon=True)
-            self._thread.start()
+        if self._services:
+            self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=15)
-            self._thread = None
+        self._worker.stop(timeout=15)
         self._pool.shutdown(wait=False, cancel_futures=True)
         for client in self._clients.values():
             client.close()

@@ -7,13 +7,13 @@ same states and open each alert once (the store's conditional writes decide race
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from shared.logs import FaultLatch
 from shared.timeutil import Clock
+from shared.worker import PeriodicWorker
 from shared.workerstats import WorkerStats
 from yl_monitor.config import AlertsConfig, NodesConfig, StorageConfig
 from yl_monitor.states import node_state
@@ -89,8 +89,9 @@ class Evaluator:
         self._alerts_cfg = alerts_cfg
         self._storage_cfg = storage_cfg
         self._probe_failures = probe_failures_before_alert
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = PeriodicWorker(
+            "evaluator", self._run_once, lambda: self._alerts_cfg.evaluate_interval, logger=log
+        )
         self._fault = FaultLatch(log, "evaluating node states")
         self._last_prune = 0.0
         self._stats = stats or WorkerStats(self.STATS)
@@ -156,31 +157,25 @@ class Evaluator:
             now - self._storage_cfg.history_max_age, self._storage_cfg.history_max_per_node
         )
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._alerts_cfg.evaluate_interval):
-            try:
-                self.tick()
-                now = self._clock.now()
-                if now - self._last_prune >= self._storage_cfg.prune_interval:
-                    self._last_prune = now
-                    removed = self.prune()
-                    if removed:
-                        log.info("pruned %d old beats", removed)
-            except Exception as exc:
-                self._fault.fault(f"{type(exc).__name__}: {str(exc)[:200]}")
-            else:
-                self._fault.clear()
-            self._stats.set("ev_ticks", self.ticks)
-            self._stats.set("ev_fault", 1.0 if self._fault.active else 0.0)
+    def _run_once(self) -> None:
+        """One round of the ``evaluator`` thread: a tick, and pruning when it is due."""
+        try:
+            self.tick()
+            now = self._clock.now()
+            if now - self._last_prune >= self._storage_cfg.prune_interval:
+                self._last_prune = now
+                removed = self.prune()
+                if removed:
+                    log.info("pruned %d old beats", removed)
+        except Exception as exc:  # shown in /api/status as the evaluator's fault
+            self._fault.fault(f"{type(exc).__name__}: {str(exc)[:200]}")
+        else:
+            self._fault.clear()
+        self._stats.set("ev_ticks", self.ticks)
+        self._stats.set("ev_fault", 1.0 if self._fault.active else 0.0)
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="evaluator", daemon=True)
-            self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._worker.stop(timeout=10)

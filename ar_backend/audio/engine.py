@@ -19,6 +19,7 @@ import numpy as np
 
 from ar_backend.audio.chain import EffectChain
 from ar_backend.config import AudioConfig
+from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,10 @@ class AudioEngine:
         self.level_dbfs: float | None = None
         self.callback_ms = 0.0
         self.restarts = 0
-        self._watch: threading.Thread | None = None
-        self._watch_stop = threading.Event()
+        self._watch_delay = 0.5  # backs off while the device will not reopen
+        self._watch = PeriodicWorker(
+            "audio-watch", self._reopen_if_ended, lambda: self._watch_delay, logger=log
+        )
 
     def devices(self) -> list[dict[str, Any]]:
         sd = _sounddevice()
@@ -105,10 +108,7 @@ class AudioEngine:
             self._stream = self._open(sd)
             self.error = None
             self.started_at = time.time()
-            self._watch_stop = threading.Event()
-            self._watch = threading.Thread(
-                target=self._watchdog, args=(self._watch_stop,), name="audio-watch", daemon=True
-            )
+            self._watch_delay = 0.5
             self._watch.start()
             log.info("audio running: %s", self.chain.describe())
             return self.status()
@@ -130,34 +130,30 @@ class AudioEngine:
             raise AudioUnavailable(self.error) from exc
         return stream
 
-    def _watchdog(self, stop: threading.Event) -> None:
-        """PortAudio ends a stream whose device fails (an ALSA or PulseAudio error) without
-        telling anyone: reopen it, logging the fault once and the recovery once."""
-        delay = 0.5
-        while not stop.wait(delay):
-            with self._lock:
-                stream = self._stream
-                if stream is None or stop.is_set() or stream.active:
-                    delay = 0.5
-                    continue
-                if self.error is None:
-                    log.warning("the audio stream stopped (device error); reopening it")
-                with contextlib.suppress(Exception):  # it is gone already
-                    stream.close()
-                try:
-                    self._stream = self._open(_sounddevice())
-                except AudioUnavailable:
-                    delay = min(delay * 2, 5.0)  # self.error says why; try again later
-                    continue
-                self.restarts += 1
-                self.error = None
-                log.info("the audio stream is back (restart %d)", self.restarts)
+    def _reopen_if_ended(self) -> None:
+        """One round of the ``audio-watch`` thread. PortAudio ends a stream whose device fails
+        (an ALSA or PulseAudio error) without telling anyone: reopen it, logging the fault
+        once and the recovery once, backing off while it will not open."""
+        with self._lock:
+            stream = self._stream
+            if stream is None or self._watch.stopping or stream.active:
+                self._watch_delay = 0.5
+                return
+            if self.error is None:
+                log.warning("the audio stream stopped (device error); reopening it")
+            with contextlib.suppress(Exception):  # it is gone already
+                stream.close()
+            try:
+                self._stream = self._open(_sounddevice())
+            except AudioUnavailable:  # self.error says why; try again later
+                self._watch_delay = min(self._watch_delay * 2, 5.0)
+                return
+            self.restarts += 1
+            self.error = None
+            log.info("the audio stream is back (restart %d)", self.restarts)
 
     def stop(self) -> dict[str, Any]:
-        self._watch_stop.set()
-        watch, self._watch = self._watch, None
-        if watch is not None:
-            watch.join(timeout=5)
+        self._watch.stop(timeout=5)
         with self._lock:
             if self._stream is not None:
                 self._stream.stop()

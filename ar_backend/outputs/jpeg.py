@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import cv2
 
 from ar_backend.frames import Frame, LatestSlot
+from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,10 @@ class Viewers:
         self.refused = 0  # viewers refused at the cap
         self._active: set[Viewer] = set()
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._watchdog: threading.Thread | None = None
+        self._closed = False
+        self._watchdog = PeriodicWorker(
+            "mjpeg-viewers", self._drop_stalled, min(1.0, stall_timeout / 4), logger=log
+        )
 
     @property
     def count(self) -> int:
@@ -86,43 +89,38 @@ class Viewers:
                 raise TooManyViewers(self.cap)
             viewer = Viewer(self, abort)
             self._active.add(viewer)
-            if self._watchdog is None and not self._stop.is_set():
-                self._watchdog = threading.Thread(
-                    target=self._watch, name="mjpeg-viewers", daemon=True
-                )
-                self._watchdog.start()
+            if not self._closed:
+                self._watchdog.start()  # a no-op once it runs
             return viewer
 
     def leave(self, viewer: Viewer) -> None:
         with self._lock:
             self._active.discard(viewer)
 
-    def _watch(self) -> None:
-        interval = min(1.0, self.stall_timeout / 4)
-        while not self._stop.wait(interval):
-            now = time.monotonic()
-            with self._lock:
-                stalled = [
-                    v
-                    for v in self._active
-                    if not v.aborted
-                    and v.sending_since is not None
-                    and now - v.sending_since > self.stall_timeout
-                ]
-            for viewer in stalled:
-                self.dropped += 1
-                log.info(
-                    "a preview viewer took no frame for %g s: disconnected (%d so far)",
-                    self.stall_timeout,
-                    self.dropped,
-                )
-                viewer.drop()
+    def _drop_stalled(self) -> None:
+        """One round of the ``mjpeg-viewers`` thread: let go of viewers that stalled."""
+        now = time.monotonic()
+        with self._lock:
+            stalled = [
+                v
+                for v in self._active
+                if not v.aborted
+                and v.sending_since is not None
+                and now - v.sending_since > self.stall_timeout
+            ]
+        for viewer in stalled:
+            self.dropped += 1
+            log.info(
+                "a preview viewer took no frame for %g s: disconnected (%d so far)",
+                self.stall_timeout,
+                self.dropped,
+            )
+            viewer.drop()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._watchdog is not None:
-            self._watchdog.join(timeout=5)
-            self._watchdog = None
+        with self._lock:
+            self._closed = True
+        self._watchdog.stop(timeout=5)
 
     def status(self) -> dict[str, int | float]:
         return {
