@@ -124,6 +124,8 @@ def _heartbeats(config, studio: Studio):  # type: ignore[no-untyped-def]
         payload=payload,
         api_key=link.api_key,
         timeout=link.timeout,
+        max_retries=link.max_retries,
+        retry_delay=link.retry_delay,
         version=__version__,
     )
     sender.start()

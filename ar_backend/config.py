@@ -11,6 +11,9 @@ from pydantic import Field, model_validator
 from shared.config import (
     CorsConfig,
     LoggingConfig,
+    MonitorLinkConfig,
+    NodeId,
+    NodeName,
     Section,
     SecurityConfig,
     ServerConfig,
@@ -202,14 +205,11 @@ class FaceConfig(Section):
     inswapper: InswapperConfig = Field(default_factory=InswapperConfig)
 
 
-class MonitorLinkConfig(Section):
-    enabled: bool = Field(True, description="Send heartbeats to the monitor.")
-    url: str = Field("http://127.0.0.1:5500", description="Monitor base URL.")
-    node_id: str = Field("ar-backend", description="This node's id at the monitor.")
-    node_name: str = Field("AR Backend", description="This node's display name.")
-    report_interval: float = Field(10.0, gt=0, description="Seconds between heartbeats.")
-    timeout: float = Field(5.0, gt=0, description="Seconds per monitor request.")
-    api_key: str | None = Field(None, description="The monitor's write key, when it has one.")
+class BackendMonitorLink(MonitorLinkConfig):
+    """The backend's defaults, kept when a single key is overridden."""
+
+    node_id: NodeId = "ar-backend"
+    node_name: NodeName = "AR Backend"
 
 
 class BackendConfig(Section):
@@ -227,7 +227,7 @@ class BackendConfig(Section):
     media: MediaConfig = Field(default_factory=MediaConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
     face: FaceConfig = Field(default_factory=FaceConfig)
-    monitor: MonitorLinkConfig = Field(default_factory=MonitorLinkConfig)
+    monitor: BackendMonitorLink = Field(default_factory=BackendMonitorLink)
 
     @model_validator(mode="after")
     def _viewers_leave_threads(self) -> BackendConfig:
@@ -265,4 +265,6 @@ def load_backend_config(
 
 
 def resolve_dir(path: str) -> Path:
+    """A folder named in the config (``~`` expanded, absolute, links resolved): the one way
+    the backend turns a configured folder into the path it checks request paths against."""
     return Path(path).expanduser().resolve()

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from ar_backend import __version__
 from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.engine import AudioEngine
-from ar_backend.config import BackendConfig
+from ar_backend.config import BackendConfig, resolve_dir
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.swapper import FaceSwap
 from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
@@ -96,8 +96,8 @@ class Studio:
         )
         self.jpeg = JpegCache(self.pipeline.output, config.outputs.jpeg_quality)
         self.viewers = Viewers(config.max_viewers, config.outputs.viewer_stall_timeout)
-        self.media_dirs = [Path(d).expanduser().resolve() for d in config.media.folders]
-        self.recordings_dir = Path(config.outputs.recordings_dir).expanduser().resolve()
+        self.media_dirs = [resolve_dir(d) for d in config.media.folders]
+        self.recordings_dir = resolve_dir(config.outputs.recordings_dir)
         self.recorder: Recorder | None = None
         self.vcam: VirtualCamera | None = None
         self.vcam_error: str | None = None

@@ -15,7 +15,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -101,6 +101,30 @@ class SecurityConfig(Section):
         if self.api_key_enabled and not self.api_key:
             raise ValueError("security.api_key must be set when security.api_key_enabled is true")
         return self
+
+
+# The monitor link's per-process fields, so a process's subclass changes only the default.
+NodeId = Annotated[str, Field(description="This node's id at the monitor.")]
+NodeName = Annotated[str, Field(description="This node's display name.")]
+ReportInterval = Annotated[float, Field(gt=0, description="Seconds between heartbeats.")]
+MaxRetries = Annotated[int, Field(ge=0, le=10, description="Retries of one report.")]
+RetryDelay = Annotated[float, Field(ge=0, description="First retry delay, seconds (doubles).")]
+
+
+class MonitorLinkConfig(Section):
+    """The ``monitor`` section of a process that reports to yl_monitor (the backend, the
+    window): defined once here; each process subclasses it only for its own defaults (node
+    id and name, interval) and passes it to :class:`shared.heartbeat.HeartbeatSender`."""
+
+    enabled: bool = Field(True, description="Send heartbeats to the monitor.")
+    url: str = Field("http://127.0.0.1:5500", description="Monitor base URL.")
+    node_id: NodeId = "node"
+    node_name: NodeName = "Node"
+    report_interval: ReportInterval = 10.0
+    timeout: float = Field(5.0, gt=0, description="Seconds per monitor request.")
+    max_retries: MaxRetries = 1
+    retry_delay: RetryDelay = 0.5
+    api_key: str | None = Field(None, description="The monitor's write key, when it has one.")
 
 
 class ServiceEntry(Section):

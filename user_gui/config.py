@@ -6,7 +6,17 @@ import os
 
 from pydantic import Field
 
-from shared.config import LoggingConfig, Section, load_config
+from shared.config import (
+    LoggingConfig,
+    MaxRetries,
+    MonitorLinkConfig,
+    NodeId,
+    NodeName,
+    ReportInterval,
+    RetryDelay,
+    Section,
+    load_config,
+)
 
 ENV_PREFIX = "USER_GUI"
 ENV_ALIASES = {
@@ -16,16 +26,15 @@ ENV_ALIASES = {
 }
 
 
-class MonitorSection(Section):
-    enabled: bool = Field(True, description="Report this window's state to the monitor.")
-    url: str = Field("http://127.0.0.1:5500", description="Monitor base URL.")
-    node_id: str = Field("user-gui", description="This window's node id at the monitor.")
-    node_name: str = Field("User GUI", description="Display name at the monitor.")
-    report_interval: float = Field(30.0, gt=0, description="Seconds between heartbeats.")
-    timeout: float = Field(5.0, gt=0, description="Seconds per monitor request.")
-    max_retries: int = Field(3, ge=0, le=10, description="Retries of one report.")
-    retry_delay: float = Field(1.0, ge=0, description="First retry delay, seconds (doubles).")
-    api_key: str | None = Field(None, description="The monitor's write key, when it has one.")
+class MonitorSection(MonitorLinkConfig):
+    """The window's defaults (shared.config.MonitorLinkConfig), kept when a single key is
+    overridden."""
+
+    node_id: NodeId = "user-gui"
+    node_name: NodeName = "User GUI"
+    report_interval: ReportInterval = 30.0
+    max_retries: MaxRetries = 3
+    retry_delay: RetryDelay = 1.0
 
 
 class LocalServerSection(Section):

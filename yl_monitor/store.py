@@ -252,6 +252,27 @@ def _flat(rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
     return tuple(value for row in rows for value in row)
 
 
+def new_node_row(node_id: str, name: str, node_type: str, now: float) -> dict[str, Any]:
+    """A node's row when it is first seen (registered, probed or beating): its defaults,
+    written here once for every way a node is created."""
+    return {
+        "node_id": node_id,
+        "node_name": name,
+        "node_type": node_type,
+        "registered_at": now,
+        "state": "new",
+        "state_since": now,
+        "beats_received": 0,
+        "cpu_streak": 0,
+        "mem_streak": 0,
+        "paused": False,
+        "probe_failures": 0,
+    }
+
+
+NEW_NODE_COLUMNS = tuple(new_node_row("", "", "", 0.0))
+
+
 class BeatSql:
     """Hand-written SQL for the ingest hot path, cached per row count.
 
@@ -260,10 +281,7 @@ class BeatSql:
     PostgreSQL needs the VALUES columns typed (a column NULL in every row has no type).
     """
 
-    NODE_COLS = (
-        "node_id, node_name, node_type, registered_at, state, state_since, beats_received, "
-        "cpu_streak, mem_streak, paused, probe_failures"
-    )
+    NODE_COLS = ", ".join(NEW_NODE_COLUMNS)
     BEAT_COLS = (
         "node_id, received_at, sent_at, status, cpu_percent, memory_percent, memory_mb, payload, "
         "beat_id"
@@ -324,7 +342,7 @@ class BeatSql:
 
     def _build(self, kind: str, rows: int) -> str:
         if kind == "nodes":
-            values = ", ".join([self._row(11)] * rows)
+            values = ", ".join([self._row(len(NEW_NODE_COLUMNS))] * rows)
             return (
                 f"INSERT INTO nodes ({self.NODE_COLS}) VALUES {values} "
                 "ON CONFLICT (node_id) DO NOTHING"
@@ -483,28 +501,12 @@ class Store:
             row = conn.execute(select(nodes).where(nodes.c.node_id == node_id)).mappings().one()
         return dict(row), created
 
-    @staticmethod
-    def _new_node_row(node_id: str, name: str, node_type: str, now: float) -> dict[str, Any]:
-        return {
-            "node_id": node_id,
-            "node_name": name,
-            "node_type": node_type,
-            "registered_at": now,
-            "state": "new",
-            "state_since": now,
-            "beats_received": 0,
-            "cpu_streak": 0,
-            "mem_streak": 0,
-            "paused": False,
-            "probe_failures": 0,
-        }
-
     def _insert_node(
         self, conn: Connection, node_id: str, name: str, node_type: str, now: float
     ) -> bool:
         stmt = (
             self._insert(nodes)
-            .values(self._new_node_row(node_id, name, node_type, now))
+            .values(new_node_row(node_id, name, node_type, now))
             .on_conflict_do_nothing(index_elements=["node_id"])
             .returning(nodes.c.node_id)
         )
@@ -533,19 +535,10 @@ class Store:
         fresh: dict[str, tuple[Any, ...]] = {}
         for r in todo:
             if (known is None or r.node_id not in known) and r.node_id not in fresh:
-                fresh[r.node_id] = (
-                    r.node_id,
-                    r.node_name or r.node_id,
-                    r.node_type or "unknown",
-                    r.received_at,
-                    "new",
-                    r.received_at,
-                    0,
-                    0,
-                    0,
-                    False,
-                    0,
+                row = new_node_row(
+                    r.node_id, r.node_name or r.node_id, r.node_type or "unknown", r.received_at
                 )
+                fresh[r.node_id] = tuple(row.values())  # in NEW_NODE_COLUMNS' order
         beat_rows = [r.beat_row() for r in todo]
         update_rounds = _update_rounds(todo)
         with self._write() as conn:  # only the statements run under the write lock

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from ar_backend.config import FaceConfig, FaceOptions
+from ar_backend.config import FaceConfig, FaceOptions, resolve_dir
 from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engine, engine_types
 from ar_backend.face.errors import (
     EngineUnavailable,
@@ -59,8 +59,8 @@ class LoadedImage:
 class FaceSwap:
     def __init__(self, cfg: FaceConfig) -> None:
         self.cfg = cfg
-        self.sources_dir = Path(cfg.sources_dir).expanduser().resolve()
-        self.models_dir = Path(cfg.models_dir).expanduser().resolve()
+        self.sources_dir = resolve_dir(cfg.sources_dir)
+        self.models_dir = resolve_dir(cfg.models_dir)
         self.engine_name = cfg.engine
         self._engines: dict[str, Engine] = {}
         self._loaded: LoadedImage | None = None

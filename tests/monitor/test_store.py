@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yl_monitor.store import BeatRecord, Store
+from yl_monitor.store import BeatRecord, Store, new_node_row
 
 
 def rec(node: str, t: float, cpu: float | None, high: int | None, **kw) -> BeatRecord:
@@ -38,5 +38,30 @@ def test_one_batch_with_repeated_nodes(db_url: str) -> None:
         assert store.get_node("b")["beats_received"] == 1
         assert known == {"a", "b"}
         assert [h["received_at"] for h in store.history("a", 10)] == [100.0, 101.0, 102.0]
+    finally:
+        store.close()
+
+
+def test_a_new_node_starts_the_same_whichever_way_it_first_appears(db_url: str) -> None:
+    """Registered, first beating, or first probed: one set of defaults (new_node_row)."""
+    store = Store.from_url(db_url)
+    try:
+        store.register("reg", "R", "t", 100.0)
+        store.write_beats([BeatRecord(node_id="beat", received_at=100.0, payload={})])
+        store.record_probe("probe", "P", "t", "http://x/health", 5.0, False, "down", 100.0)
+        defaults = new_node_row("", "", "", 100.0)
+        for node_id in ("reg", "beat", "probe"):
+            node = store.get_node(node_id)
+            assert node is not None
+            assert node["registered_at"] == node["state_since"] == 100.0, node_id
+            assert (node["state"], node["paused"], node["cpu_streak"], node["mem_streak"]) == (
+                defaults["state"],
+                defaults["paused"],
+                0,
+                0,
+            ), node_id
+        assert store.get_node("reg")["beats_received"] == 0
+        assert store.get_node("beat")["beats_received"] == 1  # its own beat, after creation
+        assert store.get_node("probe")["probe_failures"] == 1  # its own failed probe
     finally:
         store.close()

@@ -85,3 +85,25 @@ def test_one_overridden_server_key_keeps_the_process_defaults() -> None:
     assert cfg.server.send_buffer == 131072
     cfg = load_backend_config(environ={}, overrides={"server": {"port": 5600}})
     assert (cfg.server.port, cfg.server.threads) == (5600, 32)
+
+
+def test_the_monitor_link_is_one_model_with_each_process_defaults() -> None:
+    from ar_backend.config import load_backend_config
+    from shared.config import MonitorLinkConfig
+    from user_gui.config import load_gui_config
+
+    env = {"YL_MONITOR_URL": "http://10.0.0.2:5500", "USER_GUI_NODE_ID": "desk-2"}
+    backend = load_backend_config(environ={**env, "AR_BACKEND__MONITOR__TIMEOUT": "2"}).monitor
+    gui = load_gui_config(environ=env, overrides={"monitor": {"report_interval": 15}}).monitor
+    assert isinstance(backend, MonitorLinkConfig) and isinstance(gui, MonitorLinkConfig)
+    assert set(type(backend).model_fields) == set(type(gui).model_fields)
+    picked = ("url", "node_id", "node_name", "report_interval", "timeout", "max_retries")
+    assert [getattr(backend, k) for k in picked] == [
+        "http://10.0.0.2:5500", "ar-backend", "AR Backend", 10.0, 2.0, 1,
+    ]  # fmt: skip
+    assert [getattr(gui, k) for k in picked] == [
+        "http://10.0.0.2:5500", "desk-2", "User GUI", 15.0, 5.0, 3,
+    ]  # fmt: skip
+    for process_default in (type(backend), type(gui)):  # a changed default keeps its bounds
+        with pytest.raises(ValueError, match="report_interval"):
+            process_default(report_interval=0)

@@ -27,7 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ar_backend.config import FaceConfig, FaceOptions
+from ar_backend.config import FaceConfig, FaceOptions, resolve_dir
 from ar_backend.face import blend
 from ar_backend.face.engines.base import EngineType, SourceFace, TargetFace, register
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
@@ -134,7 +134,7 @@ def _provider_options(providers: list[str], models_dir: Path) -> list[dict[str, 
 
 
 def models_dir(cfg: FaceConfig) -> Path:
-    return Path(cfg.models_dir).expanduser().resolve()
+    return resolve_dir(cfg.models_dir)
 
 
 def _fp16_name(name: str) -> str | None:
