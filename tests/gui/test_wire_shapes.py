@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -65,6 +66,7 @@ class Stub:
 
     def __init__(self) -> None:
         self.answers: dict[tuple[str, str], tuple[int, Any]] = {}
+        self.delays: dict[str, float] = {}  # path: seconds before it answers
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,6 +74,7 @@ class Stub:
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
                 status, body = stub.answers.get((self.command, self.path), (404, {}))
+                time.sleep(stub.delays.get(self.path, 0))
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -193,3 +196,43 @@ def test_the_window_shows_a_wrong_shape_like_any_backend_error(
         window.audio_state.text()
     )
     window.close()
+
+
+def test_a_refresh_answered_after_the_window_closed_starts_no_preview(
+    qtbot, stub: Stub, tmp_path: Path
+) -> None:
+    """A refresh in flight when the window closed used to start the preview reader after
+    closeEvent had stopped it: nobody stopped that QThread, and deleting the window aborted
+    the process ("QThread: Destroyed while thread is still running")."""
+    pytest.importorskip("PyQt5")
+    from PyQt5.QtCore import QCoreApplication, QSettings
+
+    from user_gui.app.main_window import MainWindow
+    from user_gui.app.workers import MjpegReader, python_pool
+    from user_gui.config import MonitorSection
+    from user_gui.services.reporter import StatusReporter
+
+    QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    stub.answers[("GET", "/health")] = (200, HEALTH)
+    stub.answers[("GET", "/api/camera/status")] = (200, {**CAMERA, "state": "running"})
+    stub.delays["/api/camera/status"] = 0.5  # the first refresh is still waiting on it
+    reporter = StatusReporter(MonitorSection(enabled=False, url=stub.url, node_id="gui-c"))
+    window = MainWindow(
+        ARBackendClient(stub.url, timeout=2, retries=0),
+        MonitorClient(stub.url, timeout=2, retries=0),
+        reporter,
+        None,
+        poll_interval=60,
+    )
+    qtbot.addWidget(window)
+    window.show()
+    window.close()
+    assert python_pool().waitForDone(5000)
+    QCoreApplication.processEvents()  # the refresh's answer, queued to this thread
+    readers = window.findChildren(MjpegReader)
+    try:
+        assert not [r for r in readers if r.isRunning()]
+        assert reporter.status()["gui"]["video_running"] is False
+    finally:
+        for reader in readers:
+            reader.stop()

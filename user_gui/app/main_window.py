@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.settings = QSettings("AR Live Studio", "user_gui")
         self.setWindowTitle("AR Live Studio")
         self._reader: MjpegReader | None = None
+        self._closed = False  # answers still arriving from the pool then change nothing
         self._frames: list[float] = []
         self._last_image: QImage | None = None
         self._backend_ok = False
@@ -329,6 +330,8 @@ class MainWindow(QMainWindow):
     def _on_backend(
         self, info: BackendCheck, face_changes: int | None = None, serial: int = 0
     ) -> None:
+        if self._closed:  # a refresh begun before the window closed: no preview, no report
+            return
         state = info.status
         self._indicate("backend", "AR backend", state, info.latency)
         ok = state == "healthy"
@@ -408,6 +411,8 @@ class MainWindow(QMainWindow):
 
     def _on_started(self, status: CameraStatus) -> None:
         log.info("camera %s: %s", status.state, status.source)
+        if self._closed:
+            return
         self.start_button.setEnabled(True)
         self.reporter.update_gui_status(video_running=True)
         self._start_preview()
@@ -420,7 +425,9 @@ class MainWindow(QMainWindow):
         )
 
     def _start_preview(self) -> None:
-        if self._reader is not None:
+        # never after closeEvent: nobody would stop that reader, and Qt aborts the process
+        # when the window deletes a QThread that still runs
+        if self._reader is not None or self._closed:
             return
         self._reader = MjpegReader(self.backend.video_feed_url, self)
         self._reader.frame.connect(self._on_frame)
@@ -456,6 +463,7 @@ class MainWindow(QMainWindow):
     # ---- lifecycle -------------------------------------------------------------------------
 
     def closeEvent(self, event: Any) -> None:
+        self._closed = True
         self.settings.setValue("geometry", self.saveGeometry())
         self._poll.stop()
         if self._reader is not None:
