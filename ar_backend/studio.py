@@ -21,7 +21,7 @@ from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
 from ar_backend.outputs.sinks import OutputUnavailable, Recorder, VirtualCamera
 from ar_backend.pipeline import Pipeline
 from ar_backend.processors import REGISTRY as PROCESSORS
-from ar_backend.processors import Resources, make_processor
+from ar_backend.processors import ProcessorResources, make_processor
 from ar_backend.sources import BadSpec, SourceError, SourceSpec, make_source, parse_spec
 from ar_backend.sources.device import device_opens
 from shared.config import ConfigError
@@ -85,7 +85,7 @@ class Studio:
         self.config = config
         self.default_source = default_source or config.camera.source
         self.face = FaceSwap(config.face)
-        lent = Resources(face=self.face)
+        lent = ProcessorResources(face=self.face)
         processors = [make_processor(n, config.pipeline, lent) for n in config.pipeline.processors]
         cam = config.camera
         self.pipeline = Pipeline(

@@ -14,7 +14,7 @@ astronaut. Each output face is scored by dlib's descriptor
   (d(out, src) < d(out, orig)). dlib calls two faces the same person under 0.6.
 * background: mean absolute change (0..255) of the pixels away from every face (paste-back
   must not touch them).
-* flicker: a still input repeated as video through the live session (detector every 5
+* flicker: a still input repeated as video through FaceSwap as live (detector every 5
   frames, tracking between): mean absolute change (0..255) of the face region from frame
   to frame, with the configured smoothing and with smoothing off.
 
@@ -112,12 +112,12 @@ def main() -> int:
     print(f"background change       {np.mean(backgrounds):.4f} (0..255, away from faces)")
 
     for smoothing in (FaceOptions().smoothing, 0.0):
-        session = FaceSwap(cfg.model_copy(update={"options": FaceOptions(smoothing=smoothing)}))
-        session._engines[args.engine] = engine
-        session.load_image(samples.encode(astro), None, "astronaut.jpg")
-        session.start()
+        swap = FaceSwap(cfg.model_copy(update={"options": FaceOptions(smoothing=smoothing)}))
+        swap._engines[args.engine] = engine
+        swap.load_image(samples.encode(astro), None, "astronaut.jpg")
+        swap.start()
         tracker = FaceTracker()
-        frames = [session.process(group.copy(), tracker, {}) for _ in range(args.frames)]
+        frames = [swap.process(group.copy(), tracker, {}) for _ in range(args.frames)]
         box = max(tracker.tracks, key=lambda f: f.size).box
         flicker = region_flicker(frames, box)
         print(

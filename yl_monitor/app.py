@@ -12,7 +12,7 @@ from yl_monitor import __version__
 from yl_monitor.api import alerts, dashboard, health, metrics, nodes
 from yl_monitor.config import MonitorConfig
 from yl_monitor.ingest import QueueFull, StorageFailed
-from yl_monitor.monitor import Conflict, Invalid, Monitor, NotFound
+from yl_monitor.monitor import AlertNotFound, Conflict, Invalid, Monitor, NodeNotFound
 from yl_monitor.sinks import BeatSink
 from yl_monitor.store import Store, StoreRefused, StoreUnavailable
 
@@ -44,7 +44,8 @@ def create_app(
     map_errors(
         app,
         {
-            NotFound: (404, None),
+            NodeNotFound: (404, None),
+            AlertNotFound: (404, None),
             Conflict: (409, None),
             QueueFull: (503, None),
             StorageFailed: (503, None),

@@ -85,7 +85,9 @@ def _storable_text(value: str | None) -> str | None:
 Text = Annotated[str, AfterValidator(_storable_text)]
 
 
-class Resources(BaseModel):
+class ResourcesIn(BaseModel):
+    """A heartbeat's ``resources``: the sending process's own figures."""
+
     model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
 
     cpu_percent: float | None = Field(None, ge=0, le=CPU_PERCENT_MAX)
@@ -111,7 +113,7 @@ class HeartbeatIn(BaseModel):
     version: Text | None = Field(None, max_length=64)
     uptime: float | None = Field(None, ge=0, le=UPTIME_MAX)
     interval: float | None = Field(None, gt=0, le=86400)
-    resources: Resources | None = None
+    resources: ResourcesIn | None = None
     gui: dict[str, Any] | None = None
 
     @field_validator("timestamp", mode="before")

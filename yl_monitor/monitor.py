@@ -34,8 +34,12 @@ from yl_monitor.store import BeatRecord, Store, StoreRefused
 log = logging.getLogger(__name__)
 
 
-class NotFound(LookupError):
-    """No node or alert with that id."""
+class NodeNotFound(LookupError):
+    """No node with that id."""
+
+
+class AlertNotFound(LookupError):
+    """No alert with that id."""
 
 
 class Conflict(Exception):
@@ -328,7 +332,7 @@ class Monitor:
     def node(self, node_id: str) -> dict[str, Any]:
         row = self.store.get_node(node_id)
         if row is None:
-            raise NotFound(f"no node with id {node_id!r}")
+            raise NodeNotFound(f"no node with id {node_id!r}")
         view = self.node_view(row)
         view["events"] = [
             {
@@ -344,7 +348,7 @@ class Monitor:
 
     def history(self, node_id: str, limit: int, since: float | None) -> list[dict[str, Any]]:
         if self.store.get_node(node_id) is None:
-            raise NotFound(f"no node with id {node_id!r}")
+            raise NodeNotFound(f"no node with id {node_id!r}")
         return [
             {
                 "received_at": iso(b["received_at"]),
@@ -362,7 +366,7 @@ class Monitor:
         with _refusal_logged(f"pausing {node_id}"):
             found = self.store.set_paused(node_id, paused, reason)
         if not found:
-            raise NotFound(f"no node with id {node_id!r}")
+            raise NodeNotFound(f"no node with id {node_id!r}")
         log.info("node %s %s", node_id, "paused" if paused else "resumed")
         return self.node(node_id)
 
@@ -411,7 +415,7 @@ class Monitor:
         """Acknowledge; an id no row can have (past signed 64-bit) is unknown, like any other."""
         existing = self.store.get_alert(alert_id)
         if existing is None:
-            raise NotFound(f"no alert with id {alert_id}")
+            raise AlertNotFound(f"no alert with id {alert_id}")
         if existing["resolved_at"] is not None and existing["ack_at"] is None:
             raise Conflict(f"alert {alert_id} is already resolved")
         now = self.clock.now()

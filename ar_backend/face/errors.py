@@ -50,5 +50,5 @@ class PathRefused(FaceError):
     """A path from a request that is outside the allowed folders (never read)."""
 
 
-class NotFound(FaceError):
+class FaceFileNotFound(FaceError):
     """A face image named in the allowed folders that is not there."""

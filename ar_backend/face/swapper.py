@@ -1,4 +1,5 @@
-"""The face-swap session: the engine in use, the loaded source face, the live options.
+"""``FaceSwap``: the live face swap the studio owns: the engine in use, the loaded source
+face, the live options, on or off, and its status.
 
 The API thread changes them; the pipeline's process thread reads one consistent snapshot
 per frame, so a new face or option takes effect on the next frame without restarting the
@@ -22,10 +23,10 @@ from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engin
 from ar_backend.face.errors import (
     EngineUnavailable,
     FaceError,
+    FaceFileNotFound,
     ManyFaces,
     NoFace,
     NoSource,
-    NotFound,
     PathRefused,
 )
 from ar_backend.face.geometry import iou
@@ -57,6 +58,9 @@ class LoadedImage:
 
 
 class FaceSwap:
+    """The live face swap: the API changes its engine, source face and options; the
+    ``face_swap`` processor calls ``process()`` on each frame."""
+
     def __init__(self, cfg: FaceConfig) -> None:
         self.cfg = cfg
         self.sources_dir = resolve_dir(cfg.sources_dir)
@@ -149,7 +153,7 @@ class FaceSwap:
             raise PathRefused(
                 f"{text!r} is outside the allowed folders ({self.sources_dir}, {self.models_dir})"
             )
-        raise NotFound(f"no file {text!r} in {self.sources_dir} or {self.models_dir}")
+        raise FaceFileNotFound(f"no file {text!r} in {self.sources_dir} or {self.models_dir}")
 
     def load_path(self, text: str, face_index: int | None) -> dict[str, Any]:
         path = self.resolve_path(text)
@@ -349,4 +353,4 @@ class FaceSwap:
             self._engines.clear()
 
 
-__all__ = ["EngineUnavailable", "FaceSwap", "NotFound", "PathRefused"]
+__all__ = ["EngineUnavailable", "FaceFileNotFound", "FaceSwap", "PathRefused"]

@@ -135,7 +135,7 @@ class DetectorThread:
             t0 = time.perf_counter()
             try:
                 result = Detection(engine, engine.detect(image, options))
-            except Exception as exc:  # reported through the tracker, logged by the session
+            except Exception as exc:  # reported through the tracker, logged by FaceSwap
                 result = Detection(engine, [], error=f"{exc.__class__.__name__}: {exc}")
             result.ms = (time.perf_counter() - t0) * 1000
             with self._cond:

@@ -8,8 +8,8 @@ from ar_backend.processors.base import (
     REGISTRY,
     Processor,
     ProcessorContext,
-    Resources,
+    ProcessorResources,
     make_processor,
 )
 
-__all__ = ["REGISTRY", "Processor", "ProcessorContext", "Resources", "make_processor"]
+__all__ = ["REGISTRY", "Processor", "ProcessorContext", "ProcessorResources", "make_processor"]

@@ -24,8 +24,8 @@ class ProcessorContext:
 
 
 @dataclass
-class Resources:
-    """What the studio lends processors (the face-swap session, say); owned by the studio."""
+class ProcessorResources:
+    """What the studio lends processors (the face swap, say); owned by the studio."""
 
     face: FaceSwap | None = None
 
@@ -39,11 +39,13 @@ class Processor(Protocol):
     def close(self) -> None: ...
 
 
-ProcessorFactory = Callable[[PipelineConfig, Resources], Processor]
+ProcessorFactory = Callable[[PipelineConfig, ProcessorResources], Processor]
 REGISTRY: Registry[ProcessorFactory] = Registry("processor")
 register = REGISTRY.register
 
 
-def make_processor(name: str, cfg: PipelineConfig, resources: Resources | None = None) -> Processor:
+def make_processor(
+    name: str, cfg: PipelineConfig, resources: ProcessorResources | None = None
+) -> Processor:
     """The processor registered as ``name`` (:class:`UnknownName` naming those that are)."""
-    return REGISTRY.get(name)(cfg, resources or Resources())
+    return REGISTRY.get(name)(cfg, resources or ProcessorResources())

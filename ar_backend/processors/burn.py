@@ -15,7 +15,7 @@ import numpy as np
 
 from ar_backend.config import PipelineConfig
 from ar_backend.frames import Frame
-from ar_backend.processors.base import ProcessorContext, Resources, register
+from ar_backend.processors.base import ProcessorContext, ProcessorResources, register
 
 
 class BurnProcessor:
@@ -36,5 +36,5 @@ class BurnProcessor:
 
 
 @register("burn")
-def _make(cfg: PipelineConfig, resources: Resources) -> BurnProcessor:
+def _make(cfg: PipelineConfig, resources: ProcessorResources) -> BurnProcessor:
     return BurnProcessor(cfg.burn_ms)

@@ -1,4 +1,4 @@
-"""``face_swap``: hands each frame to the studio's face-swap session (see ar_backend.face).
+"""``face_swap``: hands each frame to the studio's ``FaceSwap`` (ar_backend.face).
 
 It passes frames through unchanged while the swap is off or no face is loaded. The
 landmark tracker lives here because only the process thread may touch it; the detector
@@ -10,13 +10,13 @@ from __future__ import annotations
 from ar_backend.config import PipelineConfig
 from ar_backend.face.tracker import DetectorThread, FaceTracker
 from ar_backend.frames import Frame
-from ar_backend.processors.base import ProcessorContext, Resources, register
+from ar_backend.processors.base import ProcessorContext, ProcessorResources, register
 
 
 class FaceSwapProcessor:
     name = "face_swap"
 
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: ProcessorResources) -> None:
         self.face = resources.face
         detector = None
         if self.face is not None and self.face.cfg.detect_thread:
@@ -35,5 +35,5 @@ class FaceSwapProcessor:
 
 
 @register("face_swap")
-def _make(cfg: PipelineConfig, resources: Resources) -> FaceSwapProcessor:
+def _make(cfg: PipelineConfig, resources: ProcessorResources) -> FaceSwapProcessor:
     return FaceSwapProcessor(resources)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ar_backend.config import PipelineConfig
 from ar_backend.frames import Frame
-from ar_backend.processors.base import ProcessorContext, Resources, register
+from ar_backend.processors.base import ProcessorContext, ProcessorResources, register
 
 
 class NoneProcessor:
@@ -18,5 +18,5 @@ class NoneProcessor:
 
 
 @register("none")
-def _make(cfg: PipelineConfig, resources: Resources) -> NoneProcessor:
+def _make(cfg: PipelineConfig, resources: ProcessorResources) -> NoneProcessor:
     return NoneProcessor()

@@ -6,7 +6,7 @@ import cv2
 
 from ar_backend.config import OverlayConfig, PipelineConfig
 from ar_backend.frames import Frame
-from ar_backend.processors.base import ProcessorContext, Resources, register
+from ar_backend.processors.base import ProcessorContext, ProcessorResources, register
 
 
 class OverlayProcessor:
@@ -44,5 +44,5 @@ class OverlayProcessor:
 
 
 @register("overlay")
-def _make(cfg: PipelineConfig, resources: Resources) -> OverlayProcessor:
+def _make(cfg: PipelineConfig, resources: ProcessorResources) -> OverlayProcessor:
     return OverlayProcessor(cfg.overlay)

@@ -112,36 +112,36 @@ def test_a_tilted_head_keeps_its_jaw_and_folds_no_triangle(engine, astronaut):
 
 
 def test_still_input_does_not_flicker(engine, astronaut, group):
-    session = FaceSwap(FaceConfig(options=FaceOptions(detect_every=4, detect_size=960)))
-    session._engines["classic"] = engine
-    session.load_image(samples.encode(astronaut[0]), None, "astronaut.jpg")
-    session.start()
+    swap = FaceSwap(FaceConfig(options=FaceOptions(detect_every=4, detect_size=960)))
+    swap._engines["classic"] = engine
+    swap.load_image(samples.encode(astronaut[0]), None, "astronaut.jpg")
+    swap.start()
     tracker = FaceTracker()
-    frames = [session.process(group.copy(), tracker, {}) for _ in range(12)]
+    frames = [swap.process(group.copy(), tracker, {}) for _ in range(12)]
     face = max(engine.detect(group, FaceOptions(detect_size=960)), key=lambda f: f.size)
-    assert session.frames_swapped == 12 and tracker.detections >= 3
+    assert swap.frames_swapped == 12 and tracker.detections >= 3
     assert region_flicker(frames, face.box) < 0.5
 
 
 def test_options_and_source_change_on_the_next_frame(engine, astronaut, group):
-    session = FaceSwap(FaceConfig(options=FaceOptions(detect_size=960)))
-    session._engines["classic"] = engine
-    session.load_image(samples.encode(astronaut[0]), None, "astronaut.jpg")
-    session.start()
+    swap = FaceSwap(FaceConfig(options=FaceOptions(detect_size=960)))
+    swap._engines["classic"] = engine
+    swap.load_image(samples.encode(astronaut[0]), None, "astronaut.jpg")
+    swap.start()
     tracker = FaceTracker()
-    session.process(group.copy(), tracker, {})
-    assert session.faces_in_frame == 1  # the largest face only
-    session.update(None, {"many_faces": True})
-    first = session.process(group.copy(), tracker, {})
-    assert session.faces_in_frame >= 4
+    swap.process(group.copy(), tracker, {})
+    assert swap.faces_in_frame == 1  # the largest face only
+    swap.update(None, {"many_faces": True})
+    first = swap.process(group.copy(), tracker, {})
+    assert swap.faces_in_frame >= 4
     hanks = cv2.copyMakeBorder(samples.tom_hanks(), 80, 80, 80, 80, cv2.BORDER_REPLICATE)
-    session.load_image(samples.encode(cv2.resize(hanks, None, fx=2, fy=2)), None, "hanks.png")
-    second = session.process(group.copy(), tracker, {})
+    swap.load_image(samples.encode(cv2.resize(hanks, None, fx=2, fy=2)), None, "hanks.png")
+    second = swap.process(group.copy(), tracker, {})
     x0, y0, x1, y1 = (int(v) for v in max(tracker.tracks, key=lambda f: f.size).box)
     region = np.s_[y0:y1, x0:x1]
     assert np.abs(first[region].astype(int) - second[region].astype(int)).mean() > 3
-    session.stop()
-    untouched = session.process(group.copy(), tracker, {})
+    swap.stop()
+    untouched = swap.process(group.copy(), tracker, {})
     assert np.array_equal(untouched, group)
 
 

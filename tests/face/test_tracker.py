@@ -13,7 +13,7 @@ from ar_backend.face.engines.classic import ClassicEngine
 from ar_backend.face.quality import region_flicker
 from ar_backend.face.swapper import FaceSwap
 from ar_backend.face.tracker import DetectorThread, FaceTracker
-from ar_backend.processors import Resources, make_processor
+from ar_backend.processors import ProcessorResources, make_processor
 from tests.procs import wait_for
 
 
@@ -70,16 +70,16 @@ def test_the_largest_face_only_unless_many(engine, group, detector):
 
 
 def test_still_input_is_steady_with_the_detector_thread(engine, group, detector):
-    session = FaceSwap(FaceConfig(options=FaceOptions(detect_every=3, detect_size=960)))
-    session._engines["classic"] = engine
-    session.load_image(samples.encode(samples.astronaut()), None, "astronaut.jpg")
-    session.start()
+    swap = FaceSwap(FaceConfig(options=FaceOptions(detect_every=3, detect_size=960)))
+    swap._engines["classic"] = engine
+    swap.load_image(samples.encode(samples.astronaut()), None, "astronaut.jpg")
+    swap.start()
     tracker = FaceTracker(detector)
-    run_until(tracker, engine, group, session.options, want=1)
+    run_until(tracker, engine, group, swap.options, want=1)
     frames = []
 
     def twenty_frames_and_three_detections() -> bool:
-        frames.append(session.process(group.copy(), tracker, {}))
+        frames.append(swap.process(group.copy(), tracker, {}))
         return len(frames) >= 20 and tracker.detections >= 3
 
     # the detector keeps running beside the frames (however long a detection takes here)
@@ -87,7 +87,7 @@ def test_still_input_is_steady_with_the_detector_thread(engine, group, detector)
     assert tracker.detections >= 3, "the detector kept running"
     box = tracker.tracks[0].box
     assert region_flicker(frames, box) < 0.5
-    assert session.fault.active is None
+    assert swap.fault.active is None
 
 
 def test_a_result_from_another_engine_is_ignored(engine, group, detector):
@@ -102,7 +102,7 @@ def test_a_result_from_another_engine_is_ignored(engine, group, detector):
 
 def test_the_processor_stops_its_detector_thread():
     face = FaceSwap(FaceConfig())
-    proc = make_processor("face_swap", PipelineConfig(), Resources(face=face))
+    proc = make_processor("face_swap", PipelineConfig(), ProcessorResources(face=face))
     thread = proc.tracker.detector._thread
     assert thread is not None and thread.is_alive() and thread.name == "face-detect"
     proc.close()

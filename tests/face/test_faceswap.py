@@ -1,4 +1,4 @@
-"""The face-swap session's locking: switching the swap off never waits behind a slow load."""
+"""FaceSwap's locking: switching the swap off never waits behind a slow load."""
 
 from __future__ import annotations
 
@@ -46,18 +46,18 @@ def gated_engine():
 
 @pytest.mark.usefixtures("gated_engine")
 def test_stop_does_not_wait_behind_a_face_that_is_loading():
-    session = FaceSwap(FaceConfig(engine="gated"))
+    swap = FaceSwap(FaceConfig(engine="gated"))
     image = samples.encode(np.full((100, 100, 3), 128, np.uint8), ".png")
-    engine = session._engine("gated")
+    engine = swap._engine("gated")
     engine.release.set()
-    session.load_image(image, None, "first.png")
-    session.start()
+    swap.load_image(image, None, "first.png")
+    swap.start()
     engine.release.clear()
-    loading = threading.Thread(target=session.load_image, args=(image, None, "second.png"))
+    loading = threading.Thread(target=swap.load_image, args=(image, None, "second.png"))
     loading.start()
     assert engine.entered.wait(10)
-    assert session.stop()["enabled"] is False  # returned while the load still waits
+    assert swap.stop()["enabled"] is False  # returned while the load still waits
     assert loading.is_alive()
     engine.release.set()
     loading.join(10)
-    assert session.source_status()["name"] == "second.png" and not session.enabled
+    assert swap.source_status()["name"] == "second.png" and not swap.enabled
