@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -19,6 +20,8 @@ from shared.config import (
     ServerConfig,
     load_config,
 )
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "AR_BACKEND"
 ENV_ALIASES = {"YL_MONITOR_URL": "monitor.url"}
@@ -158,12 +161,30 @@ class FaceOptions(Section):
     smoothing: float = Field(
         0.6, ge=0.0, le=0.95, description="Landmark smoothing over time (0 off)."
     )
-    shape_strength: float = Field(
-        1.0,
-        ge=0.0,
-        le=1.0,
-        description="classic: how far brows, eyes, nose and mouth take the source's shape.",
+    engine_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Each engine's own options, by engine name (classic: shape_strength, how "
+        "far brows, eyes, nose and mouth take the source's shape, 0-1); checked against the "
+        "engine's options model when the config loads.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_shape_strength(cls, data: Any) -> Any:
+        """``shape_strength`` was a shared option once; it is the classic engine's own now
+        (``engine_options.classic.shape_strength``). A file that still has the flat key
+        loads, with a warning."""
+        if isinstance(data, dict) and "shape_strength" in data:
+            log.warning(
+                "face.options.shape_strength is now "
+                "face.options.engine_options.classic.shape_strength; move it there"
+            )
+            data = dict(data)
+            value = data.pop("shape_strength")
+            engines = dict(data.get("engine_options") or {})
+            engines["classic"] = {"shape_strength": value, **(engines.get("classic") or {})}
+            data["engine_options"] = engines
+        return data
 
 
 class InswapperConfig(Section):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 
 class CameraStartIn(BaseModel):
@@ -85,10 +85,16 @@ class FaceLoadIn(BaseModel):
     face_index: int | None = Field(None, ge=0, le=99)
 
 
+EngineOptionValue = float | int | bool | Annotated[str, Field(max_length=256)]
+
+
 class FaceSettingsIn(BaseModel):
     """POST /face/settings: any subset. Every number is bounded here, with the ranges of
     config's FaceOptions (a test keeps the two equal), so a bad value is a 400 naming the
-    field before anything changes."""
+    field before anything changes. ``engine_options`` {engine: {option: value}} are each
+    engine's own (checked by the engine's options model: 400 naming
+    ``engine_options.<engine>.<option>``); the flat ``shape_strength`` of older clients is
+    ``engine_options.classic.shape_strength``."""
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -99,7 +105,36 @@ class FaceSettingsIn(BaseModel):
     detect_every: int | None = Field(None, ge=1, le=120)
     detect_size: int | None = Field(None, ge=160, le=4096)
     smoothing: float | None = Field(None, ge=0.0, le=0.95)
-    shape_strength: float | None = Field(None, ge=0.0, le=1.0)
+    engine_options: dict[str, dict[str, EngineOptionValue]] | None = Field(
+        None,
+        max_length=16,
+        description="Each engine's own options, by engine name: "
+        '{"classic": {"shape_strength": 0.8}} (GET /face/status shows them all).',
+    )
+    shape_strength: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="The classic engine's engine_options.classic.shape_strength (kept for "
+        "older clients).",
+    )
+
+    @field_validator("shape_strength")
+    @classmethod
+    def _not_twice(cls, value: float | None, info: ValidationInfo) -> float | None:
+        classic = (info.data.get("engine_options") or {}).get("classic") or {}
+        if value is not None and "shape_strength" in classic:
+            raise ValueError("give shape_strength or engine_options.classic.shape_strength")
+        return value
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True, exclude={"engine"})
+        """The options to change; the flat ``shape_strength`` moved under the classic engine."""
+        changes = self.model_dump(
+            exclude_none=True, exclude={"engine", "engine_options", "shape_strength"}
+        )
+        engine_options = {name: dict(own) for name, own in (self.engine_options or {}).items()}
+        if self.shape_strength is not None:
+            engine_options.setdefault("classic", {})["shape_strength"] = self.shape_strength
+        if engine_options:
+            changes["engine_options"] = engine_options
+        return changes

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ar_backend import __version__
 from ar_backend.audio.effects import REGISTRY as EFFECTS
@@ -46,11 +46,11 @@ class NotRunning(Exception):
 
 
 def check_names(config: BackendConfig) -> None:
-    """What ``backend.yaml`` names in a registry exists: each processor, the face engine, each
-    audio effect and its parameters. A typo is a :class:`ConfigError` naming the key when the
-    config loads (the entry point calls this right after loading, and so does ``Studio``), not
-    a failure the first time it is used. (``ar_backend.config`` is below the registries, so
-    its models cannot check this themselves.)"""
+    """What ``backend.yaml`` names in a registry exists: each processor, the face engine and
+    each engine's own options, each audio effect and its parameters. A typo is a
+    :class:`ConfigError` naming the key when the config loads (the entry point calls this
+    right after loading, and so does ``Studio``), not a failure the first time it is used.
+    (``ar_backend.config`` is below the registries, so its models cannot check this.)"""
     problems: list[str] = []
 
     def known(registry: Registry[Any], name: str, key: str) -> Any:
@@ -60,19 +60,26 @@ def check_names(config: BackendConfig) -> None:
             problems.append(f"{key}: {exc}")
             return None
 
-    for i, name in enumerate(config.pipeline.processors):
-        known(PROCESSORS, name, f"pipeline.processors.{i}")
-    known(ENGINES, config.face.engine, "face.engine")
-    for i, spec in enumerate(config.audio.effects):
-        effect = known(EFFECTS, spec.type, f"audio.effects.{i}.type")
-        if effect is None:
-            continue
+    def valid(model: type[BaseModel], data: dict[str, Any], key: str) -> None:
         try:
-            effect.Params.model_validate(spec.params)
+            model.model_validate(data)
         except ValidationError as exc:
             for err in exc.errors():
                 where = ".".join(str(part) for part in err["loc"])
-                problems.append(f"audio.effects.{i}.params.{where}: {err['msg']}")
+                problems.append(f"{key}.{where}: {err['msg']}")
+
+    for i, name in enumerate(config.pipeline.processors):
+        known(PROCESSORS, name, f"pipeline.processors.{i}")
+    known(ENGINES, config.face.engine, "face.engine")
+    for name, own in config.face.options.engine_options.items():
+        key = f"face.options.engine_options.{name}"
+        engine = known(ENGINES, name, key)
+        if engine is not None:
+            valid(engine.options, own, key)
+    for i, spec in enumerate(config.audio.effects):
+        effect = known(EFFECTS, spec.type, f"audio.effects.{i}.type")
+        if effect is not None:
+            valid(effect.Params, spec.params, f"audio.effects.{i}.params")
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
 

@@ -13,12 +13,13 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ar_backend.config import FaceConfig, FaceOptions, resolve_dir
+from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engine, engine_types
 from ar_backend.face.errors import (
     EngineUnavailable,
@@ -49,6 +50,19 @@ class Live:
     enabled: bool
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _checked(model: type[M], data: dict[str, Any], prefix: str | None) -> M:
+    """``data`` validated by ``model`` (defaults filled in), or FaceError naming the field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join([*([prefix] if prefix else []), *(str(p) for p in err["loc"])])
+        raise FaceError(f"{field}: {err['msg']}", field) from None
+
+
 @dataclass
 class LoadedImage:
     image: np.ndarray
@@ -69,7 +83,7 @@ class FaceSwap:
         self._engines: dict[str, Engine] = {}
         self._loaded: LoadedImage | None = None
         self._source_info: dict[str, Any] | None = None
-        self._live = Live(None, None, cfg.options.model_copy(), False)
+        self._live = Live(None, None, self._merged(cfg.options, {}), False)
         # slow work (an engine's first use, preparing a face) is one at a time under _work;
         # publishing what it made takes _lock briefly, so on/off never waits behind it.
         # The live path takes neither.
@@ -232,18 +246,31 @@ class FaceSwap:
             log.info("face swap off")
         return self.status()
 
+    @staticmethod
+    def _merged(before: FaceOptions, changes: dict[str, Any]) -> FaceOptions:
+        """``before`` with ``changes``, all checked: the shared options by FaceOptions, each
+        engine's own (``engine_options``, merged option by option) by its options model, and
+        every registered engine's filled in with its defaults. A bad value is FaceError
+        naming it (``engine_options.classic.shape_strength``), an engine nothing registered
+        UnknownName (``engine_options.<name>``)."""
+        own_changes = changes.get("engine_options") or {}
+        for name in own_changes:
+            ENGINES.get(name, field=f"engine_options.{name}")
+        engine_options: dict[str, dict[str, Any]] = {}
+        for name, kind in ENGINES.items():
+            raw = {**(before.engine_options.get(name) or {}), **(own_changes.get(name) or {})}
+            own = _checked(kind.options, raw, f"engine_options.{name}")
+            engine_options[name] = own.model_dump()
+        shared = {**before.model_dump(), **changes, "engine_options": engine_options}
+        return _checked(FaceOptions, shared, None)
+
     def update(self, engine: str | None, changes: dict[str, Any]) -> dict[str, Any]:
         """Validate everything first; a refused change changes nothing."""
-        try:
-            FaceOptions.model_validate({**self._live.options.model_dump(), **changes})
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"])
-            raise FaceError(f"{field}: {err['msg']}", field) from None
+        self._merged(self._live.options, changes)
         if engine is None or engine == self.engine_name:
             with self._lock:  # options only: the faces in view stay tracked
                 before = self._live.options
-                options = FaceOptions.model_validate({**before.model_dump(), **changes})
+                options = self._merged(before, changes)
                 self._publish(options=options)
                 if (options.many_faces, options.detect_size) != (
                     before.many_faces,
@@ -260,7 +287,7 @@ class FaceSwap:
                     new, loaded.image, None, loaded.name, same_as=loaded.box
                 )
             with self._lock:
-                options = FaceOptions.model_validate({**self._live.options.model_dump(), **changes})
+                options = self._merged(self._live.options, changes)
                 if loaded is not None:
                     self._loaded = LoadedImage(
                         loaded.image, loaded.name, loaded.face_index, source.box

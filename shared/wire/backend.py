@@ -126,6 +126,10 @@ class FaceOptionsView(Wire):
     many_faces: bool
     mouth_mask: bool
     blend: str
+    engine_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Each engine's own options, by engine name (classic: shape_strength).",
+    )
 
 
 class FaceBox(Wire):

@@ -174,3 +174,22 @@ def test_feather_touches_nothing_outside_the_face(engine, astronaut, group):
     hull = cv2.dilate(hull, np.ones((5, 5), np.uint8))
     changed = np.abs(out.astype(int) - group.astype(int)).max(axis=2) > 0
     assert changed[hull > 0].any() and not changed[hull == 0].any()
+
+
+def test_shape_strength_is_the_classic_engines_own_option(engine, astronaut):
+    image = samples.astronaut()
+    h, w = image.shape[:2]
+    turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), 25, 1.0), (w, h))
+    face = engine.detect(turned, FaceOptions(detect_size=512))
+    face = face[0] if face else engine.find_sources(turned)[0]
+    target = geometry.with_forehead(face.points)
+
+    def moved(options: FaceOptions) -> float:
+        return float(np.abs(engine.target_shape(face.points, astronaut[2], options) - target).max())
+
+    def strength(value: float) -> FaceOptions:
+        return FaceOptions(engine_options={"classic": {"shape_strength": value}})
+
+    assert moved(strength(0.0)) == 0, "0: the target keeps its own shape"
+    assert 0 < moved(strength(0.3)) < moved(strength(1.0))
+    assert moved(FaceOptions()) == moved(strength(1.0)), "unset: the option's default (1)"

@@ -4,6 +4,7 @@ from ar_backend.face.engines import classic, inswapper  # noqa: F401  (registrat
 from ar_backend.face.engines.base import (
     REGISTRY,
     Engine,
+    EngineOptions,
     EngineType,
     SourceFace,
     TargetFace,
@@ -14,6 +15,7 @@ from ar_backend.face.engines.base import (
 __all__ = [
     "REGISTRY",
     "Engine",
+    "EngineOptions",
     "EngineType",
     "SourceFace",
     "TargetFace",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face.errors import EngineUnavailable
@@ -75,6 +76,22 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+class EngineOptions(BaseModel):
+    """An engine's own live options (``face.options.engine_options.<engine>``, changed by
+    ``POST /face/settings``), as a voice effect has its ``Params``: each option with its
+    bounds, its default and a description. The base has none."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+OptionsT = TypeVar("OptionsT", bound=EngineOptions)
+
+
+def own_options(options: FaceOptions, engine: str, model: type[OptionsT]) -> OptionsT:
+    """``engine``'s own options from the live options (its defaults for what is unset)."""
+    return model.model_validate(options.engine_options.get(engine) or {})
+
+
 @dataclass(frozen=True)
 class EngineType:
     """What the registry holds for an engine: ``register("<name>", EngineType(...))``."""
@@ -82,6 +99,7 @@ class EngineType:
     description: str
     check: Callable[[FaceConfig], str | None]  # why it cannot run here, cheaply; None if it can
     create: Callable[[FaceConfig], Engine]
+    options: type[EngineOptions] = EngineOptions  # its own live options
 
 
 REGISTRY: Registry[EngineType] = Registry("face engine")

@@ -17,11 +17,19 @@ from typing import Any
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import blend, geometry
 from ar_backend.face.dlibfaces import DlibFaces
-from ar_backend.face.engines.base import EngineType, SourceFace, TargetFace, register
+from ar_backend.face.engines.base import (
+    EngineOptions,
+    EngineType,
+    SourceFace,
+    TargetFace,
+    own_options,
+    register,
+)
 from ar_backend.face.errors import SourceTooSmall
 from ar_backend.face.modelfiles import DLIB_LANDMARKS_68, ModelMissing, dlib_model
 from ar_backend.face.warp import clip_box, warp_to
@@ -30,6 +38,18 @@ UPRIGHT_REFIT_DEG = 10.0
 ANGLE_STEP_DEG = 2.0
 SHIFT_STEP_PX = 1.5
 SOURCE_WORK_PX = 220  # source faces smaller than this are upscaled (with sharpening) once
+
+
+class ClassicOptions(EngineOptions):
+    """The classic engine's own options (``engine_options.classic``)."""
+
+    shape_strength: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="How far brows, eyes, nose and mouth take the source's shape (0: the "
+        "target's own shape, 1: the source's).",
+    )
 
 
 class ClassicEngine:
@@ -166,7 +186,8 @@ class ClassicEngine:
         src = source.points
         m = geometry.similarity(src[geometry.STABLE], target[geometry.STABLE])
         moved = geometry.apply(m, src)
-        strength = options.shape_strength * (
+        own = own_options(options, self.name, ClassicOptions)
+        strength = own.shape_strength * (
             1.0 - np.clip(abs(geometry.yaw_hint(target)) - 0.25, 0, 0.5) * 2
         )
         inner = geometry.INNER
@@ -255,5 +276,6 @@ register(
         description="dlib landmarks, Delaunay warp, colour transfer, seamless blend (offline)",
         check=_check,
         create=ClassicEngine,
+        options=ClassicOptions,
     ),
 )
