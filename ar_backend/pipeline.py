@@ -16,6 +16,7 @@ from typing import Any
 from ar_backend.frames import Frame, LatestSlot
 from ar_backend.processors import Processor, ProcessorContext
 from ar_backend.sources import Source, SourceError
+from shared.logs import FaultLatch
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ class Pipeline:
         reconnect_max: float = 5.0,
     ) -> None:
         self.processors = processors
+        # one per processor: a failing one is logged once (with its traceback) and shown in
+        # stats() until it processes a frame again, not logged on every frame
+        self._faults = [FaultLatch(log, f"processor {p.name}") for p in processors]
         self.input = LatestSlot()
         self.output = LatestSlot()
         self.reconnect_min = reconnect_min
@@ -245,12 +249,19 @@ class Pipeline:
             ctx.fps_out = self.fps_out.rate()
             p50 = _percentile(list(self._latency), 50)
             ctx.latency_p50_ms = p50 or 0.0
-            for proc in self.processors:
+            for proc, fault in zip(self.processors, self._faults, strict=True):
                 t0 = time.perf_counter()
                 try:
                     frame = proc.process(frame, ctx)
-                except Exception:
-                    log.exception("processor %s failed; frame passed on unchanged", proc.name)
+                except Exception as exc:  # the frame passes on unchanged
+                    if fault.fault(f"{type(exc).__name__}: {exc}"):
+                        log.exception(
+                            "processor %s failed; frames pass it unchanged until it recovers",
+                            proc.name,
+                        )
+                else:
+                    if fault.active is not None:
+                        fault.clear()
                 frame.timings[proc.name] = (time.perf_counter() - t0) * 1000
             now = time.monotonic()
             latency_ms = (now - frame.captured) * 1000
@@ -296,6 +307,11 @@ class Pipeline:
                 stage: _round(sum(v) / len(v)) for stage, v in self._stage_ms.items() if v
             },
             "processors": [p.name for p in self.processors],
+            "processor_errors": {
+                p.name: fault.active
+                for p, fault in zip(self.processors, self._faults, strict=True)
+                if fault.active is not None
+            },
             "started_at": self.started_at,
         }
 

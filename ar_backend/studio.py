@@ -321,6 +321,7 @@ class Studio:
             "camera": cam,
             "pipeline": {
                 "processors": cam["processors"],
+                "processor_errors": cam["processor_errors"],
                 "fps_out": cam["fps_out"],
                 "latency_ms": cam["latency_ms"],
                 "dropped_frames": cam["dropped_frames"],

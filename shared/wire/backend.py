@@ -44,6 +44,10 @@ class CameraStatus(Wire):
     latency_ms: Percentiles
     stage_ms: dict[str, float]
     processors: list[str]
+    processor_errors: dict[str, str] = Field(
+        default_factory=dict,
+        description="Processors failing now, with their error (frames pass them unchanged).",
+    )
 
 
 class CameraStartOut(CameraStatus):
