@@ -69,7 +69,7 @@ def create_app(
         {
             UnknownName: (400, _unknown_name_field),
             BadSpec: (400, "source"),
-            DeviceNotOpen: (503, "source", "GET /camera/devices lists the devices that open"),
+            DeviceNotOpen: (503, "source", "; GET /camera/devices lists the ones that do"),
             SourceError: (503, "source"),
             PathNotAllowed: (403, None),
             NotRunning: (409, None),
@@ -82,7 +82,7 @@ def create_app(
             BadImage: (400, "image"),
             PathRefused: (400, "model_path"),
             FaceFileNotFound: (404, "model_path"),
-            NoSource: (409, None, "POST /face/load"),
+            NoSource: (409, None, " (POST /face/load)"),
             NoFace: (422, "image"),
             ManyFaces: (422, "face_index"),
             SourceTooSmall: (422, "image"),

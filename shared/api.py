@@ -117,7 +117,7 @@ def map_errors(app: Flask, table: dict[type[Exception], ErrorMapping]) -> None:
 
     An exception with a ``field`` attribute names its own field; else ``field`` does (or,
     when it is a function, what it returns for the exception). A ``hint`` (what to call
-    instead, say: domain messages name no routes) is added to the message in brackets. The
+    instead, say: domain messages name no routes) is added to the end of the message. The
     exception's ``details`` dict, when it has one, adds keys to the answer (the faces to
     choose from, say). The most specific class in the table answers.
     """
@@ -127,7 +127,7 @@ def map_errors(app: Flask, table: dict[type[Exception], ErrorMapping]) -> None:
             exc: Exception, status: int = status, default: FieldOf = default, hint: list = hint
         ):
             field = getattr(exc, "field", None) or (default(exc) if callable(default) else default)
-            message = f"{exc} ({hint[0]})" if hint else str(exc)
+            message = str(exc) + (hint[0] if hint else "")
             return error_response(status, message, field, getattr(exc, "details", None))
 
         app.register_error_handler(exc_type, handler)
