@@ -7,7 +7,12 @@ from flask import Blueprint, jsonify
 from ar_backend.api import get_studio
 from ar_backend.models import CameraStartIn
 from shared.openapi import operation
-from shared.wire.backend import CameraStartOut, CameraStatus, CameraStopOut, DeviceListOut
+from shared.wire.backend import (
+    CameraDeviceListOut,
+    CameraStartOut,
+    CameraStatus,
+    CameraStopOut,
+)
 
 bp = Blueprint("camera", __name__)
 
@@ -52,7 +57,7 @@ def camera_status():  # type: ignore[no-untyped-def]
 
 
 @_both("/camera/devices", methods=["GET"])
-@operation("Camera devices that open", ok=DeviceListOut, tags=TAGS)
+@operation("Camera devices that open", ok=CameraDeviceListOut, tags=TAGS)
 def camera_devices():  # type: ignore[no-untyped-def]
     devices = get_studio().devices()
     return jsonify(devices=devices, count=len(devices))
