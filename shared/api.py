@@ -17,8 +17,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from shared import strictjson
 from shared.config import CorsConfig, SecurityConfig
@@ -80,7 +81,8 @@ def new_app(
     and the 64 KiB body limit."""
     app = Flask(import_name)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own, always: keys in model order
+        app.json.sort_keys = False
     install_request_id(app)
     install_error_handlers(app)
     install_host_guard(app, security, cors, bind_host)
@@ -97,7 +99,7 @@ def install_host_guard(
     guard = HostGuard([*security.allowed_hosts, bind_host], origins)
 
     @app.before_request
-    def _check_host_and_origin():  # type: ignore[no-untyped-def]
+    def _check_host_and_origin() -> tuple[Response, int] | None:
         host = request.headers.get("Host")
         problem = guard.host_problem(host)
         if problem is not None:
@@ -123,9 +125,9 @@ def map_errors(app: Flask, table: dict[type[Exception], ErrorMapping]) -> None:
     """
     for exc_type, (status, default, *hint) in table.items():
 
-        def handler(  # type: ignore[no-untyped-def]
-            exc: Exception, status: int = status, default: FieldOf = default, hint: list = hint
-        ):
+        def handler(
+            exc: Exception, status: int = status, default: FieldOf = default, hint: list[str] = hint
+        ) -> tuple[Response, int]:
             field = getattr(exc, "field", None) or (default(exc) if callable(default) else default)
             message = str(exc) + (hint[0] if hint else "")
             return error_response(status, message, field, getattr(exc, "details", None))
@@ -137,11 +139,11 @@ def install_error_handlers(app: Flask) -> None:
     """Every error, including Flask's own 404/405/413 and unexpected faults, answers JSON."""
 
     @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+    def _api_error(exc: ApiError) -> tuple[Response, int]:
         return error_response(exc.status, exc.message, exc.field)
 
     @app.errorhandler(RequestEntityTooLarge)
-    def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+    def _too_large(exc: RequestEntityTooLarge) -> tuple[Response, int]:
         # the request's own limit when an endpoint raised it (an image upload, say)
         limit = request.max_content_length or app.config.get("MAX_CONTENT_LENGTH")
         return error_response(
@@ -149,18 +151,18 @@ def install_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(exc: HTTPException) -> tuple[Response, int]:
         code = exc.code or 500
         message = exc.description or exc.name
         if code == 404:
             message = f"no such resource: {request.path}"
         resp, status = error_response(code, message)
-        if code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
-            resp.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp, status
 
     @app.errorhandler(Exception)
-    def _fault(exc: Exception):  # type: ignore[no-untyped-def]
+    def _fault(exc: Exception) -> tuple[Response, int]:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "the server failed to answer this request; see its log")
 
@@ -213,7 +215,7 @@ def install_api_key_check(
         return
 
     @app.before_request
-    def _check_key():  # type: ignore[no-untyped-def]
+    def _check_key() -> tuple[Response, int] | None:
         if request.method == "OPTIONS" or is_open(request.method, request.path):
             return None
         given = presented_key()

@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 
 from shared.worker import PeriodicWorker
 
@@ -43,7 +44,7 @@ def reloading() -> bool:
 class Watchdog:
     """Pets systemd's watchdog from a thread while ``alive()`` says the process is healthy."""
 
-    def __init__(self, alive: callable = lambda: True) -> None:  # type: ignore[valid-type]
+    def __init__(self, alive: Callable[[], bool] = lambda: True) -> None:
         usec = os.environ.get("WATCHDOG_USEC")
         self.interval = int(usec) / 2e6 if usec and usec.isdigit() else None
         self._alive = alive

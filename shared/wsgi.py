@@ -23,9 +23,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
@@ -79,7 +80,12 @@ class _JsonErrorTask(ErrorTask):
     answered in the services' JSON error envelope instead of a plain-text page."""
 
     def execute(self) -> None:
-        err = self.request.error
+        # waitress's stubs type Task.request as the Error and response_headers as a Sequence:
+        # an ErrorTask is handed the request parser (whose .error is the Error; waitress's own
+        # ErrorTask reads it so), and the headers are a list it extends
+        parser = cast(HTTPRequestParser, self.request)
+        err = parser.error
+        assert err is not None  # waitress makes an ErrorTask only for a request with an error
         body = json.dumps(
             {
                 "error": err.reason,
@@ -89,7 +95,9 @@ class _JsonErrorTask(ErrorTask):
             }
         ).encode()
         self.status = f"{err.code} {err.reason}"
-        self.response_headers.append(("Content-Type", "application/json"))
+        cast(list[tuple[str, str]], self.response_headers).append(
+            ("Content-Type", "application/json")
+        )
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
@@ -122,7 +130,7 @@ def _run_waitress(
     )
 
     server.adj.socket_options = options  # not a create_server argument; read at accept()
-    servers = [server] if isinstance(server, BaseWSGIServer) else list(server.map.values())
+    servers = [server] if isinstance(server, BaseWSGIServer) else list((server.map or {}).values())
     for each in servers:
         if isinstance(each, BaseWSGIServer):
             each.channel_class = _JsonErrorChannel  # read at accept(), like socket_options
@@ -292,9 +300,9 @@ def _supervise(
             pid, wait_status = os.wait()
         except ChildProcessError:
             break
-        label = children.pop(pid, None)
-        if label is None:
+        if pid not in children:
             continue
+        label = children.pop(pid)
         code = os.waitstatus_to_exitcode(wait_status)
         if stopping:
             if code != 0:
