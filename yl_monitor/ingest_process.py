@@ -104,7 +104,8 @@ def run_ingest_server(path: str, store: Store) -> int:
                     peers[conn] = _Peer(conn)
                     sel.register(conn, selectors.EVENT_READ)
                     continue
-                peer = peers[sock]  # type: ignore[index]
+                assert isinstance(sock, socket.socket)  # the listener and its connections only
+                peer = peers[sock]
                 try:
                     data = peer.sock.recv(1 << 20)
                     if not data:

@@ -99,7 +99,8 @@ def _resources(payload: dict[str, Any]) -> tuple[float | None, float | None, flo
     A figure that is not a finite number within its range (the ``system`` section is not
     validated) is left out, as if not reported."""
     res = payload.get("resources") or {}
-    system = payload.get("system") if isinstance(payload.get("system"), dict) else {}
+    reported = payload.get("system")
+    system: dict[str, Any] = reported if isinstance(reported, dict) else {}
     cpu = res.get("cpu_percent", system.get("cpu_percent"))
     mem_pct = res.get("memory_percent")
     if mem_pct is None and isinstance(system.get("memory"), dict):

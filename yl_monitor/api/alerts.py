@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from shared.openapi import operation
 from shared.wire.monitor import AcknowledgeOut, AlertListOut
@@ -16,7 +17,7 @@ TAGS = ("alerts",)
 
 @bp.get("")
 @operation("List alerts", query=AlertsQuery, ok=AlertListOut, tags=TAGS)
-def list_alerts(query: AlertsQuery):  # type: ignore[no-untyped-def]
+def list_alerts(query: AlertsQuery) -> ResponseReturnValue:
     alerts = get_monitor().alerts(query.status, query.node_id, query.limit)
     return jsonify(alerts=alerts, count=len(alerts))
 
@@ -30,5 +31,5 @@ def list_alerts(query: AlertsQuery):  # type: ignore[no-untyped-def]
     errors=(409, 503),
     tags=TAGS,
 )
-def acknowledge(alert_id: int, body: AcknowledgeIn):  # type: ignore[no-untyped-def]
+def acknowledge(alert_id: int, body: AcknowledgeIn) -> ResponseReturnValue:
     return jsonify(status="acknowledged", alert=get_monitor().acknowledge(alert_id, body))

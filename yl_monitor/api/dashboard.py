@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 
 from shared.openapi import operation
 from yl_monitor import __version__
@@ -13,7 +14,7 @@ bp = Blueprint("dashboard", __name__)
 
 @bp.get("/")
 @operation("The dashboard page", ok_media="text/html", tags=("dashboard",))
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     mon = get_monitor()
     return render_template(
         "dashboard.html",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from shared.openapi import operation
 from shared.timeutil import utc_now_iso
@@ -15,7 +16,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/api/health")
 @operation("Liveness (no key needed)", ok=HealthOut, tags=("health",))
-def health():  # type: ignore[no-untyped-def]
+def health() -> ResponseReturnValue:
     return jsonify(
         **get_monitor().health(),
         service=SERVICE_NAME,
@@ -26,7 +27,7 @@ def health():  # type: ignore[no-untyped-def]
 
 @bp.get("/api/status")
 @operation("Node counts, open alerts, ingest counters, faults", ok=StatusOut, tags=("health",))
-def status():  # type: ignore[no-untyped-def]
+def status() -> ResponseReturnValue:
     mon = get_monitor()
     summary = mon.summary()
     faults = [f for f in (summary["storage"]["fault"], summary["evaluator"]["fault"]) if f]

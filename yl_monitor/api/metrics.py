@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
@@ -77,7 +78,7 @@ def make_registry(monitor: Monitor) -> CollectorRegistry:
     alt_media=("text/plain", "application/openmetrics-text"),
     tags=("health",),
 )
-def metrics():  # type: ignore[no-untyped-def]
+def metrics() -> ResponseReturnValue:
     mon = get_monitor()
     if wants_prometheus():
         from flask import current_app

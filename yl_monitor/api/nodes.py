@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from shared.api import ApiError
 from shared.openapi import operation
@@ -38,7 +39,7 @@ def _checked_id(node_id: str) -> str:
 
 @bp.post("/register")
 @operation("Register a node (again: updates it)", body=RegisterIn, ok=RegisterOut, tags=TAGS)
-def register(body: RegisterIn):  # type: ignore[no-untyped-def]
+def register(body: RegisterIn) -> ResponseReturnValue:
     node, created = get_monitor().register(body)
     return jsonify(status="registered" if created else "updated", node=node), 200
 
@@ -55,7 +56,7 @@ def register(body: RegisterIn):  # type: ignore[no-untyped-def]
     description="An unknown node is registered by its first beat. Sections the monitor does "
     "not model are stored as sent. A 503 means the beat was not stored: retry it.",
 )
-def heartbeat(node_id: str, body: HeartbeatIn, raw: dict[str, Any]):  # type: ignore[no-untyped-def]
+def heartbeat(node_id: str, body: HeartbeatIn, raw: dict[str, Any]) -> ResponseReturnValue:
     _checked_id(node_id)
     if body.node_id is not None and body.node_id != node_id:
         raise ApiError(400, "node_id in the body differs from the one in the path", "node_id")
@@ -66,7 +67,7 @@ def heartbeat(node_id: str, body: HeartbeatIn, raw: dict[str, Any]):  # type: ig
 
 @bp.get("")
 @operation("List nodes with their states", ok=NodeListOut, tags=TAGS)
-def list_nodes():  # type: ignore[no-untyped-def]
+def list_nodes() -> ResponseReturnValue:
     nodes = get_monitor().nodes()
     summary: dict[str, int] = {}
     for node in nodes:
@@ -81,7 +82,7 @@ def list_nodes():  # type: ignore[no-untyped-def]
     tags=TAGS,
     path_params=NODE_ID,
 )
-def node_detail(node_id: str):  # type: ignore[no-untyped-def]
+def node_detail(node_id: str) -> ResponseReturnValue:
     return jsonify(get_monitor().node(_checked_id(node_id)))
 
 
@@ -93,7 +94,7 @@ def node_detail(node_id: str):  # type: ignore[no-untyped-def]
     tags=TAGS,
     path_params=NODE_ID,
 )
-def history(node_id: str, query: HistoryQuery):  # type: ignore[no-untyped-def]
+def history(node_id: str, query: HistoryQuery) -> ResponseReturnValue:
     _checked_id(node_id)
     beats = get_monitor().history(node_id, query.limit, query.since_ts())
     return jsonify(node_id=node_id, beats=beats, count=len(beats))
@@ -109,12 +110,12 @@ def history(node_id: str, query: HistoryQuery):  # type: ignore[no-untyped-def]
     tags=TAGS,
     path_params=NODE_ID,
 )
-def pause(node_id: str, body: PauseIn):  # type: ignore[no-untyped-def]
+def pause(node_id: str, body: PauseIn) -> ResponseReturnValue:
     _checked_id(node_id)
     return jsonify(get_monitor().set_paused(node_id, body.paused, body.reason))
 
 
 @bp.post("/<node_id>/resume")
 @operation("Resume a paused node", ok=NodeDetailOut, errors=(503,), tags=TAGS, path_params=NODE_ID)
-def resume(node_id: str):  # type: ignore[no-untyped-def]
+def resume(node_id: str) -> ResponseReturnValue:
     return jsonify(get_monitor().set_paused(_checked_id(node_id), False, None))
