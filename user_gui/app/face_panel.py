@@ -84,7 +84,7 @@ class FacePanel(QGroupBox):
         top = QHBoxLayout()
         self.thumb = QLabel("no face")
         self.thumb.setFixedSize(THUMB_SIDE, THUMB_SIDE)
-        self.thumb.setAlignment(Qt.AlignCenter)
+        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.thumb.setStyleSheet("background:#101418;color:#8a96a3;")
         top.addWidget(self.thumb)
         info = QVBoxLayout()
@@ -348,9 +348,11 @@ class FacePanel(QGroupBox):
             name, available = engine.name, engine.available
             self.engine.addItem(name if available else f"{name} (unavailable)", name)
             tip = engine.description if available else engine.reason or ""
-            self.engine.setItemData(i, tip, Qt.ToolTipRole)
+            self.engine.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
             if not available and isinstance(model, QStandardItemModel):
-                model.item(i).setEnabled(False)  # shown, with its reason, but not chosen
+                item = model.item(i)
+                if item is not None:
+                    item.setEnabled(False)  # shown, with its reason, but not chosen
         self.engine.blockSignals(False)
         self._engine_active = answer.active
         self._select_engine(self._engine_active)

@@ -76,7 +76,7 @@ class _LogBridge(QObject, logging.Handler):
         logging.Handler.__init__(self, logging.INFO)
         self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
 
-    def emit(self, record: logging.LogRecord) -> None:  # type: ignore[override]
+    def emit(self, record: logging.LogRecord) -> None:
         self.line.emit(self.format(record))
 
 
@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         layout = QHBoxLayout(root)
         left = QVBoxLayout()
         self.preview = QLabel("no preview: start the camera")
-        self.preview.setAlignment(Qt.AlignCenter)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumSize(480, 270)
         self.preview.setStyleSheet("background:#101418;color:#8a96a3;")
         self.preview_info = QLabel("")
@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
         for name, spec in self._effect_schemas.get(effect_type, {}).items():
             low = _first(spec.minimum, spec.exclusive_minimum, 0.0)
             high = _first(spec.maximum, spec.exclusive_maximum, 100.0)
-            slider = QSlider(Qt.Horizontal)
+            slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(int(low * 100), int(high * 100))  # hundredths: fine enough
             slider.setValue(int(spec.default * 100))
             value = QLabel(f"{slider.value() / 100:g}")
@@ -368,13 +368,12 @@ class MainWindow(QMainWindow):
 
     def _on_monitor(self, info: MonitorCheck) -> None:
         self._indicate("monitor", "Monitor", info.status, info.latency)
-        selected = (
-            self.alerts.currentItem().data(Qt.UserRole) if self.alerts.currentItem() else None
-        )
+        current = self.alerts.currentItem()
+        selected = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
         self.alerts.clear()
         for alert in info.alerts:
             item = QListWidgetItem(f"[{alert.status}] {alert.message or alert.cause}")
-            item.setData(Qt.UserRole, alert.id)
+            item.setData(Qt.ItemDataRole.UserRole, alert.id)
             self.alerts.addItem(item)
             if alert.id == selected:
                 self.alerts.setCurrentItem(item)
@@ -385,7 +384,7 @@ class MainWindow(QMainWindow):
         item = self.alerts.currentItem()
         if item is None:
             return
-        alert_id = item.data(Qt.UserRole)
+        alert_id = item.data(Qt.ItemDataRole.UserRole)
         if alert_id is None:
             return
         run_async(
@@ -403,11 +402,12 @@ class MainWindow(QMainWindow):
         run_async(
             lambda: self.backend.start_camera(source=source),
             self._on_started,
-            lambda msg: (
-                log.warning("camera did not start: %s", msg),
-                self.start_button.setEnabled(True),
-            ),
+            self._on_start_failed,
         )
+
+    def _on_start_failed(self, msg: str) -> None:
+        log.warning("camera did not start: %s", msg)
+        self.start_button.setEnabled(True)
 
     def _on_started(self, status: CameraStatus) -> None:
         log.info("camera %s: %s", status.state, status.source)
@@ -451,7 +451,9 @@ class MainWindow(QMainWindow):
             else 0
         )
         pix = QPixmap.fromImage(image).scaled(
-            self.preview.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation
+            self.preview.size(),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
         )
         self.preview.setPixmap(pix)
         self.preview_info.setText(f"{image.width()}x{image.height()}  {fps:.1f} fps  frame {seq}")
