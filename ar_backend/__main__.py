@@ -6,10 +6,11 @@ import argparse
 import contextlib
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from ar_backend import SERVICE_NAME, __version__
 from ar_backend.app import create_app
-from ar_backend.config import load_backend_config
+from ar_backend.config import BackendConfig, load_backend_config
 from ar_backend.sources import SourceError
 from ar_backend.studio import Studio, check_names
 from shared.cli import add_server_args, config_path, server_overrides
@@ -18,6 +19,9 @@ from shared.logs import setup_logging
 from shared.ports import PortInUse, ensure_port_free
 from shared.sysmetrics import SystemMetricsSampler
 from shared.wsgi import Worker, serve
+
+if TYPE_CHECKING:
+    from shared.heartbeat import HeartbeatSender
 
 log = logging.getLogger("ar_backend")
 DEFAULT_CONFIG = "config/backend.yaml"
@@ -95,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-def _heartbeats(config, studio: Studio):  # type: ignore[no-untyped-def]
+def _heartbeats(config: BackendConfig, studio: Studio) -> HeartbeatSender | None:
     link = config.monitor
     if not link.enabled:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
 from ar_backend.models import ChainIn, EffectIn
@@ -20,32 +21,32 @@ TAGS = ("audio",)
     errors=(503,),
     tags=TAGS,
 )
-def start():  # type: ignore[no-untyped-def]
+def start() -> ResponseReturnValue:
     return jsonify(get_studio().audio.start())
 
 
 @bp.post("/stop")
 @operation("Stop the voice stream", ok=AudioStatus, tags=TAGS)
-def stop():  # type: ignore[no-untyped-def]
+def stop() -> ResponseReturnValue:
     return jsonify(get_studio().audio.stop())
 
 
 @bp.get("/status")
 @operation("Stream state, devices, level, effects", ok=AudioStatus, tags=TAGS)
-def status():  # type: ignore[no-untyped-def]
+def status() -> ResponseReturnValue:
     return jsonify(get_studio().audio.status())
 
 
 @bp.get("/devices")
 @operation("Audio devices PortAudio sees", ok=DeviceListOut, tags=TAGS)
-def devices():  # type: ignore[no-untyped-def]
+def devices() -> ResponseReturnValue:
     found = get_studio().audio.devices()
     return jsonify(devices=found, count=len(found))
 
 
 @bp.get("/effects")
 @operation("Every effect type with its parameters' ranges", ok=EffectTypesOut, tags=TAGS)
-def effect_types():  # type: ignore[no-untyped-def]
+def effect_types() -> ResponseReturnValue:
     """Every effect type with its parameters (JSON schema: default, minimum, maximum)."""
     from ar_backend.audio.effects import REGISTRY
 
@@ -79,7 +80,7 @@ def effect_types():  # type: ignore[no-untyped-def]
     ok=EffectChainOut,
     tags=TAGS,
 )
-def set_effect(body: EffectIn):  # type: ignore[no-untyped-def]
+def set_effect(body: EffectIn) -> ResponseReturnValue:
     chain = get_studio().audio.chain
     effects = chain.set_effect(body.type, dict(body.params), body.bypass)
     return jsonify(effects=effects, latency_ms=chain.latency_ms)
@@ -92,7 +93,7 @@ def set_effect(body: EffectIn):  # type: ignore[no-untyped-def]
     ok=EffectChainOut,
     tags=TAGS,
 )
-def set_chain(body: ChainIn):  # type: ignore[no-untyped-def]
+def set_chain(body: ChainIn) -> ResponseReturnValue:
     chain = get_studio().audio.chain
     effects = chain.set_chain([effect.spec() for effect in body.effects])
     return jsonify(effects=effects, latency_ms=chain.latency_ms)
@@ -105,6 +106,6 @@ def set_chain(body: ChainIn):  # type: ignore[no-untyped-def]
     tags=TAGS,
     path_params={"effect_type": {"maxLength": 64}},
 )
-def remove_effect(effect_type: str):  # type: ignore[no-untyped-def]
+def remove_effect(effect_type: str) -> ResponseReturnValue:
     chain = get_studio().audio.chain
     return jsonify(effects=chain.remove(effect_type), latency_ms=chain.latency_ms)

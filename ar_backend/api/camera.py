@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
 from ar_backend.models import CameraStartIn
@@ -15,10 +19,11 @@ from shared.wire.backend import (
 )
 
 bp = Blueprint("camera", __name__)
+View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
 
 
-def _both(rule: str, **kw):  # type: ignore[no-untyped-def]
-    def deco(fn):  # type: ignore[no-untyped-def]
+def _both(rule: str, **kw: Any) -> Callable[[View], View]:
+    def deco(fn: View) -> View:
         bp.add_url_rule(rule, fn.__name__, fn, **kw)
         bp.add_url_rule("/api" + rule, "api_" + fn.__name__, fn, **kw)
         return fn
@@ -40,24 +45,24 @@ TAGS = ("camera",)
     description="A network URL answers at once with state 'connecting'; /camera/status "
     "follows it. Files must lie in media.folders (403 otherwise).",
 )
-def camera_start(body: CameraStartIn):  # type: ignore[no-untyped-def]
+def camera_start(body: CameraStartIn) -> ResponseReturnValue:
     return jsonify(get_studio().camera_start(body.spec()))
 
 
 @_both("/camera/stop", methods=["POST"])
 @operation("Stop the camera (stopping when stopped is fine)", ok=CameraStopOut, tags=TAGS)
-def camera_stop():  # type: ignore[no-untyped-def]
+def camera_stop() -> ResponseReturnValue:
     return jsonify(get_studio().camera_stop())
 
 
 @_both("/camera/status", methods=["GET"])
 @operation("State, source, fps, dropped frames, latency", ok=CameraStatus, tags=TAGS)
-def camera_status():  # type: ignore[no-untyped-def]
+def camera_status() -> ResponseReturnValue:
     return jsonify(get_studio().camera_status())
 
 
 @_both("/camera/devices", methods=["GET"])
 @operation("Camera devices that open", ok=CameraDeviceListOut, tags=TAGS)
-def camera_devices():  # type: ignore[no-untyped-def]
+def camera_devices() -> ResponseReturnValue:
     devices = get_studio().devices()
     return jsonify(devices=devices, count=len(devices))

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
@@ -24,7 +25,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/health")
 @operation("Liveness", ok=HealthOut, tags=("health",))
-def health():  # type: ignore[no-untyped-def]
+def health() -> ResponseReturnValue:
     studio = get_studio()
     return jsonify(
         status="healthy",
@@ -41,7 +42,7 @@ def health():  # type: ignore[no-untyped-def]
     ok=StatusOut,
     tags=("health",),
 )
-def status():  # type: ignore[no-untyped-def]
+def status() -> ResponseReturnValue:
     return jsonify(service=SERVICE_NAME, timestamp=utc_now_iso(), **get_studio().status())
 
 
@@ -89,7 +90,7 @@ def make_registry(studio: Studio) -> CollectorRegistry:
     alt_media=("text/plain", "application/openmetrics-text"),
     tags=("health",),
 )
-def metrics():  # type: ignore[no-untyped-def]
+def metrics() -> ResponseReturnValue:
     studio = get_studio()
     if wants_prometheus():
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))

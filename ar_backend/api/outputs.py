@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
 from ar_backend.models import MonitorReportIn, RecordStartIn
@@ -48,7 +49,7 @@ def _disconnector(environ: dict[str, Any]) -> Callable[[], None] | None:
     errors=(503,),
     tags=TAGS,
 )
-def video_feed():  # type: ignore[no-untyped-def]
+def video_feed() -> ResponseReturnValue:
     studio = get_studio()
     viewer = studio.viewers.enter(_disconnector(request.environ))  # at the cap: 503
     stop = threading.Event()
@@ -62,7 +63,7 @@ def video_feed():  # type: ignore[no-untyped-def]
 
 @bp.get("/snapshot.jpg")
 @operation("The newest output frame", ok_media="image/jpeg", errors=(503,), tags=TAGS)
-def snapshot():  # type: ignore[no-untyped-def]
+def snapshot() -> ResponseReturnValue:
     jpeg = get_studio().jpeg.snapshot()
     if jpeg is None:
         raise ApiError(503, "no frame yet: start the camera (POST /camera/start)")
@@ -78,13 +79,13 @@ def snapshot():  # type: ignore[no-untyped-def]
     errors=(409, 503),
     tags=TAGS,
 )
-def record_start(body: RecordStartIn):  # type: ignore[no-untyped-def]
+def record_start(body: RecordStartIn) -> ResponseReturnValue:
     return jsonify(get_studio().record_start(body.file_name))
 
 
 @bp.post("/record/stop")
 @operation("Stop recording and finalise the file", ok=RecordingStatus, tags=TAGS)
-def record_stop():  # type: ignore[no-untyped-def]
+def record_stop() -> ResponseReturnValue:
     return jsonify(get_studio().record_stop())
 
 
@@ -95,13 +96,13 @@ def record_stop():  # type: ignore[no-untyped-def]
     errors=(409, 503),
     tags=TAGS,
 )
-def vcam_start():  # type: ignore[no-untyped-def]
+def vcam_start() -> ResponseReturnValue:
     return jsonify(get_studio().vcam_start())
 
 
 @bp.post("/virtual_camera/stop")
 @operation("Stop the virtual camera", ok=VirtualCameraStatus, tags=TAGS)
-def vcam_stop():  # type: ignore[no-untyped-def]
+def vcam_stop() -> ResponseReturnValue:
     return jsonify(get_studio().vcam_stop())
 
 
@@ -109,6 +110,6 @@ def vcam_stop():  # type: ignore[no-untyped-def]
 @operation(
     "The window reports its state (shown in /status)", body=MonitorReportIn, ok=ReportOut, tags=TAGS
 )
-def monitor_report(body: MonitorReportIn):  # type: ignore[no-untyped-def]
+def monitor_report(body: MonitorReportIn) -> ResponseReturnValue:
     get_studio().record_gui_report(body.payload())
     return jsonify(status="ok", received_at=utc_now_iso())

@@ -85,7 +85,7 @@ class Recorder(FollowerSink):
         super().__init__(slot)
         self.path = path
         self.size = size
-        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
         if not self._writer.isOpened():
             raise OutputUnavailable(f"cannot write video to {path}")
         self._start_thread()

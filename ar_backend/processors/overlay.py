@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cv2
+import numpy as np
 
 from ar_backend.config import OverlayConfig, PipelineConfig
 from ar_backend.frames import Frame
@@ -16,7 +17,7 @@ class OverlayProcessor:
         self.cfg = cfg
 
     @staticmethod
-    def _text(image, text: str, org: tuple[int, int], scale: float) -> None:  # type: ignore[no-untyped-def]
+    def _text(image: np.ndarray, text: str, org: tuple[int, int], scale: float) -> None:
         cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
         cv2.putText(
             image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA

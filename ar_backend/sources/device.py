@@ -41,7 +41,7 @@ class CaptureSource:
             raise self._open_failed()
         if self.kind == "device":
             if self.cfg.mjpg:
-                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.cfg.width)
             cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.cfg.height)
             cap.set(cv2.CAP_PROP_FPS, self.cfg.fps)
