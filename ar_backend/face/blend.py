@@ -83,7 +83,7 @@ def paste_seamless(roi: np.ndarray, face: np.ndarray, mask: np.ndarray, size: fl
     center = (int((xs.min() + xs.max() + 1) // 2), int((ys.min() + ys.max() + 1) // 2))
     # (a copy: OpenCV erodes the mask it is given in place)
     cloned = cv2.seamlessClone(face_s, roi_s, inner_s.copy(), center, cv2.NORMAL_CLONE)
-    membrane = cloned.astype(np.float32) - face_s.astype(np.float32)
+    membrane: np.ndarray = cloned.astype(np.float32) - face_s.astype(np.float32)
     membrane = cv2.resize(membrane, (w, h), interpolation=cv2.INTER_LINEAR)
     result = np.clip(face.astype(np.float32) + membrane, 0, 255)
     # only the face changes: everything outside the (softened) mask keeps its pixels
@@ -92,7 +92,7 @@ def paste_seamless(roi: np.ndarray, face: np.ndarray, mask: np.ndarray, size: fl
 
 
 def polygon_mask(shape: tuple[int, int], points: np.ndarray, grow: float = 0.0) -> np.ndarray:
-    mask = np.zeros(shape, np.uint8)
+    mask: np.ndarray = np.zeros(shape, np.uint8)
     hull = cv2.convexHull(np.round(points).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 255)
     if grow > 0:

@@ -7,6 +7,7 @@ dlib releases Python's GIL while it works, so the API stays responsive during de
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import cv2
 import numpy as np
@@ -19,7 +20,7 @@ from ar_backend.face.modelfiles import (
 )
 
 
-def _dlib():  # type: ignore[no-untyped-def]
+def _dlib() -> Any:  # dlib has no type information
     import dlib  # imported on first use: the backend starts without it when face swap is off
 
     return dlib
@@ -32,12 +33,12 @@ class DlibFaces:
         dlib = _dlib()
         self._local = threading.local()  # a HOG detector per thread (cheap; keeps them apart)
         self.predictor = dlib.shape_predictor(str(dlib_model(DLIB_LANDMARKS_68)))
-        self._recognizer = None
-        self._predictor5 = None
+        self._recognizer: Any = None
+        self._predictor5: Any = None
         self._lock = threading.Lock()
 
     @property
-    def detector(self):  # type: ignore[no-untyped-def]
+    def detector(self) -> Any:
         found = getattr(self._local, "detector", None)
         if found is None:
             found = self._local.detector = _dlib().get_frontal_face_detector()
