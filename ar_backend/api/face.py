@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
 from ar_backend.models import FaceLoadForm, FaceLoadIn, FaceSettingsIn
@@ -38,7 +39,7 @@ TAGS = ("face",)
     tags=TAGS,
     description="Several faces: 422 with a `faces` list until face_index picks one.",
 )
-def load(body: FaceLoadIn | None = None):  # type: ignore[no-untyped-def]
+def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
     face = get_studio().face
     if request.mimetype == "multipart/form-data":
         request.max_content_length = int(face.cfg.max_upload_mb * 1e6) + FORM_OVERHEAD
@@ -56,13 +57,13 @@ def load(body: FaceLoadIn | None = None):  # type: ignore[no-untyped-def]
 @operation(
     "Switch the swap on (409 until a face is loaded)", ok=FaceStatus, errors=(409,), tags=TAGS
 )
-def start():  # type: ignore[no-untyped-def]
+def start() -> ResponseReturnValue:
     return jsonify(get_studio().face_start())
 
 
 @bp.post("/face/stop")
 @operation("Switch the swap off", ok=FaceStatus, tags=TAGS)
-def stop():  # type: ignore[no-untyped-def]
+def stop() -> ResponseReturnValue:
     return jsonify(get_studio().face.stop())
 
 
@@ -74,19 +75,19 @@ def stop():  # type: ignore[no-untyped-def]
     errors=(503,),
     tags=TAGS,
 )
-def settings(body: FaceSettingsIn):  # type: ignore[no-untyped-def]
+def settings(body: FaceSettingsIn) -> ResponseReturnValue:
     return jsonify(get_studio().face.update(body.engine, body.changes()))
 
 
 @bp.get("/face/status")
 @operation("Swap state, engine, options, counters and the loaded face", ok=FaceStatusOut, tags=TAGS)
-def status():  # type: ignore[no-untyped-def]
+def status() -> ResponseReturnValue:
     face = get_studio().face
     return jsonify({**face.status(), "source": face.source_status()})
 
 
 @bp.get("/face/engines")
 @operation("Every engine, available or with the reason it is not", ok=EnginesOut, tags=TAGS)
-def engines():  # type: ignore[no-untyped-def]
+def engines() -> ResponseReturnValue:
     face = get_studio().face
     return jsonify(engines=face.engines(), active=face.engine_name)
