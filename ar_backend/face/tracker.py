@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ar_backend.config import FaceOptions
+from ar_backend.face.confirm import MAX_FAILS, SURE_DETECTION, Check, check_for
 from ar_backend.face.engines.base import Engine, TargetFace
 from ar_backend.face.geometry import iou
 
@@ -38,8 +39,12 @@ MAX_MISSES = 3  # detections in a row that may miss a face its refits still foll
 def steady_points(prev: TargetFace, new: TargetFace, smoothing: float) -> np.ndarray:
     """The landmarks to render for ``new``, the same face as ``prev`` a frame ago: the
     previous ones exactly when the measurement did not move (a still face), else smoothed."""
-    same_shape = prev.raw is not None and new.raw is not None and prev.raw.shape == new.raw.shape
-    if same_shape and np.abs(new.raw - prev.raw).max() < DEADBAND_PX:
+    if (
+        prev.raw is not None
+        and new.raw is not None
+        and prev.raw.shape == new.raw.shape
+        and np.abs(new.raw - prev.raw).max() < DEADBAND_PX
+    ):
         return prev.points
     return smooth_points(prev.points, new.points, new.size, smoothing)
 
@@ -127,9 +132,9 @@ class DetectorThread:
             with self._cond:
                 while self._job is None and not self._stopping:
                     self._cond.wait()
-                if self._stopping:
+                if self._stopping or self._job is None:  # (a job, unless stopping)
                     return
-                engine, image, options = self._job  # type: ignore[misc]
+                engine, image, options = self._job
                 self._job = None
                 self._busy = True
             t0 = time.perf_counter()
@@ -157,6 +162,13 @@ class FaceTracker:
         self.last_ms: dict[str, float] = {}
         self.detector_error: str | None = None
         self._shape: tuple[int, ...] = ()
+        # confirm.py: each tracked face checked on every frame; one failing MAX_FAILS frames
+        # in a row is dropped (counted here). ``scan_empty``: a frame with nothing tracked
+        # is searched by the detector on the live path (the privacy guard sets it).
+        self.scan_empty = False
+        self.unconfirmed_dropped = 0
+        self._frame = 0
+        self._check: tuple[Engine, Check | None] | None = None
 
     def reset(self) -> None:
         self._tracks = []
@@ -174,6 +186,7 @@ class FaceTracker:
 
     def update(self, engine: Engine, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
         self.last_ms = {}
+        self._frame += 1
         if image.shape != self._shape:  # another camera or size: nothing tracked is valid
             self.reset()
             self._shape = image.shape
@@ -181,6 +194,7 @@ class FaceTracker:
             found = self._update_beside(engine, image, options)
         else:
             found = self._update_inline(engine, image, options)
+        found = self._confirmed(engine, image, found)
         if not options.many_faces and found:
             found = [self._one(found)]
         self._tracks = self._match(found, options)
@@ -224,11 +238,51 @@ class FaceTracker:
             if result.error is None:
                 found = self._merge(engine, image, found, result.faces, current=False)
         self._since_detect += 1
+        if not found and self.scan_empty:
+            # nothing followed: this very frame is searched (a face coming into view is
+            # found on the first frame the detector sees it in, not a few frames later)
+            t1 = time.perf_counter()
+            detected = engine.detect(image, options)
+            self.detections += 1
+            self._since_detect = 0
+            self.last_ms["detect"] = (time.perf_counter() - t1) * 1000
+            found = self._merge(engine, image, [], detected, current=True)
+            self.last_ms["track"] = (time.perf_counter() - t0) * 1000 - self.last_ms["detect"]
+            return found
         due = lost or not found or self._since_detect >= options.detect_every
         if due and self.detector.submit(engine, image.copy(), options):
             self._since_detect = 0
         self.last_ms["track"] = (time.perf_counter() - t0) * 1000
         return found
+
+    # ---- the per-frame check (confirm.py) ----------------------------------------------------
+
+    def _confirmed(
+        self, engine: Engine, image: np.ndarray, found: list[TargetFace]
+    ) -> list[TargetFace]:
+        """``found`` less the faces that failed the check MAX_FAILS frames in a row; a face
+        failing now keeps ``extra["fails"]`` > 0 (not rendered: the guard covers it)."""
+        if self._check is None or self._check[0] is not engine:
+            self._check = (engine, check_for(engine))
+        check = self._check[1]
+        t0 = time.perf_counter()
+        kept = []
+        for face in found:
+            # found by the detector on this very frame, and clearly
+            seen_now = face.extra.get("seen_at") == self._frame and face.score >= SURE_DETECTION
+            if seen_now:
+                face.extra["sure"] = True
+            if check is None or seen_now or check(image, face):
+                face.extra["fails"] = 0
+            else:
+                face.extra["fails"] = face.extra.get("fails", 0) + 1
+                if face.extra["fails"] >= MAX_FAILS:
+                    self.unconfirmed_dropped += 1
+                    continue
+            kept.append(face)
+        if check is not None and found:
+            self.last_ms["confirm"] = (time.perf_counter() - t0) * 1000
+        return kept
 
     def _merge(
         self,
@@ -254,12 +308,16 @@ class FaceTracker:
                     # detector's anchors (its box, for the engine): a refit cannot drift
                     match.extra.update(face.extra)
                     match.extra["misses"] = 0
+                    if current:
+                        match.extra["seen_at"] = self._frame
                     kept.append(match)
                 continue
             # a new face; from an earlier frame, its landmarks are fitted on this one
             fresh = face if current else engine.refit(image, face)
             if fresh is not None:
                 fresh.extra["misses"] = 0
+                if current:
+                    fresh.extra["seen_at"] = self._frame
                 kept.append(fresh)
         for track in tracked:
             if id(track) in matched:

@@ -29,6 +29,27 @@ def demo_photo_path() -> Path | None:
     return None
 
 
+def demo_crop(t: float, shape: tuple[int, ...], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The photo's crop (x0, y0, width, height) shown ``t`` seconds in (a slow pan and zoom)."""
+    h, w = shape[:2]
+    out_w, out_h = size
+    zoom = 1.0 + 0.25 * (1 + math.sin(t * 0.6))  # 1.0 .. 1.5
+    crop_w = min(w, int(w / zoom))
+    crop_h = min(h, int(crop_w * out_h / out_w))
+    cx = w / 2 + (w - crop_w) / 2 * 0.6 * math.sin(t * 0.35)
+    cy = h / 2 + (h - crop_h) / 2 * 0.6 * math.cos(t * 0.27)
+    x0 = int(max(0, min(w - crop_w, cx - crop_w / 2)))
+    y0 = int(max(0, min(h - crop_h, cy - crop_h / 2)))
+    return x0, y0, crop_w, crop_h
+
+
+def demo_frame(photo: np.ndarray, t: float, size: tuple[int, int]) -> np.ndarray:
+    """The demo's frame ``t`` seconds in (benchmarks rebuild the stream with it)."""
+    x0, y0, crop_w, crop_h = demo_crop(t, photo.shape, size)
+    crop = photo[y0 : y0 + crop_h, x0 : x0 + crop_w]
+    return cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR)
+
+
 class DemoSource:
     kind = "demo"
     opens_slowly = False
@@ -55,18 +76,7 @@ class DemoSource:
         if self._photo is None:
             return None
         self._pacer.wait()
-        t = time.monotonic() - self._t0
-        h, w = self._photo.shape[:2]
-        out_w, out_h = self.size
-        zoom = 1.0 + 0.25 * (1 + math.sin(t * 0.6))  # 1.0 .. 1.5
-        crop_w = min(w, int(w / zoom))
-        crop_h = min(h, int(crop_w * out_h / out_w))
-        cx = w / 2 + (w - crop_w) / 2 * 0.6 * math.sin(t * 0.35)
-        cy = h / 2 + (h - crop_h) / 2 * 0.6 * math.cos(t * 0.27)
-        x0 = int(max(0, min(w - crop_w, cx - crop_w / 2)))
-        y0 = int(max(0, min(h - crop_h, cy - crop_h / 2)))
-        crop = self._photo[y0 : y0 + crop_h, x0 : x0 + crop_w]
-        return cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
+        return demo_frame(self._photo, time.monotonic() - self._t0, self.size)
 
     def close(self) -> None:
         self._photo = None

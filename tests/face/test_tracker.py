@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ar_backend.config import FaceConfig, FaceOptions, PipelineConfig
-from ar_backend.face import samples
+from ar_backend.face import liveclip, samples
 from ar_backend.face.engines.classic import ClassicEngine
 from ar_backend.face.quality import region_flicker
 from ar_backend.face.swapper import FaceSwap
@@ -124,12 +124,30 @@ def panning_clip(image: np.ndarray, size=(640, 480), frames: int = 120) -> list[
 
 
 def test_a_face_the_detector_misses_now_and_then_stays_swapped(engine):
-    frames = panning_clip(samples.astronaut())
+    """The pan takes the face mostly out of the top of the frame and back: while it is in
+    view it is followed on every frame, while it is mostly out nothing is drawn (issue 13:
+    the refit once followed the suit's patch there, and the detector finds the patch now and
+    then, scoring just over its threshold)."""
+    image = samples.astronaut()
+    frames = panning_clip(image)
     opts = FaceOptions()
     misses = sum(not engine.detect(f, opts) for f in frames[::5])
     tracker = FaceTracker()
-    followed = [len(tracker.update(engine, f, opts)) for f in frames]
+    drawn = []
+    for f in frames:
+        drawn.append(any(not t.extra.get("fails") for t in tracker.update(engine, f, opts)))
     assert misses >= 1, "the detector alone loses this face on some frames"
-    assert followed.count(1) == len(frames), "the tracker keeps it on every frame"
+    w, h = 640, 480
+    scale = max(w / image.shape[1], h / image.shape[0]) * 1.08
+    big = int(image.shape[0] * scale)
+    share = []
+    for i in range(len(frames)):
+        t = 0.5 - 0.5 * np.cos(2 * np.pi * i / len(frames))
+        x, y = int((big - w) * t), int((big - h) * t)
+        share.append(liveclip.inside_share(liveclip.PHOTO_FACE * scale - [x, y, x, y], (w, h)))
+    in_view = [d for d, s in zip(drawn, share, strict=True) if s >= 0.9]
+    gone = [d for d, s in zip(drawn, share, strict=True) if s < 0.5]
+    assert all(in_view), "the tracker keeps it on every frame it is in view"
+    assert gone and not any(gone), "and draws nothing while it is mostly out of the frame"
     sizes = [t.size for t in tracker.tracks]
     assert 60 < sizes[0] < 200, "and its box has not drifted in scale"

@@ -1,0 +1,238 @@
+"""A generated live clip with its ground truth: where the face is, frame by frame.
+
+    .venv/bin/python -m ar_backend.face.liveclip out.mp4 [--size 640x480]
+
+writes the clip (and prints its timeline), to check a set-up by eye or to feed the backend
+as a file source. ``benchmarks/face_live.py`` and the tests use :func:`make_clip` directly.
+
+A head cut from scikit-image's astronaut photo (a feathered ellipse) is moved over a
+textured background with a name tag and a patch on it (what the swap must never land on),
+through these phases at 30 fps (:data:`PHASES`, seconds):
+
+``still``, ``move`` (side to side), ``turn`` (yaw, a perspective squeeze, up to ~30 deg),
+``tilt`` (roll up to 25 deg), ``zoom`` (0.7x to 1.35x), ``cover`` (the lower half hidden by a
+hand-coloured block for half a second), ``leave`` (out to the right), ``gone``, ``enter``
+(back in from the left), ``back`` (still again).
+
+Ground truth per frame (:class:`ClipFrame`): ``box``, the face's box in the frame (the
+detector's box on the photo, carried by the same transform), and ``in_view``: at least
+:data:`IN_VIEW` of that box inside the frame (a face mostly out of the picture counts as not
+in view: it is neither detectable nor recognisable). A covered face is in view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ar_backend.face import samples
+
+FPS = 30
+IN_VIEW = 0.75
+PHASES: tuple[tuple[str, float], ...] = (
+    ("still", 1.0),
+    ("move", 2.0),
+    ("turn", 2.0),
+    ("tilt", 2.0),
+    ("zoom", 2.0),
+    ("cover", 0.5),
+    ("still2", 0.5),
+    ("leave", 1.0),
+    ("gone", 1.0),
+    ("enter", 1.0),
+    ("back", 1.0),
+)
+# the astronaut's face in the 512x512 photo (dlib's HOG box), so no detector is needed here
+PHOTO_FACE = np.array([179.0, 83.0, 266.0, 170.0])
+
+
+@dataclass
+class ClipFrame:
+    image: np.ndarray
+    box: np.ndarray  # the face box in the frame (may reach outside it)
+    in_view: bool
+    phase: str
+    covered: bool = False
+
+
+def _head(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The head cut from the photo (BGR, alpha 0..1) and the face box in the cut."""
+    x0, y0, x1, y1 = PHOTO_FACE
+    size = x1 - x0
+    cx0, cy0 = int(x0 - size * 0.45), int(y0 - size * 0.6)
+    cx1, cy1 = int(x1 + size * 0.45), int(y1 + size * 0.45)
+    cut = photo[max(0, cy0) : cy1, max(0, cx0) : cx1].copy()
+    h, w = cut.shape[:2]
+    alpha = np.zeros((h, w), np.float32)
+    cv2.ellipse(alpha, (w // 2, h // 2), (int(w * 0.46), int(h * 0.48)), 0, 0, 360, 1.0, -1)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), size * 0.04)
+    box = PHOTO_FACE - np.array([max(0, cx0), max(0, cy0)] * 2, np.float64)
+    return cut, alpha, box
+
+
+def _background(size: tuple[int, int]) -> np.ndarray:
+    w, h = size
+    rng = np.random.default_rng(13)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    bg = np.stack(
+        [
+            90 + 40 * np.sin(xx / 37.0) + 20 * np.cos(yy / 23.0),
+            110 + 30 * np.cos(xx / 51.0 + yy / 71.0),
+            120 + 35 * np.sin(yy / 29.0),
+        ],
+        axis=2,
+    )
+    bg += rng.normal(0, 6, bg.shape).astype(np.float32)
+    bg = np.clip(bg, 0, 255).astype(np.uint8)
+    # a name tag and a round patch: high-contrast things a landmark fit may cling to
+    tw, th = int(w * 0.22), int(h * 0.08)
+    tx, ty = int(w * 0.70), int(h * 0.80)
+    cv2.rectangle(bg, (tx, ty), (tx + tw, ty + th), (245, 245, 245), -1)
+    cv2.putText(
+        bg,
+        "E. COLLINS",
+        (tx + 6, ty + int(th * 0.7)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        th / 45,
+        (20, 20, 20),
+        2,
+    )
+    cv2.circle(bg, (int(w * 0.15), int(h * 0.82)), int(h * 0.07), (40, 60, 170), -1)
+    cv2.circle(bg, (int(w * 0.15), int(h * 0.82)), int(h * 0.045), (220, 220, 230), -1)
+    return bg
+
+
+def _pose(
+    phase: str, u: float, w: int, h: int, face: float
+) -> tuple[float, float, float, float, float]:
+    """(centre x, centre y, scale, roll deg, yaw deg) at fraction ``u`` of ``phase``."""
+    cx, cy, s, roll, yaw = w / 2, h * 0.45, 1.0, 0.0, 0.0
+    wave = math.sin(2 * math.pi * u)
+    if phase == "move":
+        cx += wave * w * 0.22
+        cy += math.sin(4 * math.pi * u) * h * 0.06
+    elif phase == "turn":
+        yaw = 30.0 * wave
+    elif phase == "tilt":
+        roll = 25.0 * wave
+    elif phase == "zoom":
+        s = 1.0 + (0.35 if wave > 0 else 0.3) * wave
+    elif phase == "leave":
+        cx += u * (w / 2 + face * 1.2)
+    elif phase == "gone":
+        cx = w + face * 2
+    elif phase == "enter":
+        cx = -face * 1.2 + u * (w / 2 + face * 1.2)
+    return cx, cy, s, roll, yaw
+
+
+def make_clip(size: tuple[int, int] = (640, 480), fps: int = FPS) -> list[ClipFrame]:
+    """Every frame of the clip with its ground truth (see the module doc)."""
+    w, h = size
+    cut, alpha, face_box = _head(samples.astronaut())
+    ch, cw = cut.shape[:2]
+    base = (h * 0.42) / ch  # the head a little under half the frame's height
+    bg = _background(size)
+    face = (face_box[2] - face_box[0]) * base
+    frames: list[ClipFrame] = []
+    for phase, seconds in PHASES:
+        n = round(seconds * fps)
+        for i in range(n):
+            u = i / max(n - 1, 1)
+            cx, cy, s, roll, yaw = _pose(phase, u, w, h, face)
+            # the head's corners -> the frame: yaw squeezes one side (a perspective turn)
+            squeeze = math.cos(math.radians(yaw))
+            tilt_px = math.sin(math.radians(yaw)) * 0.12
+            src = np.float32([[0, 0], [cw, 0], [cw, ch], [0, ch]])
+            half_w, half_h = cw * base * s / 2, ch * base * s / 2
+            left = 1.0 + tilt_px
+            right = 1.0 - tilt_px
+            local = np.float32(
+                [
+                    [-half_w * squeeze, -half_h * left],
+                    [half_w * squeeze, -half_h * right],
+                    [half_w * squeeze, half_h * right],
+                    [-half_w * squeeze, half_h * left],
+                ]
+            )
+            rot = math.radians(roll)
+            rmat = np.float32([[math.cos(rot), -math.sin(rot)], [math.sin(rot), math.cos(rot)]])
+            dst = local @ rmat.T + np.float32([cx, cy])
+            m = cv2.getPerspectiveTransform(src, dst)
+            warped = cv2.warpPerspective(cut, m, (w, h), flags=cv2.INTER_LINEAR)
+            a = cv2.warpPerspective(alpha, m, (w, h), flags=cv2.INTER_LINEAR)[:, :, None]
+            image = (bg * (1 - a) + warped * a).astype(np.uint8)
+            corners = np.float32(
+                [
+                    [face_box[0], face_box[1]],
+                    [face_box[2], face_box[1]],
+                    [face_box[2], face_box[3]],
+                    [face_box[0], face_box[3]],
+                ]
+            ).reshape(-1, 1, 2)
+            moved = cv2.perspectiveTransform(corners, m).reshape(-1, 2)
+            box = np.array([*moved.min(axis=0), *moved.max(axis=0)], np.float64)
+            covered = phase == "cover"
+            if covered:  # a hand over the mouth and chin: the lower half of the face
+                x0, y0, x1, y1 = box
+                mid = (y0 + y1) / 2
+                pad = (x1 - x0) * 0.15
+                cv2.rectangle(
+                    image,
+                    (int(x0 - pad), int(mid)),
+                    (int(x1 + pad), int(y1 + pad)),
+                    (120, 150, 200),
+                    -1,
+                )
+            frames.append(ClipFrame(image, box, inside_share(box, size) >= IN_VIEW, phase, covered))
+    return frames
+
+
+def inside_share(box: np.ndarray, size: tuple[int, int]) -> float:
+    """The share of ``box``'s area inside a frame of ``size`` (width, height)."""
+    w, h = size
+    x0, y0, x1, y1 = box
+    area = max(x1 - x0, 0) * max(y1 - y0, 0)
+    if area <= 0:
+        return 0.0
+    ix = max(0.0, min(x1, w) - max(x0, 0))
+    iy = max(0.0, min(y1, h) - max(y0, 0))
+    return float(ix * iy / area)
+
+
+def write_clip(path: Path, frames: list[ClipFrame], fps: int = FPS) -> Path:
+    h, w = frames[0].image.shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    if not writer.isOpened():
+        raise OSError(f"cannot write {path}")
+    for frame in frames:
+        writer.write(frame.image)
+    writer.release()
+    return path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--size", default="640x480")
+    args = ap.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
+    frames = make_clip((w, h))
+    write_clip(args.out, frames)
+    start = 0
+    for phase, seconds in PHASES:
+        n = round(seconds * FPS)
+        seen = sum(f.in_view for f in frames[start : start + n])
+        print(f"  frames {start:4d}-{start + n - 1:4d}  {phase:<7} face in view in {seen}/{n}")
+        start += n
+    print(f"{args.out}: {len(frames)} frames at {FPS} fps, {w}x{h}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
