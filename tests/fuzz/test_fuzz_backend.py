@@ -15,8 +15,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def backend(tmp_path: Path):
-    proc = start_backend(tmp_path)
-    proc.start()
+    proc = start_backend(tmp_path)  # started: it answers /health
     yield proc
     proc.kill()
 
