@@ -68,7 +68,7 @@ def _head(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cx1, cy1 = int(x1 + size * 0.45), int(y1 + size * 0.45)
     cut = photo[max(0, cy0) : cy1, max(0, cx0) : cx1].copy()
     h, w = cut.shape[:2]
-    alpha = np.zeros((h, w), np.float32)
+    alpha: np.ndarray = np.zeros((h, w), np.float32)
     cv2.ellipse(alpha, (w // 2, h // 2), (int(w * 0.46), int(h * 0.48)), 0, 0, 360, 1.0, -1)
     alpha = cv2.GaussianBlur(alpha, (0, 0), size * 0.04)
     box = PHOTO_FACE - np.array([max(0, cx0), max(0, cy0)] * 2, np.float64)
@@ -148,32 +148,36 @@ def make_clip(size: tuple[int, int] = (640, 480), fps: int = FPS) -> list[ClipFr
             # the head's corners -> the frame: yaw squeezes one side (a perspective turn)
             squeeze = math.cos(math.radians(yaw))
             tilt_px = math.sin(math.radians(yaw)) * 0.12
-            src = np.float32([[0, 0], [cw, 0], [cw, ch], [0, ch]])
+            src = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], np.float32)
             half_w, half_h = cw * base * s / 2, ch * base * s / 2
             left = 1.0 + tilt_px
             right = 1.0 - tilt_px
-            local = np.float32(
+            local = np.array(
                 [
                     [-half_w * squeeze, -half_h * left],
                     [half_w * squeeze, -half_h * right],
                     [half_w * squeeze, half_h * right],
                     [-half_w * squeeze, half_h * left],
-                ]
+                ],
+                np.float32,
             )
             rot = math.radians(roll)
-            rmat = np.float32([[math.cos(rot), -math.sin(rot)], [math.sin(rot), math.cos(rot)]])
-            dst = local @ rmat.T + np.float32([cx, cy])
+            rmat = np.array(
+                [[math.cos(rot), -math.sin(rot)], [math.sin(rot), math.cos(rot)]], np.float32
+            )
+            dst = local @ rmat.T + np.array([cx, cy], np.float32)
             m = cv2.getPerspectiveTransform(src, dst)
             warped = cv2.warpPerspective(cut, m, (w, h), flags=cv2.INTER_LINEAR)
             a = cv2.warpPerspective(alpha, m, (w, h), flags=cv2.INTER_LINEAR)[:, :, None]
             image = (bg * (1 - a) + warped * a).astype(np.uint8)
-            corners = np.float32(
+            corners = np.array(
                 [
                     [face_box[0], face_box[1]],
                     [face_box[2], face_box[1]],
                     [face_box[2], face_box[3]],
                     [face_box[0], face_box[3]],
-                ]
+                ],
+                np.float32,
             ).reshape(-1, 1, 2)
             moved = cv2.perspectiveTransform(corners, m).reshape(-1, 2)
             box = np.array([*moved.min(axis=0), *moved.max(axis=0)], np.float64)
@@ -207,7 +211,7 @@ def inside_share(box: np.ndarray, size: tuple[int, int]) -> float:
 
 def write_clip(path: Path, frames: list[ClipFrame], fps: int = FPS) -> Path:
     h, w = frames[0].image.shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
     if not writer.isOpened():
         raise OSError(f"cannot write {path}")
     for frame in frames:
