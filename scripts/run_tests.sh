@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the dev requirements into .venv, then run ruff, import-linter and pytest.
+# Install the dev requirements into .venv, then run ruff, import-linter, mypy and pytest.
 # Extra arguments go to pytest (e.g. ./scripts/run_tests.sh -k alerts).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,5 +13,7 @@ echo "== ruff"
 "$root/.venv/bin/ruff" format --check .
 echo "== import-linter"
 "$root/.venv/bin/lint-imports"
+echo "== mypy"
+"$root/.venv/bin/mypy"
 echo "== pytest"
 exec "$PY" -m pytest "$@"
