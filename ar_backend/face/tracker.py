@@ -308,6 +308,8 @@ class FaceTracker:
                     # detector's anchors (its box, for the engine): a refit cannot drift
                     match.extra.update(face.extra)
                     match.extra["misses"] = 0
+                    if face.score >= SURE_DETECTION:  # a clear detection, from any frame
+                        match.extra["sure"] = True
                     if current:
                         match.extra["seen_at"] = self._frame
                     kept.append(match)
@@ -316,6 +318,8 @@ class FaceTracker:
             fresh = face if current else engine.refit(image, face)
             if fresh is not None:
                 fresh.extra["misses"] = 0
+                if face.score >= SURE_DETECTION:
+                    fresh.extra["sure"] = True
                 if current:
                     fresh.extra["seen_at"] = self._frame
                 kept.append(fresh)
