@@ -288,7 +288,7 @@ class FaceSwap:
                 )
             with self._lock:
                 options = self._merged(self._live.options, changes)
-                if loaded is not None:
+                if loaded is not None and source is not None:
                     self._loaded = LoadedImage(
                         loaded.image, loaded.name, loaded.face_index, source.box
                     )

@@ -151,8 +151,9 @@ class DetectorThread:
 class FaceTracker:
     """Owned by one thread (the pipeline's process thread); ``detector`` by the same owner."""
 
-    def __init__(self, detector: DetectorThread | None = None) -> None:
+    def __init__(self, detector: DetectorThread | None = None, *, confirm: bool = True) -> None:
         self.detector = detector
+        self.confirm = confirm  # face.confirm_faces: the per-frame check (off: never dropped)
         self._tracks: list[TargetFace] = []
         self._since_detect = 0
         self._next_id = 1
@@ -263,7 +264,7 @@ class FaceTracker:
         """``found`` less the faces that failed the check MAX_FAILS frames in a row; a face
         failing now keeps ``extra["fails"]`` > 0 (not rendered: the guard covers it)."""
         if self._check is None or self._check[0] is not engine:
-            self._check = (engine, check_for(engine))
+            self._check = (engine, check_for(engine) if self.confirm else None)
         check = self._check[1]
         t0 = time.perf_counter()
         kept = []

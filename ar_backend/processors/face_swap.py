@@ -22,7 +22,8 @@ class FaceSwapProcessor:
         if self.face is not None and self.face.cfg.detect_thread:
             detector = DetectorThread()
             detector.start()
-        self.tracker = FaceTracker(detector)
+        confirm = self.face is not None and self.face.cfg.confirm_faces
+        self.tracker = FaceTracker(detector, confirm=confirm)
 
     def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
         if self.face is not None:

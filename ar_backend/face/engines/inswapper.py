@@ -399,7 +399,7 @@ class InswapperEngine:
             np.full((n, n), 255, np.uint8), local, out, flags=cv2.INTER_LINEAR, borderValue=0
         )
         covered = np.where(white > 20, 255, 0).astype(np.uint8)
-        side = float(np.sqrt(max(np.count_nonzero(covered), 1)))  # the square's side in px
+        side = float(np.sqrt(max(int(np.count_nonzero(covered)), 1)))  # the square's side in px
         k = max(3, int(side * 0.1))
         mask = cv2.erode(covered, np.ones((k, k), np.uint8))
         roi = image[y0:y1, x0:x1]
