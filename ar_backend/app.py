@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ar_backend import __version__
-from ar_backend.api import audio, camera, face, health, outputs
+from ar_backend.api import audio, camera, face, face_people, health, outputs
 from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.effects import EffectError, EffectNotInChain
 from ar_backend.audio.engine import AudioUnavailable
@@ -18,6 +18,7 @@ from ar_backend.face.errors import (
     FaceFileNotFound,
     ManyFaces,
     NoFace,
+    NoFrame,
     NoSource,
     PathRefused,
     SourceTooSmall,
@@ -83,13 +84,14 @@ def create_app(
             PathRefused: (400, "model_path"),
             FaceFileNotFound: (404, "model_path"),
             NoSource: (409, None, " (POST /face/load)"),
+            NoFrame: (409, "frame_face_index"),
             NoFace: (422, "image"),
             ManyFaces: (422, "face_index"),
             SourceTooSmall: (422, "image"),
             EngineUnavailable: (503, "engine"),
         },
     )
-    for module in (health, camera, outputs, audio, face):
+    for module in (health, camera, outputs, audio, face, face_people):
         app.register_blueprint(module.bp)
     install_openapi(
         app,

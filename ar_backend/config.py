@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -161,6 +161,14 @@ class FaceOptions(Section):
     smoothing: float = Field(
         0.6, ge=0.0, le=0.95, description="Landmark smoothing over time (0 off)."
     )
+    likeness: float = Field(
+        0.75,
+        ge=0.0,
+        le=1.0,
+        description="How far the swapped face takes the source's face outline (jaw, chin) and "
+        "forehead, the skin around moved smoothly with it (classic engine): 0 keeps the "
+        "target's outline (most natural), 1 the source's (most like the source).",
+    )
     engine_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Each engine's own options, by engine name (classic: shape_strength, how "
@@ -204,6 +212,9 @@ class InswapperConfig(Section):
     det_threshold: float = Field(0.5, gt=0, lt=1, description="Detector score threshold.")
 
 
+DEFAULT_FACE_STATE_DIR = "data/face"  # beside the monitor's data/yl_monitor.db
+
+
 class FaceConfig(Section):
     engine: str = Field("classic", description="Swap engine: classic (dlib) or inswapper.")
     enabled: bool = Field(False, description="Swap from the start (needs a face loaded).")
@@ -232,6 +243,34 @@ class FaceConfig(Section):
     )
     options: FaceOptions = Field(default_factory=FaceOptions)
     inswapper: InswapperConfig = Field(default_factory=InswapperConfig)
+    # -- who is swapped, and the face set (ar_backend/face/reference.py, faceset.py)
+    reference_threshold: dict[str, Annotated[float, Field(gt=0.0, le=2.0)]] = Field(
+        default_factory=lambda: {"classic": 0.6, "inswapper": 0.65},
+        description="Per engine, the descriptor distance under which a face in view is the "
+        "reference person (or a face map's reference): classic compares dlib's face "
+        "descriptors (Euclidean; one person: under 0.6), inswapper ArcFace embeddings "
+        "(cosine distance).",
+    )
+    max_set: int = Field(
+        8, ge=1, le=16, description="Most photos in a face set (POST /face/load, several image)."
+    )
+    # -- the privacy guard and what survives a restart (ar_backend/face/guard.py, persist.py)
+    guard: Literal["off", "hold", "blur"] = Field(
+        "blur",
+        description="With the swap on, a frame with a face in view that could not be swapped "
+        "(not yet detected, engine fault, no face loaded yet) never leaves as it is: hold "
+        "repeats the last good frame (at most guard_hold_max s, then blurs), blur blurs where "
+        "the face is (the whole frame when that is not known); off lets it through. Live: "
+        "POST /face/settings {guard}.",
+    )
+    guard_hold_max: float = Field(
+        2.0, ge=0.0, le=60.0, description="Longest a held frame is repeated (s), then blur."
+    )
+    state_dir: str | None = Field(
+        default_factory=lambda: DEFAULT_FACE_STATE_DIR,
+        description="Folder the loaded face, on/off and the live options are kept in, restored "
+        "at start (before the first frame); null: nothing is kept.",
+    )
 
 
 class BackendMonitorLink(MonitorLinkConfig):

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 
 class CameraStartIn(BaseModel):
@@ -66,10 +74,14 @@ class ChainIn(BaseModel):
 
 
 class FaceLoadForm(BaseModel):
-    """``POST /face/load`` as multipart/form-data: an uploaded picture."""
+    """``POST /face/load`` as multipart/form-data: an uploaded picture; or several ``image``
+    parts, a face set (each photo one face, or ``face_index`` repeated once per image)."""
 
     image: bytes = Field(
-        ..., description="The picture (JPEG, PNG, WebP...)", json_schema_extra={"format": "binary"}
+        ...,
+        description="The picture (JPEG, PNG, WebP...); repeat the part for a face set of "
+        "photos of one person (frontal and turned; at most face.max_set).",
+        json_schema_extra={"format": "binary"},
     )
     face_index: int | None = Field(
         None, ge=0, le=99, description="Which face, leftmost first, when it has several."
@@ -105,6 +117,18 @@ class FaceSettingsIn(BaseModel):
     detect_every: int | None = Field(None, ge=1, le=120)
     detect_size: int | None = Field(None, ge=160, le=4096)
     smoothing: float | None = Field(None, ge=0.0, le=0.95)
+    guard: Literal["off", "hold", "blur"] | None = Field(
+        None,
+        description="The privacy guard: a face in view that could not be swapped is held "
+        "(the last good frame) or blurred, never sent as it is; off lets it through.",
+    )
+    likeness: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Classic engine: how far the face outline and forehead take the source's "
+        "(0 natural .. 1 most like the source).",
+    )
     engine_options: dict[str, dict[str, EngineOptionValue]] | None = Field(
         None,
         max_length=16,
@@ -138,3 +162,66 @@ class FaceSettingsIn(BaseModel):
         if engine_options:
             changes["engine_options"] = engine_options
         return changes
+
+
+# ---- who is swapped (POST /face/reference, POST /face/map) and the face set -----------------
+
+
+class FaceReferenceForm(BaseModel):
+    """``POST /face/reference`` as multipart/form-data: a photo of the person to replace."""
+
+    image: bytes = Field(
+        ...,
+        description="A photo of the person whose face is to be swapped (the others stay).",
+        json_schema_extra={"format": "binary"},
+    )
+    face_index: int | None = Field(
+        None, ge=0, le=99, description="Which face, leftmost first, when it has several."
+    )
+
+
+class FaceReferenceIn(BaseModel):
+    """``{"frame_face_index": N}``: the reference is face N (leftmost first) of the camera's
+    current frame (the camera must be running)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    frame_face_index: int = Field(..., ge=0, le=99)
+
+
+def _map_pair(i: int) -> dict[str, Any]:
+    binary: dict[str, Any] = {"format": "binary"}
+    return {
+        f"reference_{i}": (
+            bytes | None,
+            Field(
+                None,
+                description=f"Pair {i}: a photo of a person in view (required for pair {i}).",
+                json_schema_extra=binary,
+            ),
+        ),
+        f"reference_{i}_face_index": (int | None, Field(None, ge=0, le=99)),
+        f"source_{i}": (
+            bytes | None,
+            Field(
+                None,
+                description=f"Pair {i}: the face that person gets (required with reference_{i}).",
+                json_schema_extra=binary,
+            ),
+        ),
+        f"source_{i}_face_index": (int | None, Field(None, ge=0, le=99)),
+    }
+
+
+MAP_PAIRS = 8  # reference_0/source_0 .. reference_7/source_7 (ar_backend.face.reference.MAX_MAP)
+
+FaceMapForm = create_model(
+    "FaceMapForm",
+    __doc__="``POST /face/map`` as multipart/form-data: the whole face map, replacing the one "
+    "before. Pair i is the files ``reference_i`` (a photo of a person in view) and ``source_i`` "
+    "(the face that person gets), each with an optional ``reference_i_face_index`` / "
+    "``source_i_face_index`` (leftmost first) when its photo has several faces; pairs are "
+    "numbered from 0 without gaps, at most 8. Each tracked face gets the source of the nearest "
+    "reference within face.reference_threshold; a face matching none stays as it is.",
+    **{k: v for i in range(MAP_PAIRS) for k, v in _map_pair(i).items()},
+)

@@ -19,7 +19,22 @@ astronaut. Each output face is scored by dlib's descriptor
   to frame, with the configured smoothing and with smoothing off.
 
 Output images are written to --out for a person to look at. Targets: moved on >= 90% of
-faces, background change ~0, still-input flicker ~0. Exit 0 whatever the figures.
+faces, background change ~0, still-input flicker ~0.
+
+Likeness (issue 13): the same identity figures at ``likeness`` 0 (the engine as it was), the
+default and 1.0, on the group set above and on a second set built from other pictures that
+ship in packages: insightface's Tom_Hanks_54745.png (112 px, upscaled to 256) and the first
+LFW_FACES faces of scikit-image's ``lfw_subset`` (25x25 grey, upscaled to 200 px with a
+border) that dlib finds; the astronaut is their source. Per likeness: crossed (target: >= 50%
+at the default), mean distances, and two naturalness figures against the original picture:
+
+* seam dE: the Lab colour difference (CIE76) between the face just inside its outline and
+  the skin just outside it (bands of 6% of the face's size each side of the landmark hull,
+  jaw and forehead), output minus original: a pasted mask of another colour raises it;
+* edge energy: the mean gradient magnitude along that outline, output / original: a visible
+  seam raises it over 1.
+
+Exit 0 whatever the figures.
 """
 
 from __future__ import annotations
@@ -32,7 +47,7 @@ import cv2
 import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face import samples
+from ar_backend.face import geometry, samples
 from ar_backend.face.engines import create_engine
 from ar_backend.face.quality import IdentityScorer, background_change, region_flicker
 from ar_backend.face.swapper import FaceSwap
@@ -124,8 +139,107 @@ def main() -> int:
             f"still-input flicker     {flicker:.4f} (smoothing {smoothing}, "
             f"{args.frames} frames, {tracker.detections} detections)"
         )
+    likeness_table(engine, scorer, args, astro_src, emb["astronaut"], targets, out_dir)
     print(f"images in {out_dir}/")
     return 0
+
+
+LFW_FACES = 10
+
+
+def second_set(engine) -> list[tuple[str, np.ndarray]]:  # type: ignore[no-untyped-def]
+    """Other faces from packages: Tom Hanks (insightface) and LFW faces (scikit-image)."""
+    from skimage import data
+
+    hanks = cv2.resize(samples.tom_hanks(), (256, 256), interpolation=cv2.INTER_CUBIC)
+    out = [("hanks", hanks)]
+    lfw = data.lfw_subset()
+    for i in range(len(lfw)):
+        grey = cv2.resize(
+            (lfw[i] * 255).astype(np.uint8), (200, 200), interpolation=cv2.INTER_CUBIC
+        )
+        image = cv2.cvtColor(
+            cv2.copyMakeBorder(grey, 50, 50, 50, 50, cv2.BORDER_REPLICATE), cv2.COLOR_GRAY2BGR
+        )
+        if len(engine.find_sources(image)) == 1:
+            out.append((f"lfw-{i}", image))
+        if len(out) > LFW_FACES:
+            break
+    return out
+
+
+def _bands(shape: tuple[int, ...], points: np.ndarray, size: float) -> tuple[np.ndarray, ...]:
+    hull = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(points).astype(np.int32)), 255)
+    k = max(3, int(size * 0.06) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    inner = cv2.subtract(hull, cv2.erode(hull, kernel))
+    outer = cv2.subtract(cv2.dilate(hull, kernel), hull)
+    edge = cv2.subtract(
+        cv2.dilate(hull, np.ones((5, 5), np.uint8)), cv2.erode(hull, np.ones((5, 5), np.uint8))
+    )
+    return inner > 0, outer > 0, edge > 0
+
+
+def naturalness(image: np.ndarray, points: np.ndarray) -> tuple[float, float]:
+    """(seam dE in Lab, mean gradient magnitude along the outline) of one face."""
+    pts = geometry.with_forehead(points)
+    size = geometry.box_size(geometry.box_of(points))
+    inner, outer, edge = _bands(image.shape, pts, size)
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab[..., 0] *= 100 / 255
+    lab[..., 1:] -= 128
+    de = float(np.linalg.norm(lab[inner].mean(axis=0) - lab[outer].mean(axis=0)))
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    return de, float(grad[edge].mean())
+
+
+def likeness_table(engine, scorer, args, source, source_emb, group_targets, out_dir) -> None:  # type: ignore[no-untyped-def]
+    sets = {
+        "group+crops": [
+            (name, image) for name, image, _, src in group_targets if src == "astronaut"
+        ],
+        "second set": second_set(engine),
+    }
+    print()
+    print("second set: " + ", ".join(name for name, _ in sets["second set"]))
+    print(
+        f"{'set':<12} {'likeness':>8} {'crossed':>9} {'d_src':>6} {'d_orig':>6} "
+        f"{'seam dE':>8} {'(orig)':>7} {'edge':>6}"
+    )
+    for set_name, targets in sets.items():
+        for likeness in (0.0, FaceOptions().likeness, 1.0):
+            opts = FaceOptions(
+                many_faces=True, blend=args.blend, detect_size=1280, likeness=likeness
+            )
+            rows, des, des0, edges = [], [], [], []
+            for name, image in targets:
+                faces = engine.detect(image, opts)
+                if not faces:
+                    continue
+                output = engine.render(image.copy(), faces, source, opts)
+                if set_name == "second set":
+                    cv2.imwrite(
+                        str(out_dir / f"{name}-likeness{likeness:g}.jpg"),
+                        np.hstack([image, output]),
+                    )
+                for face in faces:
+                    rows.append(scorer.score(image, output, face.box, source_emb))
+                    de, energy = naturalness(output, face.points)
+                    de0, energy0 = naturalness(image, face.points)
+                    des.append(de)
+                    des0.append(de0)
+                    edges.append(energy / max(energy0, 1e-6))
+            crossed = sum(r.crossed for r in rows)
+            share = crossed / max(len(rows), 1)
+            d_src = np.mean([r.d_source for r in rows])
+            d_orig = np.mean([r.d_original for r in rows])
+            print(
+                f"{set_name:<12} {likeness:>8.2f} {crossed:>3}/{len(rows):<3}{share:>4.0%}"
+                f" {d_src:6.3f} {d_orig:6.3f}"
+                f" {np.mean(des):8.2f} {np.mean(des0):7.2f} {np.mean(edges):6.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -80,6 +80,12 @@ def main() -> int:
     ap.add_argument("--detect-size", type=int, default=FaceOptions().detect_size)
     ap.add_argument("--blend", default=FaceOptions().blend, choices=["seamless", "feather"])
     ap.add_argument(
+        "--likeness",
+        type=float,
+        default=FaceOptions().likeness,
+        help="the classic engine's likeness (0: its render before issue 13's part 6)",
+    )
+    ap.add_argument(
         "--inline-detect",
         action="store_true",
         help="detect on the frame that is due (face.detect_thread: false) to compare",
@@ -112,6 +118,7 @@ def main() -> int:
                 detect_every=args.detect_every,
                 detect_size=args.detect_size,
                 blend=args.blend,
+                likeness=args.likeness,
             )
             clip = tmp / f"{kind}-{w}x{h}.mp4"
             write_clip(clip, pictures[kind], (w, h))

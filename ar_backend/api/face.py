@@ -16,6 +16,7 @@ from shared.wire.backend import EnginesOut, FaceLoadOut, FaceStatus, FaceStatusO
 bp = Blueprint("face", __name__)
 
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields
+SET_UPLOAD_FACTOR = 4  # a face set's photos together: at most 4 x face.max_upload_mb
 
 
 def _face_index(text: str | None) -> int | None:
@@ -42,13 +43,31 @@ TAGS = ("face",)
 def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
     face = get_studio().face
     if request.mimetype == "multipart/form-data":
-        request.max_content_length = int(face.cfg.max_upload_mb * 1e6) + FORM_OVERHEAD
-        upload = request.files.get("image")
-        if upload is None:
+        # (before the form is read) several image parts are a face set (face/faceset.py):
+        # all of them together at most SET_UPLOAD_FACTOR uploads
+        request.max_content_length = (
+            int(face.cfg.max_upload_mb * 1e6) * min(face.cfg.max_set, SET_UPLOAD_FACTOR)
+            + FORM_OVERHEAD
+        )
+        uploads = request.files.getlist("image")
+        if not uploads:
             raise ApiError(400, "send the picture in the multipart field 'image'", "image")
-        index = _face_index(request.form.get("face_index"))
-        data = upload.read(int(face.cfg.max_upload_mb * 1e6) + 1)
-        return jsonify(face.load_image(data, index, upload.filename or "upload"))
+        indices = request.form.getlist("face_index")  # one, or one per image in order
+        if len(indices) > 1 and len(indices) != len(uploads):
+            raise ApiError(
+                400, "give one face_index per image (empty: the only face)", "face_index"
+            )
+        items = [
+            (
+                upload.read(int(face.cfg.max_upload_mb * 1e6) + 1),
+                _face_index(indices[i] if len(indices) > 1 else next(iter(indices), None)),
+                upload.filename or "upload",
+            )
+            for i, upload in enumerate(uploads)
+        ]
+        if len(items) == 1:
+            return jsonify(face.load_image(*items[0]))
+        return jsonify(face.load_images(items))
     assert body is not None  # parsed by @operation for a JSON request
     return jsonify(face.load_path(body.model_path, body.face_index))
 

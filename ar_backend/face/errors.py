@@ -52,3 +52,7 @@ class PathRefused(FaceError):
 
 class FaceFileNotFound(FaceError):
     """A face image named in the allowed folders that is not there."""
+
+
+class NoFrame(FaceError):
+    """A face was to be picked in the camera's current frame, and no frame came."""

@@ -46,6 +46,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ar_backend.face import people_state
+
 if TYPE_CHECKING:
     from ar_backend.face.swapper import FaceSwap
 
@@ -187,7 +189,7 @@ def restore(face: FaceSwap, store: StateStore) -> bool:
     paused meanwhile (what is restored is what is saved). True when anything was saved."""
     live = store.section("live")
     source = store.section("source")
-    if live is None and source is None:
+    if live is None and source is None and not people_state.saved(store):
         face.restoring = False
         return False
     face.saving = False
@@ -203,7 +205,8 @@ def restore(face: FaceSwap, store: StateStore) -> bool:
                     face.load_image(data, source.get("face_index"), str(source.get("name")))
                 except Exception as exc:
                     log.warning("face state: the saved face did not load again: %s", exc)
-        if live is not None and live.get("enabled") and face.source_status()["loaded"]:
+        people_state.restore(face, store)  # a face set, the reference person, the face map
+        if live is not None and live.get("enabled") and face.has_source:
             face.start()
     finally:
         face.saving = True

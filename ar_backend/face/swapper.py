@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from ar_backend.config import FaceConfig, FaceOptions, resolve_dir
+from ar_backend.face import faceset, people_state
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engine, engine_types
 from ar_backend.face.errors import (
@@ -31,7 +32,19 @@ from ar_backend.face.errors import (
     PathRefused,
 )
 from ar_backend.face.geometry import iou
+from ar_backend.face.guard import MODES, Guard
 from ar_backend.face.images import box_json, decode_image, face_thumbnail
+from ar_backend.face.persist import StateStore
+from ar_backend.face.reference import (
+    MAX_MAP,
+    NOBODY,
+    MapEntry,
+    Matcher,
+    People,
+    Photo,
+    again,
+    identify,
+)
 from shared.logs import FaultLatch
 from shared.paths import inside
 
@@ -48,9 +61,16 @@ class Live:
     source: SourceFace | None
     options: FaceOptions
     enabled: bool
+    people: People = NOBODY  # the reference person and the face map (face/reference.py)
+
+    @property
+    def has_source(self) -> bool:
+        """A face to swap in: the loaded one, or a face map's."""
+        return self.source is not None or bool(self.people.entries)
 
 
 M = TypeVar("M", bound=BaseModel)
+Upload = tuple[bytes, int | None, str]  # an uploaded picture, its face_index, its name
 
 
 def _checked(model: type[M], data: dict[str, Any], prefix: str | None) -> M:
@@ -96,6 +116,15 @@ class FaceSwap:
         self.faces_in_frame = 0
         self.frames_without_face = 0
         self.stage_ms: dict[str, float] = {}
+        self.matcher = Matcher(dict(cfg.reference_threshold))
+        self._set_images: list[LoadedImage] = []  # a face set's photos (face/faceset.py)
+        # the privacy guard (guard.py) and what survives a restart (persist.py: the studio
+        # sets ``store``; ``restoring`` while a saved state that switches the swap on loads)
+        self.guard = Guard(cfg.guard, cfg.guard_hold_max)
+        self.false_swaps_prevented = 0
+        self.store: StateStore | None = None
+        self.saving = True
+        self.restoring = False
 
     # ---- engines ---------------------------------------------------------------------------
 
@@ -138,6 +167,7 @@ class FaceSwap:
                 self._loaded = LoadedImage(image, name, face_index, source.box)
                 self._source_info = info
                 self._publish(engine=engine, source=source, reset=engine is not self._live.engine)
+        self._save("source", {"name": name, "face_index": info["face_index"]}, {"source": data})
         log.info("face loaded: %s (%s engine)", name, engine.name)
         return self.source_status()
 
@@ -228,13 +258,169 @@ class FaceSwap:
         info = self._source_info
         return {"loaded": info is not None, **(info or {})}
 
+    # ---- who is swapped: the reference person, the face map (face/reference.py) -----------
+
+    def set_reference(self, data: bytes, face_index: int | None, name: str) -> dict[str, Any]:
+        """Only faces matching the person in this photo get the loaded source."""
+        image = self._decode(data)
+        with self._work:
+            identity = identify(self._engine(self.engine_name), image, face_index, name)
+            with self._lock:
+                self._publish(people=replace(self._live.people, reference=identity))
+        self._save("reference", *people_state.reference_state(data, name, face_index))
+        log.info("reference person set from %s", name)
+        return self.people_status(thumbnail=True)
+
+    def reference_from_frame(self, frame_face_index: int) -> dict[str, Any]:
+        """The reference is face ``frame_face_index`` (leftmost first) of the camera's frame."""
+        image = self.matcher.grab()
+        with self._work:
+            engine = self._engine(self.engine_name)
+            try:
+                identity = identify(engine, image, frame_face_index, "the camera frame")
+            except FaceError as exc:
+                exc.field = "frame_face_index"
+                raise
+            with self._lock:
+                self._publish(people=replace(self._live.people, reference=identity))
+        saved = people_state.reference_state(
+            people_state.png(image), "the camera frame", frame_face_index
+        )
+        self._save("reference", *saved)
+        log.info("reference person picked in the camera frame (face %d)", frame_face_index)
+        return self.people_status(thumbnail=True)
+
+    def clear_reference(self) -> dict[str, Any]:
+        with self._lock:
+            self._publish(people=replace(self._live.people, reference=None))
+        self._save("reference", *people_state.reference_state(None, "", None))
+        return self.people_status()
+
+    def set_map(self, pairs: list[tuple[Upload, Upload]]) -> dict[str, Any]:
+        """The face map, whole: ``pairs`` of ((reference bytes, face_index, name), (source
+        bytes, face_index, name)); each tracked face gets the source of the nearest reference."""
+        if not 1 <= len(pairs) <= MAX_MAP:
+            raise FaceError(f"a face map has 1 to {MAX_MAP} pairs, got {len(pairs)}", "reference_0")
+        decoded = [
+            (i, self._decode(ref[0]), ref, self._decode(src[0]), src)
+            for i, (ref, src) in enumerate(pairs)
+        ]
+        with self._work:
+            engine = self._engine(self.engine_name)
+            entries = []
+            for i, ref_image, ref, src_image, src in decoded:
+                identity = identify(engine, ref_image, ref[1], ref[2], field_name=f"reference_{i}")
+                try:
+                    source, info = self._prepare(engine, src_image, src[1], src[2])
+                except FaceError as exc:
+                    exc.field = f"source_{i}" + ("_face_index" if "face_index" in str(exc) else "")
+                    raise
+                photo = Photo(src_image, src[2], info["face_index"], np.asarray(source.box))
+                entries.append(MapEntry(identity, source, photo))
+            with self._lock:  # the engine too: a map needs no loaded face
+                people = replace(self._live.people, entries=tuple(entries))
+                self._publish(engine=engine, people=people, reset=engine is not self._live.engine)
+        self._save("map", *people_state.map_state(pairs))
+        log.info("face map set: %d people", len(entries))
+        return self.people_status(thumbnail=True)
+
+    def clear_map(self) -> dict[str, Any]:
+        with self._lock:
+            self._publish(people=replace(self._live.people, entries=()))
+        self._save("map", *people_state.map_state(None))
+        return self.people_status()
+
+    def people_status(self, thumbnail: bool = False) -> dict[str, Any]:
+        """``reference``, ``map`` and, per tracked face, whether it matched and its source."""
+        return {**self._live.people.info(thumbnail), "faces": list(self.matcher.faces)}
+
+    def _people_for(self, engine: Engine) -> People:
+        """The reference and the map again for another engine (callers hold _work)."""
+        people = self._live.people
+        reference = again(engine, people.reference) if people.reference is not None else None
+        entries = []
+        for entry in people.entries:
+            photo = entry.source_photo
+            source, _ = self._prepare(engine, photo.image, None, photo.name, same_as=photo.box)
+            entries.append(MapEntry(again(engine, entry.reference), source, photo))
+        return People(reference, tuple(entries))
+
+    # ---- a face set: several photos of the source person (face/faceset.py) ---------------
+
+    def load_images(self, items: list[tuple[bytes, int | None, str]]) -> dict[str, Any]:
+        """A face set: each photo's face (its ``face_index`` when it has several); per face
+        and frame the classic engine renders from the photo whose head pose is closest."""
+        if len(items) == 1:
+            return self.load_image(*items[0])
+        if not 1 < len(items) <= self.cfg.max_set:
+            raise FaceError(f"a face set has at most {self.cfg.max_set} photos", "image")
+        images = [self._decode(data) for data, _, _ in items]
+        photos = [
+            LoadedImage(image, name, index, np.zeros(4))
+            for image, (_, index, name) in zip(images, items, strict=True)
+        ]
+        with self._work:
+            engine = self._engine(self.engine_name)
+            source, info = self._prepare_set(engine, photos, same_as=False)
+            with self._lock:
+                self._loaded = self._set_images[0]
+                self._source_info = info
+                self._publish(engine=engine, source=source, reset=engine is not self._live.engine)
+        self._save("source", *people_state.set_state(items))
+        log.info("face set loaded: %d photos (%s engine)", len(items), engine.name)
+        return self.source_status()
+
+    def _prepare_set(
+        self, engine: Engine, photos: list[LoadedImage], same_as: bool
+    ) -> tuple[SourceFace, dict[str, Any]]:
+        """Each photo prepared (found again at its box when ``same_as``), then one source
+        carrying them all; the status info lists each photo with its head pose."""
+        prepared = []
+        for i, photo in enumerate(photos):
+            box = photo.box if same_as else None
+            try:
+                prepared.append(
+                    self._prepare(engine, photo.image, photo.face_index, photo.name, box)
+                )
+            except FaceError as exc:
+                exc.args = (f"photo {i} ({photo.name}): {exc}",)
+                raise
+        source = faceset.build([s for s, _ in prepared])
+        poses = faceset.describe(source)
+        info = {
+            **prepared[0][1],
+            "set": [
+                {**{k: p[1][k] for k in ("name", "face", "face_index")}, **pose}
+                for p, pose in zip(prepared, poses, strict=True)
+            ],
+        }
+        self._set_images = [
+            LoadedImage(photo.image, photo.name, photo.face_index, s.box)
+            for photo, (s, _) in zip(photos, prepared, strict=True)
+        ]
+        return source, info
+
+    def _set_for(
+        self, engine: Engine, source: SourceFace, info: dict[str, Any]
+    ) -> tuple[SourceFace, dict[str, Any]]:
+        """The loaded face set again for another engine (``source``: its first photo)."""
+        if len(faceset.members(self._live.source or source)) < 2 or len(self._set_images) < 2:
+            return source, info
+        return self._prepare_set(engine, list(self._set_images), same_as=True)
+
+    def _decode(self, data: bytes) -> np.ndarray:
+        return decode_image(
+            data, max_bytes=int(self.cfg.max_upload_mb * 1e6), max_side=self.cfg.max_side
+        )
+
     # ---- on, off, options ------------------------------------------------------------------
 
     def start(self) -> dict[str, Any]:
         with self._lock:
-            if self._live.source is None:
+            if not self._live.has_source:
                 raise NoSource("load a face first")
             self._publish(enabled=True)
+        self._save_live()
         log.info("face swap on")
         return self.status()
 
@@ -242,6 +428,7 @@ class FaceSwap:
         with self._lock:
             was = self._live.enabled
             self._publish(enabled=False)
+        self._save_live()
         if was:
             log.info("face swap off")
         return self.status()
@@ -266,6 +453,16 @@ class FaceSwap:
 
     def update(self, engine: str | None, changes: dict[str, Any]) -> dict[str, Any]:
         """Validate everything first; a refused change changes nothing."""
+        if "guard" in changes:  # no FaceOptions: set once the rest applied (guard.py)
+            changes = dict(changes)
+            mode = changes.pop("guard")
+            if mode not in MODES:
+                raise FaceError(f"guard: one of {', '.join(MODES)}", "guard")
+            if engine is not None or changes:
+                self.update(engine, changes)
+            self.guard.mode = mode
+            self._save_live()
+            return self.status()
         self._merged(self._live.options, changes)
         if engine is None or engine == self.engine_name:
             with self._lock:  # options only: the faces in view stay tracked
@@ -277,6 +474,7 @@ class FaceSwap:
                     before.detect_size,
                 ):
                     self._redetect.set()  # which faces to swap: look again at once
+            self._save_live()
             return self.status()
         with self._work:
             new = self._engine(engine)  # EngineUnavailable (503) names the reason
@@ -286,17 +484,55 @@ class FaceSwap:
                 source, info = self._prepare(
                     new, loaded.image, None, loaded.name, same_as=loaded.box
                 )
+                source, info = self._set_for(new, source, info)  # a face set: all its photos
+            people = self._people_for(new)  # the reference and map described by this engine
             with self._lock:
                 options = self._merged(self._live.options, changes)
-                if loaded is not None and source is not None:
+                if loaded is not None and source is not None:  # (prepared above)
                     self._loaded = LoadedImage(
                         loaded.image, loaded.name, loaded.face_index, source.box
                     )
                 self.engine_name = engine
                 self._source_info = info
-                self._publish(engine=new, source=source, options=options, reset=True)
+                self._publish(engine=new, source=source, options=options, people=people, reset=True)
+        self._save_live()
         log.info("face engine switched to %s", engine)
         return self.status()
+
+    # ---- what survives a restart (persist.py), the guard's figures (guard.py) -------------
+
+    def _save(
+        self, section: str, value: dict[str, Any] | None, images: dict[str, Any] | None
+    ) -> None:
+        """Keep a section of the state (the studio's ``store``); a failed write is logged,
+        the change itself stands."""
+        if self.store is None or not self.saving:
+            return
+        try:
+            self.store.write(section, value, images)
+        except (OSError, ValueError) as exc:
+            log.warning("face state not saved in %s: %s", self.store.folder, exc)
+
+    def _save_live(self) -> None:
+        live = self._live
+        self._save(
+            "live",
+            {
+                "enabled": live.enabled,
+                "engine": self.engine_name,
+                "options": live.options.model_dump(mode="json"),
+                "guard": self.guard.mode,
+            },
+            None,
+        )
+
+    def guard_status(self) -> dict[str, Any]:
+        return {
+            "guard": self.guard.mode,
+            "frames_guarded": self.guard.frames_guarded,
+            "false_swaps_prevented": self.false_swaps_prevented,
+            "restoring": self.restoring,
+        }
 
     def _publish(self, reset: bool = False, **changes: Any) -> None:
         """Replace the live snapshot (callers hold _lock); ``reset``: the faces tracked so
@@ -313,6 +549,11 @@ class FaceSwap:
     def enabled(self) -> bool:
         return self._live.enabled
 
+    @property
+    def has_source(self) -> bool:
+        """A face to swap in: the loaded one or a face map's (start() needs one)."""
+        return self._live.has_source
+
     # ---- the live path ---------------------------------------------------------------------
 
     def process(self, image: np.ndarray, tracker: Any, timings: dict[str, float]) -> np.ndarray:
@@ -323,18 +564,35 @@ class FaceSwap:
         if self._redetect.is_set():
             self._redetect.clear()
             tracker.detect_soon()
+        self.matcher.offer(image)  # a reference picked in the current frame waits for it
         live = self._live
-        if not live.enabled or live.source is None or live.engine is None:
+        if not live.enabled or live.engine is None or not live.has_source:
+            if (live.enabled or self.restoring) and self.guard.on:
+                return self.guard.apply(image, None)  # wanted, not possible yet: guard.py
+            self.guard.forget()
             return image
+        suspects: list[np.ndarray] = []  # faces that failed this frame's check (confirm.py)
+        tracker.scan_empty = self.guard.on
+        dropped = tracker.unconfirmed_dropped
         try:
-            faces = tracker.update(live.engine, image, live.options)
+            faces = tracker.update(
+                live.engine, image, self.matcher.tracking_options(live.people, live.options)
+            )
+            self.false_swaps_prevented += tracker.unconfirmed_dropped - dropped
+            suspects = [f.box for f in faces if f.extra.get("fails")]
+            faces = [f for f in faces if not f.extra.get("fails")]  # only confirmed are drawn
+            seen = [f.box for f in faces]
             for stage, ms in tracker.last_ms.items():
                 timings[f"face.{stage}"] = ms
             t0 = time.perf_counter()
             if faces:
+                # by source (the loaded one, a face map's); faces matching no reference stay
+                chosen = self.matcher.choose(live.people, live.engine, image, faces, live.source)
                 # on a copy: a render that fails half way must leave the frame as it was
-                image = live.engine.render(image.copy(), faces, live.source, live.options)
-                self.frames_swapped += 1
+                image = image.copy() if chosen else image
+                for group, source in chosen:
+                    image = live.engine.render(image, group, source, live.options)
+                self.frames_swapped += bool(chosen)
             else:
                 self.frames_without_face += 1
             timings["face.render"] = (time.perf_counter() - t0) * 1000
@@ -346,7 +604,13 @@ class FaceSwap:
         except Exception as exc:  # a bad frame must not stop the stream
             if self.fault.fault(f"{exc.__class__.__name__}: {exc}"):
                 log.exception("face swap error; frames pass unchanged until it clears")
+            suspects = [t.box for t in tracker.tracks]
             tracker.reset()
+            if self.guard.on:  # where the faces were, or the whole frame (guard.py)
+                image = self.guard.apply(image, suspects or None)
+                suspects = []
+        else:
+            image = self.guard.frame(image, seen, suspects)
         stage_ms = dict(self.stage_ms)
         for key, ms in timings.items():
             if key.startswith("face."):
@@ -368,9 +632,11 @@ class FaceSwap:
             "faces_in_frame": self.faces_in_frame,
             "frames_swapped": self.frames_swapped,
             "frames_without_face": self.frames_without_face,
+            **self.guard_status(),
             "stage_ms": {k: round(v, 2) for k, v in self.stage_ms.items()},
             "error": self.fault.active,
             "engines": {e["name"]: e["reason"] or "available" for e in self.engines()},
+            **self.people_status(),
         }
 
     def close(self) -> None:

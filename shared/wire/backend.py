@@ -130,6 +130,9 @@ class FaceOptionsView(Wire):
     many_faces: bool
     mouth_mask: bool
     blend: str
+    likeness: float | None = Field(
+        None, description="Classic engine: the source's outline and forehead too (0..1)."
+    )
     engine_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Each engine's own options, by engine name (classic: shape_strength).",
@@ -141,6 +144,66 @@ class FaceBox(Wire):
     y: int
     width: int
     height: int
+
+
+class FacePhoto(Wire):
+    """A photo and the face chosen in it (a reference, a face map's source)."""
+
+    name: str
+    face: FaceBox
+    face_index: int | None = None
+    thumbnail: str | None = Field(None, description="A small JPEG of the face (data: URL).")
+
+
+class FaceReference(Wire):
+    """The reference person: only faces matching it are swapped; ``set: false`` when none."""
+
+    set: bool
+    engine: str | None = Field(None, description="The engine whose descriptor it holds.")
+    name: str | None = None
+    face: FaceBox | None = None
+    face_index: int | None = None
+    thumbnail: str | None = Field(None, description="A small JPEG of the face (data: URL).")
+
+
+class FaceMapEntry(Wire):
+    index: int
+    source: str = Field(..., description="How tracked faces name it: map:<index>.")
+    reference: FacePhoto
+    source_face: FacePhoto
+
+
+class TrackedFace(Wire):
+    """A face the tracker follows, and what it got."""
+
+    track_id: int
+    box: FaceBox
+    matched: bool | None = Field(
+        ..., description="It matched the reference or a map entry; null: none is set."
+    )
+    distance: float | None = Field(..., description="Descriptor distance to the nearest one.")
+    source: str | None = Field(
+        ..., description="The source it got: loaded, map:<i>, or null (left as it is)."
+    )
+
+
+class FacePeopleOut(Wire):
+    """POST/DELETE /face/reference and /face/map: who is swapped."""
+
+    reference: FaceReference
+    map: list[FaceMapEntry]
+    faces: list[TrackedFace]
+
+
+class FaceSetPhoto(Wire):
+    """One photo of a face set, with its head pose from the landmarks (degrees; null for an
+    engine without the 68 landmarks)."""
+
+    name: str
+    face: FaceBox
+    face_index: int
+    yaw: float | None
+    pitch: float | None
 
 
 class FaceSource(Wire):
@@ -158,6 +221,9 @@ class FaceSource(Wire):
     )
     notes: list[str] = Field(default_factory=list)
     loaded_at: float | None = None
+    set: list[FaceSetPhoto] | None = Field(
+        None, description="A face set (several image parts): each photo with its head pose."
+    )
 
 
 class EngineInfo(Wire):
@@ -179,8 +245,19 @@ class FaceStatus(Wire):
     faces_in_frame: int
     frames_swapped: int
     frames_without_face: int
+    guard: str = Field("off", description="The privacy guard: off, hold or blur.")
+    frames_guarded: int = Field(0, description="Frames the guard held or blurred.")
+    false_swaps_prevented: int = Field(
+        0, description="Tracked faces dropped by the per-frame check (no longer a face)."
+    )
+    restoring: bool = Field(False, description="The saved face state is being restored.")
     error: str | None
     engines: dict[str, str]
+    reference: FaceReference | None = None
+    map: list[FaceMapEntry] = Field(default_factory=list)
+    faces: list[TrackedFace] = Field(
+        default_factory=list, description="Per tracked face: matched, distance, its source."
+    )
 
 
 class FaceStatusOut(FaceStatus):
@@ -198,6 +275,7 @@ class FaceLoadOut(Wire):
     thumbnail: str = Field(..., description="A small JPEG of the face, as a data: URL.")
     notes: list[str] = Field(..., description="What was done to the picture (e.g. upscaled).")
     loaded_at: float
+    set: list[FaceSetPhoto] | None = Field(None, description="A face set: each photo, its pose.")
 
 
 class EngineView(Wire):

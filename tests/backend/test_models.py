@@ -52,7 +52,13 @@ def test_every_numeric_field_has_finite_bounds(model: type[BaseModel]) -> None:
 
 def test_face_settings_bounds_are_the_configs() -> None:
     settings = numeric_bounds(models.FaceSettingsIn)
-    assert set(settings) == {"detect_every", "detect_size", "smoothing", "shape_strength"}
+    assert set(settings) == {
+        "detect_every",
+        "detect_size",
+        "smoothing",
+        "likeness",
+        "shape_strength",
+    }
     config = {**numeric_bounds(FaceOptions), **numeric_bounds(ClassicOptions)}  # flat: classic's
     assert settings == {k: v for k, v in config.items() if k in settings}
 

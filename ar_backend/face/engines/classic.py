@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import Field
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face import blend, geometry
+from ar_backend.face import blend, faceset, geometry, outline
 from ar_backend.face.dlibfaces import DlibFaces
 from ar_backend.face.engines.base import (
     EngineOptions,
@@ -37,6 +37,7 @@ from ar_backend.face.warp import clip_box, warp_to
 UPRIGHT_REFIT_DEG = 10.0
 ANGLE_STEP_DEG = 2.0
 SHIFT_STEP_PX = 1.5
+LIKENESS_SHADE = 3.0  # likeness 1: the frame's shading taken at 4x the scale (outline.py)
 SOURCE_WORK_PX = 220  # source faces smaller than this are upscaled (with sharpening) once
 
 
@@ -143,6 +144,16 @@ class ClassicEngine:
         found = self.faces.detect(image, 0, upsample=upsample)
         return [self._with_landmarks(image, box, score) for box, score in found]
 
+    # ---- who it is (reference mode, face map) ------------------------------------------------
+
+    def describe(self, image: np.ndarray, face: TargetFace) -> np.ndarray:
+        """dlib's 128-d face descriptor (two photos of one person: under 0.6 apart)."""
+        return self.faces.embedding(image, face.box)
+
+    @staticmethod
+    def identity_distance(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.linalg.norm(a - b))
+
     # ---- the source ------------------------------------------------------------------------
 
     def prepare_source(self, image: np.ndarray, face: TargetFace) -> SourceFace:
@@ -219,7 +230,13 @@ class ClassicEngine:
     def _render_one(
         self, image: np.ndarray, face: TargetFace, source: SourceFace, options: FaceOptions
     ) -> None:
+        source = faceset.pick(source, face)  # a face set: the photo whose pose is closest
         dst = self.target_shape(face.points, source, options)
+        if options.likeness > 0:  # the source's outline too, the frame reshaped to it
+            before = geometry.with_forehead(face.points)
+            after = outline.outline_shape(before, dst, source.points, options.likeness)
+            if outline.reshape_frame(image, before, after):
+                dst = after
         hull_box = geometry.box_of(np.vstack([dst, face.points]))
         roi = clip_box(hull_box, image.shape, margin=0.15)
         x0, y0, x1, y1 = roi
@@ -232,12 +249,22 @@ class ClassicEngine:
         mask = blend.polygon_mask(covered.shape, local) & covered
         size = geometry.box_size(geometry.box_of(face.points))
         warped = blend.match_colour(warped, frame_roi, mask)
-        warped = blend.shade_match(warped, frame_roi, mask, size)
+        # the frame's light: its shading at a scale that grows with likeness (at 0, a sixth
+        # of the face: the target's own features show through it; at 1, two thirds: only the
+        # light's direction and falloff come over, the source's features stay its own)
+        if options.likeness > 0:  # (at low resolution: its blur is wide)
+            shade_scale = 1.0 + LIKENESS_SHADE * options.likeness
+            warped = outline.shade_broad(warped, frame_roi, mask, size * shade_scale)
+        else:
+            warped = blend.shade_match(warped, frame_roi, mask, size)
+        lit = frame_roi.copy() if options.likeness > 0 else None
         if options.blend == "seamless":
             blend.paste_seamless(frame_roi, warped, mask, size)
         else:
             alpha = blend.feather(mask, size) * (mask > 0)  # nothing outside the face moves
             blend.paste_feather(frame_roi, warped, alpha)
+        if lit is not None:  # the features' overall brightness stays the frame's
+            outline.match_inner_light(frame_roi, lit, local[geometry.INNER], mask, size)
         if original is not None:
             self._restore_mouth(frame_roi, original, face.points - (x0, y0), size)
 

@@ -315,6 +315,25 @@ class InswapperEngine:
     def find_sources(self, image: np.ndarray) -> list[TargetFace]:
         return self._detect(image, SOURCE_DET_SIZE)
 
+    # ---- who it is (reference mode, face map) ------------------------------------------------
+
+    def describe(self, image: np.ndarray, face: TargetFace) -> np.ndarray:
+        """The ArcFace embedding, unit length."""
+        from insightface.app.common import Face
+
+        found = Face(
+            bbox=np.asarray(face.box, np.float32),
+            kps=np.asarray(face.points, np.float32),
+            det_score=face.score,
+        )
+        embedding = np.asarray(self.recognizer.get(image, found), np.float64)
+        return embedding / max(float(np.linalg.norm(embedding)), 1e-9)
+
+    @staticmethod
+    def identity_distance(a: np.ndarray, b: np.ndarray) -> float:
+        """Cosine distance (0: the same direction; one person's photos: under about 0.65)."""
+        return float(1.0 - np.dot(a, b))
+
     # ---- the source ------------------------------------------------------------------------
 
     def prepare_source(self, image: np.ndarray, face: TargetFace) -> SourceFace:
