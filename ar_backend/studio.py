@@ -15,6 +15,7 @@ from ar_backend import __version__
 from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.engine import AudioEngine
 from ar_backend.config import BackendConfig, resolve_dir
+from ar_backend.face import persist
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.swapper import FaceSwap
 from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
@@ -115,7 +116,19 @@ class Studio:
         self.audio = AudioEngine(config.audio)
         self._lock = threading.RLock()
         self._face_preload: threading.Thread | None = None
-        if config.face.source:
+        # the saved face state (persist.py) wins over face.source / face.enabled; the guard
+        # covers frames until it is restored (begin_restore, before any frame can go out)
+        self.face.store = persist.open_store(config.face.state_dir)
+        if self.face.store is not None and persist.begin_restore(self.face, self.face.store):
+            self._face_preload = threading.Thread(
+                target=persist.restore,
+                args=(self.face, self.face.store),
+                name="face-restore",
+                daemon=True,
+            )
+            self._face_preload.start()
+        elif config.face.source:
+            self.face.restoring = config.face.enabled  # guarded until it is on
             self._face_preload = threading.Thread(
                 target=self._preload_face, name="face-preload", daemon=True
             )
@@ -131,6 +144,8 @@ class Studio:
                 self.face_start()
         except Exception as exc:  # a bad configured face must not stop the studio
             log.warning("face.source %r not loaded: %s", self.config.face.source, exc)
+        finally:
+            self.face.restoring = False
 
     def face_start(self) -> dict[str, Any]:
         if "face_swap" not in self.config.pipeline.processors:

@@ -45,6 +45,22 @@ def _describe(record: logging.LogRecord) -> str:
 
 
 @pytest.fixture(autouse=True)
+def face_state_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test's backends keep their face state (ar_backend/face/persist.py) in a folder of
+    their own, never in the checkout's data/face: in-process studios through the config's
+    default, spawned ones through the environment. A test that means to restart onto a
+    state names its own ``face.state_dir`` (and passes the same variable to the process)."""
+    import ar_backend.config
+
+    folder = tmp_path_factory.mktemp("face-state")
+    monkeypatch.setattr(ar_backend.config, "DEFAULT_FACE_STATE_DIR", str(folder))
+    monkeypatch.setenv("AR_BACKEND__FACE__STATE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def fail_on_logged_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test during which our code (loggers ``shared``, ``yl_monitor``, ``ar_backend``,
     ``user_gui``) logged an ERROR it did not expect, listing the records (like qutebrowser's
