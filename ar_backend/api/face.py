@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
+from ar_backend.api.uploads import allow_uploads, face_index, read_upload
 from ar_backend.models import FaceLoadForm, FaceLoadIn, FaceSettingsIn
 from shared.api import ApiError
 from shared.openapi import operation
@@ -15,16 +14,7 @@ from shared.wire.backend import EnginesOut, FaceLoadOut, FaceStatus, FaceStatusO
 
 bp = Blueprint("face", __name__)
 
-FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields
 SET_UPLOAD_FACTOR = 4  # a face set's photos together: at most 4 x face.max_upload_mb
-
-
-def _face_index(text: str | None) -> int | None:
-    if text is None or text == "":
-        return None
-    if not re.fullmatch(r"[0-9]{1,2}", text):
-        raise ApiError(400, "face_index must be a whole number from 0 to 99", "face_index")
-    return int(text)
 
 
 TAGS = ("face",)
@@ -45,10 +35,7 @@ def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
     if request.mimetype == "multipart/form-data":
         # (before the form is read) several image parts are a face set (face/faceset.py):
         # all of them together at most SET_UPLOAD_FACTOR uploads
-        request.max_content_length = (
-            int(face.cfg.max_upload_mb * 1e6) * min(face.cfg.max_set, SET_UPLOAD_FACTOR)
-            + FORM_OVERHEAD
-        )
+        allow_uploads(min(face.cfg.max_set, SET_UPLOAD_FACTOR))
         uploads = request.files.getlist("image")
         if not uploads:
             raise ApiError(400, "send the picture in the multipart field 'image'", "image")
@@ -59,8 +46,8 @@ def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
             )
         items = [
             (
-                upload.read(int(face.cfg.max_upload_mb * 1e6) + 1),
-                _face_index(indices[i] if len(indices) > 1 else next(iter(indices), None)),
+                read_upload(upload),
+                face_index(indices[i] if len(indices) > 1 else next(iter(indices), None)),
                 upload.filename or "upload",
             )
             for i, upload in enumerate(uploads)

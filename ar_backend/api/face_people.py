@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from ar_backend.api import get_studio
+from ar_backend.api.uploads import allow_uploads, face_index, read_upload
 from ar_backend.face.reference import MAX_MAP
 from ar_backend.models import FaceMapForm, FaceReferenceForm, FaceReferenceIn
 from shared.api import ApiError
@@ -18,22 +17,16 @@ from shared.wire.backend import FacePeopleOut
 bp = Blueprint("face_people", __name__)
 
 TAGS = ("face",)
-FORM_OVERHEAD = 64 * 1024
 MAP_UPLOAD_FACTOR = 4  # a whole face map: at most 4 x face.max_upload_mb
 
 
 def _index(name: str) -> int | None:
-    text = request.form.get(name)
-    if text is None or text == "":
-        return None
-    if not re.fullmatch(r"[0-9]{1,2}", text):
-        raise ApiError(400, f"{name} must be a whole number from 0 to 99", name)
-    return int(text)
+    return face_index(request.form.get(name), name)
 
 
-def _read(upload: FileStorage) -> bytes:
-    limit = int(get_studio().face.cfg.max_upload_mb * 1e6)
-    return upload.read(limit + 1)
+def _photo(upload: FileStorage, field: str) -> tuple[bytes, int | None, str]:
+    """One photo of a pair: its bytes, ``<field>_face_index`` and its name."""
+    return read_upload(upload), _index(f"{field}_face_index"), upload.filename or field
 
 
 @bp.post("/face/reference")
@@ -52,12 +45,12 @@ def _read(upload: FileStorage) -> bytes:
 def set_reference(body: FaceReferenceIn | None = None) -> ResponseReturnValue:
     face = get_studio().face
     if request.mimetype == "multipart/form-data":
-        request.max_content_length = int(face.cfg.max_upload_mb * 1e6) + FORM_OVERHEAD
+        allow_uploads()
         upload = request.files.get("image")
         if upload is None:
             raise ApiError(400, "send the photo in the multipart field 'image'", "image")
         index = _index("face_index")
-        return jsonify(face.set_reference(_read(upload), index, upload.filename or "upload"))
+        return jsonify(face.set_reference(read_upload(upload), index, upload.filename or "upload"))
     assert body is not None  # parsed by @operation for a JSON request
     return jsonify(face.reference_from_frame(body.frame_face_index))
 
@@ -84,9 +77,7 @@ def set_map() -> ResponseReturnValue:
     face = get_studio().face
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "send the face map as multipart/form-data (reference_0, source_0...)")
-    request.max_content_length = (
-        int(face.cfg.max_upload_mb * 1e6) * MAP_UPLOAD_FACTOR + FORM_OVERHEAD
-    )
+    allow_uploads(MAP_UPLOAD_FACTOR)
     files = request.files
     known = {f"{kind}_{i}" for kind in ("reference", "source") for i in range(MAX_MAP)}
     for name in files:
@@ -104,8 +95,8 @@ def set_map() -> ResponseReturnValue:
             raise ApiError(400, f"pair {i} needs both reference_{i} and source_{i}", missing)
         pairs.append(
             (
-                (_read(ref), _index(f"reference_{i}_face_index"), ref.filename or f"reference_{i}"),
-                (_read(src), _index(f"source_{i}_face_index"), src.filename or f"source_{i}"),
+                _photo(ref, f"reference_{i}"),
+                _photo(src, f"source_{i}"),
             )
         )
     if not pairs:
