@@ -234,12 +234,12 @@ class FaceConfig(Section):
         "false: on the frame it is due.",
     )
     confirm_faces: bool = Field(
-        False,
+        True,
         description="Check every tracked face on every frame with the detector on its "
         "neighbourhood (ar_backend/face/confirm.py) and drop one that fails 3 frames in a "
-        "row (a swap never lands on a name tag once the face has gone). Off by default "
-        "until it holds a panning face on every frame (it loses about a third of the frames "
-        "of benchmarks/face_speed.py's clip today).",
+        "row (a swap never lands on a name tag once the face has gone; a half-covered face "
+        "is held by its brows and eyes). Off: a face is followed until the detector misses "
+        "it 3 times.",
     )
     options: FaceOptions = Field(default_factory=FaceOptions)
     inswapper: InswapperConfig = Field(default_factory=InswapperConfig)

@@ -15,8 +15,11 @@ face's neighbourhood only, cheap because it is small:
   that returned a face is confirmed.
 
 The detector itself finds a badge or a patch now and then, scoring just over its threshold
-(0.05-0.1 where faces score 0.5 and more): a detection under :data:`SURE_DETECTION` is
-checked too, and until one check passes clearly (:data:`STRONG`) it needs a clear pass.
+(up to 0.23 on the demo source). Small faces score as low in the whole frame (a group at
+640x480: 0.0-1.0), being near the detector's smallest window. So a detection under
+:data:`SURE_DETECTION` starts a tracked face only when :meth:`HogCheck.starts` sees a face
+there at :data:`FACE_PX` (small faces then score 0.9-2.0, the demo's false finds 0.16 at
+most); else it only keeps a face that is followed already.
 
 A face that fails is not rendered on that frame (the guard covers it) and is dropped by the
 tracker after :data:`MAX_FAILS` failing frames in a row (``false_swaps_prevented``).
@@ -24,7 +27,6 @@ tracker after :data:`MAX_FAILS` failing frames in a row (``false_swaps_prevented
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -36,15 +38,14 @@ from ar_backend.face.geometry import box_size, iou
 FACE_PX = 80.0
 MARGIN = 0.3
 THRESHOLD = 0.2  # a face's own score is 0.5-1.7; a round patch or a badge scores about 0
-SURE_DETECTION = 0.25  # a detection scoring less is checked like a tracked face
+SURE_DETECTION = 0.3  # a detection scoring less starts no face (and is checked when tracked)
 STRONG = 0.4  # a pass this clear renews the face's template
 LOW = -1.2  # scores down to this pass when the upper face matches the template (a hand)
 TEMPLATE_NCC = 0.7
+GRID = (32, 16)  # the template's cells (columns, rows)
 MIN_IOU = 0.25
 UPRIGHT_DEG = 10.0
 MAX_FAILS = 3  # failing frames in a row that drop a track (the 3rd drops it)
-
-Check = Callable[[np.ndarray, TargetFace], bool]
 
 
 class HogCheck:
@@ -54,20 +55,38 @@ class HogCheck:
         self.faces = faces  # a DlibFaces: its per-thread detector
 
     def __call__(self, image: np.ndarray, face: TargetFace) -> bool:
+        best = self.score(image, face)
+        upper = _upper(image, face.points)
+        if best > STRONG and upper is not None:
+            face.extra["template"] = upper
+        if best > THRESHOLD:
+            return True
+        # lower: a half-covered or turned face, or a thing that is no face. The upper face
+        # (brows, eyes) as last seen clearly tells them apart
+        template = face.extra.get("template")
+        if best > LOW and template is not None and upper is not None:
+            return _ncc(upper, template) > TEMPLATE_NCC
+        return False
+
+    def starts(self, image: np.ndarray, face: TargetFace) -> bool:
+        """Whether a weak detection (under SURE_DETECTION) is a face to follow."""
+        return self.score(image, face) > STRONG
+
+    def score(self, image: np.ndarray, face: TargetFace) -> float:
+        """The detector's best score for a face overlapping ``face.box``, seen at
+        :data:`FACE_PX` (a small face's score is much higher there than in the whole frame,
+        where it is near the detector's smallest window; a badge's stays low)."""
         box = np.asarray(face.box, np.float64)
         size = box_size(box)
         if size < 8:
-            return False
+            return -np.inf
         scale = FACE_PX / size
-        h, w = image.shape[:2]
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         half = size * (0.5 + MARGIN)
-        x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
-        x1, y1 = min(w, int(np.ceil(cx + half))), min(h, int(np.ceil(cy + half)))
-        if x1 - x0 < 16 or y1 - y0 < 16:
-            return False
-        crop = image[y0:y1, x0:x1]
-        gray = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        x0, y0 = int(cx - half), int(cy - half)
+        gray = _crop(image, x0, y0, int(np.ceil(cx + half)), int(np.ceil(cy + half)))
+        if gray is None:
+            return -np.inf
         gray = cv2.resize(
             gray,
             (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))),
@@ -85,40 +104,71 @@ class HogCheck:
             found = np.array([r.left(), r.top(), r.right(), r.bottom()], np.float64)
             if iou(found, local) > MIN_IOU:
                 best = max(best, float(score))
-        upper = _upper(gray, local)
-        if best > STRONG:
-            face.extra["sure"] = True
-            if upper is not None:
-                face.extra["template"] = upper
-        # a face never seen clearly (a weak detection) needs a clear pass
-        if best > (THRESHOLD if face.extra.get("sure") else STRONG):
-            return True
-        # lower: a half-covered or turned face, or a thing that is no face. The upper face
-        # (brows, eyes) as last seen clearly tells them apart
-        template = face.extra.get("template")
-        if best > LOW and template is not None and upper is not None:
-            return _ncc(upper, template) > TEMPLATE_NCC
-        return False
+        return best
 
 
-def _upper(gray: np.ndarray, box: np.ndarray) -> np.ndarray | None:
-    """The upper half of the face box (brows and eyes), 24x12, for a template match."""
-    x0, y0, x1, y1 = (round(float(v)) for v in box)
-    y1 = (y0 + y1) // 2
-    x0, y0 = max(0, x0), max(0, y0)
-    patch = gray[y0:y1, x0:x1]
-    if patch.shape[0] < 6 or patch.shape[1] < 12:
+def _crop(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | None:
+    """The grey region (x0, y0)-(x1, y1) of ``image``, mirrored past the frame's edges (a
+    face leaving the frame is still a whole face to the detector, as in dlibfaces.py)."""
+    h, w = image.shape[:2]
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if cx1 - cx0 < 16 or cy1 - cy0 < 16:
         return None
-    return cv2.resize(patch, (24, 12), interpolation=cv2.INTER_AREA).astype(np.float32)
+    crop = image[cy0:cy1, cx0:cx1]
+    gray = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    top, left, bottom, right = cy0 - y0, cx0 - x0, y1 - cy1, x1 - cx1
+    if max(top, left, bottom, right) >= min(gray.shape[:2]):
+        return None  # most of it is outside: nothing to mirror
+    if top or left or bottom or right:
+        gray = cv2.copyMakeBorder(gray, top, bottom, left, right, cv2.BORDER_REFLECT)
+    return gray
 
 
-def _ncc(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a - a.mean(), b - b.mean()
-    denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / denom) if denom > 1e-6 else 0.0
+Patch = tuple[np.ndarray, np.ndarray]  # grey values, and where they are inside the frame
 
 
-def check_for(engine: Engine) -> Check | None:
+def _upper(image: np.ndarray, points: np.ndarray) -> Patch | None:
+    """Brows and eyes (landmarks 17-47: above the nose, where a hand over mouth and chin
+    does not reach) on a 32x16 grid, for a template match; where that region reaches past
+    the frame's edge (a face leaving), its cells are marked outside and left out."""
+    if points.shape[0] < 48:
+        return None
+    upper = points[17:48]
+    (x0, y0), (x1, y1) = upper.min(axis=0), upper.max(axis=0)
+    mx, my = (x1 - x0) * 0.1, (y1 - y0) * 0.2
+    x0, y0, x1, y1 = x0 - mx, y0 - my, x1 + mx, y1 + my
+    if x1 - x0 < 12 or y1 - y0 < 6:
+        return None
+    h, w = image.shape[:2]
+    gx, gy = GRID[0] / (x1 - x0), GRID[1] / (y1 - y0)  # grid cells per pixel
+    # the inside part of the region, and the grid cells it covers
+    ix0, iy0 = max(0, round(x0)), max(0, round(y0))
+    ix1, iy1 = min(w, round(x1)), min(h, round(y1))
+    c0, r0 = max(0, round((ix0 - x0) * gx)), max(0, round((iy0 - y0) * gy))
+    c1, r1 = min(GRID[0], round((ix1 - x0) * gx)), min(GRID[1], round((iy1 - y0) * gy))
+    if c1 - c0 < GRID[0] // 2 or r1 - r0 < GRID[1] // 2:
+        return None  # most of it is outside
+    crop = image[iy0:iy1, ix0:ix1]
+    gray = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    values = np.zeros((GRID[1], GRID[0]), np.float32)
+    inside = np.zeros((GRID[1], GRID[0]), bool)
+    values[r0:r1, c0:c1] = cv2.resize(gray, (c1 - c0, r1 - r0), interpolation=cv2.INTER_AREA)
+    inside[r0:r1, c0:c1] = True
+    return values, inside
+
+
+def _ncc(a: Patch, b: Patch) -> float:
+    """Normalised cross-correlation over the cells both patches hold (0 when too few)."""
+    both = a[1] & b[1]
+    if both.sum() < both.size // 3:
+        return 0.0
+    x, y = a[0][both], b[0][both]
+    x, y = x - x.mean(), y - y.mean()
+    denom = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / denom) if denom > 1e-6 else 0.0
+
+
+def check_for(engine: Engine) -> HogCheck | None:
     """The check for ``engine``'s tracked faces; None: its refit is a detection already."""
     faces = getattr(engine, "faces", None)
     if engine.name == "classic" and faces is not None:

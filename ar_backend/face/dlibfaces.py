@@ -49,12 +49,16 @@ class DlibFaces:
         return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
     def detect(
-        self, image: np.ndarray, max_side: int = 0, upsample: int = 0
+        self, image: np.ndarray, max_side: int = 0, upsample: int = 0, pad: float = 0.0
     ) -> list[tuple[np.ndarray, float]]:
         """Face boxes (x1, y1, x2, y2 in image pixels) with scores, best first.
 
         ``max_side`` > 0 scales the image down first (HOG time grows with the pixels; faces
-        under about 80 px at the scaled size are missed).
+        under about 80 px at the scaled size are missed). ``pad`` > 0 mirrors that share of
+        the longest side out past each edge first: HOG misses a face cut by the frame's edge
+        (its window needs the whole face), and finds it in the mirrored border (a face
+        coming into view is found while a quarter of it is still outside; boxes may then
+        reach past the edge, their centres stay inside).
         """
         gray = self.gray(image)
         h, w = gray.shape[:2]
@@ -64,10 +68,17 @@ class DlibFaces:
             gray = cv2.resize(
                 gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
             )
+        border = round(pad * max(gray.shape[:2]))
+        if border:
+            gray = cv2.copyMakeBorder(gray, border, border, border, border, cv2.BORDER_REFLECT)
         rects, scores, _ = self.detector.run(gray, upsample, 0.0)
         found = []
         for r, s in zip(rects, scores, strict=True):
-            box = np.array([r.left(), r.top(), r.right(), r.bottom()], np.float64) / scale
+            corners = np.array([r.left(), r.top(), r.right(), r.bottom()], np.float64)
+            box = (corners - border) / scale
+            centre = (box[:2] + box[2:]) / 2
+            if border and not (0 <= centre[0] < w and 0 <= centre[1] < h):
+                continue  # the mirror image of a face near the edge
             found.append((box, float(s)))
         found.sort(key=lambda item: -item[1])
         return found

@@ -572,7 +572,6 @@ class FaceSwap:
             self.guard.forget()
             return image
         suspects: list[np.ndarray] = []  # faces that failed this frame's check (confirm.py)
-        tracker.scan_empty = self.guard.on
         dropped = tracker.unconfirmed_dropped
         try:
             faces = tracker.update(

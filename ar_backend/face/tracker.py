@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ar_backend.config import FaceOptions
-from ar_backend.face.confirm import MAX_FAILS, SURE_DETECTION, Check, check_for
+from ar_backend.face.confirm import MAX_FAILS, SURE_DETECTION, HogCheck, check_for
 from ar_backend.face.engines.base import Engine, TargetFace
 from ar_backend.face.geometry import iou
 
@@ -165,11 +165,14 @@ class FaceTracker:
         self._shape: tuple[int, ...] = ()
         # confirm.py: each tracked face checked on every frame; one failing MAX_FAILS frames
         # in a row is dropped (counted here). ``scan_empty``: a frame with nothing tracked
-        # is searched by the detector on the live path (the privacy guard sets it).
-        self.scan_empty = False
+        # is searched by the detector on the live path (a face coming into view is swapped
+        # from the first frame the detector sees it in; a frame with no face has no render
+        # to pay for, so the detection fits in its time)
+        self.scan_empty = True
         self.unconfirmed_dropped = 0
+        self.weak_ignored = 0  # detections too weak to start a face (see _merge)
         self._frame = 0
-        self._check: tuple[Engine, Check | None] | None = None
+        self._check: tuple[Engine, HogCheck | None] | None = None
 
     def reset(self) -> None:
         self._tracks = []
@@ -263,27 +266,31 @@ class FaceTracker:
     ) -> list[TargetFace]:
         """``found`` less the faces that failed the check MAX_FAILS frames in a row; a face
         failing now keeps ``extra["fails"]`` > 0 (not rendered: the guard covers it)."""
-        if self._check is None or self._check[0] is not engine:
-            self._check = (engine, check_for(engine) if self.confirm else None)
-        check = self._check[1]
+        check = self._checker(engine) if self.confirm else None
         t0 = time.perf_counter()
         kept = []
         for face in found:
             # found by the detector on this very frame, and clearly
             seen_now = face.extra.get("seen_at") == self._frame and face.score >= SURE_DETECTION
-            if seen_now:
-                face.extra["sure"] = True
             if check is None or seen_now or check(image, face):
                 face.extra["fails"] = 0
+                face.extra["confirmed"] = True
             else:
                 face.extra["fails"] = face.extra.get("fails", 0) + 1
-                if face.extra["fails"] >= MAX_FAILS:
+                # a face found on an earlier frame (the detector's thread) that is not
+                # there on this one goes at once: the face moved on, or was never here
+                if face.extra["fails"] >= MAX_FAILS or not face.extra.get("confirmed"):
                     self.unconfirmed_dropped += 1
                     continue
             kept.append(face)
         if check is not None and found:
             self.last_ms["confirm"] = (time.perf_counter() - t0) * 1000
         return kept
+
+    def _checker(self, engine: Engine) -> HogCheck | None:
+        if self._check is None or self._check[0] is not engine:
+            self._check = (engine, check_for(engine))
+        return self._check[1]
 
     def _merge(
         self,
@@ -309,18 +316,21 @@ class FaceTracker:
                     # detector's anchors (its box, for the engine): a refit cannot drift
                     match.extra.update(face.extra)
                     match.extra["misses"] = 0
-                    if face.score >= SURE_DETECTION:  # a clear detection, from any frame
-                        match.extra["sure"] = True
                     if current:
                         match.extra["seen_at"] = self._frame
                     kept.append(match)
                 continue
             # a new face; from an earlier frame, its landmarks are fitted on this one
             fresh = face if current else engine.refit(image, face)
+            if fresh is not None and face.score < SURE_DETECTION:
+                # a weak find: the detector's false finds (a badge, a patch) score so, and
+                # small faces; it starts a face only when the check sees one (confirm.py)
+                check = self._checker(engine)
+                if check is not None and not check.starts(image, fresh):
+                    self.weak_ignored += 1
+                    continue
             if fresh is not None:
                 fresh.extra["misses"] = 0
-                if face.score >= SURE_DETECTION:
-                    fresh.extra["sure"] = True
                 if current:
                     fresh.extra["seen_at"] = self._frame
                 kept.append(fresh)

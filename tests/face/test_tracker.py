@@ -49,8 +49,19 @@ def run_until(tracker, engine, image, opts, want: int, timeout: float = 30.0):  
     return len(fed) - 1, fed[-1]
 
 
+def test_a_face_is_found_on_the_first_frame_it_is_in(engine, group, detector):
+    tracker = FaceTracker(detector)
+    opts = FaceOptions(many_faces=True, detect_size=960)
+    first = tracker.update(engine, group, opts)
+    assert len(first) >= 4, "nothing was followed: the frame itself is searched"
+    assert tracker.last_ms["detect"] > 0
+    again = tracker.update(engine, group, opts)
+    assert len(again) == len(first) and "detect" not in tracker.last_ms, "then followed"
+
+
 def test_faces_arrive_from_the_detector_thread(engine, group, detector):
     tracker = FaceTracker(detector)
+    tracker.scan_empty = False  # every detection in the thread
     opts = FaceOptions(many_faces=True, detect_size=960)
     first = tracker.update(engine, group, opts)
     assert first == [], "the first frame does not wait for the detector"
@@ -94,6 +105,7 @@ def test_a_result_from_another_engine_is_ignored(engine, group, detector):
     other = ClassicEngine.__new__(ClassicEngine)
     other.cfg, other.faces = engine.cfg, engine.faces
     tracker = FaceTracker(detector)
+    tracker.scan_empty = False  # only the thread's result could give a face
     opts = FaceOptions(detect_size=960)
     assert detector.submit(other, group.copy(), opts)
     wait_for(lambda: not detector.busy, timeout=30, interval=0.01)

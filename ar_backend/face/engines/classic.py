@@ -37,7 +37,9 @@ from ar_backend.face.warp import clip_box, warp_to
 UPRIGHT_REFIT_DEG = 10.0
 ANGLE_STEP_DEG = 2.0
 SHIFT_STEP_PX = 1.5
+CHASE = 0.06  # a refit's move over this share of the face's size is fitted a second time
 LIKENESS_SHADE = 3.0  # likeness 1: the frame's shading taken at 4x the scale (outline.py)
+EDGE_PAD = 0.1  # live detection sees past the frame's edges (dlibfaces.py): entering faces
 SOURCE_WORK_PX = 220  # source faces smaller than this are upscaled (with sharpening) once
 
 
@@ -109,7 +111,7 @@ class ClassicEngine:
     def detect(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
         return [
             self._with_landmarks(image, box, score)
-            for box, score in self.faces.detect(image, options.detect_size)
+            for box, score in self.faces.detect(image, options.detect_size, pad=EDGE_PAD)
         ]
 
     def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
@@ -125,12 +127,20 @@ class ClassicEngine:
         roll = geometry.roll_degrees(last)
         if abs(roll - extra["roll"]) >= ANGLE_STEP_DEG:
             extra["roll"] = _step(roll)
-        box = extra["det_box"] + np.concatenate([extra["shift"], extra["shift"]])
         h, w = image.shape[:2]
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        if not (0 <= cx < w and 0 <= cy < h):
-            return None  # it left the frame
-        pts, _ = self.fit(image, box, roll=extra["roll"])
+        for _ in range(2):
+            box = extra["det_box"] + np.concatenate([extra["shift"], extra["shift"]])
+            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            if not (0 <= cx < w and 0 <= cy < h):
+                return None  # it left the frame
+            pts, _ = self.fit(image, box, roll=extra["roll"])
+            # a fast move: the fit in the box where the face was reaches only part of the
+            # way to where it is now (and falls further behind each frame); fitted again
+            # in the box moved by what the first fit saw
+            moved = pts.mean(axis=0) - extra["det_centre"] - extra["shift"]
+            if np.abs(moved).max() < CHASE * float(extra["anchor_size"]):
+                break
+            extra["shift"] = np.round(extra["shift"] + moved)
         # a fit that collapsed or exploded against the detector's last view has lost it
         ratio = geometry.box_size(geometry.box_of(pts)) / float(extra["anchor_size"])
         if not 0.67 < ratio < 1.5:
