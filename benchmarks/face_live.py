@@ -17,15 +17,10 @@ as the source face):
 
 A face is in view when at least liveclip.IN_VIEW of its box is inside the frame. Each
 output frame (pipeline.output, matched to its input by sequence number) is compared with the
-decoded input frame (the same decoder: untouched pixels are identical):
-
-- face region changed, its texture kept: **swapped**; changed and its fine detail gone
-  (Laplacian energy under a third of the input's): **guarded** (blurred); unchanged:
-  **leaked** (a real face went out);
-- on any frame, a textured change over 300 px away from the true face (its box grown by
-  60% each way: a swap's mask reaches forehead and jaw) is a **swap drawn on no face** (the
-  badge, the patch). A face leaving the frame that is still swapped on its visible part is
-  not one: that is a face.
+decoded input frame (the same decoder: untouched pixels are identical) by
+``liveclip.judge``: at the face **swapped**, **guarded** (blurred) or **leaked** (a real face
+went out); anywhere else a textured change is a **swap drawn on no face** (the badge, the
+patch; a face leaving the frame that is still swapped on its visible part is a face).
 
 Targets: swapped >= 99% of the frames with a face in view (guard off), 0 swaps drawn on no
 face, and with the guard on 0 leaked. Exit 0 whatever the figures.
@@ -44,12 +39,8 @@ import numpy as np
 
 from ar_backend.config import BackendConfig
 from ar_backend.face import liveclip, samples
-from ar_backend.face.warp import clip_box
 from ar_backend.sources.demo import demo_crop, demo_frame, demo_photo_path
 from ar_backend.studio import Studio
-
-CHANGED = 3.0  # mean abs difference (0..255) of the face region that counts as changed
-BLURRED = 0.33  # Laplacian energy ratio under which a changed region is a guard's blur
 
 
 @dataclass
@@ -71,33 +62,6 @@ def demo_stream(size: tuple[int, int], seconds: float) -> tuple[list[np.ndarray]
         frames.append(demo_frame(photo, t, size))
         truth.append(Truth(box, liveclip.inside_share(box, size) >= liveclip.IN_VIEW))
     return frames, truth
-
-
-def _lap(image: np.ndarray) -> float:
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
-
-
-def classify(inp: np.ndarray, out: np.ndarray, truth: Truth) -> tuple[str, bool]:
-    """What went out where the face is (or is not), and whether a swap was drawn away from
-    it (on something that is no face)."""
-    diff = np.abs(inp.astype(np.int16) - out.astype(np.int16)).max(axis=2) > 20
-    # the true face (grown: a swap's mask reaches the forehead and jaw, a guard's blur more)
-    x0, y0, x1, y1 = clip_box(truth.box, inp.shape, margin=0.6)
-    diff[y0:y1, x0:x1] = False
-    drawn = False
-    if diff.sum() >= 300:
-        ys, xs = np.nonzero(diff)
-        a = inp[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-        b = out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-        drawn = _lap(b) >= BLURRED * max(_lap(a), 1e-6)  # a blur there is the guard's
-    if not truth.in_view:
-        return "none", drawn
-    x0, y0, x1, y1 = clip_box(truth.box, inp.shape, margin=-0.2)  # the inner face
-    a, b = inp[y0:y1, x0:x1], out[y0:y1, x0:x1]
-    if np.abs(a.astype(np.int16) - b.astype(np.int16)).mean() < CHANGED:
-        return "leaked", drawn
-    return ("guarded" if _lap(b) < BLURRED * max(_lap(a), 1e-6) else "swapped"), drawn
 
 
 def run(
@@ -148,7 +112,8 @@ def run(
             seq = frame.seq
             if seq > len(decoded):
                 break  # the file looped: one pass is measured
-            kind, drawn = classify(decoded[seq - 1], frame.image, truth[seq - 1])
+            t = truth[seq - 1]
+            kind, drawn = liveclip.judge(decoded[seq - 1], frame.image, t.box, t.in_view)
             counts[kind] = counts.get(kind, 0) + 1
             counts["drawn"] = counts.get("drawn", 0) + drawn
             if dump is not None and (drawn or kind == "leaked"):

@@ -22,7 +22,13 @@ there at :data:`FACE_PX` (small faces then score 0.9-2.0, the demo's false finds
 most); else it only keeps a face that is followed already.
 
 A face that fails is not rendered on that frame (the guard covers it) and is dropped by the
-tracker after :data:`MAX_FAILS` failing frames in a row (``false_swaps_prevented``).
+tracker after :data:`MAX_FAILS` failing frames in a row (``false_swaps_prevented``). A face
+the check finds more than :data:`LAG` of its size away from its tracked box (a sudden fast
+move the landmark refit only half followed) is fitted again where it was found.
+
+The template (brows and eyes) is taken from a clear pass and from a clear detection on the
+frame itself: a face HOG scores low in its neighbourhood (HOG's scores move with the cell
+grid: one still face scored 0.44 in the frame, 0.12 at 80 px) is held by its template.
 """
 
 from __future__ import annotations
@@ -38,12 +44,12 @@ from ar_backend.face.geometry import box_size, iou
 FACE_PX = 80.0
 MARGIN = 0.3
 THRESHOLD = 0.2  # a face's own score is 0.5-1.7; a round patch or a badge scores about 0
-SURE_DETECTION = 0.3  # a detection scoring less starts no face (and is checked when tracked)
 STRONG = 0.4  # a pass this clear renews the face's template
 LOW = -1.2  # scores down to this pass when the upper face matches the template (a hand)
 TEMPLATE_NCC = 0.7
 GRID = (32, 16)  # the template's cells (columns, rows)
 MIN_IOU = 0.25
+LAG = 0.12  # a face found this far (share of its size) from its tracked box is fitted again
 UPRIGHT_DEG = 10.0
 MAX_FAILS = 3  # failing frames in a row that drop a track (the 3rd drops it)
 
@@ -55,11 +61,18 @@ class HogCheck:
         self.faces = faces  # a DlibFaces: its per-thread detector
 
     def __call__(self, image: np.ndarray, face: TargetFace) -> bool:
-        best = self.score(image, face)
+        best, found = self._detect(image, face)
         upper = _upper(image, face.points)
         if best > STRONG and upper is not None:
             face.extra["template"] = upper
         if best > THRESHOLD:
+            if found is not None:
+                # the face is there, and the refit lags behind it (a sudden fast move):
+                # the tracker fits it again in the box found (tracker.py)
+                size = box_size(face.box)
+                lag = (found[:2] + found[2:]) / 2 - (face.box[:2] + face.box[2:]) / 2
+                if np.abs(lag).max() > LAG * size:
+                    face.extra["found_box"] = found
             return True
         # lower: a half-covered or turned face, or a thing that is no face. The upper face
         # (brows, eyes) as last seen clearly tells them apart
@@ -67,6 +80,13 @@ class HogCheck:
         if best > LOW and template is not None and upper is not None:
             return _ncc(upper, template) > TEMPLATE_NCC
         return False
+
+    def remember(self, image: np.ndarray, face: TargetFace) -> None:
+        """``face`` was found clearly on this frame (by the detector): its brows and eyes
+        are the template the following checks may match."""
+        upper = _upper(image, face.points)
+        if upper is not None:
+            face.extra["template"] = upper
 
     def starts(self, image: np.ndarray, face: TargetFace) -> bool:
         """Whether a weak detection (under SURE_DETECTION) is a face to follow."""
@@ -76,17 +96,21 @@ class HogCheck:
         """The detector's best score for a face overlapping ``face.box``, seen at
         :data:`FACE_PX` (a small face's score is much higher there than in the whole frame,
         where it is near the detector's smallest window; a badge's stays low)."""
+        return self._detect(image, face)[0]
+
+    def _detect(self, image: np.ndarray, face: TargetFace) -> tuple[float, np.ndarray | None]:
+        """(best score, its box in the frame: None when the crop was turned upright)."""
         box = np.asarray(face.box, np.float64)
         size = box_size(box)
         if size < 8:
-            return -np.inf
+            return -np.inf, None
         scale = FACE_PX / size
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         half = size * (0.5 + MARGIN)
         x0, y0 = int(cx - half), int(cy - half)
         gray = _crop(image, x0, y0, int(np.ceil(cx + half)), int(np.ceil(cy + half)))
         if gray is None:
-            return -np.inf
+            return -np.inf, None
         gray = cv2.resize(
             gray,
             (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))),
@@ -99,12 +123,14 @@ class HogCheck:
             rot = cv2.getRotationMatrix2D(centre, roll, 1.0)
             gray = cv2.warpAffine(gray, rot, (gray.shape[1], gray.shape[0]))
         rects, scores, _ = self.faces.detector.run(np.ascontiguousarray(gray), 0, LOW)
-        best = -np.inf
+        best, where = -np.inf, None
         for r, score in zip(rects, scores, strict=True):
             found = np.array([r.left(), r.top(), r.right(), r.bottom()], np.float64)
-            if iou(found, local) > MIN_IOU:
-                best = max(best, float(score))
-        return best
+            if iou(found, local) > MIN_IOU and score > best:
+                best, where = float(score), found
+        if where is None or abs(roll) >= UPRIGHT_DEG:
+            return best, None
+        return best, where / scale + np.array([x0, y0, x0, y0])
 
 
 def _crop(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | None:

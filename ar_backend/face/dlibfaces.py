@@ -19,6 +19,10 @@ from ar_backend.face.modelfiles import (
     dlib_model,
 )
 
+# HOG's score over which a detection is a face to follow at once: the detector's false finds
+# (a badge, a patch) score under it, and so do small faces (confirm.py checks those first)
+SURE_DETECTION = 0.3
+
 
 def _dlib() -> Any:  # dlib has no type information
     import dlib  # imported on first use: the backend starts without it when face swap is off

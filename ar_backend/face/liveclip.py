@@ -3,7 +3,8 @@
     .venv/bin/python -m ar_backend.face.liveclip out.mp4 [--size 640x480]
 
 writes the clip (and prints its timeline), to check a set-up by eye or to feed the backend
-as a file source. ``benchmarks/face_live.py`` and the tests use :func:`make_clip` directly.
+as a file source. ``benchmarks/face_live.py`` and the tests use :func:`make_clip` directly,
+and :func:`judge` to tell what went out for each frame.
 
 A head cut from scikit-image's astronaut photo (a feathered ellipse) is moved over a
 textured background with a name tag and a patch on it (what the swap must never land on),
@@ -31,8 +32,11 @@ import cv2
 import numpy as np
 
 from ar_backend.face import samples
+from ar_backend.face.warp import clip_box
 
 FPS = 30
+CHANGED = 3.0  # judge(): mean abs difference (0..255) of the face region that counts as changed
+BLURRED = 0.33  # judge(): Laplacian energy ratio under which a changed region is a blur
 IN_VIEW = 0.75
 PHASES: tuple[tuple[str, float], ...] = (
     ("still", 1.0),
@@ -131,8 +135,13 @@ def _pose(
     return cx, cy, s, roll, yaw
 
 
-def make_clip(size: tuple[int, int] = (640, 480), fps: int = FPS) -> list[ClipFrame]:
-    """Every frame of the clip with its ground truth (see the module doc)."""
+def make_clip(
+    size: tuple[int, int] = (640, 480),
+    fps: int = FPS,
+    phases: tuple[tuple[str, float], ...] = PHASES,
+) -> list[ClipFrame]:
+    """Every frame of the clip with its ground truth (see the module doc); ``phases`` picks
+    and times the phases (a shorter clip for a test)."""
     w, h = size
     cut, alpha, face_box = _head(samples.astronaut())
     ch, cw = cut.shape[:2]
@@ -140,7 +149,7 @@ def make_clip(size: tuple[int, int] = (640, 480), fps: int = FPS) -> list[ClipFr
     bg = _background(size)
     face = (face_box[2] - face_box[0]) * base
     frames: list[ClipFrame] = []
-    for phase, seconds in PHASES:
+    for phase, seconds in phases:
         n = round(seconds * fps)
         for i in range(n):
             u = i / max(n - 1, 1)
@@ -207,6 +216,42 @@ def inside_share(box: np.ndarray, size: tuple[int, int]) -> float:
     ix = max(0.0, min(x1, w) - max(x0, 0))
     iy = max(0.0, min(y1, h) - max(y0, 0))
     return float(ix * iy / area)
+
+
+def _lap(image: np.ndarray) -> float:
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
+
+
+def judge(inp: np.ndarray, out: np.ndarray, box: np.ndarray, in_view: bool) -> tuple[str, bool]:
+    """What went out for a frame whose face is at ``box``: (at the face, ``swapped``,
+    ``guarded``, ``leaked``, or ``none`` when no face is in view; whether a swap was drawn
+    away from the face, on something that is no face).
+
+    ``inp`` is the frame as the studio got it (decoded the same way: untouched pixels are
+    identical). The face region changed with its texture kept is swapped; changed with its
+    fine detail gone (Laplacian energy under :data:`BLURRED` of the input's) guarded; not
+    changed (mean difference under :data:`CHANGED`) leaked. A textured change over 300 px
+    away from the true face (its box grown by 60% each way: a swap's mask reaches forehead
+    and jaw, a guard's blur further) is a swap drawn on no face; a face leaving the frame
+    that is still swapped on its visible part is not one (it is a face).
+    """
+    diff = np.abs(inp.astype(np.int16) - out.astype(np.int16)).max(axis=2) > 20
+    x0, y0, x1, y1 = clip_box(box, inp.shape, margin=0.6)
+    diff[y0:y1, x0:x1] = False
+    drawn = False
+    if diff.sum() >= 300:
+        ys, xs = np.nonzero(diff)
+        a = inp[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        b = out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        drawn = _lap(b) >= BLURRED * max(_lap(a), 1e-6)  # a blur there is the guard's
+    if not in_view:
+        return "none", drawn
+    x0, y0, x1, y1 = clip_box(box, inp.shape, margin=-0.2)  # the inner face
+    a, b = inp[y0:y1, x0:x1], out[y0:y1, x0:x1]
+    if np.abs(a.astype(np.int16) - b.astype(np.int16)).mean() < CHANGED:
+        return "leaked", drawn
+    return ("guarded" if _lap(b) < BLURRED * max(_lap(a), 1e-6) else "swapped"), drawn
 
 
 def write_clip(path: Path, frames: list[ClipFrame], fps: int = FPS) -> Path:

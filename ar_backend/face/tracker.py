@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ar_backend.config import FaceOptions
-from ar_backend.face.confirm import MAX_FAILS, SURE_DETECTION, HogCheck, check_for
+from ar_backend.face.confirm import MAX_FAILS, HogCheck, check_for
+from ar_backend.face.dlibfaces import SURE_DETECTION
 from ar_backend.face.engines.base import Engine, TargetFace
 from ar_backend.face.geometry import iou
 
@@ -171,6 +172,7 @@ class FaceTracker:
         self.scan_empty = True
         self.unconfirmed_dropped = 0
         self.weak_ignored = 0  # detections too weak to start a face (see _merge)
+        self.recentred = 0  # faces the check found ahead of their refit (see _fitted_at)
         self._frame = 0
         self._check: tuple[Engine, HogCheck | None] | None = None
 
@@ -272,9 +274,14 @@ class FaceTracker:
         for face in found:
             # found by the detector on this very frame, and clearly
             seen_now = face.extra.get("seen_at") == self._frame and face.score >= SURE_DETECTION
+            if seen_now and check is not None:
+                check.remember(image, face)
             if check is None or seen_now or check(image, face):
                 face.extra["fails"] = 0
                 face.extra["confirmed"] = True
+                ahead = face.extra.pop("found_box", None)
+                if ahead is not None:  # the check found it ahead of its refit
+                    face = self._fitted_at(engine, image, face, ahead)
             else:
                 face.extra["fails"] = face.extra.get("fails", 0) + 1
                 # a face found on an earlier frame (the detector's thread) that is not
@@ -286,6 +293,22 @@ class FaceTracker:
         if check is not None and found:
             self.last_ms["confirm"] = (time.perf_counter() - t0) * 1000
         return kept
+
+    def _fitted_at(
+        self, engine: Engine, image: np.ndarray, face: TargetFace, box: np.ndarray
+    ) -> TargetFace:
+        """``face`` fitted again in ``box`` (where the check found it), anchored there as a
+        detection would anchor it; it stays the same face (its id, template, misses)."""
+        fit = getattr(engine, "face_at", None)
+        if fit is None:
+            return face
+        again: TargetFace = fit(image, box, face.score)
+        for key in ("template", "confirmed", "fails", "misses", "seen_at"):
+            if key in face.extra:
+                again.extra[key] = face.extra[key]
+        again.track_id = face.track_id
+        self.recentred += 1
+        return again
 
     def _checker(self, engine: Engine) -> HogCheck | None:
         if self._check is None or self._check[0] is not engine:
