@@ -78,7 +78,7 @@ class DetectorThread:
     def __init__(self, name: str = "face-detect") -> None:
         self.name = name
         self._cond = threading.Condition()
-        self._job: tuple[Engine, np.ndarray, FaceOptions] | None = None
+        self._job: tuple[Engine, np.ndarray, FaceOptions, bool] | None = None
         self._busy = False
         self._result: Detection | None = None
         self._stopping = False
@@ -109,11 +109,15 @@ class DetectorThread:
         with self._cond:
             return self._busy or self._job is not None
 
-    def submit(self, engine: Engine, image: np.ndarray, options: FaceOptions) -> bool:
+    def submit(
+        self, engine: Engine, image: np.ndarray, options: FaceOptions, edges: bool = False
+    ) -> bool:
+        """``edges``: the engine's ``detect_edges`` (faces cut by the frame's edge too),
+        where it has one."""
         with self._cond:
             if self._busy or self._job is not None or self._thread is None:
                 return False
-            self._job = (engine, image, options)
+            self._job = (engine, image, options, edges)
             self._cond.notify_all()
             return True
 
@@ -135,12 +139,13 @@ class DetectorThread:
                     self._cond.wait()
                 if self._stopping or self._job is None:  # (a job, unless stopping)
                     return
-                engine, image, options = self._job
+                engine, image, options, edges = self._job
                 self._job = None
                 self._busy = True
             t0 = time.perf_counter()
+            detect = getattr(engine, "detect_edges", engine.detect) if edges else engine.detect
             try:
-                result = Detection(engine, engine.detect(image, options))
+                result = Detection(engine, detect(image, options))
             except Exception as exc:  # reported through the tracker, logged by FaceSwap
                 result = Detection(engine, [], error=f"{exc.__class__.__name__}: {exc}")
             result.ms = (time.perf_counter() - t0) * 1000
@@ -253,6 +258,9 @@ class FaceTracker:
             self._since_detect = 0
             self.last_ms["detect"] = (time.perf_counter() - t1) * 1000
             found = self._merge(engine, image, [], detected, current=True)
+            if not any(f.score >= SURE_DETECTION for f in detected):
+                # none clearly: one may be coming in, cut by the edge (searched beside)
+                self.detector.submit(engine, image.copy(), options, edges=True)
             self.last_ms["track"] = (time.perf_counter() - t0) * 1000 - self.last_ms["detect"]
             return found
         due = lost or not found or self._since_detect >= options.detect_every

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import blend, faceset, geometry, outline
-from ar_backend.face.dlibfaces import SURE_DETECTION, DlibFaces
+from ar_backend.face.dlibfaces import DlibFaces
 from ar_backend.face.engines.base import (
     EngineOptions,
     EngineType,
@@ -114,18 +114,20 @@ class ClassicEngine:
         return self._with_landmarks(image, box, score)
 
     def detect(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
-        found = self.faces.detect(image, options.detect_size)
-        if not any(score >= SURE_DETECTION for _, score in found):
-            # no face clearly in view: one may be coming in, cut by the frame's edge. The
-            # frame mirrored past its edges is searched too (dlibfaces.py); only then, as
-            # the border moves HOG's cell grid and a face in full view can score much lower
-            mirrored = self.faces.detect(image, options.detect_size, pad=EDGE_PAD)
-            found += [
-                (box, score)
-                for box, score in mirrored
-                if all(geometry.iou(box, other) < 0.5 for other, _ in found)
-            ]
-        return [self._with_landmarks(image, box, score) for box, score in found]
+        return [
+            self._with_landmarks(image, box, score)
+            for box, score in self.faces.detect(image, options.detect_size)
+        ]
+
+    def detect_edges(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
+        """The faces :meth:`detect` finds, and those cut by the frame's edge (a face coming
+        in): the frame mirrored past its edges is searched (dlibfaces.py). The tracker asks
+        for it in the detector's thread when the frame showed no clear face; not always,
+        as the border moves HOG's cell grid (a face in full view scored 0.44, then 0.06)."""
+        return [
+            self._with_landmarks(image, box, score)
+            for box, score in self.faces.detect(image, options.detect_size, pad=EDGE_PAD)
+        ]
 
     def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
         extra = face.extra
