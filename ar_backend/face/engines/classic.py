@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import Field
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face import blend, faceset, geometry, outline
+from ar_backend.face import blend, faceset, geometry, outline, skin
 from ar_backend.face.dlibfaces import DlibFaces
 from ar_backend.face.engines.base import (
     EngineOptions,
@@ -209,7 +209,11 @@ class ClassicEngine:
             box=face.box,
             image=crop,
             points=pts,
-            data={"tris": geometry.triangles(pts), "scale": scale},
+            data={
+                "tris": geometry.triangles(pts),
+                "scale": scale,
+                "texture": skin.texture_with_alpha(crop, pts),  # alpha 0: hair over the forehead
+            },
             notes=notes,
         )
 
@@ -269,9 +273,14 @@ class ClassicEngine:
             return
         frame_roi = image[y0:y1, x0:x1]
         original = frame_roi.copy() if options.mouth_mask else None
-        warped, covered = warp_to(source.image, source.points, dst, source.data["tris"], roi)
+        texture = source.data.get("texture", source.image)
+        warped, covered = warp_to(texture, source.points, dst, source.data["tris"], roi)
         local = dst - (x0, y0)
         mask = blend.polygon_mask(covered.shape, local) & covered
+        if warped.shape[2] == 4:  # hair over either forehead stays out of the paste
+            mask &= np.where(warped[..., 3] > 127, 255, 0).astype(np.uint8)
+            warped = np.ascontiguousarray(warped[..., :3])
+        mask &= cv2.bitwise_not(skin.not_skin(frame_roi, local))
         size = geometry.box_size(geometry.box_of(face.points))
         warped = blend.match_colour(warped, frame_roi, mask)
         # the frame's light: its shading at a scale that grows with likeness (at 0, a sixth

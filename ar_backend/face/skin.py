@@ -1,0 +1,72 @@
+"""Hair over the forehead: where the forehead band is not skin, the swap leaves it alone.
+
+The classic engine pastes the source's texture up to six points grown above the brows
+(``geometry.with_forehead``). On most photos those points reach the hairline: a source's
+fringe was pasted onto the target's forehead, and the low-frequency light transfer then turned
+the dark fringe's edge into a bright line across the forehead; a target's own fringe was
+painted over with skin. So in the band between the brows and the forehead points, pixels whose
+colour is far from the face's skin (sampled under the eyes, beside the nose) are left out of
+the paste, on the source's side (its texture carries an alpha channel) and on the target's.
+Everywhere else in the face the mask is unchanged: brows, eyes and mouth are not skin-coloured
+and are still the source's.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ar_backend.face import geometry
+
+SAMPLE = np.array([1, 2, 3, 31, 33, 35, 13, 14, 15, 29])  # cheeks and nose: the skin sample
+SPREAD_FLOOR = np.array([14.0, 5.0, 6.0])  # L, a, b: skin's spread is at least this
+FAR = 3.2  # in spreads: farther than this from the skin's colour is not skin
+# the forehead band and the temples: up the jaw's top, over the forehead points, back along
+# the brows (on most photos the hair reaches down beside the eyes too)
+BAND = np.concatenate([[0], np.arange(68, 74), [16], geometry.BROWS[::-1]])
+
+
+def band_polygon(points74: np.ndarray) -> np.ndarray:
+    """The forehead band and temples: above the brows, out to the jaw's top points."""
+    return np.asarray(points74[BAND], np.float64)
+
+
+def not_skin(image: np.ndarray, points74: np.ndarray) -> np.ndarray:
+    """A uint8 mask over ``image``: 255 where the forehead band is not skin (hair, a hat,
+    a hand), 0 elsewhere. ``image`` and ``points74`` share their pixels (an ROI and local
+    points). Only the box round the band and the skin sample is looked at."""
+    h, w = image.shape[:2]
+    out = np.zeros((h, w), np.uint8)
+    poly = band_polygon(points74)
+    used = np.vstack([poly, points74[SAMPLE]])
+    x0, y0 = np.clip(np.floor(used.min(axis=0)).astype(int), 0, [w, h])
+    x1, y1 = np.clip(np.ceil(used.max(axis=0)).astype(int) + 1, 0, [w, h])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return out
+    part = image[y0:y1, x0:x1]
+    band = np.zeros(part.shape[:2], np.uint8)
+    cv2.fillPoly(band, [np.round(poly - (x0, y0)).astype(np.int32)], 255)
+    sample = np.zeros(part.shape[:2], np.uint8)
+    hull = cv2.convexHull(np.round(points74[SAMPLE] - (x0, y0)).astype(np.int32))
+    cv2.fillConvexPoly(sample, hull, 255)
+    lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB).astype(np.float32)
+    skin = lab[sample > 0]
+    if len(skin) < 16 or cv2.countNonZero(band) == 0:
+        return out
+    centre = np.median(skin, axis=0)
+    spread = np.maximum(np.median(np.abs(skin - centre), axis=0) * 1.4826, SPREAD_FLOOR)
+    far = np.sqrt((((lab - centre) / spread) ** 2).sum(axis=2)) > FAR
+    found = np.where(far & (band > 0), 255, 0).astype(np.uint8)
+    # specks (a freckle, a highlight) are skin; a fringe is a region
+    size = geometry.box_size(geometry.box_of(points74[:68]))
+    k = max(3, int(size * 0.015) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    opened = cv2.morphologyEx(found, cv2.MORPH_OPEN, kernel)
+    out[y0:y1, x0:x1] = cv2.dilate(opened, kernel)  # and the fringe's soft edge with it
+    return out
+
+
+def texture_with_alpha(image: np.ndarray, points74: np.ndarray) -> np.ndarray:
+    """The source texture as BGRA: alpha 0 on hair over its forehead, 255 elsewhere."""
+    alpha = cv2.bitwise_not(not_skin(image, points74))
+    return np.dstack([image, alpha])
