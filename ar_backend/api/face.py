@@ -10,7 +10,7 @@ from ar_backend.api.uploads import allow_uploads, face_index, read_upload
 from ar_backend.models import FaceLoadForm, FaceLoadIn, FaceSettingsIn
 from shared.api import ApiError
 from shared.openapi import operation
-from shared.wire.backend import EnginesOut, FaceLoadOut, FaceStatus, FaceStatusOut
+from shared.wire.backend import EnginesOut, FaceLoadOut, FaceSource, FaceStatus, FaceStatusOut
 
 bp = Blueprint("face", __name__)
 
@@ -57,6 +57,17 @@ def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
         return jsonify(face.load_images(items))
     assert body is not None  # parsed by @operation for a JSON request
     return jsonify(face.load_path(body.model_path, body.face_index))
+
+
+@bp.delete("/face/load")
+@operation(
+    "Unload the source face (a face set too); the swap, if on, stays on with nothing to draw",
+    ok=FaceSource,
+    tags=TAGS,
+    description="With the guard on, frames with a face are then guarded until a face is loaded.",
+)
+def unload() -> ResponseReturnValue:
+    return jsonify(get_studio().face.unload())
 
 
 @bp.post("/face/start")

@@ -4,7 +4,8 @@ and frame by head pose (face/pose.py), so a turned head gets a turned source.
 The set travels as one :class:`SourceFace`, the first photo's, with the whole set in its
 ``data["set"]`` (each member a prepared SourceFace with its ``data["pose"]``): the live path,
 the tracker and the other engines see one source as before; the classic engine asks
-:func:`pick` for the member to render each face from. A face keeps the photo it got until
+:func:`pick` for the member to render each face from (inswapper, which reads identity and not
+pose, swaps with the mean of the members' embeddings). A face keeps the photo it got until
 another is closer by HYSTERESIS_DEG (a head near the middle of two photos does not flip
 between them frame to frame); the choice is kept with the track (``extra["set_pick"]``).
 """

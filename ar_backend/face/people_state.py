@@ -77,6 +77,14 @@ def set_state(items: list[Upload]) -> tuple[dict[str, Any], dict[str, Any]]:
     return section, images
 
 
+def unloaded_state() -> tuple[None, dict[str, Any]]:
+    """(section, images) for ``store.write("source", ...)`` once the face is unloaded."""
+    images: dict[str, Any] = {"source": None}
+    for i in range(1, MAX_SET_SLOTS):
+        images[f"source.{i}"] = None
+    return None, images
+
+
 MAX_SET_SLOTS = 16  # face.max_set's upper bound
 
 

@@ -281,6 +281,17 @@ class Matcher:
         self.faces = view
         return list(groups.values())
 
+    def rendered(self, faces: list[TargetFace], loaded: SourceFace | None) -> None:
+        """After this frame's render: per face, the face set's photo it was drawn from (the
+        index into ``/face/status``'s ``source.set``; None without a set or not drawn)."""
+        picks = {f.track_id: f.extra.get("set_pick") for f in faces}
+        view = []
+        for entry in self.faces:
+            pick = picks.get(entry["track_id"])
+            drawn = isinstance(pick, tuple) and pick[0] is loaded and entry["source"] == "loaded"
+            view.append({**entry, "set_photo": pick[1] if drawn else None})  # type: ignore[index]
+        self.faces = view
+
     def _identify(
         self,
         people: People,
@@ -318,4 +329,5 @@ def _view(face: TargetFace, who: Who | None, label: str | None) -> dict[str, Any
         "matched": None if who is None else who.source is not None,
         "distance": None if who is None else who.distance,
         "source": label,
+        "set_photo": None,
     }

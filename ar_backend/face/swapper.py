@@ -171,6 +171,19 @@ class FaceSwap:
         log.info("face loaded: %s (%s engine)", name, engine.name)
         return self.source_status()
 
+    def unload(self) -> dict[str, Any]:
+        """Forget the loaded face (and face set). A swap left on has nothing to draw: with the
+        guard on, frames with a face are guarded until a face is loaded again (a face map, if
+        set, still swaps its people)."""
+        with self._work, self._lock:
+            self._loaded = None
+            self._set_images = []
+            self._source_info = None
+            self._publish(source=None)
+        self._save("source", *people_state.unloaded_state())
+        log.info("face unloaded")
+        return self.source_status()
+
     def resolve_path(self, text: str) -> Path:
         """A file in the sources or models folder; anything else is refused unread."""
         try:
@@ -591,6 +604,7 @@ class FaceSwap:
                 image = image.copy() if chosen else image
                 for group, source in chosen:
                     image = live.engine.render(image, group, source, live.options)
+                self.matcher.rendered(faces, live.source)
                 self.frames_swapped += bool(chosen)
             else:
                 self.frames_without_face += 1

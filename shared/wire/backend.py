@@ -185,6 +185,9 @@ class TrackedFace(Wire):
     source: str | None = Field(
         ..., description="The source it got: loaded, map:<i>, or null (left as it is)."
     )
+    set_photo: int | None = Field(
+        None, description="A face set: the index of the photo it was drawn from (source.set)."
+    )
 
 
 class FacePeopleOut(Wire):

@@ -141,6 +141,47 @@ def test_the_guard_covers_the_face_when_the_camera_changes_mid_stream(
     assert kinds[-1] == "swapped", "the picture's face is swapped once found"
 
 
+def test_the_guard_covers_the_face_when_the_source_face_is_unloaded_mid_stream(
+    backend, backend_config, media: Path
+) -> None:
+    """Part 3: swapping on a picture, the source face is taken away (DELETE /face/load) with
+    the swap still on: from then on no frame leaves with the real face; the guard counts
+    them; a face loaded again swaps again."""
+    picture = cv2.resize(samples.astronaut(), SIZE)
+    cv2.imwrite(str(media / "astronaut.png"), picture)
+    from ar_backend.face.dlibfaces import DlibFaces
+
+    box = DlibFaces().detect(picture)[0][0]
+    reference = jpeg_round(picture)
+    be = backend("--no-autostart", config=live_config(backend_config, guard="blur"))
+    send_face(be.url, samples.group(), 0)
+    assert requests.post(be.url + "/face/start", timeout=10).status_code == 200
+    assert requests.post(be.url + "/camera/start", json={"source": "astronaut.png"}, timeout=15).ok
+    wait_for(lambda: requests.get(be.url + "/face/status", timeout=5).json()["frames_swapped"])
+    stream = mjpeg_frames(be.url + "/video_feed", count=200, timeout=60)
+    first = next(stream)[0]
+    resp = requests.delete(be.url + "/face/load", timeout=10)
+    assert resp.status_code == 200 and resp.json() == {"loaded": False}, resp.text
+    status = requests.get(be.url + "/face/status", timeout=5).json()
+    assert status["enabled"] and not status["active"] and not status["source"]["loaded"]
+    kinds = []
+    for seq, image in stream:
+        if seq > first:
+            kinds.append(liveclip.judge(reference, image, box, True)[0])
+        if len(kinds) >= 30:
+            break
+    assert len(kinds) == 30 and "leaked" not in kinds, kinds
+    assert kinds[-1] == "guarded", kinds
+    assert requests.get(be.url + "/face/status", timeout=5).json()["frames_guarded"] >= 20
+    send_face(be.url, samples.group(), 0)
+
+    def swapped_again() -> bool:
+        _, image = next(mjpeg_frames(be.url + "/video_feed", count=1, timeout=10))
+        return liveclip.judge(reference, image, box, True)[0] == "swapped"
+
+    wait_for(swapped_again, 20)
+
+
 def test_after_kill_9_the_first_frames_out_are_swapped_or_guarded(
     backend, backend_config, media: Path
 ) -> None:

@@ -205,3 +205,93 @@ def test_face_set_through_load(studio):
     }
     resp = studio.post("/face/load", data=data, content_type="multipart/form-data")
     assert resp.status_code == 400 and resp.get_json()["field"] == "face_index"
+
+
+def _shot(url: str) -> np.ndarray | None:
+    resp = requests.get(url + "/snapshot.jpg", timeout=10)
+    if resp.status_code != 200:  # 503 until the first frame is out
+        return None
+    return cv2.imdecode(np.frombuffer(resp.content, np.uint8), cv2.IMREAD_COLOR)
+
+
+def _faces(url: str) -> list[dict]:
+    faces = requests.get(url + "/face/status", timeout=5).json()["faces"]
+    return sorted(faces, key=lambda f: f["box"]["x"])
+
+
+@pytest.mark.slow
+def test_face_map_in_a_real_backend(backend, backend_config, media: Path) -> None:
+    """Two people in view, a map (left -> the astronaut, right -> Tom Hanks) and no face
+    loaded: each gets their own source, and the output's left face is nearer the astronaut
+    than the right one is (dlib's descriptor)."""
+    from ar_backend.face.dlibfaces import DlibFaces
+
+    cv2.imwrite(str(media / "two.png"), two_people())
+    be = backend(
+        "--no-autostart",
+        config=backend_config(
+            pipeline={"processors": ["face_swap"]}, face={"options": {"detect_size": 640}}
+        ),
+    )
+    url = be.url
+    astro, hanks = samples.astronaut(), samples.tom_hanks()
+    files = {
+        "reference_0": jpeg(other_photo(LEFT)),
+        "source_0": jpeg(astro),
+        "reference_1": jpeg(other_photo(RIGHT)),
+        "source_1": jpeg(hanks),
+    }
+    resp = requests.post(url + "/face/map", files=files, timeout=60)
+    assert resp.status_code == 200, resp.text
+    assert requests.post(url + "/face/start", timeout=10).status_code == 200
+    resp = requests.post(url + "/camera/start", json={"source": "two.png"}, timeout=15)
+    assert resp.status_code == 200, resp.text
+    wait_for(lambda: [f["source"] for f in _faces(url)] == ["map:0", "map:1"], 30)
+
+    def both_swapped() -> bool:
+        image = _shot(url)
+        return image is not None and min(changed(two_people(), image)) > 4
+
+    wait_for(both_swapped, 20)
+    image = _shot(url)
+    assert image is not None
+    dlib = DlibFaces()
+    want = [dlib.embedding(p, dlib.detect(p, 0, upsample=1)[0][0]) for p in (astro, hanks)]
+    lean = []
+    for face in _faces(url):
+        b = face["box"]
+        box = np.array([b["x"], b["y"], b["x"] + b["width"], b["y"] + b["height"]], float)
+        got = dlib.embedding(image, box)
+        lean.append(np.linalg.norm(got - want[0]) - np.linalg.norm(got - want[1]))
+    assert lean[0] < lean[1], lean  # left: toward the astronaut; right: toward Tom Hanks
+
+
+@pytest.mark.slow
+def test_face_set_pose_choice_in_a_real_backend(backend, backend_config, media: Path) -> None:
+    """A face set (frontal and turned photos): a turned face in the camera is drawn from the
+    turned photo, a frontal one from the frontal photo; /face/status says which."""
+    from tests.face.people import person
+
+    turned, frontal = person(4), person(2)  # group faces: yaw about -60 and 0 degrees
+    cv2.imwrite(str(media / "turned.png"), turned)
+    cv2.imwrite(str(media / "frontal.png"), frontal)
+    be = backend(
+        "--no-autostart",
+        config=backend_config(
+            pipeline={"processors": ["face_swap"]}, face={"options": {"detect_size": 640}}
+        ),
+    )
+    url = be.url
+    photos = [("front.jpg", samples.astronaut()), ("turned.jpg", person(1))]
+    resp = requests.post(
+        url + "/face/load",
+        files=[("image", (name, samples.encode(img), "image/jpeg")) for name, img in photos],
+        timeout=60,
+    )
+    assert resp.status_code == 200, resp.text
+    assert [p["name"] for p in resp.json()["set"]] == ["front.jpg", "turned.jpg"]
+    assert requests.post(url + "/face/start", timeout=10).status_code == 200
+    for source, want in [("turned.png", 1), ("frontal.png", 0)]:
+        resp = requests.post(url + "/camera/start", json={"source": source}, timeout=15)
+        assert resp.status_code == 200, resp.text
+        wait_for(lambda w=want: [f["set_photo"] for f in _faces(url)] == [w], 30)

@@ -316,3 +316,26 @@ def test_faces_without_keypoints_are_left_alone(engine: InswapperEngine, frame: 
     face.points = np.zeros((68, 2), np.float32)  # another engine's landmarks
     out = engine.render(frame.copy(), [face], source_of(engine, 2), FaceOptions())
     assert np.array_equal(out, frame)
+
+
+def test_a_face_set_swaps_with_the_mean_identity(
+    engine: InswapperEngine, frame: np.ndarray
+) -> None:
+    """A face set of two photos: inswapper renders neither photo's identity alone but their
+    mean (the output differs from each single photo's, and lies between them)."""
+    from ar_backend.face import faceset
+
+    options = FaceOptions(blend="feather")
+    faces = engine.detect(frame, options)
+    a, b = source_of(engine, 2), source_of(engine, 3)
+    region = inside(faces[0].box, frame.shape)
+
+    def render(source) -> np.ndarray:  # type: ignore[no-untyped-def]
+        return engine.render(frame.copy(), faces, source, options)[region].astype(np.float64)
+
+    only_a, only_b, both = render(a), render(b), render(faceset.build([a, b]))
+    apart = np.abs(only_a - only_b).mean()
+    assert apart > 2
+    assert np.abs(both - only_a).mean() > 0.1 * apart
+    assert np.abs(both - only_b).mean() > 0.1 * apart
+    assert np.abs(both - (only_a + only_b) / 2).mean() < 0.6 * apart

@@ -175,3 +175,23 @@ def test_a_new_studio_restores_the_face_on_and_options(make_studio, tmp_path: Pa
     st = client2.get("/face/status").get_json()
     assert st["source"]["name"] == "group.jpg" and st["source"]["face_index"] == 2
     assert st["options"]["smoothing"] == 0.3 and st["enabled"]
+
+
+def test_an_unloaded_face_stays_unloaded_after_a_restart(make_studio, tmp_path: Path):
+    state = {"state_dir": str(tmp_path / "state")}
+    client, studio = make_studio(pipeline={"processors": ["face_swap"]}, face=state)
+    r = client.post(
+        "/face/load",
+        data={"image": (io.BytesIO(samples.encode(samples.astronaut())), "me.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 200, r.get_json()
+    r = client.delete("/face/load")
+    assert r.status_code == 200 and r.get_json() == {"loaded": False}
+    assert client.get("/face/status").get_json()["source"] == {"loaded": False}
+    assert client.post("/face/start").status_code == 409, "nothing to swap in"
+    studio.close()
+    assert not list((tmp_path / "state").glob("source*.img")), "its picture is deleted"
+    client2, studio2 = make_studio(pipeline={"processors": ["face_swap"]}, face=state)
+    wait_for(lambda: not studio2.face.restoring, timeout=60)
+    assert client2.get("/face/status").get_json()["source"] == {"loaded": False}

@@ -380,7 +380,7 @@ class InswapperEngine:
     ) -> np.ndarray:
         from insightface.app.common import Face
 
-        identity = source.data["face"]
+        identity = self._identity(source)
         for face in faces:
             points = np.asarray(face.points, np.float32)
             if points.shape != (5, 2):
@@ -389,6 +389,31 @@ class InswapperEngine:
             fake, matrix = self.swapper.get(image, target, identity, paste_back=False)
             self._paste(image, fake, matrix, points, options)
         return image
+
+    @staticmethod
+    def _identity(source: SourceFace) -> Any:
+        """The source's identity; a face set's is the mean of its photos' unit embeddings
+        (ArcFace reads the person, not the pose: several photos give a steadier identity
+        than one), worked out once and kept with the source."""
+        members = source.data.get("set")
+        if not members:
+            return source.data["face"]
+        cached = source.data.get("set_identity")
+        if cached is None:
+            from insightface.app.common import Face
+
+            first = source.data["face"]
+            units = [m.data["face"].normed_embedding for m in members]
+            mean = np.mean(units, axis=0)
+            mean = mean / max(float(np.linalg.norm(mean)), 1e-9)
+            cached = Face(
+                bbox=first.bbox,
+                kps=first.kps,
+                det_score=first.det_score,
+                embedding=(mean * float(first.embedding_norm)).astype(np.float32),
+            )
+            source.data["set_identity"] = cached
+        return cached
 
     @staticmethod
     def _paste(
