@@ -23,6 +23,7 @@ SPREAD_FLOOR = np.array([14.0, 5.0, 6.0])  # L, a, b: skin's spread is at least 
 FAR = 3.2  # in spreads: farther than this from the skin's colour is not skin
 # the forehead band and the temples: up the jaw's top, over the forehead points, back along
 # the brows (on most photos the hair reaches down beside the eyes too)
+WORK_PX = 120  # the face's size the mask is worked out at
 BAND = np.concatenate([[0], np.arange(68, 74), [16], geometry.BROWS[::-1]])
 
 
@@ -43,26 +44,40 @@ def not_skin(image: np.ndarray, points74: np.ndarray) -> np.ndarray:
     x1, y1 = np.clip(np.ceil(used.max(axis=0)).astype(int) + 1, 0, [w, h])
     if x1 - x0 < 4 or y1 - y0 < 4:
         return out
+    # at most WORK_PX across the face: a fringe is a region, and this runs every frame
+    size = geometry.box_size(geometry.box_of(points74[:68]))
+    scale = min(1.0, WORK_PX / max(size, 1.0))
     part = image[y0:y1, x0:x1]
+    small = (max(4, round((x1 - x0) * scale)), max(4, round((y1 - y0) * scale)))
+    if scale < 1.0:
+        part = cv2.resize(part, small, interpolation=cv2.INTER_AREA)
+    local = (points74 - (x0, y0)) * scale
     band = np.zeros(part.shape[:2], np.uint8)
-    cv2.fillPoly(band, [np.round(poly - (x0, y0)).astype(np.int32)], 255)
+    cv2.fillPoly(band, [np.round(local[BAND]).astype(np.int32)], 255)
     sample = np.zeros(part.shape[:2], np.uint8)
-    hull = cv2.convexHull(np.round(points74[SAMPLE] - (x0, y0)).astype(np.int32))
-    cv2.fillConvexPoly(sample, hull, 255)
-    lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB).astype(np.float32)
-    skin = lab[sample > 0]
-    if len(skin) < 16 or cv2.countNonZero(band) == 0:
+    cv2.fillConvexPoly(sample, cv2.convexHull(np.round(local[SAMPLE]).astype(np.int32)), 255)
+    in_band, in_sample = band > 0, sample > 0
+    if np.count_nonzero(in_sample) < 16 or not in_band.any():
         return out
+
+    def lab(where: np.ndarray) -> np.ndarray:  # only the pixels needed, as an N x 1 image
+        return cv2.cvtColor(part[where][:, None, :], cv2.COLOR_BGR2LAB)[:, 0].astype(np.float32)
+
+    skin = lab(in_sample)
     centre = np.median(skin, axis=0)
     spread = np.maximum(np.median(np.abs(skin - centre), axis=0) * 1.4826, SPREAD_FLOOR)
-    far = np.sqrt((((lab - centre) / spread) ** 2).sum(axis=2)) > FAR
-    found = np.where(far & (band > 0), 255, 0).astype(np.uint8)
+    far = np.sqrt((((lab(in_band) - centre) / spread) ** 2).sum(axis=1)) > FAR
+    found = np.zeros(part.shape[:2], np.uint8)
+    found[in_band] = np.where(far, 255, 0).astype(np.uint8)
     # specks (a freckle, a highlight) are skin; a fringe is a region
-    size = geometry.box_size(geometry.box_of(points74[:68]))
-    k = max(3, int(size * 0.015) | 1)
+    k = max(3, int(size * scale * 0.015) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     opened = cv2.morphologyEx(found, cv2.MORPH_OPEN, kernel)
-    out[y0:y1, x0:x1] = cv2.dilate(opened, kernel)  # and the fringe's soft edge with it
+    grown = cv2.dilate(opened, kernel)  # and the fringe's soft edge with it
+    if scale < 1.0:
+        grown = cv2.resize(grown, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        grown = np.where(grown > 127, 255, 0).astype(np.uint8)
+    out[y0:y1, x0:x1] = grown
     return out
 
 
