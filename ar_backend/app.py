@@ -8,7 +8,7 @@ from ar_backend import __version__
 from ar_backend.api import audio, camera, face, face_people, health, outputs
 from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.effects import EffectError, EffectNotInChain
-from ar_backend.audio.engine import AudioUnavailable
+from ar_backend.audio.engine import AudioUnavailable, NoSuchAudioDevice
 from ar_backend.config import BackendConfig
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.errors import (
@@ -28,6 +28,12 @@ from ar_backend.processors import REGISTRY as PROCESSORS
 from ar_backend.sources import REGISTRY as SOURCES
 from ar_backend.sources import BadSpec, SourceError
 from ar_backend.sources.device import DeviceNotOpen
+from ar_backend.sources.media import (
+    BadMediaName,
+    MediaTooLarge,
+    MediaTypeRefused,
+    MediaUnavailable,
+)
 from ar_backend.studio import NotRunning, PathNotAllowed, Studio, TooManyViewers
 from shared.api import map_errors, new_app
 from shared.openapi import install_openapi
@@ -79,6 +85,11 @@ def create_app(
             EffectError: (400, None),
             EffectNotInChain: (404, "effect_type"),
             AudioUnavailable: (503, None),
+            NoSuchAudioDevice: (400, None),
+            BadMediaName: (400, "file"),
+            MediaTooLarge: (413, "file"),
+            MediaTypeRefused: (415, "file"),
+            MediaUnavailable: (503, None),
             FaceError: (400, None),
             BadImage: (400, "image"),
             PathRefused: (400, "model_path"),

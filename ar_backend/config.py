@@ -112,7 +112,14 @@ class OutputsConfig(Section):
 class MediaConfig(Section):
     folders: list[str] = Field(
         default_factory=lambda: ["media"],
-        description="Folders the API may name files in (video, image sources).",
+        description="Folders the API may name files in (video, image sources); the first "
+        "is created at start when missing, and POST /media saves uploads into it.",
+    )
+    max_upload_mb: float = Field(
+        500.0,
+        gt=0,
+        le=16384,
+        description="Largest video or image POST /media takes, in MB (10^6 bytes); larger: 413.",
     )
 
 

@@ -73,6 +73,55 @@ class ChainIn(BaseModel):
     effects: list[EffectIn] = Field(..., max_length=64, description="In processing order.")
 
 
+AudioDeviceChoice = (
+    Annotated[str, Field(min_length=1, max_length=256)] | Annotated[int, Field(ge=0, le=1023)]
+)
+
+
+class AudioStartIn(BaseModel):
+    """``POST /audio/start``: optionally the devices to use (kept for later starts). A field
+    left out keeps the device in use; ``null`` goes back to the configured one (``audio.*``,
+    else PortAudio's default)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    input_device: AudioDeviceChoice | None = Field(
+        None, description="The microphone: a name or an index from GET /audio/devices."
+    )
+    output_device: AudioDeviceChoice | None = Field(
+        None,
+        description="Where the changed voice goes (e.g. the virtual microphone's sink): a "
+        "name or an index from GET /audio/devices.",
+    )
+
+    @field_validator("input_device", "output_device", mode="before")
+    @classmethod
+    def _name_or_index(cls, value: Any) -> Any:
+        """One message naming the field (a union's own errors name each branch)."""
+        if value is None:
+            return value
+        if isinstance(value, str) and 1 <= len(value) <= 256:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1023:
+            return value
+        raise ValueError("a device name (1-256 characters) or index (0-1023)")
+
+    def devices(self) -> dict[str, str | int | None]:
+        """The fields the request gave (an explicit null included)."""
+        return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
+
+
+class MediaUploadForm(BaseModel):
+    """``POST /media`` as multipart/form-data: one video or image for the media folder."""
+
+    file: bytes = Field(
+        ...,
+        description="The video (.mp4 .mov .mkv .avi .webm .m4v) or image (.jpg .jpeg .png "
+        ".bmp .webp), with its file name; at most media.max_upload_mb.",
+        json_schema_extra={"format": "binary"},
+    )
+
+
 class FaceLoadForm(BaseModel):
     """``POST /face/load`` as multipart/form-data: an uploaded picture; or several ``image``
     parts, a face set (each photo one face, or ``face_index`` repeated once per image)."""

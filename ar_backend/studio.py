@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,7 +24,8 @@ from ar_backend.pipeline import Pipeline
 from ar_backend.processors import REGISTRY as PROCESSORS
 from ar_backend.processors import ProcessorResources, make_processor
 from ar_backend.sources import BadSpec, SourceError, SourceSpec, make_source, parse_spec
-from ar_backend.sources.device import device_opens
+from ar_backend.sources.device import V4L2_ROOT, describe_devices, device_opens
+from ar_backend.sources.media import MediaLibrary
 from shared.config import ConfigError
 from shared.paths import inside
 from shared.registry import Registry, UnknownName
@@ -105,10 +106,15 @@ class Studio:
         self.jpeg = JpegCache(self.pipeline.output, config.outputs.jpeg_quality)
         self.viewers = Viewers(config.max_viewers, config.outputs.viewer_stall_timeout)
         self.media_dirs = [resolve_dir(d) for d in config.media.folders]
+        self.media = MediaLibrary(self.media_dirs, round(config.media.max_upload_mb * 1e6))
+        self.media.ensure_folder()
         self.recordings_dir = resolve_dir(config.outputs.recordings_dir)
         self.recorder: Recorder | None = None
+        self.last_recording: Path | None = None  # the last file finished, for the window
         self.vcam: VirtualCamera | None = None
         self.vcam_error: str | None = None
+        self.vcam_setup: str | None = None  # the command that fixes vcam_error
+        self.video4linux = Path(V4L2_ROOT)  # where device names are read (a test's folder)
         self.spec: SourceSpec | None = None
         self.auto_note: str | None = None
         self.started = time.time()
@@ -238,6 +244,29 @@ class Studio:
                 found.append(index)
         return found
 
+    def camera_devices(self) -> dict[str, Any]:
+        """The devices that open, by index and by name (a virtual camera marked as one)."""
+        indices = self.devices()
+        vcam = self.vcam
+        ours = (self.config.outputs.virtual_camera.device, vcam.device if vcam else None)
+        named = describe_devices(indices, sysfs_root=self.video4linux, virtual_devices=ours)
+        return {"devices": indices, "count": len(indices), "named": named}
+
+    # ---- media -----------------------------------------------------------------------------
+
+    def media_files(self) -> dict[str, Any]:
+        files, truncated = self.media.files()
+        folder = self.media.upload_folder
+        return {
+            "files": files,
+            "count": len(files),
+            "truncated": truncated,
+            "folder": str(folder) if folder else None,
+        }
+
+    def media_save(self, filename: str | None, stream: IO[bytes]) -> dict[str, Any]:
+        return self.media.save(filename, stream)
+
     # ---- outputs ---------------------------------------------------------------------------
 
     def _stream_geometry(self) -> tuple[tuple[int, int], float]:
@@ -252,6 +281,8 @@ class Studio:
         with self._lock:
             if self.recorder is not None and self.recorder.active:
                 return {"already_recording": True, **self.recorder.status()}
+            if self.recorder is not None:  # it stopped by itself (a write error)
+                self._finish_recording()
             if not self.pipeline.running:
                 raise NotRunning("start the camera before recording")
             name = name or time.strftime("recording-%Y%m%d-%H%M%S.mp4")
@@ -275,12 +306,29 @@ class Studio:
     def record_stop(self) -> dict[str, Any]:
         with self._lock:
             if self.recorder is None:
-                return {"active": False}
-            self.recorder.stop()
-            status = self.recorder.status()
-            log.info("recording finished: %s (%d frames)", self.recorder.path, status["frames"])
-            self.recorder = None
-            return status
+                return self._recording_idle()
+            return {**self._finish_recording(), **self._recording_idle()}
+
+    def _finish_recording(self) -> dict[str, Any]:
+        assert self.recorder is not None
+        self.recorder.stop()
+        status = self.recorder.status()
+        log.info("recording finished: %s (%d frames)", self.recorder.path, status["frames"])
+        self.last_recording = self.recorder.path
+        self.recorder = None
+        return status
+
+    def _recording_idle(self) -> dict[str, Any]:
+        """The recording state with none under way: the last file, once there is one."""
+        last = self.last_recording
+        if last is None:
+            return {"active": False}
+        return {
+            "active": False,
+            "folder": str(last.parent),
+            "last_file": last.name,
+            "last_path": str(last),
+        }
 
     def _start_vcam_quietly(self) -> None:
         try:
@@ -298,8 +346,9 @@ class Studio:
                 self.vcam = VirtualCamera(self.pipeline.output, size, fps, vc.device, vc.backend)
             except OutputUnavailable as exc:
                 self.vcam_error = str(exc)
+                self.vcam_setup = exc.setup_command
                 raise
-            self.vcam_error = None
+            self.vcam_error = self.vcam_setup = None
             log.info("virtual camera on %s", self.vcam.device)
             return self.vcam.status()
 
@@ -314,16 +363,28 @@ class Studio:
     # ---- status ----------------------------------------------------------------------------
 
     def outputs_status(self) -> dict[str, Any]:
+        """What GET /outputs and /status ``outputs`` say."""
+        recorder, vcam = self.recorder, self.vcam
+        if recorder is not None:
+            recording = recorder.status()
+            if self.last_recording is not None:
+                recording["last_file"] = self.last_recording.name
+                recording["last_path"] = str(self.last_recording)
+        else:
+            recording = self._recording_idle()
+        virtual_camera = (
+            vcam.status()
+            if vcam
+            else {"active": False, "error": self.vcam_error, "setup_command": self.vcam_setup}
+        )
         return {
             "mjpeg": {
                 "frames_encoded": self.jpeg.encoded,
                 "encode_ms": round(self.jpeg.encode_ms, 2),
                 **self.viewers.status(),
             },
-            "virtual_camera": self.vcam.status()
-            if self.vcam
-            else {"active": False, "error": self.vcam_error},
-            "recording": self.recorder.status() if self.recorder else {"active": False},
+            "virtual_camera": virtual_camera,
+            "recording": recording,
         }
 
     def status(self) -> dict[str, Any]:

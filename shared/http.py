@@ -14,9 +14,10 @@ log = logging.getLogger(__name__)
 class HttpError(Exception):
     """Any failure talking to a peer: unreachable, timed out, bad status or bad JSON."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.reason = reason  # the words for a person: no method, URL or status code
 
 
 def _reason(resp: requests.Response) -> str:
@@ -63,16 +64,23 @@ class HttpClient:
             try:
                 resp = self._session.request(method, url, **kwargs)
             except requests.Timeout:
-                last = HttpError(f"{method} {url}: no answer within {kwargs['timeout']} s")
+                last = HttpError(
+                    f"{method} {url}: no answer within {kwargs['timeout']} s",
+                    reason=f"no answer within {kwargs['timeout']} s",
+                )
             except requests.ConnectionError:
-                last = HttpError(f"{method} {url}: cannot connect (is the service running?)")
+                last = HttpError(
+                    f"{method} {url}: cannot connect (is the service running?)",
+                    reason="cannot connect (is the service running?)",
+                )
             except requests.RequestException as exc:
                 last = HttpError(f"{method} {url}: {type(exc).__name__}: {exc}")
             else:
                 if resp.status_code < 400:
                     return resp
+                why = _reason(resp)
                 error = HttpError(
-                    f"{method} {url}: HTTP {resp.status_code}: {_reason(resp)}", resp.status_code
+                    f"{method} {url}: HTTP {resp.status_code}: {why}", resp.status_code, why
                 )
                 if resp.status_code < 500:
                     raise error  # the request itself is wrong: retrying will not help

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
-from ar_backend.models import ChainIn, EffectIn
+from ar_backend.models import AudioStartIn, ChainIn, EffectIn
 from shared.openapi import operation
 from shared.wire.backend import AudioStatus, DeviceListOut, EffectChainOut, EffectTypesOut
 
@@ -16,13 +16,19 @@ TAGS = ("audio",)
 
 @bp.post("/start")
 @operation(
-    "Start the voice stream (503 when there is no audio device)",
+    "Start the voice stream, optionally on chosen devices (503 when there is no audio device)",
+    body=AudioStartIn,
+    body_required=False,
     ok=AudioStatus,
     errors=(503,),
     tags=TAGS,
+    description="No body: the devices in use (the config's until chosen). `input_device`, "
+    "`output_device`: a name or index from GET /audio/devices, kept for later starts (null: "
+    "back to the configured one); one PortAudio does not list is 400 naming the field and "
+    "changes nothing. Running already: it moves to the devices named.",
 )
-def start() -> ResponseReturnValue:
-    return jsonify(get_studio().audio.start())
+def start(body: AudioStartIn) -> ResponseReturnValue:
+    return jsonify(get_studio().audio.start(body.devices()))
 
 
 @bp.post("/stop")

@@ -18,7 +18,7 @@ from ar_backend.outputs.jpeg import BOUNDARY
 from shared.api import ApiError
 from shared.openapi import operation
 from shared.timeutil import utc_now_iso
-from shared.wire.backend import RecordingStatus, ReportOut, VirtualCameraStatus
+from shared.wire.backend import OutputsStatus, RecordingStatus, ReportOut, VirtualCameraStatus
 
 TAGS = ("outputs",)
 
@@ -70,6 +70,16 @@ def snapshot() -> ResponseReturnValue:
     return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
+@bp.get("/outputs")
+@operation(
+    "The outputs: preview stream, virtual camera, recording (as /status outputs)",
+    ok=OutputsStatus,
+    tags=TAGS,
+)
+def outputs() -> ResponseReturnValue:
+    return jsonify(get_studio().outputs_status())
+
+
 @bp.post("/record/start")
 @operation(
     "Record the output to outputs.recordings_dir",
@@ -84,7 +94,13 @@ def record_start(body: RecordStartIn) -> ResponseReturnValue:
 
 
 @bp.post("/record/stop")
-@operation("Stop recording and finalise the file", ok=RecordingStatus, tags=TAGS)
+@operation(
+    "Stop recording and finalise the file",
+    ok=RecordingStatus,
+    tags=TAGS,
+    description="Answers the finished file (file, path, seconds, frames) and last_file, "
+    "last_path; with none under way, the last file only.",
+)
 def record_stop() -> ResponseReturnValue:
     return jsonify(get_studio().record_stop())
 
@@ -95,6 +111,8 @@ def record_stop() -> ResponseReturnValue:
     ok=VirtualCameraStatus,
     errors=(409, 503),
     tags=TAGS,
+    description="The 503 carries `setup_command`, the command line that makes the device "
+    "(Linux), as GET /outputs does afterwards.",
 )
 def vcam_start() -> ResponseReturnValue:
     return jsonify(get_studio().vcam_start())

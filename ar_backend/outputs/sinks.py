@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
+import shlex
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,8 +19,33 @@ from ar_backend.frames import LatestSlot
 log = logging.getLogger(__name__)
 
 
+SETUP_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "setup_virtual_camera.sh"
+SETUP_DEFAULT_NUMBER = 10  # the device number the script creates unless told another
+
+
 class OutputUnavailable(Exception):
-    """The output cannot start here; the message names the fix."""
+    """The output cannot start here; the message names the fix, and ``setup_command`` is the
+    command line that makes it (None where there is none to run)."""
+
+    def __init__(self, message: str, setup_command: str | None = None) -> None:
+        super().__init__(message)
+        self.setup_command = setup_command
+        self.details = {"setup_command": setup_command}  # added to the API's 503 answer
+
+
+def vcam_setup_command(device: str | None, linux: bool | None = None) -> str | None:
+    """The command that creates the virtual camera (Linux: scripts/setup_virtual_camera.sh
+    with sudo, by its absolute path when it is there, with ``--device-number N`` when
+    ``outputs.virtual_camera.device`` names another /dev/videoN than the script's 10); None
+    elsewhere (OBS Studio's virtual camera is started from OBS)."""
+    if not (sys.platform.startswith("linux") if linux is None else linux):
+        return None
+    script = SETUP_SCRIPT if SETUP_SCRIPT.is_file() else Path("scripts/setup_virtual_camera.sh")
+    command = ["sudo", "bash", str(script)]
+    number = re.fullmatch(r"/dev/video([0-9]{1,3})", device or "")
+    if number and int(number.group(1)) != SETUP_DEFAULT_NUMBER:
+        command += ["--device-number", str(int(number.group(1)))]
+    return shlex.join(command)
 
 
 class FollowerSink:
@@ -32,6 +60,7 @@ class FollowerSink:
         self.frames = 0
         self.error: str | None = None
         self.started_at: float | None = None
+        self.stopped_at: float | None = None
 
     @property
     def active(self) -> bool:
@@ -74,6 +103,14 @@ class FollowerSink:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        if self.started_at is not None and self.stopped_at is None:
+            self.stopped_at = time.time()
+
+    def seconds(self) -> float | None:
+        """How long it has run (until it stopped)."""
+        if self.started_at is None:
+            return None
+        return round(max(0.0, (self.stopped_at or time.time()) - self.started_at), 3)
 
 
 class Recorder(FollowerSink):
@@ -102,6 +139,10 @@ class Recorder(FollowerSink):
         return {
             "active": self.active,
             "file": self.path.name,
+            "path": str(self.path),
+            "folder": str(self.path.parent),
+            "started_at": self.started_at,
+            "seconds": self.seconds(),
             "frames": self.frames,
             "error": self.error,
         }
@@ -124,7 +165,8 @@ class VirtualCamera(FollowerSink):
         try:
             import pyvirtualcam
         except ImportError as exc:
-            raise OutputUnavailable(f"pyvirtualcam is not installed: {exc}") from exc
+            pip = shlex.join([sys.executable, "-m", "pip", "install", "pyvirtualcam"])
+            raise OutputUnavailable(f"pyvirtualcam is not installed ({exc}): {pip}", pip) from exc
         self.size = size
         try:
             self._cam = pyvirtualcam.Camera(
@@ -136,11 +178,15 @@ class VirtualCamera(FollowerSink):
                 backend=backend,
             )
         except Exception as exc:  # RuntimeError naming modprobe when no device exists
-            raise OutputUnavailable(
-                f"no virtual camera device: {exc}. On Linux run "
-                "scripts/setup_virtual_camera.sh (loads v4l2loopback); elsewhere install "
-                "OBS Studio's virtual camera."
-            ) from exc
+            command = vcam_setup_command(device)
+            fix = (
+                f"Run `{command}` (scripts/setup_virtual_camera.sh: it loads v4l2loopback), "
+                "then start the virtual camera again."
+                if command
+                else "Install OBS Studio and start its virtual camera once "
+                "(scripts/setup_virtual_camera.sh is for Linux)."
+            )
+            raise OutputUnavailable(f"no virtual camera device: {exc}. {fix}", command) from exc
         self.device = self._cam.device
         self._start_thread()
 

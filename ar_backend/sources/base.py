@@ -18,6 +18,8 @@ from ar_backend.config import CameraConfig
 from shared.registry import Registry
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+# what a file source plays as a video (GET /media lists these and the images above)
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
 # Network streams only: a URL never names a local file (file:, a bare path) or one of
 # FFmpeg's own protocols (concat:, subfile:, data:, pipe:, ...), which can read any file.
 URL_SCHEMES = ("rtsp", "rtsps", "http", "https", "rtmp", "rtmps", "udp")

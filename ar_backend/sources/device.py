@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -73,3 +78,41 @@ def device_opens(index: int) -> bool:
         return bool(cap.isOpened())
     finally:
         cap.release()
+
+
+V4L2_ROOT = "/sys/class/video4linux"
+
+
+def describe_devices(
+    indices: list[int],
+    *,
+    sysfs_root: str | Path = V4L2_ROOT,
+    virtual_devices: tuple[str | None, ...] = (),
+    linux: bool | None = None,
+) -> list[dict[str, Any]]:
+    """``{index, name, path, virtual}`` for each device index (GET /camera/devices ``named``).
+
+    On Linux the name is the driver's, from ``<sysfs_root>/video<N>/name`` (``Camera <N>``
+    when it cannot be read) and the path ``/dev/video<N>``; elsewhere ``Camera <N>`` and no
+    path. ``virtual`` marks a v4l2loopback device (the virtual camera, ours or another
+    program's): its name says ``loopback``, its sysfs entry lies under
+    ``/sys/devices/virtual``, or its path is one of ``virtual_devices`` (the configured and
+    the running virtual camera's), so a window does not offer our own output as an input.
+    """
+    on_linux = sys.platform.startswith("linux") if linux is None else linux
+    ours = {os.path.normpath(d) for d in virtual_devices if d}
+    named = []
+    for index in indices:
+        name, path, virtual = f"Camera {index}", None, False
+        if on_linux:
+            path = f"/dev/video{index}"
+            entry = Path(sysfs_root) / f"video{index}"
+            try:
+                text = (entry / "name").read_text(encoding="utf-8", errors="replace").strip()
+                virtual = entry.resolve().parent.parent.name == "virtual"
+            except OSError:
+                text = ""
+            name = text[:128] or name
+            virtual = virtual or "loopback" in name.lower() or path in ours
+        named.append({"index": index, "name": name, "path": path, "virtual": virtual})
+    return named

@@ -59,30 +59,115 @@ class CameraStopOut(CameraStatus):
     stopped: bool
 
 
-class DeviceListOut(Wire):
-    """GET /audio/devices: each device PortAudio sees (index, name, inputs, outputs, ...)."""
+class AudioDevice(Wire):
+    """One device PortAudio sees. ``POST /audio/start`` takes its ``name`` or ``index``."""
 
-    devices: list[dict[str, Any]]
+    index: int = Field(..., description="PortAudio's index (may change when devices come and go).")
+    name: str
+    inputs: int = Field(..., description="Input channels (0: not a microphone).")
+    outputs: int = Field(..., description="Output channels (0: not an output).")
+    kind: str = Field("duplex", description="input, output or duplex (both).")
+    default_rate: float | None = Field(None, description="Its default sample rate.")
+    default_input: bool = Field(False, description="PortAudio's default input device.")
+    default_output: bool = Field(False, description="PortAudio's default output device.")
+
+
+class DeviceListOut(Wire):
+    """GET /audio/devices: each device PortAudio sees."""
+
+    devices: list[AudioDevice]
     count: int
+
+
+class CameraDevice(Wire):
+    """A camera device that opens, by name."""
+
+    index: int = Field(..., description="The device index (POST /camera/start device_id).")
+    name: str = Field(
+        ..., description="Linux: the driver's name (sysfs); elsewhere 'Camera <index>'."
+    )
+    path: str | None = Field(None, description="Linux: /dev/video<index>; elsewhere null.")
+    virtual: bool = Field(
+        False,
+        description="A virtual camera (v4l2loopback; ours among them): not a camera to offer "
+        "as an input.",
+    )
 
 
 class CameraDeviceListOut(Wire):
-    """GET /camera/devices: the indices of the camera devices that open."""
+    """GET /camera/devices: the camera devices that open, by index and by name."""
 
-    devices: list[int]
+    devices: list[int] = Field(..., description="Their indices (as older clients read them).")
     count: int
+    named: list[CameraDevice] = Field(
+        default_factory=list, description="The same devices in the same order, with names."
+    )
+
+
+class MediaFile(Wire):
+    """A file in the media folders a camera can play."""
+
+    name: str
+    kind: str = Field(..., description="video or image.")
+    size: int = Field(..., description="Bytes.")
+    modified: float | None = Field(None, description="Last change (epoch seconds).")
+    source: str = Field(..., description="What POST /camera/start takes as source to play it.")
+
+
+class MediaListOut(Wire):
+    """GET /media: the playable files at the top of the media folders, by name."""
+
+    files: list[MediaFile]
+    count: int
+    truncated: bool = Field(False, description="More files than listed (2000 at most).")
+    folder: str | None = Field(None, description="Where uploads go (absolute).")
+
+
+class MediaUploadOut(Wire):
+    """POST /media: the file as saved."""
+
+    name: str = Field(..., description="The plain name it was saved under (-1, -2... if taken).")
+    source: str = Field(..., description="What POST /camera/start takes as source to play it.")
+    size: int = Field(..., description="Bytes written.")
+    kind: str | None = Field(None, description="video or image.")
+    path: str | None = Field(None, description="Where it was saved (absolute).")
 
 
 class RecordingStatus(Wire):
+    """The recorder: while active the file, its folder and times; after a stop, the last file
+    (``last_file``, ``last_path``) so the window can show it."""
+
     active: bool
-    file: str | None = None
+    file: str | None = Field(None, description="The file being (or just) written: its name.")
+    path: str | None = Field(None, description="Its absolute path.")
+    folder: str | None = Field(None, description="The recordings folder (absolute).")
+    started_at: float | None = Field(None, description="When it began (epoch seconds).")
+    seconds: float | None = Field(None, description="How long it has been recording.")
     frames: int | None = None
     error: str | None = None
+    already_recording: bool | None = Field(
+        None, description="POST /record/start while recording: the recording under way."
+    )
+    last_file: str | None = Field(None, description="The last finished recording: its name.")
+    last_path: str | None = Field(None, description="The last finished recording: its path.")
 
 
 class VirtualCameraStatus(Wire):
+    """The virtual camera: its device while active; when it could not start, the error and
+    the command that makes one."""
+
     active: bool
-    error: str | None = None
+    device: str | None = Field(None, description="The device it sends to (/dev/video10).")
+    frames: int | None = None
+    error: str | None = Field(
+        None,
+        description="Why it is not running (no device: names scripts/setup_virtual_camera.sh).",
+    )
+    setup_command: str | None = Field(
+        None,
+        description="The command line that fixes the error, to copy into a terminal "
+        "(Linux: sudo bash .../scripts/setup_virtual_camera.sh); null when there is none.",
+    )
 
 
 class AudioEffect(Wire):
@@ -98,6 +183,12 @@ class AudioStatus(Wire):
     sample_rate: int
     block_size: int
     channels: int
+    input_device: str | int | None = Field(
+        None, description="The microphone chosen (name or index); null: the default."
+    )
+    output_device: str | int | None = Field(
+        None, description="The output chosen (name or index); null: the default."
+    )
     effects: list[AudioEffect]
     level_dbfs: float | None
 
@@ -295,7 +386,11 @@ class EnginesOut(Wire):
 
 
 class OutputsStatus(Wire):
-    mjpeg: dict[str, Any]
+    """GET /outputs, and /status ``outputs``."""
+
+    mjpeg: dict[str, Any] = Field(
+        ..., description="The preview stream: frames_encoded, encode_ms, viewers and refusals."
+    )
     virtual_camera: VirtualCameraStatus
     recording: RecordingStatus
 

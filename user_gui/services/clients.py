@@ -11,10 +11,11 @@ import logging
 import mimetypes
 import threading
 import time
-from collections.abc import Callable
-from enum import StrEnum
+from collections.abc import Callable, Sequence
+from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
 
 import requests
 from pydantic import BaseModel, ValidationError
@@ -25,6 +26,16 @@ from shared.wire import monitor as mw
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+
+
+class Keep(Enum):
+    """``start_audio``'s default: the device in use stays (the field is not sent)."""
+
+    KEEP = "keep"
+
+
+KEEP: Literal[Keep.KEEP] = Keep.KEEP
+DeviceChoice = str | int | None | Literal[Keep.KEEP]
 
 
 class ServiceStatus(StrEnum):
@@ -40,6 +51,8 @@ class BackendError(HttpError):
 
     def __init__(self, message: str, status: int | None, body: dict[str, Any]) -> None:
         super().__init__(message, status)
+        if isinstance(body.get("message"), str):
+            self.reason = body["message"]  # the backend's own words, for a person
         self.field: str | None = body.get("field")
         self.details = {
             k: v for k, v in body.items() if k not in ("error", "message", "code", "field")
@@ -156,11 +169,14 @@ class ARBackendClient(APIClient):
     """Every backend endpoint the window uses, each answer typed (``shared.wire.backend``);
     each raises HttpError with the reason.
 
-    The face calls raise BackendError (an HttpError) so a caller can read the answer's
-    ``field`` and details; loading a face or an engine takes seconds, hence ``slow_timeout``.
+    The face, output, media and audio-device calls raise BackendError (an HttpError) so a
+    caller can read the answer's ``field`` and details (``setup_command`` of a virtual camera
+    that cannot start, say); loading a face or an engine takes seconds, hence
+    ``slow_timeout``, and an upload may take minutes (``upload_timeout``).
     """
 
     slow_timeout = 60.0
+    upload_timeout = 600.0
     health_model = bw.HealthOut
     peer = "the backend"
 
@@ -172,6 +188,32 @@ class ARBackendClient(APIClient):
 
     def camera_devices(self) -> list[int]:
         return self.get_model(bw.CameraDeviceListOut, "/camera/devices").devices
+
+    def camera_devices_named(self) -> list[bw.CameraDevice]:
+        """The camera devices that open: index, name, path, and ``virtual`` for a virtual
+        camera (v4l2loopback, ours among them), which a window should not offer as an input."""
+        return self._call(bw.CameraDeviceListOut, "GET", "/camera/devices").named
+
+    def media_files(self) -> bw.MediaListOut:
+        """The videos and images a camera can play (``files``: name, kind, size, source) and
+        the ``folder`` uploads go to."""
+        return self._call(bw.MediaListOut, "GET", "/media")
+
+    def upload_media(self, path: str | Path) -> bw.MediaUploadOut:
+        """Send a video or image into the media folder (read here, whole: call it off the GUI
+        thread); the answer's ``source`` is what ``start_camera(source=...)`` takes. Refused:
+        BackendError with field ``file`` (400 no usable name, 413 too large, 415 not a video
+        or image)."""
+        path = Path(path)
+        data = path.read_bytes()
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return self._call(
+            bw.MediaUploadOut,
+            "POST",
+            "/media",
+            files={"file": (path.name, data, mime)},
+            timeout=max(self.timeout, self.upload_timeout),
+        )
 
     def start_camera(
         self, device_id: int | None = None, source: str | None = None
@@ -189,15 +231,48 @@ class ARBackendClient(APIClient):
     def camera_status(self) -> bw.CameraStatus:
         return self.get_model(bw.CameraStatus, "/api/camera/status")
 
+    def outputs(self) -> bw.OutputsStatus:
+        """The preview stream, the virtual camera and the recording (as /status outputs)."""
+        return self._call(bw.OutputsStatus, "GET", "/outputs")
+
+    def start_virtual_camera(self) -> bw.VirtualCameraStatus:
+        """No device: BackendError (503) whose ``details["setup_command"]`` is the fix."""
+        return self._call(bw.VirtualCameraStatus, "POST", "/virtual_camera/start", json={})
+
+    def stop_virtual_camera(self) -> bw.VirtualCameraStatus:
+        return self._call(bw.VirtualCameraStatus, "POST", "/virtual_camera/stop", json={})
+
     def start_recording(self, file_name: str | None = None) -> bw.RecordingStatus:
+        """Answers ``file``, ``path``, ``folder``, ``started_at``, ``seconds``; 409 (camera
+        not running) and 403 (a name that is not plain) as BackendError."""
         body = {"file_name": file_name} if file_name else {}
-        return self.post_model(bw.RecordingStatus, "/record/start", body)
+        return self._call(bw.RecordingStatus, "POST", "/record/start", json=body)
 
     def stop_recording(self) -> bw.RecordingStatus:
-        return self.post_model(bw.RecordingStatus, "/record/stop", {})
+        """The finished file (``file``, ``path``, ``seconds``, ``frames``) and ``last_file``,
+        ``last_path``."""
+        return self._call(bw.RecordingStatus, "POST", "/record/stop", json={})
 
-    def start_audio(self) -> bw.AudioStatus:
-        return self.post_model(bw.AudioStatus, "/audio/start", {})
+    def snapshot(self) -> bytes:
+        """The newest output frame as JPEG bytes (503 before the first frame)."""
+        return self._send("GET", "/snapshot.jpg").content
+
+    def audio_devices(self) -> list[bw.AudioDevice]:
+        """Each device PortAudio sees: index, name, inputs, outputs, kind (503: no PortAudio)."""
+        return self._call(bw.DeviceListOut, "GET", "/audio/devices").devices
+
+    def start_audio(
+        self, input_device: DeviceChoice = KEEP, output_device: DeviceChoice = KEEP
+    ) -> bw.AudioStatus:
+        """Start the voice. A device (a name or index from ``audio_devices()``) is kept for
+        later starts; left out (``KEEP``), the one in use stays; None: back to the configured
+        one (else PortAudio's default). Unknown: BackendError 400 naming the field."""
+        body: dict[str, Any] = {}
+        if input_device is not KEEP:
+            body["input_device"] = input_device
+        if output_device is not KEEP:
+            body["output_device"] = output_device
+        return self._call(bw.AudioStatus, "POST", "/audio/start", json=body)
 
     def stop_audio(self) -> bw.AudioStatus:
         return self.post_model(bw.AudioStatus, "/audio/stop", {})
@@ -205,6 +280,24 @@ class ARBackendClient(APIClient):
     def set_audio_effect(self, effect_type: str, params: dict[str, Any]) -> bw.EffectChainOut:
         body = {"type": effect_type, "params": params}
         return self.post_model(bw.EffectChainOut, "/audio/effect", body)
+
+    def remove_audio_effect(self, effect_type: str) -> bw.EffectChainOut:
+        """Take an effect out (400 an unknown type, 404 one not in the chain)."""
+        path = "/audio/effect/" + quote(effect_type, safe="")
+        return self._call(bw.EffectChainOut, "DELETE", path)
+
+    def set_audio_chain(
+        self, effects: Sequence[dict[str, Any] | bw.AudioEffect]
+    ) -> bw.EffectChainOut:
+        """Replace the whole chain, in order ({type, params, bypass} each); a bad entry is
+        BackendError naming ``effects.<i>.<field>`` and changes nothing."""
+        specs = [
+            {"type": e.type, "params": dict(e.params), "bypass": e.bypass}
+            if isinstance(e, bw.AudioEffect)
+            else e
+            for e in effects
+        ]
+        return self._call(bw.EffectChainOut, "POST", "/audio/chain", json={"effects": specs})
 
     def audio_status(self) -> bw.AudioStatus:
         return self.get_model(bw.AudioStatus, "/audio/status")
@@ -227,6 +320,10 @@ class ARBackendClient(APIClient):
 
     def stop_face_swap(self) -> bw.FaceStatus:
         return self._face_call(bw.FaceStatus, "POST", "/face/stop", json={})
+
+    def unload_face(self) -> bw.FaceSource:
+        """Forget the loaded face (``loaded: false``); a swap left on has nothing to draw."""
+        return self._call(bw.FaceSource, "DELETE", "/face/load")
 
     def upload_face(self, path: str | Path, face_index: int | None = None) -> bw.FaceLoadOut:
         """Send a picture as the source face (read here: call it off the GUI thread).
@@ -262,7 +359,13 @@ class ARBackendClient(APIClient):
             bw.FaceStatus, "POST", "/face/settings", json=changes, timeout=timeout
         )
 
-    def _face_call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+    def _call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+        """A request answered as ``model``; an error answer is BackendError (field, details)."""
+        return self._typed(model, self._send(method, path, **kwargs))
+
+    _face_call = _call
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """A request whose error answer is kept: BackendError carries its field and details."""
         answers: list[requests.Response] = []
         kwargs["hooks"] = {"response": lambda resp, *_a, **_k: answers.append(resp)}
@@ -278,7 +381,7 @@ class ARBackendClient(APIClient):
             if not isinstance(body, dict):
                 raise
             raise BackendError(str(exc), exc.status, body) from None
-        return self._typed(model, resp)
+        return resp
 
     def report_status(self, status: dict[str, Any]) -> bw.ReportOut:
         return self.post_model(bw.ReportOut, "/monitor/report", status)
