@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("AR Live Studio")
     app.setStyle("Fusion")
+    from PyQt5.QtCore import QLocale, QSettings
+
+    from user_gui.app import i18n
+
+    chosen = QSettings("AR Live Studio", "user_gui").value("language") or config.language
+    i18n.set_language(i18n.pick_language(chosen, QLocale.system().name()))
     reporter = StatusReporter(config.monitor)
     server = None
     if config.local_server.enabled:

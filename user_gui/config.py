@@ -57,6 +57,12 @@ class GuiConfig(Section):
     backend: BackendSection = Field(default_factory=BackendSection)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     services_file: str = Field("config/services.yaml", description="Ports and health paths.")
+    language: str | None = Field(
+        None,
+        pattern=r"^(en|zh_CN)$",
+        description="The window's language: en or zh_CN; unset: the system's (the choice made "
+        "in the window's Help menu wins).",
+    )
 
 
 def load_gui_config(

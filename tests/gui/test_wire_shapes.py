@@ -190,10 +190,12 @@ def test_the_window_shows_a_wrong_shape_like_any_backend_error(
     )
     assert "healthy" in window.indicators["backend"].text()  # it answers: controls stay on
     assert window.start_button.isEnabled()
-    window.audio_start.click()
-    qtbot.waitUntil(lambda: "unexpected shape" in window.audio_state.text(), timeout=5000)
-    assert "voice: the backend answered an unexpected shape: error: Field required" in (
-        window.audio_state.text()
+    voice = window.voice_panel
+    qtbot.waitUntil(voice.audio_start.isEnabled, timeout=5000)
+    voice.audio_start.click()
+    qtbot.waitUntil(lambda: "unexpected shape" in voice.audio_state.full_text, timeout=5000)
+    assert "the backend answered an unexpected shape: error: Field required" in (
+        voice.audio_state.full_text
     )
     window.close()
 

@@ -1,5 +1,7 @@
-"""The studio window: preview, camera, face, voice, services, alerts, log. It only draws, emits
-and starts work on other threads; nothing here waits on the network."""
+"""The studio window: the preview (it keeps its aspect and takes the space), and beside it the
+camera, face, output and voice panels in a scrolling column, services, alerts and the log on a
+second tab. It only draws, emits and starts work on other threads; nothing here waits on the
+network. After every reconnect it shows the backend's real state, never a remembered copy."""
 
 from __future__ import annotations
 
@@ -9,27 +11,38 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PyQt5.QtCore import QObject, QSettings, Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QImage, QPixmap
+from PyQt5.QtGui import QImage, QKeySequence
 from PyQt5.QtWidgets import (
+    QAction,
+    QActionGroup,
     QComboBox,
-    QFormLayout,
+    QFileDialog,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
-    QSlider,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from shared.http import HttpError
-from shared.wire.backend import AudioEffect, AudioStatus, CameraStatus, EffectParam, FaceStatus
+from shared.wire.backend import AudioStatus, CameraStatus, FaceStatus, OutputsStatus
 from shared.wire.monitor import AlertView
+from user_gui.app import guidance, i18n
 from user_gui.app.face_panel import FacePanel
+from user_gui.app.i18n import tr
+from user_gui.app.output_panel import OutputPanel
+from user_gui.app.voice_panel import VoicePanel
+from user_gui.app.widgets import MessageLabel, PreviewView
 from user_gui.app.workers import MjpegReader, run_async
 from user_gui.services.clients import ARBackendClient, MonitorClient
 from user_gui.services.reporter import StatusReporter
@@ -37,6 +50,11 @@ from user_gui.services.reporter import StatusReporter
 log = logging.getLogger(__name__)
 RUNNING = ("running", "reconnecting", "connecting")  # camera states with a preview to show
 COLOURS = {"healthy": "#2fbf71", "offline": "#e5484d", "unhealthy": "#e8b339", "unknown": "#8a96a3"}
+STALE_S = 1.5  # no frame for this long: the preview says it is offline
+MEDIA_FILTER = (
+    "Video or picture (*.mp4 *.mov *.mkv *.avi *.webm *.m4v *.jpg *.jpeg *.png *.bmp *.webp)"
+)
+HOTKEYS = {"swap": "F5", "voice": "F6", "record": "F7", "virtual_camera": "F8"}
 
 
 @dataclass
@@ -58,6 +76,9 @@ class BackendCheck(ServiceCheck):
     camera_error: str = ""
     face: FaceStatus | None = None
     face_error: str = ""
+    audio: AudioStatus | None = None
+    audio_error: str = ""
+    outputs: OutputsStatus | None = None
 
 
 @dataclass
@@ -102,10 +123,15 @@ class MainWindow(QMainWindow):
         self._closed = False  # answers still arriving from the pool then change nothing
         self._frames: list[float] = []
         self._last_image: QImage | None = None
+        self._last_frame_at: float | None = None
         self._backend_ok = False
+        self._camera_running = False
+        self._camera: CameraStatus | None = None
+        self._backend_message = False  # camera_reason holds the backend's state
         self.refreshes = 0  # refreshes begun
         self.refresh_shown = 0  # the newest refresh whose backend answer the window shows
         self._build()
+        self._build_menu()
         self._log = _LogBridge()
         self._log.line.connect(self.log_view.appendPlainText)
         logging.getLogger().addHandler(self._log)
@@ -113,192 +139,191 @@ class MainWindow(QMainWindow):
         self._poll.setInterval(int(poll_interval * 1000))
         self._poll.timeout.connect(self.refresh_services)
         self._poll.start()
+        self._watch = QTimer(self)  # the preview's freshness, and the next step shown
+        self._watch.setInterval(500)
+        self._watch.timeout.connect(self._watch_preview)
+        self._watch.start()
         self.refresh_services()
-        self.restoreGeometry(self.settings.value("geometry", b""))
+        geometry = self.settings.value("geometry", b"")
+        if not geometry or not self.restoreGeometry(geometry):
+            self.resize(1280, 720)
         self.reporter.update_gui_status(window_active=True)
 
     # ---- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        root = QWidget()
-        layout = QHBoxLayout(root)
-        left = QVBoxLayout()
-        self.preview = QLabel("no preview: start the camera")
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(480, 270)
-        self.preview.setStyleSheet("background:#101418;color:#8a96a3;")
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        left = QWidget()
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(6, 6, 6, 6)
+        self.preview = PreviewView()
+        self.preview.set_placeholder(tr("no preview: start the camera"))
         self.preview_info = QLabel("")
-        left.addWidget(self.preview, 1)
-        left.addWidget(self.preview_info)
+        self.preview_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lcol.addWidget(self.preview, 1)
+        lcol.addWidget(self.preview_info)
+        split.addWidget(left)
 
-        camera = QGroupBox("Camera")
-        row = QHBoxLayout(camera)
-        self.source = QComboBox()
-        self.source.setEditable(True)
-        self.source.addItems(["demo", "auto"])
-        self.source.setCurrentText(self.settings.value("source", "demo"))
-        self.start_button = QPushButton("Start")
-        self.stop_button = QPushButton("Stop")
-        self.start_button.clicked.connect(self.start_camera)
-        self.stop_button.clicked.connect(self.stop_camera)
-        self.camera_reason = QLabel("")
-        for w in (self.source, self.start_button, self.stop_button, self.camera_reason):
-            row.addWidget(w)
-        left.addWidget(camera)
+        self.tabs = QTabWidget()
+        column = QWidget()
+        panels = QVBoxLayout(column)
+        panels.setContentsMargins(4, 4, 4, 4)
+        panels.addWidget(self._build_camera())
         self.face_panel = FacePanel(self.backend, self.settings)
         self.face_panel.face_loaded.connect(
             lambda loaded: self.reporter.update_gui_status(face_loaded=loaded)
         )
-        left.addWidget(self.face_panel)
-        left.addWidget(self._build_audio())
-        layout.addLayout(left, 3)
+        panels.addWidget(self.face_panel)
+        self.output_panel = OutputPanel(self.backend)
+        panels.addWidget(self.output_panel)
+        self.voice_panel = VoicePanel(self.backend)
+        self.voice_panel.running.connect(
+            lambda on: self.reporter.update_gui_status(audio_running=on)
+        )
+        panels.addWidget(self.voice_panel)
+        panels.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(column)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(360)
+        self.controls = scroll
+        self.tabs.addTab(scroll, tr("Studio"))
+        self.tabs.addTab(self._build_services(), tr("Services and log"))
+        self.tabs.setMaximumWidth(540)  # a wide screen goes to the preview, not the controls
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([800, 420])
+        self.splitter = split
+        self.setCentralWidget(split)
+        self._set_backend_controls(False, tr("checking the backend..."))
 
-        right = QVBoxLayout()
-        services = QGroupBox("Services")
-        col = QVBoxLayout(services)
+    def _build_camera(self) -> QGroupBox:
+        camera = QGroupBox(tr("Camera"))
+        col = QVBoxLayout(camera)
+        row = QHBoxLayout()
+        self.source = QComboBox()
+        self.source.setEditable(True)
+        self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLength)
+        self.source.setMinimumContentsLength(10)
+        self.source.setToolTip(
+            tr("A camera, a video or picture file in the media folder, or a URL")
+        )
+        self._fill_sources([], [])
+        self.source.setCurrentText(str(self.settings.value("source", "demo") or "demo"))
+        self.open_file = QPushButton(tr("File…"))
+        self.open_file.setToolTip(tr("Play a video or picture file as the camera"))
+        self.open_file.clicked.connect(self.choose_file)
+        row.addWidget(self.source, 1)
+        row.addWidget(self.open_file)
+        col.addLayout(row)
+        row = QHBoxLayout()
+        self.start_button = QPushButton(tr("Start"))
+        self.stop_button = QPushButton(tr("Stop"))
+        self.start_button.clicked.connect(self.start_camera)
+        self.stop_button.clicked.connect(self.stop_camera)
+        row.addWidget(self.start_button)
+        row.addWidget(self.stop_button)
+        row.addStretch(1)
+        col.addLayout(row)
+        self.camera_reason = MessageLabel()
+        col.addWidget(self.camera_reason)
+        return camera
+
+    def _build_services(self) -> QWidget:
+        page = QWidget()
+        col = QVBoxLayout(page)
+        services = QGroupBox(tr("Services"))
+        scol = QVBoxLayout(services)
         self.indicators: dict[str, QLabel] = {}
         for key, name in (
-            ("backend", "AR backend"),
-            ("monitor", "Monitor"),
-            ("local", "Local server"),
+            ("backend", tr("AR backend")),
+            ("monitor", tr("Monitor")),
+            ("local", tr("Local server")),
         ):
-            label = QLabel(f"{name}: unknown")
+            label = QLabel(f"{name}: {tr('unknown')}")
+            label.setWordWrap(True)
             self.indicators[key] = label
-            col.addWidget(label)
-        right.addWidget(services)
-        alerts = QGroupBox("Open alerts")
+            scol.addWidget(label)
+        col.addWidget(services)
+        alerts = QGroupBox(tr("Open alerts"))
         acol = QVBoxLayout(alerts)
         self.alerts = QListWidget()
-        self.ack_button = QPushButton("Acknowledge")
+        self.alerts.setWordWrap(True)
+        self.ack_button = QPushButton(tr("Acknowledge"))
         self.ack_button.clicked.connect(self.acknowledge_selected)
         acol.addWidget(self.alerts)
         acol.addWidget(self.ack_button)
-        right.addWidget(alerts)
+        col.addWidget(alerts)
         self.log_view = QPlainTextEdit()
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(500)
-        right.addWidget(self.log_view, 1)
-        layout.addLayout(right, 2)
-        self.setCentralWidget(root)
-        self._set_backend_controls(False, "checking the backend...")
+        col.addWidget(self.log_view, 1)
+        return page
 
-    def _build_audio(self) -> QGroupBox:
-        box = QGroupBox("Voice")
-        col = QVBoxLayout(box)
-        row = QHBoxLayout()
-        self.audio_start = QPushButton("Start voice")
-        self.audio_stop = QPushButton("Stop voice")
-        self.audio_start.clicked.connect(self.start_audio)
-        self.audio_stop.clicked.connect(self.stop_audio)
-        self.audio_state = QLabel("voice: unknown")
-        for w in (self.audio_start, self.audio_stop, self.audio_state):
-            row.addWidget(w)
-        col.addLayout(row)
-        pick = QHBoxLayout()
-        self.effect_type = QComboBox()
-        self.effect_type.currentTextChanged.connect(self._show_effect_params)
-        self.effect_apply = QPushButton("Apply effect")
-        self.effect_apply.clicked.connect(self.apply_effect)
-        pick.addWidget(self.effect_type, 1)
-        pick.addWidget(self.effect_apply)
-        col.addLayout(pick)
-        self.effect_form = QFormLayout()
-        col.addLayout(self.effect_form)
-        self.effect_chain = QLabel("effects: none")
-        col.addWidget(self.effect_chain)
-        self._effect_schemas: dict[str, dict[str, EffectParam]] = {}
-        self.effect_sliders: dict[str, QSlider] = {}
-        return box
+    def _build_menu(self) -> None:
+        bar = self.menuBar()
+        assert bar is not None
+        studio = _menu(bar.addMenu(tr("&Studio")))
+        help_menu = _menu(bar.addMenu(tr("&Help")))
+        self.hotkeys: dict[str, QAction] = {}
+        for key, text, slot in (
+            ("swap", tr("Swap on/off"), self._toggle_swap),
+            ("voice", tr("Voice on/off"), self.voice_panel.toggle),
+            ("record", tr("Record on/off"), self.output_panel.toggle_recording),
+            ("virtual_camera", tr("Virtual camera on/off"), self.output_panel.toggle_vcam),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(HOTKEYS[key]))
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            action.triggered.connect(slot)
+            studio.addAction(action)
+            self.hotkeys[key] = action
+        shortcuts = _menu(help_menu.addMenu(tr("Keyboard shortcuts")))
+        for key, action in self.hotkeys.items():
+            shown = QAction(f"{action.text()}\t{HOTKEYS[key]}", self)
+            shown.triggered.connect(action.trigger)
+            shortcuts.addAction(shown)
+        language = _menu(help_menu.addMenu(tr("Language")))
+        group = QActionGroup(self)
+        for code, name in i18n.available().items():
+            choice = QAction(name, self)
+            choice.setCheckable(True)
+            choice.setChecked(code == i18n.language())
+            choice.triggered.connect(lambda _on, c=code: self._choose_language(c))
+            group.addAction(choice)
+            language.addAction(choice)
 
-    def _show_effect_params(self, effect_type: str) -> None:
-        while self.effect_form.rowCount():
-            self.effect_form.removeRow(0)
-        self.effect_sliders = {}
-        for name, spec in self._effect_schemas.get(effect_type, {}).items():
-            low = _first(spec.minimum, spec.exclusive_minimum, 0.0)
-            high = _first(spec.maximum, spec.exclusive_maximum, 100.0)
-            slider = QSlider(Qt.Orientation.Horizontal)
-            slider.setRange(int(low * 100), int(high * 100))  # hundredths: fine enough
-            slider.setValue(int(spec.default * 100))
-            value = QLabel(f"{slider.value() / 100:g}")
-            slider.valueChanged.connect(lambda v, lab=value: lab.setText(f"{v / 100:g}"))
-            holder = QWidget()
-            h = QHBoxLayout(holder)
-            h.setContentsMargins(0, 0, 0, 0)
-            h.addWidget(slider, 1)
-            h.addWidget(value)
-            self.effect_form.addRow(name, holder)
-            self.effect_sliders[name] = slider
+    def _choose_language(self, code: str) -> None:
+        self.settings.setValue("language", code)
+        if code != i18n.language():
+            log.info("language %s: applies the next time the window opens", code)
+            self.camera_reason.show_message(
+                tr("The language changes the next time the window opens.")
+            )
 
-    def _load_effect_types(self) -> None:
-        def done(types: dict[str, dict[str, EffectParam]]) -> None:
-            self._effect_schemas = types
-            current = self.effect_type.currentText()
-            self.effect_type.blockSignals(True)
-            self.effect_type.clear()
-            self.effect_type.addItems(sorted(types))
-            self.effect_type.blockSignals(False)
-            self.effect_type.setCurrentText(current if current in types else "pitch")
-            self._show_effect_params(self.effect_type.currentText())
+    def _toggle_swap(self) -> None:
+        self.face_panel.toggle_swap()
 
-        run_async(
-            self.backend.audio_effect_types,
-            done,
-            lambda msg: log.warning("voice effects not listed: %s", msg),
-        )
-
-    def apply_effect(self) -> None:
-        effect_type = self.effect_type.currentText()
-        params = {name: s.value() / 100 for name, s in self.effect_sliders.items()}
-        run_async(
-            lambda: self.backend.set_audio_effect(effect_type, params),
-            lambda chain: self._show_chain(chain.effects),
-            lambda msg: log.warning("effect not applied: %s", msg),
-        )
-
-    def _show_chain(self, effects: list[AudioEffect]) -> None:
-        text = " -> ".join(e.type for e in effects) or "none"
-        self.effect_chain.setText(f"effects: {text}")
-
-    def start_audio(self) -> None:
-        def failed(msg: str) -> None:
-            self.audio_state.setText(f"voice: {msg}")
-            log.warning("voice did not start: %s", msg)
-
-        run_async(self.backend.start_audio, self._on_audio, failed)
-
-    def stop_audio(self) -> None:
-        run_async(
-            self.backend.stop_audio,
-            self._on_audio,
-            lambda msg: log.warning("voice did not stop: %s", msg),
-        )
-
-    def _on_audio(self, status: AudioStatus) -> None:
-        state, level = status.state, status.level_dbfs
-        self.audio_state.setText(f"voice: {state}" + (f", {level} dBFS" if level else ""))
-        self._show_chain(status.effects)
-        self.reporter.update_gui_status(audio_running=state == "running")
-
-    def _indicate(self, key: str, name: str, state: str, extra: str = "") -> None:
-        colour = COLOURS.get(state, COLOURS["unknown"])
-        self.indicators[key].setText(
-            f"<span style='color:{colour}'>●</span> {name}: {state} {extra}"
-        )
+    def _set_camera_running(self, running: bool) -> None:
+        self._camera_running = running
+        self.face_panel.set_camera_running(running)
 
     def _set_backend_controls(self, ok: bool, reason: str = "") -> None:
-        for w in (
-            self.start_button,
-            self.stop_button,
-            self.source,
-            self.audio_start,
-            self.audio_stop,
-            self.effect_type,
-            self.effect_apply,
-        ):
+        for w in (self.start_button, self.stop_button, self.source, self.open_file):
             w.setEnabled(ok)
-        self.camera_reason.setText("" if ok else reason)
+        if not ok:
+            self.camera_reason.show_message(reason, error=True)
+            self._backend_message = True
+        elif self._backend_message:  # the backend is back: its "offline" goes
+            self.camera_reason.show_message("")
+            self._backend_message = False
         self.face_panel.set_backend_ok(ok, reason)
+        self.output_panel.set_backend_ok(ok, reason)
+        self.voice_panel.set_backend_ok(ok, reason)
 
     # ---- services --------------------------------------------------------------------------
 
@@ -309,7 +334,13 @@ class MainWindow(QMainWindow):
         run_async(self._check_backend, lambda info: self._on_backend(info, face_changes, serial))
         run_async(self._check_monitor, self._on_monitor)
         if self.local_url:
-            self._indicate("local", "Local server", "healthy", self.local_url)
+            self._indicate("local", tr("Local server"), "healthy", self.local_url)
+
+    def _indicate(self, key: str, name: str, state: str, extra: str = "") -> None:
+        colour = COLOURS.get(state, COLOURS["unknown"])
+        self.indicators[key].setText(
+            f"<span style='color:{colour}'>●</span> {name}: {tr(state)} {extra}"
+        )
 
     def _check_backend(self) -> BackendCheck:  # on the pool
         ok = self.backend.health_check()
@@ -325,6 +356,14 @@ class MainWindow(QMainWindow):
                 info.face = self.backend.face_status()
             except HttpError as exc:
                 info.face_error = str(exc)
+            try:
+                info.audio = self.backend.audio_status()
+            except HttpError as exc:
+                info.audio_error = str(exc)
+            try:
+                info.outputs = self.backend.outputs()
+            except HttpError as exc:
+                log.debug("outputs not read: %s", exc)
         return info
 
     def _on_backend(
@@ -333,23 +372,33 @@ class MainWindow(QMainWindow):
         if self._closed:  # a refresh begun before the window closed: no preview, no report
             return
         state = info.status
-        self._indicate("backend", "AR backend", state, info.latency)
+        self._indicate("backend", tr("AR backend"), state, info.latency)
         ok = state == "healthy"
         if ok != self._backend_ok:
             log.info("AR backend is %s%s", state, f" ({info.last_error})" if not ok else "")
-        if ok and (not self._backend_ok or not self._effect_schemas):
-            self._load_effect_types()
+        if ok and not self._backend_ok:
+            self._load_sources()
         if ok and (not self._backend_ok or not self.face_panel.engine.count()):
             self.face_panel.load_engines()
         self._backend_ok = ok
-        self._set_backend_controls(ok, f"backend {state}: {info.last_error or ''}")
+        self._set_backend_controls(ok, tr("backend {state}", state=tr(state)))
         if ok:
             self.face_panel.show_status(info.face, face_changes, info.face_error)
+            self.voice_panel.show_status(info.audio, info.audio_error)
+            self.output_panel.show_outputs(info.outputs)
         if info.camera_error:  # shown until a refresh reads it again
-            self.camera_reason.setText(f"camera status unavailable: {info.camera_error}")
+            self.camera_reason.show_message(
+                tr("camera status unavailable: {error}", error=info.camera_error), error=True
+            )
+        self._camera = info.camera if ok else None
         running = ok and info.camera is not None and info.camera.state in RUNNING
+        if ok and info.camera is not None and info.camera.error and not running:
+            self.camera_reason.show_message(info.camera.error, error=True)
         if running and self._reader is None:
             self._start_preview()
+        elif ok and not running and self._reader is not None:
+            self._stop_preview()  # stopped elsewhere (the API, another window)
+        self._set_camera_running(bool(running))
         self.reporter.update_gui_status(video_running=bool(running))
         self.refresh_shown = max(self.refresh_shown, serial)
         self.backend_state.emit(state)
@@ -367,7 +416,7 @@ class MainWindow(QMainWindow):
         return info
 
     def _on_monitor(self, info: MonitorCheck) -> None:
-        self._indicate("monitor", "Monitor", info.status, info.latency)
+        self._indicate("monitor", tr("Monitor"), info.status, info.latency)
         current = self.alerts.currentItem()
         selected = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
         self.alerts.clear()
@@ -378,7 +427,9 @@ class MainWindow(QMainWindow):
             if alert.id == selected:
                 self.alerts.setCurrentItem(item)
         if info.alerts_error:  # an item with no alert id: nothing to acknowledge
-            self.alerts.addItem(QListWidgetItem(f"alerts unavailable: {info.alerts_error}"))
+            self.alerts.addItem(
+                QListWidgetItem(tr("alerts unavailable: {error}", error=info.alerts_error))
+            )
 
     def acknowledge_selected(self) -> None:
         item = self.alerts.currentItem()
@@ -393,27 +444,96 @@ class MainWindow(QMainWindow):
             lambda msg: log.warning("acknowledge failed: %s", msg),
         )
 
+    # ---- camera sources --------------------------------------------------------------------
+
+    def _fill_sources(self, cameras: list[Any], files: list[Any]) -> None:
+        """demo, auto, the cameras by name, the media folder's files (the typed text stays)."""
+        typed = self.source.currentText()
+        self.source.blockSignals(True)
+        self.source.clear()
+        self.source.addItem(tr("demo (built-in test picture)"), "demo")
+        self.source.addItem(tr("auto (the first camera that opens)"), "auto")
+        for cam in cameras:
+            info = cam if isinstance(cam, dict) else cam.model_dump()
+            if info.get("virtual"):
+                continue  # our own output: not an input
+            name = info.get("name") or f"Camera {info.get('index')}"
+            self.source.addItem(f"{name} (#{info.get('index')})", str(info.get("index")))
+        for f in files:
+            info = f if isinstance(f, dict) else f.model_dump()
+            self.source.addItem(str(info.get("name")), str(info.get("source") or info.get("name")))
+        self.source.blockSignals(False)
+        self.source.setCurrentText(typed)
+
+    def _load_sources(self) -> None:
+        def work() -> tuple[list[Any], list[Any]]:
+            cameras: list[Any] = []
+            files: list[Any] = []
+            try:
+                cameras = list(self.backend.camera_devices_named())
+            except HttpError as exc:
+                log.info("cameras not listed: %s", exc)
+            try:
+                files = list(self.backend.media_files().files)
+            except HttpError as exc:
+                log.info("media files not listed: %s", exc)
+            return cameras, files
+
+        run_async(work, lambda found: self._fill_sources(*found))
+
+    def selected_source(self) -> str | None:
+        """What to send as the camera source: an item's value, or the text as typed."""
+        text = self.source.currentText().strip()
+        index = self.source.findText(text)
+        if index >= 0 and self.source.itemData(index) is not None:
+            return str(self.source.itemData(index))
+        return text or None
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, tr("Play a file as the camera"), "", tr(MEDIA_FILTER)
+        )
+        if not path:
+            return
+        self.camera_reason.show_message(tr("Uploading {name}…", name=path))
+
+        def done(answer: Any) -> None:
+            source = getattr(answer, "source", None) or getattr(answer, "name", "")
+            if self.source.findData(source) < 0:
+                self.source.addItem(str(getattr(answer, "name", source)), source)
+            self.source.setCurrentIndex(self.source.findData(source))
+            self.camera_reason.show_message("")
+            self.start_camera()
+
+        def failed(msg: str) -> None:
+            self.camera_reason.show_message(tr("File not used: {error}", error=msg), error=True)
+
+        run_async(lambda: self.backend.upload_media(path), done, failed)
+
     # ---- camera ----------------------------------------------------------------------------
 
     def start_camera(self) -> None:
-        source = self.source.currentText().strip() or None
-        self.settings.setValue("source", source or "")
+        source = self.selected_source()
         self.start_button.setEnabled(False)
+        self.camera_reason.show_message("")
         run_async(
             lambda: self.backend.start_camera(source=source),
-            self._on_started,
+            lambda status: self._on_started(status, source),
             self._on_start_failed,
         )
 
     def _on_start_failed(self, msg: str) -> None:
         log.warning("camera did not start: %s", msg)
-        self.start_button.setEnabled(True)
+        self.camera_reason.show_message(tr("Camera did not start: {error}", error=msg), error=True)
+        self.start_button.setEnabled(self._backend_ok)
 
-    def _on_started(self, status: CameraStatus) -> None:
+    def _on_started(self, status: CameraStatus, source: str | None = None) -> None:
         log.info("camera %s: %s", status.state, status.source)
         if self._closed:
             return
+        self.settings.setValue("source", self.source.currentText().strip())  # it was accepted
         self.start_button.setEnabled(True)
+        self._set_camera_running(True)
         self.reporter.update_gui_status(video_running=True)
         self._start_preview()
 
@@ -429,6 +549,7 @@ class MainWindow(QMainWindow):
         # when the window deletes a QThread that still runs
         if self._reader is not None or self._closed:
             return
+        self._last_frame_at = time.monotonic()  # the wait for a first frame counts too
         self._reader = MjpegReader(self.backend.video_feed_url, self)
         self._reader.frame.connect(self._on_frame)
         self._reader.start()
@@ -437,26 +558,71 @@ class MainWindow(QMainWindow):
         if self._reader is not None:
             self._reader.stop()
             self._reader = None
-        self.preview.clear()
-        self.preview.setText("no preview: start the camera")
+        self._set_camera_running(False)
+        self._last_frame_at = None
+        self._last_image = None
+        self._frames = []
+        self.preview.set_image(None)
+        self.preview.set_overlay("")
+        self.preview_info.setText("")
         self.reporter.update_gui_status(video_running=False)
 
     def _on_frame(self, image: QImage, seq: int) -> None:
         self._last_image = image
         now = time.monotonic()
+        self._last_frame_at = now
         self._frames = [t for t in self._frames if now - t < 2.0] + [now]
         fps = (
             (len(self._frames) - 1) / max(now - self._frames[0], 1e-6)
             if len(self._frames) > 1
             else 0
         )
-        pix = QPixmap.fromImage(image).scaled(
-            self.preview.size(),
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
+        self.preview.set_image(image)
+        self.preview.set_overlay("")
+        self.preview_info.setText(
+            f"{image.width()}x{image.height()}  {fps:.1f} fps  {tr('frame')} {seq}"
         )
-        self.preview.setPixmap(pix)
-        self.preview_info.setText(f"{image.width()}x{image.height()}  {fps:.1f} fps  frame {seq}")
+
+    def _watch_preview(self) -> None:
+        """Every half second: a preview with no new frame says so (and fps shows —); the
+        next step for a new user is shown along the preview's bottom."""
+        if self._closed:
+            return
+        stale = None
+        if self._last_frame_at is not None and self._reader is not None:
+            stale = time.monotonic() - self._last_frame_at
+        if not self._backend_ok and self.preview.has_image():
+            stale = stale if stale is not None else STALE_S
+        if stale is not None and stale >= STALE_S:
+            why = tr("backend offline") if not self._backend_ok else tr("no new frame")
+            self.preview.set_overlay(
+                tr("Offline — {why}, last frame {seconds} s ago", why=why, seconds=int(stale)),
+                dimmed=True,
+            )
+            size = ""
+            if self._last_image is not None:
+                size = f"{self._last_image.width()}x{self._last_image.height()}  "
+            self.preview_info.setText(f"{size}— fps  ({tr('offline')})")
+        self.preview.set_hint(self.next_step_hint())
+
+    def next_step(self) -> str:
+        """Where a new user is: camera, face, swap, output (guidance.py); "" once the
+        picture goes out (the virtual camera or a recording is on)."""
+        step = self.face_panel.next_step()
+        out = self.output_panel
+        if step == "output" and (out.vcam.isChecked() or out.record.isChecked()):
+            return ""
+        return step
+
+    def next_step_hint(self) -> str:
+        """The line along the preview's bottom, until a face is loaded and swapped."""
+        if not self._backend_ok:
+            return ""
+        step = self.next_step()
+        if step in ("", "output"):
+            return ""  # the studio is in use: the output panel is in plain view
+        number = guidance.STEPS.index(step) + 1
+        return f"{number}/4  {guidance.step_hint(step)}"
 
     @property
     def last_image(self) -> QImage | None:
@@ -468,6 +634,8 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.settings.setValue("geometry", self.saveGeometry())
         self._poll.stop()
+        self._watch.stop()
+        self.voice_panel.stop_meter()
         if self._reader is not None:
             self._reader.stop()
             self._reader = None
@@ -476,6 +644,6 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _first(*values: float | None) -> float:
-    """The first value that is not None (a bound may be inclusive or exclusive)."""
-    return next(v for v in values if v is not None)
+def _menu(menu: QMenu | None) -> QMenu:
+    assert menu is not None
+    return menu

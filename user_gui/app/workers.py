@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Any
 from PyQt5.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, pyqtSignal
 from PyQt5.QtGui import QImage
 
+from shared.http import HttpError
 from shared.mjpeg import iter_parts, open_stream
 
 log = logging.getLogger(__name__)
@@ -43,9 +45,25 @@ class Task(QRunnable):
         try:
             result = self.fn()
         except Exception as exc:  # the message is shown to the person
-            self.signals.failed.emit(str(exc))
+            self.signals.failed.emit(human_message(exc))
         else:
             self.signals.done.emit(result)
+
+
+_CALL = re.compile(r"^[A-Z]+ \S+: (HTTP \d+: )?")
+
+
+def human_message(exc: BaseException) -> str:
+    """What a person reads: the service's own words, without the method, URL and status
+    code (those go to the log)."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason
+    text = str(exc)
+    if isinstance(exc, HttpError):
+        log.info("call failed: %s", text)
+        return _CALL.sub("", text) or text
+    return text
 
 
 _POOL: QThreadPool | None = None

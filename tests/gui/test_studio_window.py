@@ -1,0 +1,144 @@
+"""The streamer's window (issue 14), with a real backend and monitor: a layout that fits small
+screens, the output panel (virtual camera, recording, snapshot), hotkeys, the offline preview,
+and the backend's real state after a reconnect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+pytest.importorskip("PyQt5")
+pytestmark = pytest.mark.slow
+
+LONG = "the device said no: " + "a very long reason that goes on and on " * 12
+
+
+def ready(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: window.start_button.isEnabled(), timeout=10000)
+
+
+def start_demo(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    ready(qtbot, window)
+    window.source.setCurrentText("demo")
+    window.start_button.click()
+    qtbot.waitUntil(lambda: window.last_image is not None, timeout=15000)
+
+
+def test_the_window_fits_a_small_laptop_and_messages_never_widen_it(qtbot, window) -> None:
+    from PyQt5.QtWidgets import QApplication
+
+    ready(qtbot, window)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 640, hint
+    window.resize(1024, 640)
+    QApplication.processEvents()
+    assert (window.width(), window.height()) == (1024, 640)
+    # no control shrinks to a sliver: each is at least as wide as its own minimum
+    panel = window.face_panel
+    for button in (
+        window.start_button,
+        window.open_file,
+        panel.choose,
+        window.output_panel.vcam,
+        window.output_panel.record,
+        window.voice_panel.audio_start,
+    ):
+        assert button.width() >= button.minimumSizeHint().width(), button.text()
+    # long messages wrap inside their panels: the window keeps its size
+    window.camera_reason.show_message(LONG, error=True)
+    window.voice_panel.audio_state.show_message(LONG, error=True)
+    window.output_panel.vcam_state.show_message(LONG, error=True)
+    for _ in range(5):
+        QApplication.processEvents()
+    assert (window.width(), window.height()) == (1024, 640)
+    assert window.minimumSizeHint().width() <= 1024
+    assert window.camera_reason.toolTip() == LONG or len(LONG) <= 280
+    # at 1280x720 the preview takes most of the width
+    window.resize(1280, 720)
+    QApplication.processEvents()
+    assert window.preview.width() > 0.55 * window.width()
+
+
+def test_virtual_camera_unavailable_shows_the_command_to_run(qtbot, window) -> None:
+    """No v4l2loopback here: the toggle comes back off, and the panel shows the reason,
+    wrapped, with the exact set-up command to copy."""
+    start_demo(qtbot, window)
+    out = window.output_panel
+    qtbot.waitUntil(lambda: out.vcam.isEnabled(), timeout=10000)
+    out.vcam.click()
+    qtbot.waitUntil(lambda: "setup_virtual_camera.sh" in out.command.text(), timeout=15000)
+    assert not out.vcam.isChecked()
+    assert out.fix.isVisible() and out.vcam_state.isVisible()
+    assert "virtual camera" in out.vcam_state.full_text.lower()
+
+
+def test_record_shows_rec_and_timer_then_the_saved_file(qtbot, window, services, tmp_path) -> None:
+    _mon, be, _cfg = services
+    start_demo(qtbot, window)
+    out = window.output_panel
+    qtbot.waitUntil(lambda: out.record.isEnabled(), timeout=10000)
+    out.record.click()
+    qtbot.waitUntil(lambda: out.rec_light.text().startswith("● REC 0:0"), timeout=10000)
+    name = out.rec_file.full_text
+    assert name.startswith("recording-") and name.endswith(".mp4"), name
+    assert requests.get(be.url + "/status", timeout=5).json()["outputs"]["recording"]["active"]
+    qtbot.waitUntil(lambda: out.rec_light.text() >= "● REC 0:02", timeout=10000)
+    assert out.open_folder.isEnabled() and out.folder
+    out.record.click()
+    qtbot.waitUntil(
+        lambda: not out.record.isChecked() and out.rec_light.text() == "", timeout=10000
+    )
+    qtbot.waitUntil(lambda: name in out.rec_file.full_text, timeout=10000)
+    saved = Path(out.folder) / name
+    assert saved.is_file() and saved.stat().st_size > 1000
+
+
+def test_hotkeys_toggle_recording_and_a_snapshot_is_saved(
+    qtbot, window, services, tmp_path
+) -> None:
+    _mon, be, _cfg = services
+    start_demo(qtbot, window)
+    out = window.output_panel
+    qtbot.waitUntil(lambda: out.record.isEnabled(), timeout=10000)
+    window.activateWindow()
+    window.hotkeys["record"].trigger()  # F7: the same action the key fires
+
+    def recording() -> bool:
+        return requests.get(be.url + "/status", timeout=5).json()["outputs"]["recording"]["active"]
+
+    qtbot.waitUntil(recording, timeout=10000)
+    qtbot.waitUntil(out.record.isChecked, timeout=10000)  # the window shows it too
+    keys = {k: a.shortcut().toString() for k, a in window.hotkeys.items()}
+    assert keys == {"swap": "F5", "voice": "F6", "record": "F7", "virtual_camera": "F8"}
+    window.hotkeys["record"].trigger()  # (a key press needs a focused window: not offscreen)
+    qtbot.waitUntil(lambda: not recording(), timeout=10000)
+    out.snapshot_dir = tmp_path / "shots"
+    qtbot.waitUntil(out.snapshot.isEnabled, timeout=10000)
+    out.snapshot.click()
+    qtbot.waitUntil(lambda: out.last_snapshot is not None, timeout=10000)
+    assert out.last_snapshot.read_bytes()[:2] == b"\xff\xd8"  # a JPEG
+    shown = [a.text() for a in window.menuBar().actions()]
+    assert len(shown) >= 2, "a Studio and a Help menu"
+
+
+def test_a_stopped_preview_says_offline_and_the_reconnect_shows_the_backends_state(
+    qtbot, window, services, spawn
+) -> None:
+    _mon, be, cfg = services
+    start_demo(qtbot, window)
+    voice = window.voice_panel
+    qtbot.waitUntil(lambda: voice.effect_type.count() >= 8, timeout=10000)
+    voice.effect_type.setCurrentText("pitch")
+    voice.effect_apply.click()
+    qtbot.waitUntil(lambda: "pitch" in voice.effect_chain.text(), timeout=5000)
+    port = be.port
+    be.kill()
+    qtbot.waitUntil(lambda: "Offline" in window.preview.overlay, timeout=10000)
+    assert "— fps" in window.preview_info.text()
+    spawn("ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health", port=port)
+    qtbot.waitUntil(lambda: window.start_button.isEnabled(), timeout=15000)
+    # the new backend has no effects: the window shows none, not its remembered "pitch"
+    qtbot.waitUntil(lambda: voice.chain.count() == 0, timeout=10000)
+    assert "pitch" not in voice.effect_chain.text()

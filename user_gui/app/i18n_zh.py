@@ -1,0 +1,156 @@
+"""Simplified Chinese (zh_CN) for the window: English source string -> translation.
+
+Keys are exactly the English strings passed to ``tr``; placeholders (``{name}``) stay as they
+are. ``tests/gui/test_i18n.py`` fails when a ``tr`` string in ``user_gui/app`` is missing here
+or when a translation's placeholders differ from its key's. Terms: 虚拟摄像头 (virtual
+camera), 录制 (record), 换脸 (face swap), 人脸 (face), 变声 (voice effects), 预览 (preview),
+离线 (offline), 后端 (the backend service).
+"""
+
+# Chinese text is punctuated with full-width marks (commas, colons, brackets), on purpose.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+CATALOG: dict[str, str] = {
+    # ---- the face panel, its face picker and the first-run steps ----
+    "Face": "人脸",
+    "checking the backend…": "正在检查后端服务…",
+    "Choose face…": "选择人脸…",
+    "Choose a face": "选择人脸",
+    "Choose a photo of the face to wear": "选择一张要换上的人脸照片",
+    "Swap your face for the chosen one in the picture sent out": "在输出画面中把你的脸换成所选人脸",
+    "SWAP ON": "换脸：开启",
+    "SWAP OFF": "换脸：关闭",
+    "Engine": "引擎",
+    "Blend": "融合方式",
+    "seamless": "无缝融合",
+    "feather": "边缘羽化",
+    "Many faces": "替换多张人脸",
+    "Swap every face in the picture; else the largest only": (
+        "替换画面中的每一张人脸；不勾选时只替换最大的一张"
+    ),
+    "Mouth mask": "保留嘴部",
+    "Keep your own mouth so speech stays real": "保留你自己的嘴部，说话时口型更真实",
+    "no face": "无人脸",
+    "no face loaded": "未加载人脸",
+    "face {n} of {count}": "第 {n} 张，共 {count} 张",
+    "{count} face(s) in frame": "画面中有 {count} 张人脸",
+    "loading {name}…": "正在加载 {name}…",
+    "{name} (unavailable)": "{name}（不可用）",
+    "switching to the {name} engine…": "正在切换到 {name} 引擎…",
+    "face status unavailable: {error}": "无法读取换脸状态：{error}",
+    "swap on": "换脸已开启",
+    "swap off": "换脸已关闭",
+    "{engine} on {provider}": "{engine}（运行于 {provider}）",
+    "error: {error}": "错误：{error}",
+    "no face chosen: the previous face stays": "未选择人脸：继续使用之前的人脸",
+    "{count} faces in {name}: click the one to wear": (
+        "{name} 中有 {count} 张人脸：点击要换上的那一张"
+    ),
+    "Face {n}": "人脸 {n}",
+    "Close": "关闭",
+    "Hide the faces; the face loaded stays": "收起人脸列表；已加载的人脸保持不变",
+    "Camera": "摄像头",
+    "Swap": "换脸",
+    "Output": "输出",
+    "Next: start the camera.": "下一步：启动摄像头。",
+    "Next: choose a photo of the face to wear.": "下一步：选择一张要换上的人脸照片。",
+    "Next: turn the swap on.": "下一步：开启换脸。",
+    "Next: send the picture to the virtual camera or record it.": (
+        "下一步：把画面输出到虚拟摄像头，或开始录制。"
+    ),
+    # ---- the main window ----
+    "no preview: start the camera": "无预览：请先启动摄像头",
+    "Studio": "直播工作台",
+    "&Studio": "工作台(&S)",
+    "Services and log": "服务与日志",
+    "Services": "服务",
+    "checking the backend...": "正在检查后端服务…",
+    "A camera, a video or picture file in the media folder, or a URL": (
+        "摄像头、媒体文件夹中的视频或图片文件，或一个网址"
+    ),
+    "File…": "文件…",
+    "Play a video or picture file as the camera": "把视频或图片文件当作摄像头播放",
+    "Play a file as the camera": "把文件当作摄像头播放",
+    "Start": "启动",
+    "Stop": "停止",
+    "Open alerts": "未处理的告警",
+    "Acknowledge": "确认",
+    "&Help": "帮助(&H)",
+    "Keyboard shortcuts": "键盘快捷键",
+    "Language": "语言",
+    "AR backend": "AR 后端",
+    "Monitor": "监控服务",
+    "Local server": "本地服务",
+    "backend {state}": "后端{state}",
+    "healthy": "正常",
+    "unhealthy": "异常",
+    "offline": "离线",
+    "unknown": "未知",
+    "backend offline": "后端离线",
+    "demo (built-in test picture)": "演示（内置测试画面）",
+    "auto (the first camera that opens)": "自动（第一个能打开的摄像头）",
+    "Uploading {name}…": "正在上传 {name}…",
+    "Camera did not start: {error}": "摄像头未能启动：{error}",
+    "camera status unavailable: {error}": "无法读取摄像头状态：{error}",
+    "File not used: {error}": "文件未能使用：{error}",
+    "Step 1 of 4: choose a camera (or a file) and press Start": (
+        "第 1 步（共 4 步）：选择摄像头（或文件），然后点击“启动”"
+    ),
+    "Step 2 of 4: choose a photo of the face to wear (Face panel)": (
+        "第 2 步（共 4 步）：选择一张要换上的人脸照片（在“人脸”面板中）"
+    ),
+    "Step 3 of 4: turn the swap on (SWAP, or F5)": (
+        "第 3 步（共 4 步）：开启换脸（点击换脸开关，或按 F5）"
+    ),
+    "Swap on/off": "换脸 开/关",
+    "Voice on/off": "变声 开/关",
+    "Record on/off": "录制 开/关",
+    "Virtual camera on/off": "虚拟摄像头 开/关",
+    "The language changes the next time the window opens.": "界面语言将在下次打开窗口时生效。",
+    "no new frame": "没有新画面",
+    "Offline — {why}, last frame {seconds} s ago": "离线 — {why}，最后一帧在 {seconds} 秒前",
+    "alerts unavailable: {error}": "无法读取告警：{error}",
+    "frame": "帧",
+    # ---- the output panel ----
+    "Virtual camera": "虚拟摄像头",
+    "Virtual camera: on": "虚拟摄像头：已开启",
+    "Send the output to a virtual camera OBS, Zoom or a browser can use": (
+        "把输出画面发送到虚拟摄像头，供 OBS、Zoom 或浏览器使用"
+    ),
+    "Sending to {device}": "正在输出到 {device}",
+    "Sending": "正在输出",
+    "Record": "录制",
+    "Recording": "录制",
+    "Stop recording": "停止录制",
+    "Saved {file}": "已保存 {file}",
+    "Snapshot": "截图",
+    "Save the current output frame as a JPEG picture": "把当前输出画面保存为 JPEG 图片",
+    "Snapshot saved: {path}": "截图已保存：{path}",
+    "Copy": "复制",
+    "Open folder": "打开文件夹",
+    # ---- the voice panel ----
+    "Voice": "变声",
+    "voice: {state}": "变声：{state}",
+    "voice: unknown": "变声：未知",
+    "Microphone": "麦克风",
+    "Microphone level (dBFS)": "麦克风电平（dBFS）",
+    "level": "电平",
+    "Start voice": "开启变声",
+    "Stop voice": "关闭变声",
+    "Add / change effect": "添加 / 修改效果",
+    "Remove": "移除",
+    "Move the effect earlier in the chain": "在效果链中前移",
+    "Move the effect later in the chain": "在效果链中后移",
+    "effects: none": "效果：无",
+    "effects: {chain}": "效果：{chain}",
+    "none": "无",
+    "Effects need an audio device: {reason}": "音效需要音频设备：{reason}",
+    "effect not applied": "效果未应用",
+    "effect not removed": "效果未移除",
+    "effects not reordered": "效果顺序未调整",
+    "voice did not start: {error}": "变声未能启动：{error}",
+    "voice did not stop": "变声未能停止",
+    "voice status unavailable: {error}": "无法读取变声状态：{error}",
+}

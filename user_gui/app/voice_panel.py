@@ -1,0 +1,363 @@
+"""The voice panel: input and output devices by name, start and stop, an input level meter,
+and the effect chain (add or change, remove, reorder), each effect's parameters as sliders
+built from the backend's schema.
+
+It shows the backend's chain and state on every refresh (``show_status``), never a copy of
+its own; while audio is unavailable the effects are disabled with the reason. Every call
+runs on the pool."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PyQt5.QtCore import Qt, QTimer, pyqtSignal
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from shared.wire.backend import AudioEffect, AudioStatus, EffectParam
+from user_gui.app.i18n import tr
+from user_gui.app.widgets import MessageLabel
+from user_gui.app.workers import run_async
+from user_gui.services.clients import ARBackendClient
+
+log = logging.getLogger(__name__)
+METER_FLOOR_DB = -60
+DEFAULT_DEVICE = "(default)"
+
+
+def _first(*values: float | None) -> float:
+    """The first value that is not None (a bound may be inclusive or exclusive)."""
+    return next(v for v in values if v is not None)
+
+
+class VoicePanel(QGroupBox):
+    running = pyqtSignal(bool)  # the voice stream is (not) running, as the backend said
+
+    def __init__(self, backend: ARBackendClient, parent: QWidget | None = None) -> None:
+        super().__init__(tr("Voice"), parent)
+        self.backend = backend
+        self._backend_ok = False
+        self._schemas: dict[str, dict[str, EffectParam]] = {}
+        self.effect_sliders: dict[str, QSlider] = {}
+        self._effects: list[AudioEffect] = []
+        self.state = "unknown"
+        self._build()
+        self._meter_timer = QTimer(self)  # the level while running: 5 reads a second
+        self._meter_timer.setInterval(200)
+        self._meter_timer.timeout.connect(self._read_level)
+        self._reading = False
+
+    def _build(self) -> None:
+        col = QVBoxLayout(self)
+        devices = QFormLayout()
+        self.input_device = QComboBox()
+        self.output_device = QComboBox()
+        for box in (self.input_device, self.output_device):
+            box.addItem(tr(DEFAULT_DEVICE), None)
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLength)
+            box.setMinimumContentsLength(12)
+        devices.addRow(tr("Microphone"), self.input_device)
+        devices.addRow(tr("Output"), self.output_device)
+        col.addLayout(devices)
+        row = QHBoxLayout()
+        self.audio_start = QPushButton(tr("Start voice"))
+        self.audio_stop = QPushButton(tr("Stop voice"))
+        self.audio_start.clicked.connect(self.start_audio)
+        self.audio_stop.clicked.connect(self.stop_audio)
+        self.meter = QProgressBar()
+        self.meter.setRange(METER_FLOOR_DB, 0)
+        self.meter.setValue(METER_FLOOR_DB)
+        self.meter.setFormat(tr("level") + " —")
+        self.meter.setToolTip(tr("Microphone level (dBFS)"))
+        row.addWidget(self.audio_start)
+        row.addWidget(self.audio_stop)
+        row.addWidget(self.meter, 1)
+        col.addLayout(row)
+        self.audio_state = MessageLabel(tr("voice: unknown"))
+        col.addWidget(self.audio_state)
+
+        pick = QHBoxLayout()
+        self.effect_type = QComboBox()
+        self.effect_type.currentTextChanged.connect(self._show_effect_params)
+        self.effect_apply = QPushButton(tr("Add / change effect"))
+        self.effect_apply.clicked.connect(self.apply_effect)
+        pick.addWidget(self.effect_type, 1)
+        pick.addWidget(self.effect_apply)
+        col.addLayout(pick)
+        self.effect_form = QFormLayout()
+        col.addLayout(self.effect_form)
+        self.chain = QListWidget()
+        self.chain.setMaximumHeight(90)
+        col.addWidget(self.chain)
+        edit = QHBoxLayout()
+        self.effect_up = QPushButton("↑")
+        self.effect_down = QPushButton("↓")
+        self.effect_remove = QPushButton(tr("Remove"))
+        self.effect_up.setToolTip(tr("Move the effect earlier in the chain"))
+        self.effect_down.setToolTip(tr("Move the effect later in the chain"))
+        self.effect_up.clicked.connect(lambda: self.move_selected(-1))
+        self.effect_down.clicked.connect(lambda: self.move_selected(1))
+        self.effect_remove.clicked.connect(self.remove_selected)
+        for w in (self.effect_up, self.effect_down, self.effect_remove):
+            edit.addWidget(w)
+        edit.addStretch(1)
+        col.addLayout(edit)
+        self.effect_chain = QLabel(tr("effects: none"))
+        col.addWidget(self.effect_chain)
+        self.effects_reason = MessageLabel()
+        col.addWidget(self.effects_reason)
+
+    # ---- the backend's state ---------------------------------------------------------------
+
+    def _effect_controls(self) -> tuple[QWidget, ...]:
+        return (
+            self.effect_type,
+            self.effect_apply,
+            self.chain,
+            self.effect_up,
+            self.effect_down,
+            self.effect_remove,
+        )
+
+    def set_backend_ok(self, ok: bool, reason: str = "") -> None:
+        was = self._backend_ok
+        self._backend_ok = ok
+        for w in (self.audio_start, self.audio_stop, self.input_device, self.output_device):
+            w.setEnabled(ok)
+        if not ok:
+            for w in self._effect_controls():
+                w.setEnabled(False)
+            self._meter_timer.stop()
+            self.meter.setValue(METER_FLOOR_DB)
+            self.meter.setFormat(tr("level") + " —")
+            self.effects_reason.show_message(reason)
+        elif not was:  # (re)connected: the backend's lists, then its state
+            self.load_effect_types()
+            self.load_devices()
+
+    def show_status(self, status: AudioStatus | None, error: str = "") -> None:
+        """The backend's voice state and chain (every refresh)."""
+        if status is None:
+            if error:
+                self.audio_state.show_message(tr("voice status unavailable: {error}", error=error))
+            return
+        self.state = status.state
+        text = tr("voice: {state}", state=tr(status.state))
+        if status.error:
+            text += f" — {status.error}"
+        self.audio_state.show_message(text, error=status.state == "unavailable")
+        usable = self._backend_ok and status.state != "unavailable"
+        for w in self._effect_controls():
+            w.setEnabled(usable)
+        self.effects_reason.show_message(
+            ""
+            if usable or not self._backend_ok
+            else tr("Effects need an audio device: {reason}", reason=status.error or status.state)
+        )
+        self._show_chain(status.effects)
+        self._show_level(status.level_dbfs if status.state == "running" else None)
+        on = status.state == "running"
+        if on and not self._meter_timer.isActive():
+            self._meter_timer.start()
+        elif not on:
+            self._meter_timer.stop()
+        self._select_device(self.input_device, getattr(status, "input_device", None))
+        self._select_device(self.output_device, getattr(status, "output_device", None))
+        self.running.emit(on)
+
+    def _show_level(self, dbfs: float | None) -> None:
+        if dbfs is None:
+            self.meter.setValue(METER_FLOOR_DB)
+            self.meter.setFormat(tr("level") + " —")
+            return
+        value = int(max(METER_FLOOR_DB, min(0, dbfs)))
+        self.meter.setValue(value)
+        self.meter.setFormat(f"{dbfs:.0f} dBFS")
+
+    def _read_level(self) -> None:
+        if self._reading:
+            return
+        self._reading = True
+
+        def done(status: AudioStatus) -> None:
+            self._reading = False
+            self._show_level(status.level_dbfs if status.state == "running" else None)
+
+        def failed(_msg: str) -> None:
+            self._reading = False
+
+        run_async(self.backend.audio_status, done, failed)
+
+    def _show_chain(self, effects: list[AudioEffect]) -> None:
+        self._effects = list(effects)
+        selected = self.chain.currentRow()
+        self.chain.clear()
+        for e in effects:
+            params = ", ".join(f"{k} {v:g}" for k, v in e.params.items())
+            item = QListWidgetItem(f"{e.type}  ({params})" if params else e.type)
+            item.setData(Qt.ItemDataRole.UserRole, e.type)
+            self.chain.addItem(item)
+        if 0 <= selected < self.chain.count():
+            self.chain.setCurrentRow(selected)
+        text = " → ".join(e.type for e in effects) or tr("none")
+        self.effect_chain.setText(tr("effects: {chain}", chain=text))
+
+    # ---- devices -----------------------------------------------------------------------------
+
+    def load_devices(self) -> None:
+        def done(devices: list[Any]) -> None:
+            for box, key in ((self.input_device, "inputs"), (self.output_device, "outputs")):
+                current = box.currentData()
+                box.blockSignals(True)
+                box.clear()
+                box.addItem(tr(DEFAULT_DEVICE), None)
+                for d in devices:
+                    info = d if isinstance(d, dict) else d.model_dump()
+                    if int(info.get(key) or 0) > 0:
+                        box.addItem(str(info.get("name")), info.get("name"))
+                box.blockSignals(False)
+                self._select_device(box, current)
+
+        run_async(
+            self.backend.audio_devices,
+            done,
+            lambda msg: log.info("audio devices not listed: %s", msg),
+        )
+
+    @staticmethod
+    def _select_device(box: QComboBox, name: Any) -> None:
+        if name is None:
+            return
+        index = box.findData(name)
+        if index < 0:
+            index = box.findText(str(name))
+        if index >= 0:
+            box.setCurrentIndex(index)
+
+    # ---- effects -----------------------------------------------------------------------------
+
+    def load_effect_types(self) -> None:
+        def done(types: dict[str, dict[str, EffectParam]]) -> None:
+            self._schemas = types
+            current = self.effect_type.currentText()
+            self.effect_type.blockSignals(True)
+            self.effect_type.clear()
+            self.effect_type.addItems(sorted(types))
+            self.effect_type.blockSignals(False)
+            self.effect_type.setCurrentText(current if current in types else "pitch")
+            self._show_effect_params(self.effect_type.currentText())
+
+        run_async(
+            self.backend.audio_effect_types,
+            done,
+            lambda msg: log.warning("voice effects not listed: %s", msg),
+        )
+
+    def _show_effect_params(self, effect_type: str) -> None:
+        while self.effect_form.rowCount():
+            self.effect_form.removeRow(0)
+        self.effect_sliders = {}
+        for name, spec in self._schemas.get(effect_type, {}).items():
+            low = _first(spec.minimum, spec.exclusive_minimum, 0.0)
+            high = _first(spec.maximum, spec.exclusive_maximum, 100.0)
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(int(low * 100), int(high * 100))  # hundredths: fine enough
+            slider.setValue(int(spec.default * 100))
+            value = QLabel(f"{slider.value() / 100:g}")
+            slider.valueChanged.connect(lambda v, lab=value: lab.setText(f"{v / 100:g}"))
+            holder = QWidget()
+            h = QHBoxLayout(holder)
+            h.setContentsMargins(0, 0, 0, 0)
+            h.addWidget(slider, 1)
+            h.addWidget(value)
+            self.effect_form.addRow(name, holder)
+            self.effect_sliders[name] = slider
+
+    def _failed(self, what: str) -> Any:
+        def failed(msg: str) -> None:
+            log.warning("%s: %s", what, msg)
+            self.audio_state.show_message(f"{what}: {msg}", error=True)
+
+        return failed
+
+    def apply_effect(self) -> None:
+        effect_type = self.effect_type.currentText()
+        params = {name: s.value() / 100 for name, s in self.effect_sliders.items()}
+        run_async(
+            lambda: self.backend.set_audio_effect(effect_type, params),
+            lambda chain: self._show_chain(chain.effects),
+            self._failed(tr("effect not applied")),
+        )
+
+    def remove_selected(self) -> None:
+        item = self.chain.currentItem()
+        if item is None:
+            return
+        effect_type = item.data(Qt.ItemDataRole.UserRole)
+        run_async(
+            lambda: self.backend.remove_audio_effect(effect_type),
+            lambda chain: self._show_chain(chain.effects),
+            self._failed(tr("effect not removed")),
+        )
+
+    def move_selected(self, step: int) -> None:
+        row = self.chain.currentRow()
+        target = row + step
+        if row < 0 or not 0 <= target < len(self._effects):
+            return
+        effects = list(self._effects)
+        effects[row], effects[target] = effects[target], effects[row]
+        specs = [{"type": e.type, "params": e.params, "bypass": e.bypass} for e in effects]
+
+        def done(chain: Any) -> None:
+            self._show_chain(chain.effects)
+            self.chain.setCurrentRow(target)
+
+        run_async(
+            lambda: self.backend.set_audio_chain(specs),
+            done,
+            self._failed(tr("effects not reordered")),
+        )
+
+    # ---- the stream --------------------------------------------------------------------------
+
+    def start_audio(self) -> None:
+        inp, out = self.input_device.currentData(), self.output_device.currentData()
+
+        def failed(msg: str) -> None:
+            self.audio_state.show_message(tr("voice did not start: {error}", error=msg), error=True)
+            log.warning("voice did not start: %s", msg)
+
+        run_async(
+            lambda: self.backend.start_audio(input_device=inp, output_device=out),
+            self.show_status,
+            failed,
+        )
+
+    def stop_audio(self) -> None:
+        run_async(self.backend.stop_audio, self.show_status, self._failed(tr("voice did not stop")))
+
+    def toggle(self) -> None:
+        """The hotkey: start the voice, or stop it when it runs."""
+        if not self.audio_start.isEnabled():
+            return
+        if self.state == "running":
+            self.stop_audio()
+        else:
+            self.start_audio()
+
+    def stop_meter(self) -> None:
+        self._meter_timer.stop()
