@@ -142,3 +142,59 @@ def test_a_stopped_preview_says_offline_and_the_reconnect_shows_the_backends_sta
     # the new backend has no effects: the window shows none, not its remembered "pitch"
     qtbot.waitUntil(lambda: voice.chain.count() == 0, timeout=10000)
     assert "pitch" not in voice.effect_chain.text()
+
+
+def test_a_video_file_picked_in_the_window_plays_as_the_camera(
+    qtbot, window, services, tmp_path, monkeypatch
+) -> None:
+    """The file picker: the file is uploaded into the backend's media folder, listed as a
+    source and played; a refused source is said in the camera panel and not remembered."""
+    import cv2
+    import numpy as np
+    from PyQt5.QtWidgets import QFileDialog
+
+    _mon, be, _cfg = services
+    clip = tmp_path / "my clip.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 10, (320, 240))
+    for i in range(20):
+        writer.write(np.full((240, 320, 3), (40 + 8 * i, 120, 200), np.uint8))
+    writer.release()
+    ready(qtbot, window)
+    # a typed source the backend refuses: the reason shows where the person looks
+    window.source.setCurrentText("../../etc/passwd")
+    window.start_button.click()
+    qtbot.waitUntil(lambda: "did not start" in window.camera_reason.full_text, timeout=10000)
+    assert window.settings.value("source") != "../../etc/passwd"
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *_a, **_k: (str(clip), ""))
+    )
+    window.open_file.click()
+
+    def playing() -> bool:
+        cam = requests.get(be.url + "/camera/status", timeout=5).json()
+        return cam["state"] == "running" and "clip" in (cam["source"] or "")
+
+    qtbot.waitUntil(playing, timeout=20000)
+    qtbot.waitUntil(lambda: window.last_image is not None, timeout=15000)
+    listed = [window.source.itemText(i) for i in range(window.source.count())]
+    assert any("clip" in text for text in listed), listed
+    assert "clip" in str(window.settings.value("source"))
+
+
+def test_cameras_are_offered_by_name_and_our_own_output_is_not(qtbot, window) -> None:
+    ready(qtbot, window)
+    window._fill_sources(
+        [
+            {"index": 0, "name": "HD Pro Webcam C920", "path": "/dev/video0", "virtual": False},
+            {"index": 10, "name": "AR Live Studio", "path": "/dev/video10", "virtual": True},
+        ],
+        [{"name": "intro.mp4", "source": "file:intro.mp4"}],
+    )
+    texts = [window.source.itemText(i) for i in range(window.source.count())]
+    assert "HD Pro Webcam C920 (#0)" in texts and not any("AR Live" in t for t in texts)
+    window.source.setCurrentIndex(texts.index("HD Pro Webcam C920 (#0)"))
+    assert window.selected_source() == "0"
+    window.source.setCurrentIndex(texts.index("intro.mp4"))
+    assert window.selected_source() == "file:intro.mp4"
+    window.source.setCurrentText("rtsp://camera.local/stream")  # typed: sent as typed
+    assert window.selected_source() == "rtsp://camera.local/stream"

@@ -115,6 +115,9 @@ def test_voice_panel_applies_an_effect_and_reports_a_missing_device(
     text = voice.audio_state.full_text
     assert "no-such-mic" in text or "no audio device" in text, text
     assert "http://" not in text and "HTTP 5" not in text, "no raw URL or status code: " + text
+    # no device: effects cannot be applied, and the panel says why
+    qtbot.waitUntil(lambda: not voice.effect_apply.isEnabled(), timeout=10000)
+    assert voice.effects_reason.isVisible() and voice.effects_reason.full_text
 
 
 def write_picture(path: Path, pixels: np.ndarray) -> Path:
