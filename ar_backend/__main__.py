@@ -117,6 +117,7 @@ def _heartbeats(config: BackendConfig, studio: Studio) -> HeartbeatSender | None
             "audio": status["audio"],
             "outputs": status["outputs"],
             "face": status["face_modules"],
+            "jobs": status["jobs"],  # a backend rendering a file is busy, not stuck
         }
 
     sender = HeartbeatSender(

@@ -280,6 +280,46 @@ class FaceConfig(Section):
     )
 
 
+DEFAULT_DATA_DIR = "data"  # the backend's data folder when face.state_dir names none
+
+
+class JobsConfig(Section):
+    """File jobs (ar_backend/jobs): a whole video or picture swapped off the live path."""
+
+    workers: int = Field(
+        1,
+        ge=1,
+        le=4,
+        description="Worker processes rendering jobs side by side (first queued, first run); "
+        "each takes CPU from the live path, so 1 on a machine that streams.",
+    )
+    outputs_dir: str = Field(
+        "outputs", description="Folder the finished files are written to (created when needed)."
+    )
+    data_dir: str | None = Field(
+        None,
+        description="Folder of the job list (jobs.sqlite) and the face pictures jobs keep "
+        "(job-faces/); null: the backend's data folder, the one face.state_dir is in "
+        "(data).",
+    )
+    quality: int = Field(
+        20,
+        ge=0,
+        le=51,
+        description="Default H.264 quality of a video job (CRF: 0 best, 51 smallest).",
+    )
+    max_queued: int = Field(
+        100, ge=1, le=10000, description="Jobs waiting at most; more: 429 naming input."
+    )
+    nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="How much lower the workers' OS priority is than the backend's (os.nice), "
+        "so the live path keeps its rate while a job renders.",
+    )
+
+
 class BackendMonitorLink(MonitorLinkConfig):
     """The backend's defaults, kept when a single key is overridden."""
 
@@ -302,6 +342,7 @@ class BackendConfig(Section):
     media: MediaConfig = Field(default_factory=MediaConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
     face: FaceConfig = Field(default_factory=FaceConfig)
+    jobs: JobsConfig = Field(default_factory=JobsConfig)
     monitor: BackendMonitorLink = Field(default_factory=BackendMonitorLink)
 
     @model_validator(mode="after")
@@ -313,6 +354,16 @@ class BackendConfig(Section):
                 "each viewer holds a thread, and the API needs some left"
             )
         return self
+
+    @property
+    def jobs_data_dir(self) -> Path:
+        """Where the job list and its face pictures live: ``jobs.data_dir``, else the
+        folder ``face.state_dir`` is in (``data``), else ``data``."""
+        if self.jobs.data_dir:
+            return resolve_dir(self.jobs.data_dir)
+        if self.face.state_dir:
+            return resolve_dir(self.face.state_dir).parent
+        return resolve_dir(DEFAULT_DATA_DIR)
 
     @property
     def max_viewers(self) -> int:

@@ -149,28 +149,22 @@ class FaceLoadIn(BaseModel):
 EngineOptionValue = float | int | bool | Annotated[str, Field(max_length=256)]
 
 
-class FaceSettingsIn(BaseModel):
-    """POST /face/settings: any subset. Every number is bounded here, with the ranges of
-    config's FaceOptions (a test keeps the two equal), so a bad value is a 400 naming the
-    field before anything changes. ``engine_options`` {engine: {option: value}} are each
-    engine's own (checked by the engine's options model: 400 naming
-    ``engine_options.<engine>.<option>``); the flat ``shape_strength`` of older clients is
-    ``engine_options.classic.shape_strength``."""
+class FaceOptionsIn(BaseModel):
+    """The face options a request may change (POST /face/settings, a job's ``options``).
+    Every number is bounded here, with the ranges of config's FaceOptions (a test keeps the
+    two equal), so a bad value is a 400 naming the field before anything changes.
+    ``engine_options`` {engine: {option: value}} are each engine's own (checked by the
+    engine's options model: 400 naming ``engine_options.<engine>.<option>``); the flat
+    ``shape_strength`` of older clients is ``engine_options.classic.shape_strength``."""
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
-    engine: str | None = Field(None, min_length=1, max_length=64)
     many_faces: bool | None = None
     mouth_mask: bool | None = None
     blend: str | None = Field(None, max_length=32)
     detect_every: int | None = Field(None, ge=1, le=120)
     detect_size: int | None = Field(None, ge=160, le=4096)
     smoothing: float | None = Field(None, ge=0.0, le=0.95)
-    guard: Literal["off", "hold", "blur"] | None = Field(
-        None,
-        description="The privacy guard: a face in view that could not be swapped is held "
-        "(the last good frame) or blurred, never sent as it is; off lets it through.",
-    )
     likeness: float | None = Field(
         None,
         ge=0.0,
@@ -211,6 +205,17 @@ class FaceSettingsIn(BaseModel):
         if engine_options:
             changes["engine_options"] = engine_options
         return changes
+
+
+class FaceSettingsIn(FaceOptionsIn):
+    """POST /face/settings: any subset of the face options, the engine and the guard."""
+
+    engine: str | None = Field(None, min_length=1, max_length=64)
+    guard: Literal["off", "hold", "blur"] | None = Field(
+        None,
+        description="The privacy guard: a face in view that could not be swapped is held "
+        "(the last good frame) or blurred, never sent as it is; off lets it through.",
+    )
 
 
 # ---- who is swapped (POST /face/reference, POST /face/map) and the face set -----------------
@@ -274,3 +279,86 @@ FaceMapForm = create_model(
     "reference within face.reference_threshold; a face matching none stays as it is.",
     **{k: v for i in range(MAP_PAIRS) for k, v in _map_pair(i).items()},
 )
+
+
+# ---- file jobs (POST /jobs, ar_backend/jobs) -------------------------------------------------
+
+
+class JobOptionsIn(FaceOptionsIn):
+    """A job's face options: the names and bounds of POST /face/settings (its engine and
+    guard aside); any left out are the live swap's at the time of the request."""
+
+    blend: Literal["seamless", "feather"] | None = None
+
+
+JobFileName = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class JobIn(BaseModel):
+    """``POST /jobs`` as JSON: swap a face into a video or picture of the media folders."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    input: JobFileName = Field(
+        ..., description="A video or picture in a media folder, by its file name (GET /media)."
+    )
+    face: JobFileName = Field(
+        "loaded",
+        description='"loaded": the face the live swap has loaded; else a picture in '
+        "face.sources_dir or a media folder, by its file name.",
+    )
+    face_index: int | None = Field(
+        None, ge=0, le=99, description="Which face of the picture (0 the leftmost)."
+    )
+    engine: str | None = Field(
+        None, min_length=1, max_length=64, description="classic, inswapper; default: the live one."
+    )
+    options: JobOptionsIn | None = Field(None, description="Face options (POST /face/settings).")
+    output: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="The output's plain file name (.mp4 for a video, the input's own "
+        "extension for a picture); default <input stem>-swapped.<ext>.",
+    )
+    quality: int | None = Field(
+        None, ge=0, le=51, description="H.264 CRF of a video: 0 best, 51 smallest (jobs.quality)."
+    )
+
+
+class JobForm(BaseModel):
+    """``POST /jobs`` as multipart/form-data: the video or picture uploaded with the job
+    (saved into the first media folder as POST /media saves it), optionally the face
+    picture, and the JSON form's other fields as form values (``options`` as JSON text)."""
+
+    input: bytes = Field(
+        ...,
+        description="The video (.mp4 .mov .mkv .avi .webm .m4v) or picture (.jpg .jpeg .png "
+        ".webp) with its file name; or a text value naming a file in a media folder.",
+        json_schema_extra={"format": "binary"},
+    )
+    face: bytes | None = Field(
+        None,
+        description='A face picture; or a text value: "loaded" (default) or a picture\'s name.',
+        json_schema_extra={"format": "binary"},
+    )
+    face_index: int | None = Field(None, ge=0, le=99)
+    engine: str | None = Field(None, max_length=64)
+    options: str | None = Field(None, description="The face options as a JSON object.")
+    output: str | None = Field(None, max_length=100)
+    quality: int | None = Field(None, ge=0, le=51)
+
+
+class JobListQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(200, ge=1, le=1000, description="At most this many jobs, newest first.")
+    state: Literal["queued", "running", "done", "failed", "cancelled", "interrupted"] | None = (
+        Field(None, description="Only jobs in this state.")
+    )
+
+
+class JobDeleteQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    output: bool = Field(False, description="Also remove the job's output file.")

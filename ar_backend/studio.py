@@ -14,10 +14,14 @@ from pydantic import BaseModel, ValidationError
 from ar_backend import __version__
 from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.engine import AudioEngine
-from ar_backend.config import BackendConfig, resolve_dir
+from ar_backend.config import BackendConfig, FaceOptions, resolve_dir
 from ar_backend.face import persist
 from ar_backend.face.engines import REGISTRY as ENGINES
+from ar_backend.face.errors import BadImage, FaceError
+from ar_backend.face.images import decode_image
+from ar_backend.face.swapper import IMAGE_SUFFIXES as FACE_SUFFIXES
 from ar_backend.face.swapper import FaceSwap
+from ar_backend.jobs.queue import FacePicture, JobError, JobQueue, find_file, input_kind
 from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
 from ar_backend.outputs.sinks import OutputUnavailable, Recorder, VirtualCamera
 from ar_backend.pipeline import Pipeline
@@ -25,7 +29,7 @@ from ar_backend.processors import REGISTRY as PROCESSORS
 from ar_backend.processors import ProcessorResources, make_processor
 from ar_backend.sources import BadSpec, SourceError, SourceSpec, make_source, parse_spec
 from ar_backend.sources.device import V4L2_ROOT, describe_devices, device_opens
-from ar_backend.sources.media import MediaLibrary
+from ar_backend.sources.media import MediaLibrary, MediaRefused, MediaTooLarge, MediaTypeRefused
 from shared.config import ConfigError
 from shared.paths import inside
 from shared.registry import Registry, UnknownName
@@ -121,6 +125,15 @@ class Studio:
         self.gui_report: dict[str, Any] | None = None
         self.audio = AudioEngine(config.audio)
         self._lock = threading.RLock()
+        # file jobs (ar_backend/jobs): their list survives restarts; workers start with a job
+        self.jobs = JobQueue(
+            config.jobs,
+            config.face,
+            config.jobs_data_dir,
+            resolve_dir(config.jobs.outputs_dir),
+            config.logging.level,
+        )
+        self.jobs.start()
         self._face_preload: threading.Thread | None = None
         # the saved face state (persist.py) wins over face.source / face.enabled; the guard
         # covers frames until it is restored (begin_restore, before any frame can go out)
@@ -267,6 +280,113 @@ class Studio:
     def media_save(self, filename: str | None, stream: IO[bytes]) -> dict[str, Any]:
         return self.media.save(filename, stream)
 
+    # ---- file jobs (ar_backend/jobs) -------------------------------------------------------
+
+    def job_face(
+        self, face: str | None, face_index: int | None, upload: tuple[str, bytes] | None = None
+    ) -> FacePicture:
+        """The face a job swaps in: an uploaded picture, ``"loaded"`` (the live swap's face;
+        409 naming ``face`` when none is), or a picture in ``face.sources_dir`` or a media
+        folder, by name. Read and checked here (a picture that does not decode: 400); the
+        job keeps its own copy."""
+        limit = int(self.config.face.max_upload_mb * 1e6)
+        if upload is not None:
+            name, data = upload
+            kind = "file"
+        elif face in (None, "loaded"):
+            loaded = self.face.loaded_picture()
+            if loaded is None:
+                raise JobError(
+                    409, "face: no face is loaded (POST /face/load), or name a picture", "face"
+                )
+            data, index, name = loaded
+            return FacePicture("loaded", name, data, index if face_index is None else face_index)
+        else:
+            path = find_file(face, [self.face.sources_dir, *self.media_dirs], "face")
+            if path.suffix.lower() not in FACE_SUFFIXES:
+                raise JobError(
+                    415, f"face: {path.name} is not a picture ({', '.join(FACE_SUFFIXES)})", "face"
+                )
+            try:
+                if path.stat().st_size > limit:
+                    raise JobError(
+                        413, f"face: {path.name} is larger than face.max_upload_mb", "face"
+                    )
+                name, data, kind = path.name, path.read_bytes(), "file"
+            except OSError as exc:
+                raise JobError(400, f"face: {path.name} cannot be read ({exc})", "face") from None
+        if len(data) > limit:
+            raise JobError(413, "face: the picture is larger than face.max_upload_mb", "face")
+        try:
+            decode_image(data, max_bytes=limit, max_side=self.config.face.max_side)
+        except BadImage as exc:
+            raise JobError(400, f"face: {exc}", "face") from None
+        return FacePicture(kind, name, data, face_index)
+
+    def job_settings(self, engine: str | None, changes: dict[str, Any]) -> tuple[str, FaceOptions]:
+        """The engine (the live one by default; 400 unknown, 503 unavailable, naming
+        ``engine``) and the options: the live ones with ``changes``, each checked as
+        POST /face/settings checks it (400 naming ``options.<name>``)."""
+        name = engine or self.face.engine_name
+        kind = ENGINES.get(name, field="engine")
+        reason = kind.check(self.config.face)
+        if reason:
+            raise JobError(503, f"engine: {name} is unavailable: {reason}", "engine")
+        try:
+            options = FaceSwap._merged(self.face.options, changes)
+        except FaceError as exc:
+            raise JobError(400, f"options.{exc}", f"options.{exc.field or 'options'}") from None
+        except UnknownName as exc:
+            field = f"options.{exc.field or 'engine_options'}"
+            raise JobError(400, f"{field}: {exc}", field) from None
+        return name, options
+
+    def job_submit(
+        self,
+        *,
+        input_name: str | None,
+        upload: tuple[str | None, IO[bytes]] | None,
+        face: FacePicture,
+        engine: str,
+        options: FaceOptions,
+        output: str | None,
+        quality: int | None,
+    ) -> dict[str, Any]:
+        """Queue a job on a file of the media folders (``input_name``), or on an upload
+        saved into the first media folder as POST /media saves it; a job refused after the
+        upload was saved removes it again, so a refusal leaves nothing."""
+        if upload is None:
+            path = find_file(input_name or "", self.media_dirs, "input")
+            return self.jobs.submit(
+                input_path=path,
+                face=face,
+                engine=engine,
+                options=options,
+                output=output,
+                quality=quality,
+            )
+        self.jobs.check_room()
+        try:
+            saved = self.media.save(*upload)
+        except MediaRefused as exc:
+            status = 413 if isinstance(exc, MediaTooLarge) else 400
+            status = 415 if isinstance(exc, MediaTypeRefused) else status
+            raise JobError(status, f"input: {exc}", "input") from None
+        path = Path(saved["path"])
+        try:
+            input_kind(path)  # (a .bmp plays live; a job does not take it)
+            return self.jobs.submit(
+                input_path=path,
+                face=face,
+                engine=engine,
+                options=options,
+                output=output,
+                quality=quality,
+            )
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+
     # ---- outputs ---------------------------------------------------------------------------
 
     def _stream_geometry(self) -> tuple[tuple[int, int], float]:
@@ -406,6 +526,7 @@ class Studio:
             "audio": self.audio.status(),
             "face_modules": self.face_modules(),
             "gui": self.gui_report,
+            "jobs": self.jobs.summary(),
         }
 
     def face_modules(self) -> dict[str, Any]:
@@ -445,6 +566,7 @@ class Studio:
         self.gui_report = {**payload, "received_at": time.time()}
 
     def close(self) -> None:
+        self.jobs.close()  # a running job stops and is kept as interrupted
         self.viewers.close()
         self.audio.stop()
         if self._face_preload is not None:

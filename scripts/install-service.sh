@@ -61,11 +61,11 @@ if ! id "$user" >/dev/null 2>&1; then
   run useradd --system --home-dir "$dir" --shell /usr/sbin/nologin "$user"
 fi
 run usermod -a -G video,audio "$user"
-run mkdir -p "$dir" "$dir/data" "$dir/logs" "$dir/recordings" "$env_dir"
+run mkdir -p "$dir" "$dir/data" "$dir/logs" "$dir/recordings" "$dir/media" "$dir/outputs" "$env_dir"
 if [ "$src" != "$dir" ]; then
   # the app, not the developer's venv or data
   run tar -C "$src" --exclude=.venv --exclude=data --exclude=logs --exclude=run \
-    --exclude=recordings --exclude=.git -cf "/tmp/ar-live-studio-install.tar" .
+    --exclude=recordings --exclude=media --exclude=outputs --exclude=.git -cf "/tmp/ar-live-studio-install.tar" .
   run tar -C "$dir" -xf "/tmp/ar-live-studio-install.tar"
   run rm -f "/tmp/ar-live-studio-install.tar"
 fi
@@ -78,7 +78,7 @@ for s in $services; do
   render "$src/config/systemd/$s.service.in" "$unit_dir/$s.service"
 done
 render "$src/config/systemd/ar-user-gui.service.in" "/usr/lib/systemd/user/ar-user-gui.service"
-run chown -R "$user:$user" "$dir/data" "$dir/logs" "$dir/recordings"
+run chown -R "$user:$user" "$dir/data" "$dir/logs" "$dir/recordings" "$dir/media" "$dir/outputs"
 run systemctl daemon-reload
 for s in $services; do run systemctl enable --now "$s.service"; run systemctl restart "$s.service"; done
 

@@ -62,6 +62,7 @@ class Operation:
     tags: tuple[str, ...] = ()
     description: str | None = None
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ok_status: int = 200  # 202 for a request accepted to run later
 
 
 def operation(
@@ -79,6 +80,7 @@ def operation(
     tags: Iterable[str] = (),
     description: str | None = None,
     path_params: dict[str, dict[str, Any]] | None = None,
+    ok_status: int = 200,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's contract; parse ``body`` and ``query`` with those models."""
     op = Operation(
@@ -95,6 +97,7 @@ def operation(
         tuple(tags),
         description,
         dict(path_params or {}),
+        ok_status,
     )
 
     def deco(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -225,7 +228,7 @@ def _operation_object(rule: Any, method: str, op: Operation, schemas: _Schemas) 
         content["multipart/form-data"] = {"schema": schemas.ref(op.form)}
     if content:
         out["requestBody"] = {"required": op.body_required, "content": content}
-    ok: dict[str, Any] = {"description": "OK"}
+    ok: dict[str, Any] = {"description": "Accepted" if op.ok_status == 202 else "OK"}
     if op.ok is not None:
         ok["content"] = {"application/json": {"schema": schemas.ref(op.ok, "serialization")}}
     if op.ok_media is not None:
@@ -237,7 +240,7 @@ def _operation_object(rule: Any, method: str, op: Operation, schemas: _Schemas) 
     if content:
         codes |= {413, 415}
     codes |= set(op.errors)
-    responses: dict[str, Any] = {"200": ok}
+    responses: dict[str, Any] = {str(op.ok_status): ok}
     for code in sorted(codes):
         text = STANDARD_ERRORS.get(code, "Refused")
         if code == 405:

@@ -54,7 +54,9 @@ def face_state_dir(
     state names its own ``face.state_dir`` (and passes the same variable to the process)."""
     import ar_backend.config
 
-    folder = tmp_path_factory.mktemp("face-state")
+    # (its parent is the backend's data folder: jobs.sqlite goes there, one per test)
+    folder = tmp_path_factory.mktemp("state") / "face"
+    folder.mkdir()
     monkeypatch.setattr(ar_backend.config, "DEFAULT_FACE_STATE_DIR", str(folder))
     monkeypatch.setenv("AR_BACKEND__FACE__STATE_DIR", str(folder))
     return folder

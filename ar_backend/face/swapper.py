@@ -219,6 +219,13 @@ class FaceSwap:
             raise PathRefused(f"{path.name} is larger than {self.cfg.max_upload_mb:g} MB")
         return self.load_image(path.read_bytes(), face_index, path.name)
 
+    def prepare_picture(
+        self, engine: Engine, image: np.ndarray, face_index: int | None, name: str
+    ) -> tuple[SourceFace, dict[str, Any]]:
+        """A picture's face prepared as the source (``face_index`` 0 is the leftmost), as
+        /face/load does it: what file jobs use for their face."""
+        return self._prepare(engine, image, face_index, name)
+
     def _prepare(
         self,
         engine: Engine,
@@ -266,6 +273,22 @@ class FaceSwap:
             "loaded_at": time.time(),
         }
         return source, info
+
+    def loaded_picture(self) -> tuple[bytes, int | None, str] | None:
+        """The loaded face's picture (PNG: the pixels the swap uses, losslessly), which face
+        of it (0 the leftmost) and its name; None with no face loaded. A face set gives its
+        first photo. For file jobs of "the loaded face" (ar_backend/jobs)."""
+        with self._lock:
+            loaded, info = self._loaded, self._source_info
+        if loaded is None or info is None:
+            return None
+        import cv2
+
+        ok, png = cv2.imencode(".png", loaded.image)
+        if not ok:
+            return None
+        index = info.get("face_index")
+        return png.tobytes(), index if isinstance(index, int) else loaded.face_index, loaded.name
 
     def source_status(self) -> dict[str, Any]:
         info = self._source_info

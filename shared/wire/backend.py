@@ -395,6 +395,86 @@ class OutputsStatus(Wire):
     recording: RecordingStatus
 
 
+class JobsCurrent(Wire):
+    """The job running now (the first, with several workers)."""
+
+    id: str
+    share: float | None = Field(None, description="Share of its frames done (0-1).")
+    frames_done: int = 0
+    frames_total: int | None = None
+
+
+class JobsSummary(Wire):
+    """/status and the heartbeat's ``jobs``: a backend rendering a file is busy, not stuck."""
+
+    running: int
+    queued: int
+    failed: int
+    done: int = 0
+    workers: int = Field(0, description="Worker processes with a job now.")
+    current: JobsCurrent | None = None
+    error: str | None = Field(None, description="Why file jobs are unavailable, if they are.")
+
+
+class JobFace(Wire):
+    kind: str = Field(..., description="loaded (the live swap's face) or file.")
+    name: str = Field(..., description="The picture's name.")
+    face_index: int | None = Field(None, description="Which face of it (0 the leftmost).")
+
+
+class JobProgress(Wire):
+    frames_done: int
+    frames_total: int | None = Field(None, description="From the file; null when unknown.")
+    fps: float | None = Field(None, description="Frames per second of the job.")
+    eta_s: float | None = Field(None, description="Seconds left, when the total is known.")
+    frames_swapped: int = Field(0, description="Frames in which a face was swapped.")
+    swapped_share: float | None = Field(None, description="frames_swapped / frames_done.")
+    share: float | None = Field(None, description="frames_done / frames_total (0-1).")
+
+
+class JobOut(Wire):
+    """One file job (GET /jobs/<id>)."""
+
+    id: str
+    state: str = Field(..., description="queued, running, done, failed, cancelled, interrupted")
+    input: str = Field(..., description="The input's file name (in a media folder).")
+    kind: str = Field(..., description="video or image.")
+    face: JobFace
+    engine: str
+    options: dict[str, Any] = Field(..., description="The face options the job runs with.")
+    quality: int = Field(..., description="H.264 CRF (0 best .. 51 smallest).")
+    output: str = Field(..., description="The output's file name (in jobs.outputs_dir).")
+    output_path: str | None = Field(None, description="Absolute; only once done.")
+    created_at: str
+    queued_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = Field(None, description="Why it failed or was interrupted.")
+    progress: JobProgress
+    audio: str | None = Field(None, description="Once done: copied, re-encoded to AAC, or none.")
+    attempts: int = Field(0, description="Times it was started.")
+
+
+class JobCounts(Wire):
+    queued: int
+    running: int
+    done: int
+    failed: int
+    cancelled: int
+    interrupted: int
+
+
+class JobListOut(Wire):
+    jobs: list[JobOut] = Field(..., description="Newest first.")
+    counts: JobCounts
+
+
+class JobDeleteOut(Wire):
+    id: str
+    deleted: bool
+    output_removed: bool
+
+
 class StatusOut(Wire):
     service: str
     timestamp: str
@@ -406,6 +486,7 @@ class StatusOut(Wire):
     audio: AudioStatus
     face_modules: dict[str, Any]
     gui: dict[str, Any] | None
+    jobs: JobsSummary | None = Field(None, description="File jobs: running, queued, failed.")
 
 
 class MetricsOut(Wire):

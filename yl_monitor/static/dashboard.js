@@ -77,6 +77,20 @@
     } catch (e) { /* the chart stays as it was */ }
   }
 
+  // A backend rendering a file job (its beats' `jobs` section) is busy, not stuck: say so.
+  function activity(n) {
+    const jobs = n.last_payload && n.last_payload.jobs;
+    if (!jobs || typeof jobs !== "object") return null;
+    const parts = [];
+    if (jobs.current) {
+      const share = typeof jobs.current.share === "number" ? " " + Math.round(jobs.current.share * 100) + "%" : "";
+      parts.push("rendering" + share);
+    }
+    if (jobs.queued > 0) parts.push(jobs.queued + " queued");
+    if (jobs.failed > 0) parts.push(jobs.failed + " failed");
+    return parts.length ? { busy: !!jobs.current, text: parts.join(" · ") } : null;
+  }
+
   function drawNodes(nodes, serverNow) {
     const box = $("nodes");
     box.replaceChildren();
@@ -87,16 +101,20 @@
       if (res.cpu_percent !== null) figures.push("CPU " + res.cpu_percent.toFixed(1) + "%");
       if (res.memory_percent !== null) figures.push("mem " + res.memory_percent.toFixed(1) + "%");
       if (res.memory_mb !== null) figures.push(res.memory_mb.toFixed(0) + " MB");
-      const card = el("article", { "class": "node state-" + n.state, "data-node-id": n.node_id }, [
-        el("h3", {}, [
-          el("span", { text: n.node_name + " (" + n.node_id + ")" }),
-          el("span", { "class": "state state-" + n.state, text: n.state }),
-        ]),
+      const doing = n.state === "offline" ? null : activity(n);
+      const title = [el("span", { text: n.node_name + " (" + n.node_id + ")" })];
+      if (doing && doing.busy) {
+        title.push(el("span", { "class": "state state-busy", text: "busy" }));
+      }
+      title.push(el("span", { "class": "state state-" + n.state, text: n.state }));
+      const card = el("article", { "class": "node state-" + n.state + (doing && doing.busy ? " busy" : ""), "data-node-id": n.node_id }, [
+        el("h3", {}, title),
         el("div", { "class": "meta", text: n.node_type + " · last beat " + ago(n.last_seen_ago) +
           " · every " + n.expected_interval + " s" }),
         el("div", { "class": "meta", text: n.state_reason }),
         el("div", { "class": "meta resources", text: figures.join(" · ") || "no resource figures" }),
       ]);
+      if (doing) card.appendChild(el("div", { "class": "meta activity", text: doing.text }));
       if (n.health_check) {
         card.appendChild(el("div", { "class": "meta", text: "health check: " +
           (n.health_check.ok ? "passing" : "failing: " + (n.health_check.error || "")) }));

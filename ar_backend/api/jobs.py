@@ -1,0 +1,214 @@
+"""File jobs: swap a face into a whole video or picture, off the live path (ar_backend/jobs).
+
+``POST /jobs`` queues one (JSON naming a file of the media folders, or multipart with the
+file itself), ``GET /jobs`` lists them, ``/jobs/<id>/cancel``, ``/retry``, ``DELETE`` and
+``/output`` (the finished file) act on one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, send_file
+from flask.typing import ResponseReturnValue
+from pydantic import ValidationError
+from werkzeug.datastructures import FileStorage
+
+from ar_backend.api import get_studio
+from ar_backend.api.uploads import FORM_OVERHEAD, face_index
+from ar_backend.jobs.queue import JobError
+from ar_backend.models import JobDeleteQuery, JobForm, JobIn, JobListQuery
+from shared import strictjson
+from shared.api import ApiError, error_response, validation_error
+from shared.openapi import operation
+from shared.wire.backend import JobDeleteOut, JobListOut, JobOut
+
+bp = Blueprint("jobs", __name__)
+
+TAGS = ("jobs",)
+ID_PARAM = {"id": {"pattern": "^[0-9a-f]{12}$", "description": "The job's id."}}
+FORM_FIELDS = {"input", "face", "face_index", "engine", "options", "output", "quality"}
+
+
+@bp.errorhandler(JobError)
+def _job_error(exc: JobError) -> tuple[Response, int]:
+    return error_response(exc.status, str(exc), exc.field)
+
+
+@bp.post("/jobs")
+@operation(
+    "Queue a file job: swap a face into a video or picture of the media folders",
+    body=JobIn,
+    form=JobForm,
+    ok=JobOut,
+    ok_status=202,
+    errors=(403, 404, 409, 413, 415, 429, 503),
+    tags=TAGS,
+    description="Answers 202 with the job (state `queued`). JSON names a file in a media "
+    "folder (`input`) and the face (`loaded`, or a picture in face.sources_dir or a media "
+    "folder); multipart uploads the file as `input` (saved into the first media folder as "
+    "POST /media saves it) and optionally the face picture as `face`, with the other fields "
+    "as form values (`options` as JSON text). Each refusal names its field and changes "
+    "nothing: 400 a bad value or a path (`../x`, `/etc/passwd`, `file:...`), 403 a link out "
+    "of the folders, 404 no such file, 409 no face loaded (`face`) or an output name taken "
+    "(`output`), 413 too large, 415 not a video or picture, 429 the queue is full "
+    "(jobs.max_queued, `input`), 503 the engine is unavailable.",
+)
+def submit(body: JobIn | None = None) -> ResponseReturnValue:
+    studio = get_studio()
+    if request.mimetype == "multipart/form-data":
+        return _submit_form()
+    assert body is not None  # parsed by @operation for a JSON request
+    changes = body.options.changes() if body.options is not None else {}
+    engine, options = studio.job_settings(body.engine, changes)
+    face = studio.job_face(body.face, body.face_index)
+    job = studio.job_submit(
+        input_name=body.input,
+        upload=None,
+        face=face,
+        engine=engine,
+        options=options,
+        output=body.output,
+        quality=body.quality,
+    )
+    return jsonify(job), 202
+
+
+def _submit_form() -> ResponseReturnValue:
+    studio = get_studio()
+    request.max_content_length = (
+        studio.media.max_bytes + int(studio.config.face.max_upload_mb * 1e6) + FORM_OVERHEAD
+    )
+    form, files = request.form, request.files
+    for name in [*form.keys(), *files.keys()]:
+        if name not in FORM_FIELDS:
+            raise ApiError(400, f"{name}: not a field of POST /jobs", name)
+    values: dict[str, Any] = {}
+    for name in ("engine", "output"):
+        text = form.get(name)
+        if text not in (None, ""):
+            values[name] = text
+    values["face_index"] = face_index(form.get("face_index"))
+    quality = form.get("quality")
+    if quality not in (None, ""):
+        if not re.fullmatch(r"[0-9]{1,2}", quality):
+            raise ApiError(400, "quality must be a whole number from 0 to 51", "quality")
+        values["quality"] = int(quality)
+    options_text = form.get("options")
+    if options_text not in (None, ""):
+        try:
+            values["options"] = strictjson.loads(options_text)
+        except strictjson.BadJson as exc:
+            raise ApiError(400, f"options: {exc}", "options") from None
+    upload = files.get("input")
+    if upload is None:
+        text = form.get("input")
+        if not text:
+            raise ApiError(400, "send the video or picture in the multipart field 'input'", "input")
+        values["input"] = text
+    else:
+        values["input"] = upload.filename or "upload"
+    face_upload = files.get("face")
+    face_text = form.get("face")
+    if face_upload is None and face_text:
+        values["face"] = face_text
+    try:
+        body = JobIn.model_validate(values)
+    except ValidationError as exc:
+        raise validation_error(exc) from exc
+    changes = body.options.changes() if body.options is not None else {}
+    engine, options = studio.job_settings(body.engine, changes)
+    face = studio.job_face(
+        body.face, body.face_index, _face_upload(face_upload) if face_upload else None
+    )
+    job = studio.job_submit(
+        input_name=body.input if upload is None else None,
+        upload=None if upload is None else (upload.filename, upload.stream),
+        face=face,
+        engine=engine,
+        options=options,
+        output=body.output,
+        quality=body.quality,
+    )
+    return jsonify(job), 202
+
+
+def _face_upload(upload: FileStorage) -> tuple[str, bytes]:
+    limit = int(get_studio().config.face.max_upload_mb * 1e6)
+    data = upload.read(limit + 1)
+    if not data:
+        raise ApiError(400, "face: the picture is empty", "face")
+    if len(data) > limit:
+        raise ApiError(413, "face: the picture is larger than face.max_upload_mb", "face")
+    return upload.filename or "face", data
+
+
+@bp.get("/jobs")
+@operation(
+    "File jobs, newest first, and how many are in each state",
+    query=JobListQuery,
+    ok=JobListOut,
+    errors=(503,),
+    tags=TAGS,
+)
+def listing(query: JobListQuery) -> ResponseReturnValue:
+    return jsonify(get_studio().jobs.listing(query.limit, query.state))
+
+
+@bp.get("/jobs/<id>")
+@operation("One file job", ok=JobOut, errors=(503,), tags=TAGS, path_params=ID_PARAM)
+def job(id: str) -> ResponseReturnValue:
+    return jsonify(get_studio().jobs.get(id))
+
+
+@bp.post("/jobs/<id>/cancel")
+@operation(
+    "Cancel a job: a queued one at once, a running one within a second (no output)",
+    ok=JobOut,
+    errors=(409, 503),
+    tags=TAGS,
+    path_params=ID_PARAM,
+    description="Answers the job once it has stopped (`cancelled`); 409 for a finished job.",
+)
+def cancel(id: str) -> ResponseReturnValue:
+    return jsonify(get_studio().jobs.cancel(id))
+
+
+@bp.post("/jobs/<id>/retry")
+@operation(
+    "Queue a failed, cancelled or interrupted job again (same id, progress reset)",
+    ok=JobOut,
+    errors=(409, 429, 503),
+    tags=TAGS,
+    path_params=ID_PARAM,
+)
+def retry(id: str) -> ResponseReturnValue:
+    return jsonify(get_studio().jobs.retry(id))
+
+
+@bp.delete("/jobs/<id>")
+@operation(
+    "Forget a job (not while it runs: 409); ?output=true removes its output file too",
+    query=JobDeleteQuery,
+    ok=JobDeleteOut,
+    errors=(409, 503),
+    tags=TAGS,
+    path_params=ID_PARAM,
+)
+def delete(id: str, query: JobDeleteQuery) -> ResponseReturnValue:
+    return jsonify(get_studio().jobs.delete(id, query.output))
+
+
+@bp.get("/jobs/<id>/output")
+@operation(
+    "The finished file, as a download (404 until the job is done)",
+    ok_media="application/octet-stream",
+    alt_media=("video/mp4", "image/jpeg", "image/png", "image/webp"),
+    errors=(503,),
+    tags=TAGS,
+    path_params=ID_PARAM,
+)
+def output(id: str) -> ResponseReturnValue:
+    path, name, mimetype = get_studio().jobs.output_file(id)
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)

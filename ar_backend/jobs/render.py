@@ -1,0 +1,296 @@
+"""Swapping the face in a whole video or picture file: :func:`run_job`.
+
+A file is not live: every frame gets a fresh detection (none is skipped, none waits for a
+detector thread), and the tracker's temporal smoothing (face/tracker.py) keeps the face
+from jittering between frames. The source face is prepared from the picture exactly as the
+live swap prepares an upload (``FaceSwap``'s decode limits and face choice).
+
+The output is written under a temporary name in its folder (a hidden ``.<name>.<random>.part``
+file) and renamed when complete, so a half-written file is never at ``output_path``; a cancel
+or a failure removes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ar_backend.config import FaceConfig, FaceOptions
+from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engine
+from ar_backend.face.errors import FaceError
+from ar_backend.face.images import decode_image
+from ar_backend.face.swapper import FaceSwap
+from ar_backend.face.tracker import FaceTracker
+from ar_backend.jobs import media_io
+from ar_backend.jobs.spec import JobCancelled, JobFailed, JobResult, JobSpec, Progress, media_kind
+from shared.registry import UnknownName
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 0.25  # at most four progress reports a second (and one at the end)
+
+
+def run_job(
+    spec: JobSpec,
+    face_cfg: FaceConfig,
+    on_progress: Callable[[Progress], None],
+    cancelled: Callable[[], bool],
+    engine: Engine | None = None,
+) -> JobResult:
+    """Swap the face from ``spec.face_path`` into every frame of ``spec.input_path`` and
+    write ``spec.output_path``. ``cancelled`` is polled before every frame; ``engine``, when
+    given, is used (and left open), else one is created from ``spec.engine`` and closed.
+
+    Raises :class:`JobCancelled` or :class:`JobFailed`; either way nothing is left at
+    ``output_path`` or under a temporary name."""
+    started = time.monotonic()
+    kind = media_kind(spec.input_path)
+    _check_paths(spec, kind)
+    own = engine is None
+    active = _create_engine(spec.engine, face_cfg) if engine is None else engine
+    try:
+        if cancelled():
+            raise JobCancelled()
+        source = prepare_source(active, spec.face_path, spec.face_index, face_cfg)
+        swapper = FileSwapper(active, source, spec.options, confirm=face_cfg.confirm_faces)
+        meter = _Meter(on_progress, started)
+        with _partial(spec.output_path) as tmp:
+            try:
+                frames, audio = _write(spec, kind, tmp, swapper, meter, cancelled)
+            except media_io.MEDIA_ERRORS as exc:  # a disk full, a file gone while read
+                raise JobFailed(
+                    f"the job stopped on a file error: {media_io.reason(exc)}"
+                ) from None
+            if swapper.frames_swapped == 0:
+                raise JobFailed(
+                    "no face found anywhere in the file"
+                    if kind == "video"
+                    else "no face found in the picture"
+                )
+            os.replace(tmp, spec.output_path)
+        seconds = time.monotonic() - started
+        meter.report(final=True)
+        log.info(
+            "job done: %s -> %s, %d frames (%d swapped) in %.1f s",
+            spec.input_path.name,
+            spec.output_path.name,
+            frames,
+            swapper.frames_swapped,
+            seconds,
+        )
+        return JobResult(
+            output_path=spec.output_path,
+            frames=frames,
+            frames_swapped=swapper.frames_swapped,
+            fps=frames / seconds if seconds > 0 else 0.0,
+            seconds=seconds,
+            audio=audio,
+        )
+    finally:
+        if own:
+            active.close()
+
+
+def _write(
+    spec: JobSpec,
+    kind: str,
+    tmp: Path,
+    swapper: FileSwapper,
+    meter: _Meter,
+    cancelled: Callable[[], bool],
+) -> tuple[int, str]:
+    """The swapped file written to ``tmp``: its frames and what became of its audio."""
+    if kind == "video":
+        outcome = media_io.transcode_video(
+            spec.input_path,
+            tmp,
+            crf=spec.quality,
+            process=lambda image: _frame(swapper, swapper, meter, cancelled, image),
+            on_open=lambda info: meter.total(info.frames_total),
+        )
+        return outcome.frames, outcome.audio
+    meter.total(1)
+    picture = media_io.read_picture(spec.input_path)
+    image = _frame(swapper.still, swapper, meter, cancelled, picture.image)
+    fmt = media_io.IMAGE_FORMATS[spec.output_path.suffix.lower()]
+    media_io.write_picture(tmp, image, picture.alpha, fmt)
+    return 1, media_io.AUDIO_NONE
+
+
+# ---- the source face, the engine ---------------------------------------------------------------
+
+
+def _create_engine(name: str, cfg: FaceConfig) -> Engine:
+    try:
+        return create_engine(name, cfg)
+    except (FaceError, UnknownName) as exc:  # EngineUnavailable names the reason
+        raise JobFailed(str(exc).strip("'\"")) from None
+
+
+def prepare_source(
+    engine: Engine, path: Path, face_index: int | None, cfg: FaceConfig
+) -> SourceFace:
+    """The source face from the picture at ``path``, as the live swap loads an upload: the
+    same size and decode limits, the same choice of face (``face_index``, 0 the leftmost;
+    required when the picture has several)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise JobFailed(f"the face picture cannot be read: {path} ({exc.strerror})") from None
+    try:
+        image = decode_image(data, max_bytes=int(cfg.max_upload_mb * 1e6), max_side=cfg.max_side)
+        # FaceSwap's own choice of face, limits and errors (stateless; no live swap is made)
+        source, _info = FaceSwap(cfg).prepare_picture(engine, image, face_index, path.name)
+    except FaceError as exc:
+        raise JobFailed(f"face picture {path.name}: {exc}") from None
+    return source
+
+
+# ---- one frame ------------------------------------------------------------------------------
+
+
+class FileSwapper:
+    """The swap for the frames of one file, in order: a fresh detection on every frame, the
+    tracker's smoothing across them; the faces the live options choose (the largest, or
+    every face with ``many_faces``) rendered from ``source``."""
+
+    def __init__(
+        self, engine: Engine, source: SourceFace, options: FaceOptions, *, confirm: bool = True
+    ) -> None:
+        self.engine = engine
+        self.source = source
+        self.options = options.model_copy(update={"detect_every": 1})
+        self.tracker = FaceTracker(detector=None, confirm=confirm)  # detection inline
+        self.frames = 0
+        self.frames_swapped = 0
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        """The next frame of a video, swapped."""
+        faces = self.tracker.update(self.engine, image, self.options)
+        faces = [f for f in faces if not f.extra.get("fails")]  # as the live path: confirmed
+        return self._render(image, faces)
+
+    def still(self, image: np.ndarray) -> np.ndarray:
+        """A picture, swapped: its faces found as thoroughly as an uploaded face picture's
+        (every face at full size, where a live frame's detection sees ``detect_size``)."""
+        faces = self.engine.find_sources(image)
+        if faces and not self.options.many_faces:
+            faces = [max(faces, key=lambda f: f.size)]
+        return self._render(image, faces)
+
+    def _render(self, image: np.ndarray, faces: list[TargetFace]) -> np.ndarray:
+        self.frames += 1
+        if not faces:
+            return image
+        try:
+            out = self.engine.render(image.copy(), faces, self.source, self.options)
+        except Exception as exc:  # never a frame with the face left as it was, silently
+            log.exception("face swap failed on frame %d", self.frames)
+            raise JobFailed(
+                f"the face swap failed at frame {self.frames - 1}: {exc.__class__.__name__}: {exc}"
+            ) from None
+        self.frames_swapped += 1
+        return out
+
+
+class _Meter:
+    """Counts frames and reports progress at most every PROGRESS_EVERY_S."""
+
+    def __init__(self, on_progress: Callable[[Progress], None], started: float) -> None:
+        self.on_progress = on_progress
+        self.started = started
+        self.frames_total: int | None = None
+        self.done = 0
+        self.swapped = 0
+        self.last = 0.0
+
+    def total(self, frames_total: int | None) -> None:
+        self.frames_total = frames_total
+        self.report(final=False, force=True)
+
+    def frame(self, swapped: int) -> None:
+        self.done += 1
+        self.swapped = swapped
+        if time.monotonic() - self.last >= PROGRESS_EVERY_S:
+            self.report(final=False)
+
+    def report(self, *, final: bool, force: bool = False) -> None:
+        now = time.monotonic()
+        self.last = now
+        elapsed = now - self.started
+        fps = self.done / elapsed if elapsed > 0 else 0.0
+        total = self.frames_total
+        if final:
+            total = self.done  # the count, whatever the container claimed
+        if total is not None and total < self.done:
+            total = self.done  # the container's count was an estimate, short
+        eta = None
+        if total is not None and fps > 0:
+            eta = max(0.0, (total - self.done) / fps)
+        self.on_progress(Progress(self.done, total, fps, eta, self.swapped))
+
+
+def _frame(
+    swap: Callable[[np.ndarray], np.ndarray],
+    swapper: FileSwapper,
+    meter: _Meter,
+    cancelled: Callable[[], bool],
+    image: np.ndarray,
+) -> np.ndarray:
+    if cancelled():
+        raise JobCancelled()
+    out = swap(image)
+    meter.frame(swapper.frames_swapped)
+    return out
+
+
+# ---- files ----------------------------------------------------------------------------------
+
+
+def _check_paths(spec: JobSpec, kind: str) -> None:
+    out = spec.output_path
+    if not spec.input_path.is_file():
+        raise JobFailed(f"no such file: {spec.input_path}")
+    if not spec.face_path.is_file():
+        raise JobFailed(f"no such face picture: {spec.face_path}")
+    if not out.parent.is_dir():
+        raise JobFailed(f"the output folder does not exist: {out.parent}")
+    if out.exists() and out.resolve() == spec.input_path.resolve():
+        raise JobFailed("the output would overwrite the input: name another file")
+    suffix = out.suffix.lower()
+    if kind == "video" and suffix not in media_io.VIDEO_OUT:
+        raise JobFailed(f"a video is written as MP4: name the output .mp4, not {out.name}")
+    if kind == "image" and suffix not in media_io.IMAGE_FORMATS:
+        raise JobFailed(
+            f"a picture is written as a picture: name the output .png, .jpg or .webp, "
+            f"not {out.name}"
+        )
+
+
+@contextlib.contextmanager
+def _partial(output: Path) -> Iterator[Path]:
+    """A temporary file beside ``output`` (hidden, ``.part``), removed unless the body
+    renamed it into place."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
+    except OSError as exc:
+        raise JobFailed(
+            f"cannot write in the output folder {output.parent}: {exc.strerror or exc}"
+        ) from None
+    os.close(fd)
+    tmp = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)  # as an ordinary new file (mkstemp makes it private)
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
