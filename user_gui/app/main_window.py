@@ -39,6 +39,7 @@ from shared.wire.backend import AudioStatus, CameraStatus, FaceStatus, OutputsSt
 from shared.wire.monitor import AlertView
 from user_gui.app import guidance, i18n
 from user_gui.app.face_panel import FacePanel
+from user_gui.app.files_panel import FilesPanel
 from user_gui.app.i18n import tr
 from user_gui.app.output_panel import OutputPanel
 from user_gui.app.voice_panel import VoicePanel
@@ -192,6 +193,8 @@ class MainWindow(QMainWindow):
         self.controls = scroll
         self.tabs.addTab(scroll, tr("Studio"))
         self.tabs.addTab(self._build_services(), tr("Services and log"))
+        self.files_panel = FilesPanel(self.backend)  # whole files swapped in a queue
+        self.tabs.addTab(self.files_panel, tr("Files"))
         self.tabs.setMaximumWidth(540)  # a wide screen goes to the preview, not the controls
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
@@ -324,6 +327,7 @@ class MainWindow(QMainWindow):
         self.face_panel.set_backend_ok(ok, reason)
         self.output_panel.set_backend_ok(ok, reason)
         self.voice_panel.set_backend_ok(ok, reason)
+        self.files_panel.set_backend_ok(ok, reason)
 
     # ---- services --------------------------------------------------------------------------
 
@@ -636,6 +640,7 @@ class MainWindow(QMainWindow):
         self._poll.stop()
         self._watch.stop()
         self.voice_panel.stop_meter()
+        self.files_panel.stop()
         if self._reader is not None:
             self._reader.stop()
             self._reader = None

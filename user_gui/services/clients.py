@@ -7,6 +7,7 @@ OpenAPI documents declare) and returned typed. An answer that does not fit its m
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 import threading
@@ -359,6 +360,99 @@ class ARBackendClient(APIClient):
             bw.FaceStatus, "POST", "/face/settings", json=changes, timeout=timeout
         )
 
+    # ---- file jobs (a whole video or picture swapped on the backend, in a queue) ----------
+
+    def create_job(
+        self,
+        input_file: str | Path,
+        face: str | Path = "loaded",
+        face_index: int | None = None,
+        engine: str | None = None,
+        options: dict[str, Any] | None = None,
+        output: str | None = None,
+        quality: int | None = None,
+    ) -> bw.JobOut:
+        """Queue a file job (202). ``input_file``: a local file (a ``Path``, or a text naming a
+        file that exists here), uploaded with the request; else the name of a file in the
+        backend's media folder. ``face``: ``"loaded"`` (the face the studio holds), a local
+        picture (uploaded), or the name of a picture the backend has. A refusal is
+        BackendError naming the field (``input``, ``face``, ``face_index``, ``quality``...).
+        Reads the files here, whole: call it off the GUI thread."""
+        fields: dict[str, Any] = {"options": dict(options or {})}
+        if engine:
+            fields["engine"] = engine
+        if face_index is not None:
+            fields["face_index"] = face_index
+        if output:
+            fields["output"] = output
+        if quality is not None:
+            fields["quality"] = quality
+        in_file, face_file = _local_file(input_file), None
+        if not (isinstance(face, str) and face == "loaded"):
+            face_file = _local_file(face)
+        if in_file is None and face_file is None:  # names only: a JSON body
+            body = {"input": str(input_file), "face": str(face), **fields}
+            return self._call(bw.JobOut, "POST", "/jobs", json=body)
+        files: dict[str, tuple[str, bytes, str]] = {}
+        form: dict[str, str] = {"options": json.dumps(fields["options"])}
+        for key in ("engine", "face_index", "output", "quality"):
+            if key in fields:
+                form[key] = str(fields[key])
+        if in_file is not None:
+            files["input"] = _upload(in_file)
+        else:
+            form["input"] = str(input_file)
+        if face_file is not None:
+            files["face"] = _upload(face_file)
+        else:
+            form["face"] = str(face)
+        return self._call(
+            bw.JobOut,
+            "POST",
+            "/jobs",
+            files=files,
+            data=form,
+            timeout=max(self.timeout, self.upload_timeout),
+        )
+
+    def jobs(self) -> bw.JobListOut:
+        """Every job, newest first (``jobs``), and how many are in each state (``counts``)."""
+        return self._call(bw.JobListOut, "GET", "/jobs")
+
+    def job(self, job_id: str) -> bw.JobOut:
+        return self._call(bw.JobOut, "GET", "/jobs/" + quote(job_id, safe=""))
+
+    def cancel_job(self, job_id: str) -> bw.JobOut:
+        """Stop a queued or running job (it ends ``cancelled``; a partial output is removed)."""
+        return self._call(bw.JobOut, "POST", f"/jobs/{quote(job_id, safe='')}/cancel", json={})
+
+    def retry_job(self, job_id: str) -> bw.JobOut:
+        """Queue a failed, cancelled or interrupted job again."""
+        return self._call(bw.JobOut, "POST", f"/jobs/{quote(job_id, safe='')}/retry", json={})
+
+    def delete_job(self, job_id: str, output: bool = False) -> bw.JobDeleteOut:
+        """Forget a job (409 while it runs); ``output=True`` removes its output file too."""
+        params = {"output": "true" if output else "false"}
+        path = "/jobs/" + quote(job_id, safe="")
+        return self._call(bw.JobDeleteOut, "DELETE", path, params=params)
+
+    def download_job_output(self, job_id: str, dest: str | Path) -> Path:
+        """Save a done job's output file at ``dest`` (written then renamed); for a backend on
+        another machine, whose ``output_path`` is not a path here."""
+        dest = Path(dest)
+        resp = self._send(
+            "GET",
+            f"/jobs/{quote(job_id, safe='')}/output",
+            stream=True,
+            timeout=max(self.timeout, self.upload_timeout),
+        )
+        part = dest.with_name(dest.name + ".part")
+        with part.open("wb") as f:
+            for chunk in resp.iter_content(1 << 20):
+                f.write(chunk)
+        part.replace(dest)
+        return dest
+
     def _call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         """A request answered as ``model``; an error answer is BackendError (field, details)."""
         return self._typed(model, self._send(method, path, **kwargs))
@@ -414,3 +508,17 @@ class MonitorClient(APIClient):
         if reason:
             body["reason"] = reason
         return self.post_model(mw.AcknowledgeOut, f"/api/alerts/{alert_id}/acknowledge", body)
+
+
+def _local_file(value: str | Path) -> Path | None:
+    """``value`` as a file on this machine to upload: a ``Path`` always; a text when it names a
+    file that exists here (else it is a name the backend knows)."""
+    if isinstance(value, Path):
+        return value
+    path = Path(value)
+    return path if value and path.is_file() else None
+
+
+def _upload(path: Path) -> tuple[str, bytes, str]:
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return (path.name, path.read_bytes(), mime)
