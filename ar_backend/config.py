@@ -230,6 +230,12 @@ class FaceConfig(Section):
     )
     sources_dir: str = Field("faces", description="Folder of source face images.")
     models_dir: str = Field("models", description="Folder of user-supplied model files.")
+    models_manifest: str = Field(
+        "config/models.yaml",
+        description="Model manifest (sizes, SHA-256, mirrors, licences): a listed file whose "
+        "size or hash differs is never loaded; python -m ar_backend.weights fetches them "
+        "(relative: from the working folder, else from the repository).",
+    )
     max_upload_mb: float = Field(10.0, gt=0, le=50, description="Largest image upload.")
     max_side: int = Field(4096, ge=64, le=16384, description="Largest image side accepted.")
     min_source_px: int = Field(

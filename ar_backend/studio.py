@@ -30,6 +30,8 @@ from ar_backend.processors import ProcessorResources, make_processor
 from ar_backend.sources import BadSpec, SourceError, SourceSpec, make_source, parse_spec
 from ar_backend.sources.device import V4L2_ROOT, describe_devices, device_opens
 from ar_backend.sources.media import MediaLibrary, MediaRefused, MediaTooLarge, MediaTypeRefused
+from ar_backend.weights.fetch import ModelFetcher
+from ar_backend.weights.verify import manifest_path
 from shared.config import ConfigError
 from shared.paths import inside
 from shared.registry import Registry, UnknownName
@@ -134,6 +136,10 @@ class Studio:
             config.logging.level,
         )
         self.jobs.start()
+        # model downloads (python -m ar_backend.weights's logic), one thread per fetch
+        self.models = ModelFetcher(
+            manifest_path(config.face.models_manifest), resolve_dir(config.face.models_dir)
+        )
         self._face_preload: threading.Thread | None = None
         # the saved face state (persist.py) wins over face.source / face.enabled; the guard
         # covers frames until it is restored (begin_restore, before any frame can go out)
@@ -566,6 +572,7 @@ class Studio:
         self.gui_report = {**payload, "received_at": time.time()}
 
     def close(self) -> None:
+        self.models.close()
         self.jobs.close()  # a running job stops and is kept as interrupted
         self.viewers.close()
         self.audio.stop()

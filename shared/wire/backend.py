@@ -499,3 +499,35 @@ class MetricsOut(Wire):
 class ReportOut(Wire):
     status: str
     received_at: str
+
+
+class ModelFileView(Wire):
+    path: str = Field(..., description="Where the file goes, relative to the models folder.")
+    state: str = Field(
+        ..., description="present, missing, corrupt, unverified (no hash published), downloading"
+    )
+    size: int = Field(..., description="Its size in bytes, from the manifest.")
+    sha256: str | None = Field(..., description="Its SHA-256 from the manifest (null: none).")
+    bytes_done: int | None = Field(None, description="While downloading: bytes so far.")
+    bytes_total: int | None = Field(None, description="The bytes to download.")
+
+
+class ModelFetchState(Wire):
+    state: str = Field(..., description="downloading, done, failed, cancelled")
+    error: str | None = Field(None, description="Why it failed (names the model and file).")
+
+
+class ModelOut(Wire):
+    name: str
+    description: str
+    licence: str
+    used_by: list[str]
+    used: bool = Field(..., description="False for a model listed but not used yet.")
+    files: list[ModelFileView]
+    fetch: ModelFetchState | None = Field(None, description="The last fetch started here.")
+
+
+class ModelsOut(Wire):
+    manifest: str = Field(..., description="The manifest file read (face.models_manifest).")
+    models_dir: str
+    models: list[ModelOut]

@@ -22,7 +22,12 @@ def studio(make_studio, tmp_path: Path, media: Path):  # type: ignore[no-untyped
     client, _studio = make_studio(
         camera={"fps": 10},
         pipeline={"processors": ["face_swap", "overlay"]},
-        face={"sources_dir": str(tmp_path / "faces"), "models_dir": str(models)},
+        face={
+            "sources_dir": str(tmp_path / "faces"),
+            "models_dir": str(models),
+            # the stand-in models are not the manifest's files: check none (tests/weights does)
+            "models_manifest": str(tmp_path / "no-manifest.yaml"),
+        },
     )
     return client
 

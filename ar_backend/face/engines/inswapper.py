@@ -1,9 +1,12 @@
 """``inswapper``: insightface's SCRFD detector, ArcFace recognizer and inswapper_128 swapper.
 
-The model files are the user's, in the models folder (nothing is ever downloaded):
+The model files are the user's, in the models folder (``python -m ar_backend.weights fetch``
+downloads verified copies; the engine itself downloads nothing):
 ``<models_dir>/<inswapper.model>`` (``inswapper_128_fp16.onnx`` stands in for a missing
 ``inswapper_128.onnx``) and the analysis pack's detector and recognizer in
-``<models_dir>/<inswapper.analysis>/``.
+``<models_dir>/<inswapper.analysis>/``. A file listed in the model manifest
+(``face.models_manifest``) whose size or SHA-256 differs makes the engine unavailable: it is
+never opened.
 
 The swapper returns the swapped face as a 128x128 aligned crop; it is pasted back here, under
 a mask made from the crop's square warped into the frame, eroded and feathered (or Poisson
@@ -33,6 +36,8 @@ from ar_backend.face.engines.base import EngineType, SourceFace, TargetFace, reg
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
 from ar_backend.face.geometry import box_size, iou
 from ar_backend.face.warp import clip_box
+from ar_backend.weights.manifest import ManifestError, load_manifest
+from ar_backend.weights.verify import check_file, manifest_path
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +188,35 @@ def _check(cfg: FaceConfig) -> str | None:
     missing = _missing_message(cfg)
     if missing:
         reasons.append(missing)
+    else:
+        corrupt = _corrupt_message(cfg)
+        if corrupt:
+            reasons.append(corrupt)
     return "; ".join(reasons) or None
+
+
+def _corrupt_message(cfg: FaceConfig) -> str | None:
+    """The files whose size or SHA-256 differs from the manifest's (hashed once per file
+    version); such a file is never opened. No manifest: nothing to check against."""
+    path = manifest_path(cfg.models_manifest)
+    if not path.is_file():
+        return None
+    try:
+        manifest = load_manifest(path)
+    except ManifestError as exc:
+        return str(exc)
+    root = models_dir(cfg)
+    bad = []
+    for file in model_paths(cfg).values():
+        rel = file.relative_to(root).as_posix()
+        if check_file(root, manifest, rel) == "corrupt":
+            found = manifest.find(rel)
+            name = found[0] if found else "?"
+            bad.append(
+                f"{file} is corrupt (its size or SHA-256 differs from {path}; fetch it again: "
+                f"python -m ar_backend.weights fetch {name})"
+            )
+    return "; ".join(bad) or None
 
 
 # ---- the engine ----------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""python -m ar_backend.weights [--manifest FILE] [--models-dir DIR] list | fetch NAME... | verify
+
+list: every model and each file's state; fetch: download (verified, resumable) into the
+models folder; verify: exit code 1 when a file is missing or corrupt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ar_backend.config import FaceConfig, resolve_dir
+from ar_backend.weights.fetch import FetchError, fetch_model
+from ar_backend.weights.manifest import ManifestError, load_manifest
+from ar_backend.weights.verify import check_file, manifest_path
+
+BAD = ("missing", "corrupt")
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = FaceConfig()
+    parser = argparse.ArgumentParser(prog="python -m ar_backend.weights", description=__doc__)
+    parser.add_argument("--manifest", default=defaults.models_manifest, help="model manifest")
+    parser.add_argument("--models-dir", default=defaults.models_dir, help="the models folder")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="each model and each file's state")
+    fetch = sub.add_parser("fetch", help="download models (verified) into the models folder")
+    fetch.add_argument("names", nargs="+", metavar="NAME")
+    verify = sub.add_parser("verify", help="exit 1 when a file is missing or corrupt")
+    verify.add_argument("names", nargs="*", metavar="NAME", help="default: the used models")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        manifest = load_manifest(manifest_path(args.manifest))
+    except ManifestError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    models_dir = resolve_dir(args.models_dir)
+
+    if args.command == "fetch":
+        unknown = [n for n in args.names if n not in manifest.models]
+        if unknown:
+            print(
+                f"unknown model: {', '.join(unknown)} (known: {', '.join(manifest.models)})",
+                file=sys.stderr,
+            )
+            return 2
+        failed = 0
+        for name in args.names:
+            try:
+                for path in fetch_model(manifest, name, models_dir, bar=sys.stderr.isatty()):
+                    print(f"{name}: {path} verified")
+            except FetchError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                failed += 1
+        return 1 if failed else 0
+
+    bad = 0
+    for name, entry in manifest.models.items():
+        note = "" if entry.used else " (not used yet)"
+        print(f"{name}{note}: {entry.licence.strip()}")
+        for item in entry.files:
+            state = check_file(models_dir, manifest, item.path)
+            print(f"  {state:10} {item.path} ({item.size} bytes)")
+            wanted = name in args.names if getattr(args, "names", None) else entry.used
+            if args.command == "verify" and state in BAD and (wanted or state == "corrupt"):
+                bad += 1
+                print(
+                    f"error: {name}: {item.path} is {state}; fix: "
+                    f"python -m ar_backend.weights fetch {name}",
+                    file=sys.stderr,
+                )
+    return 1 if args.command == "verify" and bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The model manifest (config/models.yaml): every model's files, sizes, SHA-256, mirrors,
+licence and what uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+FileState = Literal["present", "missing", "corrupt", "unverified"]
+
+
+def _sha(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ValueError("sha256 must be 64 hex digits (or null when none is published)")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ArchiveSource(Strict):
+    urls: list[str] = Field(..., min_length=1, description="Download URLs of the archive.")
+    member: str = Field(..., description="The archive member (a .zip entry) that is this file.")
+    size: int | None = Field(None, ge=1, description="The archive's size in bytes, if known.")
+    sha256: str | None = Field(None, description="The archive's SHA-256, if published.")
+    hash_source: str = Field(..., description="Where the archive's hash was published.")
+
+    _check_sha = field_validator("sha256")(_sha)
+
+
+class ModelFile(Strict):
+    path: str = Field(..., description="Where the file goes, relative to face.models_dir.")
+    size: int = Field(..., ge=1, description="Size in bytes.")
+    sha256: str | None = Field(
+        ..., description="SHA-256 (hex); null where none is published (size is checked then)."
+    )
+    hash_source: str = Field(..., description="Where the sha256 value was published.")
+    urls: list[str] = Field(
+        default_factory=list, description="Mirrors serving this very file, tried in order."
+    )
+    archive: ArchiveSource | None = Field(
+        None, description="An archive holding the file, tried after the urls."
+    )
+    notes: str | None = Field(None, description="Anything else (other copies, CRC32s).")
+
+    _check_sha = field_validator("sha256")(_sha)
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        parts = Path(value).parts
+        if not parts or Path(value).is_absolute() or ".." in parts:
+            raise ValueError("path must be relative to the models folder, without '..'")
+        return Path(value).as_posix()
+
+
+class ModelEntry(Strict):
+    description: str = Field(..., description="What the model is.")
+    licence: str = Field(..., description="Its licence, and any restriction on use.")
+    used_by: list[str] = Field(..., description="What in the project uses it.")
+    used: bool = Field(True, description="False for a model listed but not used yet.")
+    files: list[ModelFile] = Field(..., min_length=1, description="Its files.")
+
+
+class Manifest(Strict):
+    models: dict[str, ModelEntry] = Field(..., description="Models by name.")
+
+    def find(self, path: str) -> tuple[str, ModelFile] | None:
+        """The (model name, file) listed at ``path`` (relative to the models folder)."""
+        wanted = Path(path).as_posix()
+        for name, entry in self.models.items():
+            for item in entry.files:
+                if item.path == wanted:
+                    return name, item
+        return None
+
+
+class ManifestError(Exception):
+    """The manifest is missing or invalid (the message names the file)."""
+
+
+def load_manifest(path: Path) -> Manifest:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ManifestError(f"cannot read the model manifest {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"the model manifest {path} is not valid YAML: {exc}") from exc
+    try:
+        return Manifest.model_validate(data)
+    except ValueError as exc:
+        raise ManifestError(f"the model manifest {path} is invalid: {exc}") from exc
