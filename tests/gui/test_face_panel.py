@@ -3,7 +3,6 @@ click, the big swap toggle, first-run guidance, messages that never widen the wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +14,6 @@ pytest.importorskip("PyQt5")
 from user_gui.app import i18n
 
 WIDTH = 460  # about the window's left column
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
 
 
 @pytest.fixture

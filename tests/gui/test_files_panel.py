@@ -5,7 +5,6 @@ removed, the notice when a job ends, the service's own words when it refuses."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,6 @@ pytest.importorskip("PyQt5")
 from user_gui.app import i18n
 
 WIDTH, HEIGHT = 520, 720  # about the window's tab column
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ that cannot fall behind the code."""
 from __future__ import annotations
 
 import string
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,6 @@ from user_gui.app.i18n import tr
 from user_gui.app.i18n_zh import CATALOG
 
 APP = Path(__file__).resolve().parents[2] / "user_gui" / "app"
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    """Every test starts and ends in English (the language is the process's)."""
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
 
 
 def test_every_tr_string_in_the_window_has_a_chinese_translation() -> None:
