@@ -176,6 +176,17 @@ class FaceOptions(Section):
         "forehead, the skin around moved smoothly with it (classic engine): 0 keeps the "
         "target's outline (most natural), 1 the source's (most like the source).",
     )
+    enhancer: Literal["off", "gfpgan_1.4", "gpen_bfr_256", "gpen_bfr_512"] = Field(
+        "off",
+        description="Face enhancer run on the swapped faces (face.enhancer holds its files): "
+        "off, gfpgan_1.4, gpen_bfr_256 or gpen_bfr_512.",
+    )
+    enhancer_strength: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="How much of the enhanced face is kept over the swapped one (0..1).",
+    )
     engine_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Each engine's own options, by engine name (classic: shape_strength, how "
@@ -219,11 +230,83 @@ class InswapperConfig(Section):
     det_threshold: float = Field(0.5, gt=0, lt=1, description="Detector score threshold.")
 
 
+class GpuConfig(Section):
+    """GPU settings for every onnxruntime session (swappers, enhancers); GET /face/status
+    shows what each session really got, and warns when a GPU was asked for and the CPU runs."""
+
+    device_id: int = Field(0, ge=0, le=63, description="Which GPU (CUDA, ROCm, TensorRT, DML).")
+    memory_limit_mb: int = Field(
+        0,
+        ge=0,
+        le=1_048_576,
+        description="Most GPU memory one session's arena may take (MiB; TensorRT: its "
+        "workspace); 0: no limit.",
+    )
+    cudnn_conv_algo_search: Literal["EXHAUSTIVE", "HEURISTIC", "DEFAULT"] = Field(
+        "HEURISTIC",
+        description="cuDNN convolution algorithm search: EXHAUSTIVE is fastest once warm but "
+        "slow to start and takes more memory; HEURISTIC starts fast (ROCm: EXHAUSTIVE turns "
+        "MIOpen's exhaustive search on).",
+    )
+    tensorrt_cache_dir: str | None = Field(
+        None,
+        description="Folder for TensorRT's built engines (trt_cache inside it); null: the "
+        "models folder. A first start builds them for minutes; later starts read them.",
+    )
+    tensorrt_fp16: bool = Field(
+        True, description="TensorRT builds half-precision engines (faster, on GPUs that have it)."
+    )
+
+
+class EnhancerConfig(Section):
+    """The face enhancer (face.options.enhancer picks the model, live): its model files and
+    providers. It runs on the swapped faces only."""
+
+    models: dict[str, str] = Field(
+        default_factory=lambda: {
+            "gfpgan_1.4": "gfpgan_1.4.onnx",
+            "gpen_bfr_256": "gpen_bfr_256.onnx",
+            "gpen_bfr_512": "gpen_bfr_512.onnx",
+        },
+        description="The file in the models folder for each enhancer model.",
+    )
+    providers: list[str] = Field(
+        default_factory=lambda: ["auto"],
+        description="onnxruntime execution providers in order; auto: the best available.",
+    )
+    live_budget_ms: float = Field(
+        20.0,
+        gt=0,
+        le=1000,
+        description="Most time per frame the enhancer may take live before status says it "
+        "cannot keep the live rate here (and the window suggests it for file jobs).",
+    )
+
+
+class HyperswapConfig(Section):
+    """FaceFusion's HyperSwap (256 px): the swapper file, and insightface's detector and
+    recognizer (the same analysis pack as inswapper)."""
+
+    model: str = Field("hyperswap_1a_256.onnx", description="Swapper file in the models folder.")
+    analysis: str = Field(
+        "buffalo_l", description="Folder in the models folder holding the analysis pack."
+    )
+    detector: str = Field("det_10g.onnx", description="Detector file inside the pack.")
+    recognizer: str = Field("w600k_r50.onnx", description="Recognition file inside the pack.")
+    providers: list[str] = Field(
+        default_factory=lambda: ["auto"],
+        description="onnxruntime execution providers in order; auto: the best available.",
+    )
+    det_threshold: float = Field(0.5, gt=0, lt=1, description="Detector score threshold.")
+
+
 DEFAULT_FACE_STATE_DIR = "data/face"  # beside the monitor's data/yl_monitor.db
 
 
 class FaceConfig(Section):
-    engine: str = Field("classic", description="Swap engine: classic (dlib) or inswapper.")
+    engine: str = Field(
+        "classic", description="Swap engine: classic (dlib), inswapper or hyperswap."
+    )
     enabled: bool = Field(False, description="Swap from the start (needs a face loaded).")
     source: str | None = Field(
         None, description="A face image in the sources folder to load at start."
@@ -256,9 +339,12 @@ class FaceConfig(Section):
     )
     options: FaceOptions = Field(default_factory=FaceOptions)
     inswapper: InswapperConfig = Field(default_factory=InswapperConfig)
+    hyperswap: HyperswapConfig = Field(default_factory=HyperswapConfig)
+    enhancer: EnhancerConfig = Field(default_factory=EnhancerConfig)
+    gpu: GpuConfig = Field(default_factory=GpuConfig)
     # -- who is swapped, and the face set (ar_backend/face/reference.py, faceset.py)
     reference_threshold: dict[str, Annotated[float, Field(gt=0.0, le=2.0)]] = Field(
-        default_factory=lambda: {"classic": 0.6, "inswapper": 0.65},
+        default_factory=lambda: {"classic": 0.6, "inswapper": 0.65, "hyperswap": 0.65},
         description="Per engine, the descriptor distance under which a face in view is the "
         "reference person (or a face map's reference): classic compares dlib's face "
         "descriptors (Euclidean; one person: under 0.6), inswapper ArcFace embeddings "

@@ -172,6 +172,14 @@ class FaceOptionsIn(BaseModel):
         description="Classic engine: how far the face outline and forehead take the source's "
         "(0 natural .. 1 most like the source).",
     )
+    enhancer: Literal["off", "gfpgan_1.4", "gpen_bfr_256", "gpen_bfr_512"] | None = Field(
+        None,
+        description="Face enhancer on the swapped faces: off, gfpgan_1.4, gpen_bfr_256, "
+        "gpen_bfr_512 (its model file must be in the models folder; GET /models).",
+    )
+    enhancer_strength: float | None = Field(
+        None, ge=0.0, le=1.0, description="How much of the enhanced face is kept (0..1)."
+    )
     engine_options: dict[str, dict[str, EngineOptionValue]] | None = Field(
         None,
         max_length=16,

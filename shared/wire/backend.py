@@ -224,6 +224,8 @@ class FaceOptionsView(Wire):
     likeness: float | None = Field(
         None, description="Classic engine: the source's outline and forehead too (0..1)."
     )
+    enhancer: str = Field("off", description="The face enhancer: off or its model name.")
+    enhancer_strength: float = Field(0.8, description="How much of the enhanced face is kept.")
     engine_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Each engine's own options, by engine name (classic: shape_strength).",
@@ -327,6 +329,40 @@ class EngineInfo(Wire):
 
     provider: str | None
     models: list[str] | dict[str, str]
+    requested: list[str] = Field(
+        default_factory=list, description="The providers asked for (face.<engine>.providers)."
+    )
+    provider_options: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per GPU provider, the options the session really runs with (device_id, "
+        "gpu_mem_limit, cudnn_conv_algo_search, trt_engine_cache_path, trt_fp16_enable).",
+    )
+    gpu_warning: str | None = Field(
+        None, description="Set when a GPU provider was asked for and the CPU runs."
+    )
+
+
+class EnhancerStatus(Wire):
+    """The face enhancer: the model chosen, whether it runs, on what, and what it costs."""
+
+    model: str = Field(..., description="off, or the enhancer model chosen.")
+    strength: float
+    available: bool = Field(..., description="Its model file is present and verified.")
+    reason: str | None = Field(None, description="Why it cannot run (missing, corrupt file).")
+    provider: str | None = Field(None, description="The provider its session really got.")
+    requested: list[str] = Field(default_factory=list)
+    provider_options: dict[str, dict[str, str]] = Field(default_factory=dict)
+    gpu_warning: str | None = None
+    ms_per_frame: float | None = Field(
+        None, description="Its mean cost per frame with faces (ms), live."
+    )
+    live_budget_ms: float = Field(..., description="The cost per frame it may take live.")
+    keeps_live_rate: bool | None = Field(
+        None, description="False when it costs more than the budget here (null: not measured)."
+    )
+    advice: str | None = Field(
+        None, description="What to do about it, e.g. use it for file jobs instead."
+    )
 
 
 class FaceStatus(Wire):
@@ -347,6 +383,7 @@ class FaceStatus(Wire):
     restoring: bool = Field(False, description="The saved face state is being restored.")
     error: str | None
     engines: dict[str, str]
+    enhancer: EnhancerStatus | None = Field(None, description="The face enhancer.")
     reference: FaceReference | None = None
     map: list[FaceMapEntry] = Field(default_factory=list)
     faces: list[TrackedFace] = Field(

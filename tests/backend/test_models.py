@@ -58,6 +58,7 @@ def test_face_settings_bounds_are_the_configs() -> None:
         "smoothing",
         "likeness",
         "shape_strength",
+        "enhancer_strength",
     }
     config = {**numeric_bounds(FaceOptions), **numeric_bounds(ClassicOptions)}  # flat: classic's
     assert settings == {k: v for k, v in config.items() if k in settings}
@@ -74,6 +75,8 @@ BAD_SETTINGS = [
     ({"smoothing": True}, "smoothing"),
     ({"shape_strength": 1.01}, "shape_strength"),
     ({"shape_strength": "1"}, "shape_strength"),
+    ({"enhancer_strength": 1.5}, "enhancer_strength"),
+    ({"enhancer": "codeformer"}, "enhancer"),
     ({"detect_every": 5, "shape_strength": -1}, "shape_strength"),
 ]
 

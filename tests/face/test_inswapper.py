@@ -10,14 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ar_backend.config import FaceConfig, FaceOptions, InswapperConfig
+from ar_backend.config import FaceConfig, FaceOptions, GpuConfig, InswapperConfig
 from ar_backend.face.engines import create_engine, engine_types
-from ar_backend.face.engines.inswapper import (
-    InswapperEngine,
-    model_paths,
-    select_providers,
-)
+from ar_backend.face.engines.inswapper import InswapperEngine, model_paths
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
+from ar_backend.face.onnx_providers import provider_options, select_providers
 from tests.face.onnx_models import (
     build_detector,
     build_models,
@@ -171,6 +168,31 @@ def test_an_unavailable_provider_is_reported_not_dropped() -> None:
     assert select_providers(["dml"], [CPU]).unavailable == ["DmlExecutionProvider"]
 
 
+def test_gpu_settings_become_each_providers_options(tmp_path: Path) -> None:
+    gpu = GpuConfig(
+        device_id=1,
+        memory_limit_mb=2048,
+        cudnn_conv_algo_search="EXHAUSTIVE",
+        tensorrt_cache_dir=str(tmp_path / "engines"),
+        tensorrt_fp16=False,
+    )
+    trt, cuda, cpu = provider_options([TRT, CUDA, CPU], gpu, tmp_path / "models")
+    assert cuda == {
+        "device_id": "1",
+        "gpu_mem_limit": str(2048 * 1024 * 1024),
+        "cudnn_conv_algo_search": "EXHAUSTIVE",
+        "arena_extend_strategy": "kSameAsRequested",
+    }
+    assert trt["device_id"] == "1"
+    assert trt["trt_engine_cache_path"] == str(tmp_path / "engines" / "trt_cache")
+    assert trt["trt_fp16_enable"] == "False"
+    assert cpu == {}
+    # no limit set: onnxruntime's own default (no gpu_mem_limit key), the cache beside models
+    trt, cuda = provider_options([TRT, CUDA], GpuConfig(), tmp_path / "models")
+    assert "gpu_mem_limit" not in cuda
+    assert trt["trt_engine_cache_path"] == str(tmp_path / "models" / "trt_cache")
+
+
 def test_info_shows_the_provider_actually_active(engine: InswapperEngine) -> None:
     info = engine.info()
     assert info["provider"] == CPU
@@ -178,6 +200,7 @@ def test_info_shows_the_provider_actually_active(engine: InswapperEngine) -> Non
     assert all(active[0] == CPU for active in info["providers"].values())
     assert info["requested"] == ["auto"]
     assert info["unavailable_requested"] == []
+    assert info["gpu_warning"] is None  # auto on a machine with no GPU asks for none
     assert info["models"]["detector"].endswith("buffalo_l/det_10g.onnx")
 
 
@@ -187,6 +210,8 @@ def test_a_requested_gpu_missing_here_shows_in_info(models: Path) -> None:
         info = made.info()
         assert info["provider"] == CPU  # the fallback, visibly
         assert info["unavailable_requested"] == [TRT, CUDA]
+        assert "running on CPUExecutionProvider" in info["gpu_warning"]
+        assert "onnxruntime-gpu" in info["gpu_warning"]
     finally:
         made.close()
 

@@ -13,7 +13,7 @@ a mask made from the crop's square warped into the frame, eroded and feathered (
 blended), so pixels outside the mask are never touched. With ``mouth_mask`` the target's own
 mouth is put back over the swapped one.
 
-onnxruntime runs the models on the execution providers chosen by :func:`select_providers`;
+onnxruntime runs the models on the execution providers chosen in ``onnx_providers``;
 ``info()`` reports the ones each session actually got, so a fall back to the CPU shows.
 insightface and onnxruntime are imported only when the engine is created.
 """
@@ -23,7 +23,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,12 @@ from ar_backend.face import blend
 from ar_backend.face.engines.base import EngineType, SourceFace, TargetFace, register
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
 from ar_backend.face.geometry import box_size, iou
+from ar_backend.face.onnx_providers import (
+    choose,
+    provider_options,
+    session_report,
+    warn_once_if_cpu,
+)
 from ar_backend.face.warp import clip_box
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
@@ -42,97 +47,12 @@ from ar_backend.weights.verify import check_file, manifest_path
 log = logging.getLogger(__name__)
 
 NAME = "inswapper"
-CPU = "CPUExecutionProvider"
-# best first; the CPU is always the last fallback
-PROVIDER_PRIORITY = (
-    "TensorrtExecutionProvider",
-    "CUDAExecutionProvider",
-    "DmlExecutionProvider",
-    "CoreMLExecutionProvider",
-    "OpenVINOExecutionProvider",
-)
-TENSORRT = "TensorrtExecutionProvider"
-CUDA = "CUDAExecutionProvider"
 
 SOURCE_DET_SIZE = (640, 640)  # uploaded images: one fixed size (one detector session)
 REFIT_DET_SIZE = (320, 320)  # the crop around a tracked face: fixed too
 REFIT_MARGIN = 0.5  # the refit crop: the box grown by half its size each side (2x the box)
 REFIT_MIN_IOU = 0.3  # a refit further than this from the previous box has lost the face
 RECOGNIZER_PX = 112  # the recognizer's input: smaller source faces are upscaled to it
-
-
-# ---- execution providers -------------------------------------------------------------------
-
-
-@dataclass
-class ProviderChoice:
-    """The providers to ask onnxruntime for, and the requested ones it does not have."""
-
-    providers: list[str]
-    requested: list[str]
-    unavailable: list[str] = field(default_factory=list)
-
-
-def _canonical(name: str, known: list[str]) -> str:
-    """``cuda`` and ``CUDAExecutionProvider`` name the same provider (any case)."""
-    lowered = name.strip().lower()
-    for candidate in known:
-        low = candidate.lower()
-        if lowered in (low, low.removesuffix("executionprovider")):
-            return candidate
-    return name.strip()
-
-
-def _auto(available: list[str]) -> list[str]:
-    for name in PROVIDER_PRIORITY:
-        if name in available:
-            if name == TENSORRT and CUDA in available:
-                # TensorRT hands the nodes it cannot build (or all, when its libraries are
-                # absent) to the next provider: CUDA, rather than the CPU
-                return [TENSORRT, CUDA]
-            return [name]
-    return []
-
-
-def select_providers(requested: list[str], available: list[str]) -> ProviderChoice:
-    """The execution providers for ``requested`` (``["auto"]``, or names in order) given
-    onnxruntime's ``available`` ones; the CPU comes last as the fallback.
-
-    ``auto`` picks the best available of TensorRT, CUDA, DirectML, CoreML, OpenVINO. A named
-    provider that is not available is left out and listed in ``unavailable``.
-    """
-    available = list(dict.fromkeys(str(p) for p in available))
-    known = list(dict.fromkeys([*PROVIDER_PRIORITY, CPU, *available]))
-    chosen: list[str] = []
-    unavailable: list[str] = []
-    for item in requested or ["auto"]:
-        if item.strip().lower() == "auto":
-            chosen.extend(_auto(available))
-            continue
-        name = _canonical(item, known)
-        if name in available:
-            chosen.append(name)
-        elif name not in unavailable:
-            unavailable.append(name)
-    if CPU in available:
-        chosen = [p for p in chosen if p != CPU] + [CPU]
-    return ProviderChoice(list(dict.fromkeys(chosen)), list(requested), unavailable)
-
-
-def _provider_options(providers: list[str], models_dir: Path) -> list[dict[str, str]]:
-    """TensorRT builds its engines for minutes: keep them beside the models for next time."""
-    options: list[dict[str, str]] = []
-    for name in providers:
-        if name == TENSORRT:
-            options.append(
-                {
-                    "trt_engine_cache_enable": "True",
-                    "trt_engine_cache_path": str(models_dir / "trt_cache"),
-                }
-            )
-        else:
-            options.append({})
-    return options
 
 
 # ---- model files ---------------------------------------------------------------------------
@@ -222,11 +142,6 @@ def _corrupt_message(cfg: FaceConfig) -> str | None:
 # ---- the engine ----------------------------------------------------------------------------
 
 
-def _active(model: Any) -> list[str]:
-    """The providers a model's session actually got (none once the engine is closed)."""
-    return [] if model is None else [str(p) for p in model.session.get_providers()]
-
-
 class InswapperEngine:
     name = NAME
 
@@ -239,21 +154,13 @@ class InswapperEngine:
 
         self.cfg = cfg
         self.paths = model_paths(cfg)
-        self.choice = select_providers(
-            list(cfg.inswapper.providers), onnxruntime.get_available_providers()
-        )
+        self.choice = choose(list(cfg.inswapper.providers))
         if not self.choice.providers:
             raise EngineUnavailable(
                 f"{NAME} is unavailable: none of the providers {cfg.inswapper.providers} is "
                 f"available (onnxruntime has {onnxruntime.get_available_providers()})"
             )
-        if self.choice.unavailable:
-            log.warning(
-                "onnxruntime has no %s here; using %s",
-                ", ".join(self.choice.unavailable),
-                ", ".join(self.choice.providers),
-            )
-        options = _provider_options(self.choice.providers, models_dir(cfg))
+        options = provider_options(self.choice.providers, cfg.gpu, models_dir(cfg))
         models = {}
         for role, path in self.paths.items():
             try:
@@ -267,14 +174,7 @@ class InswapperEngine:
                 ) from exc
         self.detector, self.recognizer, self.swapper = self._typed(models)
         self.detector.prepare(0, det_thresh=cfg.inswapper.det_threshold)
-        active = self.info()["providers"]
-        if active["swapper"][:1] != self.choice.providers[:1]:
-            log.warning(
-                "%s asked for %s but runs on %s",
-                NAME,
-                self.choice.providers[0],
-                active["swapper"][0] if active["swapper"] else "nothing",
-            )
+        warn_once_if_cpu(NAME, self.info())
 
     def _typed(self, models: dict[str, Any]) -> tuple[Any, Any, Any]:
         from insightface.model_zoo.arcface_onnx import ArcFaceONNX
@@ -496,16 +396,16 @@ class InswapperEngine:
     # ---- status ----------------------------------------------------------------------------
 
     def info(self) -> dict[str, Any]:
-        active = {
-            "swapper": _active(self.swapper),
-            "detector": _active(self.detector),
-            "recognizer": _active(self.recognizer),
+        sessions = {
+            role: None if model is None else model.session
+            for role, model in (
+                ("swapper", self.swapper),
+                ("detector", self.detector),
+                ("recognizer", self.recognizer),
+            )
         }
         return {
-            "provider": active["swapper"][0] if active["swapper"] else None,
-            "providers": active,
-            "requested": list(self.choice.requested),
-            "unavailable_requested": list(self.choice.unavailable),
+            **session_report(sessions, self.choice),
             "models": {role: str(path) for role, path in self.paths.items()},
         }
 
