@@ -165,8 +165,11 @@ def fetch_file(
     retries: int = RETRIES,
     backoff: float = BACKOFF,
     bar: bool = False,
+    archives: dict[str, Path] | None = None,
 ) -> Path:
-    """One file into place, verified; mirrors in order, then the archive."""
+    """One file into place, verified; mirrors in order, then the archive. ``archives``: the
+    verified archives already downloaded by this fetch, by URL, kept for the next file that
+    is a member of the same one (buffalo_l's two files come from one 282 MB zip)."""
     dest = Path(models_dir) / item.path
     if dest.is_file() and _verify(dest, item.size, item.sha256) is None:
         return dest
@@ -196,19 +199,24 @@ def fetch_file(
         errors.append(f"{url}: {wrong} (download removed)")
     if item.archive is not None:
         arc = item.archive
-        arc_part = dest.with_name(f"{dest.name}.archive.part")
         for url in arc.urls:
-            try:
-                _download(session, url, arc_part, arc.size, **opts)
-            except _UrlFailed as exc:
-                errors.append(f"{url}: {exc}")
-                continue
-            wrong = _verify(arc_part, arc.size, arc.sha256)
+            kept = (archives or {}).get(url)
+            arc_part = kept or dest.with_name(f"{dest.name}.archive.part")
+            if kept is None:
+                try:
+                    _download(session, url, arc_part, arc.size, **opts)
+                except _UrlFailed as exc:
+                    errors.append(f"{url}: {exc}")
+                    continue
+            wrong = _verify(arc_part, arc.size, arc.sha256) if kept is None else None
             if wrong is None:
+                if archives is not None:
+                    archives[url] = arc_part  # verified: the next member comes from it
                 wrong = _extract(arc_part, arc.member, part)
             if wrong is None:
                 wrong = _verify(part, item.size, item.sha256)
-            arc_part.unlink(missing_ok=True)
+            if archives is None or url not in archives:
+                arc_part.unlink(missing_ok=True)
             if wrong is None:
                 os.replace(part, dest)
                 return dest
@@ -237,7 +245,15 @@ def fetch_model(manifest: Manifest, name: str, models_dir: Path, **kw: Any) -> l
     """Every file of model ``name``; FetchError names the model and the file that failed."""
     if name not in manifest.models:
         raise KeyError(name)
-    return [fetch_file(models_dir, name, item, **kw) for item in manifest.models[name].files]
+    archives: dict[str, Path] = {}
+    try:
+        return [
+            fetch_file(models_dir, name, item, archives=archives, **kw)
+            for item in manifest.models[name].files
+        ]
+    finally:
+        for kept in archives.values():
+            kept.unlink(missing_ok=True)
 
 
 # ---- the backend's background fetcher ------------------------------------------------------

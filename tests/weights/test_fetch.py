@@ -87,6 +87,76 @@ def test_404_then_second_mirror(server, write_manifest, tmp_path: Path) -> None:
     assert [p for p, _ in server.requests] == ["/gone.bin", "/a.bin"]
 
 
+def test_archive_when_every_mirror_fails(server, write_manifest, tmp_path: Path) -> None:
+    """buffalo_l's way: both files fall back to members of one zip, downloaded once."""
+    import io
+    import zipfile
+
+    det, rec = os.urandom(60_000), os.urandom(40_000)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as bundle:
+        bundle.writestr("pack/det.onnx", det)
+        bundle.writestr("pack/rec.onnx", rec)
+    server.files["/pack.zip"] = zipped = buf.getvalue()
+    server.not_found.add("/det.onnx")  # the file mirror is gone: only the archive is left
+
+    def entry(path: str, data: bytes, member: str) -> dict[str, object]:
+        return {
+            "path": path,
+            "size": len(data),
+            "sha256": sha(data),
+            "urls": [server.url + "/det.onnx"],
+            "archive": {
+                "urls": [server.url + "/pack.zip"],
+                "member": member,
+                "size": len(zipped),
+                "sha256": sha(zipped),
+                "hash_source": "the test",
+            },
+        }
+
+    manifest = load_manifest(
+        write_manifest(
+            {"pack": [entry("p/det.onnx", det, "det.onnx"), entry("p/rec.onnx", rec, "rec.onnx")]}
+        )
+    )
+    models = tmp_path / "models"
+    paths = fetch_model(manifest, "pack", models)
+    assert [p.read_bytes() for p in paths] == [det, rec]
+    assert [p for p, _ in server.requests].count("/pack.zip") == 1  # kept for the 2nd member
+    assert sorted(f.name for f in (models / "p").iterdir()) == ["det.onnx", "rec.onnx"]
+
+
+def test_archive_with_a_wrong_hash_is_refused(server, write_manifest, tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    data = os.urandom(30_000)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as bundle:
+        bundle.writestr("det.onnx", data)
+    server.files["/pack.zip"] = buf.getvalue()
+    entry = {
+        "path": "det.onnx",
+        "size": len(data),
+        "sha256": sha(data),
+        "urls": [],
+        "archive": {
+            "urls": [server.url + "/pack.zip"],
+            "member": "det.onnx",
+            "sha256": sha(b"another zip"),
+            "hash_source": "the test",
+        },
+    }
+    manifest = load_manifest(write_manifest({"pack": [entry]}))
+    models = tmp_path / "models"
+    with pytest.raises(FetchError) as err:
+        fetch_model(manifest, "pack", models)
+    assert "pack: det.onnx" in str(err.value) and "pack.zip" in str(err.value)
+    assert not models.joinpath("det.onnx").exists()
+    assert not [f for f in models.rglob("*") if f.is_file()]  # nothing left behind
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ar_backend.weights", *args],
