@@ -194,9 +194,12 @@ def gpu_warning(choice: ProviderChoice, got: list[str]) -> str | None:
     )
 
 
-def session_report(sessions: dict[str, Any], choice: ProviderChoice) -> dict[str, Any]:
+def session_report(
+    sessions: dict[str, Any], choice: ProviderChoice, gpu: GpuConfig | None = None
+) -> dict[str, Any]:
     """Status for a model's sessions by role: the provider the first one got, each one's
-    providers and GPU options, what was requested and is unavailable, and the warning."""
+    providers and the GPU options they really run with, what was requested and is
+    unavailable, the warning, and the GPU settings asked for (``face.gpu``)."""
     providers = {role: active(s) for role, s in sessions.items()}
     first = next(iter(providers.values()), [])
     options: dict[str, dict[str, str]] = {}
@@ -210,6 +213,7 @@ def session_report(sessions: dict[str, Any], choice: ProviderChoice) -> dict[str
         "unavailable_requested": list(choice.unavailable),
         "provider_options": options,
         "gpu_warning": gpu_warning(choice, first),
+        "gpu_settings": None if gpu is None else gpu.model_dump(),
     }
 
 

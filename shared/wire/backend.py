@@ -340,6 +340,9 @@ class EngineInfo(Wire):
     gpu_warning: str | None = Field(
         None, description="Set when a GPU provider was asked for and the CPU runs."
     )
+    gpu_settings: dict[str, Any] | None = Field(
+        None, description="The GPU settings asked for (face.gpu), beside what was got."
+    )
 
 
 class EnhancerStatus(Wire):

@@ -405,7 +405,7 @@ class InswapperEngine:
             )
         }
         return {
-            **session_report(sessions, self.choice),
+            **session_report(sessions, self.choice, self.cfg.gpu),
             "models": {role: str(path) for role, path in self.paths.items()},
         }
 
