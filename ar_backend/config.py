@@ -285,9 +285,14 @@ class EnhancerConfig(Section):
 
 class HyperswapConfig(Section):
     """FaceFusion's HyperSwap (256 px): the swapper file, and insightface's detector and
-    recognizer (the same analysis pack as inswapper)."""
+    recognizer (the same analysis pack as inswapper). The weights are ResearchRAIL-MS:
+    research use, not commercial."""
 
-    model: str = Field("hyperswap_1a_256.onnx", description="Swapper file in the models folder.")
+    model: str = Field(
+        "hyperswap_1a_256.onnx",
+        description="Swapper file in the models folder (hyperswap_1b_256.onnx and "
+        "hyperswap_1c_256.onnx have the same interface).",
+    )
     analysis: str = Field(
         "buffalo_l", description="Folder in the models folder holding the analysis pack."
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
 from ar_backend.api.uploads import allow_uploads, face_index, read_upload
+from ar_backend.face.enhancers import EnhancerUnavailable
 from ar_backend.models import FaceLoadForm, FaceLoadIn, FaceSettingsIn
-from shared.api import ApiError
+from shared.api import ApiError, error_response
 from shared.openapi import operation
 from shared.wire.backend import EnginesOut, FaceLoadOut, FaceSource, FaceStatus, FaceStatusOut
 
@@ -18,6 +19,12 @@ SET_UPLOAD_FACTOR = 4  # a face set's photos together: at most 4 x face.max_uplo
 
 
 TAGS = ("face",)
+
+
+@bp.errorhandler(EnhancerUnavailable)
+def _enhancer_unavailable(exc: EnhancerUnavailable) -> tuple[Response, int]:
+    """As an unavailable engine: 503 naming the field (``enhancer``) with the reason."""
+    return error_response(503, str(exc), exc.field)
 
 
 @bp.post("/face/load")
@@ -91,6 +98,8 @@ def stop() -> ResponseReturnValue:
     ok=FaceStatus,
     errors=(503,),
     tags=TAGS,
+    description="503 names `engine` or `enhancer` when the one chosen cannot run here "
+    "(a missing or corrupt model file: the message says how to fetch it); nothing changes.",
 )
 def settings(body: FaceSettingsIn) -> ResponseReturnValue:
     return jsonify(get_studio().face.update(body.engine, body.changes()))

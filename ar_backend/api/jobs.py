@@ -17,6 +17,8 @@ from werkzeug.datastructures import FileStorage
 
 from ar_backend.api import get_studio
 from ar_backend.api.uploads import FORM_OVERHEAD, face_index
+from ar_backend.config import FaceOptions
+from ar_backend.face.enhancers import unavailable_reason
 from ar_backend.jobs.queue import JobError
 from ar_backend.models import JobDeleteQuery, JobForm, JobIn, JobListQuery
 from shared import strictjson
@@ -53,7 +55,8 @@ def _job_error(exc: JobError) -> tuple[Response, int]:
     "nothing: 400 a bad value or a path (`../x`, `/etc/passwd`, `file:...`), 403 a link out "
     "of the folders, 404 no such file, 409 no face loaded (`face`) or an output name taken "
     "(`output`), 413 too large, 415 not a video or picture, 429 the queue is full "
-    "(jobs.max_queued, `input`), 503 the engine is unavailable.",
+    "(jobs.max_queued, `input`), 503 the engine or the enhancer is unavailable (`engine`, "
+    "`options.enhancer`).",
 )
 def submit(body: JobIn | None = None) -> ResponseReturnValue:
     studio = get_studio()
@@ -62,6 +65,7 @@ def submit(body: JobIn | None = None) -> ResponseReturnValue:
     assert body is not None  # parsed by @operation for a JSON request
     changes = body.options.changes() if body.options is not None else {}
     engine, options = studio.job_settings(body.engine, changes)
+    _enhancer_ready(options)
     face = studio.job_face(body.face, body.face_index)
     job = studio.job_submit(
         input_name=body.input,
@@ -119,6 +123,7 @@ def _submit_form() -> ResponseReturnValue:
         raise validation_error(exc) from exc
     changes = body.options.changes() if body.options is not None else {}
     engine, options = studio.job_settings(body.engine, changes)
+    _enhancer_ready(options)
     face = studio.job_face(
         body.face, body.face_index, _face_upload(face_upload) if face_upload else None
     )
@@ -132,6 +137,18 @@ def _submit_form() -> ResponseReturnValue:
         quality=body.quality,
     )
     return jsonify(job), 202
+
+
+def _enhancer_ready(options: FaceOptions) -> None:
+    """A job asking for an enhancer that cannot run here is refused at once (503 naming
+    ``options.enhancer``, as an unavailable engine), not failed later in its worker."""
+    reason = unavailable_reason(options.enhancer, get_studio().face.cfg)
+    if reason:
+        raise JobError(
+            503,
+            f"options.enhancer: {options.enhancer} is unavailable: {reason}",
+            "options.enhancer",
+        )
 
 
 def _face_upload(upload: FileStorage) -> tuple[str, bytes]:

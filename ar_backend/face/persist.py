@@ -226,11 +226,12 @@ def _apply_live(face: FaceSwap, live: dict[str, Any]) -> None:
         face.guard.mode = guard
     options = live.get("options") if isinstance(live.get("options"), dict) else {}
     engine = live.get("engine") if isinstance(live.get("engine"), str) else None
+    # a saved enhancer whose model has gone since is said in status, and the rest applies
     try:
-        face.update(engine, dict(options or {}))
+        face.update(engine, dict(options or {}), load_enhancer=False)
     except Exception as exc:  # an engine gone, an option renamed: keep what applies
         log.warning("face state: saved engine/options not applied (%s); trying options only", exc)
         try:
-            face.update(None, dict(options or {}))
+            face.update(None, dict(options or {}), load_enhancer=False)
         except Exception as exc2:
             log.warning("face state: saved options not applied: %s", exc2)

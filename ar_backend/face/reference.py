@@ -34,7 +34,7 @@ from ar_backend.face.images import box_json, face_thumbnail
 
 RECHECK_FRAMES = 30
 MAX_MAP = 8  # pairs in a face map
-DEFAULT_THRESHOLDS = {"classic": 0.6, "inswapper": 0.65}
+DEFAULT_THRESHOLDS = {"classic": 0.6, "inswapper": 0.65, "hyperswap": 0.65}
 
 
 class Describes(Protocol):

@@ -22,6 +22,10 @@ from ar_backend.config import FaceConfig, FaceOptions, resolve_dir
 from ar_backend.face import faceset, people_state
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engine, engine_types
+from ar_backend.face.enhancers import OFF as ENHANCER_OFF
+from ar_backend.face.enhancers import Enhancer, EnhancerUnavailable, create_enhancer
+from ar_backend.face.enhancers import live as enhancer_live
+from ar_backend.face.enhancers import unavailable_reason as enhancer_reason
 from ar_backend.face.errors import (
     EngineUnavailable,
     FaceError,
@@ -47,6 +51,7 @@ from ar_backend.face.reference import (
 )
 from shared.logs import FaultLatch
 from shared.paths import inside
+from shared.registry import UnknownName
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +130,15 @@ class FaceSwap:
         self.store: StateStore | None = None
         self.saving = True
         self.restoring = False
+        # the enhancer (face/enhancers), run on the swapped faces: created when chosen (as an
+        # engine, under _work), or off the live path when the options name one not loaded
+        self._enhancers: dict[str, Enhancer] = {}
+        self._enhancer_failed: dict[str, str] = {}  # a background load that failed: why
+        self._enhancer_loading: set[str] = set()
+        self._enhancer_lock = threading.Lock()
+        self.enhancer_fault = FaultLatch(log, "face enhancer")
+        self.enhance_cost = enhancer_live.CostMeter()
+        self._closed = False
 
     # ---- engines ---------------------------------------------------------------------------
 
@@ -153,6 +167,95 @@ class FaceSwap:
                 log.info("face engine %s ready in %.1f s", name, time.perf_counter() - t0)
                 self._engines[name] = engine
             return engine
+
+    # ---- the enhancer (face/enhancers) -----------------------------------------------------
+
+    def _enhancer(self, name: str) -> Enhancer:
+        """Enhancer ``name``, created on first use (EnhancerUnavailable names the reason)."""
+        with self._work:
+            enhancer = self._enhancers.get(name)
+            if enhancer is None:
+                if self._closed:
+                    raise EnhancerUnavailable(f"{name} is unavailable: the face swap is closed")
+                t0 = time.perf_counter()
+                enhancer = create_enhancer(name, self.cfg)
+                log.info("face enhancer %s ready in %.1f s", name, time.perf_counter() - t0)
+                self._enhancers[name] = enhancer
+            self._enhancer_failed.pop(name, None)
+            return enhancer
+
+    def _load_enhancer_soon(self, name: str) -> None:
+        """Load ``name`` off the live path (the options name it, as configured or restored,
+        and it is not loaded): frames go out swapped, not enhanced, until it is ready. One
+        try: choosing it again (POST /face/settings) tries again."""
+        with self._enhancer_lock:
+            if name in self._enhancer_loading or name in self._enhancer_failed or self._closed:
+                return
+            self._enhancer_loading.add(name)
+        threading.Thread(
+            target=self._load_enhancer, args=(name,), name="face-enhancer-load", daemon=True
+        ).start()
+
+    def _load_enhancer(self, name: str) -> None:
+        try:
+            self._enhancer(name)
+        except Exception as exc:  # status says why (the reason, or what failed)
+            self._enhancer_failed[name] = str(exc).strip("'\"")
+            log.warning("face enhancer %s not loaded: %s", name, exc)
+        finally:
+            with self._enhancer_lock:
+                self._enhancer_loading.discard(name)
+
+    def _enhance(
+        self,
+        image: np.ndarray,
+        faces: list[TargetFace],
+        options: FaceOptions,
+        timings: dict[str, float],
+    ) -> np.ndarray:
+        """The swapped ``faces`` restored (the process thread). A failure is logged once and
+        the frame goes out swapped, not enhanced; status says why until it runs again."""
+        name = options.enhancer
+        enhancer = self._enhancers.get(name)
+        if enhancer is None:
+            self._load_enhancer_soon(name)
+            return image
+        t0 = time.perf_counter()
+        try:
+            out = enhancer.enhance(image, faces, options.enhancer_strength)
+        except Exception as exc:
+            if self.enhancer_fault.fault(f"{name}: {exc.__class__.__name__}: {exc}"):
+                log.debug("face enhancer %s failed", name, exc_info=True)
+            return image
+        ms = (time.perf_counter() - t0) * 1000
+        timings["face.enhance"] = ms
+        self.enhance_cost.add(name, ms)
+        self.enhancer_fault.clear()
+        return out
+
+    def enhancer_status(self) -> dict[str, Any]:
+        """The enhancer chosen, whether it can run, on what, what it costs per frame here and
+        whether that keeps the live rate (``EnhancerStatus``)."""
+        options = self._live.options
+        name = options.enhancer
+        enhancer = self._enhancers.get(name) if name != ENHANCER_OFF else None
+        reason = None
+        if name != ENHANCER_OFF and enhancer is None:
+            try:
+                reason = self._enhancer_failed.get(name) or enhancer_reason(name, self.cfg)
+            except UnknownName as exc:
+                reason = str(exc)
+        on = name != ENHANCER_OFF
+        return enhancer_live.status(
+            name,
+            options.enhancer_strength,
+            reason,
+            enhancer.info() if enhancer is not None else None,
+            list(self.cfg.enhancer.providers),
+            self.enhance_cost.mean(name) if on else None,
+            self.cfg.enhancer.live_budget_ms,
+            self.enhancer_fault.active if on else None,
+        )
 
     # ---- the source face -------------------------------------------------------------------
 
@@ -487,19 +590,27 @@ class FaceSwap:
         shared = {**before.model_dump(), **changes, "engine_options": engine_options}
         return _checked(FaceOptions, shared, None)
 
-    def update(self, engine: str | None, changes: dict[str, Any]) -> dict[str, Any]:
-        """Validate everything first; a refused change changes nothing."""
+    def update(
+        self, engine: str | None, changes: dict[str, Any], *, load_enhancer: bool = True
+    ) -> dict[str, Any]:
+        """Validate everything first; a refused change changes nothing. ``load_enhancer``
+        false (a saved state restored): an enhancer chosen is loaded in the background
+        instead, and one that cannot run here is said in status, not refused."""
         if "guard" in changes:  # no FaceOptions: set once the rest applied (guard.py)
             changes = dict(changes)
             mode = changes.pop("guard")
             if mode not in MODES:
                 raise FaceError(f"guard: one of {', '.join(MODES)}", "guard")
             if engine is not None or changes:
-                self.update(engine, changes)
+                self.update(engine, changes, load_enhancer=load_enhancer)
             self.guard.mode = mode
             self._save_live()
             return self.status()
-        self._merged(self._live.options, changes)
+        wanted = self._merged(self._live.options, changes)
+        if "enhancer" in changes and load_enhancer:  # created now, or refused: no change
+            if wanted.enhancer != ENHANCER_OFF:
+                self._enhancer(wanted.enhancer)  # EnhancerUnavailable (503) names the reason
+            self.enhancer_fault.clear()
         if engine is None or engine == self.engine_name:
             with self._lock:  # options only: the faces in view stay tracked
                 before = self._live.options
@@ -629,9 +740,14 @@ class FaceSwap:
                     image = live.engine.render(image, group, source, live.options)
                 self.matcher.rendered(faces, live.source)
                 self.frames_swapped += bool(chosen)
+                timings["face.render"] = (time.perf_counter() - t0) * 1000
+                if chosen and live.options.enhancer != ENHANCER_OFF:
+                    # the swapped faces only (a face matching no reference stays as it is)
+                    rendered = [face for group, _source in chosen for face in group]
+                    image = self._enhance(image, rendered, live.options, timings)
             else:
                 self.frames_without_face += 1
-            timings["face.render"] = (time.perf_counter() - t0) * 1000
+                timings["face.render"] = (time.perf_counter() - t0) * 1000
             self.faces_in_frame = len(faces)
             if tracker.detector_error:
                 self.fault.fault(f"detector: {tracker.detector_error}")
@@ -648,6 +764,8 @@ class FaceSwap:
         else:
             image = self.guard.frame(image, seen, suspects)
         stage_ms = dict(self.stage_ms)
+        if live.options.enhancer == ENHANCER_OFF:
+            stage_ms.pop("face.enhance", None)
         for key, ms in timings.items():
             if key.startswith("face."):
                 old = stage_ms.get(key)
@@ -672,14 +790,19 @@ class FaceSwap:
             "stage_ms": {k: round(v, 2) for k, v in self.stage_ms.items()},
             "error": self.fault.active,
             "engines": {e["name"]: e["reason"] or "available" for e in self.engines()},
+            "enhancer": self.enhancer_status(),
             **self.people_status(),
         }
 
     def close(self) -> None:
         with self._work:
+            self._closed = True
             for engine in self._engines.values():
                 engine.close()
             self._engines.clear()
+            for enhancer in self._enhancers.values():
+                enhancer.close()
+            self._enhancers.clear()
 
 
 __all__ = ["EngineUnavailable", "FaceFileNotFound", "FaceSwap", "PathRefused"]

@@ -5,6 +5,11 @@ detector thread), and the tracker's temporal smoothing (face/tracker.py) keeps t
 from jittering between frames. The source face is prepared from the picture exactly as the
 live swap prepares an upload (``FaceSwap``'s decode limits and face choice).
 
+With ``options.enhancer`` set, the swapped faces (only those) are restored by the face
+enhancer too (ar_backend/face/enhancers), created in the job's process and closed at its end;
+an enhancer that cannot run fails the job with the reason, and one that fails on a frame
+fails it too (a file is never written with the enhancement silently missing).
+
 The output is written under a temporary name in its folder (a hidden ``.<name>.<random>.part``
 file) and renamed when complete, so a half-written file is never at ``output_path``; a cancel
 or a failure removes it.
@@ -24,6 +29,8 @@ import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engine
+from ar_backend.face.enhancers import OFF as ENHANCER_OFF
+from ar_backend.face.enhancers import Enhancer, create_enhancer
 from ar_backend.face.errors import FaceError
 from ar_backend.face.images import decode_image
 from ar_backend.face.swapper import FaceSwap
@@ -55,11 +62,15 @@ def run_job(
     _check_paths(spec, kind)
     own = engine is None
     active = _create_engine(spec.engine, face_cfg) if engine is None else engine
+    enhancer: Enhancer | None = None
     try:
         if cancelled():
             raise JobCancelled()
         source = prepare_source(active, spec.face_path, spec.face_index, face_cfg)
-        swapper = FileSwapper(active, source, spec.options, confirm=face_cfg.confirm_faces)
+        enhancer = _create_enhancer(spec.options.enhancer, face_cfg)
+        swapper = FileSwapper(
+            active, source, spec.options, confirm=face_cfg.confirm_faces, enhancer=enhancer
+        )
         meter = _Meter(on_progress, started)
         with _partial(spec.output_path) as tmp:
             try:
@@ -94,6 +105,8 @@ def run_job(
             audio=audio,
         )
     finally:
+        if enhancer is not None:
+            enhancer.close()
         if own:
             active.close()
 
@@ -134,6 +147,17 @@ def _create_engine(name: str, cfg: FaceConfig) -> Engine:
         raise JobFailed(str(exc).strip("'\"")) from None
 
 
+def _create_enhancer(name: str, cfg: FaceConfig) -> Enhancer | None:
+    """The job's enhancer (None for ``off``); one that cannot run here fails the job."""
+    if name == ENHANCER_OFF:
+        return None
+    try:
+        return create_enhancer(name, cfg)
+    except (FaceError, UnknownName) as exc:  # EnhancerUnavailable names the reason
+        reason = str(exc).strip("'\"")
+        raise JobFailed(f"options.enhancer: {reason}") from None
+
+
 def prepare_source(
     engine: Engine, path: Path, face_index: int | None, cfg: FaceConfig
 ) -> SourceFace:
@@ -159,13 +183,21 @@ def prepare_source(
 class FileSwapper:
     """The swap for the frames of one file, in order: a fresh detection on every frame, the
     tracker's smoothing across them; the faces the live options choose (the largest, or
-    every face with ``many_faces``) rendered from ``source``."""
+    every face with ``many_faces``) rendered from ``source``, then restored by ``enhancer``
+    when there is one (at ``options.enhancer_strength``)."""
 
     def __init__(
-        self, engine: Engine, source: SourceFace, options: FaceOptions, *, confirm: bool = True
+        self,
+        engine: Engine,
+        source: SourceFace,
+        options: FaceOptions,
+        *,
+        confirm: bool = True,
+        enhancer: Enhancer | None = None,
     ) -> None:
         self.engine = engine
         self.source = source
+        self.enhancer = enhancer
         self.options = options.model_copy(update={"detect_every": 1})
         self.tracker = FaceTracker(detector=None, confirm=confirm)  # detection inline
         self.frames = 0
@@ -196,6 +228,15 @@ class FileSwapper:
             raise JobFailed(
                 f"the face swap failed at frame {self.frames - 1}: {exc.__class__.__name__}: {exc}"
             ) from None
+        if self.enhancer is not None:
+            try:
+                out = self.enhancer.enhance(out, faces, self.options.enhancer_strength)
+            except Exception as exc:  # never a frame left unenhanced, silently
+                log.exception("face enhancer failed on frame %d", self.frames)
+                raise JobFailed(
+                    f"the face enhancer ({self.enhancer.name}) failed at frame "
+                    f"{self.frames - 1}: {exc.__class__.__name__}: {exc}"
+                ) from None
         self.frames_swapped += 1
         return out
 

@@ -366,6 +366,14 @@ class EnhancerStatus(Wire):
     advice: str | None = Field(
         None, description="What to do about it, e.g. use it for file jobs instead."
     )
+    loaded: bool = Field(
+        False, description="Its model session is open (it loads when chosen, or in the background)."
+    )
+    error: str | None = Field(
+        None,
+        description="It failed while running: frames go out swapped, not enhanced, until it "
+        "runs again.",
+    )
 
 
 class FaceStatus(Wire):

@@ -13,7 +13,7 @@ from ar_backend.config import FaceOptions, load_backend_config
 from ar_backend.studio import check_names
 from shared.config import ConfigError
 
-DEFAULTS = {"classic": {"shape_strength": 1.0}, "inswapper": {}}
+DEFAULTS = {"classic": {"shape_strength": 1.0}, "hyperswap": {}, "inswapper": {}}
 
 
 def own(client) -> dict:  # type: ignore[no-untyped-def]
@@ -62,7 +62,7 @@ def test_a_bad_engine_option_is_400_naming_it_and_changes_nothing(
     assert resp.status_code == 400, resp.get_json()
     assert resp.get_json()["field"].startswith(field), resp.get_json()
     if field == "engine_options.nope":
-        assert "known: classic, inswapper" in resp.get_json()["message"]
+        assert "known: classic, hyperswap, inswapper" in resp.get_json()["message"]
     assert client.get("/face/status").get_json()["options"] == before
 
 

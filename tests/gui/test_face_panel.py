@@ -53,7 +53,7 @@ def panel(qtbot, backend, tmp_path: Path):  # type: ignore[no-untyped-def]
     panel = make_panel(qtbot, backend.url, tmp_path)
     panel.set_backend_ok(True)  # what the window's refresh says once the backend answers
     panel.load_engines()
-    qtbot.waitUntil(lambda: panel.engine.count() == 2, timeout=10000)
+    qtbot.waitUntil(lambda: panel.engine.count() == 3, timeout=10000)
     return panel
 
 

@@ -161,7 +161,7 @@ def test_face_upload_shows_its_thumbnail(qtbot, window, services, tmp_path, monk
 
     _mon, be, _cfg = services
     face = window.face_panel
-    qtbot.waitUntil(lambda: face.choose.isEnabled() and face.engine.count() == 2, timeout=10000)
+    qtbot.waitUntil(lambda: face.choose.isEnabled() and face.engine.count() == 3, timeout=10000)
     assert not face.swap.isEnabled()  # nothing to swap yet
     unavailable = face.engine.findData("inswapper")
     assert not face.engine.model().item(unavailable).isEnabled()

@@ -89,7 +89,7 @@ def test_a_name_typo_in_backend_yaml_is_a_config_error_at_load(
     for line in (
         "pipeline.processors.1: unknown processor 'overlayy' (known: burn, face_swap, none, "
         "overlay)",
-        "face.engine: unknown face engine 'clasic' (known: classic, inswapper)",
+        "face.engine: unknown face engine 'clasic' (known: classic, hyperswap, inswapper)",
         "audio.effects.0.type: unknown effect type 'pich'",
         "audio.effects.1.params.delay_ms:",
     ):

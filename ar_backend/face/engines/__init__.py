@@ -1,6 +1,6 @@
 """Face-swap engines, registered by name. Importing this package registers the built-ins."""
 
-from ar_backend.face.engines import classic, inswapper  # noqa: F401  (registration)
+from ar_backend.face.engines import classic, hyperswap, inswapper  # noqa: F401  (registration)
 from ar_backend.face.engines.base import (
     REGISTRY,
     Engine,

@@ -1,0 +1,381 @@
+"""What the engines that swap from an ArcFace identity (``inswapper``, ``hyperswap``) share:
+insightface's SCRFD detector and ArcFace recognizer (the ``buffalo_l`` analysis pack), the
+checks on their model files, and pasting an aligned swapped crop back into the frame.
+
+- :class:`InsightAnalysis` finds faces (5 keypoints each), follows them between detections
+  (``refit``: the detector again on the face's neighbourhood), tells people apart
+  (``describe``: the unit ArcFace embedding; ``identity_distance``: cosine distance) and
+  prepares a source (its embedding, read once).
+- :func:`missing_message` and :func:`corrupt_message` say why the files cannot be used: a
+  file listed in the model manifest (``face.models_manifest``) whose size or SHA-256 differs
+  is never opened.
+- :func:`paste_crop` warps a swapped ``n x n`` crop back under a soft mask (the crop's square
+  warped into the frame, eroded and feathered, or Poisson blended), times the swapper's own
+  mask where it gives one, so pixels outside it are never touched; with ``mouth_mask`` the
+  target's own mouth is put back over the swapped one.
+
+insightface and onnxruntime are imported only when an engine is created.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ar_backend.config import FaceConfig, FaceOptions, resolve_dir
+from ar_backend.face import blend
+from ar_backend.face.engines.base import SourceFace, TargetFace
+from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
+from ar_backend.face.geometry import box_size, iou
+from ar_backend.face.warp import clip_box
+from ar_backend.weights.manifest import ManifestError, load_manifest
+from ar_backend.weights.verify import check_file, manifest_path
+
+SOURCE_DET_SIZE = (640, 640)  # uploaded images: one fixed size (one detector session)
+REFIT_DET_SIZE = (320, 320)  # the crop around a tracked face: fixed too
+REFIT_MARGIN = 0.5  # the refit crop: the box grown by half its size each side (2x the box)
+REFIT_MIN_IOU = 0.3  # a refit further than this from the previous box has lost the face
+RECOGNIZER_PX = 112  # the recognizer's input: smaller source faces are upscaled to it
+
+
+# ---- model files ---------------------------------------------------------------------------
+
+
+def models_dir(cfg: FaceConfig) -> Path:
+    return resolve_dir(cfg.models_dir)
+
+
+def runtime_message() -> str | None:
+    """Why the runtime is missing (onnxruntime, insightface not installed); None if it is not."""
+    absent = [m for m in ("onnxruntime", "insightface") if importlib.util.find_spec(m) is None]
+    if not absent:
+        return None
+    return (
+        f"{' and '.join(absent)} {'is' if len(absent) == 1 else 'are'} not installed "
+        "(pip install insightface onnxruntime, or onnxruntime-gpu for CUDA)"
+    )
+
+
+def missing_message(
+    paths: Iterable[Path], alternatives: dict[Path, str] | None = None
+) -> str | None:
+    """The files that are not there (``alternatives``: a file that would do instead)."""
+    alternatives = alternatives or {}
+    missing = []
+    for path in paths:
+        if path.is_file():
+            continue
+        alt = alternatives.get(path)
+        missing.append(f"{path} (or {alt})" if alt else str(path))
+    if not missing:
+        return None
+    return f"missing model files: {', '.join(missing)}; place them there (nothing is downloaded)"
+
+
+def corrupt_message(cfg: FaceConfig, paths: Iterable[Path]) -> str | None:
+    """The files whose size or SHA-256 differs from the manifest's (hashed once per file
+    version); such a file is never opened. No manifest: nothing to check against."""
+    path = manifest_path(cfg.models_manifest)
+    if not path.is_file():
+        return None
+    try:
+        manifest = load_manifest(path)
+    except ManifestError as exc:
+        return str(exc)
+    root = models_dir(cfg)
+    bad = []
+    for file in paths:
+        rel = file.relative_to(root).as_posix()
+        if check_file(root, manifest, rel) == "corrupt":
+            found = manifest.find(rel)
+            name = found[0] if found else "?"
+            bad.append(
+                f"{file} is corrupt (its size or SHA-256 differs from {path}; fetch it again: "
+                f"python -m ar_backend.weights fetch {name})"
+            )
+    return "; ".join(bad) or None
+
+
+def files_message(
+    cfg: FaceConfig, paths: Iterable[Path], alternatives: dict[Path, str] | None = None
+) -> str | None:
+    """Why the engine cannot run here (runtime, missing files, corrupt files); None if it can."""
+    paths = list(paths)
+    reasons = []
+    runtime = runtime_message()
+    if runtime:
+        reasons.append(runtime)
+    missing = missing_message(paths, alternatives)
+    if missing:
+        reasons.append(missing)
+    else:
+        corrupt = corrupt_message(cfg, paths)
+        if corrupt:
+            reasons.append(corrupt)
+    return "; ".join(reasons) or None
+
+
+def load_analysis(
+    name: str,
+    detector: Path,
+    recognizer: Path,
+    providers: list[str],
+    provider_options: list[dict[str, str]],
+    det_threshold: float,
+) -> tuple[Any, Any]:
+    """The SCRFD detector (prepared, with keypoints) and the ArcFace recognizer, through
+    insightface's model zoo on ``providers``; :class:`EngineUnavailable` naming the file that
+    is damaged or not the model expected there."""
+    from insightface.model_zoo.arcface_onnx import ArcFaceONNX
+    from insightface.model_zoo.scrfd import SCRFD
+
+    found = load_zoo_model(name, "detector", detector, SCRFD, providers, provider_options)
+    known = load_zoo_model(name, "recognizer", recognizer, ArcFaceONNX, providers, provider_options)
+    if not found.use_kps:
+        raise EngineUnavailable(
+            f"{name} is unavailable: {detector} gives no keypoints "
+            "(the swapper aligns faces on them; use det_10g.onnx)"
+        )
+    found.prepare(0, det_thresh=det_threshold)
+    return found, known
+
+
+def load_zoo_model(
+    name: str,
+    role: str,
+    path: Path,
+    kind: type,
+    providers: list[str],
+    provider_options: list[dict[str, str]],
+) -> Any:
+    """One model through insightface's ``model_zoo.get_model``, checked to be a ``kind``."""
+    from insightface.model_zoo import get_model
+
+    try:
+        model = get_model(str(path), providers=providers, provider_options=provider_options)
+    except Exception as exc:  # a damaged or foreign file: say which
+        raise EngineUnavailable(
+            f"{name} is unavailable: {path} could not be loaded ({exc.__class__.__name__}: {exc})"
+        ) from exc
+    if not isinstance(model, kind):
+        raise EngineUnavailable(
+            f"{name} is unavailable: {path} is not a {kind.__name__} model "
+            f"(the {role} expected there)"
+        )
+    return model
+
+
+def insight_face(face: TargetFace) -> Any:
+    """insightface's ``Face`` for a found face (its box, 5 keypoints and score)."""
+    from insightface.app.common import Face
+
+    return Face(
+        bbox=np.asarray(face.box, np.float32),
+        kps=np.asarray(face.points, np.float32),
+        det_score=face.score,
+    )
+
+
+# ---- finding faces, telling people apart, reading a source ---------------------------------
+
+
+class InsightAnalysis:
+    """Detection, tracking, identity and sources on insightface's detector and recognizer.
+    A subclass sets ``name``, ``cfg``, ``detector`` and ``recognizer`` and renders."""
+
+    name: str
+    cfg: FaceConfig
+    detector: Any
+    recognizer: Any
+
+    def _detect(self, image: np.ndarray, input_size: tuple[int, int]) -> list[TargetFace]:
+        det, kps = self.detector.detect(image, input_size=input_size)
+        faces = [
+            TargetFace(
+                box=det[i, :4].astype(np.float32),
+                points=kps[i].astype(np.float32),
+                score=float(det[i, 4]),
+            )
+            for i in range(det.shape[0])
+        ]
+        return sorted(faces, key=lambda f: -f.score)
+
+    @staticmethod
+    def detect_input_size(shape: tuple[int, ...], detect_size: int) -> tuple[int, int]:
+        """(width, height) for the detector: the frame's aspect, its longest side at most
+        ``detect_size``, in multiples of 32 (SCRFD's coarsest stride)."""
+        h, w = shape[:2]
+        scale = min(1.0, detect_size / max(h, w, 1))
+        return (
+            max(32, math.ceil(w * scale / 32) * 32),
+            max(32, math.ceil(h * scale / 32) * 32),
+        )
+
+    def detect(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
+        return self._detect(image, self.detect_input_size(image.shape, options.detect_size))
+
+    def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
+        x0, y0, x1, y1 = clip_box(face.box, image.shape, margin=REFIT_MARGIN)
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            return None  # it left the frame
+        found = self._detect(image[y0:y1, x0:x1], REFIT_DET_SIZE)
+        best, best_iou = None, REFIT_MIN_IOU
+        for cand in found:
+            box = cand.box + np.array([x0, y0, x0, y0], np.float32)
+            overlap = iou(face.box, box)
+            if overlap > best_iou:
+                best, best_iou = (box, cand), overlap
+        if best is None:
+            return None
+        box, cand = best
+        return TargetFace(
+            box=box,
+            points=cand.points + np.array([x0, y0], np.float32),
+            score=cand.score,
+            track_id=face.track_id,
+            extra=face.extra,
+        )
+
+    def find_sources(self, image: np.ndarray) -> list[TargetFace]:
+        return self._detect(image, SOURCE_DET_SIZE)
+
+    # ---- who it is (reference mode, face map) ------------------------------------------------
+
+    def describe(self, image: np.ndarray, face: TargetFace) -> np.ndarray:
+        """The ArcFace embedding, unit length."""
+        embedding = np.asarray(self.recognizer.get(image, insight_face(face)), np.float64)
+        return embedding / max(float(np.linalg.norm(embedding)), 1e-9)
+
+    @staticmethod
+    def identity_distance(a: np.ndarray, b: np.ndarray) -> float:
+        """Cosine distance (0: the same direction; one person's photos: under about 0.65)."""
+        return float(1.0 - np.dot(a, b))
+
+    # ---- the source ------------------------------------------------------------------------
+
+    def prepare_source(self, image: np.ndarray, face: TargetFace) -> SourceFace:
+        """The source's ArcFace embedding (``data["face"]``: insightface's ``Face``, with
+        ``embedding`` and ``normed_embedding``) and a crop around it to show."""
+        size = box_size(face.box)
+        if size < self.cfg.min_source_px:
+            raise SourceTooSmall(
+                f"the face is {size:.0f} px across; at least {self.cfg.min_source_px} px is "
+                "needed for a usable swap (use a larger or closer photo)"
+            )
+        points = np.asarray(face.points, np.float32)
+        if points.shape != (5, 2):
+            raise SourceTooSmall(f"{self.name} needs the 5 face keypoints, got {points.shape}")
+        found = insight_face(face)
+        embedding = self.recognizer.get(image, found)
+        if not np.all(np.isfinite(embedding)) or float(np.linalg.norm(embedding)) == 0:
+            raise SourceTooSmall("no identity could be read from this face (try another photo)")
+        notes = []
+        if size < RECOGNIZER_PX:
+            notes.append(
+                f"source face is {size:.0f} px: the recognizer reads it at {RECOGNIZER_PX} px; "
+                "a larger photo gives a closer likeness"
+            )
+        x0, y0, x1, y1 = clip_box(face.box, image.shape, margin=0.3)
+        crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+        return SourceFace(
+            engine=self.name,
+            box=np.asarray(face.box, np.float32),
+            image=crop,
+            points=points - np.array([x0, y0], np.float32),
+            data={"face": found},
+            notes=notes,
+        )
+
+
+def mean_unit_embedding(source: SourceFace) -> np.ndarray:
+    """The source's unit ArcFace embedding; a face set's is the mean of its photos' unit
+    embeddings, made unit again (ArcFace reads the person, not the pose: several photos give a
+    steadier identity than one)."""
+    members = source.data.get("set") or (source,)
+    units = [np.asarray(m.data["face"].normed_embedding, np.float64) for m in members]
+    mean = np.mean(units, axis=0)
+    unit: np.ndarray = mean / max(float(np.linalg.norm(mean)), 1e-9)
+    return unit
+
+
+# ---- pasting the swapped crop back ---------------------------------------------------------
+
+
+def paste_crop(
+    image: np.ndarray,
+    fake: np.ndarray,
+    matrix: np.ndarray,
+    points: np.ndarray,
+    options: FaceOptions,
+    crop_mask: np.ndarray | None = None,
+) -> None:
+    """Warp the aligned ``n x n`` crop ``fake`` (``matrix``: frame to crop) back into
+    ``image`` (in place) under a soft mask; ``crop_mask`` (``n x n``, 0..1: the swapper's own
+    mask of where it changed the face) multiplies into it."""
+    n = fake.shape[0]
+    inverse = cv2.invertAffineTransform(matrix)
+    corners = np.array([[0, 0], [n, 0], [0, n], [n, n]], np.float64)
+    where = corners @ inverse[:, :2].T + inverse[:, 2]
+    h, w = image.shape[:2]
+    x0, y0 = max(0, math.floor(where[:, 0].min())), max(0, math.floor(where[:, 1].min()))
+    x1, y1 = min(w, math.ceil(where[:, 0].max()) + 1), min(h, math.ceil(where[:, 1].max()) + 1)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return
+    local = inverse.copy()
+    local[:, 2] -= (x0, y0)
+    out = (x1 - x0, y1 - y0)
+    warped = cv2.warpAffine(
+        fake, local, out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    white = cv2.warpAffine(
+        np.full((n, n), 255, np.uint8), local, out, flags=cv2.INTER_LINEAR, borderValue=0
+    )
+    covered = np.where(white > 20, 255, 0).astype(np.uint8)
+    side = float(np.sqrt(max(int(np.count_nonzero(covered)), 1)))  # the square's side in px
+    k = max(3, int(side * 0.1))
+    mask = cv2.erode(covered, np.ones((k, k), np.uint8))
+    inside = (covered > 0).astype(np.float32)
+    if crop_mask is not None:
+        own = cv2.warpAffine(
+            np.clip(crop_mask, 0.0, 1.0).astype(np.float32),
+            local,
+            out,
+            flags=cv2.INTER_LINEAR,
+            borderValue=0.0,
+        )
+        inside *= own  # where the swapper left the target as it was, the frame stays too
+        mask = (mask.astype(np.float32) * own).astype(np.uint8)
+    roi = image[y0:y1, x0:x1]
+    original = roi.copy() if options.mouth_mask else None
+    if options.blend == "seamless":
+        blend.paste_seamless(roi, warped, mask, side)
+    else:
+        b = max(1, int(side * 0.05))
+        alpha = cv2.GaussianBlur(mask, (2 * b + 1, 2 * b + 1), 0).astype(np.float32) / 255
+        blend.paste_feather(roi, warped, alpha * inside)
+    if original is not None:
+        # only where the swap itself reached, so nothing outside its mask changes
+        mouth = mouth_alpha(roi.shape[:2], points - (x0, y0)) * (mask > 0)
+        blend.paste_feather(roi, original, mouth)
+
+
+def mouth_alpha(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """A feathered ellipse over the mouth: keypoints 3 and 4 are its corners."""
+    left, right = points[3], points[4]
+    width = float(np.linalg.norm(right - left))
+    alpha = np.zeros(shape, np.float32)
+    if width < 2:
+        return alpha
+    centre = (left + right) / 2
+    angle = math.degrees(math.atan2(float(right[1] - left[1]), float(right[0] - left[0])))
+    axes = (max(1, round(width * 0.65)), max(1, round(width * 0.35)))
+    cv2.ellipse(
+        alpha, (round(float(centre[0])), round(float(centre[1]))), axes, angle, 0, 360, 1.0, -1
+    )
+    return cv2.GaussianBlur(alpha, (0, 0), max(1.0, width * 0.08))
