@@ -1,7 +1,9 @@
 """Face-swap speed: per-stage milliseconds and end-to-end fps through the real pipeline.
 
-    .venv/bin/python -m benchmarks.face_speed [--engine classic] [--seconds 8]
-        [--scenarios one@640x480,one@1280x720,group@640x480] [--detect-every 5]
+    .venv/bin/python -m benchmarks.face_speed [--engine classic|inswapper|hyperswap]
+        [--enhancer off|gfpgan_1.4|gpen_bfr_256|gpen_bfr_512] [--enhancer-strength 0.8]
+        [--models-dir models] [--seconds 8] [--detect-every 5]
+        [--scenarios one@640x480,one@1280x720,group@640x480]
 
 For each scenario a 30 fps MP4 is written (a slow pan over the picture, so tracking has
 work to do): ``one`` is scikit-image's astronaut (one face), ``group`` insightface's t1.jpg
@@ -9,12 +11,21 @@ work to do): ``one`` is scikit-image's astronaut (one face), ``group`` insightfa
 astronaut for ``group``. Then:
 
 1. stages: the engine alone on the first frame: detection (at the configured detect size),
-   one landmark refit per face, rendering all faces; the mean of 10 runs each;
+   one landmark refit per face, rendering all faces, and the enhancer on the rendered faces;
+   the mean of 10 runs each;
 2. pipeline: a Studio (the backend's own domain object: file source, capture thread, process
    thread with the face_swap processor) runs the clip for ``--seconds`` after a 2 s warm-up;
    fps out is the frame counter's delta over the time, with the drop counter and the
    pipeline's latency p50/p95 and mean stage ms (face.detect on detection frames,
-   face.track between them, face.render).
+   face.track between them, face.render, face.enhance), and the provider each model's
+   session really got.
+
+The neural engines and enhancers take the real model files from ``--models-dir`` when they
+are there and pass the manifest's size and SHA-256 check (a GPU machine, or a user's). Where
+they are not (these test machines), the benchmark builds the tests' small stand-in models
+with the real files' inputs and outputs (tests/face/onnx_models.py, onnx_hyperswap.py,
+onnx_enhancers.py) and a picture their stand-in detector finds a face in, runs ``one``
+scenarios only, and says that the figures are not the real models'.
 
 Targets on a 2-core machine: 30 fps at 640x480 with one face, 20 fps at 1280x720, 15 fps with
 five faces at 640x480. The ratio printed is fps out / target. Exit 0 whatever the figures.
@@ -32,7 +43,8 @@ import numpy as np
 
 from ar_backend.config import BackendConfig, FaceConfig, FaceOptions
 from ar_backend.face import samples
-from ar_backend.face.engines import create_engine
+from ar_backend.face.engines import create_engine, engine_types
+from ar_backend.face.enhancers import OFF, create_enhancer, unavailable_reason
 from ar_backend.studio import Studio
 
 TARGETS = {"one@640x480": 30.0, "one@1280x720": 20.0, "group@640x480": 15.0}
@@ -52,7 +64,7 @@ def write_clip(path: Path, image: np.ndarray, size: tuple[int, int], frames: int
     writer.release()
 
 
-def stage_times(engine, frame, source, opts) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def stage_times(engine, enhancer, frame, source, opts) -> dict[str, float]:  # type: ignore[no-untyped-def]
     out: dict[str, float] = {}
 
     def timed(fn):  # type: ignore[no-untyped-def]
@@ -65,14 +77,64 @@ def stage_times(engine, frame, source, opts) -> dict[str, float]:  # type: ignor
     if not opts.many_faces and faces:
         faces = [max(faces, key=lambda f: f.size)]
     out["refit"], _ = timed(lambda: [engine.refit(frame, f) for f in faces])
-    out["render"], _ = timed(lambda: engine.render(frame.copy(), faces, source, opts))
+    out["render"], rendered = timed(lambda: engine.render(frame.copy(), faces, source, opts))
+    if enhancer is not None:
+        strength = opts.enhancer_strength
+        out["enhance"], _ = timed(lambda: enhancer.enhance(rendered, faces, strength))
     out["faces"] = len(faces)
     return out
 
 
+STAND_IN_NOTE = (
+    "STAND-IN MODELS: the real model files are not here, so these are the tests' small "
+    "models with the real files' inputs and outputs; the figures are NOT the real models'"
+)
+
+
+def models_for(args: argparse.Namespace, tmp: Path) -> tuple[FaceConfig, bool, str]:
+    """The face config to run, whether it uses stand-in models, and why (the reason the
+    real files could not be used)."""
+    cfg = FaceConfig(
+        engine=args.engine,
+        models_dir=args.models_dir,
+        options=FaceOptions(enhancer=args.enhancer, enhancer_strength=args.enhancer_strength),
+    )
+    neural = args.engine != "classic" or args.enhancer != OFF
+    reasons = [
+        r
+        for r in (
+            engine_types()[args.engine].check(cfg) if args.engine != "classic" else None,
+            unavailable_reason(args.enhancer, cfg),
+        )
+        if r
+    ]
+    if not neural or not reasons:
+        return cfg, False, ""
+    from tests.face.onnx_enhancers import build_enhancer
+    from tests.face.onnx_hyperswap import build_hyperswap
+    from tests.face.onnx_models import build_models
+
+    models = tmp / "stand-in-models"
+    build_models(models, dynamic_detector=True)
+    build_hyperswap(models / cfg.hyperswap.model)
+    for name, size in (("gfpgan_1.4", 512), ("gpen_bfr_256", 256), ("gpen_bfr_512", 512)):
+        build_enhancer(models / cfg.enhancer.models[name], size=size)
+    stand_in = cfg.model_copy(
+        update={"models_dir": str(models), "models_manifest": str(tmp / "no-manifest.yaml")}
+    )
+    return stand_in, True, "; ".join(reasons)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--engine", default="classic")
+    ap.add_argument("--engine", default="classic", choices=sorted(engine_types()))
+    ap.add_argument(
+        "--enhancer",
+        default=OFF,
+        choices=[OFF, "gfpgan_1.4", "gpen_bfr_256", "gpen_bfr_512"],
+        help="the face enhancer on the swapped faces",
+    )
+    ap.add_argument("--enhancer-strength", type=float, default=FaceOptions().enhancer_strength)
     ap.add_argument("--models-dir", default="models")
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--scenarios", default=",".join(TARGETS))
@@ -92,23 +154,45 @@ def main() -> int:
     )
     args = ap.parse_args()
 
-    cfg = FaceConfig(engine=args.engine, models_dir=args.models_dir)
+    tmp_dir = tempfile.TemporaryDirectory()
+    tmp = Path(tmp_dir.name)
+    cfg, stand_in, why = models_for(args, tmp)
     engine = create_engine(args.engine, cfg)
-    astro, group = samples.astronaut(), samples.group()
-    left = sorted(engine.find_sources(group), key=lambda f: float(f.box[0]))[0]
+    enhancer = None if args.enhancer == OFF else create_enhancer(args.enhancer, cfg)
+    if stand_in:
+        from tests.face.onnx_models import face_image
+
+        # the stand-in detector finds one bright blob: one face per picture
+        astro = face_image(seed=1, size=(720, 960), centre=(480, 360), axes=(110, 140))
+        group = face_image(seed=7, size=(480, 480), centre=(240, 240), axes=(90, 115))
+        left = engine.find_sources(group)[0]
+        args.scenarios = ",".join(s for s in args.scenarios.split(",") if s.startswith("one"))
+    else:
+        astro, group = samples.astronaut(), samples.group()
+        left = sorted(engine.find_sources(group), key=lambda f: float(f.box[0]))[0]
     sources = {
         "one": (group, left),
-        "group": (astro, engine.find_sources(astro)[0]),
+        "group": (astro, engine.find_sources(astro)[0]) if not stand_in else (group, left),
     }
     pictures = {"one": astro, "group": group}
+    if stand_in:
+        print(f"{STAND_IN_NOTE}.\n  (real files: {why})")
+    info = engine.info()
     print(
-        f"engine {args.engine} ({engine.info().get('provider')}), blend {args.blend}, "
-        f"detect every {args.detect_every} at {args.detect_size} px "
+        f"engine {args.engine} on {info.get('provider')}"
+        + (f" [{info['gpu_warning']}]" if info.get("gpu_warning") else "")
+        + f", blend {args.blend}, detect every {args.detect_every} at {args.detect_size} px "
         f"({'inline' if args.inline_detect else 'in its own thread'})"
     )
+    if enhancer is not None:
+        einfo = enhancer.info()
+        print(
+            f"enhancer {args.enhancer} (strength {args.enhancer_strength}) on "
+            f"{einfo.get('provider')}"
+            + (f" [{einfo['gpu_warning']}]" if einfo.get("gpu_warning") else "")
+        )
     results = []
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
+    with tmp_dir:
         for scenario in [s.strip() for s in args.scenarios.split(",") if s.strip()]:
             kind, _, res = scenario.partition("@")
             w, h = (int(v) for v in res.split("x"))
@@ -119,13 +203,15 @@ def main() -> int:
                 detect_size=args.detect_size,
                 blend=args.blend,
                 likeness=args.likeness,
+                enhancer=args.enhancer,
+                enhancer_strength=args.enhancer_strength,
             )
             clip = tmp / f"{kind}-{w}x{h}.mp4"
             write_clip(clip, pictures[kind], (w, h))
             _ok, first = cv2.VideoCapture(str(clip)).read()
             src_img, src_face = sources[kind]
             source = engine.prepare_source(src_img, src_face)
-            stages = stage_times(engine, first, source, opts)
+            stages = stage_times(engine, enhancer, first, source, opts)
 
             config = BackendConfig.model_validate(
                 {
@@ -135,7 +221,9 @@ def main() -> int:
                     "pipeline": {"processors": ["face_swap"], "stats_window": 400},
                     "face": {
                         "engine": args.engine,
-                        "models_dir": args.models_dir,
+                        "models_dir": cfg.models_dir,
+                        "models_manifest": cfg.models_manifest,
+                        "state_dir": None,
                         "sources_dir": str(tmp),
                         "detect_thread": not args.inline_detect,
                         "options": opts.model_dump(),
@@ -165,6 +253,7 @@ def main() -> int:
             print(
                 f"  stages (engine alone, ms): detect {stages['detect']:.1f}  "
                 f"refit {stages['refit']:.1f}  render {stages['render']:.1f}"
+                + (f"  enhance {stages['enhance']:.1f}" if "enhance" in stages else "")
             )
             print(
                 f"  pipeline: fps out {fps:.1f} (source 30), dropped "
@@ -172,12 +261,20 @@ def main() -> int:
                 f"{b['latency_ms']['p50']} ms p95 {b['latency_ms']['p95']} ms"
             )
             print(f"  pipeline stage ms (mean): {face['stage_ms']}")
+            live_enhancer = face.get("enhancer") or {}
+            if args.enhancer != OFF:
+                print(
+                    f"  enhancer live: {live_enhancer.get('ms_per_frame')} ms per frame on "
+                    f"{live_enhancer.get('provider')}, keeps the live rate: "
+                    f"{live_enhancer.get('keeps_live_rate')}"
+                    + (f" ({live_enhancer['advice']})" if live_enhancer.get("advice") else "")
+                )
             print(
                 f"  frames with a face swapped: {swapped}/{swapped + missed} "
                 f"({swapped / max(swapped + missed, 1):.0%})"
             )
             print(f"  target {target:.0f} fps: ratio {fps / target:.2f}")
-    print("\nsummary")
+    print("\nsummary" + (" (stand-in models: not the real models' figures)" if stand_in else ""))
     for scenario, fps, target in results:
         print(f"  {scenario:<15} {fps:5.1f} fps  target {target:.0f}  ratio {fps / target:.2f}")
     return 0
