@@ -9,6 +9,14 @@ each one out of the local file (off the GUI thread) and shows them as buttons ("
 numbered from 1; the API's ``face_index`` from 0) to click. Until a face is loaded the panel
 shows the first-run steps in place (``guidance``), and ``next_step()`` tells the window which.
 Every text goes through ``tr`` and is put back in the new language on Qt's LanguageChange.
+
+Issue 16: an unavailable engine stays greyed in the combo; clicking it shows the backend's
+reason under the combo (missing or corrupt model files included) with Download…, which opens
+the Models dialog (models_dialog.py) on the models that engine needs. The face enhancer has
+its own small group: the model and its strength (POST /face/settings), its cost per frame,
+the backend's advice with "Use for file jobs" when it cannot keep the live rate here, and a
+refusal's reason with Download…. A GPU provider asked for while the CPU runs is said in a
+warning colour, for the engine and for the enhancer.
 """
 
 from __future__ import annotations
@@ -21,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QEvent, QSettings, Qt, pyqtSignal, pyqtSlot
-from PyQt5.QtGui import QPixmap, QStandardItemModel
+from PyQt5.QtCore import QEvent, QObject, QSettings, Qt, QTimer, pyqtSignal, pyqtSlot
+from PyQt5.QtGui import QMouseEvent, QPixmap, QStandardItemModel
 from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,15 +41,25 @@ from PyQt5.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
+    QSlider,
     QVBoxLayout,
     QWidget,
 )
 
-from shared.wire.backend import EnginesOut, FaceLoadOut, FaceSource, FaceStatus
+from shared.wire.backend import EnginesOut, EngineView, FaceLoadOut, FaceSource, FaceStatus
 from user_gui.app.face_picker import FacePicker
 from user_gui.app.guidance import GuidanceLabel
 from user_gui.app.guidance import next_step as work_out_next_step
 from user_gui.app.i18n import tr
+from user_gui.app.models_dialog import (
+    ENGINE_MODELS,
+    ENHANCER_NAMES,
+    ENHANCERS,
+    ModelsDialog,
+    enhancer_name,
+    models_for_engine,
+    needs_model_files,
+)
 from user_gui.app.workers import run_async
 from user_gui.services.clients import ARBackendClient, BackendError
 
@@ -49,6 +67,10 @@ log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.webp)"
 THUMB_SIDE = 128
 BLENDS = ("seamless", "feather")
+STRENGTH_DELAY_MS = 300  # the strength is sent once the slider rests this long
+WARN_COLOUR = "#a85600"  # dark amber: long text must read on the light panels
+ERROR_COLOUR = "#e5484d"
+GREYED = "#8a96a3"  # secondary text
 TEXT_LIMIT = 300  # characters a label shows; the whole text is its tooltip
 BREAK_EVERY = 24  # a run this long without a space (a path, a URL) gets a place to break
 ZWSP = "\u200b"
@@ -69,6 +91,15 @@ QPushButton#swapToggle:checked:disabled {
     background: #1f4d2b; color: #9aa7b3; border: 2px solid #2a6a3a;
 }
 """
+
+
+@dataclass(frozen=True)
+class EnhancerRefused:
+    """POST /face/settings refused the enhancer (its model file is missing or corrupt): the
+    backend's reason, and the model to download."""
+
+    model: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -113,6 +144,7 @@ class FacePanel(QGroupBox):
     face_loaded = pyqtSignal(bool)  # whether the backend holds a source face; on change only
     swap_changed = pyqtSignal(bool)  # whether the swap is on (the backend's word); on change
     next_step_changed = pyqtSignal(str)  # "camera", "face", "swap" or "output"; on change
+    enhancer_for_files = pyqtSignal(str, float)  # "Use for file jobs": the model, its strength
 
     def __init__(
         self, backend: ARBackendClient, settings: QSettings, parent: QWidget | None = None
@@ -133,6 +165,11 @@ class FacePanel(QGroupBox):
         self._texts: dict[str, Callable[[], str]] = {}  # each label's text, in any language
         self._message_error = False
         self._source_choice: tuple[str | None, int | None] = (None, None)  # file, face_index
+        self._engine_note: str | None = None  # an unavailable engine chosen: its reason shows
+        self._enhancer = "off"  # the enhancer as the backend last said (or as just asked for)
+        self._enhancer_refused: EnhancerRefused | None = None
+        self._enhancer_problem_model: str | None = None  # Download… opens the dialog on it
+        self._models_dialog: ModelsDialog | None = None
         self._build()
         self._retranslate()
         self._put("name", lambda: tr("no face loaded"))
@@ -193,13 +230,39 @@ class FacePanel(QGroupBox):
         self.engine.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLength)
         self.engine.setMinimumContentsLength(12)
         self.engine.activated.connect(self._engine_chosen)
+        popup = self.engine.view()
+        self._engine_popup = popup.viewport() if popup is not None else None
+        if self._engine_popup is not None:  # a click on a greyed engine: its reason
+            self._engine_popup.installEventFilter(self)
+        self.models_button = QPushButton("")
+        self.models_button.clicked.connect(self._open_all_models)
+        engine_row = QHBoxLayout()
+        engine_row.addWidget(self.engine, 1)
+        engine_row.addWidget(self.models_button)
         self.blend = QComboBox()
         for blend in BLENDS:
             self.blend.addItem(blend, blend)
         self.blend.activated.connect(lambda _i: self._change(blend=self.blend.currentData()))
         self.engine_label = QLabel("")
         self.blend_label = QLabel("")
-        form.addRow(self.engine_label, self.engine)
+        # under the combo, an unavailable engine the user chose: its reason, and Download…
+        # when its model files are missing or corrupt
+        engine_field = QVBoxLayout()
+        engine_field.setSpacing(4)
+        engine_field.addLayout(engine_row)
+        note_row = QHBoxLayout()
+        self.engine_reason = wrapping(QLabel(""))
+        self.engine_reason.setStyleSheet(f"color:{WARN_COLOUR};")
+        self.engine_download = QPushButton("")
+        self.engine_download.clicked.connect(self._download_for_engine)
+        note_row.addWidget(self.engine_reason, 1)
+        note_row.addWidget(self.engine_download, 0, Qt.AlignmentFlag.AlignTop)
+        self.engine_note = QWidget()
+        self.engine_note.setLayout(note_row)
+        note_row.setContentsMargins(0, 0, 0, 0)
+        self.engine_note.hide()
+        engine_field.addWidget(self.engine_note)
+        form.addRow(self.engine_label, engine_field)
         form.addRow(self.blend_label, self.blend)
         col.addLayout(form)
         boxes = QHBoxLayout()
@@ -213,9 +276,90 @@ class FacePanel(QGroupBox):
         col.addLayout(boxes)
         self.state = wrapping(QLabel(""))
         col.addWidget(self.state)
+        self.gpu_warning = wrapping(QLabel(""))
+        self.gpu_warning.setStyleSheet(f"color:{WARN_COLOUR};font-weight:600;")
+        self.gpu_warning.hide()
+        col.addWidget(self.gpu_warning)
+        col.addWidget(self._build_enhancer())
+
+    def _build_enhancer(self) -> QGroupBox:
+        """The face enhancer: model and strength, its cost per frame, the advice to use it for
+        file jobs when it cannot keep the live rate here, and why it cannot run."""
+        box = QGroupBox("")
+        self.enhancer_box = box
+        col = QVBoxLayout(box)
+        col.setContentsMargins(8, 4, 8, 6)
+        col.setSpacing(4)
+        row = QHBoxLayout()
+        self.enhancer = QComboBox()
+        for model in ENHANCERS:
+            self.enhancer.addItem(model, model)
+        self.enhancer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLength)
+        self.enhancer.setMinimumContentsLength(10)
+        self.enhancer.activated.connect(self._enhancer_chosen)
+        self.strength_label = QLabel("")
+        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength.setRange(0, 100)
+        self.strength.setValue(80)
+        self.strength.setMinimumWidth(60)
+        self.strength_value = QLabel("80%")
+        self.strength_value.setMinimumWidth(
+            self.strength_value.fontMetrics().horizontalAdvance("100%") + 2
+        )
+        self._strength_timer = QTimer(self)
+        self._strength_timer.setSingleShot(True)
+        self._strength_timer.setInterval(STRENGTH_DELAY_MS)
+        self._strength_timer.timeout.connect(self._send_strength)
+        self.strength.valueChanged.connect(self._strength_moved)
+        self.strength.sliderReleased.connect(self._send_strength)
+        self.enhancer_label = QLabel("")
+        row.addWidget(self.strength, 1)
+        row.addWidget(self.strength_value)
+        form = QFormLayout()
+        form.addRow(self.enhancer_label, self.enhancer)
+        form.addRow(self.strength_label, row)
+        col.addLayout(form)
+        self.enhancer_cost = wrapping(QLabel(""))
+        self.enhancer_cost.setStyleSheet(f"color:{GREYED};")
+        self.enhancer_cost.hide()
+        col.addWidget(self.enhancer_cost)
+        advice_row = QHBoxLayout()
+        self.enhancer_advice = wrapping(QLabel(""))
+        self.enhancer_advice.setStyleSheet(f"color:{WARN_COLOUR};")
+        self.use_for_files = QPushButton("")
+        self.use_for_files.clicked.connect(self._use_for_files)
+        advice_row.addWidget(self.enhancer_advice, 1)
+        advice_row.addWidget(self.use_for_files, 0, Qt.AlignmentFlag.AlignTop)
+        advice_row.setContentsMargins(0, 0, 0, 0)
+        self.advice_box = QWidget()
+        self.advice_box.setLayout(advice_row)
+        self.advice_box.hide()
+        col.addWidget(self.advice_box)
+        problem_row = QHBoxLayout()
+        self.enhancer_problem = wrapping(QLabel(""))
+        self.enhancer_problem.setStyleSheet(f"color:{ERROR_COLOUR};")
+        self.enhancer_download = QPushButton("")
+        self.enhancer_download.clicked.connect(self._download_for_enhancer)
+        problem_row.addWidget(self.enhancer_problem, 1)
+        problem_row.addWidget(self.enhancer_download, 0, Qt.AlignmentFlag.AlignTop)
+        problem_row.setContentsMargins(0, 0, 0, 0)
+        self.problem_box = QWidget()
+        self.problem_box.setLayout(problem_row)
+        self.problem_box.hide()
+        col.addWidget(self.problem_box)
+        return box
 
     def _controls(self) -> tuple[QWidget, ...]:
-        return (self.choose, self.engine, self.blend, self.many_faces, self.mouth_mask)
+        return (
+            self.choose,
+            self.engine,
+            self.blend,
+            self.many_faces,
+            self.mouth_mask,
+            self.enhancer,
+            self.strength,
+            self.use_for_files,
+        )
 
     # ---- texts and languages ---------------------------------------------------------------
 
@@ -251,11 +395,54 @@ class FacePanel(QGroupBox):
         self.many_faces.setToolTip(tr("Swap every face in the picture; else the largest only"))
         self.mouth_mask.setText(tr("Mouth mask"))
         self.mouth_mask.setToolTip(tr("Keep your own mouth so speech stays real"))
+        self.models_button.setText(tr("Models…"))
+        self.models_button.setToolTip(
+            tr("The model files of the neural engines and the enhancer: state, licence, download")
+        )
+        self.engine_download.setText(tr("Download…"))
+        self.engine_download.setToolTip(tr("Open the Models dialog on this engine's model files"))
+        self.enhancer_box.setTitle(tr("Face enhancer"))
+        self.enhancer.setToolTip(
+            tr("Restores detail in the swapped face; it costs time on every frame")
+        )
+        for i in range(self.enhancer.count()):
+            self.enhancer.setItemText(i, enhancer_name(self.enhancer.itemData(i)))
+        self.enhancer_label.setText(tr("Model"))
+        self.strength_label.setText(tr("Strength"))
+        self.strength.setToolTip(tr("How much of the enhanced face is kept"))
+        self.use_for_files.setText(tr("Use for file jobs"))
+        self.use_for_files.setToolTip(
+            tr("Choose this enhancer for new jobs in the Files tab, where time is no limit")
+        )
+        self.enhancer_download.setText(tr("Download…"))
+        self.enhancer_download.setToolTip(
+            tr("Open the Models dialog on this enhancer's model file")
+        )
         if not self._loaded and self._thumb_key is None:
             self.thumb.setText(tr("no face"))
         self._fill_engines()
         for label in list(self._texts):
             self._apply(label)
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        """A click on an unavailable (greyed) engine in the combo's list: Qt does nothing with
+        it, so the list closes and the panel shows why it is unavailable, with Download… when
+        its model files are missing or corrupt."""
+        if (
+            watched is self._engine_popup
+            and isinstance(event, QMouseEvent)
+            and event.type() == QEvent.Type.MouseButtonRelease
+        ):
+            view = self.engine.view()
+            index = view.indexAt(event.pos()) if view is not None else None
+            if index is not None and index.isValid():
+                enabled = bool(index.flags() & Qt.ItemFlag.ItemIsEnabled)
+                name = index.data(Qt.ItemDataRole.UserRole)
+                if not enabled and isinstance(name, str):
+                    self.engine.hidePopup()
+                    self.show_engine_reason(name)
+                    return True
+        return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent | None) -> None:
         if event is not None and event.type() == QEvent.Type.LanguageChange:
@@ -277,6 +464,7 @@ class FacePanel(QGroupBox):
         ready = self._backend_ok and not self._busy
         for w in self._controls():
             w.setEnabled(ready)
+        self.strength.setEnabled(ready and self.enhancer.currentData() != "off")
         self.picker.set_controls_enabled(ready)
         self.swap.setEnabled(ready and self._loaded)  # the backend answers 409 without a face
 
@@ -387,6 +575,91 @@ class FacePanel(QGroupBox):
             return " · ".join(p for p in parts if p)
 
         self._put("state", text)
+        self._show_gpu(status)
+        self._show_enhancer(status)
+
+    def _show_gpu(self, status: FaceStatus) -> None:
+        """A GPU provider was asked for and the CPU runs (the engine's or the enhancer's)."""
+        found: dict[str, list[str]] = {}  # each warning, and whose it is
+        if status.engine_info is not None and status.engine_info.gpu_warning:
+            found.setdefault(status.engine_info.gpu_warning, []).append(status.engine)
+        enhancer = status.enhancer
+        if enhancer is not None and enhancer.gpu_warning and enhancer.model != "off":
+            found.setdefault(enhancer.gpu_warning, []).append(enhancer_name(enhancer.model))
+        lines = [f"⚠ {', '.join(who)}: {text}" for text, who in found.items()]
+        if lines:
+            self._put("gpu_warning", "\n".join(lines))
+        self.gpu_warning.setVisible(bool(lines))
+
+    def _show_enhancer(self, status: FaceStatus) -> None:
+        """The enhancer the backend runs: its model and strength, what it costs, and why it
+        cannot run (a refusal just answered stays until the next choice)."""
+        options = status.options
+        model = options.enhancer or "off"
+        self._enhancer = model
+        index = self.enhancer.findData(model)
+        if index >= 0:
+            self.enhancer.setCurrentIndex(index)
+        if not self.strength.isSliderDown() and not self._strength_timer.isActive():
+            self.strength.blockSignals(True)
+            self.strength.setValue(round(100 * options.enhancer_strength))
+            self.strength.blockSignals(False)
+            self.strength_value.setText(f"{self.strength.value()}%")
+        self._enable()
+        info = status.enhancer
+        if model == "off" or info is None or info.model == "off":
+            self.enhancer_cost.hide()
+            self.advice_box.hide()
+        else:
+            ms, provider = info.ms_per_frame, info.provider or "?"
+
+            def cost() -> str:
+                if ms is None:
+                    return tr("Enhancer: cost per frame not measured yet (it is measured live)")
+                return tr(
+                    "Enhancer: {ms} ms per frame on {provider}", ms=f"{ms:.0f}", provider=provider
+                )
+
+            self._put("enhancer_cost", cost)
+            self.enhancer_cost.setVisible(info.available)
+            slow = info.available and info.keeps_live_rate is False
+            if slow:
+                advice, budget = info.advice, info.live_budget_ms
+                self._put(
+                    "enhancer_advice",
+                    lambda: (
+                        advice
+                        or tr(
+                            "It costs more than the {budget} ms a frame may take live here: use it "
+                            "for file jobs",
+                            budget=f"{budget:.0f}",
+                        )
+                    ),
+                )
+            self.advice_box.setVisible(slow)
+        refused = self._enhancer_refused
+        if refused is not None:
+            self._show_enhancer_problem(refused.model, refused.reason)
+        elif info is not None and info.model != "off" and not info.available:
+            self._show_enhancer_problem(info.model, info.reason or tr("unavailable"))
+        else:
+            self._show_enhancer_problem(None, "")
+
+    def _show_enhancer_problem(self, model: str | None, reason: str) -> None:
+        self._enhancer_problem_model = model
+        if model is None:
+            self.problem_box.hide()
+            return
+        name = enhancer_name(model)
+        if reason.startswith(model):  # the backend's words name it already
+            self._put("enhancer_problem", reason)
+        else:
+            self._put(
+                "enhancer_problem",
+                lambda: tr("{name} cannot run: {reason}", name=name, reason=reason),
+            )
+        self.enhancer_download.setVisible(needs_model_files(reason) or model in ENHANCER_NAMES)
+        self.problem_box.show()
 
     def _show_source(self, source: FaceSource | FaceLoadOut) -> None:
         if not source.loaded:
@@ -566,10 +839,48 @@ class FacePanel(QGroupBox):
             self.engine.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
             if not available and isinstance(model, QStandardItemModel):
                 item = model.item(i)
-                if item is not None:
-                    item.setEnabled(False)  # shown, with its reason, but not chosen
+                if item is not None:  # greyed, not chosen: a click shows its reason
+                    item.setEnabled(False)
         self.engine.blockSignals(False)
         self._select_engine(self._engine_active)
+        self._show_engine_note()
+
+    def _engine_view(self, name: str | None) -> EngineView | None:
+        if self._engines is None or name is None:
+            return None
+        return next((e for e in self._engines.engines if e.name == name), None)
+
+    def _show_engine_note(self) -> None:
+        """The reason of the unavailable engine the user chose, under the combo; gone once it
+        is available (its files were downloaded, say)."""
+        view = self._engine_view(self._engine_note)
+        if view is None or view.available:
+            if view is not None:
+                log.info("engine %s is available now", view.name)
+            self._engine_note = None
+            self.engine_note.hide()
+            return
+        name, reason = view.name, view.reason or ""
+        self._put(
+            "engine_reason",
+            lambda: tr("{name} is unavailable: {reason}", name=name, reason=reason or "?"),
+        )
+        self.engine_download.setVisible(needs_model_files(reason) or name in ENGINE_MODELS)
+        self.engine_note.show()
+
+    def show_engine_reason(self, name: str) -> None:
+        """Show why engine ``name`` is unavailable (and Download… for its files), as choosing
+        it in the combo does."""
+        self._engine_note = name
+        self._show_engine_note()
+
+    def _download_for_engine(self) -> None:
+        name = self._engine_note
+        if name is None:
+            return
+        listing = self._models_dialog.listing if self._models_dialog is not None else None
+        what = tr("The {name} engine", name=name)
+        self.open_models(models_for_engine(name, listing), what, engine=name)
 
     def _select_engine(self, name: str | None) -> None:
         index = self.engine.findData(name)
@@ -581,8 +892,15 @@ class FacePanel(QGroupBox):
     def _engine_chosen(self, index: int) -> None:
         name = self.engine.itemData(index)
         previous = self._engine_active
+        view = self._engine_view(name)
+        if view is not None and not view.available:
+            self._select_engine(previous)  # not asked for: the backend would refuse it
+            self.show_engine_reason(name)
+            return
         if not name or name == previous:
             return
+        self._engine_note = None
+        self.engine_note.hide()
         self._say(lambda: tr("switching to the {name} engine…", name=name))
 
         def done(status: FaceStatus) -> None:
@@ -595,3 +913,122 @@ class FacePanel(QGroupBox):
             log.warning("face engine %s not chosen: %s", name, message)
 
         self._call(lambda: self.backend.face_settings(engine=name), done, failed)
+
+    # ---- the face enhancer -----------------------------------------------------------------
+
+    @property
+    def enhancer_model(self) -> str:
+        """The enhancer as the backend last said (or as just asked for)."""
+        return self._enhancer
+
+    def _enhancer_chosen(self, index: int) -> None:
+        model = self.enhancer.itemData(index)
+        if not model:
+            return
+        self._enhancer_refused = None
+        if model == self._enhancer and self._enhancer_problem_model is None:
+            return
+        self._change_enhancer(model, enhancer=model)
+
+    def _strength_moved(self, value: int) -> None:
+        self.strength_value.setText(f"{value}%")
+        if not self.strength.isSliderDown():  # the keyboard or a click: sent once it rests
+            self._strength_timer.start()
+
+    def _send_strength(self) -> None:
+        self._strength_timer.stop()
+        self._change_enhancer(self._enhancer, enhancer_strength=self.strength.value() / 100)
+
+    def _change_enhancer(self, model: str, **changes: Any) -> None:
+        """POST /face/settings for the enhancer; a refusal naming ``enhancer`` (its model file
+        missing or corrupt) shows the backend's reason with Download…."""
+
+        def work() -> FaceStatus | EnhancerRefused:
+            try:
+                return self.backend.face_settings(**changes)
+            except BackendError as exc:
+                if (exc.field or "").startswith("enhancer"):
+                    return EnhancerRefused(model, exc.reason or str(exc))
+                raise
+
+        def done(result: FaceStatus | EnhancerRefused) -> None:
+            if isinstance(result, EnhancerRefused):
+                log.warning("enhancer %s refused: %s", result.model, result.reason)
+                self._enhancer_refused = result
+                index = self.enhancer.findData(self._enhancer)  # nothing changed there
+                if index >= 0:
+                    self.enhancer.setCurrentIndex(index)
+                self._enable()
+                self._show_enhancer_problem(result.model, result.reason)
+                self._refresh_now()
+                return
+            self._enhancer_refused = None
+            self._on_changed(result)
+
+        def failed(message: str) -> None:
+            self._enhancer_refused = EnhancerRefused(model, message)
+            self._show_enhancer_problem(model, message)
+            log.warning("enhancer settings %s refused: %s", changes, message)
+            self._refresh_now()
+
+        self._call(work, done, failed)
+
+    def _use_for_files(self) -> None:
+        model = self._enhancer
+        if model != "off":
+            self.enhancer_for_files.emit(model, self.strength.value() / 100)
+
+    def _download_for_enhancer(self) -> None:
+        model = self._enhancer_problem_model
+        if model is None:
+            return
+        self.open_models([model], tr("The {name} enhancer", name=enhancer_name(model)))
+
+    # ---- the Models dialog -----------------------------------------------------------------
+
+    @property
+    def models_dialog(self) -> ModelsDialog | None:
+        return self._models_dialog
+
+    def open_models(
+        self, focus: list[str] | None = None, what: str = "", engine: str | None = None
+    ) -> ModelsDialog:
+        """Open the Models dialog (one per window, kept while downloads run), focused on
+        ``focus`` (the models ``what`` needs); an engine whose models are not known until the
+        list is read is focused once it is."""
+        dialog = self._models_dialog
+        if dialog is None:
+            dialog = ModelsDialog(self.backend, self.window())
+            dialog.model_ready.connect(self._model_ready)
+            self._models_dialog = dialog
+        if engine is not None and not focus:
+            wanted = engine
+
+            def focus_later() -> None:
+                dialog.listed.disconnect(focus_later)
+                dialog.focus_on(models_for_engine(wanted, dialog.listing), what)
+
+            dialog.listed.connect(focus_later)
+        dialog.focus_on(focus or [], what)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def stop(self) -> None:
+        """The window closes: the Models dialog stops reading (downloads go on, on the
+        backend)."""
+        self._strength_timer.stop()
+        if self._models_dialog is not None:
+            self._models_dialog.stop()
+            self._models_dialog.close()
+
+    def _open_all_models(self) -> None:
+        self.open_models()
+
+    def _model_ready(self, name: str) -> None:
+        """A model's files are in place: engines and the enhancer are read again."""
+        if self._enhancer_refused is not None and self._enhancer_refused.model == name:
+            self._enhancer_refused = None
+        self.load_engines()
+        self._refresh_now()

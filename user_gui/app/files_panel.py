@@ -2,7 +2,8 @@
 
 Files come in through "Add files…" (a file dialog) or dropped onto the tab; each becomes a job
 (``POST /jobs``, the file uploaded) with the face chosen here: the face the studio has loaded
-(the default) or a picture chosen for these jobs, and the options (many faces, mouth mask).
+(the default) or a picture chosen for these jobs, and the options (many faces, mouth mask, the
+face enhancer and its strength: off by default; the face panel's "Use for file jobs" sets it).
 The queue shows each job: its file, its state, a progress bar (frames done of the total, fps,
 time left, share of frames swapped), and the buttons that fit its state: cancel, retry,
 remove, open the output's folder, open the output.
@@ -27,6 +28,7 @@ from PyQt5.QtWidgets import (
     QApplication,
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QFrame,
     QGroupBox,
@@ -46,6 +48,7 @@ from PyQt5.QtWidgets import (
 
 from shared.wire.backend import JobListOut, JobOut
 from user_gui.app.i18n import tr
+from user_gui.app.models_dialog import ENHANCERS, enhancer_name
 from user_gui.app.output_panel import clock
 from user_gui.app.widgets import MessageLabel
 from user_gui.app.workers import run_async
@@ -346,6 +349,26 @@ class FilesPanel(QWidget):
         orow.addWidget(self.mouth_mask)
         orow.addStretch(1)
         fcol.addLayout(orow)
+        erow = QHBoxLayout()
+        self.enhancer = QComboBox()
+        for model in ENHANCERS:
+            self.enhancer.addItem(enhancer_name(model), model)
+        self.enhancer.setToolTip(
+            tr("Restore detail in the swapped faces (slower; its model file must be downloaded)")
+        )
+        self.enhancer.currentIndexChanged.connect(self._enhancer_changed)
+        self.enhancer_strength = QSpinBox()  # percent, as the face panel's slider
+        self.enhancer_strength.setRange(0, 100)
+        self.enhancer_strength.setSingleStep(5)
+        self.enhancer_strength.setSuffix("%")
+        self.enhancer_strength.setValue(80)
+        self.enhancer_strength.setToolTip(tr("How much of the enhanced face is kept"))
+        erow.addWidget(QLabel(tr("Enhancer")))
+        erow.addWidget(self.enhancer, 1)
+        erow.addWidget(QLabel(tr("Strength")))
+        erow.addWidget(self.enhancer_strength)
+        fcol.addLayout(erow)
+        self._enhancer_changed()
         col.addWidget(face)
         self._picture_toggled(False)
 
@@ -373,6 +396,19 @@ class FilesPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.job_scroll = scroll
         col.addWidget(scroll, 1)
+
+    def _enhancer_changed(self, _index: int = 0) -> None:
+        self.enhancer_strength.setEnabled(self.enhancer.currentData() != "off")
+
+    def set_enhancer(self, model: str, strength: float | None = None) -> None:
+        """Jobs added from now on run this enhancer ("off": none), at ``strength``."""
+        index = self.enhancer.findData(model)
+        if index < 0:
+            self.enhancer.addItem(enhancer_name(model), model)
+            index = self.enhancer.count() - 1
+        self.enhancer.setCurrentIndex(index)
+        if strength is not None:
+            self.enhancer_strength.setValue(round(100 * strength))
 
     def _picture_toggled(self, on: bool) -> None:
         self.face_number.setEnabled(on)
@@ -566,11 +602,20 @@ class FilesPanel(QWidget):
             "face": Path(picture) if picture else "loaded",
             "face_index": number - 1 if picture and number > 0 else None,
             "engine": None,  # the live swap's engine
-            "options": {
-                "many_faces": self.many_faces.isChecked(),
-                "mouth_mask": self.mouth_mask.isChecked(),
-            },
+            "options": self.job_options(),
         }
+
+    def job_options(self) -> dict[str, Any]:
+        """The face options a job added now runs with."""
+        enhancer = str(self.enhancer.currentData() or "off")
+        options: dict[str, Any] = {
+            "many_faces": self.many_faces.isChecked(),
+            "mouth_mask": self.mouth_mask.isChecked(),
+            "enhancer": enhancer,
+        }
+        if enhancer != "off":
+            options["enhancer_strength"] = self.enhancer_strength.value() / 100
+        return options
 
     def add_files(self, paths: list[str]) -> None:
         """Queue one job per file (uploaded on the pool); other files are named and left."""

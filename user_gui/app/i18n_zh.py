@@ -209,4 +209,72 @@ CATALOG: dict[str, str] = {
     "{name}: cancelled": "{name}：已取消",
     "{name}: interrupted": "{name}：已中断",
     "no reason given": "未说明原因",
+    # ---- models (the Models dialog), the face enhancer, GPU warnings ----
+    "Models": "模型",
+    "Models…": "模型…",
+    "The model files of the neural engines and the enhancer: state, licence, download": (
+        "神经网络引擎和人脸增强所用的模型文件：状态、许可协议、下载"
+    ),
+    "The model files the neural engines and the face enhancer use. The backend downloads "
+    "each one and checks its size and SHA-256 before it is used. Read each licence before "
+    "downloading: some models are for non-commercial use only.": (
+        "神经网络引擎和人脸增强所用的模型文件。后端下载每个文件，并在使用前核对其大小和 "
+        "SHA-256。下载前请阅读各自的许可协议：部分模型仅限非商业用途。"
+    ),
+    "Models folder: {folder}": "模型文件夹：{folder}",
+    "Reading the model list…": "正在读取模型列表…",
+    "The manifest lists no models.": "模型清单中没有模型。",
+    "The model list is unavailable: {error}": "无法读取模型列表：{error}",
+    "{what} needs: {models}": "{what}需要：{models}",
+    "Needed: {models}": "需要：{models}",
+    "The {name} engine": "{name} 引擎",
+    "The {name} enhancer": "{name} 增强",
+    "present": "已就绪",
+    "missing": "缺失",
+    "corrupt": "已损坏",
+    "unverified": "未校验",
+    "downloading": "下载中",
+    "{size} MB": "{size} MB",
+    "Used by: {what}": "使用者：{what}",
+    "Licence: {licence}": "许可协议：{licence}",
+    "{path}: {state}, {size} MB": "{path}：{state}，{size} MB",
+    "{percent}% · {done} of {total} MB": "{percent}% · {done} / {total} MB",
+    "Download failed: {error}": "下载失败：{error}",
+    "Download cancelled: what was downloaded is kept.": "下载已取消：已下载的部分会保留。",
+    "Download": "下载",
+    "Download again": "重新下载",
+    "Download…": "下载…",
+    "Downloads its files onto the backend's models folder; read its licence first": (
+        "把它的文件下载到后端的模型文件夹；请先阅读它的许可协议"
+    ),
+    "Stop the download (what was downloaded is kept)": "停止下载（已下载的部分会保留）",
+    "{name} not downloaded": "{name} 未下载",
+    "{name} is unavailable: {reason}": "{name} 不可用：{reason}",
+    "Open the Models dialog on this engine's model files": "打开模型对话框，查看此引擎的模型文件",
+    "Open the Models dialog on this enhancer's model file": "打开模型对话框，查看此增强的模型文件",
+    "Face enhancer": "人脸增强",
+    "Enhancer": "人脸增强",
+    "Off": "关闭",
+    "Strength": "强度",
+    "Model": "模型",
+    "How much of the enhanced face is kept": "保留多少增强后的人脸效果",
+    "Restores detail in the swapped face; it costs time on every frame": (
+        "恢复换脸后人脸的细节；每一帧都会多花时间"
+    ),
+    "Restore detail in the swapped faces (slower; its model file must be downloaded)": (
+        "恢复换脸后人脸的细节（较慢；需要先下载它的模型文件）"
+    ),
+    "Enhancer: {ms} ms per frame on {provider}": "人脸增强：每帧 {ms} 毫秒（运行于 {provider}）",
+    "Enhancer: cost per frame not measured yet (it is measured live)": (
+        "人脸增强：每帧耗时尚未测得（在实时画面中测量）"
+    ),
+    "It costs more than the {budget} ms a frame may take live here: use it for file jobs": (
+        "它的耗时超过本机实时画面每帧允许的 {budget} 毫秒：建议用于文件任务"
+    ),
+    "Use for file jobs": "用于文件任务",
+    "Choose this enhancer for new jobs in the Files tab, where time is no limit": (
+        "在“文件”标签页为新任务选择此增强，那里不受实时速度限制"
+    ),
+    "{name} cannot run: {reason}": "{name} 无法运行：{reason}",
+    "unavailable": "不可用",
 }

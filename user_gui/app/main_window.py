@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self._build_services(), tr("Services and log"))
         self.files_panel = FilesPanel(self.backend)  # whole files swapped in a queue
         self.tabs.addTab(self.files_panel, tr("Files"))
+        self.face_panel.enhancer_for_files.connect(self.use_enhancer_for_files)
         self.tabs.setMaximumWidth(540)  # a wide screen goes to the preview, not the controls
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
@@ -285,6 +286,13 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
             studio.addAction(action)
             self.hotkeys[key] = action
+        studio.addSeparator()
+        self.models_action = QAction(tr("Models…"), self)
+        self.models_action.setToolTip(
+            tr("The model files of the neural engines and the enhancer: state, licence, download")
+        )
+        self.models_action.triggered.connect(self.open_models)
+        studio.addAction(self.models_action)
         shortcuts = _menu(help_menu.addMenu(tr("Keyboard shortcuts")))
         for key, action in self.hotkeys.items():
             shown = QAction(f"{action.text()}\t{HOTKEYS[key]}", self)
@@ -307,6 +315,15 @@ class MainWindow(QMainWindow):
             self.camera_reason.show_message(
                 tr("The language changes the next time the window opens.")
             )
+
+    def open_models(self) -> None:
+        """The Models dialog (the face panel's): every model, its licence and its files."""
+        self.face_panel.open_models()
+
+    def use_enhancer_for_files(self, model: str, strength: float) -> None:
+        """ "Use for file jobs": the Files tab, with the enhancer chosen for new jobs."""
+        self.files_panel.set_enhancer(model, strength)
+        self.tabs.setCurrentWidget(self.files_panel)
 
     def _toggle_swap(self) -> None:
         self.face_panel.toggle_swap()
@@ -641,6 +658,7 @@ class MainWindow(QMainWindow):
         self._watch.stop()
         self.voice_panel.stop_meter()
         self.files_panel.stop()
+        self.face_panel.stop()
         if self._reader is not None:
             self._reader.stop()
             self._reader = None

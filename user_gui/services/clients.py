@@ -360,6 +360,29 @@ class ARBackendClient(APIClient):
             bw.FaceStatus, "POST", "/face/settings", json=changes, timeout=timeout
         )
 
+    # ---- model files (the manifest's models: state, licence, background downloads) ---------
+
+    def models(self) -> bw.ModelsOut:
+        """Every model in the backend's manifest: description, licence, what uses it, each
+        file's state (present, missing, corrupt, unverified, downloading with bytes_done and
+        bytes_total) and its last fetch (downloading, done, failed with the error, cancelled).
+        An unreadable manifest: BackendError 503. The backend hashes a file it has not seen
+        yet (seconds for a large one), hence ``slow_timeout``."""
+        return self._call(
+            bw.ModelsOut, "GET", "/models", timeout=max(self.timeout, self.slow_timeout)
+        )
+
+    def fetch_model(self, name: str) -> bw.ModelOut:
+        """Start downloading a model's files on the backend (202 at once; ``models()`` shows
+        the progress). An unknown name: BackendError 404 with field ``name``."""
+        return self._call(bw.ModelOut, "POST", f"/models/{quote(name, safe='')}/fetch", json={})
+
+    def cancel_model_fetch(self, name: str) -> bw.ModelOut:
+        """Stop a model's download (what was downloaded is kept to resume); answers the
+        model with ``fetch.state`` cancelled."""
+        path = f"/models/{quote(name, safe='')}/cancel"
+        return self._call(bw.ModelOut, "POST", path, json={}, timeout=max(self.timeout, 15.0))
+
     # ---- file jobs (a whole video or picture swapped on the backend, in a queue) ----------
 
     def create_job(

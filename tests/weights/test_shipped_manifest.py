@@ -1,0 +1,44 @@
+"""The manifest that ships (config/models.yaml) against what reads it: every file the engines
+and the enhancer open by default is listed with its size and hash, and what a user reads in
+the Models dialog (licence, what uses it) is whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ar_backend.config import FaceConfig
+from ar_backend.weights.manifest import load_manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = load_manifest(ROOT / "config" / "models.yaml")
+
+
+def test_every_default_model_file_is_listed_with_its_size_and_hash() -> None:
+    cfg = FaceConfig()
+    ins, hyper = cfg.inswapper, cfg.hyperswap
+    wanted = {
+        ins.model,
+        f"{ins.analysis}/{ins.detector}",
+        f"{ins.analysis}/{ins.recognizer}",
+        hyper.model,
+        f"{hyper.analysis}/{hyper.detector}",
+        f"{hyper.analysis}/{hyper.recognizer}",
+        *cfg.enhancer.models.values(),
+    }
+    for path in sorted(wanted):
+        found = MANIFEST.find(path)
+        assert found is not None, f"{path} is not in config/models.yaml"
+        _name, item = found
+        assert item.size > 1_000_000 and item.sha256 and item.urls, path
+        assert all(url.startswith("https://") for url in item.urls), "TLS only"
+
+
+def test_what_a_user_reads_is_whole() -> None:
+    for name, model in MANIFEST.models.items():
+        # a used_by written as a YAML flow list is split at its commas: "a (b, c)" -> "a (b", "c)"
+        for use in model.used_by:
+            assert use.count("(") == use.count(")"), f"{name}: used_by cut at a comma: {use!r}"
+        assert model.licence.strip(), name
+        restricted = any(w in model.licence.lower() for w in ("non-commercial", "not commercial"))
+        if name.startswith(("inswapper", "buffalo", "gpen", "hyperswap")):
+            assert restricted or "research" in model.licence.lower(), name
