@@ -1,7 +1,8 @@
 """python -m ar_backend.weights [--manifest FILE] [--models-dir DIR] list | fetch NAME... | verify
 
 list: every model and each file's state; fetch: download (verified, resumable) into the
-models folder; verify: exit code 1 when a file is missing or corrupt.
+models folder, with a progress bar on a terminal, else a line per tenth on stderr; verify:
+exit code 1 when a file is missing or corrupt.
 """
 
 from __future__ import annotations
@@ -16,6 +17,30 @@ from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
 
 BAD = ("missing", "corrupt")
+
+
+class LineProgress:
+    """Progress as lines on stderr when it is not a terminal (a log, a CI job, a pipe):
+    ``inswapper_128: inswapper_128.onnx 30% (166.3 of 554.3 MB)`` at each tenth."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.shown: dict[str, int] = {}
+
+    def __call__(self, path: str, done: int, total: int | None) -> None:
+        if not total:
+            return
+        tenth = min(10, done * 10 // total)
+        if self.shown.get(path) == tenth:
+            return
+        self.shown[path] = tenth
+        unit, scale = ("MB", 1e6) if total >= 1e6 else ("kB", 1e3)
+        print(
+            f"{self.model}: {path} {tenth * 10}% "
+            f"({done / scale:.1f} of {total / scale:.1f} {unit})",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         failed = 0
         for name in args.names:
             try:
-                for path in fetch_model(manifest, name, models_dir, bar=sys.stderr.isatty()):
+                tty = sys.stderr.isatty()
+                lines = None if tty else LineProgress(name)
+                for path in fetch_model(manifest, name, models_dir, bar=tty, progress=lines):
                     print(f"{name}: {path} verified")
             except FetchError as exc:
                 print(f"error: {exc}", file=sys.stderr)

@@ -168,7 +168,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_end_to_end(server, write_manifest, tmp_path: Path) -> None:
-    good, bad = os.urandom(30_000), os.urandom(20_000)
+    good, bad = os.urandom(3_000_000), os.urandom(20_000)
     server.files["/good.bin"], server.files["/bad.bin"] = good, bad
     path = write_manifest(
         {
@@ -196,6 +196,10 @@ def test_cli_end_to_end(server, write_manifest, tmp_path: Path) -> None:
     assert _cli(*common, "verify").returncode == 1
     fetched = _cli(*common, "fetch", "good")
     assert fetched.returncode == 0, fetched.stderr
+    # not a terminal: the progress as lines, from the first bytes to the whole file
+    progress = [line for line in fetched.stderr.splitlines() if line.startswith("good: good.bin")]
+    assert progress[-1] == "good: good.bin 100% (3.0 of 3.0 MB)", fetched.stderr
+    assert len(progress) >= 3, "several steps on the way"
     assert _cli(*common, "verify", "good").returncode == 0
     failed = _cli(*common, "fetch", "bad")
     assert failed.returncode == 1
