@@ -213,11 +213,10 @@ class FaceOptions(Section):
         return data
 
 
-class InswapperConfig(Section):
-    model: str = Field(
-        "inswapper_128.onnx",
-        description="Swapper file in the models folder (inswapper_128_fp16.onnx also works).",
-    )
+class InsightPackConfig(Section):
+    """What the neural swappers share: insightface's analysis pack (its SCRFD detector with
+    keypoints and its ArcFace recognizer) and the execution providers."""
+
     analysis: str = Field(
         "buffalo_l", description="Folder in the models folder holding the analysis pack."
     )
@@ -228,6 +227,13 @@ class InswapperConfig(Section):
         description="onnxruntime execution providers in order; auto: the best available.",
     )
     det_threshold: float = Field(0.5, gt=0, lt=1, description="Detector score threshold.")
+
+
+class InswapperConfig(InsightPackConfig):
+    model: str = Field(
+        "inswapper_128.onnx",
+        description="Swapper file in the models folder (inswapper_128_fp16.onnx also works).",
+    )
 
 
 class GpuConfig(Section):
@@ -283,7 +289,7 @@ class EnhancerConfig(Section):
     )
 
 
-class HyperswapConfig(Section):
+class HyperswapConfig(InsightPackConfig):
     """FaceFusion's HyperSwap (256 px): the swapper file, and insightface's detector and
     recognizer (the same analysis pack as inswapper). The weights are ResearchRAIL-MS:
     research use, not commercial."""
@@ -293,16 +299,6 @@ class HyperswapConfig(Section):
         description="Swapper file in the models folder (hyperswap_1b_256.onnx and "
         "hyperswap_1c_256.onnx have the same interface).",
     )
-    analysis: str = Field(
-        "buffalo_l", description="Folder in the models folder holding the analysis pack."
-    )
-    detector: str = Field("det_10g.onnx", description="Detector file inside the pack.")
-    recognizer: str = Field("w600k_r50.onnx", description="Recognition file inside the pack.")
-    providers: list[str] = Field(
-        default_factory=lambda: ["auto"],
-        description="onnxruntime execution providers in order; auto: the best available.",
-    )
-    det_threshold: float = Field(0.5, gt=0, lt=1, description="Detector score threshold.")
 
 
 DEFAULT_FACE_STATE_DIR = "data/face"  # beside the monitor's data/yl_monitor.db

@@ -28,6 +28,26 @@ def clip_box(
     )
 
 
+def crop_region(
+    matrix: np.ndarray, n: int, shape: tuple[int, ...], min_side: int = 2
+) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """Where an ``n x n`` aligned crop (``matrix``: frame to crop) lands back in a frame of
+    ``shape``: its bounding rectangle (x0, y0, x1, y1) clipped to the frame, and the crop to
+    rectangle warp; None when less than ``min_side`` px of it is inside."""
+    inverse = cv2.invertAffineTransform(matrix)
+    corners = np.array([[0, 0], [n, 0], [0, n], [n, n]], np.float64)
+    where = corners @ inverse[:, :2].T + inverse[:, 2]
+    h, w = shape[:2]
+    x0, y0 = max(0, int(np.floor(where[:, 0].min()))), max(0, int(np.floor(where[:, 1].min())))
+    x1 = min(w, int(np.ceil(where[:, 0].max())) + 1)
+    y1 = min(h, int(np.ceil(where[:, 1].max())) + 1)
+    if x1 - x0 < min_side or y1 - y0 < min_side:
+        return None
+    local = inverse.copy()
+    local[:, 2] -= (x0, y0)
+    return (x0, y0, x1, y1), local
+
+
 def triangle_ids(
     dst: np.ndarray,
     tris: np.ndarray,

@@ -33,7 +33,7 @@ from ar_backend.face import blend
 from ar_backend.face.engines.base import SourceFace, TargetFace
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
 from ar_backend.face.geometry import box_size, iou
-from ar_backend.face.warp import clip_box
+from ar_backend.face.warp import clip_box, crop_region
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
 
@@ -319,16 +319,10 @@ def paste_crop(
     ``image`` (in place) under a soft mask; ``crop_mask`` (``n x n``, 0..1: the swapper's own
     mask of where it changed the face) multiplies into it."""
     n = fake.shape[0]
-    inverse = cv2.invertAffineTransform(matrix)
-    corners = np.array([[0, 0], [n, 0], [0, n], [n, n]], np.float64)
-    where = corners @ inverse[:, :2].T + inverse[:, 2]
-    h, w = image.shape[:2]
-    x0, y0 = max(0, math.floor(where[:, 0].min())), max(0, math.floor(where[:, 1].min()))
-    x1, y1 = min(w, math.ceil(where[:, 0].max()) + 1), min(h, math.ceil(where[:, 1].max()) + 1)
-    if x1 - x0 < 8 or y1 - y0 < 8:
+    region = crop_region(matrix, n, image.shape, min_side=8)
+    if region is None:
         return
-    local = inverse.copy()
-    local[:, 2] -= (x0, y0)
+    (x0, y0, x1, y1), local = region
     out = (x1 - x0, y1 - y0)
     warped = cv2.warpAffine(
         fake, local, out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE

@@ -27,13 +27,13 @@ warped and blended (the rest of a full-HD frame is not touched at all).
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import cv2
 import numpy as np
 
 from ar_backend.face import blend
+from ar_backend.face.warp import crop_region
 
 TEMPLATES: dict[str, np.ndarray] = {
     "arcface_128": np.array(
@@ -105,17 +105,10 @@ def paste(
     """Warp the crop ``face`` and its 0..1 ``alpha`` back into ``image`` (in place) and blend
     it there; pixels outside the warped crop's square are never touched. The rectangle
     changed (x0, y0, x1, y1), or None when the crop falls outside the frame."""
-    n = face.shape[0]
-    inverse = cv2.invertAffineTransform(matrix)
-    corners = np.array([[0, 0], [n, 0], [0, n], [n, n]], np.float64)
-    where = corners @ inverse[:, :2].T + inverse[:, 2]
-    h, w = image.shape[:2]
-    x0, y0 = max(0, math.floor(where[:, 0].min())), max(0, math.floor(where[:, 1].min()))
-    x1, y1 = min(w, math.ceil(where[:, 0].max()) + 1), min(h, math.ceil(where[:, 1].max()) + 1)
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    region = crop_region(matrix, face.shape[0], image.shape)
+    if region is None:
         return None
-    local = inverse.copy()
-    local[:, 2] -= (x0, y0)
+    (x0, y0, x1, y1), local = region
     out = (x1 - x0, y1 - y0)
     warped = cv2.warpAffine(face, local, out, borderMode=cv2.BORDER_REPLICATE)
     weight = cv2.warpAffine(alpha, local, out, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
