@@ -16,23 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from ar_backend.face.enhancers.align import TEMPLATES
+from tests.face.onnx_models import save_model
 
-OPSET = 13
-IR_VERSION = 8
 MARK_HALF = 3  # the marks' half-side in crop pixels
-
-
-def _save(graph: onnx.GraphProto, path: Path) -> Path:
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    model.ir_version = IR_VERSION
-    onnx.checker.check_model(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(path))
-    return path
 
 
 def marks_picture(size: int, template: str) -> np.ndarray:
@@ -75,7 +64,7 @@ def build_enhancer(
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, side, side])],
         initializer=inits,
     )
-    return _save(graph, path)
+    return save_model(graph, path)
 
 
 def build_not_a_restorer(path: Path) -> Path:
@@ -89,4 +78,4 @@ def build_not_a_restorer(path: Path) -> Path:
         ],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 64, 64])],
     )
-    return _save(graph, path)
+    return save_model(graph, path)

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from onnx import TensorProto, helper
 
-from tests.face.onnx_models import _const, _save, build_detector, build_recognizer
+from tests.face.onnx_models import build_detector, build_recognizer, const, save_model
 
 SIZE = 256
 PATTERN = 16  # the pattern's side before it is scaled up to the crop
@@ -57,11 +57,11 @@ def build_hyperswap(
         helper.make_node("Add", ["target_h", "tone_h"], ["output"]),
     ]
     inits = [
-        _const("pattern", pattern),
-        _const("shape", np.array([1, 3, PATTERN, PATTERN], np.int64)),
-        _const("scales", np.array([1, 1, scale, scale], np.float32)),
-        _const("gain", np.array(3.0, np.float32)),
-        _const("half", np.array(0.5, np.float32)),
+        const("pattern", pattern),
+        const("shape", np.array([1, 3, PATTERN, PATTERN], np.int64)),
+        const("scales", np.array([1, 1, scale, scale], np.float32)),
+        const("gain", np.array(3.0, np.float32)),
+        const("half", np.array(0.5, np.float32)),
     ]
     outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, size, size])]
     if mask is not None:
@@ -71,8 +71,8 @@ def build_hyperswap(
         # real MaskNet's sigmoid is)
         nodes.append(helper.make_node("Mul", ["mask_picture", "one"], ["mask"]))
         inits += [
-            _const("mask_picture", picture.reshape(1, 1, size, size)),
-            _const("one", np.array(1.0, np.float32)),
+            const("mask_picture", picture.reshape(1, 1, size, size)),
+            const("one", np.array(1.0, np.float32)),
         ]
         outputs.append(helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, 1, size, size]))
     graph = helper.make_graph(
@@ -85,7 +85,7 @@ def build_hyperswap(
         outputs,
         initializer=inits,
     )
-    return _save(graph, path)
+    return save_model(graph, path)
 
 
 def build_hyperswap_models(

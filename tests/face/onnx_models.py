@@ -41,11 +41,11 @@ KPS_UV = np.array(
 )
 
 
-def _const(name: str, value: np.ndarray) -> TensorProto:
+def const(name: str, value: np.ndarray) -> TensorProto:
     return numpy_helper.from_array(np.asarray(value), name)
 
 
-def _save(graph: onnx.GraphProto, path: Path) -> Path:
+def save_model(graph: onnx.GraphProto, path: Path) -> Path:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = IR_VERSION
     onnx.checker.check_model(model)
@@ -63,28 +63,28 @@ def build_detector(path: Path, dynamic: bool = False) -> Path:
     f = np.float32
     nodes = []
     inits = [
-        _const("axes_d", np.array([2], np.int64)),
-        _const("axes_h", np.array([2], np.int64)),
-        _const("axes_w", np.array([3], np.int64)),
-        _const("axes_last", np.array([1], np.int64)),
-        _const("idx_h", np.array(2, np.int64)),
-        _const("idx_w", np.array(3, np.int64)),
-        _const("zero_i", np.array(0, np.int64)),
-        _const("one_i", np.array(1, np.int64)),
-        _const("anchors_i", np.array(ANCHORS, np.int64)),
-        _const("thr", np.array(0.2, f)),  # normalised (p - 127.5) / 128: p ~ 153
-        _const("gain", np.array(40.0, f)),
-        _const("eps", np.array(1e-3, f)),
-        _const("two", np.array(2.0, f)),
-        _const("min_mass", np.array(100.0, f)),
-        _const("mass_gain", np.array(0.1, f)),
-        _const("score_scale", np.array(0.9, f)),
-        _const("shape_11", np.array([1, 1], np.int64)),
-        _const("shape_1_10", np.array([1, 10], np.int64)),
-        _const("box_sign", np.array([[-1, -1, 1, 1]], f) / f(32)),
-        _const("kps_u", KPS_UV[:, 0].reshape(1, 5)),
-        _const("kps_v", KPS_UV[:, 1].reshape(1, 5)),
-        _const("inv_stride", np.array(1 / 32, f)),
+        const("axes_d", np.array([2], np.int64)),
+        const("axes_h", np.array([2], np.int64)),
+        const("axes_w", np.array([3], np.int64)),
+        const("axes_last", np.array([1], np.int64)),
+        const("idx_h", np.array(2, np.int64)),
+        const("idx_w", np.array(3, np.int64)),
+        const("zero_i", np.array(0, np.int64)),
+        const("one_i", np.array(1, np.int64)),
+        const("anchors_i", np.array(ANCHORS, np.int64)),
+        const("thr", np.array(0.2, f)),  # normalised (p - 127.5) / 128: p ~ 153
+        const("gain", np.array(40.0, f)),
+        const("eps", np.array(1e-3, f)),
+        const("two", np.array(2.0, f)),
+        const("min_mass", np.array(100.0, f)),
+        const("mass_gain", np.array(0.1, f)),
+        const("score_scale", np.array(0.9, f)),
+        const("shape_11", np.array([1, 1], np.int64)),
+        const("shape_1_10", np.array([1, 10], np.int64)),
+        const("box_sign", np.array([[-1, -1, 1, 1]], f) / f(32)),
+        const("kps_u", KPS_UV[:, 0].reshape(1, 5)),
+        const("kps_v", KPS_UV[:, 1].reshape(1, 5)),
+        const("inv_stride", np.array(1 / 32, f)),
     ]
     add = nodes.append
     # the input's height and width, and pixel coordinates along each
@@ -143,7 +143,7 @@ def build_detector(path: Path, dynamic: bool = False) -> Path:
     for stride in STRIDES:
         # (H / stride) * (W / stride) * anchors candidates; only the first one, at (0, 0),
         # of the coarsest stride carries the face
-        inits.append(_const(f"stride_{stride}", np.array(stride, np.int64)))
+        inits.append(const(f"stride_{stride}", np.array(stride, np.int64)))
         add(helper.make_node("Div", ["size_y", f"stride_{stride}"], [f"gh_{stride}"]))
         add(helper.make_node("Div", ["size_x", f"stride_{stride}"], [f"gw_{stride}"]))
         add(helper.make_node("Mul", [f"gh_{stride}", f"gw_{stride}"], [f"cells_{stride}"]))
@@ -172,7 +172,7 @@ def build_detector(path: Path, dynamic: bool = False) -> Path:
         outputs["score"] + outputs["bbox"] + outputs["kps"],
         initializer=inits,
     )
-    return _save(graph, path)
+    return save_model(graph, path)
 
 
 def build_recognizer(path: Path, seed: int = 1) -> Path:
@@ -196,9 +196,9 @@ def build_recognizer(path: Path, seed: int = 1) -> Path:
         "tiny_arcface",
         [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, 112, 112])],
         [helper.make_tensor_value_info("683", TensorProto.FLOAT, [1, 512])],
-        initializer=[_const("proj_w", weights)],
+        initializer=[const("proj_w", weights)],
     )
-    return _save(graph, path)
+    return save_model(graph, path)
 
 
 def build_swapper(path: Path, seed: int = 2) -> Path:
@@ -217,12 +217,12 @@ def build_swapper(path: Path, seed: int = 2) -> Path:
         helper.make_node("Add", ["target_h", "tone_h"], ["output"]),
     ]
     inits = [
-        _const("pattern", pattern),
-        _const("shape", np.array([1, 3, 16, 16], np.int64)),
-        _const("scales", np.array([1, 1, 8, 8], np.float32)),
-        _const("gain", np.array(3.0, np.float32)),
-        _const("half", np.array(0.5, np.float32)),
-        _const("emap", emap),  # last, where insightface looks for it
+        const("pattern", pattern),
+        const("shape", np.array([1, 3, 16, 16], np.int64)),
+        const("scales", np.array([1, 1, 8, 8], np.float32)),
+        const("gain", np.array(3.0, np.float32)),
+        const("half", np.array(0.5, np.float32)),
+        const("emap", emap),  # last, where insightface looks for it
     ]
     graph = helper.make_graph(
         nodes,
@@ -234,7 +234,7 @@ def build_swapper(path: Path, seed: int = 2) -> Path:
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 128, 128])],
         initializer=inits,
     )
-    return _save(graph, path)
+    return save_model(graph, path)
 
 
 def build_models(
