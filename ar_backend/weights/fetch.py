@@ -52,6 +52,30 @@ def _part(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
 
 
+def short_reason(exc: BaseException, url: str) -> str:
+    """What went wrong, in the words a user acts on (requests' own text is a page long):
+    no DNS, refused, timed out, a TLS certificate that does not check out; else as raised."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or url
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return (
+            f"TLS certificate check failed for {host} (it is never turned off; check the "
+            "clock and any proxy)"
+        )
+    if isinstance(exc, requests.Timeout):
+        return f"{host} did not answer in time"
+    if isinstance(exc, requests.ConnectionError):
+        if "NameResolution" in text or "resolve" in text:
+            return (
+                f"cannot resolve {host} (no network, or DNS down; a proxy comes from HTTPS_PROXY)"
+            )
+        if "refused" in text.lower():
+            return f"{host} refused the connection"
+    return f"{exc.__class__.__name__}: {text}"
+
+
 def _download(
     session: requests.Session,
     url: str,
@@ -97,10 +121,11 @@ def _download(
             raise requests.ConnectionError(f"the connection closed at {size} of {total} bytes")
         except requests.RequestException as exc:
             attempt += 1
+            reason = short_reason(exc, url)
             if attempt >= retries:
-                raise _UrlFailed(f"{exc.__class__.__name__}: {exc}") from exc
+                raise _UrlFailed(reason) from exc
             wait = backoff * 2 ** (attempt - 1)
-            log.info("%s: %s; retrying in %.1f s", url, exc, wait)
+            log.info("%s: %s; retrying in %.1f s", url, reason, wait)
             if cancel is not None and cancel.wait(wait):
                 raise Cancelled("cancelled") from exc
             if cancel is None:

@@ -246,3 +246,21 @@ def test_inswapper_refuses_corrupt_file(tmp_path: Path, write_manifest) -> None:
         inswapper.InswapperEngine(cfg)
     cfg = FaceConfig(models_dir=str(models), models_manifest=str(manifest(False)))
     assert inswapper._check(cfg) is None
+
+
+def test_a_dead_mirror_is_said_in_a_line_a_user_acts_on(write_manifest, tmp_path: Path) -> None:
+    from shared.ports import free_port
+
+    data = b"x" * 1000
+    dead = f"http://127.0.0.1:{free_port()}/a.bin"  # nothing listens there
+    manifest = load_manifest(
+        write_manifest(
+            {"m": [{"path": "a.bin", "size": len(data), "sha256": sha(data), "urls": [dead]}]}
+        )
+    )
+    with pytest.raises(FetchError) as err:
+        fetch_model(manifest, "m", tmp_path / "models", retries=2, backoff=0.01)
+    message = str(err.value)
+    assert message.startswith("m: a.bin could not be fetched: ")
+    assert "127.0.0.1 refused the connection" in message
+    assert "HTTPConnectionPool" not in message  # not requests' page of text
