@@ -83,6 +83,7 @@ from ar_backend.face.onnx_providers import (
     session_report,
     warn_once_if_cpu,
 )
+from ar_backend.face.tensors import from_signed, signed_blob
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import manifest_path
 
@@ -100,7 +101,7 @@ ARCFACE_128 = np.array(
     ],
     np.float32,
 )
-MEAN, STD = 0.5, 0.5  # the model set's mean and standard deviation (each channel)
+# the model set's mean and standard deviation are 0.5 each channel: face/tensors.py
 DEFAULT_SIZE = 256  # only for a file whose target input has no fixed size
 EMBEDDING = 512
 DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
@@ -234,16 +235,12 @@ def alignment(points: np.ndarray, size: int) -> np.ndarray | None:
 
 def to_blob(crop: np.ndarray, dtype: Any) -> np.ndarray:
     """A BGR uint8 crop as the model's target: RGB, 0..1, ``(x - 0.5) / 0.5``, NCHW."""
-    rgb = crop[:, :, ::-1].astype(np.float32) / np.float32(255)
-    normed = (rgb - np.float32(MEAN)) / np.float32(STD)
-    return np.ascontiguousarray(normed.transpose(2, 0, 1)[None], dtype=dtype)
+    return signed_blob(crop, dtype)
 
 
 def from_output(output: np.ndarray) -> np.ndarray:
-    """The model's [3, S, S] output (-1..1, RGB) as a BGR uint8 crop."""
-    rgb = output.astype(np.float32).transpose(1, 2, 0) * np.float32(STD) + np.float32(MEAN)
-    bgr = np.clip(rgb, 0.0, 1.0)[:, :, ::-1] * np.float32(255)
-    return np.ascontiguousarray(np.rint(bgr).astype(np.uint8))
+    """The model's [3, S, S] output (-1..1, RGB: ``x * 0.5 + 0.5``) as a BGR uint8 crop."""
+    return from_signed(output)
 
 
 # ---- the engine ----------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from ar_backend.config import FaceConfig, resolve_dir
@@ -31,6 +30,7 @@ from ar_backend.face.enhancers import align, files
 from ar_backend.face.enhancers.base import EnhancerType, EnhancerUnavailable, register
 from ar_backend.face.enhancers.keypoints import five_points
 from ar_backend.face.onnx_providers import choose, onnx_session, session_report, warn_once_if_cpu
+from ar_backend.face.tensors import from_signed, signed_blob
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,7 @@ class OnnxRestorer:
 
     def _restore(self, crop: np.ndarray) -> np.ndarray:
         """The model on one aligned BGR crop: the restored crop, 8-bit BGR."""
-        # RGB, (x / 255 - 0.5) / 0.5 = x / 127.5 - 1, NCHW (cv2 does it in one pass)
-        tensor = cv2.dnn.blobFromImage(crop, 1.0 / 127.5, mean=(127.5, 127.5, 127.5), swapRB=True)
+        tensor = signed_blob(crop)  # RGB, (x / 255 - 0.5) / 0.5, NCHW
         out = np.asarray(self.session.run([self.output_name], {self.input_name: tensor})[0])
         n = self.size
         if out.shape != (1, 3, n, n):
@@ -112,10 +111,7 @@ class OnnxRestorer:
                 f"{self.path.name} gave an output of shape {list(out.shape)}, "
                 f"expected [1, 3, {n}, {n}]"
             )
-        # (clip(y, -1, 1) + 1) / 2 * 255, rounded, BGR: the planes clipped and merged in BGR
-        # order, then one scale to 8 bits (never negative once clipped: the abs is a no-op)
-        planes = [np.clip(out[0, c], -1.0, 1.0) for c in (2, 1, 0)]
-        return cv2.convertScaleAbs(cv2.merge(planes), alpha=127.5, beta=127.5)
+        return from_signed(out[0])  # (clip(y, -1, 1) + 1) / 2 * 255, BGR
 
     def enhance(
         self, image: np.ndarray, faces: Sequence[TargetFace], strength: float
