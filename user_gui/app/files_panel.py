@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QStandardPaths, Qt, QTimer, QUrl, pyqtSignal
+from PyQt5.QtCore import QStandardPaths, Qt, QUrl, pyqtSignal
 from PyQt5.QtGui import QDesktopServices, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PyQt5.QtWidgets import (
     QApplication,
@@ -51,7 +51,7 @@ from user_gui.app.i18n import tr
 from user_gui.app.models_dialog import ENHANCERS, enhancer_name
 from user_gui.app.output_panel import clock
 from user_gui.app.widgets import MessageLabel
-from user_gui.app.workers import run_async
+from user_gui.app.workers import ListPoller, run_async
 from user_gui.services.clients import ARBackendClient
 
 log = logging.getLogger(__name__)
@@ -286,16 +286,12 @@ class FilesPanel(QWidget):
         self._backend_ok = False
         self._states: dict[str, str] = {}  # each job's state as last seen
         self._listed = False  # a first list has been read: a job new to it is news
-        self._fetching = False
-        self._again = False  # a refresh asked for while one was under way
-        self._changes = 0  # bumped by each change made here: a list read before it is stale
         self._adding = 0
-        self._stopped = False
         self.setAcceptDrops(True)
         self._build()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.refresh)
+        self._poller = ListPoller(self.backend.jobs, self._interval, self)
+        self._poller.listed.connect(self._on_jobs)
+        self._poller.failed.connect(self._on_jobs_failed)
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -422,7 +418,7 @@ class FilesPanel(QWidget):
 
     @property
     def stopped(self) -> bool:
-        return self._stopped
+        return self._poller.stopped
 
     # ---- the backend's state ---------------------------------------------------------------
 
@@ -439,49 +435,21 @@ class FilesPanel(QWidget):
     def refresh(self) -> None:
         """Read the job list on the pool (one read at a time); the next read is planned when
         its answer is in: soon while a job is queued or running, later otherwise."""
-        if self._stopped:
-            return
-        if self._fetching:
-            self._again = True
-            return
-        self._fetching = True
-        self._timer.stop()
-        serial = self._changes
-        run_async(
-            self.backend.jobs, lambda answer: self._on_jobs(answer, serial), self._on_jobs_failed
-        )
+        self._poller.refresh()
 
-    def _next(self) -> None:
-        if self._stopped:
-            return
-        if self._again:
-            self._again = False
-            self.refresh()
-            return
+    def _interval(self) -> int:
         busy = any(j.state in ACTIVE for j in self.jobs) or self._adding > 0
-        self._timer.start(FAST_MS if busy else SLOW_MS)
+        return FAST_MS if busy else SLOW_MS
 
     def _on_jobs_failed(self, msg: str) -> None:
-        self._fetching = False
-        if self._stopped:
-            return
         log.debug("jobs not read: %s", msg)
         if self._backend_ok:
             self.message.show_message(tr("The job list is unavailable: {error}", error=msg), True)
-        self._next()
 
-    def _on_jobs(self, answer: JobListOut, serial: int | None = None) -> None:
-        self._fetching = False
-        if self._stopped:
-            return
-        if serial is not None and serial != self._changes:
-            self._again = True  # read before a change made here: the next read shows it
-            self._next()
-            return
+    def _on_jobs(self, answer: JobListOut) -> None:
         if self.message.full_text.startswith(tr("The job list is unavailable: {error}", error="")):
             self.message.show_message("")
         self.show_jobs(answer.jobs, answer.counts.model_dump())
-        self._next()
 
     def show_jobs(self, jobs: list[JobOut], counts: dict[str, int] | None = None) -> None:
         """The backend's list, newest first: rows made, updated, reordered and dropped; a job
@@ -515,7 +483,7 @@ class FilesPanel(QWidget):
 
     def _show_job(self, job: JobOut) -> None:
         """One job's own answer (added, cancelled, retried) shown before the next list."""
-        self._changes += 1
+        self._poller.changed()
         others = [j for j in self.jobs if j.id != job.id]
         known = job.id in {j.id for j in self.jobs}
         jobs = [job if j.id == job.id else j for j in self.jobs] if known else [job, *others]
@@ -636,7 +604,7 @@ class FilesPanel(QWidget):
 
         def done(job: JobOut) -> None:
             self._adding -= 1
-            if self._stopped:
+            if self.stopped:
                 return
             log.info("job %s added: %s", job.id, job.input)
             if self.notice.full_text == tr("Adding {name}…", name=path.name):
@@ -646,7 +614,7 @@ class FilesPanel(QWidget):
 
         def failed(msg: str) -> None:
             self._adding -= 1
-            if self._stopped:
+            if self.stopped:
                 return
             log.warning("%s not added: %s", path.name, msg)
             if self.notice.full_text == tr("Adding {name}…", name=path.name):
@@ -704,7 +672,7 @@ class FilesPanel(QWidget):
                 r.set_busy(False)
 
         def done(answer: Any) -> None:
-            if self._stopped:
+            if self.stopped:
                 return
             finish()
             if isinstance(answer, JobOut):
@@ -714,7 +682,7 @@ class FilesPanel(QWidget):
             self.refresh()
 
         def failed(msg: str) -> None:
-            if self._stopped:
+            if self.stopped:
                 return
             finish()
             log.warning("%s: %s", what, msg)
@@ -744,7 +712,7 @@ class FilesPanel(QWidget):
             self.backend.delete_job(job_id, output=False)
 
         def gone(_none: Any) -> None:
-            self._changes += 1
+            self._poller.changed()
             self.show_jobs([j for j in self.jobs if j.id != job_id], self.counts)
 
         self._job_call(job_id, work, what, after=gone)
@@ -790,8 +758,7 @@ class FilesPanel(QWidget):
 
     def stop(self) -> None:
         """The window closes: no more reads, answers still on their way change nothing."""
-        self._stopped = True
-        self._timer.stop()
+        self._poller.stop()
         if self.tray is not None:
             self.tray.hide()
 

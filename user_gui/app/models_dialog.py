@@ -38,7 +38,7 @@ from PyQt5.QtWidgets import (
 from shared.wire.backend import ModelOut, ModelsOut
 from user_gui.app.i18n import tr
 from user_gui.app.widgets import MessageLabel
-from user_gui.app.workers import run_async
+from user_gui.app.workers import ListPoller, run_async
 from user_gui.services.clients import ARBackendClient
 
 log = logging.getLogger(__name__)
@@ -316,18 +316,14 @@ class ModelsDialog(QDialog):
         self._focus_what = ""
         self._pending: set[str] = set()  # downloads started or seen here, not ended yet
         self._fetched: set[str] = set()  # models whose download ended well while shown
-        self._fetching = False
-        self._again = False
-        self._changes = 0  # a list read before a change made here is stale
         self._error = ""
-        self._stopped = False
         self.setModal(False)
         self.setStyleSheet(FOCUS_STYLE)
         self._build()
         self._retranslate()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.refresh)
+        self._poller = ListPoller(self.backend.models, self._interval, self)
+        self._poller.listed.connect(self._on_models)
+        self._poller.failed.connect(self._on_failed)
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -439,11 +435,11 @@ class ModelsDialog(QDialog):
     def hideEvent(self, event: QHideEvent | None) -> None:
         super().hideEvent(event)
         if not self._pending:
-            self._timer.stop()
+            self._poller.pause()
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         if not self._pending:
-            self._timer.stop()
+            self._poller.pause()
         super().closeEvent(event)
 
     @property
@@ -451,62 +447,37 @@ class ModelsDialog(QDialog):
         """A download started or seen here has not ended yet."""
         return bool(self._pending)
 
+    @property
+    def stopped(self) -> bool:
+        return self._poller.stopped
+
     def stop(self) -> None:
         """The window closes: no more reads; answers still on their way change nothing."""
-        self._stopped = True
-        self._timer.stop()
+        self._poller.stop()
 
     def refresh(self) -> None:
         """Read GET /models on the pool (one read at a time); the next read is planned when
         its answer is in."""
-        if self._stopped:
-            return
-        if self._fetching:
-            self._again = True
-            return
-        self._fetching = True
-        self._timer.stop()
-        serial = self._changes
-        run_async(
-            self.backend.models, lambda answer: self._on_models(answer, serial), self._on_failed
-        )
+        self._poller.refresh()
 
-    def _next(self) -> None:
-        if self._stopped:
-            return
-        if self._again:
-            self._again = False
-            self.refresh()
-            return
+    def _interval(self) -> int | None:
+        """Soon while a download runs, later while the dialog is open, else not at all."""
         if self._pending:
-            self._timer.start(FAST_MS)
-        elif self.isVisible():
-            self._timer.start(SLOW_MS)
+            return FAST_MS
+        return SLOW_MS if self.isVisible() else None
 
     def _on_failed(self, msg: str) -> None:
-        self._fetching = False
-        if self._stopped:
-            return
         log.info("model list not read: %s", msg)
         self._error = msg
         self.message.show_message(tr("The model list is unavailable: {error}", error=msg), True)
-        self._next()
 
-    def _on_models(self, answer: ModelsOut, serial: int) -> None:
-        self._fetching = False
-        if self._stopped:
-            return
-        if serial != self._changes:
-            self._again = True  # read before a download was started or cancelled here
-            self._next()
-            return
+    def _on_models(self, answer: ModelsOut) -> None:
         if self._error:
             self._error = ""
             self.message.show_message("")
         self._follow(answer.models)
         self.show_models(answer)
         self.listed.emit()
-        self._next()
 
     def _follow(self, models: Iterable[ModelOut]) -> None:
         """Downloads seen running are followed; one that ended with its files in place is
@@ -566,14 +537,14 @@ class ModelsDialog(QDialog):
         row = self.rows.get(name)
         if row is not None:
             row.set_busy(True)
-        self._changes += 1
+        self._poller.changed()  # a list read before this is stale
         self._pending.add(name)
         self.message.show_message("")
 
         def done(model: ModelOut) -> None:
-            if self._stopped:
+            if self.stopped:
                 return
-            self._changes += 1
+            self._poller.changed()
             r = self.rows.get(name)
             if r is not None:
                 r.set_busy(False)
@@ -582,9 +553,9 @@ class ModelsDialog(QDialog):
             self.refresh()
 
         def failed(msg: str) -> None:
-            if self._stopped:
+            if self.stopped:
                 return
-            self._changes += 1
+            self._poller.changed()
             self._pending.discard(name)
             r = self.rows.get(name)
             if r is not None:

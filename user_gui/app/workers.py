@@ -1,4 +1,5 @@
-"""Work off the GUI thread: one-shot calls on a thread pool, and the MJPEG preview reader."""
+"""Work off the GUI thread: one-shot calls on a thread pool, a list read again and again on
+it (``ListPoller``), and the MJPEG preview reader."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PyQt5.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, pyqtSignal
+from PyQt5.QtCore import (
+    QCoreApplication,
+    QObject,
+    QRunnable,
+    QThread,
+    QThreadPool,
+    QTimer,
+    pyqtSignal,
+)
 from PyQt5.QtGui import QImage
 
 from shared.http import HttpError
@@ -99,6 +108,107 @@ def run_async(
         task.signals.failed.connect(task.signals.deleteLater)
     (pool or python_pool()).start(task)
     return task
+
+
+class ListPoller(QObject):
+    """A list read from a service again and again, on the pool, one read at a time.
+
+    ``read()`` runs on the pool, never on the GUI thread; its answer comes back as
+    ``listed(answer)``, its failure as ``failed(message)``. When either is in (and its slots
+    have run), ``interval()`` says in how many milliseconds to read again (fast while something
+    is active, slow otherwise), or None to plan nothing until ``refresh()``.
+
+    ``refresh()`` reads now; asked for while a read runs, it gives exactly one more read after
+    it. ``changed()`` says a change was made here: an answer read before it is stale, so it is
+    dropped and read again at once. ``pause()`` drops the read planned (``refresh()`` starts
+    again); ``stop()`` ends it all: no more reads, and answers still on their way are dropped.
+    """
+
+    listed = pyqtSignal(object)  # the answer of a read begun after the last change made here
+    failed = pyqtSignal(str)  # what a person reads
+
+    def __init__(
+        self,
+        read: Callable[[], Any],
+        interval: Callable[[], int | None],
+        parent: QObject | None = None,
+        pool: QThreadPool | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._read = read
+        self._interval = interval
+        self._pool = pool
+        self._fetching = False
+        self._again = False  # a refresh asked for while a read was under way
+        self._changes = 0  # bumped by each change made here: a list read before it is stale
+        self._stopped = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh)
+
+    @property
+    def fetching(self) -> bool:
+        """A read is under way."""
+        return self._fetching
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def refresh(self) -> None:
+        """Read now (or, while a read runs, once more after it)."""
+        if self._stopped:
+            return
+        if self._fetching:
+            self._again = True
+            return
+        self._fetching = True
+        self._timer.stop()
+        serial = self._changes
+        run_async(
+            self._read, lambda answer: self._on_listed(answer, serial), self._on_failed, self._pool
+        )
+
+    def changed(self) -> None:
+        """A change was made here: an answer already on its way is stale."""
+        self._changes += 1
+
+    def pause(self) -> None:
+        """No read planned: the next one is the next ``refresh()``."""
+        self._timer.stop()
+
+    def stop(self) -> None:
+        """No more reads; answers still on their way are dropped."""
+        self._stopped = True
+        self._timer.stop()
+
+    def _next(self) -> None:
+        if self._stopped or self._fetching:  # a read began meanwhile: its answer plans the next
+            return
+        if self._again:
+            self._again = False
+            self.refresh()
+            return
+        ms = self._interval()
+        if ms is not None:
+            self._timer.start(ms)
+
+    def _on_failed(self, message: str) -> None:
+        self._fetching = False
+        if self._stopped:
+            return
+        self.failed.emit(message)
+        self._next()
+
+    def _on_listed(self, answer: Any, serial: int) -> None:
+        self._fetching = False
+        if self._stopped:
+            return
+        if serial != self._changes:
+            self._again = True  # read before a change made here: the next read shows it
+        else:
+            self.listed.emit(answer)
+        self._next()
 
 
 class MjpegReader(QThread):
