@@ -243,6 +243,7 @@ def main() -> int:
             b = studio.camera_status()
             elapsed = time.monotonic() - t0
             face = studio.face.status()
+            studio.face._engines.pop(args.engine, None)  # shared across scenarios: kept open
             studio.close()
             fps = (b["frames_out"] - a["frames_out"]) / elapsed
             swapped = face["frames_swapped"] - fa["frames_swapped"]
