@@ -70,16 +70,13 @@ from ar_backend.face.engines.base import EngineType, SourceFace, TargetFace, reg
 from ar_backend.face.engines.insight_analysis import (
     InsightAnalysis,
     files_message,
-    load_analysis,
     mean_unit_embedding,
     models_dir,
     paste_crop,
 )
 from ar_backend.face.errors import EngineUnavailable
 from ar_backend.face.onnx_providers import (
-    choose,
     onnx_session,
-    provider_options,
     session_report,
     warn_once_if_cpu,
 )
@@ -252,38 +249,16 @@ class HyperswapEngine(InsightAnalysis):
     name = NAME
 
     def __init__(self, cfg: FaceConfig) -> None:
-        reason = _check(cfg)
-        if reason:
-            raise EngineUnavailable(f"{NAME} is unavailable: {reason}")
-        import onnxruntime
-
-        self.cfg = cfg
-        self.paths = model_paths(cfg)
-        hs = cfg.hyperswap
-        self.choice = choose(list(hs.providers))
-        if not self.choice.providers:
-            raise EngineUnavailable(
-                f"{NAME} is unavailable: none of the providers {hs.providers} is "
-                f"available (onnxruntime has {onnxruntime.get_available_providers()})"
-            )
-        root = models_dir(cfg)
+        self._open(cfg, cfg.hyperswap, model_paths(cfg), _check)
         path = self.paths["swapper"]
         try:
-            self.session: Any = onnx_session(path, self.choice, cfg.gpu, root)
+            self.session: Any = onnx_session(path, self.choice, cfg.gpu, models_dir(cfg))
         except Exception as exc:  # a damaged or foreign file: say which
             raise EngineUnavailable(
                 f"{NAME} is unavailable: {path} could not be loaded "
                 f"({exc.__class__.__name__}: {exc})"
             ) from exc
         self.io = SwapperIO.read(self.session, path)
-        self.detector, self.recognizer = load_analysis(
-            NAME,
-            self.paths["detector"],
-            self.paths["recognizer"],
-            self.choice.providers,
-            provider_options(self.choice.providers, cfg.gpu, root),
-            hs.det_threshold,
-        )
         warn_once_if_cpu(NAME, self.info())
 
     # ---- rendering -------------------------------------------------------------------------

@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from ar_backend.config import FaceConfig, FaceOptions, resolve_dir
+from ar_backend.config import FaceConfig, FaceOptions, InsightPackConfig, resolve_dir
 from ar_backend.face import blend
 from ar_backend.face.engines.base import SourceFace, TargetFace
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
 from ar_backend.face.geometry import box_size, iou
+from ar_backend.face.onnx_providers import ProviderChoice, choose, provider_options
 from ar_backend.face.warp import clip_box, crop_region
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
@@ -191,8 +192,43 @@ class InsightAnalysis:
 
     name: str
     cfg: FaceConfig
+    paths: dict[str, Path]
+    choice: ProviderChoice
     detector: Any
     recognizer: Any
+
+    def _open(
+        self,
+        cfg: FaceConfig,
+        pack: InsightPackConfig,
+        paths: dict[str, Path],
+        check: Callable[[FaceConfig], str | None],
+    ) -> list[dict[str, str]]:
+        """What every insightface-based engine does first: refuse with the reason when its
+        files cannot be used, choose its providers (none here: refused, naming them), load
+        the pack's detector and recognizer on them. The provider options, for its own model."""
+        reason = check(cfg)
+        if reason:
+            raise EngineUnavailable(f"{self.name} is unavailable: {reason}")
+        self.cfg, self.paths = cfg, paths
+        self.choice = choose(list(pack.providers))
+        if not self.choice.providers:
+            import onnxruntime
+
+            raise EngineUnavailable(
+                f"{self.name} is unavailable: none of the providers {pack.providers} is "
+                f"available (onnxruntime has {onnxruntime.get_available_providers()})"
+            )
+        options = provider_options(self.choice.providers, cfg.gpu, resolve_dir(cfg.models_dir))
+        self.detector, self.recognizer = load_analysis(
+            self.name,
+            paths["detector"],
+            paths["recognizer"],
+            self.choice.providers,
+            options,
+            pack.det_threshold,
+        )
+        return options
 
     def _detect(self, image: np.ndarray, input_size: tuple[int, int]) -> list[TargetFace]:
         det, kps = self.detector.detect(image, input_size=input_size)

@@ -35,16 +35,12 @@ from ar_backend.face.engines.insight_analysis import (
     corrupt_message,
     files_message,
     insight_face,
-    load_analysis,
     load_zoo_model,
     mean_unit_embedding,
     models_dir,
     paste_crop,
 )
-from ar_backend.face.errors import EngineUnavailable
 from ar_backend.face.onnx_providers import (
-    choose,
-    provider_options,
     session_report,
     warn_once_if_cpu,
 )
@@ -100,31 +96,11 @@ class InswapperEngine(InsightAnalysis):
     name = NAME
 
     def __init__(self, cfg: FaceConfig) -> None:
-        reason = _check(cfg)
-        if reason:
-            raise EngineUnavailable(f"{NAME} is unavailable: {reason}")
-        import onnxruntime
+        options = self._open(cfg, cfg.inswapper, model_paths(cfg), _check)
         from insightface.model_zoo.inswapper import INSwapper
 
-        self.cfg = cfg
-        self.paths = model_paths(cfg)
-        self.choice = choose(list(cfg.inswapper.providers))
-        if not self.choice.providers:
-            raise EngineUnavailable(
-                f"{NAME} is unavailable: none of the providers {cfg.inswapper.providers} is "
-                f"available (onnxruntime has {onnxruntime.get_available_providers()})"
-            )
-        options = provider_options(self.choice.providers, cfg.gpu, models_dir(cfg))
         self.swapper: Any = load_zoo_model(
             NAME, "swapper", self.paths["swapper"], INSwapper, self.choice.providers, options
-        )
-        self.detector, self.recognizer = load_analysis(
-            NAME,
-            self.paths["detector"],
-            self.paths["recognizer"],
-            self.choice.providers,
-            options,
-            cfg.inswapper.det_threshold,
         )
         warn_once_if_cpu(NAME, self.info())
 
