@@ -63,6 +63,16 @@ def _face_index(text: str) -> int:
     return value
 
 
+def _strength(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # (NaN fails this too)
+        raise argparse.ArgumentTypeError("between 0 and 1")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog=PROG,
@@ -91,6 +101,16 @@ def parser() -> argparse.ArgumentParser:
     )
     swap.add_argument(
         "--mouth-mask", action="store_true", default=None, help="keep the target's own mouth"
+    )
+    swap.add_argument(
+        "--enhancer",
+        choices=["off", "gfpgan_1.4", "gpen_bfr_256", "gpen_bfr_512"],
+        help="face enhancer on the swapped faces (default: the config's face.options.enhancer)",
+    )
+    swap.add_argument(
+        "--enhancer-strength",
+        type=_strength,
+        help="how much of the enhanced face is kept, 0..1 (default: the config's)",
     )
     swap.add_argument(
         "--quality",
@@ -176,7 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     changes = {
         k: v
-        for k, v in (("many_faces", args.many_faces), ("mouth_mask", args.mouth_mask))
+        for k, v in (
+            ("many_faces", args.many_faces),
+            ("mouth_mask", args.mouth_mask),
+            ("enhancer", args.enhancer),
+            ("enhancer_strength", args.enhancer_strength),
+        )
         if v is not None
     }
     spec = JobSpec(

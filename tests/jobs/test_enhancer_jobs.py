@@ -185,3 +185,60 @@ def test_a_job_for_an_enhancer_that_cannot_run_is_refused_when_created(jobs_app)
     queued = client.post("/jobs", json={**body, "options": {"enhancer": "gfpgan_1.4"}})
     assert queued.status_code == 202, queued.get_json()
     assert queued.get_json()["options"]["enhancer"] == "gfpgan_1.4"
+
+
+def test_the_command_line_takes_the_enhancer(folder: Path, tmp_path: Path) -> None:
+    """``python -m ar_backend.jobs swap --enhancer``, as a user runs it."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    config = tmp_path / "backend.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "face": {
+                    "engine": "inswapper",
+                    "models_dir": str(folder / "models"),
+                    "models_manifest": str(folder / "no-manifest.yaml"),
+                    "state_dir": None,
+                }
+            }
+        )
+    )
+
+    def swap(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        scene, me = str(folder / "scene.png"), str(folder / "me.png")
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ar_backend.jobs",
+                "swap",
+                scene,
+                str(out),
+                "--face",
+                me,
+                "--config",
+                str(config),
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    plain, enhanced = tmp_path / "plain.png", tmp_path / "enhanced.png"
+    assert swap(plain).returncode == 0
+    done = swap(enhanced, "--enhancer", "gfpgan_1.4", "--enhancer-strength", "1")
+    assert done.returncode == 0, done.stderr
+    swapped, restored = cv2.imread(str(plain)), cv2.imread(str(enhanced))
+    assert diff(restored, swapped, FACE) > 40  # the stand-in restorer inverts the face
+    missing = swap(tmp_path / "x.png", "--enhancer", "gpen_bfr_512")
+    assert missing.returncode == 1
+    assert (
+        "gpen_bfr_512 is unavailable" in missing.stderr and "fetch gpen_bfr_512" in missing.stderr
+    )
+    bad = swap(tmp_path / "y.png", "--enhancer-strength", "1.5")
+    assert bad.returncode == 2 and "between 0 and 1" in bad.stderr
