@@ -17,6 +17,7 @@ from ar_backend.audio.engine import AudioEngine
 from ar_backend.config import BackendConfig, FaceOptions, resolve_dir
 from ar_backend.face import persist
 from ar_backend.face.engines import REGISTRY as ENGINES
+from ar_backend.face.enhancers import unavailable_reason as enhancer_reason
 from ar_backend.face.errors import BadImage, FaceError
 from ar_backend.face.images import decode_image
 from ar_backend.face.swapper import IMAGE_SUFFIXES as FACE_SUFFIXES
@@ -332,7 +333,8 @@ class Studio:
     def job_settings(self, engine: str | None, changes: dict[str, Any]) -> tuple[str, FaceOptions]:
         """The engine (the live one by default; 400 unknown, 503 unavailable, naming
         ``engine``) and the options: the live ones with ``changes``, each checked as
-        POST /face/settings checks it (400 naming ``options.<name>``)."""
+        POST /face/settings checks it (400 naming ``options.<name>``; an enhancer that
+        cannot run here 503 naming ``options.enhancer``)."""
         name = engine or self.face.engine_name
         kind = ENGINES.get(name, field="engine")
         reason = kind.check(self.config.face)
@@ -345,6 +347,11 @@ class Studio:
         except UnknownName as exc:
             field = f"options.{exc.field or 'engine_options'}"
             raise JobError(400, f"{field}: {exc}", field) from None
+        # an enhancer that cannot run here: refused now, not failed later in the worker
+        reason = enhancer_reason(options.enhancer, self.config.face)
+        if reason:
+            field = "options.enhancer"
+            raise JobError(503, f"{field}: {options.enhancer} is unavailable: {reason}", field)
         return name, options
 
     def job_submit(

@@ -17,8 +17,6 @@ from werkzeug.datastructures import FileStorage
 
 from ar_backend.api import get_studio
 from ar_backend.api.uploads import FORM_OVERHEAD, face_index
-from ar_backend.config import FaceOptions
-from ar_backend.face.enhancers import unavailable_reason
 from ar_backend.jobs.queue import JobError
 from ar_backend.models import JobDeleteQuery, JobForm, JobIn, JobListQuery
 from shared import strictjson
@@ -65,7 +63,6 @@ def submit(body: JobIn | None = None) -> ResponseReturnValue:
     assert body is not None  # parsed by @operation for a JSON request
     changes = body.options.changes() if body.options is not None else {}
     engine, options = studio.job_settings(body.engine, changes)
-    _enhancer_ready(options)
     face = studio.job_face(body.face, body.face_index)
     job = studio.job_submit(
         input_name=body.input,
@@ -123,7 +120,6 @@ def _submit_form() -> ResponseReturnValue:
         raise validation_error(exc) from exc
     changes = body.options.changes() if body.options is not None else {}
     engine, options = studio.job_settings(body.engine, changes)
-    _enhancer_ready(options)
     face = studio.job_face(
         body.face, body.face_index, _face_upload(face_upload) if face_upload else None
     )
@@ -137,18 +133,6 @@ def _submit_form() -> ResponseReturnValue:
         quality=body.quality,
     )
     return jsonify(job), 202
-
-
-def _enhancer_ready(options: FaceOptions) -> None:
-    """A job asking for an enhancer that cannot run here is refused at once (503 naming
-    ``options.enhancer``, as an unavailable engine), not failed later in its worker."""
-    reason = unavailable_reason(options.enhancer, get_studio().face.cfg)
-    if reason:
-        raise JobError(
-            503,
-            f"options.enhancer: {options.enhancer} is unavailable: {reason}",
-            "options.enhancer",
-        )
 
 
 def _face_upload(upload: FileStorage) -> tuple[str, bytes]:
