@@ -2,8 +2,12 @@
 
 Every error a client sees has the same shape::
 
-    {"error": "Bad Request", "message": "...", "field": "node_id", "code": 400,
+    {"error": "Bad Request", "message": "...", "message_key": "error.field",
+     "message_args": {...}, "field": "node_id", "code": 400,
      "timestamp": "2026-11-23T10:00:00.000Z"}
+
+``message`` is rendered from ``message_key`` and ``message_args`` (shared/messages.py), so a
+client in another language can say it in its own words.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 from shared import strictjson
 from shared.config import CorsConfig, SecurityConfig
 from shared.crosssite import HostGuard
+from shared.messages import Message, as_message, message_of, msg
 from shared.timeutil import utc_now_iso
 
 log = logging.getLogger(__name__)
@@ -33,17 +38,22 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 class ApiError(Exception):
-    """An error answered as JSON with a status code and, where known, the field at fault."""
+    """An error answered as JSON with a status code and, where known, the field at fault;
+    ``message`` is a catalogue Message (or text without a key of its own)."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, message: Message | str, field: str | None = None) -> None:
+        self.keyed = as_message(message)
+        super().__init__(str(self.keyed))
         self.status = status
-        self.message = message
+        self.message = str(self.keyed)
         self.field = field
 
 
 def error_response(
-    status: int, message: str, field: str | None = None, details: dict[str, Any] | None = None
+    status: int,
+    message: Message | str,
+    field: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> tuple[Response, int]:
     from http import HTTPStatus
 
@@ -51,7 +61,8 @@ def error_response(
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = "Error"
-    body: dict[str, Any] = {"error": phrase, "message": message, "code": status}
+    keyed = as_message(message)
+    body: dict[str, Any] = {"error": phrase, **keyed.fields("message"), "code": status}
     if field is not None:
         body["field"] = field
     for key, value in (details or {}).items():
@@ -129,7 +140,9 @@ def map_errors(app: Flask, table: dict[type[Exception], ErrorMapping]) -> None:
             exc: Exception, status: int = status, default: FieldOf = default, hint: list[str] = hint
         ) -> tuple[Response, int]:
             field = getattr(exc, "field", None) or (default(exc) if callable(default) else default)
-            message = str(exc) + (hint[0] if hint else "")
+            message = message_of(exc)
+            if hint:  # (routes are the API's words: the key stays the domain's)
+                message = Message("text", {"text": str(message) + hint[0]})
             return error_response(status, message, field, getattr(exc, "details", None))
 
         app.register_error_handler(exc_type, handler)
@@ -140,22 +153,22 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> tuple[Response, int]:
-        return error_response(exc.status, exc.message, exc.field)
+        return error_response(exc.status, exc.keyed, exc.field)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> tuple[Response, int]:
         # the request's own limit when an endpoint raised it (an image upload, say)
         limit = request.max_content_length or app.config.get("MAX_CONTENT_LENGTH")
         return error_response(
-            413, f"request body is larger than {limit or MAX_BODY_BYTES} bytes", "body"
+            413, msg("error.body_too_large", limit=limit or MAX_BODY_BYTES), "body"
         )
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
         code = exc.code or 500
-        message = exc.description or exc.name
+        message = msg("error.http", detail=exc.description or exc.name)
         if code == 404:
-            message = f"no such resource: {request.path}"
+            message = msg("error.not_found", path=request.path)
         resp, status = error_response(code, message)
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -164,7 +177,7 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _fault(exc: Exception) -> tuple[Response, int]:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "the server failed to answer this request; see its log")
+        return error_response(500, msg("error.internal"))
 
 
 def install_request_id(app: Flask) -> None:
@@ -225,10 +238,8 @@ def install_api_key_check(
                 return None
         elif write_ok:
             return None
-        what = "an API key" if given is None else "a valid API key"
-        resp, status = error_response(
-            401, f"this endpoint needs {what} (X-API-Key or Authorization: Bearer)", "X-API-Key"
-        )
+        key = "error.api_key_missing" if given is None else "error.api_key_wrong"
+        resp, status = error_response(401, msg(key), "X-API-Key")
         resp.headers["WWW-Authenticate"] = 'Bearer realm="ar-live-studio"'
         return resp, status
 
@@ -294,10 +305,10 @@ def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:
     err = exc.errors()[0]
     loc = ".".join(str(part) for part in err["loc"])
     field = f"{prefix}{loc}" if loc else (prefix.rstrip(".") or "body")
-    msg = err["msg"]
+    detail = err["msg"]
     if err["type"] == "missing":
-        msg = "field required"
-    return ApiError(400, f"{field}: {msg}", field)
+        detail = "field required"
+    return ApiError(400, msg("error.field", field=field, detail=detail), field)
 
 
 def parse_body(model: type[M], required: bool = True) -> M:

@@ -38,7 +38,15 @@ class ErrorOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     error: str = Field(..., description="The HTTP status phrase.")
-    message: str = Field(..., description="What went wrong, for a person.")
+    message: str = Field(..., description="What went wrong, for a person (English).")
+    message_key: str = Field(
+        ...,
+        description="The message's stable key in shared/messages.py (`error.field`, "
+        "`picture.too_many_pixels`...): a client renders it in its own language.",
+    )
+    message_args: dict[str, Any] = Field(
+        ..., description="The message's named parameters (JSON values)."
+    )
     code: int = Field(..., ge=400, le=599, description="The HTTP status code.")
     field: str | None = Field(None, description="The field, header or parameter at fault.")
     timestamp: str = Field(..., description="When (ISO-8601, UTC).")

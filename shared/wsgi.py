@@ -32,6 +32,7 @@ from waitress.task import ErrorTask
 
 from shared import sdnotify
 from shared.config import ServerConfig
+from shared.messages import msg
 from shared.stopflag import note_stop, stop_requested
 from shared.timeutil import utc_now_iso
 
@@ -89,7 +90,7 @@ class _JsonErrorTask(ErrorTask):
         body = json.dumps(
             {
                 "error": err.reason,
-                "message": str(err.body).strip() or err.reason,
+                **msg("error.http", detail=str(err.body).strip() or err.reason).fields("message"),
                 "code": err.code,
                 "timestamp": utc_now_iso(),
             }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.logs import FaultLatch
+from shared.messages import Message, msg
 from shared.timeutil import Clock
 from shared.worker import PeriodicWorker
 from shared.workerstats import WorkerStats
@@ -41,30 +42,38 @@ class TickResult:
 def active_causes(
     node: dict[str, Any],
     state: str,
-    reason: str,
+    reason: Message,
     alerts_cfg: AlertsConfig,
     probe_failures: int = 1,
-) -> dict[str, str]:
-    """The alert causes that hold for a node now, each with a message."""
+) -> dict[str, Message]:
+    """The alert causes that hold for a node now, each with its message."""
     if state == "paused":
         return {}
-    causes: dict[str, str] = {}
+    causes: dict[str, Message] = {}
     name = node["node_id"]
     if state == "offline":
-        causes["offline"] = f"{name} is offline: {reason}"
+        # (the offline reason's own key, as an alert: alert.offline.no_beat, ...)
+        key = "alert." + reason.key.removeprefix("state.")
+        causes["offline"] = Message(key, {"node": name, **reason.args})
+        str(causes["offline"])  # (a reason without an alert of its own fails here)
     if node.get("probe_ok") is False and (node.get("probe_failures") or 0) >= probe_failures:
-        causes["health_check"] = (
-            f"{name} health check failing ({node.get('probe_failures', 0)} in a row): "
-            f"{node.get('probe_error') or 'no answer'}"
+        causes["health_check"] = msg(
+            "alert.health_check",
+            node=name,
+            failures=node.get("probe_failures", 0),
+            error=node.get("probe_error") or "no answer",
         )
     n = alerts_cfg.consecutive_beats
     if (node.get("cpu_streak") or 0) >= n:
-        causes["cpu_high"] = (
-            f"{name} CPU at {node.get('cpu_percent')}% for {node['cpu_streak']} beats "
-            f"(threshold {alerts_cfg.cpu_percent:g}%)"
+        causes["cpu_high"] = msg(
+            "alert.cpu_high",
+            node=name,
+            cpu_percent=node.get("cpu_percent"),
+            beats=node["cpu_streak"],
+            threshold=alerts_cfg.cpu_percent,
         )
     if (node.get("mem_streak") or 0) >= n:
-        causes["memory_high"] = f"{name} memory high for {node['mem_streak']} beats"
+        causes["memory_high"] = msg("alert.memory_high", node=name, beats=node["mem_streak"])
     return causes
 
 
@@ -111,13 +120,14 @@ class Evaluator:
     def tick(self) -> TickResult:
         now = self._clock.now()
         result = TickResult()
-        holding: dict[tuple[str, str], str] = {}
+        holding: dict[tuple[str, str], Message] = {}
         changes: list[tuple[str, str, str, str]] = []
         fault_at = self._storage_fault_at()
         for node in self._store.list_nodes(with_payload=False):
             verdict = node_state(node, now, self._nodes_cfg, fault_at)
             if verdict.state != node["state"]:
-                changes.append((node["node_id"], node["state"], verdict.state, verdict.reason))
+                reason = str(verdict.reason)
+                changes.append((node["node_id"], node["state"], verdict.state, reason))
             for cause, message in active_causes(
                 node, verdict.state, verdict.reason, self._alerts_cfg, self._probe_failures
             ).items():

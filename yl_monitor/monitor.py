@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from shared.messages import Message, UnknownMessage
 from shared.sysmetrics import SystemMetricsSampler
 from shared.timeutil import Clock, iso
 from shared.workerstats import WorkerStats
@@ -52,6 +53,20 @@ class Invalid(ValueError):
     def __init__(self, message: str, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+def _alert_message(row: dict[str, Any]) -> Message:
+    """An alert's stored message as a Message; one stored before keys (or whose key the
+    catalogue no longer renders with its args) goes out as its text."""
+    key, args = row.get("message_key"), row.get("message_args")
+    if key and args:
+        try:
+            keyed = Message(key, json.loads(args))
+            str(keyed)
+            return keyed
+        except (ValueError, UnknownMessage):
+            pass
+    return Message("text", {"text": row["message"]})
 
 
 @contextmanager
@@ -292,7 +307,7 @@ class Monitor:
             "node_name": row["node_name"],
             "node_type": row["node_type"],
             "state": verdict.state,
-            "state_reason": verdict.reason,
+            **verdict.reason.fields("state_reason"),
             "state_since": iso(row["state_since"]) if verdict.state == row["state"] else iso(now),
             "registered_at": iso(row["registered_at"]),
             "last_seen": iso(row["last_seen"]),
@@ -388,7 +403,7 @@ class Monitor:
             "node_id": row["node_id"],
             "cause": row["cause"],
             "severity": row["severity"],
-            "message": row["message"],
+            **_alert_message(row).fields("message"),
             "status": status,
             "opened_at": iso(row["opened_at"]),
             "resolved_at": iso(row["resolved_at"]),

@@ -95,7 +95,9 @@ alerts = Table(
     Column("node_id", String(64), nullable=False),
     Column("cause", String(32), nullable=False),
     Column("severity", String(16), nullable=False),
-    Column("message", Text, nullable=False),
+    Column("message", Text, nullable=False),  # the English (shared/messages.py renders it)
+    Column("message_key", String(64)),  # its catalogue key (null: an alert from before keys)
+    Column("message_args", Text),  # its parameters, JSON
     Column("opened_at", Float, nullable=False),
     Column("clear_since", Float),  # cause cleared at; resolves after the hold
     Column("resolved_at", Float),
@@ -118,5 +120,9 @@ open_alert_unique = Index(
 )
 
 # Added after the first release: ``Store.create_schema`` adds them to an older database.
-MIGRATIONS = (("beats", "beat_id", "VARCHAR(64)"),)
+MIGRATIONS = (
+    ("beats", "beat_id", "VARCHAR(64)"),
+    ("alerts", "message_key", "VARCHAR(64)"),
+    ("alerts", "message_args", "TEXT"),
+)
 MIGRATED_INDEXES = (beat_id_unique,)

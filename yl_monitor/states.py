@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from shared.messages import Message, msg
 from yl_monitor.config import NodesConfig
 
 STATES = ("new", "online", "late", "offline", "paused")
@@ -15,7 +16,7 @@ class Verdict:
     state: str
     interval: float
     age: float | None  # seconds since the last sign of life (None: never seen)
-    reason: str
+    reason: Message  # why, for a person (str() is the English)
 
 
 def expected_interval(node: dict[str, Any], cfg: NodesConfig) -> float:
@@ -64,7 +65,7 @@ def node_state(
     """
     interval = expected_interval(node, cfg)
     if node.get("paused"):
-        return Verdict("paused", interval, None, "paused by API")
+        return Verdict("paused", interval, None, msg("state.paused"))
     last_seen = node.get("last_seen")
     ref = last_seen if last_seen is not None else node["registered_at"]
     age = max(0.0, now - ref)
@@ -72,20 +73,16 @@ def node_state(
     offline_after = interval * cfg.offline_after_missed + cfg.grace
     if age > offline_after and _held_back(node, ref, now, offline_after, storage_fault_at):
         assert storage_fault_at is not None
-        return Verdict(
-            "late",
-            interval,
-            age,
-            f"no beat stored for {age:.0f} s; not offline: the monitor could not store beats "
-            f"{now - storage_fault_at:.0f} s ago",
-        )
+        held = msg("state.held_back", age=age, fault_ago=now - storage_fault_at)
+        return Verdict("late", interval, age, held)
     if age > offline_after:
-        what = "no sign of life" if last_seen is None else "no beat"
-        return Verdict(
-            "offline", interval, age, f"{what} for {age:.0f} s (expected every {interval:g} s)"
-        )
+        if last_seen is None:
+            why = msg("state.offline.no_sign_of_life", age=age, interval=interval)
+        else:
+            why = msg("state.offline.no_beat", age=age, interval=interval)
+        return Verdict("offline", interval, age, why)
     if age > late_after:
-        return Verdict("late", interval, age, f"beat overdue by {age - interval:.1f} s")
+        return Verdict("late", interval, age, msg("state.late", overdue=age - interval))
     if last_seen is None:
-        return Verdict("new", interval, None, "registered, no beat yet")
-    return Verdict("online", interval, age, "beating on time")
+        return Verdict("new", interval, None, msg("state.new"))
+    return Verdict("online", interval, age, msg("state.online"))

@@ -46,6 +46,7 @@ except ImportError:  # Windows: one worker process, the mutex is enough
     fcntl = None  # type: ignore[assignment]
 
 from shared.logs import FaultLatch
+from shared.messages import Message, as_message
 from yl_monitor.schema import (
     ID_MAX,
     MIGRATED_INDEXES,
@@ -241,6 +242,16 @@ class WriteLock:
         if self._fd is not None and self._pid == os.getpid():
             os.close(self._fd)
         self._fd = None
+
+
+def _message_columns(message: Message | str) -> dict[str, Any]:
+    """An alert's message as its columns: the English, the key and the args (JSON)."""
+    keyed = as_message(message)
+    return {
+        "message": str(keyed),
+        "message_key": keyed.key,
+        "message_args": json.dumps(keyed.args, allow_nan=False),
+    }
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -710,7 +721,7 @@ class Store:
     # ---- alerts ----------------------------------------------------------------------------
 
     def open_alert(
-        self, node_id: str, cause: str, severity: str, message: str, now: float
+        self, node_id: str, cause: str, severity: str, message: Message | str, now: float
     ) -> int | None:
         """Open an alert unless one is open for this node and cause; returns the new id.
 
@@ -719,7 +730,13 @@ class Store:
         """
         stmt = (
             self._insert(alerts)
-            .values(node_id=node_id, cause=cause, severity=severity, message=message, opened_at=now)
+            .values(
+                node_id=node_id,
+                cause=cause,
+                severity=severity,
+                opened_at=now,
+                **_message_columns(message),
+            )
             .on_conflict_do_nothing(
                 index_elements=["node_id", "cause"], index_where=alerts.c.resolved_at.is_(None)
             )
@@ -740,11 +757,11 @@ class Store:
         return [dict(r) for r in rows]
 
     def set_alert_clear_since(
-        self, alert_id: int, value: float | None, message: str | None
+        self, alert_id: int, value: float | None, message: Message | str | None
     ) -> None:
         values: dict[str, Any] = {"clear_since": value}
         if message is not None:
-            values["message"] = message
+            values.update(_message_columns(message))
         with self._write() as conn:
             conn.execute(
                 update(alerts)

@@ -25,6 +25,15 @@ class Wire(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+MessageKey = Annotated[
+    str | None,
+    Field(description="The text's stable key in shared/messages.py, for a client's language"),
+]
+MessageArgs = Annotated[
+    dict[str, Any] | None, Field(description="The text's named parameters (JSON values)")
+]
+
+
 class HealthOut(Wire):
     status: HealthStatus
     service: str
@@ -53,6 +62,8 @@ class NodeView(Wire):
     node_type: str | None
     state: NodeState
     state_reason: str | None
+    state_reason_key: MessageKey = None
+    state_reason_args: MessageArgs = None
     state_since: str | None
     registered_at: str | None
     last_seen: str | None
@@ -98,6 +109,8 @@ class AlertView(Wire):
     cause: str
     severity: str
     message: str | None
+    message_key: MessageKey = None
+    message_args: MessageArgs = None
     status: AlertStatus
     opened_at: str | None
     resolved_at: str | None

@@ -124,3 +124,47 @@ def test_two_monitors_on_one_database_open_once(make_monitor, db_url, clock) -> 
     second = mon_b.evaluator.tick()
     assert (first.opened, second.opened) == (1, 0)
     assert (first.transitions, second.transitions) == (1, 0)  # one state event, not two
+
+
+def test_alerts_and_states_carry_their_message_key_and_args(client, monitor, clock) -> None:
+    """The window says alerts and states in the person's language: each text comes with its
+    catalogue key and args, and the English is rendered from them."""
+    from shared.messages import render
+
+    beat(client)
+    for _ in range(3):
+        beat(client, node="hot-1", cpu=97)
+    clock.advance(200)
+    monitor.evaluator.tick()
+    alerts = {a["cause"]: a for a in client.get("/api/alerts").json["alerts"]}
+    offline = alerts["offline"]
+    assert offline["message_key"] == "alert.offline.no_beat"
+    assert offline["message_args"]["node"] == "gui-1"
+    assert offline["message"] == render(offline["message_key"], offline["message_args"])
+    assert offline["message"].startswith("gui-1 is offline: no beat for 200 s")
+    cpu = alerts["cpu_high"]
+    assert cpu["message_key"] == "alert.cpu_high"
+    assert cpu["message_args"]["cpu_percent"] == 97
+    node = client.get("/api/ar/nodes/gui-1").json
+    assert node["state_reason_key"] == "state.offline.no_beat"
+    assert node["state_reason"] == render("state.offline.no_beat", node["state_reason_args"])
+
+
+def test_an_alert_stored_before_keys_goes_out_as_text(client, monitor, clock) -> None:
+    from sqlalchemy import update
+
+    from yl_monitor.schema import alerts
+
+    alert_id = monitor.store.open_alert("gui-1", "offline", "critical", "down", clock.now())
+    with monitor.store.engine.begin() as conn:  # as an older monitor wrote it
+        conn.execute(
+            update(alerts)
+            .where(alerts.c.id == alert_id)
+            .values(message_key=None, message_args=None)
+        )
+    view = client.get("/api/alerts").json["alerts"][0]
+    assert (view["message"], view["message_key"], view["message_args"]) == (
+        "down",
+        "text",
+        {"text": "down"},
+    )
