@@ -125,7 +125,9 @@ class MediaConfig(Section):
 
 class EffectSpec(Section):
     type: str = Field(..., description="Effect type: pitch, robot, echo, reverb, gain, gate, ...")
-    params: dict[str, float] = Field(default_factory=dict, description="Its parameters.")
+    params: dict[str, float | bool] = Field(
+        default_factory=dict, description="Its parameters (numbers, or true/false for a switch)."
+    )
     bypass: bool = Field(False, description="Keep it in the chain but let audio pass.")
 
 

@@ -56,7 +56,7 @@ class EffectIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     type: str = Field(..., min_length=1, max_length=64, description="An effect type.")
-    params: dict[str, float | int] = Field(
+    params: dict[str, bool | float | int] = Field(
         default_factory=dict, max_length=16, description="Parameters; the rest keep defaults."
     )
     bypass: bool = Field(False, description="Keep it in the chain but let the voice through.")

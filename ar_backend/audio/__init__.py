@@ -1,5 +1,7 @@
 """Voice effects: numpy effects on blocks, a chain of them, and WAV files in and out.
 
-The live PortAudio stream and its API come with the rest of the audio issue; the chain here is
-what both will run.
+Importing this package registers every effect type (the pitch and formant effects and the
+noise suppression live in modules of their own).
 """
+
+from ar_backend.audio import denoise, voice  # noqa: F401  (registration)

@@ -27,6 +27,10 @@ def parse_effect(text: str) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep:
             raise EffectError(f"{text!r}: parameters are key=value", "params")
+        word = value.strip().lower()
+        if word in ("true", "false"):  # a switch: preserve_formants=false
+            params[key.strip()] = word == "true"
+            continue
         try:
             params[key.strip()] = float(value)
         except ValueError:

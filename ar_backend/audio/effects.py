@@ -35,9 +35,10 @@ class EffectNotInChain(LookupError):
 
 
 class Params(BaseModel):
-    """Every number has a finite minimum and maximum (tests check each effect)."""
+    """Every number has a finite minimum and maximum (tests check each effect); strict: a
+    switch is true or false, a number is a number (1.0 is no switch, true no number)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class Effect:
@@ -220,95 +221,6 @@ class Reverb(Effect):
 
 
 # ---- voice -----------------------------------------------------------------------------------
-
-
-class PitchParams(Params):
-    semitones: float = Field(0.0, ge=-12, le=12, description="Shift in semitones.")
-
-
-@register("pitch")
-class PitchShift(Effect):
-    """Phase-vocoder pitch shift (frequency-domain bin shifting with phase propagation).
-
-    Each 1024-sample frame (hop 256, Hann window) is analysed for the true frequency of each
-    bin; bins are moved to ``ratio`` times that frequency and resynthesised with running
-    phases, then overlap-added. Timing is kept; the latency is one frame (21 ms at 48 kHz).
-    """
-
-    Params = PitchParams
-    FFT = 1024
-    OSAMP = 4
-
-    def __init__(self, params: PitchParams, rate: int, channels: int) -> None:
-        super().__init__(params, rate, channels)
-        self.ratio = 2 ** (params.semitones / 12)
-        n, hop = self.FFT, self.FFT // self.OSAMP
-        self.hop = hop
-        self.latency_samples = n - hop
-        self._win = np.hanning(n + 1)[:n]
-        self._in = np.zeros((n, channels))  # the last n input samples
-        self._out = np.zeros((n, channels))  # overlap-add accumulator
-        self._fill = n - hop  # samples to collect before the next frame
-        self._pending = np.zeros((0, channels), np.float32)
-        self._ready = np.zeros((0, channels), np.float32)
-        bins = n // 2 + 1
-        self._last_phase = np.zeros((bins, channels))
-        self._sum_phase = np.zeros((bins, channels))
-        self._level_in = 1e-9  # running mean squares for the loudness match
-        self._level_out = 1e-9
-        self._expected = 2 * np.pi * hop * np.arange(bins) / n
-        # analysis and synthesis Hann windows overlap-add to sum(w^2) per hop
-        self._ola = 1.0 / (np.sum(self._win**2) / hop)
-
-    def _frame(self) -> np.ndarray:
-        n, hop = self.FFT, self.hop
-        spec = np.fft.rfft(self._in * self._win[:, None], axis=0)
-        mag, phase = np.abs(spec), np.angle(spec)
-        delta = phase - self._last_phase - self._expected[:, None]
-        self._last_phase = phase
-        delta -= 2 * np.pi * np.round(delta / (2 * np.pi))
-        true_bin = np.arange(len(mag))[:, None] + delta * n / (2 * np.pi * hop)
-        new_mag = np.zeros_like(mag)
-        new_freq = np.zeros_like(mag)
-        target = np.round(np.arange(len(mag)) * self.ratio).astype(int)
-        ok = target < len(mag)
-        for c in range(self.channels):
-            np.add.at(new_mag[:, c], target[ok], mag[ok, c])
-            new_freq[target[ok], c] = true_bin[ok, c] * self.ratio
-        # keep each frame's energy: bins that merge (down) or spread (up) do not change loudness
-        before = np.sqrt((mag**2).sum(axis=0))
-        after = np.sqrt((new_mag**2).sum(axis=0))
-        new_mag *= np.where(after > 0, before / np.maximum(after, 1e-12), 0.0)
-        self._sum_phase += 2 * np.pi * hop * new_freq / n
-        frame = np.fft.irfft(new_mag * np.exp(1j * self._sum_phase), n=n, axis=0)
-        return frame * self._win[:, None] * self._ola
-
-    def process(self, block: np.ndarray) -> np.ndarray:
-        if self.ratio == 1.0:
-            return block
-        hop = self.hop
-        self._pending = np.concatenate([self._pending, block])
-        produced = []
-        while len(self._pending) >= hop:
-            chunk, self._pending = self._pending[:hop], self._pending[hop:]
-            self._in = np.concatenate([self._in[hop:], chunk])
-            self._out += self._frame()
-            produced.append(self._out[:hop].copy())
-            self._out = np.concatenate([self._out[hop:], np.zeros((hop, self.channels))])
-        if produced:
-            self._ready = np.concatenate([self._ready, *produced])
-        # keep the output exactly as long as the input (pad at the very start only)
-        if len(self._ready) < len(block):
-            pad = np.zeros((len(block) - len(self._ready), self.channels), np.float32)
-            self._ready = np.concatenate([pad, self._ready])
-        out, self._ready = self._ready[: len(block)], self._ready[len(block) :]
-        # Overlapping resynthesised frames lose a few dB to phase interference; match the
-        # output's loudness to the input's over ~0.2 s (a slow make-up gain, no pumping).
-        k = min(1.0, len(block) / (0.2 * self.rate))
-        self._level_in += k * (float(np.mean(block**2)) - self._level_in)
-        self._level_out += k * (float(np.mean(out**2)) - self._level_out)
-        gain = min(4.0, max(0.5, math.sqrt(self._level_in / max(self._level_out, 1e-12))))
-        return (out * gain).astype(np.float32)
 
 
 class RobotParams(Params):

@@ -172,7 +172,7 @@ class VirtualCameraStatus(Wire):
 
 class AudioEffect(Wire):
     type: str
-    params: dict[str, float]
+    params: dict[str, float | bool]
     bypass: bool
     latency_ms: float
 
@@ -203,7 +203,7 @@ class EffectParam(Wire):
     is either inclusive (``minimum``) or exclusive (``exclusiveMinimum``), so each may be
     absent."""
 
-    default: float
+    default: float | bool = Field(..., description="A number, or true/false for a switch.")
     description: str | None = None
     minimum: float | None = None
     maximum: float | None = None
