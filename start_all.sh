@@ -76,6 +76,20 @@ status_one() {
   printf '%-12s %-8s %-8s %-6s %s\n' "$svc" "$state" "$pid" "$port" "$health"
 }
 
+MEDIAPIPE_MODELS="mediapipe_face mediapipe_hands mediapipe_segmentation"
+fetch_face_models() {  # MediaPipe's face, hand and segmentation models (a few MB), on first run
+  local py=.venv/bin/python conf="config/${CONFIG[ar_backend]}" out reason
+  # shellcheck disable=SC2086
+  "$py" -m ar_backend.weights --config "$conf" verify $MEDIAPIPE_MODELS >/dev/null 2>&1 && return 0
+  echo "fetching MediaPipe's face models through pip (first run, a few MB)"
+  # shellcheck disable=SC2086
+  if ! out="$("$py" -m ar_backend.weights --config "$conf" fetch $MEDIAPIPE_MODELS 2>&1 >/dev/null)"; then
+    reason="$(printf '%s\n' "$out" | grep -m1 '^error: ' | sed 's/^error: //')"
+    echo "MediaPipe's face models were not fetched (${reason:-see above}); the face swap runs on dlib's detector. Fetch them later: .venv/bin/python -m ar_backend.weights fetch $MEDIAPIPE_MODELS" >&2
+  fi
+  return 0
+}
+
 rotate_log() {  # keep logs/ small: rotate at 10 MB, keep 3
   local f="logs/$1.log"
   if [ -f "$f" ] && [ "$(stat -c %s "$f" 2>/dev/null || echo 0)" -gt 10485760 ]; then
@@ -99,6 +113,7 @@ case "$cmd" in
     want_qt=0
     if [ "$NO_GUI" = 0 ] && has_display; then want_qt=1; fi
     check_system_libs "$want_qt"
+    fetch_face_models
     for s in $SERVICES; do
       if [ "$s" = user_gui ]; then
         if [ "$NO_GUI" = 1 ]; then continue; fi

