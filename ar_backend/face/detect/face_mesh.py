@@ -19,22 +19,12 @@ a face as present from 0.5.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ar_backend.face.detect import blazeface
-from ar_backend.face.detect.base import (
-    FACE_LANDMARKERS,
-    Floats,
-    Found,
-    Image,
-    Landmarks,
-    ModelFiles,
-    RunnerType,
-)
-from ar_backend.face.detect.roi import Roi, roi_around, rotation, to_tensor
-from ar_backend.face.runtime.litert import LiteModel
+from ar_backend.face.detect.base import FACE_LANDMARKERS, Floats, Found
+from ar_backend.face.detect.roi import Roi, roi_around, rotation
+from ar_backend.face.detect.runners import RegionSpec, register_region
 
 MESH_FILE = "mediapipe/face_landmark.tflite"
 SIDE = 192
@@ -59,32 +49,18 @@ def detection_roi(found: Found) -> Roi:
     return roi_around(found.box, angle, ROI_SCALE)
 
 
-class FaceMesh:
-    name = "face_mesh"
+MESH = RegionSpec(
+    MESH_FILE,
+    side=SIDE,
+    points=POINTS,
+    logit=True,
+    from_found=detection_roi,
+    from_points=mesh_roi,
+)
 
-    def __init__(self, files: ModelFiles) -> None:
-        self.model = LiteModel(files.path(MESH_FILE), files.threads)
-
-    def roi_for(self, found: Found) -> Roi:
-        return detection_roi(found)
-
-    def roi_from(self, landmarks: Landmarks) -> Roi:
-        return mesh_roi(landmarks.points)
-
-    def fit(self, image: Image, roi: Roi) -> Landmarks:
-        tensor = to_tensor(roi.crop(image, SIDE), 0.0, 1.0)
-        raw, flag = self.model.run(tensor)
-        logit = float(np.clip(flag.reshape(-1)[0], -50, 50))
-        score = 1.0 / (1.0 + math.exp(-logit))
-        points = roi.project(raw.reshape(POINTS, 3), SIDE)
-        return Landmarks(points, score, roi)
-
-
-FACE_LANDMARKERS.register(
+register_region(
+    FACE_LANDMARKERS,
     "face_mesh",
-    RunnerType(
-        "MediaPipe face mesh: 468 points with depth, and a face-presence score",
-        (MESH_FILE,),
-        FaceMesh,
-    ),
+    MESH,
+    "MediaPipe face mesh: 468 points with depth, and a face-presence score",
 )

@@ -22,18 +22,10 @@ import math
 
 import numpy as np
 
-from ar_backend.face.detect.base import (
-    HAND_LANDMARKERS,
-    Floats,
-    Found,
-    Image,
-    Landmarks,
-    ModelFiles,
-    RunnerType,
-)
+from ar_backend.face.detect.base import HAND_LANDMARKERS, Floats, Found
 from ar_backend.face.detect.palm import MIDDLE_MCP, WRIST
-from ar_backend.face.detect.roi import Roi, normalize_radians, roi_around, rotation, to_tensor
-from ar_backend.face.runtime.litert import LiteModel
+from ar_backend.face.detect.roi import Roi, normalize_radians, roi_around, rotation
+from ar_backend.face.detect.runners import RegionSpec, register_region
 
 LITE_FILE = "mediapipe/hand_landmark_lite.tflite"
 FULL_FILE = "mediapipe/hand_landmark_full.tflite"
@@ -68,37 +60,8 @@ def hand_roi(points: Floats) -> Roi:
     return roi_around(box.astype(np.float32), angle, 2.0, shift=(0.0, -0.1))
 
 
-class HandLandmarker:
-    def __init__(self, name: str, file: str, files: ModelFiles) -> None:
-        self.name = name
-        self.model = LiteModel(files.path(file), files.threads)
+LITE = RegionSpec(LITE_FILE, SIDE, 21, logit=False, from_found=palm_roi, from_points=hand_roi)
+FULL = RegionSpec(FULL_FILE, SIDE, 21, logit=False, from_found=palm_roi, from_points=hand_roi)
 
-    def roi_for(self, found: Found) -> Roi:
-        return palm_roi(found)
-
-    def roi_from(self, landmarks: Landmarks) -> Roi:
-        return hand_roi(landmarks.points)
-
-    def fit(self, image: Image, roi: Roi) -> Landmarks:
-        tensor = to_tensor(roi.crop(image, SIDE), 0.0, 1.0)
-        points, flag, _handedness, _world = self.model.run(tensor)
-        score = float(flag.reshape(-1)[0])
-        return Landmarks(roi.project(points.reshape(21, 3), SIDE), score, roi)
-
-
-HAND_LANDMARKERS.register(
-    "hand_lite",
-    RunnerType(
-        "MediaPipe hand landmarker, lite: 21 points",
-        (LITE_FILE,),
-        lambda files: HandLandmarker("hand_lite", LITE_FILE, files),
-    ),
-)
-HAND_LANDMARKERS.register(
-    "hand_full",
-    RunnerType(
-        "MediaPipe hand landmarker, full: 21 points",
-        (FULL_FILE,),
-        lambda files: HandLandmarker("hand_full", FULL_FILE, files),
-    ),
-)
+register_region(HAND_LANDMARKERS, "hand_lite", LITE, "MediaPipe hand landmarker, lite: 21 points")
+register_region(HAND_LANDMARKERS, "hand_full", FULL, "MediaPipe hand landmarker, full: 21 points")

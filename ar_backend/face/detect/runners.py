@@ -1,0 +1,159 @@
+"""The two shapes every MediaPipe runner here has: a single-shot detector on the whole frame
+(:class:`SsdDetector`: BlazeFace, the palm detector) and a landmark model on a region of it
+(:class:`RegionLandmarker`: the face mesh, the hand landmarker). Each model's own file
+(``blazeface.py``, ``palm.py``, ``face_mesh.py``, ``hand.py``) gives its spec and registers it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from ar_backend.face.detect import ssd
+from ar_backend.face.detect.base import (
+    Detector,
+    Floats,
+    Found,
+    Image,
+    Landmarker,
+    Landmarks,
+    ModelFiles,
+    RunnerType,
+)
+from ar_backend.face.detect.roi import Roi, to_tensor
+from ar_backend.face.runtime.litert import LiteModel
+from shared.registry import Registry
+
+
+@dataclass(frozen=True)
+class SsdSpec:
+    file: str
+    anchors: ssd.AnchorOptions
+    decode: ssd.DecodeOptions
+    low: float  # the input's range: RGB scaled to [low, 1]
+    pad: float = 0.0  # share of the longest side mirrored past each edge first
+
+
+def letterbox(image: Image, side: int) -> tuple[Image, Floats, Floats]:
+    """``image`` fitted into a ``side`` square keeping its aspect (black borders), and the
+    (x, y) scale and offset that map frame pixels into it."""
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    ox, oy = (side - nw) // 2, (side - nh) // 2
+    small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+    out = np.zeros((side, side, 3), np.uint8)
+    out[oy : oy + nh, ox : ox + nw] = small
+    return out, np.array([nw / w, nh / h], np.float32), np.array([ox, oy], np.float32)
+
+
+class SsdDetector:
+    """A MediaPipe single-shot detector: the frame letterboxed into the input square, the
+    model run, its detections decoded (ssd.py) and put back into frame pixels. With
+    ``spec.pad``, the frame is first mirrored past its edges: an object cut by the edge is
+    whole to the model; a detection whose centre lies in the mirror is the mirror's."""
+
+    def __init__(self, name: str, spec: SsdSpec, files: ModelFiles) -> None:
+        self.name = name
+        self.spec = spec
+        self.model = LiteModel(files.path(spec.file), files.threads)
+        self.anchors = ssd.anchor_centres(spec.anchors)
+
+    def with_options(
+        self, *, min_score: float | None = None, pad: float | None = None
+    ) -> SsdDetector:
+        """The same model (shared, not loaded again) with another threshold or padding."""
+        other = object.__new__(SsdDetector)
+        other.__dict__.update(self.__dict__)
+        decode = (
+            self.spec.decode
+            if min_score is None
+            else replace(self.spec.decode, min_score=min_score)
+        )
+        other.spec = replace(self.spec, decode=decode, pad=self.spec.pad if pad is None else pad)
+        return other
+
+    def detect(self, image: Image) -> list[Found]:
+        h, w = image.shape[:2]
+        border = round(self.spec.pad * max(h, w))
+        if border:
+            image = np.asarray(
+                cv2.copyMakeBorder(image, border, border, border, border, cv2.BORDER_REFLECT),
+                np.uint8,
+            )
+        side = self.spec.anchors.input_size
+        boxed, scale, offset = letterbox(image, side)
+        rgb = cv2.cvtColor(boxed, cv2.COLOR_BGR2RGB).astype(np.float32)
+        tensor = rgb * ((1.0 - self.spec.low) / 255.0) + self.spec.low
+        regressors, scores = self.model.run(tensor[None])
+        found = []
+        for det in ssd.decode(regressors[0], scores[0], self.anchors, self.spec.decode):
+            box = ((det.box.reshape(2, 2) * side - offset) / scale - border).reshape(4)
+            kps = (det.keypoints * side - offset) / scale - border
+            centre = (box[:2] + box[2:]) / 2
+            if border and not (0 <= centre[0] < w and 0 <= centre[1] < h):
+                continue  # the mirror image of one near the edge
+            found.append(Found(box.astype(np.float32), kps.astype(np.float32), det.score))
+        return found
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    file: str
+    side: int  # the input square
+    points: int  # (points, 3) out: x, y in input pixels, z in x's units
+    logit: bool  # the presence output is a logit (else a probability already)
+    from_found: Callable[[Found], Roi]
+    from_points: Callable[[Floats], Roi]
+
+
+class RegionLandmarker:
+    """A MediaPipe landmark model on a region: the region cut out (RGB in [0, 1], the frame's
+    edge repeated past it), the model run, the points put back into frame pixels; its first
+    output is the points, its second the presence."""
+
+    def __init__(self, name: str, spec: RegionSpec, files: ModelFiles) -> None:
+        self.name = name
+        self.spec = spec
+        self.model = LiteModel(files.path(spec.file), files.threads)
+
+    def roi_for(self, found: Found) -> Roi:
+        return self.spec.from_found(found)
+
+    def roi_from(self, landmarks: Landmarks) -> Roi:
+        return self.spec.from_points(landmarks.points)
+
+    def fit(self, image: Image, roi: Roi) -> Landmarks:
+        side = self.spec.side
+        outputs = self.model.run(to_tensor(roi.crop(image, side), 0.0, 1.0))
+        score = float(outputs[1].reshape(-1)[0])
+        if self.spec.logit:
+            score = 1.0 / (1.0 + math.exp(-float(np.clip(score, -50, 50))))
+        points = roi.project(outputs[0].reshape(self.spec.points, 3), side)
+        return Landmarks(points, score, roi)
+
+
+def register_ssd(
+    registry: Registry[RunnerType[Detector]], name: str, spec: SsdSpec, what: str
+) -> None:
+    """``name`` in ``registry``: an :class:`SsdDetector` on ``spec``."""
+
+    def create(files: ModelFiles) -> Detector:
+        return SsdDetector(name, spec, files)
+
+    registry.register(name, RunnerType(what, (spec.file,), create))
+
+
+def register_region(
+    registry: Registry[RunnerType[Landmarker]], name: str, spec: RegionSpec, what: str
+) -> None:
+    """``name`` in ``registry``: a :class:`RegionLandmarker` on ``spec``."""
+
+    def create(files: ModelFiles) -> Landmarker:
+        return RegionLandmarker(name, spec, files)
+
+    registry.register(name, RunnerType(what, (spec.file,), create))
