@@ -348,7 +348,7 @@ class FaceConfig(Section):
     confirm_faces: bool = Field(
         True,
         description="Check every tracked face on every frame with the detector on its "
-        "neighbourhood (ar_backend/face/confirm.py) and drop one that fails 3 frames in a "
+        "neighbourhood (ar_backend/face/live/confirm.py) and drop one that fails 3 frames in a "
         "row (a swap never lands on a name tag once the face has gone; a half-covered face "
         "is held by its brows and eyes). Off: a face is followed until the detector misses "
         "it 3 times.",
@@ -359,7 +359,7 @@ class FaceConfig(Section):
     enhancer: EnhancerConfig = Field(default_factory=EnhancerConfig)
     gpu: GpuConfig = Field(default_factory=GpuConfig)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
-    # -- who is swapped, and the face set (ar_backend/face/reference.py, faceset.py)
+    # -- who is swapped, and the face set (ar_backend/face/people/: reference.py, faceset.py)
     reference_threshold: dict[str, Annotated[float, Field(gt=0.0, le=2.0)]] = Field(
         default_factory=lambda: {"classic": 0.6, "inswapper": 0.65, "hyperswap": 0.65},
         description="Per engine, the descriptor distance under which a face in view is the "
@@ -370,7 +370,7 @@ class FaceConfig(Section):
     max_set: int = Field(
         8, ge=1, le=16, description="Most photos in a face set (POST /face/load, several image)."
     )
-    # -- the privacy guard and what survives a restart (ar_backend/face/guard.py, persist.py)
+    # -- the privacy guard, what survives a restart (ar_backend/face/live/guard.py, face/store.py)
     guard: Literal["off", "hold", "blur"] = Field(
         "blur",
         description="With the swap on, a frame with a face in view that could not be swapped "

@@ -275,7 +275,7 @@ def _map_pair(i: int) -> dict[str, Any]:
     }
 
 
-MAP_PAIRS = 8  # reference_0/source_0 .. reference_7/source_7 (ar_backend.face.reference.MAX_MAP)
+MAP_PAIRS = 8  # reference_0/source_0 .. reference_7/source_7 (face/people/reference.py MAX_MAP)
 
 FaceMapForm = create_model(
     "FaceMapForm",

@@ -15,13 +15,13 @@ from ar_backend import __version__
 from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.engine import AudioEngine
 from ar_backend.config import BackendConfig, FaceOptions, resolve_dir
-from ar_backend.face import persist
+from ar_backend.face import store as persist
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.enhancers import unavailable_reason as enhancer_reason
 from ar_backend.face.errors import BadImage, FaceError
-from ar_backend.face.images import decode_image
-from ar_backend.face.swapper import IMAGE_SUFFIXES as FACE_SUFFIXES
-from ar_backend.face.swapper import FaceSwap
+from ar_backend.face.imaging.images import decode_image
+from ar_backend.face.live.session import IMAGE_SUFFIXES as FACE_SUFFIXES
+from ar_backend.face.live.session import FaceSwap
 from ar_backend.jobs.queue import FacePicture, JobError, JobQueue, find_file, input_kind
 from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
 from ar_backend.outputs.sinks import OutputUnavailable, Recorder, VirtualCamera
@@ -142,7 +142,7 @@ class Studio:
             manifest_path(config.face.models_manifest), resolve_dir(config.face.models_dir)
         )
         self._face_preload: threading.Thread | None = None
-        # the saved face state (persist.py) wins over face.source / face.enabled; the guard
+        # the saved face state (face/store.py) wins over face.source / face.enabled; the guard
         # covers frames until it is restored (begin_restore, before any frame can go out)
         self.face.store = persist.open_store(config.face.state_dir)
         if self.face.store is not None and persist.begin_restore(self.face, self.face.store):

@@ -8,7 +8,7 @@ Two sources, each written to an MP4 and played through a real Studio (file sourc
 and process threads, the face_swap processor, the astronaut's neighbour from the group photo
 as the source face):
 
-- ``clip``: ar_backend.face.liveclip (the astronaut's head moved, turned, tilted, zoomed,
+- ``clip``: ar_backend.face.samples.liveclip (the astronaut's head moved, turned, tilted, zoomed,
   half covered for half a second, out of the frame and back); ground truth from the clip's
   own generation;
 - ``demo``: the demo source's stream (its pan and zoom over the astronaut photo, rebuilt with
@@ -38,7 +38,8 @@ import cv2
 import numpy as np
 
 from ar_backend.config import BackendConfig
-from ar_backend.face import liveclip, samples
+from ar_backend.face import samples
+from ar_backend.face.samples import liveclip
 from ar_backend.sources.demo import demo_crop, demo_frame, demo_photo_path
 from ar_backend.studio import Studio
 

@@ -48,7 +48,7 @@ def _describe(record: logging.LogRecord) -> str:
 def face_state_dir(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Each test's backends keep their face state (ar_backend/face/persist.py) in a folder of
+    """Each test's backends keep their face state (ar_backend/face/store.py) in a folder of
     their own, never in the checkout's data/face: in-process studios through the config's
     default, spawned ones through the environment. A test that means to restart onto a
     state names its own ``face.state_dir`` (and passes the same variable to the process)."""

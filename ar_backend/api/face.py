@@ -40,7 +40,7 @@ def _enhancer_unavailable(exc: EnhancerUnavailable) -> tuple[Response, int]:
 def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
     face = get_studio().face
     if request.mimetype == "multipart/form-data":
-        # (before the form is read) several image parts are a face set (face/faceset.py):
+        # (before the form is read) several image parts are a face set (face/people/faceset.py):
         # all of them together at most SET_UPLOAD_FACTOR uploads
         allow_uploads(min(face.cfg.max_set, SET_UPLOAD_FACTOR))
         uploads = request.files.getlist("image")

@@ -1,4 +1,4 @@
-"""Who gets swapped: the reference person and the face map (ar_backend/face/reference.py)."""
+"""Who gets swapped: the reference person and the face map (ar_backend/face/people/reference.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from werkzeug.datastructures import FileStorage
 
 from ar_backend.api import get_studio
 from ar_backend.api.uploads import allow_uploads, face_index, read_upload
-from ar_backend.face.reference import MAX_MAP
+from ar_backend.face.people.reference import MAX_MAP
 from ar_backend.models import FaceMapForm, FaceReferenceForm, FaceReferenceIn
 from shared.api import ApiError
 from shared.openapi import operation

@@ -1,7 +1,7 @@
 """Swapping the face in a whole video or picture file: :func:`run_job`.
 
 A file is not live: every frame gets a fresh detection (none is skipped, none waits for a
-detector thread), and the tracker's temporal smoothing (face/tracker.py) keeps the face
+detector thread), and the tracker's temporal smoothing (face/live/tracker.py) keeps the face
 from jittering between frames. The source face is prepared from the picture exactly as the
 live swap prepares an upload (``FaceSwap``'s decode limits and face choice).
 
@@ -32,9 +32,9 @@ from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engin
 from ar_backend.face.enhancers import OFF as ENHANCER_OFF
 from ar_backend.face.enhancers import Enhancer, create_enhancer
 from ar_backend.face.errors import FaceError
-from ar_backend.face.images import decode_image
-from ar_backend.face.swapper import FaceSwap
-from ar_backend.face.tracker import FaceTracker
+from ar_backend.face.imaging.images import decode_image
+from ar_backend.face.live.session import FaceSwap
+from ar_backend.face.live.tracker import FaceTracker
 from ar_backend.jobs import media_io
 from ar_backend.jobs.spec import JobCancelled, JobFailed, JobResult, JobSpec, Progress, media_kind
 from shared.registry import UnknownName

@@ -11,7 +11,7 @@ from ar_backend.frames import Frame
 from shared.registry import Registry
 
 if TYPE_CHECKING:
-    from ar_backend.face.swapper import FaceSwap
+    from ar_backend.face.live.session import FaceSwap
 
 
 @dataclass

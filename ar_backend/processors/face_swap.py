@@ -8,7 +8,7 @@ thread beside it (``face.detect_thread``) is started here and stopped in ``close
 from __future__ import annotations
 
 from ar_backend.config import PipelineConfig
-from ar_backend.face.tracker import DetectorThread, FaceTracker
+from ar_backend.face.live.tracker import DetectorThread, FaceTracker
 from ar_backend.frames import Frame
 from ar_backend.processors.base import ProcessorContext, ProcessorResources, register
 

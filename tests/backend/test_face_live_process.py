@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 import requests
 
-from ar_backend.face import liveclip, samples
+from ar_backend.face import samples
+from ar_backend.face.samples import liveclip
 from tests.backend.conftest import mjpeg_frames
 from tests.procs import wait_for
 
@@ -114,7 +115,7 @@ def test_the_guard_covers_the_face_when_the_camera_changes_mid_stream(
     assert requests.post(be.url + "/camera/start", json={"source": "still.mp4"}, timeout=15).ok
     wait_for(lambda: requests.get(be.url + "/face/status", timeout=5).json()["frames_swapped"])
     # the picture's face, where the detector finds it (its own box, not the clip's)
-    from ar_backend.face.dlibfaces import DlibFaces
+    from ar_backend.face.detect.dlib import DlibFaces
 
     box = DlibFaces().detect(picture)[0][0]
     reference = jpeg_round(picture)
@@ -149,7 +150,7 @@ def test_the_guard_covers_the_face_when_the_source_face_is_unloaded_mid_stream(
     them; a face loaded again swaps again."""
     picture = cv2.resize(samples.astronaut(), SIZE)
     cv2.imwrite(str(media / "astronaut.png"), picture)
-    from ar_backend.face.dlibfaces import DlibFaces
+    from ar_backend.face.detect.dlib import DlibFaces
 
     box = DlibFaces().detect(picture)[0][0]
     reference = jpeg_round(picture)
@@ -189,7 +190,7 @@ def test_after_kill_9_the_first_frames_out_are_swapped_or_guarded(
     swap on: from the first frame it sends, the real face never goes out."""
     picture = cv2.resize(samples.astronaut(), SIZE)
     cv2.imwrite(str(media / "astronaut.png"), picture)
-    from ar_backend.face.dlibfaces import DlibFaces
+    from ar_backend.face.detect.dlib import DlibFaces
 
     box = DlibFaces().detect(picture)[0][0]
     reference = jpeg_round(picture)

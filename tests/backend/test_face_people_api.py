@@ -224,7 +224,7 @@ def test_face_map_in_a_real_backend(backend, backend_config, media: Path) -> Non
     """Two people in view, a map (left -> the astronaut, right -> Tom Hanks) and no face
     loaded: each gets their own source, and the output's left face is nearer the astronaut
     than the right one is (dlib's descriptor)."""
-    from ar_backend.face.dlibfaces import DlibFaces
+    from ar_backend.face.detect.dlib import DlibFaces
 
     cv2.imwrite(str(media / "two.png"), two_people())
     be = backend(

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from ar_backend.face import samples
-from ar_backend.face.dlibfaces import DlibFaces
+from ar_backend.face.detect.dlib import DlibFaces
 
 SIDE = 240  # each person's tile in the two-person picture
 LEFT, RIGHT = 0, 2  # the group's leftmost face and the third: both near frontal

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face import geometry, samples
+from ar_backend.face import samples
 from ar_backend.face.engines.classic import ClassicEngine
 from ar_backend.face.errors import SourceTooSmall
-from ar_backend.face.quality import IdentityScorer, background_change, region_flicker
-from ar_backend.face.swapper import FaceSwap
-from ar_backend.face.tracker import FaceTracker
+from ar_backend.face.imaging import geometry
+from ar_backend.face.imaging.quality import IdentityScorer, background_change, region_flicker
+from ar_backend.face.live.session import FaceSwap
+from ar_backend.face.live.tracker import FaceTracker
 
 
 @pytest.fixture(scope="module")

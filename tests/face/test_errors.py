@@ -10,7 +10,7 @@ import pytest
 from ar_backend.config import FaceConfig
 from ar_backend.face import errors
 from ar_backend.face.errors import FaceError, NoSource
-from ar_backend.face.swapper import FaceSwap
+from ar_backend.face.live.session import FaceSwap
 
 FACE_ERRORS = [
     cls

@@ -1,5 +1,5 @@
-"""The face set (face/faceset.py): head pose from the landmarks (face/pose.py), the photo
-whose pose is closest picked per face, and ``likeness`` (face/outline.py)."""
+"""The face set (face/people/faceset.py): head pose from the landmarks (face/imaging/pose.py),
+the photo whose pose is closest picked per face, and ``likeness`` (face/imaging/outline.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face import faceset, samples
+from ar_backend.face import samples
 from ar_backend.face.engines.classic import ClassicEngine
-from ar_backend.face.pose import head_pose
-from ar_backend.face.swapper import FaceSwap
-from ar_backend.face.tracker import FaceTracker
+from ar_backend.face.imaging.pose import head_pose
+from ar_backend.face.live.session import FaceSwap
+from ar_backend.face.live.tracker import FaceTracker
+from ar_backend.face.people import faceset
 from tests.face.people import person
 
 FRONTAL, TURNED, TURNED_TOO = 2, 1, 4  # group faces: yaw about 0, -56 and -60 degrees

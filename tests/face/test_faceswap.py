@@ -10,7 +10,7 @@ import pytest
 from ar_backend.config import FaceConfig
 from ar_backend.face import samples
 from ar_backend.face.engines.base import REGISTRY, EngineType, SourceFace, TargetFace
-from ar_backend.face.swapper import FaceSwap
+from ar_backend.face.live.session import FaceSwap
 
 
 class GatedEngine:

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face import geometry, samples
+from ar_backend.face import samples
 from ar_backend.face.engines.classic import ClassicEngine
-from ar_backend.face.skin import band_polygon
+from ar_backend.face.imaging import geometry
+from ar_backend.face.imaging.skin import band_polygon
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,12 @@ import pytest
 import yaml
 
 from ar_backend.config import FaceConfig, FaceOptions, HyperswapConfig
-from ar_backend.face import faceset
 from ar_backend.face.engines import create_engine, engine_types
 from ar_backend.face.engines import hyperswap as hyperswap_module
 from ar_backend.face.engines.base import SourceFace
 from ar_backend.face.engines.hyperswap import HyperswapEngine, alignment, from_output, to_blob
 from ar_backend.face.errors import EngineUnavailable
+from ar_backend.face.people import faceset
 from tests.face.onnx_hyperswap import SIZE, build_hyperswap_models, face_mask
 from tests.face.onnx_models import build_recognizer, face_image
 

@@ -14,7 +14,7 @@ from ar_backend.config import FaceConfig, FaceOptions, GpuConfig, InswapperConfi
 from ar_backend.face.engines import create_engine, engine_types
 from ar_backend.face.engines.inswapper import InswapperEngine, model_paths
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
-from ar_backend.face.onnx_providers import provider_options, select_providers
+from ar_backend.face.runtime.onnx_providers import provider_options, select_providers
 from tests.face.onnx_models import (
     build_detector,
     build_models,
@@ -350,7 +350,7 @@ def test_a_face_set_swaps_with_the_mean_identity(
 ) -> None:
     """A face set of two photos: inswapper renders neither photo's identity alone but their
     mean (the output differs from each single photo's, and lies between them)."""
-    from ar_backend.face import faceset
+    from ar_backend.face.people import faceset
 
     options = FaceOptions(blend="feather")
     faces = engine.detect(frame, options)

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face import liveclip, samples
+from ar_backend.face import samples
 from ar_backend.face.engines.classic import ClassicEngine
-from ar_backend.face.geometry import iou
-from ar_backend.face.guard import Guard
-from ar_backend.face.persist import VERSION, StateStore
-from ar_backend.face.swapper import FaceSwap
-from ar_backend.face.tracker import FaceTracker
+from ar_backend.face.imaging.geometry import iou
+from ar_backend.face.live.guard import Guard
+from ar_backend.face.live.session import FaceSwap
+from ar_backend.face.live.tracker import FaceTracker
+from ar_backend.face.samples import liveclip
+from ar_backend.face.store import VERSION, StateStore
 from tests.procs import wait_for
 
 

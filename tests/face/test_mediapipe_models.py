@@ -28,13 +28,13 @@ from ar_backend.face.detect import (
     model_files,
 )
 from ar_backend.face.detect.blazeface import FULL, LEFT_EYE, RIGHT_EYE
+from ar_backend.face.detect.dlib import DlibFaces
 from ar_backend.face.detect.face_mesh import PRESENT
 from ar_backend.face.detect.mesh68 import to_68
 from ar_backend.face.detect.roi import Roi
 from ar_backend.face.detect.runners import SsdDetector
-from ar_backend.face.dlibfaces import DlibFaces
 from ar_backend.face.engines.classic import ClassicEngine
-from ar_backend.face.geometry import iou
+from ar_backend.face.imaging.geometry import iou
 from tests.conftest import require_or_skip
 
 

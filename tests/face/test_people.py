@@ -1,4 +1,4 @@
-"""Who gets swapped (face/reference.py): the reference person and the face map, through
+"""Who gets swapped (face/people/reference.py): the reference person and the face map, through
 ``FaceSwap`` as the live path runs it (a tracker, frame after frame)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from ar_backend.config import FaceConfig
 from ar_backend.face import samples
 from ar_backend.face.engines.classic import ClassicEngine
 from ar_backend.face.errors import FaceError, NoFrame
-from ar_backend.face.swapper import FaceSwap
-from ar_backend.face.tracker import FaceTracker
+from ar_backend.face.live.session import FaceSwap
+from ar_backend.face.live.tracker import FaceTracker
 from tests.face.people import LEFT, RIGHT, changed, other_photo, person, two_people
 
 
@@ -146,8 +146,8 @@ def test_reference_errors_name_the_field(swap):
 
 
 def test_reference_map_and_face_set_survive_a_restart(engine, tmp_path):
-    """Kept in the face state (persist.py) and restored by a new FaceSwap on the same folder."""
-    from ar_backend.face import persist
+    """Kept in the face state (face/store.py) and restored by a new FaceSwap on the same folder."""
+    from ar_backend.face import store as persist
 
     fs = new_swap(engine)
     fs.store = persist.StateStore(tmp_path)

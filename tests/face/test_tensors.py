@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ar_backend.face.tensors import from_signed, signed_blob
+from ar_backend.face.imaging.tensors import from_signed, signed_blob
 
 
 def test_a_crop_becomes_the_authors_tensor() -> None:

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from ar_backend.config import FaceConfig, FaceOptions, PipelineConfig
-from ar_backend.face import liveclip, samples
+from ar_backend.face import samples
 from ar_backend.face.engines.classic import ClassicEngine
-from ar_backend.face.quality import region_flicker
-from ar_backend.face.swapper import FaceSwap
-from ar_backend.face.tracker import DetectorThread, FaceTracker
+from ar_backend.face.imaging.quality import region_flicker
+from ar_backend.face.live.session import FaceSwap
+from ar_backend.face.live.tracker import DetectorThread, FaceTracker
+from ar_backend.face.samples import liveclip
 from ar_backend.processors import ProcessorResources, make_processor
 from tests.procs import wait_for
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face.errors import EngineUnavailable
-from ar_backend.face.geometry import box_size
+from ar_backend.face.imaging.geometry import box_size
 from shared.registry import Registry
 
 

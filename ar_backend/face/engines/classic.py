@@ -20,8 +20,7 @@ import numpy as np
 from pydantic import Field
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face import blend, faceset, geometry, outline, skin
-from ar_backend.face.dlibfaces import DlibFaces
+from ar_backend.face.detect.dlib import DlibFaces
 from ar_backend.face.engines.base import (
     EngineOptions,
     EngineType,
@@ -31,15 +30,19 @@ from ar_backend.face.engines.base import (
     register,
 )
 from ar_backend.face.errors import SourceTooSmall
-from ar_backend.face.modelfiles import DLIB_LANDMARKS_68, ModelMissing, dlib_model
-from ar_backend.face.warp import clip_box, warp_to
+from ar_backend.face.imaging import blend, geometry, outline, skin
+from ar_backend.face.imaging.warp import clip_box, warp_to
+from ar_backend.face.people import faceset
+from ar_backend.face.runtime.modelfiles import DLIB_LANDMARKS_68, ModelMissing, dlib_model
 
 UPRIGHT_REFIT_DEG = 10.0
 ANGLE_STEP_DEG = 2.0
 SHIFT_STEP_PX = 1.5
 CHASE = 0.06  # a refit's move over this share of the face's size is fitted a second time
-LIKENESS_SHADE = 3.0  # likeness 1: the frame's shading taken at 4x the scale (outline.py)
-EDGE_PAD = 0.1  # live detection sees past the frame's edges (dlibfaces.py): entering faces
+LIKENESS_SHADE = (
+    3.0  # likeness 1: the frame's shading taken at 4x the scale (face/imaging/outline.py)
+)
+EDGE_PAD = 0.1  # live detection sees past the frame's edges (face/detect/dlib.py): entering faces
 SOURCE_WORK_PX = 220  # source faces smaller than this are upscaled (with sharpening) once
 
 
@@ -109,8 +112,8 @@ class ClassicEngine:
         return TargetFace(box=box, points=pts, score=score, extra=extra)
 
     def face_at(self, image: np.ndarray, box: np.ndarray, score: float) -> TargetFace:
-        """The face in ``box`` (found there by the per-frame check: confirm.py), anchored as
-        a detection's face is."""
+        """The face in ``box`` (found there by the per-frame check: face/live/confirm.py),
+        anchored as a detection's face is."""
         return self._with_landmarks(image, box, score)
 
     def detect(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
@@ -121,7 +124,7 @@ class ClassicEngine:
 
     def detect_edges(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
         """The faces :meth:`detect` finds, and those cut by the frame's edge (a face coming
-        in): the frame mirrored past its edges is searched (dlibfaces.py). The tracker asks
+        in): the frame mirrored past its edges is searched (face/detect/dlib.py). The tracker asks
         for it in the detector's thread when the frame showed no clear face; not always,
         as the border moves HOG's cell grid (a face in full view scored 0.44, then 0.06)."""
         return [

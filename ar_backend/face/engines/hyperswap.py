@@ -75,12 +75,12 @@ from ar_backend.face.engines.insight_analysis import (
     paste_crop,
 )
 from ar_backend.face.errors import EngineUnavailable
-from ar_backend.face.onnx_providers import (
+from ar_backend.face.imaging.tensors import from_signed, signed_blob
+from ar_backend.face.runtime.onnx_providers import (
     onnx_session,
     session_report,
     warn_once_if_cpu,
 )
-from ar_backend.face.tensors import from_signed, signed_blob
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import manifest_path
 
@@ -98,7 +98,7 @@ ARCFACE_128 = np.array(
     ],
     np.float32,
 )
-# the model set's mean and standard deviation are 0.5 each channel: face/tensors.py
+# the model set's mean and standard deviation are 0.5 each channel: face/imaging/tensors.py
 DEFAULT_SIZE = 256  # only for a file whose target input has no fixed size
 EMBEDDING = 512
 DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}

@@ -29,12 +29,12 @@ import cv2
 import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions, InsightPackConfig, resolve_dir
-from ar_backend.face import blend
 from ar_backend.face.engines.base import SourceFace, TargetFace
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
-from ar_backend.face.geometry import box_size, iou
-from ar_backend.face.onnx_providers import ProviderChoice, choose, provider_options
-from ar_backend.face.warp import clip_box, crop_region
+from ar_backend.face.imaging import blend
+from ar_backend.face.imaging.geometry import box_size, iou
+from ar_backend.face.imaging.warp import clip_box, crop_region
+from ar_backend.face.runtime.onnx_providers import ProviderChoice, choose, provider_options
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
 

@@ -40,7 +40,7 @@ from ar_backend.face.engines.insight_analysis import (
     models_dir,
     paste_crop,
 )
-from ar_backend.face.onnx_providers import (
+from ar_backend.face.runtime.onnx_providers import (
     session_report,
     warn_once_if_cpu,
 )

@@ -32,8 +32,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ar_backend.face import blend
-from ar_backend.face.warp import crop_region
+from ar_backend.face.imaging import blend
+from ar_backend.face.imaging.warp import crop_region
 
 TEMPLATES: dict[str, np.ndarray] = {
     "arcface_128": np.array(

@@ -11,8 +11,8 @@ processors/modules/face_enhancer.py. N comes from the file's input shape (a file
 it open gets the model's nominal size), so one class serves 256 and 512.
 
 onnxruntime runs it on the providers of ``face.enhancer.providers`` with ``face.gpu``'s
-options (onnx_providers.py); ``info()`` says what the session really got. onnxruntime is
-imported only when an enhancer is created.
+options (face/runtime/onnx_providers.py); ``info()`` says what the session really got.
+onnxruntime is imported only when an enhancer is created.
 """
 
 from __future__ import annotations
@@ -29,8 +29,13 @@ from ar_backend.face.engines.base import TargetFace
 from ar_backend.face.enhancers import align, files
 from ar_backend.face.enhancers.base import EnhancerType, EnhancerUnavailable, register
 from ar_backend.face.enhancers.keypoints import five_points
-from ar_backend.face.onnx_providers import choose, onnx_session, session_report, warn_once_if_cpu
-from ar_backend.face.tensors import from_signed, signed_blob
+from ar_backend.face.imaging.tensors import from_signed, signed_blob
+from ar_backend.face.runtime.onnx_providers import (
+    choose,
+    onnx_session,
+    session_report,
+    warn_once_if_cpu,
+)
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ar_backend.config import FaceOptions
-from ar_backend.face.confirm import MAX_FAILS, HogCheck, check_for
-from ar_backend.face.dlibfaces import SURE_DETECTION
+from ar_backend.face.detect.dlib import SURE_DETECTION
 from ar_backend.face.engines.base import Engine, TargetFace
-from ar_backend.face.geometry import iou
+from ar_backend.face.imaging.geometry import iou
+from ar_backend.face.live.confirm import MAX_FAILS, HogCheck, check_for
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """A generated live clip with its ground truth: where the face is, frame by frame.
 
-    .venv/bin/python -m ar_backend.face.liveclip out.mp4 [--size 640x480]
+    .venv/bin/python -m ar_backend.face.samples.liveclip out.mp4 [--size 640x480]
 
 writes the clip (and prints its timeline), to check a set-up by eye or to feed the backend
 as a file source. ``benchmarks/face_live.py`` and the tests use :func:`make_clip` directly,
@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from ar_backend.face import samples
-from ar_backend.face.warp import clip_box
+from ar_backend.face.imaging.warp import clip_box
 
 FPS = 30
 CHANGED = 3.0  # judge(): mean abs difference (0..255) of the face region that counts as changed

@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ar_backend.face import geometry
+from ar_backend.face.imaging import geometry
 
 SAMPLE = np.array([1, 2, 3, 31, 33, 35, 13, 14, 15, 29])  # cheeks and nose: the skin sample
 SPREAD_FLOOR = np.array([14.0, 5.0, 6.0])  # L, a, b: skin's spread is at least this

@@ -12,8 +12,8 @@ from itertools import pairwise
 
 import numpy as np
 
-from ar_backend.face.dlibfaces import DlibFaces
-from ar_backend.face.warp import clip_box
+from ar_backend.face.detect.dlib import DlibFaces
+from ar_backend.face.imaging.warp import clip_box
 
 
 @dataclass

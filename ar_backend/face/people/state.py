@@ -1,4 +1,4 @@
-"""The reference person, the face map and the face set in the saved face state (persist.py).
+"""The reference person, the face map and the face set in the saved face state (face/store.py).
 
 Sections and image slots (the bytes as uploaded; a reference picked in the camera frame is
 kept as PNG):
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from ar_backend.face.reference import MAX_MAP
+from ar_backend.face.people.reference import MAX_MAP
 
 if TYPE_CHECKING:
-    from ar_backend.face.persist import StateStore
-    from ar_backend.face.swapper import FaceSwap, Upload
+    from ar_backend.face.live.session import FaceSwap, Upload
+    from ar_backend.face.store import StateStore
 
 log = logging.getLogger(__name__)
 

@@ -3,6 +3,8 @@
 - ``group``: insightface's data/images/t1.jpg, six people round a table (1280x886).
 - ``astronaut``: scikit-image's portrait of Eileen Collins (512x512).
 - ``tom_hanks``: insightface's aligned 112x112 face (a small source).
+
+``liveclip.py`` makes a live clip with its ground truth from the astronaut's head.
 """
 
 from __future__ import annotations

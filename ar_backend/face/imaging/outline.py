@@ -19,8 +19,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ar_backend.face import geometry
-from ar_backend.face.warp import triangle_ids
+from ar_backend.face.imaging import geometry
+from ar_backend.face.imaging.warp import triangle_ids
 
 RING_POINTS = 16
 GRID_STEP = 4  # the reshaping map is computed every 4 px and scaled up

@@ -46,10 +46,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ar_backend.face import people_state
+from ar_backend.face.people import state as people_state
 
 if TYPE_CHECKING:
-    from ar_backend.face.swapper import FaceSwap
+    from ar_backend.face.live.session import FaceSwap
 
 log = logging.getLogger(__name__)
 

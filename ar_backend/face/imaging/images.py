@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from ar_backend.face.errors import BadImage
-from ar_backend.face.warp import clip_box
+from ar_backend.face.imaging.warp import clip_box
 
 
 def decode_image(data: bytes, *, max_bytes: int, max_side: int) -> np.ndarray:

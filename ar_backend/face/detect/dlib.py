@@ -1,6 +1,6 @@
 """dlib's HOG face detector, 68-point landmarks and face-recognition embedding.
 
-The models ship inside the face_recognition_models package (pip); see modelfiles.py.
+The models ship inside the face_recognition_models package (pip); see face/runtime/modelfiles.py.
 dlib releases Python's GIL while it works, so the API stays responsive during detection.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ar_backend.face.modelfiles import (
+from ar_backend.face.runtime.modelfiles import (
     DLIB_LANDMARKS_5,
     DLIB_LANDMARKS_68,
     DLIB_RECOGNITION,
@@ -20,7 +20,7 @@ from ar_backend.face.modelfiles import (
 )
 
 # HOG's score over which a detection is a face to follow at once: the detector's false finds
-# (a badge, a patch) score under it, and so do small faces (confirm.py checks those first)
+# (a badge, a patch) score under it, and so do small faces (face/live/confirm.py checks those first)
 SURE_DETECTION = 0.3
 
 

@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 
 from ar_backend.face.engines.base import Engine, TargetFace
-from ar_backend.face.geometry import box_size, iou
+from ar_backend.face.imaging.geometry import box_size, iou
 
 FACE_PX = 80.0
 MARGIN = 0.3
@@ -135,7 +135,7 @@ class HogCheck:
 
 def _crop(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | None:
     """The grey region (x0, y0)-(x1, y1) of ``image``, mirrored past the frame's edges (a
-    face leaving the frame is still a whole face to the detector, as in dlibfaces.py)."""
+    face leaving the frame is still a whole face to the detector, as in face/detect/dlib.py)."""
     h, w = image.shape[:2]
     cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if cx1 - cx0 < 16 or cy1 - cy0 < 16:

@@ -1,5 +1,5 @@
 """A face set: several photos of the source person (frontal and turned), one picked per face
-and frame by head pose (face/pose.py), so a turned head gets a turned source.
+and frame by head pose (face/imaging/pose.py), so a turned head gets a turned source.
 
 The set travels as one :class:`SourceFace`, the first photo's, with the whole set in its
 ``data["set"]`` (each member a prepared SourceFace with its ``data["pose"]``): the live path,
@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from ar_backend.face.engines.base import SourceFace, TargetFace
-from ar_backend.face.pose import Pose, head_pose
+from ar_backend.face.imaging.pose import Pose, head_pose
 
 HYSTERESIS_DEG = 6.0
 

@@ -29,8 +29,8 @@ import numpy as np
 from ar_backend.config import FaceOptions
 from ar_backend.face.engines.base import Engine, SourceFace, TargetFace
 from ar_backend.face.errors import FaceError, ManyFaces, NoFace, NoFrame
-from ar_backend.face.geometry import iou
-from ar_backend.face.images import box_json, face_thumbnail
+from ar_backend.face.imaging.geometry import iou
+from ar_backend.face.imaging.images import box_json, face_thumbnail
 
 RECHECK_FRAMES = 30
 MAX_MAP = 8  # pairs in a face map

@@ -19,7 +19,6 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from ar_backend.config import FaceConfig, FaceOptions, resolve_dir
-from ar_backend.face import faceset, people_state
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engine, engine_types
 from ar_backend.face.enhancers import OFF as ENHANCER_OFF
@@ -35,11 +34,12 @@ from ar_backend.face.errors import (
     NoSource,
     PathRefused,
 )
-from ar_backend.face.geometry import iou
-from ar_backend.face.guard import MODES, Guard
-from ar_backend.face.images import box_json, decode_image, face_thumbnail
-from ar_backend.face.persist import StateStore
-from ar_backend.face.reference import (
+from ar_backend.face.imaging.geometry import iou
+from ar_backend.face.imaging.images import box_json, decode_image, face_thumbnail
+from ar_backend.face.live.guard import MODES, Guard
+from ar_backend.face.people import faceset
+from ar_backend.face.people import state as people_state
+from ar_backend.face.people.reference import (
     MAX_MAP,
     NOBODY,
     MapEntry,
@@ -49,6 +49,7 @@ from ar_backend.face.reference import (
     again,
     identify,
 )
+from ar_backend.face.store import StateStore
 from shared.logs import FaultLatch
 from shared.paths import inside
 from shared.registry import UnknownName
@@ -66,7 +67,7 @@ class Live:
     source: SourceFace | None
     options: FaceOptions
     enabled: bool
-    people: People = NOBODY  # the reference person and the face map (face/reference.py)
+    people: People = NOBODY  # the reference person and the face map (face/people/reference.py)
 
     @property
     def has_source(self) -> bool:
@@ -122,8 +123,8 @@ class FaceSwap:
         self.frames_without_face = 0
         self.stage_ms: dict[str, float] = {}
         self.matcher = Matcher(dict(cfg.reference_threshold))
-        self._set_images: list[LoadedImage] = []  # a face set's photos (face/faceset.py)
-        # the privacy guard (guard.py) and what survives a restart (persist.py: the studio
+        self._set_images: list[LoadedImage] = []  # a face set's photos (face/people/faceset.py)
+        # the privacy guard (guard.py) and what survives a restart (face/store.py: the studio
         # sets ``store``; ``restoring`` while a saved state that switches the swap on loads)
         self.guard = Guard(cfg.guard, cfg.guard_hold_max)
         self.false_swaps_prevented = 0
@@ -397,7 +398,7 @@ class FaceSwap:
         info = self._source_info
         return {"loaded": info is not None, **(info or {})}
 
-    # ---- who is swapped: the reference person, the face map (face/reference.py) -----------
+    # ---- who is swapped: the reference person, the face map (face/people/reference.py) -----------
 
     def set_reference(self, data: bytes, face_index: int | None, name: str) -> dict[str, Any]:
         """Only faces matching the person in this photo get the loaded source."""
@@ -484,7 +485,7 @@ class FaceSwap:
             entries.append(MapEntry(again(engine, entry.reference), source, photo))
         return People(reference, tuple(entries))
 
-    # ---- a face set: several photos of the source person (face/faceset.py) ---------------
+    # ---- a face set: several photos of the source person (face/people/faceset.py) ---------------
 
     def load_images(self, items: list[tuple[bytes, int | None, str]]) -> dict[str, Any]:
         """A face set: each photo's face (its ``face_index`` when it has several); per face
@@ -646,7 +647,7 @@ class FaceSwap:
         log.info("face engine switched to %s", engine)
         return self.status()
 
-    # ---- what survives a restart (persist.py), the guard's figures (guard.py) -------------
+    # ---- what survives a restart (face/store.py), the guard's figures (guard.py) -------------
 
     def _save(
         self, section: str, value: dict[str, Any] | None, images: dict[str, Any] | None
