@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start AR Live Studio's services on a dev box.
 #   ./start_all.sh [start|stop|status|restart|logs] [--no-gui]
-# The first run creates .venv and installs requirements.txt. Logs go to logs/, pids to run/.
+# The first run creates .venv and installs requirements.lock into it (every package pinned,
+# each file's hash checked). Logs go to logs/, pids to run/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -109,7 +110,7 @@ case "$cmd" in
   start)
     # shellcheck source=scripts/venv.sh
     . scripts/venv.sh
-    ensure_venv requirements.txt
+    ensure_venv requirements.lock
     want_qt=0
     if [ "$NO_GUI" = 0 ] && has_display; then want_qt=1; fi
     check_system_libs "$want_qt"

@@ -70,7 +70,7 @@ if [ "$src" != "$dir" ]; then
   run rm -f "/tmp/ar-live-studio-install.tar"
 fi
 run python3 -m venv "$dir/.venv"
-run "$dir/.venv/bin/python" -m pip install -q -r "$dir/requirements.txt"
+run "$dir/.venv/bin/python" -m pip install -q --require-hashes -r "$dir/requirements.lock"
 for s in $services; do
   if [ ! -f "$env_dir/$s.env" ] || [ "$dry" = 1 ]; then
     run install -m 0640 /dev/null "$env_dir/$s.env"  # overrides: PREFIX__SECTION__KEY=value

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Install the dev requirements into .venv, then run ruff, import-linter, mypy and pytest.
+# Install requirements-dev.lock into .venv (hash-checked; it fails, naming ./scripts/lock.sh, when
+# requirements*.txt changed and the locks were not made again), then run ruff, import-linter,
+# mypy and pytest.
 # Extra arguments go to pytest (e.g. ./scripts/run_tests.sh -k alerts).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 # shellcheck source=scripts/venv.sh
 . scripts/venv.sh
-ensure_venv requirements-dev.txt
+ensure_venv requirements-dev.lock
 PY="$root/.venv/bin/python"
 echo "== ruff"
 "$root/.venv/bin/ruff" check .
