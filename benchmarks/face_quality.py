@@ -48,7 +48,9 @@ import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import samples
+from ar_backend.face.detect.dlib_descriptor import DlibDescriptor
 from ar_backend.face.engines import create_engine
+from ar_backend.face.faces import detect_faces, picture_faces
 from ar_backend.face.imaging import geometry
 from ar_backend.face.imaging.quality import IdentityScorer, background_change, region_flicker
 from ar_backend.face.live.session import FaceSwap
@@ -79,12 +81,12 @@ def main() -> int:
 
     cfg = FaceConfig(engine=args.engine, models_dir=args.models_dir)
     engine = create_engine(args.engine, cfg)
-    scorer = IdentityScorer()
+    scorer = IdentityScorer(DlibDescriptor())
     opts = FaceOptions(many_faces=True, blend=args.blend, detect_size=1280)
 
     group, astro = samples.group(), samples.astronaut()
-    group_faces = sorted(engine.find_sources(group), key=lambda f: float(f.box[0]))
-    astro_face = engine.find_sources(astro)[0]
+    group_faces = sorted(picture_faces(engine, group), key=lambda f: float(f.box[0]))
+    astro_face = picture_faces(engine, astro)[0]
     astro_src = engine.prepare_source(astro, astro_face)
     left_src = engine.prepare_source(group, group_faces[0])
     emb = {
@@ -99,7 +101,7 @@ def main() -> int:
     print(f"{'target':<11} {'face':>4} {'d_src':>6} {'d_orig':>6} {'d_before':>8}  moved crossed")
     rows, backgrounds = [], []
     for name, image, source, src_name in targets:
-        faces = engine.detect(image, opts)
+        faces = detect_faces(engine, image, opts)
         if not faces:
             print(f"{name:<11} no face detected")
             continue
@@ -162,7 +164,7 @@ def second_set(engine) -> list[tuple[str, np.ndarray]]:  # type: ignore[no-untyp
         image = cv2.cvtColor(
             cv2.copyMakeBorder(grey, 50, 50, 50, 50, cv2.BORDER_REPLICATE), cv2.COLOR_GRAY2BGR
         )
-        if len(engine.find_sources(image)) == 1:
+        if len(picture_faces(engine, image)) == 1:
             out.append((f"lfw-{i}", image))
         if len(out) > LFW_FACES:
             break
@@ -216,7 +218,7 @@ def likeness_table(engine, scorer, args, source, source_emb, group_targets, out_
             )
             rows, des, des0, edges = [], [], [], []
             for name, image in targets:
-                faces = engine.detect(image, opts)
+                faces = detect_faces(engine, image, opts)
                 if not faces:
                     continue
                 output = engine.render(image.copy(), faces, source, opts)

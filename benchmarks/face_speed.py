@@ -45,6 +45,7 @@ from ar_backend.config import BackendConfig, FaceConfig, FaceOptions
 from ar_backend.face import samples
 from ar_backend.face.engines import create_engine, engine_types
 from ar_backend.face.enhancers import OFF, create_enhancer, unavailable_reason
+from ar_backend.face.faces import detect_faces, picture_faces
 from ar_backend.studio import Studio
 
 TARGETS = {"one@640x480": 30.0, "one@1280x720": 20.0, "group@640x480": 15.0}
@@ -73,7 +74,7 @@ def stage_times(engine, enhancer, frame, source, opts) -> dict[str, float]:  # t
             result = fn()
         return (time.perf_counter() - t0) * 100, result
 
-    out["detect"], faces = timed(lambda: engine.detect(frame, opts))
+    out["detect"], faces = timed(lambda: detect_faces(engine, frame, opts))
     if not opts.many_faces and faces:
         faces = [max(faces, key=lambda f: f.size)]
     out["refit"], _ = timed(lambda: [engine.refit(frame, f) for f in faces])
@@ -165,14 +166,14 @@ def main() -> int:
         # the stand-in detector finds one bright blob: one face per picture
         astro = face_image(seed=1, size=(720, 960), centre=(480, 360), axes=(110, 140))
         group = face_image(seed=7, size=(480, 480), centre=(240, 240), axes=(90, 115))
-        left = engine.find_sources(group)[0]
+        left = picture_faces(engine, group)[0]
         args.scenarios = ",".join(s for s in args.scenarios.split(",") if s.startswith("one"))
     else:
         astro, group = samples.astronaut(), samples.group()
-        left = sorted(engine.find_sources(group), key=lambda f: float(f.box[0]))[0]
+        left = sorted(picture_faces(engine, group), key=lambda f: float(f.box[0]))[0]
     sources = {
         "one": (group, left),
-        "group": (astro, engine.find_sources(astro)[0]) if not stand_in else (group, left),
+        "group": (astro, picture_faces(engine, astro)[0]) if not stand_in else (group, left),
     }
     pictures = {"one": astro, "group": group}
     if stand_in:

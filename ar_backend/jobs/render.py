@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engine
+from ar_backend.face.engines import Engine, create_engine
 from ar_backend.face.enhancers import OFF as ENHANCER_OFF
 from ar_backend.face.enhancers import Enhancer, create_enhancer
 from ar_backend.face.errors import FaceError
+from ar_backend.face.faces import SourceFace, TargetFace, picture_faces
 from ar_backend.face.imaging.images import decode_image
 from ar_backend.face.live.session import FaceSwap
 from ar_backend.face.live.tracker import FaceTracker
@@ -212,7 +213,7 @@ class FileSwapper:
     def still(self, image: np.ndarray) -> np.ndarray:
         """A picture, swapped: its faces found as thoroughly as an uploaded face picture's
         (every face at full size, where a live frame's detection sees ``detect_size``)."""
-        faces = self.engine.find_sources(image)
+        faces = picture_faces(self.engine, image)
         if faces and not self.options.many_faces:
             faces = [max(faces, key=lambda f: f.size)]
         return self._render(image, faces)

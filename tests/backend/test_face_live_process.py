@@ -115,9 +115,9 @@ def test_the_guard_covers_the_face_when_the_camera_changes_mid_stream(
     assert requests.post(be.url + "/camera/start", json={"source": "still.mp4"}, timeout=15).ok
     wait_for(lambda: requests.get(be.url + "/face/status", timeout=5).json()["frames_swapped"])
     # the picture's face, where the detector finds it (its own box, not the clip's)
-    from ar_backend.face.detect.dlib import DlibFaces
+    from ar_backend.face.detect.dlib_hog import DlibHog
 
-    box = DlibFaces().detect(picture)[0][0]
+    box = DlibHog().detect(picture)[0].box
     reference = jpeg_round(picture)
     outside = np.ones(picture.shape[:2], bool)
     x0, y0, x1, y1 = (round(float(v)) for v in box)
@@ -150,9 +150,9 @@ def test_the_guard_covers_the_face_when_the_source_face_is_unloaded_mid_stream(
     them; a face loaded again swaps again."""
     picture = cv2.resize(samples.astronaut(), SIZE)
     cv2.imwrite(str(media / "astronaut.png"), picture)
-    from ar_backend.face.detect.dlib import DlibFaces
+    from ar_backend.face.detect.dlib_hog import DlibHog
 
-    box = DlibFaces().detect(picture)[0][0]
+    box = DlibHog().detect(picture)[0].box
     reference = jpeg_round(picture)
     be = backend("--no-autostart", config=live_config(backend_config, guard="blur"))
     send_face(be.url, samples.group(), 0)
@@ -190,9 +190,9 @@ def test_after_kill_9_the_first_frames_out_are_swapped_or_guarded(
     swap on: from the first frame it sends, the real face never goes out."""
     picture = cv2.resize(samples.astronaut(), SIZE)
     cv2.imwrite(str(media / "astronaut.png"), picture)
-    from ar_backend.face.detect.dlib import DlibFaces
+    from ar_backend.face.detect.dlib_hog import DlibHog
 
-    box = DlibFaces().detect(picture)[0][0]
+    box = DlibHog().detect(picture)[0].box
     reference = jpeg_round(picture)
     config = backend_config(
         camera={"source": str(media / "astronaut.png"), "fps": 15},

@@ -224,7 +224,8 @@ def test_face_map_in_a_real_backend(backend, backend_config, media: Path) -> Non
     """Two people in view, a map (left -> the astronaut, right -> Tom Hanks) and no face
     loaded: each gets their own source, and the output's left face is nearer the astronaut
     than the right one is (dlib's descriptor)."""
-    from ar_backend.face.detect.dlib import DlibFaces
+    from ar_backend.face.detect.dlib_descriptor import DlibDescriptor
+    from ar_backend.face.detect.dlib_hog import DlibHog
 
     cv2.imwrite(str(media / "two.png"), two_people())
     be = backend(
@@ -255,13 +256,13 @@ def test_face_map_in_a_real_backend(backend, backend_config, media: Path) -> Non
     wait_for(both_swapped, 20)
     image = _shot(url)
     assert image is not None
-    dlib = DlibFaces()
-    want = [dlib.embedding(p, dlib.detect(p, 0, upsample=1)[0][0]) for p in (astro, hanks)]
+    hog, descriptor = DlibHog(), DlibDescriptor()
+    want = [descriptor.embedding(p, hog.detect(p, 0, upsample=1)[0].box) for p in (astro, hanks)]
     lean = []
     for face in _faces(url):
         b = face["box"]
         box = np.array([b["x"], b["y"], b["x"] + b["width"], b["y"] + b["height"]], float)
-        got = dlib.embedding(image, box)
+        got = descriptor.embedding(image, box)
         lean.append(np.linalg.norm(got - want[0]) - np.linalg.norm(got - want[1]))
     assert lean[0] < lean[1], lean  # left: toward the astronaut; right: toward Tom Hanks
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from ar_backend.face import samples
-from ar_backend.face.detect.dlib import DlibFaces
+from ar_backend.face.detect.dlib_hog import DlibHog
 
 SIDE = 240  # each person's tile in the two-person picture
 LEFT, RIGHT = 0, 2  # the group's leftmost face and the third: both near frontal
@@ -17,8 +17,8 @@ LEFT, RIGHT = 0, 2  # the group's leftmost face and the third: both near frontal
 
 @functools.lru_cache(maxsize=1)
 def _group_boxes() -> tuple[tuple[float, ...], ...]:
-    found = DlibFaces().detect(samples.group(), 0, upsample=1)
-    return tuple(tuple(b) for b, _ in sorted(found, key=lambda f: float(f[0][0])))
+    found = DlibHog().detect(samples.group(), 0, upsample=1)
+    return tuple(tuple(d.box) for d in sorted(found, key=lambda d: float(d.box[0])))
 
 
 def person(index: int, pad: float = 0.6, side: int = SIDE, mirror: bool = False) -> np.ndarray:

@@ -10,6 +10,7 @@ from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import samples
 from ar_backend.face.engines.classic import ClassicEngine
 from ar_backend.face.errors import SourceTooSmall
+from ar_backend.face.faces import detect_faces, picture_faces
 from ar_backend.face.imaging import geometry
 from ar_backend.face.imaging.quality import IdentityScorer, background_change, region_flicker
 from ar_backend.face.live.session import FaceSwap
@@ -23,13 +24,13 @@ def engine() -> ClassicEngine:
 
 @pytest.fixture(scope="module")
 def scorer(engine: ClassicEngine) -> IdentityScorer:
-    return IdentityScorer(engine.faces)
+    return IdentityScorer(engine.descriptor)
 
 
 @pytest.fixture(scope="module")
 def astronaut(engine: ClassicEngine):  # type: ignore[no-untyped-def]
     image = samples.astronaut()
-    face = engine.find_sources(image)[0]
+    face = picture_faces(engine, image)[0]
     return image, face, engine.prepare_source(image, face)
 
 
@@ -43,7 +44,7 @@ def test_identity_moves_to_the_source_and_background_stays(engine, scorer, astro
     src_image, src_face, source = astronaut
     src_emb = scorer.embed(src_image, src_face.box)
     opts = FaceOptions(many_faces=True, detect_size=960)
-    faces = engine.detect(group, opts)
+    faces = detect_faces(engine, group, opts)
     assert len(faces) >= 4, "the group photo's faces are found"
     out = engine.render(group.copy(), faces, source, opts)
     scores = [scorer.score(group, out, f.box, src_emb) for f in faces]
@@ -56,7 +57,7 @@ def test_identity_moves_to_the_source_and_background_stays(engine, scorer, astro
 @pytest.mark.parametrize("blend", ["seamless", "feather"])
 def test_pasted_face_takes_the_target_light_without_a_colour_cast(engine, astronaut, group, blend):
     opts = FaceOptions(blend=blend, detect_size=960)
-    face = max(engine.detect(group, opts), key=lambda f: f.size)
+    face = max(detect_faces(engine, group, opts), key=lambda f: f.size)
     out = engine.render(group.copy(), [face], astronaut[2], opts)
     mask = np.zeros(group.shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, cv2.convexHull(face.points[geometry.INNER].astype(np.int32)), 255)
@@ -67,7 +68,7 @@ def test_pasted_face_takes_the_target_light_without_a_colour_cast(engine, astron
 
 
 def test_mouth_mask_keeps_the_speakers_mouth(engine, astronaut, group):
-    face = max(engine.detect(group, FaceOptions(detect_size=960)), key=lambda f: f.size)
+    face = max(detect_faces(engine, group, FaceOptions(detect_size=960)), key=lambda f: f.size)
     mouth = np.zeros(group.shape[:2], np.uint8)
     cv2.fillConvexPoly(mouth, cv2.convexHull(face.points[geometry.MOUTH].astype(np.int32)), 255)
     sel = mouth > 0
@@ -85,12 +86,12 @@ def test_small_source_is_upscaled_and_a_tiny_one_refused(engine):
     hanks = samples.tom_hanks()  # 112x112: the face is well under the working size
     canvas = cv2.copyMakeBorder(hanks, 60, 60, 60, 60, cv2.BORDER_REPLICATE)
     big = cv2.resize(canvas, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    face = engine.find_sources(big)[0]
+    face = picture_faces(engine, big)[0]
     source = engine.prepare_source(big, face)
     assert any("upscaled" in n for n in source.notes)
     assert geometry.box_size(geometry.box_of(source.points)) > 150
     tiny = ClassicEngine.__new__(ClassicEngine)
-    tiny.cfg, tiny.faces = FaceConfig(min_source_px=400), engine.faces
+    tiny.cfg, tiny.landmarker = FaceConfig(min_source_px=400), engine.landmarker
     with pytest.raises(SourceTooSmall, match="px across"):
         tiny.prepare_source(big, face)
 
@@ -99,8 +100,8 @@ def test_a_tilted_head_keeps_its_jaw_and_folds_no_triangle(engine, astronaut):
     image = samples.astronaut()
     h, w = image.shape[:2]
     turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), 25, 1.0), (w, h))
-    face = engine.detect(turned, FaceOptions(detect_size=512))
-    face = face[0] if face else engine.find_sources(turned)[0]
+    face = detect_faces(engine, turned, FaceOptions(detect_size=512))
+    face = face[0] if face else picture_faces(engine, turned)[0]
     source = astronaut[2]
     dst = engine.target_shape(face.points, source, FaceOptions())
     target = geometry.with_forehead(face.points)
@@ -119,7 +120,7 @@ def test_still_input_does_not_flicker(engine, astronaut, group):
     swap.start()
     tracker = FaceTracker()
     frames = [swap.process(group.copy(), tracker, {}) for _ in range(12)]
-    face = max(engine.detect(group, FaceOptions(detect_size=960)), key=lambda f: f.size)
+    face = max(detect_faces(engine, group, FaceOptions(detect_size=960)), key=lambda f: f.size)
     assert swap.frames_swapped == 12 and tracker.detections >= 3
     assert region_flicker(frames, face.box) < 0.5
 
@@ -150,13 +151,13 @@ def test_a_tilted_head_is_fitted_upright(engine):
     """On a head tilted 25 degrees the jaw landmarks land where the upright fit put them."""
     image = samples.astronaut()
     h, w = image.shape[:2]
-    upright = engine.find_sources(image)[0].points
+    upright = picture_faces(engine, image)[0].points
     rot = cv2.getRotationMatrix2D((w / 2, h / 2), 25, 1.0)
     tilted = cv2.warpAffine(image, rot, (w, h), borderMode=cv2.BORDER_REPLICATE)
     expected = geometry.apply(rot, upright)
-    box = engine.faces.detect(tilted, 0, upsample=1)[0][0]
+    box = engine.detector.detect(tilted, 0, upsample=1)[0].box
     fitted, _ = engine.fit(tilted, box)
-    plain = engine.faces.landmarks(tilted, box)
+    plain = engine.landmarker.landmarks(tilted, box)
     jaw = geometry.JAW
 
     def err(points: np.ndarray) -> float:
@@ -167,7 +168,7 @@ def test_a_tilted_head_is_fitted_upright(engine):
 
 def test_feather_touches_nothing_outside_the_face(engine, astronaut, group):
     opts = FaceOptions(blend="feather", detect_size=960)
-    face = max(engine.detect(group, opts), key=lambda f: f.size)
+    face = max(detect_faces(engine, group, opts), key=lambda f: f.size)
     out = engine.render(group.copy(), [face], astronaut[2], opts)
     dst = engine.target_shape(face.points, astronaut[2], opts)
     hull = np.zeros(group.shape[:2], np.uint8)
@@ -181,8 +182,8 @@ def test_shape_strength_is_the_classic_engines_own_option(engine, astronaut):
     image = samples.astronaut()
     h, w = image.shape[:2]
     turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), 25, 1.0), (w, h))
-    face = engine.detect(turned, FaceOptions(detect_size=512))
-    face = face[0] if face else engine.find_sources(turned)[0]
+    face = detect_faces(engine, turned, FaceOptions(detect_size=512))
+    face = face[0] if face else picture_faces(engine, turned)[0]
     target = geometry.with_forehead(face.points)
 
     def moved(options: FaceOptions) -> float:

@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from ar_backend.config import EnhancerConfig, FaceConfig
-from ar_backend.face.engines import TargetFace
 from ar_backend.face.enhancers import (
     EnhancerUnavailable,
     create_enhancer,
@@ -29,6 +28,7 @@ from ar_backend.face.enhancers import (
 from ar_backend.face.enhancers.align import TEMPLATES
 from ar_backend.face.enhancers.base import Enhancer
 from ar_backend.face.enhancers.keypoints import five_points
+from ar_backend.face.faces import TargetFace
 from tests.face.onnx_enhancers import build_enhancer, build_not_a_restorer
 from tests.face.onnx_models import build_models, face_image
 from tests.procs import wait_for

@@ -9,6 +9,7 @@ import pytest
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import samples
 from ar_backend.face.engines.classic import ClassicEngine
+from ar_backend.face.faces import detect_faces, picture_faces
 from ar_backend.face.imaging.pose import head_pose
 from ar_backend.face.live.session import FaceSwap
 from ar_backend.face.live.tracker import FaceTracker
@@ -24,7 +25,7 @@ def engine() -> ClassicEngine:
 
 
 def only_face(engine: ClassicEngine, image: np.ndarray):
-    faces = engine.find_sources(image)
+    faces = picture_faces(engine, image)
     assert len(faces) == 1
     return faces[0]
 
@@ -49,7 +50,7 @@ def test_a_turned_target_gets_the_turned_photo(engine):
         (person(TURNED_TOO), 1),
         (person(TURNED_TOO, mirror=True), 2),
     ]:
-        face = engine.detect(target, FaceOptions())[0]
+        face = detect_faces(engine, target, FaceOptions())[0]
         assert faceset.pick(source, face) is members[want]
 
 
@@ -57,7 +58,7 @@ def test_the_pick_holds_near_the_middle(engine):
     """A face between two photos keeps the one it has until another is clearly closer."""
     photos = [samples.astronaut(), person(TURNED)]
     source = faceset.build([engine.prepare_source(p, only_face(engine, p)) for p in photos])
-    face = engine.detect(person(FRONTAL), FaceOptions())[0]
+    face = detect_faces(engine, person(FRONTAL), FaceOptions())[0]
     assert faceset.pick(source, face) is faceset.members(source)[0]
     face.extra["set_pick"] = (source, 1)  # as if it had the turned one a frame ago
     near = faceset.members(source)[1].data["pose"].distance(head_pose(face.points))
@@ -92,7 +93,7 @@ def test_likeness_changes_only_the_face_neighbourhood(engine, likeness):
     source = engine.prepare_source(samples.astronaut(), only_face(engine, samples.astronaut()))
     target = samples.group()
     opts = FaceOptions(many_faces=True, detect_size=1280, likeness=likeness)
-    faces = engine.detect(target, opts)
+    faces = detect_faces(engine, target, opts)
     out = engine.render(target.copy(), faces, source, opts)
     keep = np.ones(target.shape[:2], bool)
     for f in faces:  # the fixed ring reaches 1.6 half-sizes from the face's centre

@@ -9,21 +9,34 @@ import pytest
 
 from ar_backend.config import FaceConfig
 from ar_backend.face import samples
-from ar_backend.face.engines.base import REGISTRY, EngineType, SourceFace, TargetFace
+from ar_backend.face.detect import Found
+from ar_backend.face.engines.base import REGISTRY, EngineType
+from ar_backend.face.faces import SourceFace, TargetFace
 from ar_backend.face.live.session import FaceSwap
+
+
+class OneFace:
+    """A detector that finds one face, always in the same place."""
+
+    name, sure = "one", 0.3
+
+    def detect(self, image: np.ndarray, max_side: int = 0, **_: bool) -> list[Found]:
+        return [Found(np.array([10.0, 10.0, 90.0, 90.0]), np.zeros((5, 2)), 1.0)]
 
 
 class GatedEngine:
     """An engine plug-in whose source preparation waits for the test to let it go."""
 
     name = "gated"
+    refit_detects = True
 
     def __init__(self, cfg: FaceConfig) -> None:
         self.entered = threading.Event()
         self.release = threading.Event()
+        self.detector = OneFace()
 
-    def find_sources(self, image: np.ndarray) -> list[TargetFace]:
-        return [TargetFace(box=np.array([10.0, 10.0, 90.0, 90.0]), points=np.zeros((5, 2)))]
+    def target(self, image: np.ndarray, found: Found) -> TargetFace:
+        return TargetFace(box=found.box, points=found.keypoints, score=found.score)
 
     def prepare_source(self, image: np.ndarray, face: TargetFace) -> SourceFace:
         self.entered.set()

@@ -10,6 +10,7 @@ import pytest
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import samples
 from ar_backend.face.engines.classic import ClassicEngine
+from ar_backend.face.faces import detect_faces, picture_faces
 from ar_backend.face.imaging import geometry
 from ar_backend.face.imaging.skin import band_polygon
 
@@ -24,7 +25,7 @@ def target(engine: ClassicEngine):  # type: ignore[no-untyped-def]
     """The astronaut, mirrored: a large face with a clear forehead."""
     image = np.ascontiguousarray(samples.astronaut()[:, ::-1])
     opts = FaceOptions(detect_size=640)
-    return image, engine.detect(image, opts)[0], opts
+    return image, detect_faces(engine, image, opts)[0], opts
 
 
 def fringe_mask(image: np.ndarray, points68: np.ndarray) -> np.ndarray:
@@ -57,7 +58,7 @@ def across(image: np.ndarray, where: np.ndarray) -> float:
 def test_a_source_fringe_stays_off_the_target_forehead(engine, target, likeness):
     image, face, opts = target
     astro = samples.astronaut()
-    src_face = engine.find_sources(astro)[0]
+    src_face = picture_faces(engine, astro)[0]
     painted = strands(astro, fringe_mask(astro, src_face.points), 3)
     source = engine.prepare_source(painted, src_face)
     opts = opts.model_copy(update={"likeness": likeness})
@@ -78,7 +79,7 @@ def test_the_target_fringe_is_kept(engine, target):
     assert hair.sum() > 300
     painted = strands(image, hair, 3)
     group = samples.group()
-    source = engine.prepare_source(group, engine.find_sources(group)[0])
+    source = engine.prepare_source(group, picture_faces(engine, group)[0])
     # (likeness 0: the frame is not reshaped, so the fringe stays where it was painted)
     out = engine.render(painted.copy(), [face], source, opts.model_copy(update={"likeness": 0}))
     # the fringe is still there, as dark as it was

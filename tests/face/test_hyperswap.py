@@ -19,9 +19,9 @@ import yaml
 from ar_backend.config import FaceConfig, FaceOptions, HyperswapConfig
 from ar_backend.face.engines import create_engine, engine_types
 from ar_backend.face.engines import hyperswap as hyperswap_module
-from ar_backend.face.engines.base import SourceFace
 from ar_backend.face.engines.hyperswap import HyperswapEngine, alignment, from_output, to_blob
 from ar_backend.face.errors import EngineUnavailable
+from ar_backend.face.faces import SourceFace, detect_faces, picture_faces
 from ar_backend.face.people import faceset
 from tests.face.onnx_hyperswap import SIZE, build_hyperswap_models, face_mask
 from tests.face.onnx_models import build_recognizer, face_image
@@ -100,7 +100,7 @@ def frame() -> np.ndarray:
 
 def source_of(engine: HyperswapEngine, seed: int) -> SourceFace:
     image = face_image(seed, **SOURCE_FACE)
-    found = engine.find_sources(image)
+    found = picture_faces(engine, image)
     assert len(found) == 1
     return engine.prepare_source(image, found[0])
 
@@ -108,7 +108,7 @@ def source_of(engine: HyperswapEngine, seed: int) -> SourceFace:
 def swapped(engine: HyperswapEngine, frame: np.ndarray, seed: int = 2, **options: Any) -> Any:
     """(the rendered frame, the face) for the source drawn with ``seed``."""
     opts = FaceOptions(**{"blend": "feather", **options})
-    faces = engine.detect(frame, opts)
+    faces = detect_faces(engine, frame, opts)
     assert len(faces) == 1
     return engine.render(frame.copy(), faces, source_of(engine, seed), opts), faces[0]
 
@@ -283,14 +283,14 @@ def test_alignment_puts_the_keypoints_on_the_arcface_128_template() -> None:
 
 
 def test_detects_the_face_and_describes_people(engine: HyperswapEngine, frame: np.ndarray) -> None:
-    faces = engine.detect(frame, FaceOptions())
+    faces = detect_faces(engine, frame, FaceOptions())
     assert len(faces) == 1 and faces[0].points.shape == (5, 2)
     again = engine.refit(frame, faces[0])
     assert again is not None
     a = engine.describe(frame, faces[0])
     assert a.shape == (512,) and abs(float(np.linalg.norm(a)) - 1) < 1e-6
     other = face_image(9, **FRAME_FACE)
-    b = engine.describe(other, engine.detect(other, FaceOptions())[0])
+    b = engine.describe(other, detect_faces(engine, other, FaceOptions())[0])
     assert engine.identity_distance(a, a) < 1e-6
     assert engine.identity_distance(a, b) > engine.identity_distance(a, a)
 
@@ -387,7 +387,7 @@ def test_mouth_mask_keeps_the_targets_mouth(engine: HyperswapEngine, frame: np.n
 
 
 def test_faces_without_keypoints_are_left_alone(engine: HyperswapEngine, frame: np.ndarray) -> None:
-    face = engine.detect(frame, FaceOptions())[0]
+    face = detect_faces(engine, frame, FaceOptions())[0]
     face.points = np.zeros((68, 2), np.float32)  # another engine's landmarks
     out = engine.render(frame.copy(), [face], source_of(engine, 2), FaceOptions())
     assert np.array_equal(out, frame)
@@ -406,7 +406,7 @@ def test_the_swapper_gets_the_unit_embedding_and_a_set_their_mean(
     )
     # and the set renders between its two photos
     options = FaceOptions(blend="feather")
-    faces = engine.detect(frame, options)
+    faces = detect_faces(engine, frame, options)
     region = face_box(faces[0], frame.shape)
 
     def render(source: SourceFace) -> np.ndarray:

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from ar_backend.config import FaceConfig, FaceOptions, GpuConfig, InswapperConfig
+from ar_backend.face.detect import scrfd
 from ar_backend.face.engines import create_engine, engine_types
 from ar_backend.face.engines.inswapper import InswapperEngine, model_paths
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
+from ar_backend.face.faces import detect_faces, picture_faces
 from ar_backend.face.runtime.onnx_providers import provider_options, select_providers
 from tests.face.onnx_models import (
     build_detector,
@@ -66,7 +68,7 @@ def frame() -> np.ndarray:
 
 def source_of(engine: InswapperEngine, seed: int):  # type: ignore[no-untyped-def]
     image = face_image(seed, **SOURCE_FACE)
-    found = engine.find_sources(image)
+    found = picture_faces(engine, image)
     assert len(found) == 1
     return engine.prepare_source(image, found[0])
 
@@ -220,12 +222,12 @@ def test_a_requested_gpu_missing_here_shows_in_info(models: Path) -> None:
 
 
 def test_detect_input_size_keeps_the_aspect() -> None:
-    assert InswapperEngine.detect_input_size((720, 1280, 3), 640) == (640, 384)
-    assert InswapperEngine.detect_input_size((480, 640, 3), 1280) == (640, 480)
+    assert scrfd.input_size((720, 1280, 3), 640) == (640, 384)
+    assert scrfd.input_size((480, 640, 3), 1280) == (640, 480)
 
 
 def test_detect_finds_the_face(engine: InswapperEngine, frame: np.ndarray) -> None:
-    faces = engine.detect(frame, FaceOptions())
+    faces = detect_faces(engine, frame, FaceOptions())
     assert len(faces) == 1
     face = faces[0]
     assert face.score > 0.5
@@ -234,11 +236,11 @@ def test_detect_finds_the_face(engine: InswapperEngine, frame: np.ndarray) -> No
     x1, y1, x2, y2 = face.box
     assert np.all((face.points[:, 0] > x1) & (face.points[:, 0] < x2))
     assert np.all((face.points[:, 1] > y1) & (face.points[:, 1] < y2))
-    assert engine.detect(np.full_like(frame, 20), FaceOptions()) == []
+    assert detect_faces(engine, np.full_like(frame, 20), FaceOptions()) == []
 
 
 def test_refit_follows_a_moving_face(engine: InswapperEngine, frame: np.ndarray) -> None:
-    face = engine.detect(frame, FaceOptions())[0]
+    face = detect_faces(engine, frame, FaceOptions())[0]
     face.track_id = 7
     moved = {"centre": (335, 250), "axes": (70, 90)}
     again = engine.refit(face_image(1, **moved), face)
@@ -254,14 +256,14 @@ def test_a_dynamic_detector_runs_at_the_detect_size(tmp_path: Path, frame: np.nd
     build_models(tmp_path, dynamic_detector=True)
     made = create_engine("inswapper", face_cfg(tmp_path))
     try:
-        faces = made.detect(frame, FaceOptions(detect_size=320))
+        faces = detect_faces(made, frame, FaceOptions(detect_size=320))
         assert len(faces) == 1
         np.testing.assert_allclose(faces[0].box, expected_box(**FRAME_FACE), atol=4)
         again = made.refit(frame, faces[0])
         assert again is not None
         np.testing.assert_allclose(again.box, faces[0].box, atol=4)
-        assert len(made.find_sources(face_image(2, **SOURCE_FACE))) == 1
-        sizes = made.detector.resolution_session_input_sizes  # (width, height) sessions
+        assert len(picture_faces(made, face_image(2, **SOURCE_FACE))) == 1
+        sizes = made.detector.model.resolution_session_input_sizes  # (width, height) sessions
         assert set(sizes) == {(320, 256), (320, 320), (640, 640)}
     finally:
         made.close()
@@ -284,7 +286,7 @@ def test_prepare_source_reads_an_identity(engine: InswapperEngine) -> None:
 
 def test_a_small_source_face_is_refused(engine: InswapperEngine) -> None:
     image = face_image(4, size=(300, 300), centre=(150, 150), axes=(15, 20))
-    found = engine.find_sources(image)
+    found = picture_faces(engine, image)
     assert len(found) == 1
     with pytest.raises(SourceTooSmall) as caught:
         engine.prepare_source(image, found[0])
@@ -300,7 +302,7 @@ def test_render_changes_the_face_and_nothing_far_from_it(
     engine: InswapperEngine, frame: np.ndarray, blend: str
 ) -> None:
     options = FaceOptions(blend=blend)
-    faces = engine.detect(frame, options)
+    faces = detect_faces(engine, frame, options)
     source = source_of(engine, 2)
     out = engine.render(frame.copy(), faces, source, options)
     assert out.shape == frame.shape and out.dtype == np.uint8
@@ -316,7 +318,7 @@ def test_render_changes_the_face_and_nothing_far_from_it(
 
 def test_different_sources_give_different_faces(engine: InswapperEngine, frame: np.ndarray) -> None:
     options = FaceOptions(blend="feather")
-    faces = engine.detect(frame, options)
+    faces = detect_faces(engine, frame, options)
     first = engine.render(frame.copy(), faces, source_of(engine, 2), options)
     second = engine.render(frame.copy(), faces, source_of(engine, 3), options)
     region = inside(faces[0].box, frame.shape)
@@ -324,7 +326,7 @@ def test_different_sources_give_different_faces(engine: InswapperEngine, frame: 
 
 
 def test_mouth_mask_keeps_the_targets_mouth(engine: InswapperEngine, frame: np.ndarray) -> None:
-    faces = engine.detect(frame, FaceOptions())
+    faces = detect_faces(engine, frame, FaceOptions())
     source = source_of(engine, 2)
     swapped = engine.render(frame.copy(), faces, source, FaceOptions(blend="feather"))
     kept = engine.render(frame.copy(), faces, source, FaceOptions(blend="feather", mouth_mask=True))
@@ -339,7 +341,7 @@ def test_mouth_mask_keeps_the_targets_mouth(engine: InswapperEngine, frame: np.n
 
 
 def test_faces_without_keypoints_are_left_alone(engine: InswapperEngine, frame: np.ndarray) -> None:
-    face = engine.detect(frame, FaceOptions())[0]
+    face = detect_faces(engine, frame, FaceOptions())[0]
     face.points = np.zeros((68, 2), np.float32)  # another engine's landmarks
     out = engine.render(frame.copy(), [face], source_of(engine, 2), FaceOptions())
     assert np.array_equal(out, frame)
@@ -353,7 +355,7 @@ def test_a_face_set_swaps_with_the_mean_identity(
     from ar_backend.face.people import faceset
 
     options = FaceOptions(blend="feather")
-    faces = engine.detect(frame, options)
+    faces = detect_faces(engine, frame, options)
     a, b = source_of(engine, 2), source_of(engine, 3)
     region = inside(faces[0].box, frame.shape)
 

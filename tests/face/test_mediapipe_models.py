@@ -28,7 +28,8 @@ from ar_backend.face.detect import (
     model_files,
 )
 from ar_backend.face.detect.blazeface import FULL, LEFT_EYE, RIGHT_EYE
-from ar_backend.face.detect.dlib import DlibFaces
+from ar_backend.face.detect.dlib68 import Dlib68
+from ar_backend.face.detect.dlib_hog import DlibHog
 from ar_backend.face.detect.face_mesh import PRESENT
 from ar_backend.face.detect.mesh68 import to_68
 from ar_backend.face.detect.roi import Roi
@@ -62,6 +63,19 @@ def short(files: ModelFiles) -> Detector:
 @pytest.fixture(scope="module")
 def mesh(files: ModelFiles) -> Landmarker:
     return FACE_LANDMARKERS.get("face_mesh").create(files)
+
+
+class DlibFaces:
+    """dlib's detector and 68 landmarks: the reference."""
+
+    def __init__(self) -> None:
+        self.hog, self.fit68 = DlibHog(), Dlib68()
+
+    def detect(self, image: np.ndarray, upsample: int = 0) -> list[tuple[np.ndarray, float]]:
+        return [(d.box, d.score) for d in self.hog.detect(image, upsample=upsample)]
+
+    def landmarks(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
+        return self.fit68.landmarks(image, box)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 from ar_backend.config import FaceConfig, FaceOptions, PipelineConfig
 from ar_backend.face import samples
 from ar_backend.face.engines.classic import ClassicEngine
+from ar_backend.face.faces import detect_faces
 from ar_backend.face.imaging.quality import region_flicker
 from ar_backend.face.live.session import FaceSwap
 from ar_backend.face.live.tracker import DetectorThread, FaceTracker
@@ -75,7 +76,7 @@ def test_faces_arrive_from_the_detector_thread(engine, group, detector):
 def test_the_largest_face_only_unless_many(engine, group, detector):
     tracker = FaceTracker(detector)
     _, faces = run_until(tracker, engine, group, FaceOptions(detect_size=960), want=1)
-    everyone = engine.detect(group, FaceOptions(detect_size=960))
+    everyone = detect_faces(engine, group, FaceOptions(detect_size=960))
     assert len(faces) == 1 and faces[0].size == pytest.approx(
         max(f.size for f in everyone), rel=0.25
     )
@@ -104,7 +105,7 @@ def test_still_input_is_steady_with_the_detector_thread(engine, group, detector)
 
 def test_a_result_from_another_engine_is_ignored(engine, group, detector):
     other = ClassicEngine.__new__(ClassicEngine)
-    other.cfg, other.faces = engine.cfg, engine.faces
+    other.cfg, other.detector, other.landmarker = engine.cfg, engine.detector, engine.landmarker
     tracker = FaceTracker(detector)
     tracker.scan_empty = False  # only the thread's result could give a face
     opts = FaceOptions(detect_size=960)
@@ -144,7 +145,7 @@ def test_a_face_the_detector_misses_now_and_then_stays_swapped(engine):
     image = samples.astronaut()
     frames = panning_clip(image)
     opts = FaceOptions()
-    misses = sum(not engine.detect(f, opts) for f in frames[::5])
+    misses = sum(not detect_faces(engine, f, opts) for f in frames[::5])
     tracker = FaceTracker()
     drawn = []
     for f in frames:

@@ -17,6 +17,7 @@ from PIL import Image
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import samples
 from ar_backend.face.engines import Engine, create_engine
+from ar_backend.face.faces import picture_faces
 from ar_backend.jobs.render import run_job
 from ar_backend.jobs.spec import JobCancelled, JobFailed, JobResult, JobSpec, Progress
 from tests.jobs.clip import (
@@ -252,7 +253,7 @@ def test_a_picture_comes_back_in_its_format_with_the_face_swapped(
         assert written.format == fmt
         assert written.size == (picture.shape[1], picture.shape[0])
         after = np.asarray(written.convert("RGB"))[..., ::-1]
-    face = engine.find_sources(picture)[0].box
+    face = picture_faces(engine, picture)[0].box
     assert diff_inside(picture, after, face) > CHANGED
     # PNG is lossless; WebP is written lossy (quality 95)
     assert diff_outside(picture, after, [face]) < (1.0 if fmt == "PNG" else CODEC_NOISE)
@@ -282,7 +283,7 @@ def test_a_photo_taken_sideways_is_swapped_upright(
         assert written.format == "JPEG"
         after = np.asarray(written.convert("RGB"))[..., ::-1]
     assert after.shape == upright.shape
-    face = engine.find_sources(upright)[0].box
+    face = picture_faces(engine, upright)[0].box
     assert diff_inside(upright, after, face) > CHANGED
     assert diff_outside(upright, after, [face]) < CODEC_NOISE
 
@@ -293,7 +294,7 @@ def test_many_faces_swaps_everyone_at_the_table(
     picture = samples.group()
     source = tmp_path / "group.png"
     cv2.imwrite(str(source), picture)
-    faces = [f.box for f in engine.find_sources(picture)]
+    faces = [f.box for f in picture_faces(engine, picture)]
     assert len(faces) >= 5
 
     def swap(many: bool) -> np.ndarray:

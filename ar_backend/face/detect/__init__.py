@@ -1,9 +1,14 @@
 """Face and hand detectors and landmarkers, one file each, registered by name (base.py):
-MediaPipe's BlazeFace (``blazeface.py``), face mesh (``face_mesh.py``, and its 68-point view
+dlib's HOG detector (``dlib_hog.py``) and 68 landmarks (``dlib68.py``), with pip; MediaPipe's
+BlazeFace (``blazeface.py``), face mesh (``face_mesh.py``, and its 68-point view
 ``mesh68.py``), palm detector (``palm.py``) and hand landmarker (``hand.py``) on LiteRT,
-sharing the SSD decoding (``ssd.py``) and the landmark regions (``roi.py``)."""
+sharing the SSD decoding (``ssd.py``) and the landmark regions (``roi.py``).
 
-from ar_backend.face.detect import blazeface, face_mesh, hand, palm
+Not chosen by name: insightface's SCRFD (``scrfd.py``) comes inside the analysis pack and is
+opened with its recognizer by the engines that use the pack; dlib's face descriptor
+(``dlib_descriptor.py``: who a face is) is the classic engine's."""
+
+from ar_backend.face.detect import blazeface, dlib68, dlib_hog, face_mesh, hand, palm
 from ar_backend.face.detect.base import (
     FACE_DETECTORS,
     FACE_LANDMARKERS,
@@ -15,6 +20,7 @@ from ar_backend.face.detect.base import (
     Landmarks,
     ModelFiles,
     RunnerType,
+    create_runner,
     model_files,
     unavailable,
 )
@@ -31,6 +37,9 @@ __all__ = [
     "ModelFiles",
     "RunnerType",
     "blazeface",
+    "create_runner",
+    "dlib68",
+    "dlib_hog",
     "face_mesh",
     "hand",
     "model_files",

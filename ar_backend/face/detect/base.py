@@ -1,6 +1,10 @@
 """What the detectors and landmarkers hand back, their protocols, and the registries they are
-found in by name (one small file each registers itself: ``blazeface.py``, ``face_mesh.py``,
-``palm.py``, ``hand.py``).
+found in by name (one small file each registers itself: ``dlib_hog.py``, ``dlib68.py``,
+``blazeface.py``, ``face_mesh.py``, ``palm.py``, ``hand.py``).
+
+The engines take theirs from here by name (:func:`create_runner`); the tracker reaches them
+through the engine (``engine.detector``, ``engine.target``: face/faces.py), so it names no
+model and assumes no number of points.
 
 A runner type names the model files it needs (paths in the models folder, listed in
 config/models.yaml); :func:`unavailable` says why one cannot run here (a file missing or
@@ -48,8 +52,20 @@ class Landmarks:
 class Detector(Protocol):
     name: str
 
-    def detect(self, image: Image) -> list[Found]:
-        """Every face (or palm) in the frame, best first."""
+    @property
+    def sure(self) -> float:
+        """A detection scoring at least this is certainly one (the tracker follows it at once;
+        under it, a face only starts once the per-frame check sees one: face/live/confirm.py)."""
+        ...
+
+    def detect(
+        self, image: Image, max_side: int = 0, *, edges: bool = False, thorough: bool = False
+    ) -> list[Found]:
+        """Every face (or palm) in the frame, best first. ``max_side`` > 0: looked at with its
+        longest side at most that (faster, small faces missed; a model with a fixed input
+        size ignores it). ``edges``: faces cut by the frame's edge too, where the detector
+        can see them. ``thorough``: an uploaded picture, not a live frame (slower, finds
+        smaller faces)."""
         ...
 
 
@@ -126,3 +142,21 @@ HAND_LANDMARKERS: Registry[RunnerType[Landmarker]] = Registry("hand landmarker")
 def unavailable(kind: RunnerType[object], files: ModelFiles) -> str | None:
     """Why ``kind`` cannot run with ``files`` (cheap: no model is loaded); None if it can."""
     return files.problem(kind.files)
+
+
+R = TypeVar("R")
+
+
+def create_runner(registry: Registry[RunnerType[R]], name: str, cfg: FaceConfig) -> R:
+    """The runner registered as ``name`` (:class:`UnknownName` naming those that are), made
+    on its model files, verified (FileNotFoundError saying which and how to fetch it); one
+    that needs no file (dlib's: they come with pip) is made without reading the manifest."""
+    kind = registry.get(name)
+    if not kind.files:
+        empty = Manifest(models={})
+        return kind.create(ModelFiles(resolve_dir(cfg.models_dir), empty, cfg.detection.threads))
+    files = model_files(cfg)
+    reason = unavailable(kind, files)
+    if reason is not None:
+        raise FileNotFoundError(reason)
+    return kind.create(files)

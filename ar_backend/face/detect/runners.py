@@ -77,7 +77,16 @@ class SsdDetector:
         other.spec = replace(self.spec, decode=decode, pad=self.spec.pad if pad is None else pad)
         return other
 
-    def detect(self, image: Image) -> list[Found]:
+    @property
+    def sure(self) -> float:
+        """Every detection over the model's own threshold is sure."""
+        return self.spec.decode.min_score
+
+    def detect(
+        self, image: Image, max_side: int = 0, *, edges: bool = False, thorough: bool = False
+    ) -> list[Found]:
+        """(The input is the model's fixed square, so ``max_side`` and ``thorough`` change
+        nothing; faces cut by the edge are seen as ``spec.pad`` says, with ``edges`` or not.)"""
         h, w = image.shape[:2]
         border = round(self.spec.pad * max(h, w))
         if border:

@@ -6,8 +6,6 @@ from ar_backend.face.engines.base import (
     Engine,
     EngineOptions,
     EngineType,
-    SourceFace,
-    TargetFace,
     create_engine,
     engine_types,
 )
@@ -17,8 +15,6 @@ __all__ = [
     "Engine",
     "EngineOptions",
     "EngineType",
-    "SourceFace",
-    "TargetFace",
     "create_engine",
     "engine_types",
 ]

@@ -1,9 +1,10 @@
-"""The engine protocol, the faces it passes around, and the registry of engines by name."""
+"""The engine protocol, its own live options, and the registry of engines by name. The faces
+an engine passes around (TargetFace, SourceFace) are in face/faces.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -11,53 +12,20 @@ from pydantic import BaseModel, ConfigDict
 
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face.errors import EngineUnavailable
-from ar_backend.face.imaging.geometry import box_size
+from ar_backend.face.faces import FaceFinder, SourceFace, TargetFace
 from shared.registry import Registry
 
 
-@dataclass(eq=False)  # compared by identity: its fields are arrays
-class TargetFace:
-    """A face in a frame: its box, its landmarks (68 dlib points or 5 keypoints), a score."""
+class Engine(FaceFinder, Protocol):
+    """A swap engine. As a :class:`FaceFinder` it finds faces with its ``detector``
+    (face/detect/) and makes each a :class:`TargetFace` with ``target``; it follows them
+    (``refit``), prepares a source and renders. Nothing outside an engine assumes how many
+    points a face has."""
 
-    box: np.ndarray
-    points: np.ndarray
-    score: float = 1.0
-    track_id: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-    raw: np.ndarray | None = None  # the landmarks as measured, before the tracker smooths
-
-    def __post_init__(self) -> None:
-        if self.raw is None:
-            self.raw = self.points
-
-    @property
-    def size(self) -> float:
-        return box_size(self.box)
-
-
-@dataclass
-class SourceFace:
-    """The identity to render: prepared once when loaded, read by every frame."""
-
-    engine: str
-    box: np.ndarray  # in the uploaded image's pixels
-    image: np.ndarray  # the (possibly upscaled) texture the engine renders from
-    points: np.ndarray  # landmarks in ``image``
-    data: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-
-class Engine(Protocol):
-    name: str
-
-    def detect(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
-        """All faces in the frame, best first."""
+    refit_detects: bool  # its refit runs the detector (so a face it refits is one)
 
     def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
         """The face again near where it was (between detections); None when lost."""
-
-    def find_sources(self, image: np.ndarray) -> list[TargetFace]:
-        """Faces in an uploaded image (thorough: may be slower than live detection)."""
 
     def prepare_source(self, image: np.ndarray, face: TargetFace) -> SourceFace: ...
 

@@ -20,16 +20,12 @@ import numpy as np
 from pydantic import Field
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face.detect.dlib import DlibFaces
-from ar_backend.face.engines.base import (
-    EngineOptions,
-    EngineType,
-    SourceFace,
-    TargetFace,
-    own_options,
-    register,
-)
+from ar_backend.face.detect import FACE_DETECTORS, FACE_LANDMARKERS, Found, create_runner
+from ar_backend.face.detect.dlib68 import Dlib68
+from ar_backend.face.detect.dlib_descriptor import DlibDescriptor
+from ar_backend.face.engines.base import EngineOptions, EngineType, own_options, register
 from ar_backend.face.errors import SourceTooSmall
+from ar_backend.face.faces import SourceFace, TargetFace
 from ar_backend.face.imaging import blend, geometry, outline, skin
 from ar_backend.face.imaging.warp import clip_box, warp_to
 from ar_backend.face.people import faceset
@@ -42,7 +38,8 @@ CHASE = 0.06  # a refit's move over this share of the face's size is fitted a se
 LIKENESS_SHADE = (
     3.0  # likeness 1: the frame's shading taken at 4x the scale (face/imaging/outline.py)
 )
-EDGE_PAD = 0.1  # live detection sees past the frame's edges (face/detect/dlib.py): entering faces
+DETECTOR = "dlib_hog"  # face/detect/, by name
+LANDMARKER = "dlib68"  # the 68 points the warp, the features moved and the outline are written for
 SOURCE_WORK_PX = 220  # source faces smaller than this are upscaled (with sharpening) once
 
 
@@ -61,9 +58,15 @@ class ClassicOptions(EngineOptions):
 class ClassicEngine:
     name = "classic"
 
+    refit_detects = False  # a refit fits landmarks: the per-frame check confirms the face
+
     def __init__(self, cfg: FaceConfig) -> None:
         self.cfg = cfg
-        self.faces = DlibFaces()
+        self.detector = create_runner(FACE_DETECTORS, DETECTOR, cfg)
+        landmarker = create_runner(FACE_LANDMARKERS, LANDMARKER, cfg)
+        assert isinstance(landmarker, Dlib68)  # fitted in a box (fit(), refit())
+        self.landmarker = landmarker
+        self.descriptor = DlibDescriptor()
 
     # ---- finding faces ---------------------------------------------------------------------
 
@@ -80,12 +83,12 @@ class ClassicEngine:
         the same face gives the same fit.
         """
         if roll is None:
-            pts = self.faces.landmarks(image, box)
+            pts = self.landmarker.landmarks(image, box)
             roll = _step(geometry.roll_degrees(pts))
             if abs(roll) < UPRIGHT_REFIT_DEG:
                 return pts, roll
         elif abs(roll) < UPRIGHT_REFIT_DEG:
-            return self.faces.landmarks(image, box), roll
+            return self.landmarker.landmarks(image, box), roll
         centre = np.round((box[:2] + box[2:]) / 2)
         half = geometry.box_size(box) * 1.3
         x0, y0, x1, y1 = clip_box(np.concatenate([centre - half, centre + half]), image.shape)
@@ -93,7 +96,7 @@ class ClassicEngine:
         local = centre - (x0, y0)
         rot = cv2.getRotationMatrix2D((float(local[0]), float(local[1])), roll, 1.0)
         upright = cv2.warpAffine(crop, rot, (crop.shape[1], crop.shape[0]), flags=cv2.INTER_LINEAR)
-        fitted = self.faces.landmarks(upright, box - np.concatenate([(x0, y0), (x0, y0)]))
+        fitted = self.landmarker.landmarks(upright, box - np.concatenate([(x0, y0), (x0, y0)]))
         back = cv2.invertAffineTransform(rot)
         return geometry.apply(back, fitted) + np.array([x0, y0], np.float64), roll
 
@@ -111,26 +114,11 @@ class ClassicEngine:
         }
         return TargetFace(box=box, points=pts, score=score, extra=extra)
 
-    def face_at(self, image: np.ndarray, box: np.ndarray, score: float) -> TargetFace:
-        """The face in ``box`` (found there by the per-frame check: face/live/confirm.py),
-        anchored as a detection's face is."""
-        return self._with_landmarks(image, box, score)
-
-    def detect(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
-        return [
-            self._with_landmarks(image, box, score)
-            for box, score in self.faces.detect(image, options.detect_size)
-        ]
-
-    def detect_edges(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
-        """The faces :meth:`detect` finds, and those cut by the frame's edge (a face coming
-        in): the frame mirrored past its edges is searched (face/detect/dlib.py). The tracker asks
-        for it in the detector's thread when the frame showed no clear face; not always,
-        as the border moves HOG's cell grid (a face in full view scored 0.44, then 0.06)."""
-        return [
-            self._with_landmarks(image, box, score)
-            for box, score in self.faces.detect(image, options.detect_size, pad=EDGE_PAD)
-        ]
+    def target(self, image: np.ndarray, found: Found) -> TargetFace:
+        """The face in the detector's box, its landmarks fitted (upright: :meth:`fit`) and
+        anchored for refits. Also where the per-frame check found a face ahead of its refit
+        (face/live/confirm.py)."""
+        return self._with_landmarks(image, found.box, found.score)
 
     def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
         extra = face.extra
@@ -167,16 +155,11 @@ class ClassicEngine:
             box=box, points=pts, score=face.score, track_id=face.track_id, extra=extra
         )
 
-    def find_sources(self, image: np.ndarray) -> list[TargetFace]:
-        upsample = 1 if max(image.shape[:2]) <= 1024 else 0
-        found = self.faces.detect(image, 0, upsample=upsample)
-        return [self._with_landmarks(image, box, score) for box, score in found]
-
     # ---- who it is (reference mode, face map) ------------------------------------------------
 
     def describe(self, image: np.ndarray, face: TargetFace) -> np.ndarray:
         """dlib's 128-d face descriptor (two photos of one person: under 0.6 apart)."""
-        return self.faces.embedding(image, face.box)
+        return self.descriptor.embedding(image, face.box)
 
     @staticmethod
     def identity_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -203,7 +186,7 @@ class ClassicEngine:
             crop = cv2.addWeighted(crop, 1.5, soft, -0.5, 0)  # unsharp: undo the upscale blur
             # re-fit on the upscaled texture, in the detector's box scaled with it
             box = np.concatenate([face.box[:2] - (x0, y0), face.box[2:] - (x0, y0)]) * scale
-            pts = self.faces.landmarks(crop, box)
+            pts = self.landmarker.landmarks(crop, box)
             notes.append(f"source face is {size:.0f} px: upscaled x{scale:.2f} with sharpening")
         crop = np.ascontiguousarray(crop)
         pts = geometry.with_forehead(pts)
@@ -328,7 +311,7 @@ def _check(cfg: FaceConfig) -> str | None:
     if importlib.util.find_spec("dlib") is None:
         return "the dlib package is not installed (pip install dlib-bin)"
     try:
-        dlib_model(DLIB_LANDMARKS_68)
+        dlib_model(DLIB_LANDMARKS_68)  # (the face descriptor's models sit beside it)
     except ModelMissing as exc:
         return str(exc)
     return None

@@ -66,7 +66,7 @@ import cv2
 import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face.engines.base import EngineType, SourceFace, TargetFace, register
+from ar_backend.face.engines.base import EngineType, register
 from ar_backend.face.engines.insight_analysis import (
     InsightAnalysis,
     files_message,
@@ -75,6 +75,7 @@ from ar_backend.face.engines.insight_analysis import (
     paste_crop,
 )
 from ar_backend.face.errors import EngineUnavailable
+from ar_backend.face.faces import SourceFace, TargetFace
 from ar_backend.face.imaging.tensors import from_signed, signed_blob
 from ar_backend.face.runtime.onnx_providers import (
     onnx_session,
@@ -318,7 +319,7 @@ class HyperswapEngine(InsightAnalysis):
     def info(self) -> dict[str, Any]:
         sessions = {
             "swapper": self.session,
-            "detector": None if self.detector is None else self.detector.session,
+            "detector": None if self.detector.model is None else self.detector.model.session,
             "recognizer": None if self.recognizer is None else self.recognizer.session,
         }
         return {
@@ -333,7 +334,7 @@ class HyperswapEngine(InsightAnalysis):
 
     def close(self) -> None:
         # onnxruntime frees a session when the last reference goes
-        self.detector = self.recognizer = self.session = None
+        self.detector.model = self.recognizer = self.session = None
 
 
 register(

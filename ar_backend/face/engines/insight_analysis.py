@@ -2,10 +2,10 @@
 insightface's SCRFD detector and ArcFace recognizer (the ``buffalo_l`` analysis pack), the
 checks on their model files, and pasting an aligned swapped crop back into the frame.
 
-- :class:`InsightAnalysis` finds faces (5 keypoints each), follows them between detections
-  (``refit``: the detector again on the face's neighbourhood), tells people apart
-  (``describe``: the unit ArcFace embedding; ``identity_distance``: cosine distance) and
-  prepares a source (its embedding, read once).
+- :class:`InsightAnalysis` finds faces (SCRFD, 5 keypoints each: face/detect/scrfd.py),
+  follows them between detections (``refit``: the detector again on the face's
+  neighbourhood), tells people apart (``describe``: the unit ArcFace embedding;
+  ``identity_distance``: cosine distance) and prepares a source (its embedding, read once).
 - :func:`missing_message` and :func:`corrupt_message` say why the files cannot be used: a
   file listed in the model manifest (``face.models_manifest``) whose size or SHA-256 differs
   is never opened.
@@ -29,8 +29,10 @@ import cv2
 import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions, InsightPackConfig, resolve_dir
-from ar_backend.face.engines.base import SourceFace, TargetFace
+from ar_backend.face.detect.base import Found
+from ar_backend.face.detect.scrfd import Scrfd
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
+from ar_backend.face.faces import SourceFace, TargetFace
 from ar_backend.face.imaging import blend
 from ar_backend.face.imaging.geometry import box_size, iou
 from ar_backend.face.imaging.warp import clip_box, crop_region
@@ -38,7 +40,6 @@ from ar_backend.face.runtime.onnx_providers import ProviderChoice, choose, provi
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
 
-SOURCE_DET_SIZE = (640, 640)  # uploaded images: one fixed size (one detector session)
 REFIT_DET_SIZE = (320, 320)  # the crop around a tracked face: fixed too
 REFIT_MARGIN = 0.5  # the refit crop: the box grown by half its size each side (2x the box)
 REFIT_MIN_IOU = 0.3  # a refit further than this from the previous box has lost the face
@@ -194,8 +195,9 @@ class InsightAnalysis:
     cfg: FaceConfig
     paths: dict[str, Path]
     choice: ProviderChoice
-    detector: Any
+    detector: Scrfd
     recognizer: Any
+    refit_detects = True  # a refit is SCRFD itself on the face's neighbourhood
 
     def _open(
         self,
@@ -220,7 +222,7 @@ class InsightAnalysis:
                 f"available (onnxruntime has {onnxruntime.get_available_providers()})"
             )
         options = provider_options(self.choice.providers, cfg.gpu, resolve_dir(cfg.models_dir))
-        self.detector, self.recognizer = load_analysis(
+        found, self.recognizer = load_analysis(
             self.name,
             paths["detector"],
             paths["recognizer"],
@@ -228,39 +230,18 @@ class InsightAnalysis:
             options,
             pack.det_threshold,
         )
+        self.detector = Scrfd(found)
         return options
 
-    def _detect(self, image: np.ndarray, input_size: tuple[int, int]) -> list[TargetFace]:
-        det, kps = self.detector.detect(image, input_size=input_size)
-        faces = [
-            TargetFace(
-                box=det[i, :4].astype(np.float32),
-                points=kps[i].astype(np.float32),
-                score=float(det[i, 4]),
-            )
-            for i in range(det.shape[0])
-        ]
-        return sorted(faces, key=lambda f: -f.score)
-
-    @staticmethod
-    def detect_input_size(shape: tuple[int, ...], detect_size: int) -> tuple[int, int]:
-        """(width, height) for the detector: the frame's aspect, its longest side at most
-        ``detect_size``, in multiples of 32 (SCRFD's coarsest stride)."""
-        h, w = shape[:2]
-        scale = min(1.0, detect_size / max(h, w, 1))
-        return (
-            max(32, math.ceil(w * scale / 32) * 32),
-            max(32, math.ceil(h * scale / 32) * 32),
-        )
-
-    def detect(self, image: np.ndarray, options: FaceOptions) -> list[TargetFace]:
-        return self._detect(image, self.detect_input_size(image.shape, options.detect_size))
+    def target(self, image: np.ndarray, found: Found) -> TargetFace:
+        """The face as SCRFD found it: its 5 keypoints are its points."""
+        return TargetFace(box=found.box, points=found.keypoints, score=found.score)
 
     def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
         x0, y0, x1, y1 = clip_box(face.box, image.shape, margin=REFIT_MARGIN)
         if x1 - x0 < 16 or y1 - y0 < 16:
             return None  # it left the frame
-        found = self._detect(image[y0:y1, x0:x1], REFIT_DET_SIZE)
+        found = self.detector.detect_at(image[y0:y1, x0:x1], REFIT_DET_SIZE)
         best, best_iou = None, REFIT_MIN_IOU
         for cand in found:
             box = cand.box + np.array([x0, y0, x0, y0], np.float32)
@@ -272,14 +253,11 @@ class InsightAnalysis:
         box, cand = best
         return TargetFace(
             box=box,
-            points=cand.points + np.array([x0, y0], np.float32),
+            points=cand.keypoints + np.array([x0, y0], np.float32),
             score=cand.score,
             track_id=face.track_id,
             extra=face.extra,
         )
-
-    def find_sources(self, image: np.ndarray) -> list[TargetFace]:
-        return self._detect(image, SOURCE_DET_SIZE)
 
     # ---- who it is (reference mode, face map) ------------------------------------------------
 

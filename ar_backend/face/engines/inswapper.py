@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face.engines.base import EngineType, SourceFace, TargetFace, register
+from ar_backend.face.engines.base import EngineType, register
 from ar_backend.face.engines.insight_analysis import (
     InsightAnalysis,
     corrupt_message,
@@ -40,6 +40,7 @@ from ar_backend.face.engines.insight_analysis import (
     models_dir,
     paste_crop,
 )
+from ar_backend.face.faces import SourceFace, TargetFace
 from ar_backend.face.runtime.onnx_providers import (
     session_report,
     warn_once_if_cpu,
@@ -153,7 +154,7 @@ class InswapperEngine(InsightAnalysis):
             role: None if model is None else model.session
             for role, model in (
                 ("swapper", self.swapper),
-                ("detector", self.detector),
+                ("detector", self.detector.model),
                 ("recognizer", self.recognizer),
             )
         }
@@ -164,7 +165,7 @@ class InswapperEngine(InsightAnalysis):
 
     def close(self) -> None:
         # onnxruntime frees a session when the last reference goes
-        self.detector = self.recognizer = self.swapper = None
+        self.detector.model = self.recognizer = self.swapper = None
 
 
 register(

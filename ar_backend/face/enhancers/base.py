@@ -9,8 +9,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ar_backend.config import FaceConfig
-from ar_backend.face.engines.base import TargetFace
 from ar_backend.face.errors import FaceError
+from ar_backend.face.faces import TargetFace
 from shared.registry import Registry
 
 OFF = "off"

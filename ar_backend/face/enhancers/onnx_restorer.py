@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from ar_backend.config import FaceConfig, resolve_dir
-from ar_backend.face.engines.base import TargetFace
 from ar_backend.face.enhancers import align, files
 from ar_backend.face.enhancers.base import EnhancerType, EnhancerUnavailable, register
 from ar_backend.face.enhancers.keypoints import five_points
+from ar_backend.face.faces import TargetFace
 from ar_backend.face.imaging.tensors import from_signed, signed_blob
 from ar_backend.face.runtime.onnx_providers import (
     choose,

@@ -1,4 +1,4 @@
-"""Checking uploaded face images, and the thumbnails the API answers with."""
+"""Checking uploaded face images, the thumbnails the API answers with, grey images."""
 
 from __future__ import annotations
 
@@ -54,3 +54,8 @@ def face_thumbnail(image: np.ndarray, box: np.ndarray, side: int = 128) -> str:
 def box_json(box: np.ndarray) -> dict[str, int]:
     x1, y1, x2, y2 = (round(float(v)) for v in box)
     return {"x": x1, "y": y1, "width": x2 - x1, "height": y2 - y1}
+
+
+def gray(image: np.ndarray) -> np.ndarray:
+    """The image in grey (as it is when it already is)."""
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 
-from ar_backend.face.detect.dlib import DlibFaces
 from ar_backend.face.imaging.warp import clip_box
 
 
@@ -34,12 +34,18 @@ class FaceScore:
         return {**asdict(self), "moved": self.moved, "crossed": self.crossed}
 
 
+class Descriptor(Protocol):
+    """A face descriptor (dlib's: face/detect/dlib_descriptor.py)."""
+
+    def embedding(self, image: np.ndarray, box: np.ndarray) -> np.ndarray: ...
+
+
 class IdentityScorer:
-    def __init__(self, faces: DlibFaces | None = None) -> None:
-        self.faces = faces or DlibFaces()
+    def __init__(self, descriptor: Descriptor) -> None:
+        self.descriptor = descriptor
 
     def embed(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
-        return self.faces.embedding(image, box)
+        return self.descriptor.embedding(image, box)
 
     def score(
         self, original: np.ndarray, output: np.ndarray, box: np.ndarray, source: np.ndarray

@@ -16,10 +16,10 @@ face's neighbourhood only, cheap because it is small:
 
 The detector itself finds a badge or a patch now and then, scoring just over its threshold
 (up to 0.23 on the demo source). Small faces score as low in the whole frame (a group at
-640x480: 0.0-1.0), being near the detector's smallest window. So a detection under
-:data:`SURE_DETECTION` starts a tracked face only when :meth:`HogCheck.starts` sees a face
-there at :data:`FACE_PX` (small faces then score 0.9-2.0, the demo's false finds 0.16 at
-most); else it only keeps a face that is followed already.
+640x480: 0.0-1.0), being near the detector's smallest window. So a detection under the
+detector's ``sure`` score (HOG: 0.3, face/detect/dlib_hog.py) starts a tracked face only when
+:meth:`HogCheck.starts` sees a face there at :data:`FACE_PX` (small faces then score 0.9-2.0,
+the demo's false finds 0.16 at most); else it only keeps a face that is followed already.
 
 A face that fails is not rendered on that frame (the guard covers it) and is dropped by the
 tracker after :data:`MAX_FAILS` failing frames in a row (``false_swaps_prevented``). A face
@@ -33,12 +33,12 @@ grid: one still face scored 0.44 in the frame, 0.12 at 80 px) is held by its tem
 
 from __future__ import annotations
 
-from typing import Any
-
 import cv2
 import numpy as np
 
-from ar_backend.face.engines.base import Engine, TargetFace
+from ar_backend.face.detect.dlib_hog import DlibHog
+from ar_backend.face.engines.base import Engine
+from ar_backend.face.faces import TargetFace
 from ar_backend.face.imaging.geometry import box_size, iou
 
 FACE_PX = 80.0
@@ -57,8 +57,8 @@ MAX_FAILS = 3  # failing frames in a row that drop a track (the 3rd drops it)
 class HogCheck:
     """dlib's HOG detector on the face's neighbourhood (see the module doc)."""
 
-    def __init__(self, faces: Any) -> None:
-        self.faces = faces  # a DlibFaces: its per-thread detector
+    def __init__(self, hog: DlibHog) -> None:
+        self.hog = hog  # its per-thread detector
 
     def __call__(self, image: np.ndarray, face: TargetFace) -> bool:
         best, found = self._detect(image, face)
@@ -89,7 +89,7 @@ class HogCheck:
             face.extra["template"] = upper
 
     def starts(self, image: np.ndarray, face: TargetFace) -> bool:
-        """Whether a weak detection (under SURE_DETECTION) is a face to follow."""
+        """Whether a weak detection (under the detector's ``sure``) is a face to follow."""
         return self.score(image, face) > STRONG
 
     def score(self, image: np.ndarray, face: TargetFace) -> float:
@@ -122,12 +122,10 @@ class HogCheck:
             centre = ((local[0] + local[2]) / 2, (local[1] + local[3]) / 2)
             rot = cv2.getRotationMatrix2D(centre, roll, 1.0)
             gray = cv2.warpAffine(gray, rot, (gray.shape[1], gray.shape[0]))
-        rects, scores, _ = self.faces.detector.run(np.ascontiguousarray(gray), 0, LOW)
         best, where = -np.inf, None
-        for r, score in zip(rects, scores, strict=True):
-            found = np.array([r.left(), r.top(), r.right(), r.bottom()], np.float64)
+        for found, score in self.hog.run(gray, 0, LOW):
             if iou(found, local) > MIN_IOU and score > best:
-                best, where = float(score), found
+                best, where = score, found
         if where is None or abs(roll) >= UPRIGHT_DEG:
             return best, None
         return best, where / scale + np.array([x0, y0, x0, y0])
@@ -135,7 +133,7 @@ class HogCheck:
 
 def _crop(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | None:
     """The grey region (x0, y0)-(x1, y1) of ``image``, mirrored past the frame's edges (a
-    face leaving the frame is still a whole face to the detector, as in face/detect/dlib.py)."""
+    face leaving the frame is still a whole face to the detector, as in face/detect/dlib_hog.py)."""
     h, w = image.shape[:2]
     cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if cx1 - cx0 < 16 or cy1 - cy0 < 16:
@@ -195,8 +193,10 @@ def _ncc(a: Patch, b: Patch) -> float:
 
 
 def check_for(engine: Engine) -> HogCheck | None:
-    """The check for ``engine``'s tracked faces; None: its refit is a detection already."""
-    faces = getattr(engine, "faces", None)
-    if engine.name == "classic" and faces is not None:
-        return HogCheck(faces)
-    return None
+    """The check for ``engine``'s tracked faces; None: its refit is a detection already.
+    HOG's own, or a HOG detector of its own beside another detector (the thresholds here
+    are HOG's)."""
+    if engine.refit_detects:
+        return None
+    detector = engine.detector
+    return HogCheck(detector if isinstance(detector, DlibHog) else DlibHog())

@@ -16,7 +16,8 @@ When a frame is guarded, and where (decided by :class:`FaceSwap` per frame):
 A frame with no face tracked is searched by the detector itself before it leaves (the
 tracker's ``scan_empty``), so a face coming into view is swapped (or guarded) from the first
 frame the detector sees it in; what the detector cannot see (a face a quarter out of the
-frame as it comes in: ``face/detect/dlib.py`` mirrors the edges so it sees most) is not guarded.
+frame as it comes in: ``face/detect/dlib_hog.py`` mirrors the edges so it sees most) is not
+guarded.
 
 Modes: ``blur`` blurs the regions (pixelated then smoothed: no feature survives); ``hold``
 repeats the last frame that went out good (swapped, or with no face in view) for at most

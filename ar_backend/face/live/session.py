@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from ar_backend.config import FaceConfig, FaceOptions, resolve_dir
 from ar_backend.face.engines import REGISTRY as ENGINES
-from ar_backend.face.engines import Engine, SourceFace, TargetFace, create_engine, engine_types
+from ar_backend.face.engines import Engine, create_engine, engine_types
 from ar_backend.face.enhancers import OFF as ENHANCER_OFF
 from ar_backend.face.enhancers import Enhancer, EnhancerUnavailable, create_enhancer
 from ar_backend.face.enhancers import live as enhancer_live
@@ -34,6 +34,7 @@ from ar_backend.face.errors import (
     NoSource,
     PathRefused,
 )
+from ar_backend.face.faces import SourceFace, TargetFace, picture_faces
 from ar_backend.face.imaging.geometry import iou
 from ar_backend.face.imaging.images import box_json, decode_image, face_thumbnail
 from ar_backend.face.live.guard import MODES, Guard
@@ -340,7 +341,7 @@ class FaceSwap:
     ) -> tuple[SourceFace, dict[str, Any]]:
         """Find the faces, pick one (``face_index``, or the one at ``same_as``: the face
         chosen before, found again by another engine) and prepare it."""
-        faces = sorted(engine.find_sources(image), key=lambda f: float(f.box[0]))
+        faces = sorted(picture_faces(engine, image), key=lambda f: float(f.box[0]))
         if not faces:
             raise NoFace("no face found in the image")
         if same_as is not None:

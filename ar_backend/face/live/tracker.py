@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ar_backend.config import FaceOptions
-from ar_backend.face.detect.dlib import SURE_DETECTION
-from ar_backend.face.engines.base import Engine, TargetFace
+from ar_backend.face.detect.base import Found
+from ar_backend.face.engines.base import Engine
+from ar_backend.face.faces import TargetFace, detect_faces
 from ar_backend.face.imaging.geometry import iou
 from ar_backend.face.live.confirm import MAX_FAILS, HogCheck, check_for
 
@@ -61,7 +62,9 @@ def smooth_points(prev: np.ndarray, new: np.ndarray, size: float, smoothing: flo
 
 
 @dataclass
-class Detection:
+class DetectorResult:
+    """What the detector thread found on a frame (for ``engine``), and in how long."""
+
     engine: Engine
     faces: list[TargetFace]
     ms: float = 0.0
@@ -69,7 +72,7 @@ class Detection:
 
 
 class DetectorThread:
-    """Runs ``engine.detect`` on the frame it is handed, one at a time, in its own thread.
+    """Runs the engine's detector on the frame it is handed, one at a time, in its own thread.
 
     Its owner (the tracker's owner) calls ``start()`` and ``stop()``. ``submit()`` never
     waits: while a detection runs, further frames are refused (the caller tries again later).
@@ -80,7 +83,7 @@ class DetectorThread:
         self._cond = threading.Condition()
         self._job: tuple[Engine, np.ndarray, FaceOptions, bool] | None = None
         self._busy = False
-        self._result: Detection | None = None
+        self._result: DetectorResult | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -112,8 +115,7 @@ class DetectorThread:
     def submit(
         self, engine: Engine, image: np.ndarray, options: FaceOptions, edges: bool = False
     ) -> bool:
-        """``edges``: the engine's ``detect_edges`` (faces cut by the frame's edge too),
-        where it has one."""
+        """``edges``: faces cut by the frame's edge too, where the detector sees them."""
         with self._cond:
             if self._busy or self._job is not None or self._thread is None:
                 return False
@@ -121,7 +123,7 @@ class DetectorThread:
             self._cond.notify_all()
             return True
 
-    def take(self) -> Detection | None:
+    def take(self) -> DetectorResult | None:
         with self._cond:
             result, self._result = self._result, None
             return result
@@ -143,11 +145,10 @@ class DetectorThread:
                 self._job = None
                 self._busy = True
             t0 = time.perf_counter()
-            detect = getattr(engine, "detect_edges", engine.detect) if edges else engine.detect
             try:
-                result = Detection(engine, detect(image, options))
+                result = DetectorResult(engine, detect_faces(engine, image, options, edges=edges))
             except Exception as exc:  # reported through the tracker, logged by FaceSwap
-                result = Detection(engine, [], error=f"{exc.__class__.__name__}: {exc}")
+                result = DetectorResult(engine, [], error=f"{exc.__class__.__name__}: {exc}")
             result.ms = (time.perf_counter() - t0) * 1000
             with self._cond:
                 self._busy = False
@@ -222,7 +223,7 @@ class FaceTracker:
         self._since_detect += 1
         if due:
             t1 = time.perf_counter()
-            detected = engine.detect(image, options)
+            detected = detect_faces(engine, image, options)
             self.detections += 1
             self._since_detect = 0
             self.last_ms["detect"] = (time.perf_counter() - t1) * 1000
@@ -253,12 +254,12 @@ class FaceTracker:
             # nothing followed: this very frame is searched (a face coming into view is
             # found on the first frame the detector sees it in, not a few frames later)
             t1 = time.perf_counter()
-            detected = engine.detect(image, options)
+            detected = detect_faces(engine, image, options)
             self.detections += 1
             self._since_detect = 0
             self.last_ms["detect"] = (time.perf_counter() - t1) * 1000
             found = self._merge(engine, image, [], detected, current=True)
-            if not any(f.score >= SURE_DETECTION for f in detected):
+            if not any(f.score >= engine.detector.sure for f in detected):
                 # none clearly: one may be coming in, cut by the edge (searched beside)
                 self.detector.submit(engine, image.copy(), options, edges=True)
             self.last_ms["track"] = (time.perf_counter() - t0) * 1000 - self.last_ms["detect"]
@@ -281,7 +282,9 @@ class FaceTracker:
         kept = []
         for face in found:
             # found by the detector on this very frame, and clearly
-            seen_now = face.extra.get("seen_at") == self._frame and face.score >= SURE_DETECTION
+            seen_now = (
+                face.extra.get("seen_at") == self._frame and face.score >= engine.detector.sure
+            )
             if seen_now and check is not None:
                 check.remember(image, face)
             if check is None or seen_now or check(image, face):
@@ -307,10 +310,7 @@ class FaceTracker:
     ) -> TargetFace:
         """``face`` fitted again in ``box`` (where the check found it), anchored there as a
         detection would anchor it; it stays the same face (its id, template, misses)."""
-        fit = getattr(engine, "face_at", None)
-        if fit is None:
-            return face
-        again: TargetFace = fit(image, box, face.score)
+        again = engine.target(image, Found(box, np.zeros((0, 2), np.float32), face.score))
         for key in ("template", "confirmed", "fails", "misses", "seen_at"):
             if key in face.extra:
                 again.extra[key] = face.extra[key]
@@ -353,7 +353,7 @@ class FaceTracker:
                 continue
             # a new face; from an earlier frame, its landmarks are fitted on this one
             fresh = face if current else engine.refit(image, face)
-            if fresh is not None and face.score < SURE_DETECTION:
+            if fresh is not None and face.score < engine.detector.sure:
                 # a weak find: the detector's false finds (a badge, a patch) score so, and
                 # small faces; it starts a face only when the check sees one (confirm.py)
                 check = self._checker(engine)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ar_backend.face.engines.base import SourceFace, TargetFace
+from ar_backend.face.faces import SourceFace, TargetFace
 from ar_backend.face.imaging.pose import Pose, head_pose
 
 HYSTERESIS_DEG = 6.0

@@ -27,8 +27,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from ar_backend.config import FaceOptions
-from ar_backend.face.engines.base import Engine, SourceFace, TargetFace
+from ar_backend.face.engines.base import Engine
 from ar_backend.face.errors import FaceError, ManyFaces, NoFace, NoFrame
+from ar_backend.face.faces import SourceFace, TargetFace, picture_faces
 from ar_backend.face.imaging.geometry import iou
 from ar_backend.face.imaging.images import box_json, face_thumbnail
 
@@ -135,7 +136,7 @@ def pick_face(
 ) -> TargetFace:
     """The face ``face_index`` (leftmost first) in ``image``, or the one at ``same_as``; the
     errors of ``POST /face/load`` (none found, several and no index, out of range)."""
-    faces = sorted(engine.find_sources(image), key=lambda f: float(f.box[0]))
+    faces = sorted(picture_faces(engine, image), key=lambda f: float(f.box[0]))
     if not faces:
         raise NoFace(f"no face found in {name}", field_name)
     if same_as is not None:

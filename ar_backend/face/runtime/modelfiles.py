@@ -1,10 +1,12 @@
 """Where the model files are: dlib's (inside the face_recognition_models package) and the
-user's (the models folder). Nothing is ever downloaded."""
+user's (the models folder; ``python -m ar_backend.weights fetch`` downloads those listed in
+the model manifest), and dlib itself, imported on first use."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 DLIB_LANDMARKS_68 = "shape_predictor_68_face_landmarks.dat"
 DLIB_LANDMARKS_5 = "shape_predictor_5_face_landmarks.dat"
@@ -42,3 +44,10 @@ def dlib_model(name: str) -> Path:
 def missing_files(folder: Path, names: list[str]) -> list[str]:
     """The names in ``names`` that are not files in ``folder``."""
     return [n for n in names if not (folder / n).is_file()]
+
+
+def dlib_module() -> Any:  # dlib has no type information
+    """dlib, imported on first use: the backend starts without it when face swap is off."""
+    import dlib
+
+    return dlib
