@@ -262,7 +262,10 @@ class GpuConfig(Section):
         "models folder. A first start builds them for minutes; later starts read them.",
     )
     tensorrt_fp16: bool = Field(
-        True, description="TensorRT builds half-precision engines (faster, on GPUs that have it)."
+        False,
+        description="TensorRT builds half-precision engines (faster, on GPUs that have it). Off "
+        "by default: FaceFusion's TensorRT options have no fp16, and the swappers' and "
+        "restorers' GAN decoders in half precision give black or broken faces.",
     )
 
 

@@ -1,7 +1,7 @@
 """The hyperswap engine on tiny stand-in models (tests/face/onnx_hyperswap.py: the real
 hyperswap_1a_256's inputs and outputs; tests/face/onnx_models.py: buffalo_l's detector and
 recognizer): missing, corrupt and foreign files, providers, the swapper's interface read from
-the file, and what a render changes (only under the face mask, the model's own mask too)."""
+the file, and what a render changes (only under the face mask, bounded by the model's own mask)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,13 @@ import yaml
 from ar_backend.config import FaceConfig, FaceOptions, HyperswapConfig
 from ar_backend.face.engines import create_engine, engine_types
 from ar_backend.face.engines import hyperswap as hyperswap_module
-from ar_backend.face.engines.hyperswap import HyperswapEngine, alignment, from_output, to_blob
+from ar_backend.face.engines.hyperswap import (
+    MASK_GROW,
+    HyperswapEngine,
+    alignment,
+    from_output,
+    to_blob,
+)
 from ar_backend.face.errors import EngineUnavailable
 from ar_backend.face.faces import SourceFace, detect_faces, picture_faces
 from ar_backend.face.people import faceset
@@ -332,9 +338,10 @@ def test_different_sources_give_different_faces(engine: HyperswapEngine, frame: 
     assert np.abs(first.astype(np.int16) - second)[region].mean() > 2
 
 
-def test_the_models_mask_is_honoured(tmp_path: Path, frame: np.ndarray) -> None:
+def test_the_models_mask_bounds_the_paste(tmp_path: Path, frame: np.ndarray) -> None:
     """A mask of 0 leaves the frame as it was; one that is 0 on the crop's right half leaves
-    the face's right half (the face is upright) and swaps its left half."""
+    the face's right half (the face is upright; past the region's growth) and swaps its left
+    half."""
     nothing = make_engine(tmp_path / "zero", mask=np.zeros((SIZE, SIZE), np.float32))
     try:
         out, _ = swapped(nothing, frame)
@@ -348,12 +355,28 @@ def test_the_models_mask_is_honoured(tmp_path: Path, frame: np.ndarray) -> None:
         out, face = swapped(halved, frame)
         diff = changed(out, frame)
         region = face_box(face, frame.shape)
-        right = in_frame(1 - half, face.points, frame.shape) > 0.999
+        far = np.zeros((SIZE, SIZE), np.float32)
+        far[:, SIZE // 2 + round(SIZE * MASK_GROW) + 2 :] = 1  # past the grown region
+        right = in_frame(far, face.points, frame.shape) > 0.999
         left = in_frame(half, face.points, frame.shape) > 0.999
         assert diff[region & left].mean() > 5
         assert np.count_nonzero(diff[right]) == 0
     finally:
         halved.close()
+
+
+def test_a_soft_mask_does_not_weaken_the_swap(tmp_path: Path, frame: np.ndarray) -> None:
+    """The model's output already has its mask blended in (FaceFusion pastes it without the
+    mask): a mask of 0.4 everywhere pastes exactly as a mask of 1 does, at full strength."""
+    outs = []
+    for name, value in (("soft", 0.4), ("hard", 1.0)):
+        made = make_engine(tmp_path / name, mask=np.full((SIZE, SIZE), value, np.float32))
+        try:
+            outs.append(swapped(made, frame)[0])
+        finally:
+            made.close()
+    assert np.array_equal(outs[0], outs[1])
+    assert changed(outs[0], frame).mean() > 1
 
 
 def test_a_file_with_no_mask_output_swaps_under_the_paste_mask(

@@ -189,8 +189,11 @@ def test_gpu_settings_become_each_providers_options(tmp_path: Path) -> None:
     assert trt["trt_engine_cache_path"] == str(tmp_path / "engines" / "trt_cache")
     assert trt["trt_fp16_enable"] == "False"
     assert cpu == {}
-    # no limit set: onnxruntime's own default (no gpu_mem_limit key), the cache beside models
+    # no limit set: onnxruntime's own default (no gpu_mem_limit key), the cache beside models;
+    # no fp16 unless asked for (FaceFusion's TensorRT options have none: fp16 GAN decoders
+    # give black faces)
     trt, cuda = provider_options([TRT, CUDA], GpuConfig(), tmp_path / "models")
+    assert trt["trt_fp16_enable"] == "False"
     assert "gpu_mem_limit" not in cuda
     assert trt["trt_engine_cache_path"] == str(tmp_path / "models" / "trt_cache")
 
@@ -368,3 +371,24 @@ def test_a_face_set_swaps_with_the_mean_identity(
     assert np.abs(both - only_a).mean() > 0.1 * apart
     assert np.abs(both - only_b).mean() > 0.1 * apart
     assert np.abs(both - (only_a + only_b) / 2).mean() < 0.6 * apart
+
+
+@pytest.mark.parametrize("side", [40, 64, 96])
+def test_the_paste_mask_keeps_insightfaces_minimum_erosion_and_feather(side: int) -> None:
+    """A small face's crop (under 100 px in the frame) is pasted under insightface's mask:
+    eroded by at least 10 px, feathered by a kernel of at least 11; its edge band stays the
+    frame's and the paste reaches full strength only inside it."""
+    from ar_backend.face.engines.insight_analysis import paste_crop
+
+    frame = np.zeros((200, 200, 3), np.uint8)
+    fake = np.full((128, 128, 3), 255, np.uint8)
+    scale = 128 / side  # the frame's side x side square at (50, 50) -> the 128 px crop
+    matrix = np.array([[scale, 0, -50 * scale], [0, scale, -50 * scale]], np.float64)
+    points = np.array([[60, 60], [80, 60], [70, 70], [62, 80], [78, 80]], np.float32)
+    paste_crop(frame, fake, matrix, points, FaceOptions(blend="feather"))
+    row = frame[50 + side // 2, 50 : 50 + side, 0].astype(int)
+    for edge in (row, row[::-1]):  # from the left edge in, and from the right edge in
+        assert edge[0] < 20 and edge[2] < 60, "the crop's edge stays (nearly) the frame's"
+        full = int(np.argmax(edge >= 250))
+        assert full >= 8, "a ramp of 8 px and more: eroded, then feathered, not a hard edge"
+        assert edge[full : side // 2].min() >= 250, "full strength inside the ramp"

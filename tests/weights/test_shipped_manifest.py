@@ -70,3 +70,16 @@ def test_every_mediapipe_runner_file_comes_out_of_the_pinned_wheel() -> None:
         assert pin.requirement == "mediapipe==0.10.21" and pin.sha256
         assert item.wheel.member.startswith("mediapipe/modules/"), path
         assert "Apache-2.0" in MANIFEST.models[name].licence
+
+
+def test_the_buffalo_archive_is_pinned_as_public_projects_pin_it() -> None:
+    """Both members name one archive, with the size public pins pair with its SHA-256
+    (288,621,354 bytes; a wrong size made the archive fallback refuse the genuine file)."""
+    files = MANIFEST.models["buffalo_l"].files
+    archives = {
+        (f.archive.size, f.archive.sha256, tuple(f.archive.urls)) for f in files if f.archive
+    }
+    assert len(archives) == 1 and len(files) == 2
+    size, sha256, _urls = archives.pop()
+    assert sha256 == "80ffe37d8a5940d59a7384c201a2a38d4741f2f3c51eef46ebb28218a7b0ca2f"
+    assert size == 288_621_354

@@ -35,9 +35,12 @@ The conventions, from the model's authors (FaceFusion and facefusion-labs):
   over the target by its mask: facefusion-labs hyperswap/src/models/generator.py), made
   0..1 by ``x * 0.5 + 0.5``, clipped, RGB to BGR (``normalize_crop_frame``); and ``mask``
   [1, 1, S, S] in 0..1 (a sigmoid, MaskNet: ``output_names = ['output', 'mask']``).
-  FaceFusion itself reads only the first output and pastes under its own box mask; here the
-  model's mask, when the file has one, multiplies into the paste mask, so where the model
-  left the target as it was the frame keeps its own pixels.
+  FaceFusion itself reads only the first output and pastes under its own box mask. The mask
+  is already blended into ``output``: weighing the paste by it again would weaken the swap
+  where it is soft (the jaw, the hairline). Here it only bounds the paste: where it is over
+  :data:`MASK_THRESHOLD`, grown by :data:`MASK_GROW` of the crop (:func:`changed_region`),
+  the paste is at full strength; beyond, the frame keeps its own pixels (not resampled
+  twice) where the model left the target as it was.
 - **Pasting**: the crop goes back under the soft mask inswapper uses
   (``insight_analysis.paste_crop``: feather or Poisson blend, ``mouth_mask`` puts the
   target's mouth back). ``arcface_128`` frames the face as insightface's 128 px crop does,
@@ -231,6 +234,18 @@ def alignment(points: np.ndarray, size: int) -> np.ndarray | None:
     return np.asarray(matrix, np.float64)
 
 
+MASK_THRESHOLD = 0.1  # the model's mask over this: it changed the target there
+MASK_GROW = 0.04  # the changed region grown by this share of the crop's side
+
+
+def changed_region(mask: np.ndarray) -> np.ndarray:
+    """Where the model changed the target, 0 or 1 (float32): its mask over
+    :data:`MASK_THRESHOLD`, dilated by :data:`MASK_GROW` of the side (see the module doc)."""
+    k = max(3, round(mask.shape[0] * MASK_GROW) | 1)
+    region = (np.asarray(mask) > MASK_THRESHOLD).astype(np.uint8)
+    return cv2.dilate(region, np.ones((k, k), np.uint8)).astype(np.float32)
+
+
 def to_blob(crop: np.ndarray, dtype: Any) -> np.ndarray:
     """A BGR uint8 crop as the model's target: RGB, 0..1, ``(x - 0.5) / 0.5``, NCHW."""
     return signed_blob(crop, dtype)
@@ -284,7 +299,8 @@ class HyperswapEngine(InsightAnalysis):
                 image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
             )
             fake, mask = self.swap(latent, crop)
-            paste_crop(image, fake, matrix, points, options, mask)
+            region = None if mask is None else changed_region(mask)
+            paste_crop(image, fake, matrix, points, options, region)
         return image
 
     def swap(self, latent: np.ndarray, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -10,8 +10,8 @@ checks on their model files, and pasting an aligned swapped crop back into the f
   file listed in the model manifest (``face.models_manifest``) whose size or SHA-256 differs
   is never opened.
 - :func:`paste_crop` warps a swapped ``n x n`` crop back under a soft mask (the crop's square
-  warped into the frame, eroded and feathered, or Poisson blended), times the swapper's own
-  mask where it gives one, so pixels outside it are never touched; with ``mouth_mask`` the
+  warped into the frame, eroded and feathered as insightface does, or Poisson blended),
+  bounded by where the swapper changed the face when it says so; with ``mouth_mask`` the
   target's own mouth is put back over the swapped one.
 
 insightface and onnxruntime are imported only when an engine is created.
@@ -320,6 +320,9 @@ def mean_unit_embedding(source: SourceFace) -> np.ndarray:
 
 # ---- pasting the swapped crop back ---------------------------------------------------------
 
+MIN_ERODE = 10  # px: insightface's ``max(mask_size // 10, 10)``
+MIN_FEATHER = 5  # px: insightface's ``max(mask_size // 20, 5)``, a (2k + 1) Gaussian kernel
+
 
 def paste_crop(
     image: np.ndarray,
@@ -330,8 +333,11 @@ def paste_crop(
     crop_mask: np.ndarray | None = None,
 ) -> None:
     """Warp the aligned ``n x n`` crop ``fake`` (``matrix``: frame to crop) back into
-    ``image`` (in place) under a soft mask; ``crop_mask`` (``n x n``, 0..1: the swapper's own
-    mask of where it changed the face) multiplies into it."""
+    ``image`` (in place) under a soft mask: insightface's (inswapper.py ``paste_back``): the
+    crop's square eroded by a tenth of its side and at least :data:`MIN_ERODE` px, feathered
+    by a twentieth and at least :data:`MIN_FEATHER` px (a kernel of at least 11). ``crop_mask``
+    (``n x n``, 0 or 1: where the swapper changed the face) limits it; the frame keeps its own
+    pixels where it is 0."""
     n = fake.shape[0]
     region = crop_region(matrix, n, image.shape, min_side=8)
     if region is None:
@@ -341,13 +347,10 @@ def paste_crop(
     warped = cv2.warpAffine(
         fake, local, out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    white = cv2.warpAffine(
-        np.full((n, n), 255, np.uint8), local, out, flags=cv2.INTER_LINEAR, borderValue=0
-    )
-    covered = np.where(white > 20, 255, 0).astype(np.uint8)
-    side = float(np.sqrt(max(int(np.count_nonzero(covered)), 1)))  # the square's side in px
-    k = max(3, int(side * 0.1))
-    mask = cv2.erode(covered, np.ones((k, k), np.uint8))
+    side = n / float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))  # the square's side in px
+    k = max(MIN_ERODE, int(side * 0.1))
+    b = max(MIN_FEATHER, int(side * 0.05))
+    covered, mask = _square_mask(local, n, out, k, b if options.blend != "seamless" else 0)
     inside = (covered > 0).astype(np.float32)
     if crop_mask is not None:
         own = cv2.warpAffine(
@@ -362,15 +365,36 @@ def paste_crop(
     roi = image[y0:y1, x0:x1]
     original = roi.copy() if options.mouth_mask else None
     if options.blend == "seamless":
-        blend.paste_seamless(roi, warped, mask, side)
+        blend.paste_seamless(roi, warped, np.where(mask > 127, 255, 0).astype(np.uint8), side)
     else:
-        b = max(1, int(side * 0.05))
-        alpha = cv2.GaussianBlur(mask, (2 * b + 1, 2 * b + 1), 0).astype(np.float32) / 255
-        blend.paste_feather(roi, warped, alpha * inside)
+        blend.paste_feather(roi, warped, mask.astype(np.float32) / 255 * inside)
     if original is not None:
         # only where the swap itself reached, so nothing outside its mask changes
         mouth = mouth_alpha(roi.shape[:2], points - (x0, y0)) * (mask > 0)
         blend.paste_feather(roi, original, mouth)
+
+
+def _square_mask(
+    local: np.ndarray, n: int, out: tuple[int, int], erode: int, feather: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the crop lands in the ``out`` (w, h) rectangle (0/255), and that eroded by
+    ``erode`` px and feathered by a ``2 * feather + 1`` Gaussian (0..255). Worked out on the
+    rectangle grown on every side, the crop carried on past it: the mask shrinks from the
+    crop's own edges, never from the rectangle's (where the frame's edge cut the crop, the
+    face goes on and is swapped to the edge)."""
+    pad = erode + 2 * feather + 2
+    grown = local.copy()
+    grown[:, 2] += pad
+    size = (out[0] + 2 * pad, out[1] + 2 * pad)
+    white = cv2.warpAffine(
+        np.full((n, n), 255, np.uint8), grown, size, flags=cv2.INTER_LINEAR, borderValue=0
+    )
+    covered = np.where(white > 20, 255, 0).astype(np.uint8)
+    mask = cv2.erode(covered, np.ones((erode, erode), np.uint8))
+    if feather:
+        mask = cv2.GaussianBlur(mask, (2 * feather + 1, 2 * feather + 1), 0)
+    inner = (slice(pad, pad + out[1]), slice(pad, pad + out[0]))
+    return covered[inner], mask[inner]
 
 
 def mouth_alpha(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
