@@ -55,9 +55,9 @@ def main(out: str) -> int:
         started = False
         while time.monotonic() < deadline:
             app.processEvents(QEventLoop.AllEvents, 50)  # returns even while frames pour in
-            if not started and win.start_button.isEnabled():
-                win.source.setCurrentText("demo")
-                win.start_button.click()
+            if not started and win.camera_panel.start_button.isEnabled():
+                win.camera_panel.source.setCurrentText("demo")
+                win.camera_panel.start_button.click()
                 started = True
             if win.last_image is not None and time.monotonic() > deadline - 25:
                 break

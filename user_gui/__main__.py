@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from typing import Any
 
 from shared.cli import add_config_arg, config_path
 from shared.config import ConfigError
@@ -39,7 +40,7 @@ def keep_opencv_plugins_away() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     path = config_path(args, DEFAULT_CONFIG)
-    overrides: dict = {}
+    overrides: dict[str, Any] = {}
     if args.backend_url:
         overrides.setdefault("backend", {})["url"] = args.backend_url
     if args.monitor_url:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pydantic import Field
 
@@ -69,7 +70,7 @@ def load_gui_config(
     path: str | os.PathLike[str] | None = None,
     *,
     environ: dict[str, str] | None = None,
-    overrides: dict | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> GuiConfig:
     return load_config(
         GuiConfig,

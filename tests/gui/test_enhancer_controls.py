@@ -126,42 +126,44 @@ def backend_status(services) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 def choose(panel, model: str) -> None:  # type: ignore[no-untyped-def]
     """What picking ``model`` in the enhancer combo does (Qt emits activated)."""
-    index = panel.enhancer.findData(model)
+    index = panel.enhancer.model.findData(model)
     assert index >= 0, model
-    panel.enhancer.setCurrentIndex(index)
-    panel.enhancer.activated.emit(index)
+    panel.enhancer.model.setCurrentIndex(index)
+    panel.enhancer.model.activated.emit(index)
 
 
 def test_the_enhancer_controls_on_a_real_backend(qtbot, window, services) -> None:  # type: ignore[no-untyped-def]
     from PyQt5.QtCore import Qt
 
     panel = window.face_panel
-    qtbot.waitUntil(lambda: panel.swap_on and panel.enhancer.isEnabled(), timeout=30000)
-    assert [panel.enhancer.itemText(i) for i in range(panel.enhancer.count())] == [
+    qtbot.waitUntil(lambda: panel.swap_on and panel.enhancer.model.isEnabled(), timeout=30000)
+    assert [panel.enhancer.model.itemText(i) for i in range(panel.enhancer.model.count())] == [
         "Off",
         "GFPGAN 1.4",
         "GPEN-BFR 256",
         "GPEN-BFR 512",
     ]
-    assert panel.enhancer.currentData() == "off" and not panel.strength.isEnabled()
+    assert panel.enhancer.model.currentData() == "off" and not panel.enhancer.strength.isEnabled()
 
     # the GPU was asked for, the CPU runs: said in a warning colour
-    qtbot.waitUntil(panel.gpu_warning.isVisible, timeout=30000)
-    assert panel.gpu_warning.toolTip().startswith("⚠ inswapper: asked for CUDAExecutionProvider")
-    assert panel.gpu_warning.text().startswith("⚠ ")
-    assert "#a85600" in panel.gpu_warning.styleSheet()
+    qtbot.waitUntil(panel.engines.gpu_warning.isVisible, timeout=30000)
+    assert panel.engines.gpu_warning.toolTip().startswith(
+        "⚠ inswapper: asked for CUDAExecutionProvider"
+    )
+    assert panel.engines.gpu_warning.text().startswith("⚠ ")
+    assert "#a85600" in panel.engines.gpu_warning.styleSheet()
 
     # an enhancer whose model file is missing: the backend's reason, and Download…
     choose(panel, "gpen_bfr_256")
-    qtbot.waitUntil(panel.problem_box.isVisible, timeout=15000)
-    reason = panel.enhancer_problem.toolTip()  # the backend's words, whole
+    qtbot.waitUntil(panel.enhancer.problem_box.isVisible, timeout=15000)
+    reason = panel.enhancer.problem.toolTip()  # the backend's words, whole
     assert reason.startswith("gpen_bfr_256 is unavailable: missing model file ")
     assert "gpen_bfr_256.onnx" in reason
     assert "python -m ar_backend.weights fetch gpen_bfr_256" in reason
-    assert panel.enhancer.currentData() == "off"  # the backend changed nothing
+    assert panel.enhancer.model.currentData() == "off"  # the backend changed nothing
     assert backend_status(services)["options"]["enhancer"] == "off"
-    assert panel.enhancer_download.isVisible()
-    qtbot.mouseClick(panel.enhancer_download, Qt.MouseButton.LeftButton)
+    assert panel.enhancer.download.isVisible()
+    qtbot.mouseClick(panel.enhancer.download, Qt.MouseButton.LeftButton)
     dialog = panel.models_dialog
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.listing is not None, timeout=15000)
@@ -171,7 +173,7 @@ def test_the_enhancer_controls_on_a_real_backend(qtbot, window, services) -> Non
     assert row.state.text() == "missing"
     row.download.click()
     qtbot.waitUntil(lambda: row.state.text() == "present", timeout=20000)
-    qtbot.waitUntil(lambda: not panel.problem_box.isVisible(), timeout=15000)  # fixed
+    qtbot.waitUntil(lambda: not panel.enhancer.problem_box.isVisible(), timeout=15000)  # fixed
     dialog.close()
     choose(panel, "gpen_bfr_256")
     qtbot.waitUntil(
@@ -180,43 +182,50 @@ def test_the_enhancer_controls_on_a_real_backend(qtbot, window, services) -> Non
 
     # one that runs: its cost, and the advice when it cannot keep the live rate here
     choose(panel, "gfpgan_1.4")
-    qtbot.waitUntil(panel.advice_box.isVisible, timeout=30000)
-    assert panel.enhancer.currentData() == "gfpgan_1.4" and panel.strength.isEnabled()
-    assert not panel.problem_box.isVisible()
-    cost = panel.enhancer_cost.text()
+    qtbot.waitUntil(panel.enhancer.advice_box.isVisible, timeout=30000)
+    assert (
+        panel.enhancer.model.currentData() == "gfpgan_1.4" and panel.enhancer.strength.isEnabled()
+    )
+    assert not panel.enhancer.problem_box.isVisible()
+    cost = panel.enhancer.cost.text()
     assert cost.startswith("Enhancer: ") and cost.endswith(" ms per frame on CPUExecutionProvider")
-    advice = panel.enhancer_advice.toolTip()
+    advice = panel.enhancer.advice.toolTip()
     enhancer = backend_status(services)["enhancer"]
     assert enhancer["keeps_live_rate"] is False
     assert advice.startswith("the enhancer takes ") and "file jobs" in advice  # the backend's
-    assert panel.use_for_files.isVisible() and panel.use_for_files.text() == "Use for file jobs"
+    assert (
+        panel.enhancer.use_for_files_button.isVisible()
+        and panel.enhancer.use_for_files_button.text() == "Use for file jobs"
+    )
     assert enhancer["gpu_warning"] and "CUDAExecutionProvider" in enhancer["gpu_warning"]
-    qtbot.waitUntil(lambda: "GFPGAN 1.4" in panel.gpu_warning.toolTip(), timeout=10000)
+    qtbot.waitUntil(lambda: "GFPGAN 1.4" in panel.engines.gpu_warning.toolTip(), timeout=10000)
 
     # the strength: sent once the slider rests
-    panel.strength.setValue(50)
-    assert panel.strength_value.text() == "50%"
+    panel.enhancer.strength.setValue(50)
+    assert panel.enhancer.strength_value.text() == "50%"
     qtbot.waitUntil(
         lambda: backend_status(services)["options"]["enhancer_strength"] == 0.5, timeout=10000
     )
 
     # "Use for file jobs": the Files tab, with the enhancer chosen for new jobs
     files_panel = window.files_panel
-    assert files_panel.enhancer.currentData() == "off"  # off by default
-    assert files_panel.job_options()["enhancer"] == "off"
-    qtbot.waitUntil(panel.use_for_files.isEnabled, timeout=10000)  # the strength's answer
-    qtbot.mouseClick(panel.use_for_files, Qt.MouseButton.LeftButton)
+    assert files_panel.form.enhancer.currentData() == "off"  # off by default
+    assert files_panel.form.job_options()["enhancer"] == "off"
+    qtbot.waitUntil(
+        panel.enhancer.use_for_files_button.isEnabled, timeout=10000
+    )  # the strength's answer
+    qtbot.mouseClick(panel.enhancer.use_for_files_button, Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is files_panel
-    assert files_panel.enhancer.currentData() == "gfpgan_1.4"
-    assert files_panel.enhancer.currentText() == "GFPGAN 1.4"
-    options = files_panel.job_options()
+    assert files_panel.form.enhancer.currentData() == "gfpgan_1.4"
+    assert files_panel.form.enhancer.currentText() == "GFPGAN 1.4"
+    options = files_panel.form.job_options()
     assert options["enhancer"] == "gfpgan_1.4" and options["enhancer_strength"] == 0.5
 
     # in Chinese
     i18n.set_language("zh_CN")
-    assert panel.enhancer_box.title() == "人脸增强"
-    assert panel.use_for_files.text() == "用于文件任务"
-    assert panel.enhancer.itemText(0) == "关闭"
+    assert panel.enhancer.title() == "人脸增强"
+    assert panel.enhancer.use_for_files_button.text() == "用于文件任务"
+    assert panel.enhancer.model.itemText(0) == "关闭"
     i18n.set_language("en")
 
 

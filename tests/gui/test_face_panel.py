@@ -29,7 +29,7 @@ def backend(spawn, tmp_path: Path):  # type: ignore[no-untyped-def]
 def make_panel(qtbot, url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     from PyQt5.QtCore import QSettings
 
-    from user_gui.app.face_panel import FacePanel
+    from user_gui.app.face.panel import FacePanel
     from user_gui.services.clients import ARBackendClient
 
     panel = FacePanel(
@@ -53,7 +53,7 @@ def panel(qtbot, backend, tmp_path: Path):  # type: ignore[no-untyped-def]
     panel = make_panel(qtbot, backend.url, tmp_path)
     panel.set_backend_ok(True)  # what the window's refresh says once the backend answers
     panel.load_engines()
-    qtbot.waitUntil(lambda: panel.engine.count() == 3, timeout=10000)
+    qtbot.waitUntil(lambda: panel.engines.engine.count() == 3, timeout=10000)
     return panel
 
 
@@ -82,7 +82,7 @@ def refresh(panel) -> None:  # type: ignore[no-untyped-def]
 
 
 def icons_shown(panel) -> bool:  # type: ignore[no-untyped-def]
-    buttons = panel.picker.buttons
+    buttons = panel.source.picker.buttons
     return bool(buttons) and all(not b.icon().isNull() for b in buttons)
 
 
@@ -92,20 +92,23 @@ def test_a_group_photo_offers_its_faces_to_click(
 ) -> None:
     group = write_sample(tmp_path / "group.jpg", "group")
     choose_file(monkeypatch, group)
-    assert panel.guidance.isVisible() and not panel.picker.isVisible()
-    panel.choose.click()
-    from user_gui.app.face_picker import FACE_SIDE
+    assert panel.source.guidance.isVisible() and not panel.source.picker.isVisible()
+    panel.source.choose.click()
+    from user_gui.app.face.picker import FACE_SIDE
 
     qtbot.waitUntil(lambda: icons_shown(panel), timeout=30000)  # the backend finds 6 first
-    buttons = panel.picker.buttons
+    buttons = panel.source.picker.buttons
     assert [b.text() for b in buttons] == [f"Face {n}" for n in range(1, 7)]
-    assert panel.picker.isVisible() and "6 faces in group.jpg" in panel.picker.title.text()
+    assert (
+        panel.source.picker.isVisible()
+        and "6 faces in group.jpg" in panel.source.picker.title.text()
+    )
     for b in buttons:  # each a face cut out of the local file, FACE_SIDE px on its longer side
         size = b.icon().availableSizes()[0]
         assert max(size.width(), size.height()) == FACE_SIDE and min(size.width(), size.height())
     assert not any(b.isChecked() for b in buttons)
     assert face_status(backend)["source"]["loaded"] is False  # nothing loaded until a click
-    assert panel.message.text() == ""
+    assert panel.source.message.text() == ""
 
     fit(panel)
     qtbot.wait(50)
@@ -118,30 +121,30 @@ def test_a_group_photo_offers_its_faces_to_click(
     source = face_status(backend)["source"]
     assert source["name"] == "group.jpg" and source["face_index"] == 2  # the API's, from 0
     assert source["faces_found"] == 6
-    qtbot.waitUntil(lambda: "face 3 of 6" in panel.name.text(), timeout=5000)
-    assert "group.jpg" in panel.name.text()
-    assert [b.isChecked() for b in panel.picker.buttons] == [i == 2 for i in range(6)]
-    assert panel.is_loaded and not panel.guidance.isVisible()
+    qtbot.waitUntil(lambda: "face 3 of 6" in panel.source.name.text(), timeout=5000)
+    assert "group.jpg" in panel.source.name.text()
+    assert [b.isChecked() for b in panel.source.picker.buttons] == [i == 2 for i in range(6)]
+    assert panel.is_loaded and not panel.source.guidance.isVisible()
     refresh(panel)  # the backend's truth says the same
-    assert "face 3 of 6" in panel.name.text()
-    assert panel.picker.buttons[2].isChecked()
+    assert "face 3 of 6" in panel.source.name.text()
+    assert panel.source.picker.buttons[2].isChecked()
 
     i18n.set_language("zh_CN")  # the picker and the choice re-labelled at once
-    assert [b.text() for b in panel.picker.buttons] == [f"人脸 {n}" for n in range(1, 7)]
-    assert "第 3 张，共 6 张" in panel.name.text()  # noqa: RUF001
+    assert [b.text() for b in panel.source.picker.buttons] == [f"人脸 {n}" for n in range(1, 7)]
+    assert "第 3 张，共 6 张" in panel.source.name.text()  # noqa: RUF001
     i18n.set_language("en")
 
-    panel.picker.close_button.click()  # the row goes, the face stays
-    assert not panel.picker.isVisible() and panel.picker.buttons == []
+    panel.source.picker.close_button.click()  # the row goes, the face stays
+    assert not panel.source.picker.isVisible() and panel.source.picker.buttons == []
     assert face_status(backend)["source"]["face_index"] == 2
-    assert panel.message.text() == ""
+    assert panel.source.message.text() == ""
 
 
 @pytest.mark.slow
 def test_the_swap_toggle_follows_the_backend(qtbot, panel, backend, tmp_path) -> None:
     from PyQt5.QtCore import QPoint
 
-    swap = panel.swap
+    swap = panel.source.swap
     assert swap.objectName() == "swapToggle" and swap.isCheckable()
     assert swap.height() >= 44
     assert not swap.isEnabled() and swap.text() == "SWAP OFF"  # no face yet
@@ -153,13 +156,15 @@ def test_the_swap_toggle_follows_the_backend(qtbot, panel, backend, tmp_path) ->
     assert panel.next_step() == "camera"
     panel.set_camera_running(True)
     assert panel.next_step() == "face" and steps == ["face"]
-    assert "choose a photo of the face to wear" in panel.guidance.text()
+    assert "choose a photo of the face to wear" in panel.source.guidance.text()
 
-    panel.upload(str(write_sample(tmp_path / "astronaut.png", "astronaut")))
+    panel.source.upload(str(write_sample(tmp_path / "astronaut.png", "astronaut")))
     qtbot.waitUntil(lambda: panel.is_loaded and swap.isEnabled(), timeout=30000)
-    assert "astronaut.png" in panel.name.text() and "face 1 of" not in panel.name.text()
+    assert (
+        "astronaut.png" in panel.source.name.text() and "face 1 of" not in panel.source.name.text()
+    )
     assert panel.next_step() == "swap" and steps[-1] == "swap"
-    assert not panel.guidance.isVisible()
+    assert not panel.source.guidance.isVisible()
     off_colour = swap.grab().toImage().pixelColor(QPoint(8, swap.height() // 2))
 
     with qtbot.waitSignal(panel.swap_changed, timeout=10000) as changed:
@@ -168,7 +173,7 @@ def test_the_swap_toggle_follows_the_backend(qtbot, panel, backend, tmp_path) ->
     assert face_status(backend)["enabled"] is True
     assert swap.isChecked() and swap.text() == "SWAP ON"
     assert panel.swap_on and panel.next_step() == "output"
-    assert "swap on" in panel.state.text()
+    assert "swap on" in panel.engines.state.text()
     on_colour = swap.grab().toImage().pixelColor(QPoint(8, swap.height() // 2))
     assert on_colour.green() > on_colour.red() + 40 and on_colour.green() > on_colour.blue() + 40
     assert off_colour.green() < 80 and off_colour.value() < 80  # dark grey when off
@@ -195,16 +200,16 @@ def test_a_long_message_wraps_and_keeps_the_panel_narrow(qtbot, tmp_path) -> Non
 
     # a file that is not there, its name a 400-character run without a space
     missing = tmp_path / ("x" * 200) / ("y" * 200 + ".png")
-    panel.upload(str(missing))
-    qtbot.waitUntil(lambda: "No such file" in panel.message.toolTip(), timeout=5000)
-    full = panel.message.toolTip()
+    panel.source.upload(str(missing))
+    qtbot.waitUntil(lambda: "No such file" in panel.source.message.toolTip(), timeout=5000)
+    full = panel.source.message.toolTip()
     assert len(full) > 400 and str(missing) in full  # the whole text, as the tooltip
-    shown = panel.message.text().replace("\u200b", "")
+    shown = panel.source.message.text().replace("\u200b", "")
     assert len(shown) <= 300 and shown.endswith("…")
-    assert panel.message.wordWrap()
+    assert panel.source.message.wordWrap()
 
     panel.show_status(None, error="the backend said something long " * 12)  # 300+ chars
-    assert panel.state.wordWrap() and len(panel.state.toolTip()) > 300
+    assert panel.engines.state.wordWrap() and len(panel.engines.state.toolTip()) > 300
     fit(panel)
     qtbot.wait(50)
     assert panel.minimumSizeHint().width() < 360

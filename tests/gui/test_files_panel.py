@@ -117,10 +117,10 @@ def test_a_video_is_swapped_then_a_long_one_cancelled_and_removed(
     choose(monkeypatch, [clip], face)
     opened: list[str] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda u: opened.append(u)))
-    assert panel.use_loaded.isChecked() and not panel.face_number.isEnabled()
-    panel.use_picture.setChecked(True)  # no picture yet: the dialog asks for one
-    assert panel.face_picture == str(face) and panel.picture_name.text() == "face.png"
-    panel.mouth_mask.setChecked(True)
+    assert panel.form.use_loaded.isChecked() and not panel.form.face_number.isEnabled()
+    panel.form.use_picture.setChecked(True)  # no picture yet: the dialog asks for one
+    assert panel.form.face_picture == str(face) and panel.form.picture_name.text() == "face.png"
+    panel.form.mouth_mask.setChecked(True)
     ended: list[tuple[str, str]] = []
     panel.job_ended.connect(lambda job_id, line: ended.append((job_id, line)))
 
@@ -168,7 +168,7 @@ def test_a_video_is_swapped_then_a_long_one_cancelled_and_removed(
         timeout=60000,
     )
     long_row = row_of(panel, "long.mp4")
-    assert panel.list_layout.indexOf(long_row) == 0  # newest first
+    assert panel.list.list_layout.indexOf(long_row) == 0  # newest first
     assert long_row.cancel.isVisible() and not long_row.remove.isVisible()
     assert "/900 frames" in long_row.bar.text()
     assert "fps" in long_row.detail.text() and "left" in long_row.detail.text()
@@ -202,7 +202,7 @@ def test_a_dropped_picture_becomes_a_job(qtbot, panel, backend, tmp_path) -> Non
     from PyQt5.QtWidgets import QApplication
 
     face = write_picture(tmp_path / "face.png")
-    panel.set_face_picture(str(face))
+    panel.form.set_face_picture(str(face))
     photo = write_picture(tmp_path / "photo.jpg")
     notes = tmp_path / "notes.txt"
     notes.write_text("not a picture")
@@ -263,7 +263,7 @@ def test_an_unreachable_backend_is_said_in_words(qtbot, tmp_path) -> None:
 
 def test_progress_and_ended_lines() -> None:
     from shared.wire.backend import JobOut
-    from user_gui.app.files_panel import ended_line, percent, progress_details, progress_text
+    from user_gui.app.job_row import ended_line, percent, progress_details, progress_text
 
     def job(**kw: Any) -> JobOut:
         base: dict[str, Any] = {

@@ -98,7 +98,7 @@ def test_languages_and_the_choice_at_start() -> None:
 def test_switching_the_language_relabels_the_face_panel(qtbot, tmp_path: Path) -> None:
     from PyQt5.QtCore import QSettings
 
-    from user_gui.app.face_panel import FacePanel
+    from user_gui.app.face.panel import FacePanel
     from user_gui.services.clients import ARBackendClient
 
     # no call reaches the backend here: the panel only draws
@@ -108,23 +108,30 @@ def test_switching_the_language_relabels_the_face_panel(qtbot, tmp_path: Path) -
     )
     qtbot.addWidget(panel)
     panel.show()
-    english = (panel.title(), panel.choose.text(), panel.swap.text(), panel.guidance.text())
+    english = (
+        panel.title(),
+        panel.source.choose.text(),
+        panel.source.swap.text(),
+        panel.source.guidance.text(),
+    )
     assert english[:3] == ("Face", "Choose face…", "SWAP OFF")
     assert "1&nbsp;Camera" in english[3] and "Next: start the camera." in english[3]
-    assert panel.name.text() == "no face loaded"
-    assert panel.many_faces.text() == "Many faces"
+    assert panel.source.name.text() == "no face loaded"
+    assert panel.engines.many_faces.text() == "Many faces"
 
     i18n.set_language("zh_CN")  # each window is told at once (Qt's LanguageChange)
     assert panel.title() == "人脸"
-    assert panel.choose.text() == "选择人脸…"
-    assert panel.swap.text() == "换脸：关闭"  # noqa: RUF001
-    assert panel.many_faces.text() == "替换多张人脸"
-    assert panel.engine_label.text() == "引擎"
-    assert panel.blend.itemText(0) == "无缝融合"
-    assert panel.name.text() == "未加载人脸"
-    assert "1&nbsp;摄像头" in panel.guidance.text() and "下一步" in panel.guidance.text()
-    assert panel.state.text() == "正在检查后端服务…"
+    assert panel.source.choose.text() == "选择人脸…"
+    assert panel.source.swap.text() == "换脸：关闭"  # noqa: RUF001
+    assert panel.engines.many_faces.text() == "替换多张人脸"
+    assert panel.engines.engine_label.text() == "引擎"
+    assert panel.engines.blend.itemText(0) == "无缝融合"
+    assert panel.source.name.text() == "未加载人脸"
+    assert (
+        "1&nbsp;摄像头" in panel.source.guidance.text() and "下一步" in panel.source.guidance.text()
+    )
+    assert panel.engines.state.text() == "正在检查后端服务…"
 
     i18n.set_language("en")
-    assert (panel.title(), panel.choose.text(), panel.swap.text()) == english[:3]
-    assert panel.guidance.text() == english[3]
+    assert (panel.title(), panel.source.choose.text(), panel.source.swap.text()) == english[:3]
+    assert panel.source.guidance.text() == english[3]

@@ -192,7 +192,7 @@ def test_the_clients_model_calls(services, files: Server, catalogue) -> None:  #
 
 
 def open_dialog(qtbot, window):  # type: ignore[no-untyped-def]
-    qtbot.waitUntil(lambda: window.face_panel.choose.isEnabled(), timeout=15000)
+    qtbot.waitUntil(lambda: window.face_panel.source.choose.isEnabled(), timeout=15000)
     window.models_action.trigger()
     dialog = window.face_panel.models_dialog
     assert dialog is not None and dialog.isVisible()
@@ -270,7 +270,7 @@ def test_a_failed_download_shows_its_error(qtbot, window, files: Server) -> None
 
 
 def engine_index(panel, name: str) -> int:  # type: ignore[no-untyped-def]
-    index = panel.engine.findData(name)
+    index = panel.engines.engine.findData(name)
     assert index >= 0, name
     return index
 
@@ -280,8 +280,8 @@ def choose_engine(qtbot, panel, name: str) -> None:  # type: ignore[no-untyped-d
     from PyQt5.QtCore import Qt
 
     index = engine_index(panel, name)
-    panel.engine.showPopup()
-    view = panel.engine.view()
+    panel.engines.engine.showPopup()
+    view = panel.engines.engine.view()
     qtbot.waitUntil(view.isVisible, timeout=5000)
     rect = view.visualRect(view.model().index(index, 0))
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -294,27 +294,33 @@ def test_the_greyed_engines_download_opens_the_dialog_on_its_models(
     from PyQt5.QtCore import Qt
 
     panel = window.face_panel
-    qtbot.waitUntil(lambda: panel.choose.isEnabled() and panel.engine.count() >= 2, timeout=15000)
+    qtbot.waitUntil(
+        lambda: panel.source.choose.isEnabled() and panel.engines.engine.count() >= 2, timeout=15000
+    )
     index = engine_index(panel, "inswapper")
-    assert panel.engine.itemText(index) == "inswapper (unavailable)"
-    assert not panel.engine.model().item(index).isEnabled()  # greyed, not chosen
-    assert "missing model files" in panel.engine.itemData(index, Qt.ItemDataRole.ToolTipRole)
-    assert not panel.engine_note.isVisible()
+    assert panel.engines.engine.itemText(index) == "inswapper (unavailable)"
+    assert not panel.engines.engine.model().item(index).isEnabled()  # greyed, not chosen
+    assert "missing model files" in panel.engines.engine.itemData(
+        index, Qt.ItemDataRole.ToolTipRole
+    )
+    assert not panel.engines.engine_note.isVisible()
 
     choose_engine(qtbot, panel, "inswapper")
-    assert panel.engine.currentData() == "classic"  # not asked for: the backend would refuse
-    assert panel.engine_note.isVisible() and panel.engine_download.isVisible()
-    reason = panel.engine_reason.toolTip()
+    assert (
+        panel.engines.engine.currentData() == "classic"
+    )  # not asked for: the backend would refuse
+    assert panel.engines.engine_note.isVisible() and panel.engines.engine_download.isVisible()
+    reason = panel.engines.engine_reason.toolTip()
     assert reason.startswith("inswapper is unavailable: missing model files: ")
     assert "inswapper_128.onnx" in reason
 
-    qtbot.mouseClick(panel.engine_download, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.engines.engine_download, Qt.MouseButton.LeftButton)
     dialog = panel.models_dialog
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.listing is not None, timeout=15000)
     assert dialog.focus == ["inswapper_128", "buffalo_l"]
     assert dialog.focus_line.text() == "The inswapper engine needs: inswapper_128, buffalo_l"
-    order = [dialog.list_layout.itemAt(i).widget() for i in range(4)]
+    order = [dialog.list.list_layout.itemAt(i).widget() for i in range(4)]
     assert [row.model.name for row in order] == [
         "inswapper_128",
         "buffalo_l",
@@ -331,10 +337,10 @@ def test_the_greyed_engines_download_opens_the_dialog_on_its_models(
         timeout=30000,
     )
     qtbot.waitUntil(
-        lambda: panel.engine.itemText(engine_index(panel, "inswapper")) == "inswapper",
+        lambda: panel.engines.engine.itemText(engine_index(panel, "inswapper")) == "inswapper",
         timeout=15000,
     )
-    assert not panel.engine_note.isVisible()
+    assert not panel.engines.engine_note.isVisible()
     for name, spec in catalogue["served"].items():
         if name in dialog.focus:
             for rel, data in spec["files"].items():
@@ -352,15 +358,19 @@ def test_a_corrupt_engine_file_is_shown_and_fetched_again(qtbot, window, catalog
     (models / "inswapper_128.onnx").write_bytes(bytes(len(good)))  # the size, not the hash
 
     panel = window.face_panel
-    qtbot.waitUntil(lambda: panel.choose.isEnabled() and panel.engine.count() >= 2, timeout=15000)
-    tip = panel.engine.itemData(engine_index(panel, "inswapper"), Qt.ItemDataRole.ToolTipRole)
+    qtbot.waitUntil(
+        lambda: panel.source.choose.isEnabled() and panel.engines.engine.count() >= 2, timeout=15000
+    )
+    tip = panel.engines.engine.itemData(
+        engine_index(panel, "inswapper"), Qt.ItemDataRole.ToolTipRole
+    )
     assert "is corrupt" in tip
     choose_engine(qtbot, panel, "inswapper")
-    reason = panel.engine_reason.toolTip()
+    reason = panel.engines.engine_reason.toolTip()
     assert "inswapper_128.onnx is corrupt" in reason
     assert "python -m ar_backend.weights fetch inswapper_128" in reason
-    assert panel.engine_download.isVisible()
-    panel.engine_download.click()
+    assert panel.engines.engine_download.isVisible()
+    panel.engines.engine_download.click()
     dialog = panel.models_dialog
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.listing is not None, timeout=15000)
@@ -371,12 +381,14 @@ def test_a_corrupt_engine_file_is_shown_and_fetched_again(qtbot, window, catalog
     row.download.click()
     qtbot.waitUntil(lambda: row.state.text() == "present", timeout=20000)
     assert (models / "inswapper_128.onnx").read_bytes() == good
-    qtbot.waitUntil(lambda: not panel.engine_note.isVisible(), timeout=15000)
+    qtbot.waitUntil(lambda: not panel.engines.engine_note.isVisible(), timeout=15000)
 
     # now it can be chosen, and the backend runs it
     choose_engine(qtbot, panel, "inswapper")
     qtbot.waitUntil(
-        lambda: panel.engine.currentData() == "inswapper" and panel.engine.isEnabled(),
+        lambda: (
+            panel.engines.engine.currentData() == "inswapper" and panel.engines.engine.isEnabled()
+        ),
         timeout=60000,
     )
-    qtbot.waitUntil(lambda: "inswapper on " in panel.state.text(), timeout=15000)
+    qtbot.waitUntil(lambda: "inswapper on " in panel.engines.state.text(), timeout=15000)

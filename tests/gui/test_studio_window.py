@@ -16,13 +16,13 @@ LONG = "the device said no: " + "a very long reason that goes on and on " * 12
 
 
 def ready(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    qtbot.waitUntil(lambda: window.start_button.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: window.camera_panel.start_button.isEnabled(), timeout=10000)
 
 
 def start_demo(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     ready(qtbot, window)
-    window.source.setCurrentText("demo")
-    window.start_button.click()
+    window.camera_panel.source.setCurrentText("demo")
+    window.camera_panel.start_button.click()
     qtbot.waitUntil(lambda: window.last_image is not None, timeout=15000)
 
 
@@ -38,23 +38,23 @@ def test_the_window_fits_a_small_laptop_and_messages_never_widen_it(qtbot, windo
     # no control shrinks to a sliver: each is at least as wide as its own minimum
     panel = window.face_panel
     for button in (
-        window.start_button,
-        window.open_file,
-        panel.choose,
+        window.camera_panel.start_button,
+        window.camera_panel.open_file,
+        panel.source.choose,
         window.output_panel.vcam,
         window.output_panel.record,
         window.voice_panel.audio_start,
     ):
         assert button.width() >= button.minimumSizeHint().width(), button.text()
     # long messages wrap inside their panels: the window keeps its size
-    window.camera_reason.show_message(LONG, error=True)
+    window.camera_panel.reason.show_message(LONG, error=True)
     window.voice_panel.audio_state.show_message(LONG, error=True)
     window.output_panel.vcam_state.show_message(LONG, error=True)
     for _ in range(5):
         QApplication.processEvents()
     assert (window.width(), window.height()) == (1024, 640)
     assert window.minimumSizeHint().width() <= 1024
-    assert window.camera_reason.toolTip() == LONG or len(LONG) <= 280
+    assert window.camera_panel.reason.toolTip() == LONG or len(LONG) <= 280
     # at 1280x720 the preview takes most of the width
     window.resize(1280, 720)
     QApplication.processEvents()
@@ -138,7 +138,7 @@ def test_a_stopped_preview_says_offline_and_the_reconnect_shows_the_backends_sta
     qtbot.waitUntil(lambda: "Offline" in window.preview.overlay, timeout=10000)
     assert "— fps" in window.preview_info.text()
     spawn("ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health", port=port)
-    qtbot.waitUntil(lambda: window.start_button.isEnabled(), timeout=15000)
+    qtbot.waitUntil(lambda: window.camera_panel.start_button.isEnabled(), timeout=15000)
     # the new backend has no effects: the window shows none, not its remembered "pitch"
     qtbot.waitUntil(lambda: voice.chain.count() == 0, timeout=10000)
     assert "pitch" not in voice.effect_chain.text()
@@ -161,14 +161,14 @@ def test_a_video_file_picked_in_the_window_plays_as_the_camera(
     writer.release()
     ready(qtbot, window)
     # a typed source the backend refuses: the reason shows where the person looks
-    window.source.setCurrentText("../../etc/passwd")
-    window.start_button.click()
-    qtbot.waitUntil(lambda: "did not start" in window.camera_reason.full_text, timeout=10000)
+    window.camera_panel.source.setCurrentText("../../etc/passwd")
+    window.camera_panel.start_button.click()
+    qtbot.waitUntil(lambda: "did not start" in window.camera_panel.reason.full_text, timeout=10000)
     assert window.settings.value("source") != "../../etc/passwd"
     monkeypatch.setattr(
         QFileDialog, "getOpenFileName", staticmethod(lambda *_a, **_k: (str(clip), ""))
     )
-    window.open_file.click()
+    window.camera_panel.open_file.click()
 
     def playing() -> bool:
         cam = requests.get(be.url + "/camera/status", timeout=5).json()
@@ -176,25 +176,29 @@ def test_a_video_file_picked_in_the_window_plays_as_the_camera(
 
     qtbot.waitUntil(playing, timeout=20000)
     qtbot.waitUntil(lambda: window.last_image is not None, timeout=15000)
-    listed = [window.source.itemText(i) for i in range(window.source.count())]
+    listed = [
+        window.camera_panel.source.itemText(i) for i in range(window.camera_panel.source.count())
+    ]
     assert any("clip" in text for text in listed), listed
     assert "clip" in str(window.settings.value("source"))
 
 
 def test_cameras_are_offered_by_name_and_our_own_output_is_not(qtbot, window) -> None:
     ready(qtbot, window)
-    window._fill_sources(
+    window.camera_panel.fill_sources(
         [
             {"index": 0, "name": "HD Pro Webcam C920", "path": "/dev/video0", "virtual": False},
             {"index": 10, "name": "AR Live Studio", "path": "/dev/video10", "virtual": True},
         ],
         [{"name": "intro.mp4", "source": "file:intro.mp4"}],
     )
-    texts = [window.source.itemText(i) for i in range(window.source.count())]
+    texts = [
+        window.camera_panel.source.itemText(i) for i in range(window.camera_panel.source.count())
+    ]
     assert "HD Pro Webcam C920 (#0)" in texts and not any("AR Live" in t for t in texts)
-    window.source.setCurrentIndex(texts.index("HD Pro Webcam C920 (#0)"))
-    assert window.selected_source() == "0"
-    window.source.setCurrentIndex(texts.index("intro.mp4"))
-    assert window.selected_source() == "file:intro.mp4"
-    window.source.setCurrentText("rtsp://camera.local/stream")  # typed: sent as typed
-    assert window.selected_source() == "rtsp://camera.local/stream"
+    window.camera_panel.source.setCurrentIndex(texts.index("HD Pro Webcam C920 (#0)"))
+    assert window.camera_panel.selected_source() == "0"
+    window.camera_panel.source.setCurrentIndex(texts.index("intro.mp4"))
+    assert window.camera_panel.selected_source() == "file:intro.mp4"
+    window.camera_panel.source.setCurrentText("rtsp://camera.local/stream")  # typed: sent as typed
+    assert window.camera_panel.selected_source() == "rtsp://camera.local/stream"

@@ -28,9 +28,9 @@ def non_black(win) -> bool:  # type: ignore[no-untyped-def]
 
 def test_start_camera_shows_the_preview_and_reports(qtbot, window, services) -> None:
     mon, _be, _cfg = services
-    qtbot.waitUntil(lambda: window.start_button.isEnabled(), timeout=10000)
-    window.source.setCurrentText("demo")
-    window.start_button.click()
+    qtbot.waitUntil(lambda: window.camera_panel.start_button.isEnabled(), timeout=10000)
+    window.camera_panel.source.setCurrentText("demo")
+    window.camera_panel.start_button.click()
     qtbot.waitUntil(lambda: non_black(window), timeout=15000)
     assert "fps" in window.preview_info.text()
 
@@ -51,25 +51,27 @@ def test_backend_down_and_back_without_freezing(qtbot, window, services, spawn) 
     from PyQt5.QtCore import QTimer
 
     _mon, be, cfg = services
-    qtbot.waitUntil(lambda: window.start_button.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: window.camera_panel.start_button.isEnabled(), timeout=10000)
     ticks: list[float] = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start(10)
     port = be.port
     be.kill()
-    qtbot.waitUntil(lambda: "offline" in window.indicators["backend"].text(), timeout=5000)
-    assert not window.start_button.isEnabled()
-    assert "offline" in window.camera_reason.text()
+    qtbot.waitUntil(
+        lambda: "offline" in window.services_tab.indicators["backend"].text(), timeout=5000
+    )
+    assert not window.camera_panel.start_button.isEnabled()
+    assert "offline" in window.camera_panel.reason.text()
     face = window.face_panel
-    assert not face.choose.isEnabled() and not face.engine.isEnabled()
-    assert "offline" in face.state.text()
+    assert not face.source.choose.isEnabled() and not face.engines.engine.isEnabled()
+    assert "offline" in face.engines.state.text()
     stalls = longest_gap(ticks)
     spawn(
         "ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health", port=port
     )  # (this call blocks the test, not the window: not measured)
     ticks.clear()
-    qtbot.waitUntil(lambda: window.start_button.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: window.camera_panel.start_button.isEnabled(), timeout=10000)
     timer.stop()
     # the event loop kept answering while the backend went away and while it came back
     assert max(stalls, longest_gap(ticks)) < 0.5, (stalls, longest_gap(ticks))
@@ -142,7 +144,7 @@ def choose_file(monkeypatch, path: Path) -> None:  # type: ignore[no-untyped-def
 
 
 def thumb_size(window) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    pix = window.face_panel.thumb.pixmap()
+    pix = window.face_panel.source.thumb.pixmap()
     return (0, 0) if pix is None or pix.isNull() else (pix.width(), pix.height())
 
 
@@ -161,74 +163,79 @@ def test_face_upload_shows_its_thumbnail(qtbot, window, services, tmp_path, monk
 
     _mon, be, _cfg = services
     face = window.face_panel
-    qtbot.waitUntil(lambda: face.choose.isEnabled() and face.engine.count() == 3, timeout=10000)
-    assert not face.swap.isEnabled()  # nothing to swap yet
-    unavailable = face.engine.findData("inswapper")
-    assert not face.engine.model().item(unavailable).isEnabled()
-    assert "missing model files" in face.engine.itemData(unavailable, Qt.ToolTipRole)
-    assert face.engine.currentData() == "classic"
+    qtbot.waitUntil(
+        lambda: face.source.choose.isEnabled() and face.engines.engine.count() == 3, timeout=10000
+    )
+    assert not face.source.swap.isEnabled()  # nothing to swap yet
+    unavailable = face.engines.engine.findData("inswapper")
+    assert not face.engines.engine.model().item(unavailable).isEnabled()
+    assert "missing model files" in face.engines.engine.itemData(unavailable, Qt.ToolTipRole)
+    assert face.engines.engine.currentData() == "classic"
 
     picture = write_picture(tmp_path / "astronaut.png", astronaut())
     choose_file(monkeypatch, picture)
-    face.choose.click()
+    face.source.choose.click()
     qtbot.waitUntil(lambda: thumb_size(window) != (0, 0), timeout=20000)  # engine loads first
     width, height = thumb_size(window)
     assert 0 < width <= 128 and 0 < height <= 128 and max(width, height) == 128
-    assert "astronaut.png" in face.name.text()
-    assert "classic" in face.name.text()
+    assert "astronaut.png" in face.source.name.text()
+    assert "classic" in face.source.name.text()
     assert window.settings.value("face_folder") == str(tmp_path)
     qtbot.waitUntil(
         lambda: requests.get(window.local_url + "/status", timeout=5).json()["gui"]["face_loaded"],
         timeout=5000,
     )
 
-    qtbot.waitUntil(face.swap.isEnabled, timeout=5000)
-    face.swap.click()
+    qtbot.waitUntil(face.source.swap.isEnabled, timeout=5000)
+    face.source.swap.click()
     qtbot.waitUntil(lambda: face_status(be)["enabled"] is True, timeout=10000)
-    qtbot.waitUntil(lambda: face.swap.isChecked() and "swap on" in face.state.text(), timeout=5000)
-    assert "dlib" in face.state.text()  # the active provider
-    qtbot.waitUntil(face.swap.isEnabled, timeout=5000)
-    face.swap.click()
+    qtbot.waitUntil(
+        lambda: face.source.swap.isChecked() and "swap on" in face.engines.state.text(),
+        timeout=5000,
+    )
+    assert "dlib" in face.engines.state.text()  # the active provider
+    qtbot.waitUntil(face.source.swap.isEnabled, timeout=5000)
+    face.source.swap.click()
     qtbot.waitUntil(lambda: face_status(be)["enabled"] is False, timeout=10000)
-    qtbot.waitUntil(lambda: not face.swap.isChecked(), timeout=5000)
+    qtbot.waitUntil(lambda: not face.source.swap.isChecked(), timeout=5000)
 
-    qtbot.waitUntil(face.mouth_mask.isEnabled, timeout=5000)
-    face.mouth_mask.click()
+    qtbot.waitUntil(face.engines.mouth_mask.isEnabled, timeout=5000)
+    face.engines.mouth_mask.click()
     qtbot.waitUntil(lambda: face_status(be)["options"]["mouth_mask"] is True, timeout=10000)
     wait_refreshes(qtbot, window)  # refreshes keep showing the backend's value
-    assert face.mouth_mask.isChecked()
+    assert face.engines.mouth_mask.isChecked()
 
 
 def test_face_errors_and_several_faces(qtbot, window, services, tmp_path, monkeypatch) -> None:
     _mon, be, _cfg = services
     face = window.face_panel
-    qtbot.waitUntil(face.choose.isEnabled, timeout=10000)
+    qtbot.waitUntil(face.source.choose.isEnabled, timeout=10000)
     choose_file(monkeypatch, write_picture(tmp_path / "astronaut.png", astronaut()))
-    face.choose.click()
+    face.source.choose.click()
     qtbot.waitUntil(lambda: thumb_size(window) != (0, 0), timeout=20000)
-    first = face.thumb.pixmap().toImage()
+    first = face.source.thumb.pixmap().toImage()
 
     grey = np.full((240, 320, 3), 128, np.uint8)
     choose_file(monkeypatch, write_picture(tmp_path / "grey.png", grey))
-    qtbot.waitUntil(face.choose.isEnabled, timeout=5000)
-    face.choose.click()
-    qtbot.waitUntil(lambda: "no face found" in face.message.text(), timeout=10000)
-    assert "422" not in face.message.text() and "http" not in face.message.text()
+    qtbot.waitUntil(face.source.choose.isEnabled, timeout=5000)
+    face.source.choose.click()
+    qtbot.waitUntil(lambda: "no face found" in face.source.message.text(), timeout=10000)
+    assert "422" not in face.source.message.text() and "http" not in face.source.message.text()
     wait_refreshes(qtbot, window)  # a few refreshes later the previous face is still shown
-    assert face.thumb.pixmap().toImage() == first
-    assert "astronaut.png" in face.name.text()
+    assert face.source.thumb.pixmap().toImage() == first
+    assert "astronaut.png" in face.source.name.text()
     assert face_status(be)["source"]["name"] == "astronaut.png"
 
     pair = np.hstack([astronaut(), astronaut()[:, ::-1]])
     choose_file(monkeypatch, write_picture(tmp_path / "pair.png", pair))
-    face.choose.click()  # several faces: a button each ("Face 1", ...) to pick the rightmost
-    qtbot.waitUntil(lambda: len(face.picker.buttons) >= 2, timeout=20000)
-    rightmost = len(face.picker.buttons) - 1
-    qtbot.waitUntil(face.picker.buttons[rightmost].isEnabled, timeout=5000)
-    face.picker.buttons[rightmost].click()
-    qtbot.waitUntil(lambda: "pair.png" in face.name.text(), timeout=20000)
+    face.source.choose.click()  # several faces: a button each ("Face 1", ...) to pick the rightmost
+    qtbot.waitUntil(lambda: len(face.source.picker.buttons) >= 2, timeout=20000)
+    rightmost = len(face.source.picker.buttons) - 1
+    qtbot.waitUntil(face.source.picker.buttons[rightmost].isEnabled, timeout=5000)
+    face.source.picker.buttons[rightmost].click()
+    qtbot.waitUntil(lambda: "pair.png" in face.source.name.text(), timeout=20000)
     source = face_status(be)["source"]
     assert source["name"] == "pair.png" and source["face_index"] == rightmost
-    assert f"face {rightmost + 1} of {source['faces_found']}" in face.name.text()  # from 1
-    assert face.thumb.pixmap().toImage() != first
-    assert face.message.text() == ""
+    assert f"face {rightmost + 1} of {source['faces_found']}" in face.source.name.text()  # from 1
+    assert face.source.thumb.pixmap().toImage() != first
+    assert face.source.message.text() == ""

@@ -181,15 +181,17 @@ def test_the_window_shows_a_wrong_shape_like_any_backend_error(
     qtbot.addWidget(window)
     window.show()
     face = window.face_panel
-    qtbot.waitUntil(lambda: "unexpected shape" in face.state.text(), timeout=5000)
-    assert face.state.text().startswith(
+    qtbot.waitUntil(lambda: "unexpected shape" in face.engines.state.text(), timeout=5000)
+    assert face.engines.state.text().startswith(
         "face status unavailable: the backend answered an unexpected shape: active: Field"
     )
     assert "camera status unavailable: the backend answered an unexpected shape: state:" in (
-        window.camera_reason.text()
+        window.camera_panel.reason.text()
     )
-    assert "healthy" in window.indicators["backend"].text()  # it answers: controls stay on
-    assert window.start_button.isEnabled()
+    assert (
+        "healthy" in window.services_tab.indicators["backend"].text()
+    )  # it answers: controls stay on
+    assert window.camera_panel.start_button.isEnabled()
     voice = window.voice_panel
     qtbot.waitUntil(voice.audio_start.isEnabled, timeout=5000)
     voice.audio_start.click()

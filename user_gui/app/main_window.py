@@ -7,26 +7,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from PyQt5.QtCore import QObject, QSettings, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QImage, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
     QActionGroup,
-    QComboBox,
-    QFileDialog,
     QFrame,
-    QGroupBox,
-    QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMenu,
-    QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -34,72 +25,25 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from shared.http import HttpError
-from shared.wire.backend import AudioStatus, CameraStatus, FaceStatus, OutputsStatus
-from shared.wire.monitor import AlertView
+from shared.wire.backend import CameraStatus
 from user_gui.app import guidance, i18n
-from user_gui.app.face_panel import FacePanel
+from user_gui.app.camera_panel import CameraPanel
+from user_gui.app.face.panel import FacePanel
 from user_gui.app.files_panel import FilesPanel
 from user_gui.app.i18n import tr
 from user_gui.app.output_panel import OutputPanel
+from user_gui.app.service_checks import BackendCheck, check_backend, check_monitor
+from user_gui.app.services_tab import ServicesTab
 from user_gui.app.voice_panel import VoicePanel
-from user_gui.app.widgets import MessageLabel, PreviewView
+from user_gui.app.widgets import PreviewView
 from user_gui.app.workers import MjpegReader, run_async
 from user_gui.services.clients import ARBackendClient, MonitorClient
 from user_gui.services.reporter import StatusReporter
 
 log = logging.getLogger(__name__)
 RUNNING = ("running", "reconnecting", "connecting")  # camera states with a preview to show
-COLOURS = {"healthy": "#2fbf71", "offline": "#e5484d", "unhealthy": "#e8b339", "unknown": "#8a96a3"}
 STALE_S = 1.5  # no frame for this long: the preview says it is offline
-MEDIA_FILTER = (
-    "Video or picture (*.mp4 *.mov *.mkv *.avi *.webm *.m4v *.jpg *.jpeg *.png *.bmp *.webp)"
-)
 HOTKEYS = {"swap": "F5", "voice": "F6", "record": "F7", "virtual_camera": "F8"}
-
-
-@dataclass
-class ServiceCheck:
-    """One refresh of a service, made on the pool: its health and what the window shows."""
-
-    status: str  # healthy / offline / unhealthy / unknown (ServiceStatus)
-    latency_ms: float | None
-    last_error: str | None
-
-    @property
-    def latency(self) -> str:
-        return f"{self.latency_ms} ms" if self.latency_ms is not None else ""
-
-
-@dataclass
-class BackendCheck(ServiceCheck):
-    camera: CameraStatus | None = None  # None: not read (the error says why)
-    camera_error: str = ""
-    face: FaceStatus | None = None
-    face_error: str = ""
-    audio: AudioStatus | None = None
-    audio_error: str = ""
-    outputs: OutputsStatus | None = None
-
-
-@dataclass
-class MonitorCheck(ServiceCheck):
-    alerts: list[AlertView] = field(default_factory=list)
-    alerts_error: str = ""
-
-
-class _LogBridge(QObject, logging.Handler):
-    """A logging handler that hands records to the GUI thread as a signal."""
-
-    line = pyqtSignal(str)
-
-    def __init__(self) -> None:
-        QObject.__init__(self)
-        logging.Handler.__init__(self, logging.INFO)
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.line.emit(self.format(record))
 
 
 class MainWindow(QMainWindow):
@@ -128,14 +72,10 @@ class MainWindow(QMainWindow):
         self._backend_ok = False
         self._camera_running = False
         self._camera: CameraStatus | None = None
-        self._backend_message = False  # camera_reason holds the backend's state
         self.refreshes = 0  # refreshes begun
         self.refresh_shown = 0  # the newest refresh whose backend answer the window shows
         self._build()
         self._build_menu()
-        self._log = _LogBridge()
-        self._log.line.connect(self.log_view.appendPlainText)
-        logging.getLogger().addHandler(self._log)
         self._poll = QTimer(self)
         self._poll.setInterval(int(poll_interval * 1000))
         self._poll.timeout.connect(self.refresh_services)
@@ -170,7 +110,10 @@ class MainWindow(QMainWindow):
         column = QWidget()
         panels = QVBoxLayout(column)
         panels.setContentsMargins(4, 4, 4, 4)
-        panels.addWidget(self._build_camera())
+        self.camera_panel = CameraPanel(self.backend, self.settings)
+        self.camera_panel.started.connect(self._camera_started)
+        self.camera_panel.stopped.connect(self._stop_preview)
+        panels.addWidget(self.camera_panel)
         self.face_panel = FacePanel(self.backend, self.settings)
         self.face_panel.face_loaded.connect(
             lambda loaded: self.reporter.update_gui_status(face_loaded=loaded)
@@ -192,7 +135,9 @@ class MainWindow(QMainWindow):
         scroll.setMinimumWidth(360)
         self.controls = scroll
         self.tabs.addTab(scroll, tr("Studio"))
-        self.tabs.addTab(self._build_services(), tr("Services and log"))
+        self.services_tab = ServicesTab(self.monitor)
+        self.services_tab.acknowledged.connect(self.refresh_services)
+        self.tabs.addTab(self.services_tab, tr("Services and log"))
         self.files_panel = FilesPanel(self.backend)  # whole files swapped in a queue
         self.tabs.addTab(self.files_panel, tr("Files"))
         self.face_panel.enhancer_for_files.connect(self.use_enhancer_for_files)
@@ -204,69 +149,6 @@ class MainWindow(QMainWindow):
         self.splitter = split
         self.setCentralWidget(split)
         self._set_backend_controls(False, tr("checking the backend..."))
-
-    def _build_camera(self) -> QGroupBox:
-        camera = QGroupBox(tr("Camera"))
-        col = QVBoxLayout(camera)
-        row = QHBoxLayout()
-        self.source = QComboBox()
-        self.source.setEditable(True)
-        self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLength)
-        self.source.setMinimumContentsLength(10)
-        self.source.setToolTip(
-            tr("A camera, a video or picture file in the media folder, or a URL")
-        )
-        self._fill_sources([], [])
-        self.source.setCurrentText(str(self.settings.value("source", "demo") or "demo"))
-        self.open_file = QPushButton(tr("File…"))
-        self.open_file.setToolTip(tr("Play a video or picture file as the camera"))
-        self.open_file.clicked.connect(self.choose_file)
-        row.addWidget(self.source, 1)
-        row.addWidget(self.open_file)
-        col.addLayout(row)
-        row = QHBoxLayout()
-        self.start_button = QPushButton(tr("Start"))
-        self.stop_button = QPushButton(tr("Stop"))
-        self.start_button.clicked.connect(self.start_camera)
-        self.stop_button.clicked.connect(self.stop_camera)
-        row.addWidget(self.start_button)
-        row.addWidget(self.stop_button)
-        row.addStretch(1)
-        col.addLayout(row)
-        self.camera_reason = MessageLabel()
-        col.addWidget(self.camera_reason)
-        return camera
-
-    def _build_services(self) -> QWidget:
-        page = QWidget()
-        col = QVBoxLayout(page)
-        services = QGroupBox(tr("Services"))
-        scol = QVBoxLayout(services)
-        self.indicators: dict[str, QLabel] = {}
-        for key, name in (
-            ("backend", tr("AR backend")),
-            ("monitor", tr("Monitor")),
-            ("local", tr("Local server")),
-        ):
-            label = QLabel(f"{name}: {tr('unknown')}")
-            label.setWordWrap(True)
-            self.indicators[key] = label
-            scol.addWidget(label)
-        col.addWidget(services)
-        alerts = QGroupBox(tr("Open alerts"))
-        acol = QVBoxLayout(alerts)
-        self.alerts = QListWidget()
-        self.alerts.setWordWrap(True)
-        self.ack_button = QPushButton(tr("Acknowledge"))
-        self.ack_button.clicked.connect(self.acknowledge_selected)
-        acol.addWidget(self.alerts)
-        acol.addWidget(self.ack_button)
-        col.addWidget(alerts)
-        self.log_view = QPlainTextEdit()
-        self.log_view.setReadOnly(True)
-        self.log_view.setMaximumBlockCount(500)
-        col.addWidget(self.log_view, 1)
-        return page
 
     def _build_menu(self) -> None:
         bar = self.menuBar()
@@ -312,9 +194,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("language", code)
         if code != i18n.language():
             log.info("language %s: applies the next time the window opens", code)
-            self.camera_reason.show_message(
-                tr("The language changes the next time the window opens.")
-            )
+            self.camera_panel.say(tr("The language changes the next time the window opens."))
 
     def open_models(self) -> None:
         """The Models dialog (the face panel's): every model, its licence and its files."""
@@ -333,14 +213,7 @@ class MainWindow(QMainWindow):
         self.face_panel.set_camera_running(running)
 
     def _set_backend_controls(self, ok: bool, reason: str = "") -> None:
-        for w in (self.start_button, self.stop_button, self.source, self.open_file):
-            w.setEnabled(ok)
-        if not ok:
-            self.camera_reason.show_message(reason, error=True)
-            self._backend_message = True
-        elif self._backend_message:  # the backend is back: its "offline" goes
-            self.camera_reason.show_message("")
-            self._backend_message = False
+        self.camera_panel.set_backend_ok(ok, reason)
         self.face_panel.set_backend_ok(ok, reason)
         self.output_panel.set_backend_ok(ok, reason)
         self.voice_panel.set_backend_ok(ok, reason)
@@ -352,40 +225,13 @@ class MainWindow(QMainWindow):
         self.refreshes += 1
         serial = self.refreshes
         face_changes = self.face_panel.changes  # a face change made meanwhile wins
-        run_async(self._check_backend, lambda info: self._on_backend(info, face_changes, serial))
-        run_async(self._check_monitor, self._on_monitor)
+        run_async(
+            lambda: check_backend(self.backend),
+            lambda info: self._on_backend(info, face_changes, serial),
+        )
+        run_async(lambda: check_monitor(self.monitor), self.services_tab.show_monitor)
         if self.local_url:
-            self._indicate("local", tr("Local server"), "healthy", self.local_url)
-
-    def _indicate(self, key: str, name: str, state: str, extra: str = "") -> None:
-        colour = COLOURS.get(state, COLOURS["unknown"])
-        self.indicators[key].setText(
-            f"<span style='color:{colour}'>●</span> {name}: {tr(state)} {extra}"
-        )
-
-    def _check_backend(self) -> BackendCheck:  # on the pool
-        ok = self.backend.health_check()
-        info = BackendCheck(
-            self.backend.status.value, self.backend.latency_ms, self.backend.last_error
-        )
-        if ok:
-            try:
-                info.camera = self.backend.camera_status()
-            except HttpError as exc:  # healthy but the call failed: still update the panel
-                info.camera_error = str(exc)
-            try:
-                info.face = self.backend.face_status()
-            except HttpError as exc:
-                info.face_error = str(exc)
-            try:
-                info.audio = self.backend.audio_status()
-            except HttpError as exc:
-                info.audio_error = str(exc)
-            try:
-                info.outputs = self.backend.outputs()
-            except HttpError as exc:
-                log.debug("outputs not read: %s", exc)
-        return info
+            self.services_tab.indicate("local", tr("Local server"), "healthy", self.local_url)
 
     def _on_backend(
         self, info: BackendCheck, face_changes: int | None = None, serial: int = 0
@@ -393,13 +239,11 @@ class MainWindow(QMainWindow):
         if self._closed:  # a refresh begun before the window closed: no preview, no report
             return
         state = info.status
-        self._indicate("backend", tr("AR backend"), state, info.latency)
+        self.services_tab.indicate("backend", tr("AR backend"), state, info.latency)
         ok = state == "healthy"
         if ok != self._backend_ok:
             log.info("AR backend is %s%s", state, f" ({info.last_error})" if not ok else "")
-        if ok and not self._backend_ok:
-            self._load_sources()
-        if ok and (not self._backend_ok or not self.face_panel.engine.count()):
+        if ok and (not self._backend_ok or not self.face_panel.engines_listed):
             self.face_panel.load_engines()
         self._backend_ok = ok
         self._set_backend_controls(ok, tr("backend {state}", state=tr(state)))
@@ -407,14 +251,10 @@ class MainWindow(QMainWindow):
             self.face_panel.show_status(info.face, face_changes, info.face_error)
             self.voice_panel.show_status(info.audio, info.audio_error)
             self.output_panel.show_outputs(info.outputs)
-        if info.camera_error:  # shown until a refresh reads it again
-            self.camera_reason.show_message(
-                tr("camera status unavailable: {error}", error=info.camera_error), error=True
-            )
         self._camera = info.camera if ok else None
         running = ok and info.camera is not None and info.camera.state in RUNNING
-        if ok and info.camera is not None and info.camera.error and not running:
-            self.camera_reason.show_message(info.camera.error, error=True)
+        if ok:
+            self.camera_panel.show_status(info.camera, info.camera_error, running)
         if running and self._reader is None:
             self._start_preview()
         elif ok and not running and self._reader is not None:
@@ -424,146 +264,15 @@ class MainWindow(QMainWindow):
         self.refresh_shown = max(self.refresh_shown, serial)
         self.backend_state.emit(state)
 
-    def _check_monitor(self) -> MonitorCheck:  # on the pool
-        ok = self.monitor.health_check()
-        info = MonitorCheck(
-            self.monitor.status.value, self.monitor.latency_ms, self.monitor.last_error
-        )
-        if ok:
-            try:
-                info.alerts = self.monitor.alerts()
-            except HttpError as exc:  # healthy, but the list could not be read
-                info.alerts_error = str(exc)
-        return info
-
-    def _on_monitor(self, info: MonitorCheck) -> None:
-        self._indicate("monitor", tr("Monitor"), info.status, info.latency)
-        current = self.alerts.currentItem()
-        selected = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
-        self.alerts.clear()
-        for alert in info.alerts:
-            item = QListWidgetItem(f"[{alert.status}] {alert.message or alert.cause}")
-            item.setData(Qt.ItemDataRole.UserRole, alert.id)
-            self.alerts.addItem(item)
-            if alert.id == selected:
-                self.alerts.setCurrentItem(item)
-        if info.alerts_error:  # an item with no alert id: nothing to acknowledge
-            self.alerts.addItem(
-                QListWidgetItem(tr("alerts unavailable: {error}", error=info.alerts_error))
-            )
-
-    def acknowledge_selected(self) -> None:
-        item = self.alerts.currentItem()
-        if item is None:
-            return
-        alert_id = item.data(Qt.ItemDataRole.UserRole)
-        if alert_id is None:
-            return
-        run_async(
-            lambda: self.monitor.acknowledge_alert(alert_id, by="studio window"),
-            lambda _r: self.refresh_services(),
-            lambda msg: log.warning("acknowledge failed: %s", msg),
-        )
-
-    # ---- camera sources --------------------------------------------------------------------
-
-    def _fill_sources(self, cameras: list[Any], files: list[Any]) -> None:
-        """demo, auto, the cameras by name, the media folder's files (the typed text stays)."""
-        typed = self.source.currentText()
-        self.source.blockSignals(True)
-        self.source.clear()
-        self.source.addItem(tr("demo (built-in test picture)"), "demo")
-        self.source.addItem(tr("auto (the first camera that opens)"), "auto")
-        for cam in cameras:
-            info = cam if isinstance(cam, dict) else cam.model_dump()
-            if info.get("virtual"):
-                continue  # our own output: not an input
-            name = info.get("name") or f"Camera {info.get('index')}"
-            self.source.addItem(f"{name} (#{info.get('index')})", str(info.get("index")))
-        for f in files:
-            info = f if isinstance(f, dict) else f.model_dump()
-            self.source.addItem(str(info.get("name")), str(info.get("source") or info.get("name")))
-        self.source.blockSignals(False)
-        self.source.setCurrentText(typed)
-
-    def _load_sources(self) -> None:
-        def work() -> tuple[list[Any], list[Any]]:
-            cameras: list[Any] = []
-            files: list[Any] = []
-            try:
-                cameras = list(self.backend.camera_devices_named())
-            except HttpError as exc:
-                log.info("cameras not listed: %s", exc)
-            try:
-                files = list(self.backend.media_files().files)
-            except HttpError as exc:
-                log.info("media files not listed: %s", exc)
-            return cameras, files
-
-        run_async(work, lambda found: self._fill_sources(*found))
-
-    def selected_source(self) -> str | None:
-        """What to send as the camera source: an item's value, or the text as typed."""
-        text = self.source.currentText().strip()
-        index = self.source.findText(text)
-        if index >= 0 and self.source.itemData(index) is not None:
-            return str(self.source.itemData(index))
-        return text or None
-
-    def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, tr("Play a file as the camera"), "", tr(MEDIA_FILTER)
-        )
-        if not path:
-            return
-        self.camera_reason.show_message(tr("Uploading {name}…", name=path))
-
-        def done(answer: Any) -> None:
-            source = getattr(answer, "source", None) or getattr(answer, "name", "")
-            if self.source.findData(source) < 0:
-                self.source.addItem(str(getattr(answer, "name", source)), source)
-            self.source.setCurrentIndex(self.source.findData(source))
-            self.camera_reason.show_message("")
-            self.start_camera()
-
-        def failed(msg: str) -> None:
-            self.camera_reason.show_message(tr("File not used: {error}", error=msg), error=True)
-
-        run_async(lambda: self.backend.upload_media(path), done, failed)
-
     # ---- camera ----------------------------------------------------------------------------
 
-    def start_camera(self) -> None:
-        source = self.selected_source()
-        self.start_button.setEnabled(False)
-        self.camera_reason.show_message("")
-        run_async(
-            lambda: self.backend.start_camera(source=source),
-            lambda status: self._on_started(status, source),
-            self._on_start_failed,
-        )
-
-    def _on_start_failed(self, msg: str) -> None:
-        log.warning("camera did not start: %s", msg)
-        self.camera_reason.show_message(tr("Camera did not start: {error}", error=msg), error=True)
-        self.start_button.setEnabled(self._backend_ok)
-
-    def _on_started(self, status: CameraStatus, source: str | None = None) -> None:
-        log.info("camera %s: %s", status.state, status.source)
+    def _camera_started(self, status: CameraStatus) -> None:
+        """A start asked for in the camera panel was done: the preview follows."""
         if self._closed:
             return
-        self.settings.setValue("source", self.source.currentText().strip())  # it was accepted
-        self.start_button.setEnabled(True)
         self._set_camera_running(True)
         self.reporter.update_gui_status(video_running=True)
         self._start_preview()
-
-    def stop_camera(self) -> None:
-        run_async(
-            self.backend.stop_camera,
-            lambda _s: self._stop_preview(),
-            lambda msg: log.warning("camera did not stop: %s", msg),
-        )
 
     def _start_preview(self) -> None:
         # never after closeEvent: nobody would stop that reader, and Qt aborts the process
@@ -662,7 +371,7 @@ class MainWindow(QMainWindow):
         if self._reader is not None:
             self._reader.stop()
             self._reader = None
-        logging.getLogger().removeHandler(self._log)
+        self.services_tab.stop()
         self.reporter.update_gui_status(window_active=False, video_running=False)
         super().closeEvent(event)
 

@@ -17,7 +17,6 @@ are marked.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Sequence
 
 from PyQt5.QtCore import QEvent, Qt, QTimer, pyqtSignal
@@ -29,15 +28,30 @@ from PyQt5.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from shared.wire.backend import ModelOut, ModelsOut
 from user_gui.app.i18n import tr
-from user_gui.app.widgets import MessageLabel
+from user_gui.app.model_files import (
+    STATE_COLOURS,
+    is_ready,
+    megabytes,
+    model_progress,
+    model_size,
+    model_state,
+    restricted,
+    state_text,
+)
+from user_gui.app.widgets import (
+    GREYED,
+    WARN_COLOUR,
+    MessageLabel,
+    RowList,
+    breakable,
+    wrapping,
+)
 from user_gui.app.workers import ListPoller, run_async
 from user_gui.services.clients import ARBackendClient
 
@@ -45,140 +59,22 @@ log = logging.getLogger(__name__)
 
 FAST_MS = 500  # while a download runs
 SLOW_MS = 3000  # otherwise, while the dialog is open
-MB = 1_000_000
-
-# Which models each engine needs. The manifest's ``used_by`` is free text for people, so the
-# window keeps this small map; an engine not in it gets the models whose used_by names it.
-ENGINE_MODELS: dict[str, tuple[str, ...]] = {
-    "inswapper": ("inswapper_128", "buffalo_l"),
-    "hyperswap": ("hyperswap_1a_256", "buffalo_l"),
-}
-
-ENHANCERS = ("off", "gfpgan_1.4", "gpen_bfr_256", "gpen_bfr_512")  # the API's names
-ENHANCER_NAMES = {
-    "gfpgan_1.4": "GFPGAN 1.4",
-    "gpen_bfr_256": "GPEN-BFR 256",
-    "gpen_bfr_512": "GPEN-BFR 512",
-}
-
-STATE_COLOURS = {
-    "present": "#2fbf71",
-    "unverified": "#e8b339",
-    "missing": "#8a96a3",
-    "corrupt": "#e5484d",
-    "downloading": "#2f81f7",
-}
-WARN = "#a85600"  # dark amber: long text must read on the light panels
 FOCUS_STYLE = 'QFrame#modelRow[focused="true"] { border: 2px solid #2f81f7; border-radius: 6px; }'
-_BREAK = re.compile(r"\S{24}")
-ZWSP = "\u200b"
-
-
-def breakable(text: str) -> str:
-    """A place to break in every 24 characters without a space (URLs, paths), so a wrapping
-    label never asks for more width than it is given."""
-    return _BREAK.sub(lambda m: m.group(0) + ZWSP, text)
-
-
-def wrapping(label: QLabel) -> QLabel:
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    policy = label.sizePolicy()
-    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
-    label.setSizePolicy(policy)
-    return label
-
-
-def enhancer_name(model: str) -> str:
-    """What a person reads for an enhancer model ("GFPGAN 1.4"; "Off" for off)."""
-    return tr("Off") if model == "off" else ENHANCER_NAMES.get(model, model)
-
-
-def models_for_engine(engine: str, listing: ModelsOut | None = None) -> list[str]:
-    """The models ``engine`` needs: from ENGINE_MODELS, else the listed models whose
-    ``used_by`` text names it."""
-    if engine in ENGINE_MODELS:
-        return list(ENGINE_MODELS[engine])
-    if listing is None:
-        return []
-    word = re.compile(rf"\b{re.escape(engine)}\b", re.IGNORECASE)
-    return [m.name for m in listing.models if any(word.search(u) for u in m.used_by)]
-
-
-def needs_model_files(reason: str | None) -> bool:
-    """An unavailable engine's or enhancer's reason is about its model files (missing, or
-    present with the wrong size or hash): downloading them is the fix."""
-    text = (reason or "").lower()
-    return any(
-        key in text
-        for key in ("missing model file", "is corrupt", "model file", "not in the models folder")
-    )
-
-
-def model_state(model: ModelOut) -> str:
-    """The model as a whole: downloading, corrupt, missing, unverified or present."""
-    states = {f.state for f in model.files}
-    downloading = model.fetch is not None and model.fetch.state == "downloading"
-    for state in ("downloading", "corrupt", "missing", "unverified"):
-        if state in states:
-            return state
-    return "downloading" if downloading else "present"
-
-
-def is_ready(model: ModelOut) -> bool:
-    return all(f.state in ("present", "unverified") for f in model.files)
-
-
-def model_size(model: ModelOut) -> int:
-    return sum(f.size for f in model.files)
-
-
-def model_progress(model: ModelOut) -> tuple[int, int]:
-    """Bytes downloaded and bytes in all, over its files (a file already in place counts as
-    done)."""
-    done = total = 0
-    for f in model.files:
-        size = f.bytes_total or f.size
-        total += size
-        if f.state in ("present", "unverified"):
-            done += size
-        elif f.state == "downloading":
-            done += min(f.bytes_done or 0, size)
-    return done, total
-
-
-def megabytes(n: int) -> str:
-    value = n / MB
-    if value < 1:
-        return f"{value:.2f}"
-    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
-
-
-def state_text(state: str) -> str:
-    return {
-        "present": tr("present"),
-        "missing": tr("missing"),
-        "corrupt": tr("corrupt"),
-        "unverified": tr("unverified"),
-        "downloading": tr("downloading"),
-    }.get(state, state)
-
-
-def restricted(licence: str) -> bool:
-    """The licence limits use (non-commercial, research only): shown in a warning colour."""
-    text = licence.lower()
-    return "non-commercial" in text or "noncommercial" in text or "research" in text
 
 
 class ModelRow(QFrame):
     """One model: name, state and size, Download and Cancel; what it is, what uses it, its
     licence in full, its files, the progress bar, and the error of a failed download."""
 
-    def __init__(self, dialog: ModelsDialog, model: ModelOut) -> None:
-        super().__init__()
-        self.dialog = dialog
+    download_clicked = pyqtSignal(str)  # the model's name
+    cancel_clicked = pyqtSignal(str)
+
+    def __init__(
+        self, model: ModelOut, was_fetched: Callable[[str], bool], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
         self.model = model
+        self._was_fetched = was_fetched  # its download ended well while the dialog showed it
         self.setObjectName("modelRow")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setProperty("focused", False)
@@ -191,11 +87,11 @@ class ModelRow(QFrame):
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.state = QLabel("")
         self.size_label = QLabel("")
-        self.size_label.setStyleSheet("color:#8a96a3;")
+        self.size_label.setStyleSheet(f"color:{GREYED};")
         self.download = QPushButton("")
         self.cancel = QPushButton("")
-        self.download.clicked.connect(lambda: dialog.download(self.model.name))
-        self.cancel.clicked.connect(lambda: dialog.cancel(self.model.name))
+        self.download.clicked.connect(lambda: self.download_clicked.emit(self.model.name))
+        self.cancel.clicked.connect(lambda: self.cancel_clicked.emit(self.model.name))
         top.addWidget(self.name)
         top.addWidget(self.state)
         top.addWidget(self.size_label)
@@ -203,12 +99,12 @@ class ModelRow(QFrame):
         top.addWidget(self.download)
         top.addWidget(self.cancel)
         col.addLayout(top)
-        self.description = wrapping(QLabel(""))
-        self.used_by = wrapping(QLabel(""))
-        self.used_by.setStyleSheet("color:#8a96a3;")
-        self.licence = wrapping(QLabel(""))
-        self.files = wrapping(QLabel(""))
-        self.files.setStyleSheet("color:#8a96a3;")
+        self.description = wrapping(QLabel(""), selectable=True)
+        self.used_by = wrapping(QLabel(""), selectable=True)
+        self.used_by.setStyleSheet(f"color:{GREYED};")
+        self.licence = wrapping(QLabel(""), selectable=True)
+        self.files = wrapping(QLabel(""), selectable=True)
+        self.files.setStyleSheet(f"color:{GREYED};")
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(True)
@@ -227,7 +123,7 @@ class ModelRow(QFrame):
     def show_model(self, model: ModelOut) -> None:
         self.model = model
         state = model_state(model)
-        colour = STATE_COLOURS.get(state, "#8a96a3")
+        colour = STATE_COLOURS.get(state, GREYED)
         self.state.setText(state_text(state))
         self.state.setStyleSheet(f"color:{colour};font-weight:600;")
         self.size_label.setText(tr("{size} MB", size=megabytes(model_size(model))))
@@ -236,7 +132,7 @@ class ModelRow(QFrame):
         self.used_by.setText(breakable(tr("Used by: {what}", what=used)))
         self.licence.setText(breakable(tr("Licence: {licence}", licence=model.licence)))
         limited = restricted(model.licence)
-        self.licence.setStyleSheet(f"color:{WARN};font-weight:600;" if limited else "")
+        self.licence.setStyleSheet(f"color:{WARN_COLOUR};font-weight:600;" if limited else "")
         self.files.setText(
             "\n".join(
                 breakable(
@@ -273,7 +169,7 @@ class ModelRow(QFrame):
                     total=megabytes(model_size(model)),
                 )
             )
-        self.bar.setVisible(running or (is_ready(model) and self.dialog.was_fetched(model.name)))
+        self.bar.setVisible(running or (is_ready(model) and self._was_fetched(model.name)))
         fetch = model.fetch
         if fetch is not None and fetch.state == "failed":
             self.error.show_message(
@@ -311,7 +207,6 @@ class ModelsDialog(QDialog):
         super().__init__(parent)
         self.backend = backend
         self.listing: ModelsOut | None = None
-        self.rows: dict[str, ModelRow] = {}
         self.focus: list[str] = []
         self._focus_what = ""
         self._pending: set[str] = set()  # downloads started or seen here, not ended yet
@@ -329,10 +224,10 @@ class ModelsDialog(QDialog):
 
     def _build(self) -> None:
         col = QVBoxLayout(self)
-        self.intro = wrapping(QLabel(""))
-        self.folder = wrapping(QLabel(""))
-        self.folder.setStyleSheet("color:#8a96a3;")
-        self.focus_line = wrapping(QLabel(""))
+        self.intro = wrapping(QLabel(""), selectable=True)
+        self.folder = wrapping(QLabel(""), selectable=True)
+        self.folder.setStyleSheet(f"color:{GREYED};")
+        self.focus_line = wrapping(QLabel(""), selectable=True)
         self.focus_line.setStyleSheet("font-weight:600;")
         self.focus_line.hide()
         self.message = MessageLabel()
@@ -340,22 +235,9 @@ class ModelsDialog(QDialog):
         col.addWidget(self.folder)
         col.addWidget(self.focus_line)
         col.addWidget(self.message)
-        self.list_box = QWidget()
-        self.list_layout = QVBoxLayout(self.list_box)
-        self.list_layout.setContentsMargins(0, 0, 0, 0)
-        self.list_layout.setSpacing(8)
-        self.empty = wrapping(QLabel(""))
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color:#8a96a3;padding:24px;")
-        self.list_layout.addWidget(self.empty)
-        self.list_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(self.list_box)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll_area = scroll
-        col.addWidget(scroll, 1)
+        self.list: RowList[ModelRow] = RowList(spacing=8)
+        self.empty = self.list.empty
+        col.addWidget(self.list, 1)
         bottom = QHBoxLayout()
         bottom.addStretch(1)
         self.close_button = QPushButton("")
@@ -392,6 +274,11 @@ class ModelsDialog(QDialog):
             self._retranslate()
         super().changeEvent(event)
 
+    @property
+    def rows(self) -> dict[str, ModelRow]:
+        """Each model's row, by name."""
+        return self.list.rows
+
     # ---- focus -----------------------------------------------------------------------------
 
     def focus_on(self, models: Sequence[str], what: str = "") -> None:
@@ -420,7 +307,7 @@ class ModelsDialog(QDialog):
         for name in self.focus:
             row = self.rows.get(name)
             if row is not None:
-                self.scroll_area.ensureWidgetVisible(row, 0, 0)
+                self.list.ensureWidgetVisible(row, 0, 0)
                 return
 
     def was_fetched(self, name: str) -> bool:
@@ -503,24 +390,23 @@ class ModelsDialog(QDialog):
         self.listing = listing
         self.folder.setText(breakable(tr("Models folder: {folder}", folder=listing.models_dir)))
         names = [m.name for m in listing.models]
-        for gone in [n for n in self.rows if n not in names]:
-            old = self.rows.pop(gone)
-            self.list_layout.removeWidget(old)
-            old.deleteLater()
         order = [n for n in self.focus if n in names] + [n for n in names if n not in self.focus]
         by_name = {m.name: m for m in listing.models}
-        for i, name in enumerate(order):
-            row = self.rows.get(name)
-            if row is None:
-                row = self.rows[name] = ModelRow(self, by_name[name])
-            else:
-                row.show_model(by_name[name])
+        self.list.show_items(
+            [by_name[n] for n in order],
+            key=lambda m: m.name,
+            make=self._make_row,
+            update=lambda row, m: row.show_model(m),
+        )
+        for name, row in self.rows.items():
             row.set_focused(name in self.focus)
-            if self.list_layout.indexOf(row) != i:
-                self.list_layout.insertWidget(i, row)
-                row.show()  # now, not on the layout's queued show: the list is whole at once
         self.empty.setText(tr("The manifest lists no models.") if not names else "")
-        self.empty.setVisible(not names)
+
+    def _make_row(self, model: ModelOut) -> ModelRow:
+        row = ModelRow(model, self.was_fetched)
+        row.download_clicked.connect(self.download)
+        row.cancel_clicked.connect(self.cancel)
+        return row
 
     # ---- the rows' buttons -----------------------------------------------------------------
 

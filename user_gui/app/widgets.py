@@ -1,44 +1,221 @@
-"""Small widgets the panels share: a message label that never widens the window, and the
-preview that keeps its picture's aspect and shows what is going on over it."""
+"""Small widgets the panels share: labels that wrap to the width they are given and never ask
+for more (``wrapping``, ``TextLabel``, ``MessageLabel``), the scrolling list of rows the Files
+tab and the Models dialog show (``RowList``), and the preview that keeps its picture's aspect
+and shows what is going on over it."""
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QRect, QSize, Qt
+import re
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+from PyQt5.QtCore import QEvent, QObject, QRect, QSize, Qt
 from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPixmap
-from PyQt5.QtWidgets import QLabel, QSizePolicy, QWidget
+from PyQt5.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-MAX_CHARS = 280  # longer messages are cut (the full text is in the tooltip)
+MAX_CHARS = 280  # a message longer than this is cut (the full text is in the tooltip)
+TEXT_LIMIT = 300  # characters a TextLabel shows; the whole text is its tooltip
+BREAK_EVERY = 24  # a run this long without a space (a path, a URL) gets a place to break
+ZWSP = "\u200b"
+GREYED = "#8a96a3"  # secondary text
+WARN_COLOUR = "#a85600"  # dark amber: long text must read on the light panels
+ERROR_COLOUR = "#e5484d"
+_LONG_RUN = re.compile(rf"\S{{{BREAK_EVERY}}}")
+
+Text = Callable[[], str] | str  # a text, or how to work it out again in a new language
+Row = TypeVar("Row", bound=QWidget)
+Item = TypeVar("Item")
 
 
-class MessageLabel(QLabel):
-    """A wrapped message: it takes the width it is given and never asks for more (a long
-    error cannot resize the window); over MAX_CHARS it is cut, the whole text in the tooltip.
-    Selectable, so a command in it can be copied."""
+def breakable(text: str) -> str:
+    """A place to break in every run of BREAK_EVERY characters without a space (URLs, paths),
+    so a wrapping label never asks for more width than it is given."""
+    return _LONG_RUN.sub(lambda m: m.group(0) + ZWSP, text)
 
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+
+def fit_text(text: str, limit: int = TEXT_LIMIT) -> str:
+    """At most ``limit`` characters (an ellipsis ends a longer text), each long run without
+    spaces breakable."""
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return breakable(text)
+
+
+def wrapping(label: QLabel, selectable: bool = False) -> QLabel:
+    """``label`` made to wrap its plain text to the width it is given and ask for none
+    (``selectable``: the text can be selected and copied)."""
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    policy = label.sizePolicy()  # keeps the height-for-width that word wrap set
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+    label.setSizePolicy(policy)
+    return label
+
+
+def beside(label: QLabel, button: QPushButton, parent: QWidget | None = None) -> QWidget:
+    """A label with its button on the right (a reason and its fix), hidden until there is
+    something to say."""
+    row = QHBoxLayout()
+    row.addWidget(label, 1)
+    row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+    row.setContentsMargins(0, 0, 0, 0)
+    box = QWidget(parent)
+    box.setLayout(row)
+    box.hide()
+    return box
+
+
+class _LanguageWatch(QObject):
+    def __init__(self, widget: QWidget, relabel: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._relabel = relabel
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if event is not None and event.type() == QEvent.Type.LanguageChange:
+            self._relabel()
+        return False
+
+
+def on_language_change(widget: QWidget, relabel: Callable[[], None]) -> None:
+    """Call ``relabel`` when ``widget`` gets Qt's LanguageChange (``i18n.set_language``),
+    before its children do."""
+    _LanguageWatch(widget, relabel)
+
+
+def _producer(text: Text) -> Callable[[], str]:
+    if callable(text):
+        return text
+    return lambda: text
+
+
+class TextLabel(QLabel):
+    """A wrapping plain-text label (``wrapping``) whose text is worked out again when the
+    language changes (``show_text`` takes a callable for that); a text over ``limit``
+    characters is cut, the whole of it in the tooltip."""
+
+    def __init__(
+        self, text: Text = "", parent: QWidget | None = None, *, limit: int = TEXT_LIMIT
+    ) -> None:
         super().__init__(parent)
-        self.setWordWrap(True)
+        wrapping(self)
+        self._limit = limit
+        self._text = _producer(text)
+        self.full_text = ""
+        self._render()
+
+    def show_text(self, text: Text) -> None:
+        self._text = _producer(text)
+        self._render()
+
+    def _render(self) -> None:
+        full = self._text()
+        self.full_text = full
+        self.setText(fit_text(full, self._limit))
+        self.setToolTip(full)
+
+    def changeEvent(self, event: QEvent | None) -> None:
+        if event is not None and event.type() == QEvent.Type.LanguageChange:
+            self._render()
+        super().changeEvent(event)
+
+
+class MessageLabel(TextLabel):
+    """A message: wrapped, selectable (a command in it can be copied), hidden while empty,
+    red for an error; it takes the width it is given and never asks for more (a long error
+    cannot resize the window); over MAX_CHARS it is cut, the whole text in the tooltip."""
+
+    def __init__(self, text: Text = "", parent: QWidget | None = None) -> None:
+        self._error = False
+        super().__init__(text, parent, limit=MAX_CHARS)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
         self.setMinimumWidth(40)
-        self.full_text = ""
-        self.show_message(text)
 
-    def show_message(self, text: str, error: bool = False) -> None:
-        self.full_text = text
-        shown = text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
+    @property
+    def error(self) -> bool:
+        return self._error
+
+    def show_message(self, text: Text, error: bool = False) -> None:
+        self._error = error
+        self.setStyleSheet(f"color:{ERROR_COLOUR};" if error else "")
+        self.show_text(text)
+
+    def _render(self) -> None:
+        full = self._text()
+        self.full_text = full
+        shown = full if len(full) <= self._limit else full[: self._limit - 1] + "…"
         self.setText(shown)
-        self.setToolTip(text if shown != text or len(text) > 60 else "")
-        self.setStyleSheet("color:#e5484d;" if error else "")
-        self.setVisible(bool(text))
+        self.setToolTip(full if shown != full or len(full) > 60 else "")
+        self.setVisible(bool(full))
 
     def minimumSizeHint(self) -> QSize:
         return QSize(40, super().minimumSizeHint().height())
 
     def sizeHint(self) -> QSize:
         return QSize(120, super().sizeHint().height())
+
+
+class RowList(QScrollArea, Generic[Row]):
+    """A scrolling column of rows, one per item of a list a service gives (the Files tab's
+    jobs, the Models dialog's models): ``show_items`` makes, updates, reorders and drops rows
+    to follow each new list; ``empty`` is the line shown in place of an empty list."""
+
+    def __init__(self, spacing: int = 6, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: dict[str, Row] = {}
+        box = QWidget()
+        self.list_layout = QVBoxLayout(box)
+        self.list_layout.setContentsMargins(0, 0, 0, 0)
+        self.list_layout.setSpacing(spacing)
+        self.empty = wrapping(QLabel(""))
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet(f"color:{GREYED};padding:24px;")
+        self.list_layout.addWidget(self.empty)
+        self.list_layout.addStretch(1)
+        self.setWidget(box)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def show_items(
+        self,
+        items: Sequence[Item],
+        key: Callable[[Item], str],
+        make: Callable[[Item], Row],
+        update: Callable[[Row, Item], None],
+    ) -> None:
+        """One row per item, in the items' order: a new key gets ``make(item)``, a known one
+        ``update(row, item)``, a key no longer listed loses its row."""
+        keys = {key(item) for item in items}
+        for gone in [k for k in self.rows if k not in keys]:
+            old = self.rows.pop(gone)
+            self.list_layout.removeWidget(old)
+            old.deleteLater()
+        for i, item in enumerate(items):
+            k = key(item)
+            row = self.rows.get(k)
+            if row is None:
+                row = self.rows[k] = make(item)
+            else:
+                update(row, item)
+            if self.list_layout.indexOf(row) != i:
+                self.list_layout.insertWidget(i, row)
+                row.show()  # now, not on the layout's queued show: the list is whole at once
+        self.empty.setVisible(not items)
 
 
 class PreviewView(QWidget):
