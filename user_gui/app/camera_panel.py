@@ -46,6 +46,7 @@ class CameraPanel(QGroupBox):
         self.settings = settings
         self._backend_ok = False
         self._backend_message = False  # the reason line holds the backend's state
+        self._running_source: str | None = None  # the source the backend said it runs
         self._build()
 
     def _build(self) -> None:
@@ -97,13 +98,32 @@ class CameraPanel(QGroupBox):
             self._backend_message = False
         if ok and not was:
             self.load_sources()
+        if not ok:  # whatever runs once it is back (a restart, another client) is shown
+            self._running_source = None
 
     def show_status(self, camera: CameraStatus | None, error: str, running: bool) -> None:
-        """One refresh's ``GET /camera/status`` (None: not read, ``error`` says why)."""
+        """One refresh's ``GET /camera/status`` (None: not read, ``error`` says why). The
+        source box follows the source the backend runs when that changes (a restart that
+        runs another one, another client), never what the person is typing meanwhile."""
         if error:  # shown until a refresh reads it again
             self.say(tr("camera status unavailable: {error}", error=error), error=True)
         if camera is not None and camera.error and not running:
             self.say(camera.error, error=True)
+        source = camera.source if running and camera is not None else None
+        if source and source != self._running_source:
+            self._running_source = source
+            self.show_source(source)
+
+    def show_source(self, source: str) -> None:
+        """``source`` in the box: its item when listed, else as text."""
+        if self.selected_source() == source:
+            return
+        index = self.source.findData(source)
+        if index >= 0:
+            self.source.setCurrentIndex(index)
+        else:
+            self.source.setCurrentText(source)
+        log.info("camera source shown as the backend runs it: %s", source)
 
     # ---- sources ---------------------------------------------------------------------------
 
@@ -190,6 +210,7 @@ class CameraPanel(QGroupBox):
         log.info("camera %s: %s", status.state, status.source)
         self.settings.setValue("source", self.source.currentText().strip())  # it was accepted
         self.start_button.setEnabled(True)
+        self._running_source = status.source
         self.started.emit(status)
 
     def stop_camera(self) -> None:

@@ -277,4 +277,8 @@ CATALOG: dict[str, str] = {
     ),
     "{name} cannot run: {reason}": "{name} 无法运行：{reason}",
     "unavailable": "不可用",
+    # ---- the window, round 2 (issue 25) ----
+    "Keyboard shortcuts…": "键盘快捷键…",
+    "Action": "操作",
+    "Key": "按键",
 }

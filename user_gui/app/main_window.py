@@ -9,8 +9,8 @@ import logging
 import time
 from typing import Any
 
-from PyQt5.QtCore import QSettings, Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QImage, QKeySequence
+from PyQt5.QtCore import QRect, QSettings, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QGuiApplication, QImage, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
     QActionGroup,
@@ -26,7 +26,7 @@ from PyQt5.QtWidgets import (
 )
 
 from shared.wire.backend import CameraStatus
-from user_gui.app import guidance, i18n
+from user_gui.app import guidance, i18n, window_geometry
 from user_gui.app.camera_panel import CameraPanel
 from user_gui.app.face.panel import FacePanel
 from user_gui.app.files_panel import FilesPanel
@@ -34,8 +34,9 @@ from user_gui.app.i18n import tr
 from user_gui.app.output_panel import OutputPanel
 from user_gui.app.service_checks import BackendCheck, check_backend, check_monitor
 from user_gui.app.services_tab import ServicesTab
+from user_gui.app.shortcuts_dialog import ShortcutsDialog
 from user_gui.app.voice_panel import VoicePanel
-from user_gui.app.widgets import PreviewView
+from user_gui.app.widgets import PreviewView, guard_wheels
 from user_gui.app.workers import MjpegReader, run_async
 from user_gui.services.clients import ARBackendClient, MonitorClient
 from user_gui.services.reporter import StatusReporter
@@ -85,9 +86,10 @@ class MainWindow(QMainWindow):
         self._watch.timeout.connect(self._watch_preview)
         self._watch.start()
         self.refresh_services()
-        geometry = self.settings.value("geometry", b"")
-        if not geometry or not self.restoreGeometry(geometry):
-            self.resize(1280, 720)
+        self.place(self.available_area())
+        if window_geometry.was_maximized(self.settings):
+            self.setWindowState(Qt.WindowState.WindowMaximized)
+        guard_wheels(self)  # the wheel over an unfocused control scrolls, never changes it
         self.reporter.update_gui_status(window_active=True)
 
     # ---- layout ----------------------------------------------------------------------------
@@ -175,11 +177,9 @@ class MainWindow(QMainWindow):
         )
         self.models_action.triggered.connect(self.open_models)
         studio.addAction(self.models_action)
-        shortcuts = _menu(help_menu.addMenu(tr("Keyboard shortcuts")))
-        for key, action in self.hotkeys.items():
-            shown = QAction(f"{action.text()}\t{HOTKEYS[key]}", self)
-            shown.triggered.connect(action.trigger)
-            shortcuts.addAction(shown)
+        self.shortcuts_action = QAction(tr("Keyboard shortcuts…"), self)
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
         language = _menu(help_menu.addMenu(tr("Language")))
         group = QActionGroup(self)
         for code, name in i18n.available().items():
@@ -189,6 +189,14 @@ class MainWindow(QMainWindow):
             choice.triggered.connect(lambda _on, c=code: self._choose_language(c))
             group.addAction(choice)
             language.addAction(choice)
+
+    def show_shortcuts(self) -> None:
+        """Help → Keyboard shortcuts: the hotkeys, a list to read (nothing in it runs)."""
+        shown = [(action.text(), HOTKEYS[key]) for key, action in self.hotkeys.items()]
+        dialog = ShortcutsDialog(shown, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.shortcuts_dialog: ShortcutsDialog | None = dialog
 
     def _choose_language(self, code: str) -> None:
         self.settings.setValue("language", code)
@@ -354,6 +362,22 @@ class MainWindow(QMainWindow):
         number = guidance.STEPS.index(step) + 1
         return f"{number}/4  {guidance.step_hint(step)}"
 
+    # ---- where the window is ----------------------------------------------------------------
+
+    def available_area(self) -> QRect:
+        """The available area (the screen less its panels) of the screen the window was last
+        on, else of the primary screen."""
+        saved = window_geometry.saved_rect(self.settings)
+        screen = QGuiApplication.screenAt(saved.center()) if saved is not None else None
+        screen = screen or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 720)
+
+    def place(self, available: QRect) -> None:
+        """Inside ``available``, where the person left the window if that still fits, else
+        sized to it (window_geometry.py)."""
+        saved = window_geometry.saved_rect(self.settings)
+        self.setGeometry(window_geometry.opening_rect(available, saved))
+
     @property
     def last_image(self) -> QImage | None:
         return self._last_image
@@ -362,7 +386,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:
         self._closed = True
-        self.settings.setValue("geometry", self.saveGeometry())
+        window_geometry.save(self.settings, self.normalGeometry(), self.isMaximized())
         self._poll.stop()
         self._watch.stop()
         self.voice_panel.stop_meter()

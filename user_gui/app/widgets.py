@@ -12,11 +12,15 @@ from typing import Generic, TypeVar
 from PyQt5.QtCore import QEvent, QObject, QRect, QSize, Qt
 from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPixmap
 from PyQt5.QtWidgets import (
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
+    QScrollBar,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -92,6 +96,45 @@ def on_language_change(widget: QWidget, relabel: Callable[[], None]) -> None:
     """Call ``relabel`` when ``widget`` gets Qt's LanguageChange (``i18n.set_language``),
     before its children do."""
     _LanguageWatch(widget, relabel)
+
+
+class _WheelGuard(QObject):
+    """Sends the wheel over an unfocused control on to what holds it (the panel scrolls)."""
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if (
+            event is not None
+            and event.type() == QEvent.Type.Wheel
+            and isinstance(watched, QWidget)
+            and not watched.hasFocus()
+        ):
+            event.ignore()  # not taken here: Qt hands it to the parent, the scroll area
+            return True
+        return False
+
+
+_WHEEL_GUARD: _WheelGuard | None = None
+_WHEELED = (QComboBox, QAbstractSpinBox, QAbstractSlider)
+
+
+def wheel_needs_focus(control: QWidget) -> None:
+    """The mouse wheel changes ``control`` (a drop-down, slider or spin box) only once it has
+    the focus (a click or Tab gives it); over it unfocused, the wheel scrolls the panel, so
+    scrolling never changes a live setting by the way."""
+    global _WHEEL_GUARD
+    if _WHEEL_GUARD is None:
+        _WHEEL_GUARD = _WheelGuard()
+    control.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel itself gives no focus
+    control.installEventFilter(_WHEEL_GUARD)
+
+
+def guard_wheels(root: QWidget) -> None:
+    """``wheel_needs_focus`` for every drop-down, slider and spin box under ``root`` (scroll
+    bars excepted)."""
+    for kind in _WHEELED:
+        for control in root.findChildren(kind):
+            if not isinstance(control, QScrollBar):
+                wheel_needs_focus(control)
 
 
 def _producer(text: Text) -> Callable[[], str]:
