@@ -89,6 +89,8 @@ def test_voice_panel_applies_an_effect_and_reports_a_missing_device(
     qtbot.waitUntil(lambda: voice.effect_type.count() >= 8, timeout=10000)  # from the backend
     voice.effect_type.setCurrentText("pitch")
     assert set(voice.effect_sliders) == {"semitones"}
+    assert set(voice.effect_switches) == {"preserve_formants"}  # a switch: a check box
+    assert voice.effect_switches["preserve_formants"].isChecked()  # the schema's default
     voice.effect_sliders["semitones"].setValue(500)  # +5 semitones
     voice.effect_apply.click()
     qtbot.waitUntil(lambda: "pitch" in voice.effect_chain.text(), timeout=5000)

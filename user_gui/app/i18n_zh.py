@@ -281,4 +281,6 @@ CATALOG: dict[str, str] = {
     "Keyboard shortcuts…": "键盘快捷键…",
     "Action": "操作",
     "Key": "按键",
+    "on": "开",
+    "off": "关",
 }

@@ -13,6 +13,7 @@ from typing import Any
 
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -29,7 +30,7 @@ from PyQt5.QtWidgets import (
 
 from shared.wire.backend import AudioEffect, AudioStatus, EffectParam
 from user_gui.app.i18n import tr
-from user_gui.app.widgets import MessageLabel
+from user_gui.app.widgets import MessageLabel, wheel_needs_focus
 from user_gui.app.workers import run_async
 from user_gui.services.clients import ARBackendClient
 
@@ -43,6 +44,13 @@ def _first(*values: float | None) -> float:
     return next(v for v in values if v is not None)
 
 
+def _shown(value: float | bool) -> str:
+    """A parameter's value in the chain's list: on or off for a switch, else the number."""
+    if isinstance(value, bool):
+        return tr("on") if value else tr("off")
+    return f"{value:g}"
+
+
 class VoicePanel(QGroupBox):
     running = pyqtSignal(bool)  # the voice stream is (not) running, as the backend said
 
@@ -51,7 +59,8 @@ class VoicePanel(QGroupBox):
         self.backend = backend
         self._backend_ok = False
         self._schemas: dict[str, dict[str, EffectParam]] = {}
-        self.effect_sliders: dict[str, QSlider] = {}
+        self.effect_sliders: dict[str, QSlider] = {}  # each number parameter's
+        self.effect_switches: dict[str, QCheckBox] = {}  # each true/false parameter's
         self._effects: list[AudioEffect] = []
         self.state = "unknown"
         self._build()
@@ -206,7 +215,7 @@ class VoicePanel(QGroupBox):
         selected = self.chain.currentRow()
         self.chain.clear()
         for e in effects:
-            params = ", ".join(f"{k} {v:g}" for k, v in e.params.items())
+            params = ", ".join(f"{k} {_shown(v)}" for k, v in e.params.items())
             item = QListWidgetItem(f"{e.type}  ({params})" if params else e.type)
             item.setData(Qt.ItemDataRole.UserRole, e.type)
             self.chain.addItem(item)
@@ -267,15 +276,27 @@ class VoicePanel(QGroupBox):
         )
 
     def _show_effect_params(self, effect_type: str) -> None:
+        """A slider for each number parameter of ``effect_type``, a check box for each
+        switch (``preserve_formants``), at the schema's defaults."""
         while self.effect_form.rowCount():
             self.effect_form.removeRow(0)
         self.effect_sliders = {}
+        self.effect_switches = {}
         for name, spec in self._schemas.get(effect_type, {}).items():
+            if isinstance(spec.default, bool):
+                switch = QCheckBox()
+                switch.setChecked(spec.default)
+                if spec.description:
+                    switch.setToolTip(spec.description)
+                self.effect_form.addRow(name, switch)
+                self.effect_switches[name] = switch
+                continue
             low = _first(spec.minimum, spec.exclusive_minimum, 0.0)
             high = _first(spec.maximum, spec.exclusive_maximum, 100.0)
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(int(low * 100), int(high * 100))  # hundredths: fine enough
             slider.setValue(int(spec.default * 100))
+            wheel_needs_focus(slider)
             value = QLabel(f"{slider.value() / 100:g}")
             slider.valueChanged.connect(lambda v, lab=value: lab.setText(f"{v / 100:g}"))
             holder = QWidget()
@@ -295,7 +316,10 @@ class VoicePanel(QGroupBox):
 
     def apply_effect(self) -> None:
         effect_type = self.effect_type.currentText()
-        params = {name: s.value() / 100 for name, s in self.effect_sliders.items()}
+        params: dict[str, float | bool] = {
+            name: s.value() / 100 for name, s in self.effect_sliders.items()
+        }
+        params.update({name: box.isChecked() for name, box in self.effect_switches.items()})
         run_async(
             lambda: self.backend.set_audio_effect(effect_type, params),
             lambda chain: self._show_chain(chain.effects),
