@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ar_backend import SERVICE_NAME, __version__
@@ -13,9 +14,10 @@ from ar_backend.app import create_app
 from ar_backend.config import BackendConfig, load_backend_config
 from ar_backend.sources import SourceError
 from ar_backend.studio import Studio, check_names
-from shared.cli import add_server_args, config_path, server_overrides
+from shared.cli import add_server_args, config_path, server_overrides, settle
 from shared.config import ConfigError
 from shared.logs import setup_logging
+from shared.places import Places, absolute, find_places
 from shared.ports import PortInUse, ensure_port_free
 from shared.sysmetrics import SystemMetricsSampler
 from shared.wsgi import Worker, serve
@@ -41,8 +43,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, places: Places | None = None) -> int:
     args = parse_args(argv)
+    if places is not None:
+        if args.source and Path(args.source).exists():  # a file named from where it was typed
+            args.source = absolute(args.source)
+        settle(args, places, "backend.yaml")
     cfg_path = config_path(args, DEFAULT_CONFIG)
     overrides = server_overrides(args)
     if args.monitor_url:
@@ -142,6 +148,11 @@ def _quiet_opencv() -> None:
 
     with contextlib.suppress(AttributeError):
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+def cli() -> int:
+    """``ar-backend``: main() with the app's folders (config, data, models: shared/places.py)."""
+    return main(places=find_places())
 
 
 if __name__ == "__main__":

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Install AR Live Studio's services under systemd (production).
-#   sudo scripts/install-service.sh [--user U] [--dir D] [--uninstall] [--dry-run]
-# Creates the service user (in the video and audio groups), copies the app to D with its own
-# .venv, installs config/systemd/*.service, enables and starts yl-monitor and ar-backend, and
-# waits for both to be healthy. Running it again updates in place. --uninstall reverses all of
-# it (the database in D/data is kept in a backup folder). --dry-run prints every action only.
+#   sudo scripts/install-service.sh [--user U] [--dir D] [--bin B] [--uninstall] [--dry-run]
+# Creates the service user (in the video and audio groups), copies the app's files to D,
+# installs it into D/.venv (requirements.lock, hash-checked, then the app itself: its
+# commands yl-monitor, ar-backend, ar-studio), installs config/systemd/*.service running
+# those commands, enables and starts yl-monitor and ar-backend, and waits for both to be
+# healthy. --bin B: use the commands already installed in B instead (say /usr/local/bin from
+# `pipx install --global .`); no venv is made. Running it again updates in place. --uninstall
+# reverses all of it (the database in D/data is kept in a backup folder). --dry-run prints
+# every action only.
 set -euo pipefail
 user="arlive"
 dir="/opt/ar-live-studio"
+bin=""
 uninstall=0
 dry=0
 while [ $# -gt 0 ]; do
@@ -16,7 +21,8 @@ while [ $# -gt 0 ]; do
     --dir) dir="$2"; shift 2 ;;
     --uninstall) uninstall=1; shift ;;
     --dry-run) dry=1; shift ;;
-    -h|--help) sed -n 2,7p "$0"; exit 0 ;;
+    --bin) bin="$2"; shift 2 ;;
+    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -30,8 +36,8 @@ run() {
 }
 
 render() {  # render TEMPLATE DEST
-  if [ "$dry" = 1 ]; then echo "would: render $1 -> $2 (dir=$dir, user=$user)"; return; fi
-  sed -e "s#@DIR@#$dir#g" -e "s#@USER@#$user#g" "$1" > "$2"
+  if [ "$dry" = 1 ]; then echo "would: render $1 -> $2 (dir=$dir, user=$user, bin=$bin)"; return; fi
+  sed -e "s#@DIR@#$dir#g" -e "s#@USER@#$user#g" -e "s#@BIN@#$bin#g" "$1" > "$2"
   echo "+ render $1 -> $2"
 }
 
@@ -69,8 +75,18 @@ if [ "$src" != "$dir" ]; then
   run tar -C "$dir" -xf "/tmp/ar-live-studio-install.tar"
   run rm -f "/tmp/ar-live-studio-install.tar"
 fi
-run python3 -m venv "$dir/.venv"
-run "$dir/.venv/bin/python" -m pip install -q --require-hashes -r "$dir/requirements.lock"
+if [ -z "$bin" ]; then
+  # the app's own venv: every package from the lock (hash-checked), then the app itself (its
+  # dependencies are those already installed: --no-deps), which gives the commands
+  bin="$dir/.venv/bin"
+  run python3 -m venv "$dir/.venv"
+  run "$bin/python" -m pip install -q --require-hashes -r "$dir/requirements.lock"
+  run "$bin/python" -m pip install -q --no-deps "$dir"
+else
+  for c in yl-monitor ar-backend ar-studio; do
+    [ -x "$bin/$c" ] || [ "$dry" = 1 ] || { echo "$bin/$c is missing: pipx install . (or pip install .) first" >&2; exit 1; }
+  done
+fi
 for s in $services; do
   if [ ! -f "$env_dir/$s.env" ] || [ "$dry" = 1 ]; then
     run install -m 0640 /dev/null "$env_dir/$s.env"  # overrides: PREFIX__SECTION__KEY=value

@@ -7,6 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from shared.places import Places, absolute, enter_home
+
 
 def add_config_arg(parser: argparse.ArgumentParser, default_config: str) -> None:
     parser.add_argument("--config", help=f"YAML config file (default: {default_config})")
@@ -29,3 +31,19 @@ def server_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """--host and --port as config overrides (they win over the file and the environment)."""
     server = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
     return {"server": server} if server else {}
+
+
+def settle(
+    args: argparse.Namespace, places: Places, config: str, paths: tuple[str, ...] = ()
+) -> None:
+    """An installed command's arguments (``ar-backend``, ``yl-monitor``...; shared/places.py):
+    the paths the user typed (``--config`` and ``args.<name>`` for each of ``paths``) made
+    absolute from where they were typed, ``--config`` defaulting to ``config`` in the config
+    folder, then the app's folder made the working folder, where the config's relative
+    paths (``data/``, ``models/``...) resolve."""
+    for name in paths:
+        value = getattr(args, name)
+        if value is not None:  # a str stays a str, a Path a Path
+            setattr(args, name, type(value)(absolute(str(value))))
+    args.config = absolute(args.config) or str(places.config_file(config))
+    enter_home(places)

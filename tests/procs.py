@@ -28,8 +28,14 @@ class ServiceProcess:
         health_path: str = "/api/health",
         log_path: Path,
         env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+        cwd: Path = ROOT,
     ) -> None:
+        """``command``: run that (an installed ``yl-monitor``) instead of
+        ``python -m <module>``; ``cwd``: the folder it runs in (the checkout)."""
         self.module = module
+        self.command = command or [sys.executable, "-m", module]
+        self.cwd = cwd
         self.port = port or free_port()
         self.args = ["--host", "127.0.0.1", "--port", str(self.port), *args]
         self.health_path = health_path
@@ -48,8 +54,8 @@ class ServiceProcess:
             return self
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", self.module, *self.args],
-            cwd=ROOT,
+            [*self.command, *self.args],
+            cwd=self.cwd,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

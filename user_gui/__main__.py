@@ -9,9 +9,10 @@ import signal
 import sys
 from typing import Any
 
-from shared.cli import add_config_arg, config_path
+from shared.cli import add_config_arg, config_path, settle
 from shared.config import ConfigError
 from shared.logs import setup_logging
+from shared.places import Places, find_places
 from user_gui import __version__
 from user_gui.config import load_gui_config
 
@@ -37,8 +38,10 @@ def keep_opencv_plugins_away() -> None:
         del os.environ["QT_QPA_PLATFORM_PLUGIN_PATH"]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, places: Places | None = None) -> int:
     args = parse_args(argv)
+    if places is not None:
+        settle(args, places, "user_gui.yaml")
     path = config_path(args, DEFAULT_CONFIG)
     overrides: dict[str, Any] = {}
     if args.backend_url:
@@ -125,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         reporter.stop()
         if server is not None:
             server.stop()
+
+
+def cli() -> int:
+    """``ar-studio``: the window, with the app's folders (its config: shared/places.py)."""
+    return main(places=find_places())
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ import sys
 import tempfile
 from collections.abc import Callable
 
-from shared.cli import add_server_args, config_path, server_overrides
+from shared.cli import add_server_args, config_path, server_overrides, settle
 from shared.config import ConfigError
 from shared.logs import setup_logging
+from shared.places import Places, find_places
 from shared.ports import PortInUse, ensure_port_free
 from shared.wsgi import Worker, resolve_workers, serve
 from yl_monitor import SERVICE_NAME, __version__
@@ -37,8 +38,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, places: Places | None = None) -> int:
     args = parse_args(argv)
+    if places is not None:
+        settle(args, places, "monitor.yaml")
     cfg_path = config_path(args, DEFAULT_CONFIG)
     overrides = server_overrides(args)
     if args.db:
@@ -115,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         log.error("%s stopped with errors (exit status %d)", SERVICE_NAME, status)
     return status
+
+
+def cli() -> int:
+    """``yl-monitor``: main() with the app's folders (config, data: shared/places.py)."""
+    return main(places=find_places())
 
 
 if __name__ == "__main__":

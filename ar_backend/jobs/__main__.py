@@ -32,7 +32,9 @@ from ar_backend.jobs.spec import (
     JobSpec,
     Progress,
 )
+from shared.cli import settle
 from shared.config import ConfigError
+from shared.places import Places, find_places
 from shared.registry import UnknownName
 
 DEFAULT_CONFIG = "config/backend.yaml"  # as ``python -m ar_backend``; used when it exists
@@ -184,8 +186,10 @@ def _load(args: argparse.Namespace) -> BackendConfig:
     return load_backend_config(path)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, places: Places | None = None) -> int:
     args = parser().parse_args(argv)  # bad arguments: exit 2 with the usage
+    if places is not None:
+        settle(args, places, "backend.yaml", paths=("input", "output", "face"))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         config = _load(args)
@@ -240,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
             f"with a face swapped, {result.fps:.1f} fps, audio {result.audio})"
         )
     return EXIT_DONE
+
+
+def cli() -> int:
+    """``ar-jobs``: main() with the app's folders (the backend's config and models folder:
+    shared/places.py); IN, OUT and --face are read from where they were typed."""
+    return main(places=find_places())
 
 
 if __name__ == "__main__":

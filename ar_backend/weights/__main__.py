@@ -16,7 +16,9 @@ from ar_backend.weights.fetch import FetchError, fetch_model
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
 from ar_backend.weights.wheel import Wheels
+from shared.cli import settle
 from shared.config import ConfigError
+from shared.places import Places, find_places
 
 BAD = ("missing", "corrupt")
 
@@ -45,7 +47,7 @@ class LineProgress:
         )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, places: Places | None = None) -> int:
     defaults = FaceConfig()
     parser = argparse.ArgumentParser(prog="python -m ar_backend.weights", description=__doc__)
     parser.add_argument(
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     verify = sub.add_parser("verify", help="exit 1 when a file is missing or corrupt")
     verify.add_argument("names", nargs="*", metavar="NAME", help="default: the used models")
     args = parser.parse_args(argv)
+    if places is not None:  # the user's backend.yaml; its models/ in the app's folder
+        settle(args, places, "backend.yaml", paths=("manifest", "models_dir"))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     face = defaults
     try:
@@ -115,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                 )
     return 1 if args.command == "verify" and bad else 0
+
+
+def cli() -> int:
+    """``ar-weights``: main() with the app's folders: the models folder in the app's folder
+    (``~/.local/share/ar-live-studio/models`` installed), the manifest shipped with it."""
+    return main(places=find_places())
 
 
 if __name__ == "__main__":

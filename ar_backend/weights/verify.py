@@ -7,8 +7,8 @@ import threading
 from pathlib import Path
 
 from ar_backend.weights.manifest import FileState, Manifest
+from shared.places import find_places
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CHUNK = 1 << 20
 
 _cache: dict[tuple[str, int, int], str] = {}
@@ -16,12 +16,14 @@ _lock = threading.Lock()
 
 
 def manifest_path(configured: str) -> Path:
-    """The manifest named in the config: relative paths from the working folder, else from
-    the repository (where config/models.yaml ships)."""
+    """The manifest named in the config: relative paths from the working folder, else the
+    one shipped with the app (the checkout's config/models.yaml, or the installed
+    package's copy of it)."""
     path = Path(configured).expanduser()
     if path.is_absolute() or path.exists():
         return path.resolve()
-    return REPO_ROOT / path
+    places = find_places()
+    return places.home / path if places.checkout else places.shipped(path.name)
 
 
 def sha256_of(path: Path) -> str:

@@ -20,10 +20,26 @@ pytestmark = pytest.mark.slow
 SYSTEM_UNITS = ("yl-monitor", "ar-backend")
 
 
+def installed_commands(tmp_path: Path) -> Path:
+    """A folder holding the installed commands the units run (as pip puts them in a venv's
+    bin/); systemd-analyze checks that each ExecStart is an executable file."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for command in ("yl-monitor", "ar-backend", "ar-studio"):
+        (bin_dir / command).write_text("#!/bin/sh\n")
+        (bin_dir / command).chmod(0o755)
+    return bin_dir
+
+
 def render(tmp_path: Path, name: str) -> Path:
     text = (ROOT / "config" / "systemd" / f"{name}.service.in").read_text()
     out = tmp_path / f"{name}.service"
-    out.write_text(text.replace("@DIR@", str(ROOT)).replace("@USER@", getpass.getuser()))
+    bin_dir = installed_commands(tmp_path)
+    out.write_text(
+        text.replace("@DIR@", str(ROOT))
+        .replace("@USER@", getpass.getuser())
+        .replace("@BIN@", str(bin_dir))
+    )
     return out
 
 
@@ -54,6 +70,8 @@ def test_units_verify(tmp_path: Path) -> None:
         "ProtectSystem=strict",
         "PrivateTmp=yes",
         "Restart=on-failure",
+        f"ExecStart={tmp_path}/bin/ar-backend --config {ROOT}/config/backend.yaml",
+        f"Environment=AR_LIVE_STUDIO_HOME={ROOT}",
     ):
         assert line in text
     xdg = tmp_path / "xdg"
@@ -82,7 +100,11 @@ def test_install_dry_run_prints_the_plan_and_does_nothing() -> None:
         "would: useradd --system --home-dir /opt/arls-test",
         "would: usermod -a -G video,audio arlive-test",
         "would: python3 -m venv /opt/arls-test/.venv",
-        "-> /etc/systemd/system/yl-monitor.service (dir=/opt/arls-test, user=arlive-test)",
+        "would: /opt/arls-test/.venv/bin/python -m pip install -q --require-hashes -r "
+        "/opt/arls-test/requirements.lock",
+        "would: /opt/arls-test/.venv/bin/python -m pip install -q --no-deps /opt/arls-test",
+        "(dir=/opt/arls-test, user=arlive-test, bin=/opt/arls-test/.venv/bin)",
+        "-> /etc/systemd/system/yl-monitor.service (dir=/opt/arls-test, user=arlive-test",
         "-> /etc/systemd/system/ar-backend.service",
         "would: systemctl enable --now yl-monitor.service",
         "would: systemctl enable --now ar-backend.service",
@@ -108,6 +130,21 @@ def test_install_dry_run_prints_the_plan_and_does_nothing() -> None:
     assert "would: systemctl disable --now ar-backend.service" in undo
     assert "would: rm -rf /opt/arls-test /etc/ar-live-studio" in undo
     assert "would: userdel arlive-test" in undo
+
+
+def test_install_with_commands_installed_elsewhere(tmp_path: Path) -> None:
+    """--bin: the units run the commands already there (pipx install --global .); no venv."""
+    bin_dir = installed_commands(tmp_path)
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "install-service.sh"), "--dry-run", "--bin", str(bin_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "-m venv" not in out and "pip install" not in out
+    unit = "-> /etc/systemd/system/ar-backend.service"
+    assert f"{unit} (dir=/opt/ar-live-studio, user=arlive, bin={bin_dir})" in out
 
 
 def ports_free(*ports: int) -> bool:
