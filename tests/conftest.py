@@ -3,6 +3,7 @@ every test fails on an ERROR our code logs unless it is marked ``expect_errors``
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -60,6 +61,20 @@ def face_state_dir(
     monkeypatch.setattr(ar_backend.config, "DEFAULT_FACE_STATE_DIR", str(folder))
     monkeypatch.setenv("AR_BACKEND__FACE__STATE_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dlib_models_once() -> Iterator[None]:
+    """dlib's model files read once per test session, not once per engine: each fresh
+    Studio's or file job's classic engine reads the 68-point landmark model (half a second
+    of CPU). A loaded model is only read from (the app shares one between its threads), so
+    the engines of a session share it; the engine is otherwise the real one."""
+    import dlib
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("shape_predictor", "face_recognition_model_v1"):
+            patch.setattr(dlib, name, functools.lru_cache(maxsize=None)(getattr(dlib, name)))
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,6 @@ not the point."""
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -148,32 +146,6 @@ def client_mjpeg_frames(client: Any, count: int) -> Iterator[tuple[int, np.ndarr
                     return
     finally:
         resp.close()
-
-
-@pytest.fixture(scope="session")
-def dlib_models_once() -> Iterator[None]:
-    """dlib's models built once per test session, not once per Studio. Each fresh Studio's
-    classic engine reads the 68-point landmark model (about a second) and builds a HOG
-    detector per thread (half a second); a loaded model is only read from (the app shares
-    one between its threads), so the studios of a session share it, and each thread keeps
-    one detector of its own, as in the app (the test client's thread is the same from test
-    to test). The engine is otherwise the real one."""
-    import dlib
-
-    per_thread = threading.local()
-    real_detector = dlib.get_frontal_face_detector
-
-    def detector():  # type: ignore[no-untyped-def]
-        found = getattr(per_thread, "detector", None)
-        if found is None:
-            found = per_thread.detector = real_detector()
-        return found
-
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("shape_predictor", "face_recognition_model_v1"):
-            patch.setattr(dlib, name, functools.lru_cache(maxsize=None)(getattr(dlib, name)))
-        patch.setattr(dlib, "get_frontal_face_detector", detector)
-        yield
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.procs import wait_for
 
 
 @pytest.fixture
-def studio(make_studio, tmp_path: Path, media: Path, dlib_models_once):  # type: ignore[no-untyped-def]
+def studio(make_studio, tmp_path: Path, media: Path):  # type: ignore[no-untyped-def]
     """A fresh app with the face swap first in the pipeline: the sources folder holds the
     astronaut and the group, the media folder a smaller group picture, and a face lies
     beside (outside) the sources folder."""

@@ -22,7 +22,7 @@ def jpeg(image: np.ndarray) -> tuple[str, bytes, str]:
 
 
 @pytest.fixture
-def studio(make_studio, tmp_path: Path, media: Path, dlib_models_once):
+def studio(make_studio, tmp_path: Path, media: Path):
     cv2.imwrite(str(media / "two.png"), two_people())
     client, _studio = make_studio(
         camera={"fps": 10},

@@ -5,18 +5,23 @@ file that is not a model."""
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
+import dlib
 import numpy as np
 import pytest
 import yaml
 
+from ar_backend.face import samples
 from ar_backend.face.detect import ModelFiles, ssd
 from ar_backend.face.detect.blazeface import FULL, SHORT
+from ar_backend.face.detect.dlib_hog import DlibHog
 from ar_backend.face.detect.mesh68 import MESH_TO_68
 from ar_backend.face.detect.palm import ANCHORS as PALM_ANCHORS
 from ar_backend.face.detect.roi import Roi, roi_around, rotation
 from ar_backend.face.detect.runners import letterbox
+from ar_backend.face.imaging.images import gray
 from ar_backend.face.runtime.litert import LiteModel, ModelLoadError
 from ar_backend.weights import load_manifest
 
@@ -144,3 +149,22 @@ def test_a_file_that_is_not_a_model_is_refused_naming_it(tmp_path: Path) -> None
     bad.write_bytes(b"\x00" * 64)
     with pytest.raises(ModelLoadError, match=r"broken\.tflite does not load in LiteRT"):
         LiteModel(bad)
+
+
+def test_each_thread_gets_a_detector_of_its_own_that_finds_what_dlibs_own_finds() -> None:
+    hog = DlibHog()
+    picture = gray(samples.group())
+    mine = hog.hog
+    assert hog.hog is mine, "a thread keeps its detector"
+    theirs: list[object] = []
+    worker = threading.Thread(target=lambda: theirs.append(hog.hog))
+    worker.start()
+    worker.join()
+    assert theirs[0] is not mine, "another thread has its own"
+    rects, scores, _ = dlib.get_frontal_face_detector().run(picture, 0, 0.0)
+    expected = [
+        ((r.left(), r.top(), r.right(), r.bottom()), s) for r, s in zip(rects, scores, strict=True)
+    ]
+    for found in (hog.run(picture), DlibHog().run(picture)):
+        assert [(tuple(int(v) for v in box), score) for box, score in found] == expected
+    assert len(expected) >= 5, "the group photo's faces"

@@ -212,6 +212,7 @@ def test_a_file_without_hyperswaps_interface_is_refused(tmp_path: Path) -> None:
         create_engine("hyperswap", face_cfg(tmp_path))
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_importing_the_engine_loads_no_runtime() -> None:
     code = (
         "import sys, ar_backend.face.engines.hyperswap; "

@@ -137,6 +137,7 @@ def test_fp16_swapper_stands_in_for_the_missing_fp32_one(tmp_path: Path) -> None
         made.close()
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_importing_the_engine_loads_no_runtime() -> None:
     code = (
         "import sys, ar_backend.face.engines.inswapper; "

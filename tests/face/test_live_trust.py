@@ -32,6 +32,12 @@ def clip() -> list[liveclip.ClipFrame]:
     return liveclip.make_clip((640, 480))
 
 
+@pytest.fixture(scope="module")
+def still() -> liveclip.ClipFrame:
+    """A frame of the clip's first phase (the face still, in full view)."""
+    return liveclip.make_clip((640, 480), phases=(("still", 1.0),))[10]
+
+
 def swap_with(engine: ClassicEngine, **cfg: object) -> FaceSwap:
     swap = FaceSwap(FaceConfig(**cfg))  # type: ignore[arg-type]
     swap._engines["classic"] = engine
@@ -43,6 +49,7 @@ def swap_with(engine: ClassicEngine, **cfg: object) -> FaceSwap:
 # ---- 1, 2: the per-frame check, the face held -------------------------------------------------
 
 
+@pytest.mark.slow  # every frame of the 14 s clip (420) through the tracker: seconds
 def test_no_swap_within_3_frames_of_the_face_leaving_and_held_while_in_view(engine, clip):
     tracker = FaceTracker()
     drawn = []
@@ -87,10 +94,10 @@ def test_the_guard_blurs_regions_and_holds_the_last_good_frame():
 
 
 @pytest.mark.expect_errors("face swap error", "face swap failed")
-def test_an_engine_fault_sends_no_real_face(engine, clip):
+def test_an_engine_fault_sends_no_real_face(engine, still):
     swap = swap_with(engine)
     tracker = FaceTracker()
-    frame = clip[10].image
+    frame = still.image
     for _ in range(3):
         swap.process(frame.copy(), tracker, {})
 
@@ -103,17 +110,17 @@ def test_an_engine_fault_sends_no_real_face(engine, clip):
         out = swap.process(frame.copy(), tracker, {})
     finally:
         engine.render = engine_render  # type: ignore[method-assign]
-    x0, y0, x1, y1 = (int(v) for v in clip[10].box)
+    x0, y0, x1, y1 = (int(v) for v in still.box)
     changed = np.abs(out[y0:y1, x0:x1].astype(int) - frame[y0:y1, x0:x1].astype(int)).mean()
     assert changed > 5, "the face region is blurred, not sent as it was"
     st = swap.status()
     assert st["frames_guarded"] >= 1 and st["guard"] == "blur" and st["error"]
 
 
-def test_a_restore_under_way_guards_the_whole_frame(engine, clip):
+def test_a_restore_under_way_guards_the_whole_frame(engine, still):
     swap = FaceSwap(FaceConfig())
     swap.restoring = True
-    frame = clip[10].image
+    frame = still.image
     out = swap.process(frame.copy(), FaceTracker(), {})
     assert not np.array_equal(out, frame) and swap.status()["frames_guarded"] == 1
     swap.guard.mode = "off"

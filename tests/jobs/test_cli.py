@@ -1,5 +1,6 @@
-"""``python -m ar_backend.jobs swap`` end to end, as a user runs it: its exit status, the file,
-its JSON lines, its messages; Ctrl+C halfway leaves nothing behind."""
+"""``python -m ar_backend.jobs swap`` end to end: its exit status, the file, its JSON lines,
+its messages (through its ``main`` in this process in the fast loop, as a real process as a
+user runs it in the full suite: tests/cli.py); Ctrl+C halfway leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -15,10 +16,21 @@ import cv2
 import pytest
 
 from ar_backend.face import samples
+from tests.cli import ROOT, WAYS, Command, Exited, command_line
 from tests.jobs.clip import Clip, make_clip
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 180
+
+
+@pytest.fixture(params=WAYS)
+def swap(request: pytest.FixtureRequest) -> Command:
+    """``python -m ar_backend.jobs swap ARGS...``"""
+    run = command_line(request.param, "ar_backend.jobs")
+
+    def _swap(*args: str | Path, timeout: float = TIMEOUT) -> Exited:
+        return run("swap", *args, timeout=timeout)
+
+    return _swap
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +57,9 @@ def clip(folder: Path) -> Clip:
     return make_clip(folder / "clip.mp4", seconds=1.0)
 
 
-def swap(*args: str | Path, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ar_backend.jobs", "swap", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def test_a_swap_exits_0_with_the_file(tmp_path: Path, clip: Clip, face: Path, config: Path) -> None:
+def test_a_swap_exits_0_with_the_file(
+    swap: Command, tmp_path: Path, clip: Clip, face: Path, config: Path
+) -> None:
     out = tmp_path / "out.mp4"
     done = swap(clip.path, out, "--face", face, "--face-index", "0", "--config", config)
     assert done.returncode == 0, done.stderr
@@ -66,7 +70,7 @@ def test_a_swap_exits_0_with_the_file(tmp_path: Path, clip: Clip, face: Path, co
 
 
 def test_json_lines_report_progress_and_the_end(
-    tmp_path: Path, clip: Clip, face: Path, config: Path
+    swap: Command, tmp_path: Path, clip: Clip, face: Path, config: Path
 ) -> None:
     out = tmp_path / "out.mp4"
     done = swap(
@@ -84,7 +88,9 @@ def test_json_lines_report_progress_and_the_end(
     assert out.is_file()
 
 
-def test_a_missing_input_exits_1_saying_so(tmp_path: Path, face: Path, config: Path) -> None:
+def test_a_missing_input_exits_1_saying_so(
+    swap: Command, tmp_path: Path, face: Path, config: Path
+) -> None:
     gone = tmp_path / "gone.mp4"
     failed = swap(gone, tmp_path / "out.mp4", "--face", face, "--json", "--config", config)
     assert failed.returncode == 1
@@ -97,7 +103,7 @@ def test_a_missing_input_exits_1_saying_so(tmp_path: Path, face: Path, config: P
 
 
 def test_a_face_picture_with_several_faces_exits_1_naming_face_index(
-    tmp_path: Path, clip: Clip, face: Path, config: Path
+    swap: Command, tmp_path: Path, clip: Clip, face: Path, config: Path
 ) -> None:
     failed = swap(clip.path, tmp_path / "out.mp4", "--face", face, "--config", config)
     assert failed.returncode == 1
@@ -115,7 +121,13 @@ def test_a_face_picture_with_several_faces_exits_1_naming_face_index(
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(
-    tmp_path: Path, clip: Clip, face: Path, config: Path, extra: list[str], message: str
+    swap: Command,
+    tmp_path: Path,
+    clip: Clip,
+    face: Path,
+    config: Path,
+    extra: list[str],
+    message: str,
 ) -> None:
     args: list[str | Path] = [clip.path, tmp_path / "out.mp4", "--face", face, "--config", config]
     args += extra
@@ -125,12 +137,13 @@ def test_bad_arguments_exit_2_with_a_message(
     assert os.listdir(tmp_path) == []
 
 
-def test_no_face_argument_exits_2(tmp_path: Path, clip: Clip) -> None:
+def test_no_face_argument_exits_2(swap: Command, tmp_path: Path, clip: Clip) -> None:
     bad = swap(clip.path, tmp_path / "out.mp4")
     assert bad.returncode == 2
     assert "--face" in bad.stderr
 
 
+@pytest.mark.slow  # a signal to a real process
 def test_ctrl_c_halfway_exits_130_and_leaves_nothing(
     tmp_path: Path, face: Path, config: Path
 ) -> None:

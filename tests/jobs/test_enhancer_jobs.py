@@ -24,6 +24,7 @@ from ar_backend.jobs.queue import JobQueue
 from ar_backend.jobs.render import run_job
 from ar_backend.jobs.spec import JobFailed, JobSpec
 from tests.backend import conftest as backend_fixtures
+from tests.cli import WAYS, Exited, command_line
 from tests.face.onnx_enhancers import build_enhancer
 from tests.face.onnx_models import build_models, face_image
 from tests.jobs.clip import decode_frames
@@ -187,11 +188,10 @@ def test_a_job_for_an_enhancer_that_cannot_run_is_refused_when_created(jobs_app)
     assert queued.get_json()["options"]["enhancer"] == "gfpgan_1.4"
 
 
-def test_the_command_line_takes_the_enhancer(folder: Path, tmp_path: Path) -> None:
-    """``python -m ar_backend.jobs swap --enhancer``, as a user runs it."""
-    import subprocess
-    import sys
-
+@pytest.mark.parametrize("way", WAYS)
+def test_the_command_line_takes_the_enhancer(folder: Path, tmp_path: Path, way: str) -> None:
+    """``python -m ar_backend.jobs swap --enhancer`` (tests/cli.py: in this process, and as a
+    user runs it in the full suite)."""
     import yaml
 
     config = tmp_path / "backend.yaml"
@@ -207,27 +207,11 @@ def test_the_command_line_takes_the_enhancer(folder: Path, tmp_path: Path) -> No
             }
         )
     )
+    run = command_line(way, "ar_backend.jobs")
 
-    def swap(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-        scene, me = str(folder / "scene.png"), str(folder / "me.png")
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ar_backend.jobs",
-                "swap",
-                scene,
-                str(out),
-                "--face",
-                me,
-                "--config",
-                str(config),
-                *extra,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    def swap(out: Path, *extra: str) -> Exited:
+        scene, me = folder / "scene.png", folder / "me.png"
+        return run("swap", scene, out, "--face", me, "--config", config, *extra)
 
     plain, enhanced = tmp_path / "plain.png", tmp_path / "enhanced.png"
     assert swap(plain).returncode == 0

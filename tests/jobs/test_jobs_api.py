@@ -26,7 +26,6 @@ from tests.backend.conftest import write_clip
 # the backend's fixtures, for this folder (tests/jobs has no conftest of its own)
 make_studio = backend_fixtures.make_studio
 media = backend_fixtures.media
-dlib_models_once = backend_fixtures.dlib_models_once
 
 STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 
@@ -250,7 +249,7 @@ def test_a_job_is_queued_with_its_options_face_and_output(  # type: ignore[no-un
 
 
 def test_the_loaded_face_is_kept_as_a_picture_of_its_own(  # type: ignore[no-untyped-def]
-    jobs_app, dlib_models_once
+    jobs_app,
 ) -> None:
     client, studio = jobs_app()
     resp = client.post("/jobs", json={"input": "clip.mp4", "face": "loaded"})

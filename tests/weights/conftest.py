@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.cli import Exited, run_module
 
 
 class Server:
@@ -105,15 +105,6 @@ def write_manifest(tmp_path: Path) -> Callable[..., Path]:
     return _write
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def weights_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def weights_cli(*args: str) -> Exited:
     """``python -m ar_backend.weights ARGS`` from the repository, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "ar_backend.weights", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_module("ar_backend.weights", args)

@@ -11,10 +11,8 @@ import pytest
 from ar_backend.weights.fetch import FetchError, fetch_model
 from ar_backend.weights.manifest import load_manifest
 from ar_backend.weights.verify import check_file
+from tests.cli import WAYS, command_line
 from tests.weights.conftest import sha
-from tests.weights.conftest import weights_cli as _cli
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _blob(n: int = 300_000, seed: int = 1) -> bytes:
@@ -156,7 +154,9 @@ def test_archive_with_a_wrong_hash_is_refused(server, write_manifest, tmp_path: 
     assert not [f for f in models.rglob("*") if f.is_file()]  # nothing left behind
 
 
-def test_cli_end_to_end(server, write_manifest, tmp_path: Path) -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_cli_end_to_end(server, write_manifest, tmp_path: Path, way: str) -> None:
+    _cli = command_line(way, "ar_backend.weights")
     good, bad = os.urandom(3_000_000), os.urandom(20_000)
     server.files["/good.bin"], server.files["/bad.bin"] = good, bad
     path = write_manifest(
