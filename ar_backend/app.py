@@ -23,10 +23,11 @@ from ar_backend.face.errors import (
     PathRefused,
     SourceTooSmall,
 )
+from ar_backend.face.imaging.pixel_limit import SizeUnreadable, TooManyPixels
 from ar_backend.outputs.sinks import OutputUnavailable
 from ar_backend.processors import REGISTRY as PROCESSORS
 from ar_backend.sources import REGISTRY as SOURCES
-from ar_backend.sources import BadSpec, SourceError
+from ar_backend.sources import BadSpec, SourceError, SourceTooLarge
 from ar_backend.sources.device import DeviceNotOpen
 from ar_backend.sources.media import (
     BadMediaName,
@@ -77,6 +78,9 @@ def create_app(
             UnknownName: (400, _unknown_name_field),
             BadSpec: (400, "source"),
             DeviceNotOpen: (503, "source", "; GET /camera/devices lists the ones that do"),
+            SourceTooLarge: (413, "source"),
+            TooManyPixels: (413, None),
+            SizeUnreadable: (415, None),
             SourceError: (503, "source"),
             PathNotAllowed: (403, None),
             NotRunning: (409, None),

@@ -109,6 +109,9 @@ class OutputsConfig(Section):
     recordings_dir: str = Field("recordings", description="Folder recordings are written to.")
 
 
+DEFAULT_MAX_MEGAPIXELS = 40.0
+
+
 class MediaConfig(Section):
     folders: list[str] = Field(
         default_factory=lambda: ["media"],
@@ -120,6 +123,15 @@ class MediaConfig(Section):
         gt=0,
         le=16384,
         description="Largest video or image POST /media takes, in MB (10^6 bytes); larger: 413.",
+    )
+    max_megapixels: float = Field(
+        DEFAULT_MAX_MEGAPIXELS,
+        gt=0,
+        le=170,
+        description="Most pixels (millions, width x height) a picture or a video's frame may "
+        "hold, read from the file's header before anything is decoded: POST /media, image and "
+        "video sources, file jobs and backgrounds refuse more (413 naming the limit). At most "
+        "170 (Pillow refuses to describe larger pictures).",
     )
 
 

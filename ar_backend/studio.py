@@ -20,6 +20,7 @@ from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.enhancers import unavailable_reason as enhancer_reason
 from ar_backend.face.errors import BadImage, FaceError
 from ar_backend.face.imaging.images import decode_image
+from ar_backend.face.imaging.pixel_limit import PixelLimit
 from ar_backend.face.live.session import IMAGE_SUFFIXES as FACE_SUFFIXES
 from ar_backend.face.live.session import FaceSwap
 from ar_backend.jobs.queue import FacePicture, JobError, JobQueue, find_file, input_kind
@@ -113,7 +114,12 @@ class Studio:
         self.jpeg = JpegCache(self.pipeline.output, config.outputs.jpeg_quality)
         self.viewers = Viewers(config.max_viewers, config.outputs.viewer_stall_timeout)
         self.media_dirs = [resolve_dir(d) for d in config.media.folders]
-        self.media = MediaLibrary(self.media_dirs, round(config.media.max_upload_mb * 1e6))
+        # the most pixels a picture or video frame may hold, for every way in (sources,
+        # uploads, jobs; backgrounds call check_picture with it too)
+        self.pixel_limit = PixelLimit(config.media.max_megapixels)
+        self.media = MediaLibrary(
+            self.media_dirs, round(config.media.max_upload_mb * 1e6), self.pixel_limit
+        )
         self.media.ensure_folder()
         self.recordings_dir = resolve_dir(config.outputs.recordings_dir)
         self.recorder: Recorder | None = None
@@ -135,6 +141,7 @@ class Studio:
             config.jobs_data_dir,
             resolve_dir(config.jobs.outputs_dir),
             config.logging.level,
+            self.pixel_limit,
         )
         self.jobs.start()
         # model downloads (python -m ar_backend.weights's logic), one thread per fetch
@@ -219,7 +226,7 @@ class Studio:
                     parsed, note = SourceSpec("device", "0"), "auto: device 0"
                 else:
                     parsed, note = SourceSpec("demo", ""), "auto: no camera at device 0, demo"
-            source = make_source(parsed, self.config.camera)
+            source = make_source(parsed, self.config.camera, self.pixel_limit)
             # A network stream may take camera.open_timeout to answer (or never): it is
             # opened on the capture thread, so this answers "connecting" at once and a stop
             # meanwhile wins. Devices and files open here, and a failure is the answer.

@@ -54,12 +54,15 @@ CATALOGUE: dict[str, str] = {
         "{limit_megapixels:g} are taken ({key})"
     ),
     "picture.unreadable": "{name} is not a picture whose size can be read ({detail})",
-    "picture.too_large_side": "the image is {width}x{height}; at most {max_side} px a side",
     "video.too_many_pixels": (
         "the video's frames are {width}x{height} px ({megapixels:.1f} megapixels); at most "
         "{limit_megapixels:g} megapixels are taken ({key})"
     ),
     "video.unreadable": "{name} is not a video whose frame size can be read ({detail})",
+    "video.size_unknown": (
+        "the frames of {name} hold more than {limit_megapixels:g} megapixels ({key}), or "
+        "cannot be read; at most {limit_megapixels:g} megapixels are taken"
+    ),
     # ---- camera ------------------------------------------------------------------------------
     "camera.permission_denied": (
         "{path} is there but this user may not open it: run {command}, then log out and in again"

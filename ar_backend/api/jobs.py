@@ -33,7 +33,7 @@ FORM_FIELDS = {"input", "face", "face_index", "engine", "options", "output", "qu
 
 @bp.errorhandler(JobError)
 def _job_error(exc: JobError) -> tuple[Response, int]:
-    return error_response(exc.status, str(exc), exc.field)
+    return error_response(exc.status, exc.keyed, exc.field)
 
 
 @bp.post("/jobs")

@@ -34,12 +34,20 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ar_backend.config import FaceConfig, FaceOptions, JobsConfig
+from ar_backend.config import DEFAULT_MAX_MEGAPIXELS, FaceConfig, FaceOptions, JobsConfig
+from ar_backend.face.imaging.pixel_limit import (
+    PixelLimit,
+    SizeUnreadable,
+    TooManyPixels,
+    check_picture,
+    check_video,
+)
 from ar_backend.jobs import store as st
 from ar_backend.jobs.spec import JobFailed, JobSpec, media_kind
 from ar_backend.jobs.store import JobStore
 from ar_backend.jobs.worker import WorkerProcess
 from shared.logs import FaultLatch
+from shared.messages import KeyedError, Message
 from shared.paths import inside
 from shared.timeutil import iso
 
@@ -64,10 +72,10 @@ MIMETYPES = {
 }
 
 
-class JobError(Exception):
+class JobError(KeyedError):
     """A job request refused: ``status`` is the HTTP status, ``field`` the input at fault."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(self, status: int, message: Message | str, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.field = field
@@ -168,9 +176,11 @@ class JobQueue:
         data_dir: Path,
         outputs_dir: Path,
         log_level: str = "INFO",
+        pixel_limit: PixelLimit | None = None,
     ) -> None:
         self.cfg = cfg
         self.face_cfg = face_cfg
+        self.pixel_limit = pixel_limit or PixelLimit(DEFAULT_MAX_MEGAPIXELS)
         self.data_dir = data_dir
         self.outputs_dir = outputs_dir
         self.faces_dir = data_dir / FACES_FOLDER
@@ -276,6 +286,7 @@ class JobQueue:
         """Queue a job: ``input_path`` checked already (inside a media folder), the face
         picture kept in the data folder (so a retry after a restart has it)."""
         kind = input_kind(input_path)
+        self._check_pixels(input_path, kind)
         if output is not None:
             if not OUTPUT_NAME.match(output):
                 raise JobError(
@@ -325,6 +336,19 @@ class JobQueue:
         log.info("job %s queued: %s (%s)", row["id"], row["input"], kind)
         self._pending.set()
         return self.view(row)
+
+    def _check_pixels(self, input_path: Path, kind: str) -> None:
+        """413 naming ``input`` for a file whose header declares more pixels than
+        ``media.max_megapixels``; 415 for one whose size cannot be read."""
+        try:
+            if kind == "video":
+                check_video(input_path, self.pixel_limit, field="input")
+            else:
+                check_picture(input_path, self.pixel_limit, name=input_path.name, field="input")
+        except TooManyPixels as exc:
+            raise JobError(413, exc.keyed, "input") from None
+        except SizeUnreadable as exc:
+            raise JobError(415, exc.keyed, "input") from None
 
     def _output_name(self, kind: str, input_path: Path, output: str | None) -> str:
         taken = self.store.names_taken()
@@ -596,6 +620,7 @@ class JobQueue:
             engine=row["engine"],
             options=FaceOptions.model_validate(row["options"]),
             quality=row["quality"],
+            max_megapixels=self.pixel_limit.megapixels,
         )
 
     def _poll(self, timeout: float) -> None:

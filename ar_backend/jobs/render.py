@@ -34,6 +34,13 @@ from ar_backend.face.enhancers import Enhancer, create_enhancer
 from ar_backend.face.errors import FaceError
 from ar_backend.face.faces import SourceFace, TargetFace, picture_faces
 from ar_backend.face.imaging.images import decode_image
+from ar_backend.face.imaging.pixel_limit import (
+    PixelLimit,
+    SizeUnreadable,
+    TooManyPixels,
+    check_picture,
+    check_video,
+)
 from ar_backend.face.live.session import FaceSwap
 from ar_backend.face.live.tracker import FaceTracker
 from ar_backend.jobs import media_io
@@ -61,6 +68,7 @@ def run_job(
     started = time.monotonic()
     kind = media_kind(spec.input_path)
     _check_paths(spec, kind)
+    _check_pixels(spec, kind)
     own = engine is None
     active = _create_engine(spec.engine, face_cfg) if engine is None else engine
     enhancer: Enhancer | None = None
@@ -294,6 +302,21 @@ def _frame(
 
 
 # ---- files ----------------------------------------------------------------------------------
+
+
+def _check_pixels(spec: JobSpec, kind: str) -> None:
+    """JobFailed for a file whose header declares more than ``spec.max_megapixels`` (checked
+    at submit too; the file may have changed since), before anything is decoded."""
+    limit = PixelLimit(spec.max_megapixels)
+    try:
+        if kind == "video":
+            check_video(spec.input_path, limit)
+        else:
+            check_picture(spec.input_path, limit, name=spec.input_path.name)
+    except TooManyPixels as exc:
+        raise JobFailed(str(exc)) from None
+    except SizeUnreadable:
+        pass  # (reading it says what is wrong, in the job's own words)
 
 
 def _check_paths(spec: JobSpec, kind: str) -> None:

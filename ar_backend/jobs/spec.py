@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ar_backend.config import FaceOptions
+from ar_backend.config import DEFAULT_MAX_MEGAPIXELS, FaceOptions
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
@@ -45,6 +45,7 @@ class JobSpec:
     engine: str = "classic"
     options: FaceOptions = field(default_factory=FaceOptions)
     quality: int = 20  # H.264 CRF: 0 best .. 51 worst (bounded)
+    max_megapixels: float = DEFAULT_MAX_MEGAPIXELS  # media.max_megapixels: larger is refused
 
     def __post_init__(self) -> None:
         for name in ("input_path", "output_path", "face_path"):

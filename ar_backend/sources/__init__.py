@@ -10,6 +10,7 @@ from ar_backend.sources.base import (
     Source,
     SourceError,
     SourceSpec,
+    SourceTooLarge,
     make_source,
     parse_spec,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Source",
     "SourceError",
     "SourceSpec",
+    "SourceTooLarge",
     "make_source",
     "parse_spec",
 ]

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
-from ar_backend.config import CameraConfig
+from ar_backend.config import DEFAULT_MAX_MEGAPIXELS, CameraConfig
+from ar_backend.face.imaging.pixel_limit import PixelLimit
+from shared.messages import KeyedError
 from shared.registry import Registry
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -31,8 +33,12 @@ DEVICE_INDEX = re.compile(r"[0-9]{1,2}")  # ASCII digits only ('²'.isdigit() is
 HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_])?")
 
 
-class SourceError(Exception):
+class SourceError(KeyedError):
     """A source cannot be opened; the message says why and what to do."""
+
+
+class SourceTooLarge(SourceError):
+    """A picture or video whose frames hold more than ``media.max_megapixels`` (a 413)."""
 
 
 class BadSpec(SourceError):
@@ -173,14 +179,16 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc}"))
 
 
-SourceFactory = Callable[[SourceSpec, CameraConfig], Source]
+# (spec, camera config, the pixel limit of file sources: media.max_megapixels)
+SourceFactory = Callable[[SourceSpec, CameraConfig, PixelLimit], Source]
 REGISTRY: Registry[SourceFactory] = Registry("source kind")
 register = REGISTRY.register
 
 
-def make_source(spec: SourceSpec, cfg: CameraConfig) -> Source:
-    """The source ``spec`` names (:class:`UnknownName` for a kind nothing registered)."""
-    return REGISTRY.get(spec.kind)(spec, cfg)
+def make_source(spec: SourceSpec, cfg: CameraConfig, limit: PixelLimit | None = None) -> Source:
+    """The source ``spec`` names (:class:`UnknownName` for a kind nothing registered); a file
+    source refuses pictures and frames over ``limit`` (default: media.max_megapixels's)."""
+    return REGISTRY.get(spec.kind)(spec, cfg, limit or PixelLimit(DEFAULT_MAX_MEGAPIXELS))
 
 
 class Pacer:

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ar_backend.config import CameraConfig
+from ar_backend.face.imaging.pixel_limit import PixelLimit
 from ar_backend.sources.base import Pacer, SourceError, SourceSpec, register
 
 
@@ -83,5 +84,5 @@ class DemoSource:
 
 
 @register("demo")
-def _demo(spec: SourceSpec, cfg: CameraConfig) -> DemoSource:
+def _demo(spec: SourceSpec, cfg: CameraConfig, limit: PixelLimit) -> DemoSource:
     return DemoSource(spec, cfg)

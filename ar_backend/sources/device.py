@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from ar_backend.config import CameraConfig
+from ar_backend.face.imaging.pixel_limit import PixelLimit
 from ar_backend.sources.base import SourceError, SourceSpec, register
 
 
@@ -68,7 +69,7 @@ class CaptureSource:
 
 
 @register("device")
-def _device(spec: SourceSpec, cfg: CameraConfig) -> CaptureSource:
+def _device(spec: SourceSpec, cfg: CameraConfig, limit: PixelLimit) -> CaptureSource:
     return CaptureSource(spec, cfg)
 
 

@@ -21,7 +21,15 @@ from typing import IO, Any
 
 import cv2
 
+from ar_backend.face.imaging.pixel_limit import (
+    PixelLimit,
+    SizeUnreadable,
+    TooManyPixels,
+    check_picture,
+    check_video,
+)
 from ar_backend.sources.base import IMAGE_SUFFIXES, VIDEO_SUFFIXES, BadSpec, parse_spec
+from shared.messages import KeyedError, Message
 from shared.paths import inside
 
 log = logging.getLogger(__name__)
@@ -39,10 +47,10 @@ WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
 }
 
 
-class MediaRefused(Exception):
+class MediaRefused(KeyedError):
     """An upload refused; ``field`` names the multipart field at fault."""
 
-    def __init__(self, message: str, field: str = "file") -> None:
+    def __init__(self, message: Message | str, field: str = "file") -> None:
         super().__init__(message)
         self.field = field
 
@@ -52,7 +60,8 @@ class BadMediaName(MediaRefused):
 
 
 class MediaTooLarge(MediaRefused):
-    """Larger than ``media.max_upload_mb``: a 413."""
+    """Larger than ``media.max_upload_mb``, or more pixels than ``media.max_megapixels``
+    (read from the header, before OpenCV decodes anything): a 413."""
 
 
 class MediaTypeRefused(MediaRefused):
@@ -131,9 +140,10 @@ class MediaLibrary:
     """The media folders, in order: a name resolves in the first that has it (as
     ``/camera/start`` resolves it), and uploads go to the first."""
 
-    def __init__(self, folders: list[Path], max_bytes: int) -> None:
+    def __init__(self, folders: list[Path], max_bytes: int, pixel_limit: PixelLimit) -> None:
         self.folders = list(folders)
         self.max_bytes = max_bytes
+        self.pixel_limit = pixel_limit
         self._lock = threading.Lock()  # choosing a free name and taking it is one step
 
     @property
@@ -221,6 +231,7 @@ class MediaLibrary:
                 raise MediaUnavailable(f"the upload cannot be written to {folder}: {exc}") from exc
             if size == 0:
                 raise BadMediaName("the file is empty")
+            self._check_pixels(temp, kind, name)  # before OpenCV decodes a frame of it
             if not _readable(temp, kind):
                 what = "a video OpenCV can play" if kind == "video" else "an image OpenCV reads"
                 raise MediaTypeRefused(f"{name!r} is not {what}")
@@ -240,6 +251,19 @@ class MediaLibrary:
             "kind": kind,
             "path": str(final),
         }
+
+    def _check_pixels(self, temp: Path, kind: str, name: str) -> None:
+        """:class:`MediaTooLarge` for a picture or video frame over ``media.max_megapixels``
+        (from its header), :class:`MediaTypeRefused` when its size cannot be read at all."""
+        try:
+            if kind == "image":
+                check_picture(temp, self.pixel_limit, name=name)
+            else:
+                check_video(temp, self.pixel_limit, name=name)
+        except TooManyPixels as exc:
+            raise MediaTooLarge(exc.keyed) from None
+        except SizeUnreadable as exc:
+            raise MediaTypeRefused(exc.keyed) from None
 
     def _write(self, stream: IO[bytes], temp: Path) -> int:
         size = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 
 from ar_backend.config import CameraConfig
+from ar_backend.face.imaging.pixel_limit import PixelLimit
 from ar_backend.sources.base import SourceError, SourceSpec, network_url, redact_url, register
 from ar_backend.sources.device import CaptureSource
 
@@ -36,5 +37,5 @@ class UrlSource(CaptureSource):
 
 
 @register("url")
-def _url(spec: SourceSpec, cfg: CameraConfig) -> UrlSource:
+def _url(spec: SourceSpec, cfg: CameraConfig, limit: PixelLimit) -> UrlSource:
     return UrlSource(spec, cfg)

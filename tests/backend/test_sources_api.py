@@ -35,9 +35,9 @@ def app(make_studio, outside: Path, monkeypatch: pytest.MonkeyPatch):
     opened: list[SourceSpec] = []
     real = studio_module.make_source
 
-    def spy(spec, cfg):  # type: ignore[no-untyped-def]
+    def spy(spec, cfg, limit=None):  # type: ignore[no-untyped-def]
         opened.append(spec)
-        return real(spec, cfg)
+        return real(spec, cfg, limit)
 
     monkeypatch.setattr(studio_module, "make_source", spy)
     client.opened = opened
