@@ -442,6 +442,21 @@ class JobsConfig(Section):
         description="How much lower the workers' OS priority is than the backend's (os.nice), "
         "so the live path keeps its rate while a job renders.",
     )
+    keep_days: float | None = Field(
+        30.0,
+        gt=0,
+        le=36500,
+        description="Finished jobs (done, failed, cancelled, interrupted) older than this many "
+        "days leave the job list (with the face pictures only they kept), at start and every "
+        "10 minutes; their output files stay in outputs_dir. null: no age limit.",
+    )
+    keep_finished: int | None = Field(
+        500,
+        ge=1,
+        le=100000,
+        description="Most finished jobs kept on the list (the newest); older ones leave it as "
+        "with keep_days, their output files kept. null: no count limit.",
+    )
 
 
 class BackendMonitorLink(MonitorLinkConfig):

@@ -63,6 +63,18 @@ CATALOGUE: dict[str, str] = {
         "the frames of {name} hold more than {limit_megapixels:g} megapixels ({key}), or "
         "cannot be read; at most {limit_megapixels:g} megapixels are taken"
     ),
+    # ---- face pictures (POST /face/load, /face/reference, /face/map) -----------------------
+    "face.image_too_large": "the image is {size_mb:.1f} MB; at most {limit_mb:g} MB ({key})",
+    "face.image_too_large_side": (
+        "the image is {width}x{height} px; at most {max_side} px a side (face.max_side)"
+    ),
+    "face.image_claims_too_large": (
+        "the image claims a size too large to read; at most {max_side} px a side (face.max_side)"
+    ),
+    "face.upload_too_large": (
+        "the upload is {size_mb:.1f} MB; at most {total_mb:g} MB in one request ({count} "
+        "pictures of at most {limit_mb:g} MB, {key})"
+    ),
     # ---- camera ------------------------------------------------------------------------------
     "camera.permission_denied": (
         "{path} is there but this user may not open it: run {command}, then log out and in again"

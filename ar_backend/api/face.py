@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
-from ar_backend.api.uploads import allow_uploads, face_index, read_upload
+from ar_backend.api.uploads import allow_uploads, face_index, read_upload, upload_name
 from ar_backend.face.enhancers import EnhancerUnavailable
 from ar_backend.models import FaceLoadForm, FaceLoadIn, FaceSettingsIn
 from shared.api import ApiError, error_response
@@ -42,8 +42,7 @@ def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
     if request.mimetype == "multipart/form-data":
         # (before the form is read) several image parts are a face set (face/people/faceset.py):
         # all of them together at most SET_UPLOAD_FACTOR uploads
-        allow_uploads(min(face.cfg.max_set, SET_UPLOAD_FACTOR))
-        uploads = request.files.getlist("image")
+        uploads = allow_uploads(min(face.cfg.max_set, SET_UPLOAD_FACTOR)).getlist("image")
         if not uploads:
             raise ApiError(400, "send the picture in the multipart field 'image'", "image")
         indices = request.form.getlist("face_index")  # one, or one per image in order
@@ -55,7 +54,7 @@ def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
             (
                 read_upload(upload),
                 face_index(indices[i] if len(indices) > 1 else next(iter(indices), None)),
-                upload.filename or "upload",
+                upload_name(upload),
             )
             for i, upload in enumerate(uploads)
         ]

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from ar_backend.api import get_studio
-from ar_backend.api.uploads import allow_uploads, face_index, read_upload
+from ar_backend.api.uploads import allow_uploads, face_index, read_upload, upload_name
 from ar_backend.face.people.reference import MAX_MAP
 from ar_backend.models import FaceMapForm, FaceReferenceForm, FaceReferenceIn
 from shared.api import ApiError
@@ -26,7 +26,7 @@ def _index(name: str) -> int | None:
 
 def _photo(upload: FileStorage, field: str) -> tuple[bytes, int | None, str]:
     """One photo of a pair: its bytes, ``<field>_face_index`` and its name."""
-    return read_upload(upload), _index(f"{field}_face_index"), upload.filename or field
+    return read_upload(upload, field), _index(f"{field}_face_index"), upload_name(upload, field)
 
 
 @bp.post("/face/reference")
@@ -45,12 +45,11 @@ def _photo(upload: FileStorage, field: str) -> tuple[bytes, int | None, str]:
 def set_reference(body: FaceReferenceIn | None = None) -> ResponseReturnValue:
     face = get_studio().face
     if request.mimetype == "multipart/form-data":
-        allow_uploads()
-        upload = request.files.get("image")
+        upload = allow_uploads().get("image")
         if upload is None:
             raise ApiError(400, "send the photo in the multipart field 'image'", "image")
         index = _index("face_index")
-        return jsonify(face.set_reference(read_upload(upload), index, upload.filename or "upload"))
+        return jsonify(face.set_reference(read_upload(upload), index, upload_name(upload)))
     assert body is not None  # parsed by @operation for a JSON request
     return jsonify(face.reference_from_frame(body.frame_face_index))
 
@@ -77,8 +76,7 @@ def set_map() -> ResponseReturnValue:
     face = get_studio().face
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "send the face map as multipart/form-data (reference_0, source_0...)")
-    allow_uploads(MAP_UPLOAD_FACTOR)
-    files = request.files
+    files = allow_uploads(MAP_UPLOAD_FACTOR, "body")
     known = {f"{kind}_{i}" for kind in ("reference", "source") for i in range(MAX_MAP)}
     for name in files:
         if name not in known:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from werkzeug.datastructures import FileStorage
 
 from ar_backend.api import get_studio
-from ar_backend.api.uploads import FORM_OVERHEAD, face_index
+from ar_backend.api.uploads import FORM_OVERHEAD, face_index, upload_name
 from ar_backend.jobs.queue import JobError
 from ar_backend.models import JobDeleteQuery, JobForm, JobIn, JobListQuery
 from shared import strictjson
@@ -109,7 +109,7 @@ def _submit_form() -> ResponseReturnValue:
             raise ApiError(400, "send the video or picture in the multipart field 'input'", "input")
         values["input"] = text
     else:
-        values["input"] = upload.filename or "upload"
+        values["input"] = upload_name(upload)  # (saved under its plain name, as /media)
     face_upload = files.get("face")
     face_text = form.get("face")
     if face_upload is None and face_text:
@@ -142,7 +142,7 @@ def _face_upload(upload: FileStorage) -> tuple[str, bytes]:
         raise ApiError(400, "face: the picture is empty", "face")
     if len(data) > limit:
         raise ApiError(413, "face: the picture is larger than face.max_upload_mb", "face")
-    return upload.filename or "face", data
+    return upload_name(upload, "face"), data
 
 
 @bp.get("/jobs")
@@ -206,10 +206,14 @@ def delete(id: str, query: JobDeleteQuery) -> ResponseReturnValue:
     "The finished file, as a download (404 until the job is done)",
     ok_media="application/octet-stream",
     alt_media=("video/mp4", "image/jpeg", "image/png", "image/webp"),
-    errors=(503,),
+    errors=(403, 503),
+    description="403 naming `output` when something else than the file the job wrote stands "
+    "at its path (a link is never followed, a folder is not sent).",
     tags=TAGS,
     path_params=ID_PARAM,
 )
 def output(id: str) -> ResponseReturnValue:
-    path, name, mimetype = get_studio().jobs.output_file(id)
-    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
+    opened, size, name, mimetype = get_studio().jobs.output_file(id)
+    resp = send_file(opened, mimetype=mimetype, as_attachment=True, download_name=name)
+    resp.content_length = size  # (a file object: send_file cannot stat a path)
+    return resp

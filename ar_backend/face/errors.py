@@ -5,20 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.messages import KeyedError, Message
 
-class FaceError(Exception):
+
+class FaceError(KeyedError):
     """A bad face request; ``field``, when given, names the input at fault."""
 
     field: str | None = None
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: Message | str, field: str | None = None) -> None:
         super().__init__(message)
         if field is not None:
             self.field = field
 
 
 class BadImage(FaceError):
-    """Not an image we accept (undecodable, too large)."""
+    """Not an image we accept (empty, undecodable)."""
+
+
+class ImageTooLarge(BadImage):
+    """An image over face.max_upload_mb or face.max_side (a 413)."""
 
 
 class NoFace(FaceError):

@@ -23,14 +23,16 @@ import contextlib
 import hashlib
 import logging
 import multiprocessing
+import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -58,6 +60,7 @@ CANCEL_WAIT = 2.5  # seconds POST /jobs/<id>/cancel waits for a running job to s
 CLOSE_GRACE = 3.0  # seconds running jobs have to stop when the studio closes
 PROGRESS_WRITE_EVERY = 0.3  # seconds between progress writes of one job
 POLL = 0.1  # seconds the thread waits for a message before it looks at the queue again
+TRIM_EVERY = 600.0  # seconds between trims of the job history (jobs.keep_days, keep_finished)
 FACES_FOLDER = "job-faces"
 OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 JOB_ID = re.compile(rf"^[0-9a-f]{{{st.ID_HEX}}}$")
@@ -205,6 +208,7 @@ class JobQueue:
         self._written: dict[str, float] = {}  # when each job's progress was last written
         self._thread: threading.Thread | None = None
         self._fault = FaultLatch(log, "job queue")
+        self._trimmed_at = 0.0  # when the history was last trimmed
 
     @property
     def store(self) -> JobStore:
@@ -223,6 +227,7 @@ class JobQueue:
         for row in self.store.interrupt_running(INTERRUPTED_REASON):
             remove_partials(Path(row["output_path"]))
             log.warning("job %s was interrupted by a restart; retry it to run it", row["id"])
+        self.trim_history()
         self._pending.set()
         self._thread = threading.Thread(target=self._loop, name="jobs", daemon=True)
         self._thread.start()
@@ -470,17 +475,33 @@ class JobQueue:
         log.info("job %s deleted%s", job_id, " with its output" if removed else "")
         return {"id": job_id, "deleted": True, "output_removed": removed}
 
-    def output_file(self, job_id: str) -> tuple[Path, str, str]:
-        """A finished job's file: path, download name, media type. 404 naming ``output``
-        until the job is done (or when the file is gone)."""
+    def output_file(self, job_id: str) -> tuple[BinaryIO, int, str, str]:
+        """A finished job's file, opened: the file, its size, download name, media type.
+        404 naming ``output`` until the job is done (or when the file is gone); 403 when
+        something else stands at its path (a link, a folder): it is opened without
+        following a link, and only a regular file is sent."""
         row = self.row(job_id)
         path = Path(row["output_path"])
         if row["state"] != st.DONE:
             raise JobError(404, f"job {job_id} is {row['state']}: no output yet", "output")
-        if not path.is_file():
-            raise JobError(404, f"the output of job {job_id} is gone: {path}", "output")
+        not_ours = JobError(
+            403,
+            f"the output path of job {job_id} ({path}) holds something else than the file the "
+            "job wrote (a link or a folder): it is not sent",
+            "output",
+        )
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            raise JobError(404, f"the output of job {job_id} is gone: {path}", "output") from None
+        except OSError:  # ELOOP: a link at the path (O_NOFOLLOW); EISDIR...
+            raise not_ours from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise not_ours
         mimetype = MIMETYPES.get(path.suffix.lower(), "application/octet-stream")
-        return path, row["output"], mimetype
+        return os.fdopen(fd, "rb"), info.st_size, row["output"], mimetype
 
     def summary(self) -> dict[str, Any]:
         """For /status and the heartbeat: how many run, wait and failed, and the job running
@@ -560,6 +581,30 @@ class JobQueue:
             "attempts": row["attempts"],
         }
 
+    # ---- history ---------------------------------------------------------------------------
+
+    def trim_history(self, now: float | None = None) -> int:
+        """Take finished jobs past ``jobs.keep_days`` or beyond the ``jobs.keep_finished``
+        newest off the list, with the face pictures only they kept and any partial file;
+        their outputs stay (a person's files are never removed unasked). The count taken."""
+        now = time.time() if now is None else now
+        days = self.cfg.keep_days
+        old = self.store.finished_past(
+            None if days is None else now - days * 86400, self.cfg.keep_finished
+        )
+        removed = self.store.delete_finished([row["id"] for row in old])
+        if removed:
+            for row in old:
+                remove_partials(Path(row["output_path"]))
+                self._drop_face(Path(row["face_path"]))
+            log.info(
+                "job history: %d finished jobs taken off the list (jobs.keep_days, "
+                "jobs.keep_finished); their output files are kept",
+                removed,
+            )
+        self._trimmed_at = now
+        return removed
+
     # ---- the thread ------------------------------------------------------------------------
 
     def _loop(self) -> None:
@@ -570,6 +615,8 @@ class JobQueue:
                     self._dispatch()
                 self._poll(POLL)
                 self._enforce_deadlines()
+                if time.time() - self._trimmed_at >= TRIM_EVERY:
+                    self.trim_history()
                 self._fault.clear()
             except Exception as exc:  # the thread must outlive a database hiccup
                 if self._fault.fault(f"{exc.__class__.__name__}: {exc}"):

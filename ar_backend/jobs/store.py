@@ -313,6 +313,33 @@ class JobStore:
             done = conn.execute(delete(jobs).where(jobs.c.id == job_id, jobs.c.state != RUNNING))
         return done.rowcount == 1
 
+    def finished_past(self, before: float | None, keep: int | None) -> list[dict[str, Any]]:
+        """Finished jobs past the history limits: finished before ``before``, or beyond the
+        ``keep`` newest finished ones."""
+        query = (
+            select(jobs)
+            .where(jobs.c.state.in_(FINISHED))
+            .order_by(jobs.c.finished_at.desc(), jobs.c.created_at.desc(), jobs.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = [_row(r) for r in conn.execute(query).mappings()]
+        return [
+            row
+            for rank, row in enumerate(rows)
+            if (keep is not None and rank >= keep)
+            or (before is not None and (row["finished_at"] or row["created_at"]) < before)
+        ]
+
+    def delete_finished(self, job_ids: list[str]) -> int:
+        """Remove these jobs where they are still finished (one retried meanwhile stays)."""
+        if not job_ids:
+            return 0
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                delete(jobs).where(jobs.c.id.in_(job_ids), jobs.c.state.in_(FINISHED))
+            )
+        return int(done.rowcount)
+
     def interrupt_running(self, reason: str) -> list[dict[str, Any]]:
         """At start: every job left ``running`` (its process stopped without finishing it)
         becomes ``interrupted``; answered as they were, so their temporary files can go."""

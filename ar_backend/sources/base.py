@@ -85,10 +85,10 @@ def parse_spec(spec: str | int) -> SourceSpec:
         if not 0 <= spec <= 99:
             raise BadSpec(f"device index must be 0 to 99, not {spec}")
         return SourceSpec("device", str(spec))
+    _no_control_characters(spec)  # at either end too: refused, never trimmed away
     text = spec.strip()
     if not text:
         raise BadSpec("the source is empty")
-    _no_control_characters(text)
     if text.lower() in ("demo", "auto"):
         return SourceSpec(text.lower(), "")
     for kind in PREFIXES:

@@ -87,6 +87,33 @@ def source_for(name: str, kind: str) -> str:
     return f"{'file' if kind == 'video' else 'image'}:{name}"
 
 
+def _cleaned(text: str) -> tuple[str, str]:
+    """``text``'s last path part as (stem, lower-case extension with its dot), folded to ASCII,
+    runs of other characters than ``A-Za-z0-9._-`` made ``_``, no leading or trailing
+    ``._-`` (NUL, control and bidi characters, ``/etc/`` all go)."""
+    last = re.split(r"[\\/]", text)[-1].strip()
+    last = unicodedata.normalize("NFKD", last).encode("ascii", "ignore").decode("ascii")
+    stem, dot, ext = last.rpartition(".")
+    if not dot:
+        stem, ext = last, ""
+    suffix = f".{ext.lower()}" if ext else ""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
+    stem = re.sub(r"\.{2,}", ".", stem).strip("._-")
+    return stem, suffix
+
+
+def display_name(filename: str | None, default: str = "upload") -> str:
+    """A name to keep and show for an upload that is not saved under it (a face photo): as
+    :func:`plain_name` cleans it, any extension kept, at most :data:`MAX_NAME` characters;
+    ``default`` when nothing is left."""
+    stem, suffix = _cleaned(filename or "")
+    suffix = "." + re.sub(r"[^a-z0-9]+", "", suffix)[:15] if suffix else ""
+    suffix = "" if suffix == "." else suffix
+    if not stem:
+        return default + suffix if suffix else default
+    return stem[: MAX_NAME - len(suffix)] + suffix
+
+
 def plain_name(filename: str | None) -> str:
     """The name an upload is saved under: the last path part of ``filename`` (``/`` and ``\\``
     both separate), folded to ASCII, every run of other characters than ``A-Za-z0-9._-``
@@ -97,14 +124,7 @@ def plain_name(filename: str | None) -> str:
     extension (``/etc/passwd`` and ``file:///etc/passwd`` both end as ``passwd``: refused).
     """
     text = filename or ""
-    last = re.split(r"[\\/]", text)[-1].strip()
-    last = unicodedata.normalize("NFKD", last).encode("ascii", "ignore").decode("ascii")
-    stem, dot, ext = last.rpartition(".")
-    if not dot:
-        stem, ext = last, ""
-    suffix = f".{ext.lower()}" if ext else ""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
-    stem = re.sub(r"\.{2,}", ".", stem).strip("._-")
+    stem, suffix = _cleaned(text)
     if not stem and not suffix:
         raise BadMediaName(
             f"the file name {text!r} leaves nothing once sanitised: send the file with a name "

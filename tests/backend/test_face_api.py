@@ -154,7 +154,7 @@ def _no_face_png() -> bytes:
         ({"files": {"image": ("grey.png", _no_face_png(), "image/png")}}, 422, "image"),
         ({"files": {"image": ("x.jpg", b"x"), "face_index": (None, "one")}}, 400, "face_index"),
         ({"files": {"image": ("x.jpg", b"x"), "face_index": (None, "\u00b2")}}, 400, "face_index"),
-        ({"files": {"image": ("bomb.png", _huge_png_header(), "image/png")}}, 400, "image"),
+        ({"files": {"image": ("bomb.png", _huge_png_header(), "image/png")}}, 413, "image"),
         ({"json": {"model_path": "a\u0000.jpg"}}, 400, "model_path"),
         ({"json": {"model_path": "x" * 300 + ".jpg"}}, 400, "model_path"),
     ],
@@ -168,13 +168,59 @@ def test_bad_loads_are_refused_and_change_nothing(studio, kw, status, field):
     assert get(studio, "/face/status")["source"] == before
 
 
-def test_oversized_uploads_are_refused(studio):
+def test_oversized_uploads_are_413_naming_image_with_the_real_size(studio):
+    """As docs/contracts.md says, and the same from /face/load, /face/reference and a face
+    set: 413 naming ``image``, the picture's real size and the limit in the message."""
     huge = np.zeros((20, 4200, 3), np.uint8)
-    resp = post(studio, "/face/load", files={"image": ("wide.png", samples.encode(huge, ".png"))})
-    assert resp.status_code == 400 and "4096" in resp.get_json()["message"]
-    big = b"\xff\xd8" + b"0" * 11_000_000
-    resp = post(studio, "/face/load", files={"image": ("big.jpg", big)})
-    assert resp.status_code in (400, 413) and resp.get_json()["field"] in ("image", "body")
+    wide = samples.encode(huge, ".png")
+    for path in ("/face/load", "/face/reference"):
+        resp = post(studio, path, files={"image": ("wide.png", wide)})
+        body = resp.get_json()
+        assert (resp.status_code, body["field"]) == (413, "image"), (path, body)
+        assert body["message"] == "the image is 4200x20 px; at most 4096 px a side (face.max_side)"
+        assert body["message_key"] == "face.image_too_large_side"
+    big = b"\xff\xd8" + b"0" * 11_000_000  # 11.0 MB: over face.max_upload_mb (10)
+    huge_body = b"\xff\xd8" + b"0" * 27_000_000  # over the request's whole allowance too
+    for path, data in (
+        ("/face/load", big),
+        ("/face/reference", big),
+        ("/face/load", huge_body),
+        ("/face/reference", huge_body),
+    ):
+        resp = post(studio, path, files={"image": ("big.jpg", data)})
+        body = resp.get_json()
+        assert (resp.status_code, body["field"]) == (413, "image"), (path, body)
+        size = f"{len(data) / 1e6:.1f} MB"
+        assert body["message"].startswith(f"the image is {size}; at most 10 MB"), (path, body)
+        assert "face.max_upload_mb" in body["message"]
+    # a face set: each picture's own size, or the request's allowance
+    resp = post(
+        studio,
+        "/face/load",
+        files={"image": ("a.jpg", big), "image_": ("b.jpg", big)},
+    )
+    assert resp.status_code == 413, resp.get_json()
+    assert get(studio, "/face/status")["source"]["loaded"] is False
+
+
+def test_upload_names_are_cleaned_as_media_cleans_them(studio):
+    """Names are kept and echoed: no NUL, no right-to-left override, no path, not 5,000
+    characters (as POST /media cleans them)."""
+    jpeg = samples.encode(samples.astronaut())
+    for sent, kept in (
+        ("me\u0000.jpg", "me.jpg"),
+        ("\u202egpj.exe", "gpj.exe"),
+        ("/etc/passwd", "passwd"),
+        ("x" * 5000 + ".jpg", "x" * 96 + ".jpg"),
+        ("../../photos/Zoë ONE.JPG", "Zoe_ONE.jpg"),
+    ):
+        resp = post(studio, "/face/load", files={"image": (sent, jpeg, "image/jpeg")})
+        assert resp.status_code == 200, (sent, resp.get_json())
+        assert resp.get_json()["name"] == kept
+        assert get(studio, "/face/status")["source"]["name"] == kept
+        ref = post(studio, "/face/reference", files={"image": (sent, jpeg, "image/jpeg")})
+        assert ref.status_code == 200, ref.get_json()
+        assert ref.get_json()["reference"]["name"] == kept
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,12 @@ def refused_specs(secret: Path) -> list[str]:
         "clip\u202e4pm.png",
         "http://example.com/\u0000",
         "clip\ud800.mp4",
+        # ... at either end: refused as the README says, never trimmed away
+        "demo\n",
+        "\tdemo",
+        "clip.mp4\r",
+        "\u202eclip.mp4",
+        "demo\u0085",
         # names the OS cannot resolve
         "loop1",
         "a" * 300 + ".mp4",

@@ -419,3 +419,72 @@ def test_every_jobs_route_is_in_the_openapi_document(jobs_app) -> None:  # type:
     for tail in ("cancel", "retry"):
         assert set(paths[f"/jobs/{{id}}/{tail}"]) == {"post"}
     assert "video/mp4" in paths["/jobs/{id}/output"]["get"]["responses"]["200"]["content"]
+
+
+def test_the_output_download_never_follows_a_link_at_its_path(jobs_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A link placed at a finished job's output path (pointing anywhere: /etc/passwd, a key)
+    is not followed: 403 naming ``output``, nothing of the target sent. The real file is
+    sent with its size."""
+    client, studio = jobs_app()
+    jid = client.post("/jobs", json={"input": "clip.mp4", "face": "face.png"}).get_json()["id"]
+    store = studio.jobs.store
+    assert store.claim(jid)
+    out = Path(store.get(jid)["output_path"])
+    out.write_bytes(b"\x00\x00\x00\x18ftypmp42 the job's own bytes")
+    assert store.finish(jid, "done")
+    resp = client.get(f"/jobs/{jid}/output")
+    assert resp.status_code == 200 and resp.data == out.read_bytes()
+    assert resp.headers["Content-Length"] == str(out.stat().st_size)
+    resp.close()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for download")
+    out.unlink()
+    out.symlink_to(secret)
+    resp = client.get(f"/jobs/{jid}/output")
+    body = resp.get_json()
+    assert (resp.status_code, body["field"]) == (403, "output"), body
+    assert b"not for download" not in resp.data
+    out.unlink()
+    out.mkdir()  # a folder is not the file either
+    assert client.get(f"/jobs/{jid}/output").status_code == 403
+    out.rmdir()
+    assert client.get(f"/jobs/{jid}/output").status_code == 404  # gone
+
+
+def test_the_history_keeps_the_newest_finished_jobs_and_their_files(jobs_app) -> None:  # type: ignore[no-untyped-def]
+    """jobs.keep_finished and jobs.keep_days: finished jobs past them leave the list (with
+    the face pictures only they kept); their output files stay; queued jobs never go."""
+    import time
+
+    from sqlalchemy import update
+
+    from ar_backend.jobs.store import jobs as jobs_table
+
+    client, studio = jobs_app(jobs={"keep_finished": 2, "keep_days": 1})
+    store = studio.jobs.store
+    ids = []
+    for n in range(5):  # five finished, oldest first, one 3 days old
+        face = "astro.png" if n < 2 else "face.png"  # (astro.png: only jobs that go)
+        job = client.post("/jobs", json={"input": "clip.mp4", "face": face}).get_json()
+        assert store.claim(job["id"])
+        Path(store.get(job["id"])["output_path"]).write_bytes(b"out")
+        assert store.finish(job["id"], "done" if n % 2 else "failed")
+        with store.engine.begin() as conn:
+            conn.execute(
+                update(jobs_table)
+                .where(jobs_table.c.id == job["id"])
+                .values(finished_at=time.time() - (5 - n) * 3600 - (3 * 86400 if n == 4 else 0))
+            )
+        ids.append(job["id"])
+    queued = client.post("/jobs", json={"input": "clip.mp4", "face": "hanks.png"}).get_json()
+    outputs = [Path(store.get(i)["output_path"]) for i in ids]
+    astro_face = Path(store.get(ids[0])["face_path"])
+    assert astro_face.is_file()
+    assert studio.jobs.trim_history() == 3
+    assert not astro_face.exists()  # no job left names it
+    left = [j["id"] for j in client.get("/jobs").get_json()["jobs"]]
+    # the newest two finished (n=3, then n=2: n=4 finished 3 days ago), and the queued one
+    assert sorted(left) == sorted([ids[2], ids[3], queued["id"]])
+    assert all(path.read_bytes() == b"out" for path in outputs)  # every output kept
+    assert Path(store.get(queued["id"])["face_path"]).is_file()
+    assert studio.jobs.trim_history() == 0

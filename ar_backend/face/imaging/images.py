@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import cv2
 import numpy as np
 
-from ar_backend.face.errors import BadImage
+from ar_backend.face.errors import BadImage, ImageTooLarge
+from ar_backend.face.imaging.pixel_limit import SizeUnreadable, picture_size
 from ar_backend.face.imaging.warp import clip_box
+from shared.messages import Message, msg
 
 
 def decode_image(data: bytes, *, max_bytes: int, max_side: int) -> np.ndarray:
-    """A BGR image from uploaded bytes, or BadImage saying why not.
+    """A BGR image from uploaded bytes, or BadImage saying why not (ImageTooLarge over the
+    limits: face.max_upload_mb, face.max_side).
 
     The dimensions are read from the header before anything is decoded, so a small file
     that claims a huge image is refused without allocating it.
@@ -21,22 +23,32 @@ def decode_image(data: bytes, *, max_bytes: int, max_side: int) -> np.ndarray:
     if not data:
         raise BadImage("the image is empty")
     if len(data) > max_bytes:
-        raise BadImage(f"the image is {len(data) / 1e6:.1f} MB; at most {max_bytes / 1e6:.0f} MB")
-    from PIL import Image, UnidentifiedImageError  # Pillow comes with scikit-image
-
+        raise ImageTooLarge(image_too_large(len(data), max_bytes))
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            width, height = probe.size
-    except Image.DecompressionBombError:
-        raise BadImage(f"the image claims more than {max_side} px a side") from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise BadImage(f"not a readable image ({exc.__class__.__name__})") from None
+        size = picture_size(data, "the image")
+    except SizeUnreadable as exc:
+        raise BadImage(exc.keyed) from None
+    if size is None:  # more pixels than Pillow will even describe
+        raise ImageTooLarge(msg("face.image_claims_too_large", max_side=max_side))
+    width, height = size
     if max(width, height) > max_side:
-        raise BadImage(f"the image is {width}x{height}; at most {max_side} px a side")
+        raise ImageTooLarge(
+            msg("face.image_too_large_side", width=width, height=height, max_side=max_side)
+        )
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise BadImage("the image could not be decoded (JPEG, PNG, BMP or WebP expected)")
     return image
+
+
+def image_too_large(size: int, max_bytes: int) -> Message:
+    """The image of ``size`` bytes is over ``face.max_upload_mb`` (``max_bytes``)."""
+    return msg(
+        "face.image_too_large",
+        size_mb=size / 1e6,
+        limit_mb=max_bytes / 1e6,
+        key="face.max_upload_mb",
+    )
 
 
 def face_thumbnail(image: np.ndarray, box: np.ndarray, side: int = 128) -> str:
