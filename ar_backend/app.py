@@ -78,7 +78,7 @@ def create_app(
         {
             UnknownName: (400, _unknown_name_field),
             BadSpec: (400, "source"),
-            DeviceNotOpen: (503, "source", "; GET /camera/devices lists the ones that do"),
+            DeviceNotOpen: (503, "source"),
             SourceTooLarge: (413, "source"),
             TooManyPixels: (413, None),
             SizeUnreadable: (415, None),

@@ -30,11 +30,18 @@ from ar_backend.pipeline import Pipeline
 from ar_backend.processors import REGISTRY as PROCESSORS
 from ar_backend.processors import ProcessorResources, make_processor
 from ar_backend.sources import BadSpec, SourceError, SourceSpec, make_source, parse_spec
-from ar_backend.sources.device import V4L2_ROOT, describe_devices, device_opens
+from ar_backend.sources.device import (
+    V4L2_ROOT,
+    DeviceAccess,
+    DeviceNotOpen,
+    describe_devices,
+    device_opens,
+)
 from ar_backend.sources.media import MediaLibrary, MediaRefused, MediaTooLarge, MediaTypeRefused
 from ar_backend.weights.fetch import ModelFetcher
 from ar_backend.weights.verify import manifest_path
 from shared.config import ConfigError
+from shared.messages import Message
 from shared.paths import inside
 from shared.registry import Registry, UnknownName
 
@@ -128,6 +135,8 @@ class Studio:
         self.vcam_error: str | None = None
         self.vcam_setup: str | None = None  # the command that fixes vcam_error
         self.video4linux = Path(V4L2_ROOT)  # where device names are read (a test's folder)
+        # may this user open the camera's device node (a test points it at stand-ins)
+        self.device_access = DeviceAccess()
         self.spec: SourceSpec | None = None
         self.auto_note: str | None = None
         self.started = time.time()
@@ -224,6 +233,9 @@ class Studio:
             if parsed.kind == "auto":
                 if device_opens(0):
                     parsed, note = SourceSpec("device", "0"), "auto: device 0"
+                elif self.device_access.problem(0) is not None:
+                    note = "auto: device 0 may not be opened by this user (camera_access), demo"
+                    parsed = SourceSpec("demo", "")
                 else:
                     parsed, note = SourceSpec("demo", ""), "auto: no camera at device 0, demo"
             source = make_source(parsed, self.config.camera, self.pixel_limit)
@@ -232,7 +244,14 @@ class Studio:
             # meanwhile wins. Devices and files open here, and a failure is the answer.
             slow = getattr(source, "opens_slowly", False)
             if not slow:
-                source.open()  # raises SourceError with the reason
+                try:
+                    source.open()  # raises SourceError with the reason
+                except DeviceNotOpen:
+                    problem = self.device_access.problem(int(parsed.target))
+                    if problem is None:
+                        raise
+                    keyed = Message(problem["message_key"], problem["message_args"])
+                    raise DeviceNotOpen(keyed) from None
             self.pipeline.start(source, opened=not slow)
             self.spec = parsed
             self.auto_note = note
@@ -261,6 +280,22 @@ class Studio:
         stats["spec"] = str(self.spec) if self.spec else None
         stats["auto"] = self.auto_note
         return stats
+
+    def camera_access(self) -> dict[str, Any] | None:
+        """The camera device this studio wants (the running source, else the configured
+        one; ``auto``: device 0) when it is there but this user may not open it: the device,
+        the message (key and args) and ``fix_command``. None otherwise. Never opens it."""
+        spec = self.spec if self.spec is not None and not self.auto_note else None
+        if spec is None:
+            try:
+                spec = parse_spec(self.default_source)
+            except BadSpec:
+                return None
+        if spec.kind == "auto":
+            spec = SourceSpec("device", "0")
+        if spec.kind != "device" or (self.pipeline.running and self.spec == spec):
+            return None
+        return self.device_access.problem(int(spec.target))
 
     def devices(self) -> list[int]:
         """Device indices that open now (the one in use counts as open)."""
@@ -544,6 +579,7 @@ class Studio:
             },
             "outputs": self.outputs_status(),
             "audio": self.audio.status(),
+            "camera_access": self.camera_access(),
             "face_modules": self.face_modules(),
             "gui": self.gui_report,
             "jobs": self.jobs.summary(),

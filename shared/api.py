@@ -130,7 +130,8 @@ def map_errors(app: Flask, table: dict[type[Exception], ErrorMapping]) -> None:
 
     An exception with a ``field`` attribute names its own field; else ``field`` does (or,
     when it is a function, what it returns for the exception). A ``hint`` (what to call
-    instead, say: domain messages name no routes) is added to the end of the message. The
+    instead, say: domain messages name no routes) is added to the end of a message that has
+    no key of its own (a keyed one says what to do in its template). The
     exception's ``details`` dict, when it has one, adds keys to the answer (the faces to
     choose from, say). The most specific class in the table answers.
     """
@@ -141,7 +142,7 @@ def map_errors(app: Flask, table: dict[type[Exception], ErrorMapping]) -> None:
         ) -> tuple[Response, int]:
             field = getattr(exc, "field", None) or (default(exc) if callable(default) else default)
             message = message_of(exc)
-            if hint:  # (routes are the API's words: the key stays the domain's)
+            if hint and message.key == "text":  # (a keyed message says what to do itself)
                 message = Message("text", {"text": str(message) + hint[0]})
             return error_response(status, message, field, getattr(exc, "details", None))
 

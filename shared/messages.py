@@ -77,10 +77,12 @@ CATALOGUE: dict[str, str] = {
     ),
     # ---- camera ------------------------------------------------------------------------------
     "camera.permission_denied": (
-        "{path} is there but this user may not open it: run {command}, then log out and in again"
+        "The camera {path} is there, but this user may not open it: run {command}, then log "
+        "out and in again."
     ),
     "camera.device_not_open": (
-        "{label} does not open (no camera there, or it is in use by another program)"
+        "{label} does not open (no camera there, or it is in use by another program); "
+        "GET /camera/devices lists the ones that do"
     ),
     # ---- the monitor: node states and alerts (yl_monitor) --------------------------------------
     "state.paused": "paused by API",

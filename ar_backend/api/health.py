@@ -33,6 +33,7 @@ def health() -> ResponseReturnValue:
         version=__version__,
         timestamp=utc_now_iso(),
         uptime=round(time.time() - studio.started, 3),
+        camera_access=studio.camera_access(),
     )
 
 

@@ -13,10 +13,81 @@ import numpy as np
 from ar_backend.config import CameraConfig
 from ar_backend.face.imaging.pixel_limit import PixelLimit
 from ar_backend.sources.base import SourceError, SourceSpec, register
+from shared.messages import msg
 
 
 class DeviceNotOpen(SourceError):
     """A camera device that does not open (none there, or another program holds it)."""
+
+
+FIX_COMMAND = "sudo usermod -aG {group} $USER"
+
+
+class DeviceAccess:
+    """Whether this process may open a camera device node (``<dev_root>/video<N>``) that is
+    there: a device it may not open (not in the ``video`` group) is said with the fix, in
+    ``/health``, ``/status`` and the camera's error, instead of "no camera".
+
+    By default the check is the kernel's own answer for this process (``os.access``: ACLs,
+    such as logind's for the seat's user, count; root may open anything). ``identity`` (uid,
+    group ids) makes it the device's mode bits for that user instead: the seam a test uses
+    to point the check at a stand-in (a temp file with mode 000), whoever runs the test.
+    """
+
+    def __init__(
+        self, dev_root: str | Path = "/dev", identity: tuple[int, set[int]] | None = None
+    ) -> None:
+        self.dev_root = Path(dev_root)
+        self.identity = identity
+
+    def path(self, index: int) -> Path:
+        return self.dev_root / f"video{index}"
+
+    def problem(self, index: int) -> dict[str, Any] | None:
+        """None when device ``index`` is absent or may be opened; else what is wrong, the
+        message (with its key and args) and the command that fixes it."""
+        path = self.path(index)
+        try:
+            info = path.stat()
+        except OSError:
+            return None  # not there: nothing to say about permission
+        if self._may_open(path, info):
+            return None
+        group = _group_name(info.st_gid)
+        command = FIX_COMMAND.format(group=group)
+        return {
+            "index": index,
+            "device": str(path),
+            "problem": "permission",
+            **msg("camera.permission_denied", path=str(path), command=command).fields("message"),
+            "fix_command": command,
+            "group": group,
+        }
+
+    def _may_open(self, path: Path, info: os.stat_result) -> bool:
+        if self.identity is None:
+            return os.access(path, os.R_OK | os.W_OK)
+        uid, gids = self.identity
+        if uid == 0:
+            return True
+        mode = info.st_mode
+        if info.st_uid == uid:
+            bits = (mode >> 6) & 7
+        elif info.st_gid in gids:
+            bits = (mode >> 3) & 7
+        else:
+            bits = mode & 7
+        return bits & 6 == 6  # read and write
+
+
+def _group_name(gid: int) -> str:
+    """The device's group by name (``video`` on most systems), else ``video``."""
+    try:
+        import grp
+
+        return grp.getgrgid(gid).gr_name
+    except (ImportError, KeyError):
+        return "video"
 
 
 class CaptureSource:
@@ -36,9 +107,7 @@ class CaptureSource:
         return cv2.VideoCapture(int(self.spec.target))
 
     def _open_failed(self) -> SourceError:
-        return DeviceNotOpen(
-            f"{self.label} does not open (no camera there, or it is in use by another program)"
-        )
+        return DeviceNotOpen(msg("camera.device_not_open", label=self.label))
 
     def open(self) -> None:
         cap = self._capture()

@@ -11,12 +11,30 @@ class Wire(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class CameraAccess(Wire):
+    """A camera device that is there but this user may not open, with the fix."""
+
+    index: int
+    device: str
+    problem: str = Field(..., description="permission")
+    message: str
+    message_key: str
+    message_args: dict[str, Any]
+    fix_command: str = Field(..., description="sudo usermod -aG video $USER (then log in again)")
+    group: str
+
+
 class HealthOut(Wire):
     status: str
     service: str
     version: str
     timestamp: str
     uptime: float
+    camera_access: CameraAccess | None = Field(
+        None,
+        description="The camera device wanted is there but this user may not open it "
+        "(not in its group): the message and the command that fixes it; null otherwise.",
+    )
 
 
 class Size(Wire):
@@ -532,6 +550,7 @@ class StatusOut(Wire):
     pipeline: dict[str, Any]
     outputs: OutputsStatus
     audio: AudioStatus
+    camera_access: CameraAccess | None = None
     face_modules: dict[str, Any]
     gui: dict[str, Any] | None
     jobs: JobsSummary | None = Field(None, description="File jobs: running, queued, failed.")
