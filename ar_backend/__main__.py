@@ -118,7 +118,10 @@ def _heartbeats(config: BackendConfig, studio: Studio) -> HeartbeatSender | None
         status = studio.status()
         return {
             "status": status["status"],
-            "camera": {k: status["camera"][k] for k in ("state", "source", "fps_out", "error")},
+            "camera": {
+                k: status["camera"][k] for k in ("state", "source", "fps_in", "fps_out", "error")
+            },
+            "camera_access": status["camera_access"],  # (a camera this user may not open)
             "pipeline": status["pipeline"],
             "audio": status["audio"],
             "outputs": status["outputs"],

@@ -108,6 +108,26 @@ def beat_id_of(body: HeartbeatIn, idempotency_key: str | None) -> str | None:
     return idempotency_key
 
 
+def _rate(section: Any, key: str) -> float | None:
+    value = section.get(key) if isinstance(section, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and 0 <= value <= 10000 else None
+
+
+def _frame_rates(payload: Any) -> dict[str, float | None]:
+    """A studio backend's frame rates in a beat (``camera.fps_in``, ``camera.fps_out``, else
+    ``pipeline.fps_out``): the dashboard's sparkline. None where a beat has none."""
+    if not isinstance(payload, dict):
+        return {"fps_in": None, "fps_out": None}
+    camera = payload.get("camera")
+    fps_out = _rate(camera, "fps_out")
+    return {
+        "fps_in": _rate(camera, "fps_in"),
+        "fps_out": fps_out if fps_out is not None else _rate(payload.get("pipeline"), "fps_out"),
+    }
+
+
 def _resources(payload: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
     """(cpu_percent, memory_percent, memory_mb) from a GUI's or a backend's payload.
 
@@ -374,6 +394,7 @@ class Monitor:
                 "cpu_percent": b["cpu_percent"],
                 "memory_percent": b["memory_percent"],
                 "memory_mb": b["memory_mb"],
+                **_frame_rates(_stored_payload(b["payload"])),
             }
             for b in self.store.history(node_id, limit, since)
         ]

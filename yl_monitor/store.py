@@ -680,7 +680,7 @@ class Store:
         return [dict(r) for r in rows]
 
     def history(self, node_id: str, limit: int, since: float | None = None) -> list[dict[str, Any]]:
-        """The node's most recent beats, oldest first."""
+        """The node's most recent beats, oldest first, each with its payload (JSON text)."""
         query = select(
             beats.c.id,
             beats.c.received_at,
@@ -689,6 +689,7 @@ class Store:
             beats.c.cpu_percent,
             beats.c.memory_percent,
             beats.c.memory_mb,
+            beats.c.payload,
         ).where(beats.c.node_id == node_id)
         if since is not None:
             query = query.where(beats.c.received_at > since)

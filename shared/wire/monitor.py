@@ -144,6 +144,8 @@ class HistoryBeat(Wire):
     cpu_percent: float | None
     memory_percent: float | None
     memory_mb: float | None
+    fps_in: float | None = Field(None, description="A studio backend's camera fps in")
+    fps_out: float | None = Field(None, description="... and out of its pipeline")
 
 
 class HistoryOut(Wire):

@@ -109,3 +109,154 @@ def test_dashboard_shows_node_and_acknowledges_alert(spawn, browser, tmp_path: P
     shot = tmp_path / "dashboard.png"
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 1000
+
+
+def _backend(spawn, tmp_path: Path, monitor_url: str):  # type: ignore[no-untyped-def]
+    """A real backend on the demo source reporting every second, recording."""
+    cfg = tmp_path / "backend.yaml"
+    cfg.write_text(
+        f"media: {{folders: ['{tmp_path / 'media'}']}}\n"
+        "monitor: {report_interval: 1}\n"
+        f"outputs: {{recordings_dir: '{tmp_path / 'rec'}'}}\n"
+    )
+    be = spawn(
+        "ar_backend",
+        ["--config", str(cfg), "--monitor-url", monitor_url, "--source", "demo"],
+        health_path="/health",
+    )
+    started = requests.post(be.url + "/record/start", json={"file_name": "take1"}, timeout=15)
+    assert started.status_code == 200, started.text
+    return be
+
+
+def _size(browser, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+    """The viewport at ``width`` x ``height`` CSS px (a phone: as Chromium's device mode)."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+# The page redraws itself every refresh: each look reads everything it needs in one script.
+LOOK = """
+const card = document.querySelector("article.node[data-node-id='" + arguments[0] + "']");
+if (!card) return null;
+const live = {};
+const terms = card.querySelectorAll("dl.live dt");
+card.querySelectorAll("dl.live dd").forEach((dd, i) => {
+  live[terms[i].textContent] = dd.textContent;
+});
+const lines = {};
+card.querySelectorAll("svg.spark polyline").forEach((pl) => {
+  lines[pl.getAttribute("class")] = pl.getAttribute("points").trim().split(/\\s+/).length;
+});
+return {live: live, lines: lines, scrollWidth: document.documentElement.scrollWidth};
+"""
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_a_studio_node_shows_its_live_state(spawn, browser, tmp_path: Path, size) -> None:  # type: ignore[no-untyped-def]
+    """Issue 25, item 16: a studio backend's card says what it is doing, from its beats: fps
+    in and out, the swap and its engine, recording with its time, voice, the virtual camera,
+    and an fps sparkline from its beat history."""
+    mon = spawn("yl_monitor", ["--db", f"sqlite:///{tmp_path / 'm.db'}", "--no-checks"], env=FAST)
+    _backend(spawn, tmp_path, mon.url)
+    _size(browser, *size)
+    browser.get(mon.url + "/")
+
+    def ready() -> dict | None:  # type: ignore[type-arg]
+        look = browser.execute_script(LOOK, "ar-backend")
+        if not look or look["lines"].get("fps-out", 0) < 2:
+            return None  # two beats at least: the sparkline has a line
+        return look if "REC 0:00" not in look["live"].get("Recording", "REC 0:00") else None
+
+    look = wait_for(ready, timeout=40)
+    state = look["live"]
+    assert "fps in" in state["Video"] and "out" in state["Video"], state
+    assert state["Swap"] == "off · classic", state
+    assert state["Recording"].startswith("● REC 0:") and "take1.mp4" in state["Recording"]
+    assert state["Voice"] in ("off", "unavailable"), state  # (no sound card here)
+    assert state["Virtual camera"].startswith("off"), state  # (no v4l2loopback here)
+    assert look["scrollWidth"] <= size[0]
+    name = "desktop" if size[0] > 600 else "phone"
+    browser.save_screenshot(str(tmp_path / f"dashboard-studio-{name}.png"))
+
+
+PHONE_LOOK = """
+const rect = (e) => {
+  const r = e.getBoundingClientRect();
+  return [r.left, r.right, r.width, r.height];
+};
+const rows = [...document.querySelectorAll("#alerts tbody tr")];
+const badges = {};
+document.querySelectorAll("article.node").forEach((card) => {
+  badges[card.dataset.nodeId] = {badge: rect(card.querySelector("h3 .state")),
+                                 title: rect(card.querySelector("h3 .title"))};
+});
+return {
+  scrollWidth: document.documentElement.scrollWidth,
+  rows: rows.map((tr) => ({
+    display: getComputedStyle(tr).display,
+    labels: [...tr.cells].map((c) => getComputedStyle(c, "::before").content),
+    button: rect(tr.querySelector("button.ack")),
+  })),
+  badges: badges,
+};
+"""
+
+
+def test_on_a_phone_alerts_are_cards_and_acknowledge_is_in_reach(
+    spawn, browser, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 25, item 17: at 390x844 nothing needs sideways scrolling, each alert is a card
+    whose Acknowledge button lies inside the screen and works; state badges keep their pill
+    shape when a long title wraps."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    mon = spawn("yl_monitor", ["--db", f"sqlite:///{tmp_path / 'm.db'}", "--no-checks"], env=FAST)
+    long_id = "studio-pc-in-the-back-room-with-a-long-id"
+    for node, name in ((long_id, "Studio PC in the back room, second floor"), ("pc", "PC")):
+        requests.post(
+            f"{mon.url}/api/ar/nodes/{node}/heartbeat",
+            json={"node_name": name, "node_type": "test", "resources": {"cpu_percent": 5.0}},
+            timeout=5,
+        ).raise_for_status()
+    _size(browser, 390, 844)
+    browser.get(mon.url + "/")
+    look = wait_for(
+        lambda: (
+            (found := browser.execute_script(PHONE_LOOK))
+            and len(found["rows"]) == 2
+            and len(found["badges"]) == 2
+            and found
+        ),
+        timeout=20,
+    )
+    assert look["scrollWidth"] <= 390
+    for row in look["rows"]:
+        assert row["display"] == "block", row  # a card, not a table row
+        assert row["labels"][:4] == ['"Node"', '"Cause"', '"Severity"', '"Message"'], row
+        left, right = row["button"][:2]
+        assert left >= 0 and right <= 390, row
+    short, wrapped = look["badges"]["pc"], look["badges"][long_id]
+    assert wrapped["title"][3] > 2 * short["badge"][3]  # the long title wraps
+    for badge in (short["badge"], wrapped["badge"]):  # a pill: one line, wider than tall
+        assert badge[3] == short["badge"][3] and badge[2] > badge[3], (short, wrapped)
+    browser.save_screenshot(str(tmp_path / "dashboard-phone-alerts.png"))
+
+    def acknowledge() -> bool:
+        try:
+            browser.find_elements(By.CSS_SELECTOR, "#alerts button.ack:not([disabled])")[0].click()
+        except (IndexError, StaleElementReferenceException):
+            return False  # (redrawn meanwhile: again)
+        return True
+
+    wait_for(acknowledge, timeout=10)
+    wait_for(
+        lambda: (
+            "Acknowledged by dashboard"
+            in browser.execute_script("return document.querySelector('#alerts tbody').textContent")
+        ),
+        timeout=10,
+    )

@@ -69,6 +69,107 @@
     return svg;
   }
 
+  // The fps sparkline of a studio backend: fps out (green) and in (grey) over its beats.
+  function sparkline(beats, serverNow, interval) {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "spark");
+    svg.setAttribute("viewBox", "0 0 300 30");
+    svg.setAttribute("preserveAspectRatio", "none");
+    const rated = beats.filter((b) => typeof b.fps_out === "number" || typeof b.fps_in === "number");
+    if (rated.length < 1) return svg;
+    const t1 = Math.max(serverNow, rated[rated.length - 1].t);
+    const span = Math.max(t1 - rated[0].t, 20 * interval, 1);
+    const t0 = t1 - span;
+    const top = Math.max(30, ...rated.map((b) => Math.max(b.fps_in || 0, b.fps_out || 0)));
+    for (const [key, cls] of [["fps_in", "fps-in"], ["fps_out", "fps-out"]]) {
+      const pts = rated.filter((b) => typeof b[key] === "number")
+        .map((b) => ((b.t - t0) / span * 300).toFixed(1) + "," + (29 - b[key] / top * 27).toFixed(1));
+      if (pts.length < 1) continue;
+      if (pts.length === 1) pts.push(pts[0]);
+      const pl = document.createElementNS(SVG, "polyline");
+      pl.setAttribute("class", cls);
+      pl.setAttribute("points", pts.join(" "));
+      svg.appendChild(pl);
+    }
+    return svg;
+  }
+
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const hms = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60];
+    const mm = String(hms[1]).padStart(hms[0] ? 2 : 1, "0") + ":" + String(hms[2]).padStart(2, "0");
+    return hms[0] ? hms[0] + ":" + mm : mm;
+  }
+
+  function fps(value) {
+    return typeof value === "number" ? value.toFixed(1) : "—";
+  }
+
+  // A studio backend's live state from its last beat: [label, value, kind] rows ("on", "off",
+  // "bad", "rec" colour the value). Seconds of a recording run on from the beat's age.
+  function liveState(n) {
+    const p = n.last_payload;
+    if (!p || typeof p !== "object" || !p.camera) return null;
+    const rows = [];
+    const cam = p.camera || {};
+    if (cam.state === "running") {
+      rows.push(["Video", fps(cam.fps_in) + " fps in · " + fps(cam.fps_out) + " out", "on"]);
+    } else {
+      rows.push(["Video", (cam.state || "stopped") + (cam.error ? ": " + cam.error : ""),
+        cam.state === "stopped" ? "off" : "bad"]);
+    }
+    const face = p.face || {};
+    if (face.engine !== undefined) {
+      const on = face.state === "swapping" || face.enabled;
+      const what = on ? (face.face_loaded === false ? "on, no face loaded" : "on") : "off";
+      rows.push(["Swap", what + " · " + face.engine, on ? "on" : "off"]);
+    }
+    const out = p.outputs || {};
+    const rec = out.recording || {};
+    if (rec.active) {
+      const seconds = (rec.seconds || 0) + (n.state === "online" ? (n.last_seen_ago || 0) : 0);
+      rows.push(["Recording", "● REC " + clock(seconds) + (rec.file ? " · " + rec.file : ""), "rec"]);
+    } else {
+      rows.push(["Recording", "off", "off"]);
+    }
+    const audio = p.audio || {};
+    if (audio.state !== undefined) {
+      const kind = audio.state === "running" ? "on" : (audio.state === "stopped" ? "off" : "bad");
+      const word = { running: "on", stopped: "off" }[audio.state] || audio.state;
+      rows.push(["Voice", word + (kind === "bad" && audio.error ? ": " + audio.error : ""), kind]);
+    }
+    const vcam = out.virtual_camera || {};
+    if (vcam.active) {
+      rows.push(["Virtual camera", "on · " + (vcam.device || ""), "on"]);
+    } else {
+      rows.push(["Virtual camera", vcam.error ? "off: " + vcam.error : "off", vcam.error ? "bad" : "off"]);
+    }
+    if (p.camera_access && p.camera_access.message) {
+      rows.push(["Camera access", p.camera_access.message, "bad"]);
+    }
+    return rows;
+  }
+
+  // A long text (an error with its details) is cut to its first sentence; all of it is
+  // the value's tooltip.
+  const SHORT = 70;
+  function short(text) {
+    const first = String(text).split(/(?<=[.;])\s/)[0];
+    const cut = first.length > SHORT ? first.slice(0, SHORT - 1).trimEnd() + "…" : first;
+    return cut === text ? text : cut.replace(/[.:;]$/, "") + (cut.endsWith("…") ? "" : " …");
+  }
+
+  function liveBlock(rows) {
+    const list = el("dl", { "class": "live" });
+    for (const [label, value, kind] of rows) {
+      list.appendChild(el("dt", { text: label }));
+      const attrs = { "class": "v-" + kind, text: short(value) };
+      if (attrs.text !== value) attrs.title = value;
+      list.appendChild(el("dd", attrs));
+    }
+    return list;
+  }
+
   const history = {};
   async function loadHistory(nodeId) {
     try {
@@ -102,18 +203,28 @@
       if (res.memory_percent !== null) figures.push("mem " + res.memory_percent.toFixed(1) + "%");
       if (res.memory_mb !== null) figures.push(res.memory_mb.toFixed(0) + " MB");
       const doing = n.state === "offline" ? null : activity(n);
-      const title = [el("span", { text: n.node_name + " (" + n.node_id + ")" })];
+      const title = [el("span", { "class": "title", text: n.node_name + " (" + n.node_id + ")" })];
+      const badges = el("span", { "class": "badges" });
       if (doing && doing.busy) {
-        title.push(el("span", { "class": "state state-busy", text: "busy" }));
+        badges.appendChild(el("span", { "class": "state state-busy", text: "busy" }));
       }
-      title.push(el("span", { "class": "state state-" + n.state, text: n.state }));
+      badges.appendChild(el("span", { "class": "state state-" + n.state, text: n.state }));
+      title.push(badges);
       const card = el("article", { "class": "node state-" + n.state + (doing && doing.busy ? " busy" : ""), "data-node-id": n.node_id }, [
         el("h3", {}, title),
         el("div", { "class": "meta", text: n.node_type + " · last beat " + ago(n.last_seen_ago) +
           " · every " + n.expected_interval + " s" }),
         el("div", { "class": "meta", text: n.state_reason }),
-        el("div", { "class": "meta resources", text: figures.join(" · ") || "no resource figures" }),
       ]);
+      const live = liveState(n);
+      if (live) {
+        const block = liveBlock(live);
+        if (n.state === "offline") block.classList.add("stale");  // (its last word, not now)
+        card.appendChild(block);
+        card.appendChild(sparkline(history[n.node_id] || [], serverNow, n.expected_interval));
+        card.appendChild(el("div", { "class": "legend", text: "fps out (green), in (grey)" }));
+      }
+      card.appendChild(el("div", { "class": "meta resources", text: figures.join(" · ") || "no resource figures" }));
       if (doing) card.appendChild(el("div", { "class": "meta activity", text: doing.text }));
       if (n.health_check) {
         card.appendChild(el("div", { "class": "meta", text: "health check: " +
@@ -137,14 +248,15 @@
         button.textContent = "Acknowledged by " + a.acknowledgement.by;
       }
       button.addEventListener("click", () => acknowledge(a.id, button));
+      // on a phone each row is a card: the cells stack, each with its column's name
       tbody.appendChild(el("tr", { "data-alert-id": String(a.id), "class": "alert-" + a.status }, [
-        el("td", { text: a.node_id }),
-        el("td", { text: a.cause }),
-        el("td", { "class": "sev-" + a.severity, text: a.severity }),
-        el("td", { text: a.message }),
-        el("td", { text: new Date(a.opened_at).toLocaleString() }),
-        el("td", { "class": "alert-status", text: a.status }),
-        el("td", {}, [button]),
+        el("td", { "class": "alert-node", "data-label": "Node", text: a.node_id }),
+        el("td", { "data-label": "Cause", text: a.cause }),
+        el("td", { "class": "sev-" + a.severity, "data-label": "Severity", text: a.severity }),
+        el("td", { "class": "alert-message", "data-label": "Message", text: a.message }),
+        el("td", { "data-label": "Opened", text: new Date(a.opened_at).toLocaleString() }),
+        el("td", { "class": "alert-status", "data-label": "Status", text: a.status }),
+        el("td", { "class": "alert-action" }, [button]),
       ]));
     }
   }
