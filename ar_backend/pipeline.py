@@ -17,6 +17,7 @@ from ar_backend.frames import Frame, LatestSlot
 from ar_backend.processors import Processor, ProcessorContext
 from ar_backend.sources import Source, SourceError
 from shared.logs import FaultLatch
+from shared.messages import Message, msg, text_fields
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class Pipeline:
         self._source: Source | None = None
         self._seq = 0  # never reset: readers compare sequence numbers across restarts
         self.state = "stopped"
-        self.error: str | None = None
+        self.error: Message | None = None  # why the source is not running (for a person)
         self.started_at: float | None = None
         self.reconnects = 0
         self.connect_attempts = 0
@@ -175,7 +176,7 @@ class Pipeline:
 
     # ---- threads ---------------------------------------------------------------------------
 
-    def _set_state(self, stop: threading.Event, state: str, error: str | None) -> bool:
+    def _set_state(self, stop: threading.Event, state: str, error: Message | None) -> bool:
         """State from a capture thread, unless it was stopped (a new source may be running)."""
         with self._state_lock:
             if stop.is_set():
@@ -196,7 +197,9 @@ class Pipeline:
             try:
                 source.open()
             except SourceError as exc:
-                if not self._set_state(stop, "reconnecting", f"{what} {source.label}: {exc}"):
+                key = "camera.connecting" if first else "camera.reconnecting"
+                why = msg(key, source=source.label, reason=str(exc))
+                if not self._set_state(stop, "reconnecting", why):
                     return False
                 if not logged:
                     log.warning("%s %s: %s (retrying)", what, source.label, exc)
@@ -224,7 +227,7 @@ class Pipeline:
                 if stop.is_set():
                     return
                 if image is None:
-                    message = f"{source.label} stopped delivering frames; reconnecting"
+                    message = msg("camera.stopped_delivering", source=source.label)
                     if not self._set_state(stop, "reconnecting", message):
                         return
                     log.warning("%s", message)
@@ -286,7 +289,7 @@ class Pipeline:
             size = {"width": w, "height": h}
         return {
             "state": self.state,
-            "error": self.error,
+            **text_fields("error", self.error),
             "source": src.label if src else None,
             "source_kind": src.kind if src else None,
             "source_fps": round(src.fps, 2) if src else None,

@@ -41,7 +41,7 @@ from ar_backend.sources.media import MediaLibrary, MediaRefused, MediaTooLarge, 
 from ar_backend.weights.fetch import ModelFetcher
 from ar_backend.weights.verify import manifest_path
 from shared.config import ConfigError
-from shared.messages import Message
+from shared.messages import Message, text_fields
 from shared.paths import inside
 from shared.registry import Registry, UnknownName
 
@@ -132,8 +132,7 @@ class Studio:
         self.recorder: Recorder | None = None
         self.last_recording: Path | None = None  # the last file finished, for the window
         self.vcam: VirtualCamera | None = None
-        self.vcam_error: str | None = None
-        self.vcam_setup: str | None = None  # the command that fixes vcam_error
+        self.vcam_error: OutputUnavailable | None = None  # why the last start failed
         self.video4linux = Path(V4L2_ROOT)  # where device names are read (a test's folder)
         # may this user open the camera's device node (a test points it at stand-ins)
         self.device_access = DeviceAccess()
@@ -520,10 +519,9 @@ class Studio:
             try:
                 self.vcam = VirtualCamera(self.pipeline.output, size, fps, vc.device, vc.backend)
             except OutputUnavailable as exc:
-                self.vcam_error = str(exc)
-                self.vcam_setup = exc.setup_command
+                self.vcam_error = exc
                 raise
-            self.vcam_error = self.vcam_setup = None
+            self.vcam_error = None
             log.info("virtual camera on %s", self.vcam.device)
             return self.vcam.status()
 
@@ -547,11 +545,7 @@ class Studio:
                 recording["last_path"] = str(self.last_recording)
         else:
             recording = self._recording_idle()
-        virtual_camera = (
-            vcam.status()
-            if vcam
-            else {"active": False, "error": self.vcam_error, "setup_command": self.vcam_setup}
-        )
+        virtual_camera = vcam.status() if vcam else self._vcam_idle()
         return {
             "mjpeg": {
                 "frames_encoded": self.jpeg.encoded,
@@ -560,6 +554,18 @@ class Studio:
             },
             "virtual_camera": virtual_camera,
             "recording": recording,
+        }
+
+    def _vcam_idle(self) -> dict[str, Any]:
+        """The virtual camera when not running: why the last start failed (a sentence for a
+        person, with its key and args; the library's words as ``error_detail``) and the
+        command that fixes it."""
+        failed = self.vcam_error
+        return {
+            "active": False,
+            **text_fields("error", failed.keyed if failed else None),
+            "error_detail": failed.detail if failed else None,
+            "setup_command": failed.setup_command if failed else None,
         }
 
     def status(self) -> dict[str, Any]:
@@ -596,7 +602,7 @@ class Studio:
             "provider": (st["engine_info"] or {}).get("provider"),
             "face_loaded": st["source"]["loaded"],
             "faces_in_frame": st["faces_in_frame"],
-            "error": st["error"],
+            **text_fields("error", st["error"]),
             "engines": st["engines"],
         }
 

@@ -75,11 +75,19 @@ CATALOGUE: dict[str, str] = {
         "the upload is {size_mb:.1f} MB; at most {total_mb:g} MB in one request ({count} "
         "pictures of at most {limit_mb:g} MB, {key})"
     ),
+    "face.note.upscaled": "source face is {size:.0f} px: upscaled x{scale:.2f} with sharpening",
+    "face.note.small_for_recognizer": (
+        "source face is {size:.0f} px: the recognizer reads it at {read_px} px; a larger photo "
+        "gives a closer likeness"
+    ),
     # ---- camera ------------------------------------------------------------------------------
     "camera.permission_denied": (
         "The camera {path} is there, but this user may not open it: run {command}, then log "
         "out and in again."
     ),
+    "camera.connecting": "connecting to {source}: {reason}",
+    "camera.reconnecting": "reconnecting to {source}: {reason}",
+    "camera.stopped_delivering": "{source} stopped delivering frames; reconnecting",
     "camera.device_not_open": (
         "{label} does not open (no camera there, or it is in use by another program); "
         "GET /camera/devices lists the ones that do"
@@ -106,12 +114,28 @@ CATALOGUE: dict[str, str] = {
     "alert.health_check": "{node} health check failing ({failures} in a row): {error}",
     "alert.cpu_high": "{node} CPU at {cpu_percent}% for {beats} beats (threshold {threshold:g}%)",
     "alert.memory_high": "{node} memory high for {beats} beats",
+    # ---- voice (PortAudio) -----------------------------------------------------------------
+    "audio.no_portaudio": "PortAudio is not installed: run {command} ({detail})",
+    "audio.no_sounddevice": "The sounddevice package is missing: run {command} ({detail})",
+    "audio.portaudio_hung": (
+        "PortAudio did not start within {seconds:g} s: a sound server that does not answer, "
+        "or a stale JACK lock (remove /dev/shm/jack_db-* and restart)"
+    ),
+    "audio.cannot_list": "PortAudio cannot list the audio devices: {detail}",
+    "audio.no_device": (
+        "no audio device: no sound card, and no PulseAudio or PipeWire server; start the "
+        "sound server, or make a virtual microphone: {command}"
+    ),
+    "audio.stream_failed": "The audio stream did not open: {detail}",
     # ---- the virtual camera ------------------------------------------------------------------
     "vcam.no_device": "No virtual camera device yet: run {command} once, then start it again.",
     "vcam.no_device_other": (
         "No virtual camera device: start OBS Studio's virtual camera once, then try again."
     ),
-    "vcam.failed": "The virtual camera did not start: {detail}",
+    "vcam.no_pyvirtualcam": "The pyvirtualcam package is missing: run {command}",
+    "vcam.stopped": "The virtual camera stopped: {detail}",
+    "sink.stopped": "The output stopped: {detail}",
+    "recording.stopped": "The recording stopped: {detail}",
 }
 
 _FORMATTER = string.Formatter()

@@ -11,23 +11,29 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import shlex
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ar_backend.audio.chain import EffectChain
 from ar_backend.config import AudioConfig
+from shared.messages import KeyedError, Message, msg, text_fields
 from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
 
 DEVICE_FIELDS = {"input_device": "input", "output_device": "output"}
+# the virtual microphone for Zoom and OBS (PulseAudio or PipeWire's pulse server)
+SETUP_MIC = "bash " + str(Path(__file__).resolve().parents[2] / "scripts" / "setup_virtual_mic.sh")
 
 
-class AudioUnavailable(Exception):
+class AudioUnavailable(KeyedError):
     """No PortAudio or no device: the message says what is missing and how to fix it."""
 
 
@@ -96,10 +102,15 @@ class _Loader:
             self.module = sounddevice
         except OSError as exc:  # the Python module is there, the PortAudio library is not
             self.error = AudioUnavailable(
-                f"PortAudio is not installed ({exc}): sudo apt-get install libportaudio2"
+                msg(
+                    "audio.no_portaudio",
+                    command="sudo apt-get install libportaudio2",
+                    detail=str(exc),
+                )
             )
         except ImportError as exc:
-            self.error = AudioUnavailable(f"sounddevice is not installed: {exc}")
+            pip = shlex.join([sys.executable, "-m", "pip", "install", "sounddevice"])
+            self.error = AudioUnavailable(msg("audio.no_sounddevice", command=pip, detail=str(exc)))
         finally:
             self._done.set()
 
@@ -111,10 +122,7 @@ class _Loader:
                 )
                 self._thread.start()
         if not self._done.wait(timeout):
-            raise AudioUnavailable(
-                f"PortAudio did not start within {timeout:g} s (a sound server that does not "
-                "answer, or a stale JACK lock: remove /dev/shm/jack_db-* and restart)"
-            )
+            raise AudioUnavailable(msg("audio.portaudio_hung", seconds=timeout))
         if self.error is not None:
             raise self.error
         return self.module
@@ -141,7 +149,7 @@ class AudioEngine:
         # the process's life); a name or an index, None for PortAudio's default
         self.input_device: str | int | None = cfg.input_device
         self.output_device: str | int | None = cfg.output_device
-        self.error: str | None = None
+        self.error: Message | None = None
         self.started_at: float | None = None
         self.blocks = 0
         self.input_overflows = 0
@@ -206,11 +214,11 @@ class AudioEngine:
                 sd = _sounddevice()
                 listed = sd.query_devices()
             except AudioUnavailable as exc:
-                self._unavailable(str(exc))
+                self._unavailable(exc.keyed)
                 raise
             except Exception as exc:
                 raise AudioUnavailable(
-                    self._unavailable(f"PortAudio cannot list devices: {exc}")
+                    self._unavailable(msg("audio.cannot_list", detail=str(exc)))
                 ) from exc
             choice = {
                 "input_device": self.input_device,
@@ -237,12 +245,7 @@ class AudioEngine:
                 self._close_stream()
                 log.info("audio moves to %s -> %s", self.input_device, self.output_device)
             if len(listed) == 0:
-                raise AudioUnavailable(
-                    self._unavailable(
-                        "no audio device: PortAudio sees none (no sound card, and no "
-                        "PulseAudio/PipeWire server; scripts/setup_virtual_mic.sh)"
-                    )
-                )
+                raise AudioUnavailable(self._unavailable(msg("audio.no_device", command=SETUP_MIC)))
             self._stream = self._open(sd)
             self.error = None
             self.started_at = time.time()
@@ -251,7 +254,7 @@ class AudioEngine:
             log.info("audio running: %s", self.chain.describe())
             return self.status()
 
-    def _unavailable(self, reason: str) -> str:
+    def _unavailable(self, reason: Message) -> Message:
         """Note why audio cannot run (status says ``unavailable``) unless a stream runs."""
         if self._stream is None:
             self.error = reason
@@ -285,7 +288,7 @@ class AudioEngine:
             )
             stream.start()
         except Exception as exc:  # LookupError, PortAudioError, a device gone
-            self.error = f"cannot open the audio stream: {exc}"
+            self.error = msg("audio.stream_failed", detail=str(exc))
             raise AudioUnavailable(self.error) from exc
         return stream
 
@@ -335,7 +338,7 @@ class AudioEngine:
             "state": ("reconnecting" if self.error else "running")
             if stream is not None
             else ("unavailable" if self.error else "stopped"),
-            "error": self.error,
+            **text_fields("error", self.error),
             "sample_rate": self.cfg.sample_rate,
             "block_size": self.cfg.block_size,
             "channels": self.cfg.channels,

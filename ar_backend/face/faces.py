@@ -18,6 +18,7 @@ import numpy as np
 from ar_backend.config import FaceOptions
 from ar_backend.face.detect.base import Detector, Found
 from ar_backend.face.imaging.geometry import box_size
+from shared.messages import Message
 
 
 @dataclass(eq=False)  # compared by identity: its fields are arrays
@@ -50,7 +51,7 @@ class SourceFace:
     image: np.ndarray  # the (possibly upscaled) texture the engine renders from
     points: np.ndarray  # landmarks in ``image``
     data: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)  # for the person, by key
 
 
 class FaceFinder(Protocol):

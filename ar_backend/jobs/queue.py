@@ -49,7 +49,7 @@ from ar_backend.jobs.spec import JobFailed, JobSpec, media_kind
 from ar_backend.jobs.store import JobStore
 from ar_backend.jobs.worker import WorkerProcess
 from shared.logs import FaultLatch
-from shared.messages import KeyedError, Message
+from shared.messages import KeyedError, Message, text_fields
 from shared.paths import inside
 from shared.timeutil import iso
 
@@ -575,7 +575,7 @@ class JobQueue:
             "queued_at": iso(row["queued_at"]),
             "started_at": iso(row["started_at"]),
             "finished_at": iso(row["finished_at"]),
-            "error": row["error"],
+            **text_fields("error", row["error"]),
             "progress": progress,
             "audio": row["audio"],
             "attempts": row["attempts"],

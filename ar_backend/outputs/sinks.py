@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ar_backend.frames import LatestSlot
+from shared.messages import KeyedError, Message, msg, text_fields
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +24,19 @@ SETUP_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "setup_virtual_
 SETUP_DEFAULT_NUMBER = 10  # the device number the script creates unless told another
 
 
-class OutputUnavailable(Exception):
-    """The output cannot start here; the message names the fix, and ``setup_command`` is the
-    command line that makes it (None where there is none to run)."""
+class OutputUnavailable(KeyedError):
+    """The output cannot start here; the message names the fix in a person's words,
+    ``setup_command`` is the command line that makes it (None where there is none to run)
+    and ``detail`` the library's own words (for a tooltip, a log)."""
 
-    def __init__(self, message: str, setup_command: str | None = None) -> None:
+    def __init__(
+        self, message: Message | str, setup_command: str | None = None, detail: str | None = None
+    ) -> None:
         super().__init__(message)
         self.setup_command = setup_command
-        self.details = {"setup_command": setup_command}  # added to the API's 503 answer
+        self.detail = detail
+        # added to the API's 503 answer
+        self.details = {"setup_command": setup_command, "error_detail": detail}
 
 
 def vcam_setup_command(device: str | None, linux: bool | None = None) -> str | None:
@@ -52,13 +58,14 @@ class FollowerSink:
     """Base: a thread that writes each new output frame; ``stop()`` closes what it opened."""
 
     name = "sink"
+    stopped_key = "sink.stopped"  # the message of a write that failed: {detail}
 
     def __init__(self, slot: LatestSlot) -> None:
         self._slot = slot
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.frames = 0
-        self.error: str | None = None
+        self.error: Message | None = None  # why it stopped by itself
         self.started_at: float | None = None
         self.stopped_at: float | None = None
 
@@ -85,7 +92,8 @@ class FollowerSink:
                 try:
                     self._write(frame.image)
                 except Exception as exc:
-                    self.error = f"{type(exc).__name__}: {exc}"
+                    detail = f"{type(exc).__name__}: {exc}"
+                    self.error = Message(self.stopped_key, {"detail": detail})
                     log.error("%s stopped: %s", self.name, self.error)
                     return
                 self.frames += 1
@@ -117,6 +125,7 @@ class Recorder(FollowerSink):
     """Writes the output to an MP4 file (OpenCV, mp4v)."""
 
     name = "recorder"
+    stopped_key = "recording.stopped"
 
     def __init__(self, slot: LatestSlot, path: Path, fps: float, size: tuple[int, int]) -> None:
         super().__init__(slot)
@@ -144,7 +153,7 @@ class Recorder(FollowerSink):
             "started_at": self.started_at,
             "seconds": self.seconds(),
             "frames": self.frames,
-            "error": self.error,
+            **text_fields("error", self.error),
         }
 
 
@@ -152,6 +161,7 @@ class VirtualCamera(FollowerSink):
     """Sends the output to a virtual camera (v4l2loopback, OBS) through pyvirtualcam."""
 
     name = "virtual-camera"
+    stopped_key = "vcam.stopped"
 
     def __init__(
         self,
@@ -166,7 +176,7 @@ class VirtualCamera(FollowerSink):
             import pyvirtualcam
         except ImportError as exc:
             pip = shlex.join([sys.executable, "-m", "pip", "install", "pyvirtualcam"])
-            raise OutputUnavailable(f"pyvirtualcam is not installed ({exc}): {pip}", pip) from exc
+            raise OutputUnavailable(msg("vcam.no_pyvirtualcam", command=pip), pip, str(exc)) from exc
         self.size = size
         try:
             self._cam = pyvirtualcam.Camera(
@@ -179,14 +189,12 @@ class VirtualCamera(FollowerSink):
             )
         except Exception as exc:  # RuntimeError naming modprobe when no device exists
             command = vcam_setup_command(device)
-            fix = (
-                f"Run `{command}` (scripts/setup_virtual_camera.sh: it loads v4l2loopback), "
-                "then start the virtual camera again."
+            message = (
+                msg("vcam.no_device", command=command)
                 if command
-                else "Install OBS Studio and start its virtual camera once "
-                "(scripts/setup_virtual_camera.sh is for Linux)."
+                else msg("vcam.no_device_other")
             )
-            raise OutputUnavailable(f"no virtual camera device: {exc}. {fix}", command) from exc
+            raise OutputUnavailable(message, command, f"{type(exc).__name__}: {exc}") from exc
         self.device = self._cam.device
         self._start_thread()
 
@@ -203,5 +211,5 @@ class VirtualCamera(FollowerSink):
             "active": self.active,
             "device": self.device,
             "frames": self.frames,
-            "error": self.error,
+            **text_fields("error", self.error),
         }

@@ -30,6 +30,7 @@ from ar_backend.face.imaging import blend, geometry, outline, skin
 from ar_backend.face.imaging.warp import clip_box, warp_to
 from ar_backend.face.people import faceset
 from ar_backend.face.runtime.modelfiles import DLIB_LANDMARKS_68, ModelMissing, dlib_model
+from shared.messages import msg
 
 UPRIGHT_REFIT_DEG = 10.0
 ANGLE_STEP_DEG = 2.0
@@ -187,7 +188,7 @@ class ClassicEngine:
             # re-fit on the upscaled texture, in the detector's box scaled with it
             box = np.concatenate([face.box[:2] - (x0, y0), face.box[2:] - (x0, y0)]) * scale
             pts = self.landmarker.landmarks(crop, box)
-            notes.append(f"source face is {size:.0f} px: upscaled x{scale:.2f} with sharpening")
+            notes.append(msg("face.note.upscaled", size=float(size), scale=float(scale)))
         crop = np.ascontiguousarray(crop)
         pts = geometry.with_forehead(pts)
         return SourceFace(

@@ -39,6 +39,7 @@ from ar_backend.face.imaging.warp import clip_box, crop_region
 from ar_backend.face.runtime.onnx_providers import ProviderChoice, choose, provider_options
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
+from shared.messages import msg
 
 REFIT_DET_SIZE = (320, 320)  # the crop around a tracked face: fixed too
 REFIT_MARGIN = 0.5  # the refit crop: the box grown by half its size each side (2x the box)
@@ -292,8 +293,7 @@ class InsightAnalysis:
         notes = []
         if size < RECOGNIZER_PX:
             notes.append(
-                f"source face is {size:.0f} px: the recognizer reads it at {RECOGNIZER_PX} px; "
-                "a larger photo gives a closer likeness"
+                msg("face.note.small_for_recognizer", size=float(size), read_px=RECOGNIZER_PX)
             )
         x0, y0, x1, y1 = clip_box(face.box, image.shape, margin=0.3)
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])

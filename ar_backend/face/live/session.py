@@ -52,6 +52,7 @@ from ar_backend.face.people.reference import (
 )
 from ar_backend.face.store import StateStore
 from shared.logs import FaultLatch
+from shared.messages import list_fields
 from shared.paths import inside
 from shared.registry import UnknownName
 
@@ -374,7 +375,7 @@ class FaceSwap:
             "faces_found": len(faces),
             "image_size": {"width": w, "height": h},
             "thumbnail": face_thumbnail(image, face.box),
-            "notes": list(source.notes),
+            **list_fields("notes", list(source.notes)),
             "loaded_at": time.time(),
         }
         return source, info
