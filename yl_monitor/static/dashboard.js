@@ -43,55 +43,44 @@
   }
 
   const SVG = "http://www.w3.org/2000/svg";
-  // x: a window ending at the server's "now", at least 20 expected intervals wide
-  function chart(beats, serverNow, interval) {
+  // One chart of a node's beats: a line per [key, css class, top of the scale] over a time
+  // window ending at the server's "now", at least 20 expected intervals wide.
+  function plot(cls, height, beats, serverNow, interval, lines) {
     const svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("class", "chart");
-    svg.setAttribute("viewBox", "0 0 300 60");
+    svg.setAttribute("class", cls);
+    svg.setAttribute("viewBox", "0 0 300 " + height);
     svg.setAttribute("preserveAspectRatio", "none");
-    if (beats.length < 1) return svg;
-    const t1 = Math.max(serverNow, beats[beats.length - 1].t);
-    const span = Math.max(t1 - beats[0].t, 20 * interval, 1);
+    const shown = beats.filter((b) => lines.some(([key]) => typeof b[key] === "number"));
+    if (shown.length < 1) return svg;
+    const t1 = Math.max(serverNow, shown[shown.length - 1].t);
+    const span = Math.max(t1 - shown[0].t, 20 * interval, 1);
     const t0 = t1 - span;
-    const memMax = Math.max(100, ...beats.map((b) => b.memory_percent === null ? 0 : b.memory_percent));
-    function line(key, cls, max) {
-      const pts = beats.filter((b) => b[key] !== null && b[key] !== undefined)
-        .map((b) => ((b.t - t0) / span * 300).toFixed(1) + "," + (58 - Math.min(b[key], max) / max * 56).toFixed(1));
-      if (pts.length < 1) return;
+    for (const [key, lineCls, top] of lines) {
+      const pts = shown.filter((b) => typeof b[key] === "number")
+        .map((b) => ((b.t - t0) / span * 300).toFixed(1) + "," +
+          (height - 2 - Math.min(b[key], top) / top * (height - 4)).toFixed(1));
+      if (pts.length < 1) continue;
       if (pts.length === 1) pts.push(pts[0]);
       const pl = document.createElementNS(SVG, "polyline");
-      pl.setAttribute("class", cls);
+      pl.setAttribute("class", lineCls);
       pl.setAttribute("points", pts.join(" "));
       svg.appendChild(pl);
     }
-    line("cpu_percent", "cpu", 100);
-    line("memory_percent", "mem", memMax);
     return svg;
+  }
+
+  // CPU and memory percent of any node
+  function chart(beats, serverNow, interval) {
+    const memMax = Math.max(100, ...beats.map((b) => b.memory_percent || 0));
+    return plot("chart", 60, beats, serverNow, interval,
+      [["cpu_percent", "cpu", 100], ["memory_percent", "mem", memMax]]);
   }
 
   // The fps sparkline of a studio backend: fps out (green) and in (grey) over its beats.
   function sparkline(beats, serverNow, interval) {
-    const svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("class", "spark");
-    svg.setAttribute("viewBox", "0 0 300 30");
-    svg.setAttribute("preserveAspectRatio", "none");
-    const rated = beats.filter((b) => typeof b.fps_out === "number" || typeof b.fps_in === "number");
-    if (rated.length < 1) return svg;
-    const t1 = Math.max(serverNow, rated[rated.length - 1].t);
-    const span = Math.max(t1 - rated[0].t, 20 * interval, 1);
-    const t0 = t1 - span;
-    const top = Math.max(30, ...rated.map((b) => Math.max(b.fps_in || 0, b.fps_out || 0)));
-    for (const [key, cls] of [["fps_in", "fps-in"], ["fps_out", "fps-out"]]) {
-      const pts = rated.filter((b) => typeof b[key] === "number")
-        .map((b) => ((b.t - t0) / span * 300).toFixed(1) + "," + (29 - b[key] / top * 27).toFixed(1));
-      if (pts.length < 1) continue;
-      if (pts.length === 1) pts.push(pts[0]);
-      const pl = document.createElementNS(SVG, "polyline");
-      pl.setAttribute("class", cls);
-      pl.setAttribute("points", pts.join(" "));
-      svg.appendChild(pl);
-    }
-    return svg;
+    const top = Math.max(30, ...beats.map((b) => Math.max(b.fps_in || 0, b.fps_out || 0)));
+    return plot("spark", 30, beats, serverNow, interval,
+      [["fps_in", "fps-in", top], ["fps_out", "fps-out", top]]);
   }
 
   function clock(seconds) {
