@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sourced by start_all.sh (and by tests/ops/test_host_checks.py): what this machine has
-# (system libraries, a display) and who holds a port. Safe under `set -euo pipefail`: every
+# (system libraries, a display). Who holds a busy port is said by the launcher it runs
+# (ar_live_studio, through shared/ports.py). Safe under `set -euo pipefail`: every
 # function returns 0 unless it answers a yes/no question, and none pipes a long listing into
 # a reader that may stop early.
 
@@ -44,30 +45,3 @@ check_system_libs() {
   fi
   return 0
 }
-
-# port_holder PORT: "name (pid N)" of the process listening on the port, or nothing.
-# A pre-forked server (yl_monitor) shares one listening socket between its supervisor, its
-# workers and its ingest process, and ss lists the newest worker first; the one to name is
-# the supervisor (the main pid, the one to stop): the holder whose parent holds no share.
-port_holder() {
-  local out rest pid ppid
-  local re='\("([^"]*)",pid=([0-9]+),'
-  local -A name=()
-  out="$(ss -ltnpH "sport = :$1" 2>/dev/null || true)"
-  rest="$out"
-  while [[ $rest =~ $re ]]; do
-    name[${BASH_REMATCH[2]}]="${BASH_REMATCH[1]}"
-    rest="${rest#*"${BASH_REMATCH[0]}"}"
-  done
-  for pid in $(printf '%s\n' "${!name[@]}" | sort -n); do
-    ppid="$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)"
-    if [ -z "$ppid" ] || [ -z "${name[$ppid]+set}" ]; then
-      echo "${name[$pid]} (pid $pid)"
-      return 0
-    fi
-  done
-  return 0
-}
-
-# port_busy PORT: whether something accepts connections on 127.0.0.1:PORT.
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

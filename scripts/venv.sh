@@ -51,7 +51,9 @@ install_lock() {
   if "$venv/bin/python" -m pip show -q opencv-python-headless >/dev/null 2>&1; then
     "$venv/bin/python" -m pip uninstall -q -y opencv-python-headless opencv-python || return 1
   fi
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r "$root/$lock" || {
+  # -qq: errors only (a hash refused is one); the pip that ships with Python warns once per
+  # package about each extra index that lacks it, which says nothing about this install
+  "$venv/bin/python" -m pip install -qq --disable-pip-version-check --require-hashes -r "$root/$lock" || {
     echo "pip refused $lock (above: a file whose hash the lock does not list, or a package it" >&2
     echo "does not pin); nothing was installed from it" >&2
     return 1

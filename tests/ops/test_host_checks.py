@@ -1,4 +1,5 @@
-"""start_all.sh's host checks (scripts/host_checks.sh) and who a busy port is blamed on.
+"""start_all.sh's host checks (scripts/host_checks.sh) and who a busy port is blamed on
+(the launcher it runs, and the services themselves).
 
 Fast: no service is started. The library checks run under ``set -euo pipefail`` against a
 fake ``ldconfig`` whose listing is long, as start_all.sh runs them.
@@ -7,7 +8,6 @@ fake ``ldconfig`` whose listing is long, as start_all.sh runs them.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
+from ar_live_studio.launcher import Launcher
+from shared.places import Places
 from shared.ports import PortInUse, ensure_port_free, free_port, port_holder
-from tests.conftest import require_or_skip
 from tests.procs import ROOT
 
 LIB = ROOT / "scripts" / "host_checks.sh"
@@ -140,17 +142,21 @@ def preforked() -> Iterator[tuple[int, int]]:
         proc.wait(timeout=10)
 
 
-def test_start_all_names_the_supervisor(preforked: tuple[int, int]) -> None:
-    if not shutil.which("ss"):
-        require_or_skip("ss is not installed (Debian's iproute2)")
+def test_start_all_names_the_supervisor(
+    preforked: tuple[int, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """start_all.sh's launcher refuses a held port and names the process to stop: the
+    supervisor of a pre-forked server, not one of its workers."""
     port, pid = preforked
-    listing = subprocess.run(
-        ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True
-    ).stdout
-    assert listing.count("pid=") == 4, listing  # the supervisor and its three workers
-    named = bash(f"port_holder {port}")
-    assert named.startswith("python") and named.endswith(f" (pid {pid})\n"), named
-    assert bash(f'echo "[$(port_holder {free_port()})]"') == "[]\n"  # nobody: nothing
+    services = yaml.safe_load((ROOT / "config" / "services.yaml").read_text())
+    services["services"]["yl-monitor"]["port"] = port
+    (tmp_path / "services.yaml").write_text(yaml.safe_dump(services))
+    places = Places(True, tmp_path, tmp_path, tmp_path / "logs", tmp_path / "run", tmp_path)
+    assert Launcher(places, gui=False).start() == 1
+    said = capsys.readouterr().err
+    assert f"yl_monitor not started: port {port} is already in use by python" in said, said
+    assert f"(pid {pid})" in said and "change the port in" in said
+    assert not (tmp_path / "run" / "yl_monitor.pid").exists()  # nothing was started
 
 
 def test_the_services_name_the_supervisor(preforked: tuple[int, int]) -> None:
