@@ -38,6 +38,7 @@ from ar_backend.sources.media import (
 )
 from ar_backend.studio import NotRunning, PathNotAllowed, Studio, TooManyViewers
 from shared.api import map_errors, new_app
+from shared.metrics import use_collectors
 from shared.openapi import install_openapi
 from shared.registry import UnknownName
 from shared.sysmetrics import SystemMetricsSampler
@@ -71,8 +72,8 @@ def create_app(
     app = new_app(__name__, config.security, config.cors, _is_open, config.server.host)
     studio = studio or Studio(config)
     app.extensions["ar_backend"] = studio
-    app.extensions["ar_backend_sampler"] = sampler or SystemMetricsSampler(interval=2.0)
-    app.extensions["ar_backend_registry"] = health.make_registry(studio)
+    sampler = app.extensions["ar_backend_sampler"] = sampler or SystemMetricsSampler(interval=2.0)
+    use_collectors(app, health.StudioCollector(studio, sampler))
     map_errors(
         app,
         {

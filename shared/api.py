@@ -341,6 +341,13 @@ def parse_query(model: type[M]) -> M:
         raise validation_error(exc) from exc
 
 
+def answer(model: BaseModel, status: int = 200) -> tuple[Response, int]:
+    """The response for an answer built as its :mod:`shared.wire` model (the one the OpenAPI
+    document declares and the clients read): the fields the producer set, under the names
+    the wire uses (aliases: ``from``), with ``status``."""
+    return jsonify(model.model_dump(mode="json", by_alias=True, exclude_unset=True)), status
+
+
 def wants_prometheus() -> bool:
     """True when the Accept header prefers a Prometheus text format over JSON.
 

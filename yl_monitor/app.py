@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from shared.api import map_errors, new_app
+from shared.metrics import use_collectors
 from shared.openapi import install_openapi
 from shared.timeutil import Clock
 from shared.workerstats import WorkerStats
@@ -40,7 +41,7 @@ def create_app(
         store = Store.from_url(config.storage.url, config.storage.sqlite_synchronous)
     monitor = Monitor(config, store, clock, stats, sink)
     app.extensions["yl_monitor"] = monitor
-    app.extensions["yl_monitor_registry"] = metrics.make_registry(monitor)
+    use_collectors(app, metrics.MonitorCollector(monitor))
     map_errors(
         app,
         {

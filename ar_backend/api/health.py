@@ -5,20 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from ar_backend import SERVICE_NAME, __version__
 from ar_backend.api import get_studio
 from ar_backend.studio import Studio
-from shared.api import wants_prometheus
+from shared.metrics import metrics_route
 from shared.openapi import operation
+from shared.sysmetrics import SystemMetricsSampler
 from shared.timeutil import utc_now_iso
-from shared.wire.backend import HealthOut, MetricsOut, StatusOut
+from shared.wire.backend import CameraStatus, HealthOut, MetricsOut, StatusOut
 
 bp = Blueprint("health", __name__)
 
@@ -48,8 +47,11 @@ def status() -> ResponseReturnValue:
 
 
 class StudioCollector(Collector):
-    def __init__(self, studio: Studio) -> None:
+    """The live path's figures for Prometheus, read at scrape time."""
+
+    def __init__(self, studio: Studio, sampler: SystemMetricsSampler) -> None:
         self._studio = studio
+        self._sampler = sampler
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         cam = self._studio.camera_status()
@@ -72,35 +74,19 @@ class StudioCollector(Collector):
             if cam["latency_ms"][key] is not None:
                 lat.add_metric([q], cam["latency_ms"][key])
         yield lat
-        system = current_app.extensions["ar_backend_sampler"].snapshot()
+        system = self._sampler.snapshot()
         yield GaugeMetricFamily(
             "ar_backend_system_cpu_percent", "Host CPU percent.", value=system["cpu_percent"]
         )
 
 
-def make_registry(studio: Studio) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StudioCollector(studio))
-    return registry
-
-
-@bp.get("/metrics")
-@operation(
-    "Figures as JSON, or Prometheus text when the Accept header asks for it",
-    ok=MetricsOut,
-    alt_media=("text/plain", "application/openmetrics-text"),
-    tags=("health",),
-)
-def metrics() -> ResponseReturnValue:
-    studio = get_studio()
-    if wants_prometheus():
-        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        return Response(
-            encoder(current_app.extensions["ar_backend_registry"]), content_type=content_type
-        )
-    return jsonify(
+def _figures() -> MetricsOut:
+    return MetricsOut(
         service=SERVICE_NAME,
         system=current_app.extensions["ar_backend_sampler"].snapshot(),
-        camera=studio.camera_status(),
+        camera=CameraStatus.model_validate(get_studio().camera_status()),
         timestamp=utc_now_iso(),
     )
+
+
+metrics_route(bp, MetricsOut, _figures)

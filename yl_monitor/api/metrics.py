@@ -1,18 +1,14 @@
-"""GET /metrics: JSON by default, Prometheus text when the Accept header asks for it."""
+"""GET /metrics (shared/metrics.py): the monitor's figures as JSON, and for Prometheus."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, jsonify, request
-from flask.typing import ResponseReturnValue
-from prometheus_client import CollectorRegistry
+from flask import Blueprint
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from shared.api import wants_prometheus
-from shared.openapi import operation
+from shared.metrics import metrics_route
 from shared.timeutil import utc_now_iso
 from shared.wire.monitor import MetricsOut
 from yl_monitor import SERVICE_NAME
@@ -65,31 +61,14 @@ class MonitorCollector(Collector):
         )
 
 
-def make_registry(monitor: Monitor) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(MonitorCollector(monitor))
-    return registry
-
-
-@bp.get("/metrics")
-@operation(
-    "Figures as JSON, or Prometheus text when the Accept header asks for it",
-    ok=MetricsOut,
-    alt_media=("text/plain", "application/openmetrics-text"),
-    tags=("health",),
-)
-def metrics() -> ResponseReturnValue:
+def _figures() -> MetricsOut:
     mon = get_monitor()
-    if wants_prometheus():
-        from flask import current_app
-
-        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        body = encoder(current_app.extensions["yl_monitor_registry"])
-        return Response(body, content_type=content_type)
-    system = mon.sampler.snapshot()
-    return jsonify(
+    return MetricsOut(
         service=SERVICE_NAME,
-        system=system,
+        system=mon.sampler.snapshot(),
         monitor=mon.summary(),
         timestamp=utc_now_iso(),
     )
+
+
+metrics_route(bp, MetricsOut, _figures)
