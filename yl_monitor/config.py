@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -101,7 +102,7 @@ def load_monitor_config(
     path: str | os.PathLike[str] | None = None,
     *,
     environ: dict[str, str] | None = None,
-    overrides: dict | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> MonitorConfig:
     """Load once at start-up: the YAML file, YL_MONITOR__* variables, then CLI overrides."""
     cfg = load_config(
