@@ -88,7 +88,9 @@ def user(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "AR_LIVE_STUDIO"))}
-    env.update(HOME=str(home), PYTHONUNBUFFERED="1")
+    # pip's cache stays the machine's (the first start fetches MediaPipe's wheel through pip)
+    cache = os.environ.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip")
+    env.update(HOME=str(home), PYTHONUNBUFFERED="1", PIP_CACHE_DIR=cache)
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     return env
