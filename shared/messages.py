@@ -114,6 +114,7 @@ CATALOGUE: dict[str, str] = {
     "alert.health_check": "{node} health check failing ({failures} in a row): {error}",
     "alert.cpu_high": "{node} CPU at {cpu_percent}% for {beats} beats (threshold {threshold:g}%)",
     "alert.memory_high": "{node} memory high for {beats} beats",
+    "monitor.storage_refuses": "storage refuses heartbeats: {fault}",
     # ---- voice (PortAudio) -----------------------------------------------------------------
     "audio.no_portaudio": "PortAudio is not installed: run {command} ({detail})",
     "audio.no_sounddevice": "The sounddevice package is missing: run {command} ({detail})",

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from shared.messages import Message, UnknownMessage
+from shared.messages import Message, UnknownMessage, msg
 from shared.sysmetrics import SystemMetricsSampler
 from shared.timeutil import Clock, iso
 from shared.workerstats import WorkerStats
@@ -485,7 +485,8 @@ class Monitor:
         fault = self.storage_fault()
         if fault is None:
             return {"status": "healthy"}
-        return {"status": "degraded", "reason": f"storage refuses heartbeats: {fault}"}
+        why = msg("monitor.storage_refuses", fault=fault)
+        return {"status": "degraded", **why.fields("reason")}
 
     def summary(self) -> dict[str, Any]:
         now = self.clock.now()

@@ -200,6 +200,7 @@ def test_full_disk_degrades_health_and_writes_answer_503(client, monitor, clock)
         assert health.status_code == 200
         assert health.json["status"] == "degraded"
         assert "storage" in health.json["reason"]
+        assert health.json["reason_key"] == "monitor.storage_refuses"  # (for the window)
         writes = [
             ("/api/ar/nodes/n1/pause", {"reason": "maintenance"}),
             ("/api/ar/nodes/n1/resume", None),
