@@ -88,7 +88,8 @@ def test_small_source_is_upscaled_and_a_tiny_one_refused(engine):
     big = cv2.resize(canvas, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     face = picture_faces(engine, big)[0]
     source = engine.prepare_source(big, face)
-    assert any("upscaled" in n for n in source.notes)
+    assert [n.key for n in source.notes] == ["face.note.upscaled"]
+    assert "upscaled" in str(source.notes[0])
     assert geometry.box_size(geometry.box_of(source.points)) > 150
     tiny = ClassicEngine.__new__(ClassicEngine)
     tiny.cfg, tiny.landmarker = FaceConfig(min_source_px=400), engine.landmarker
