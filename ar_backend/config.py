@@ -107,6 +107,16 @@ class OutputsConfig(Section):
     )
     virtual_camera: VirtualCameraConfig = Field(default_factory=VirtualCameraConfig)
     recordings_dir: str = Field("recordings", description="Folder recordings are written to.")
+    record_crf: int = Field(
+        23, ge=0, le=51, description="H.264 quality of recordings (x264 CRF: lower is better)."
+    )
+    record_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = (
+        Field(
+            "veryfast",
+            description="x264 speed preset of recordings (faster presets keep up on slower "
+            "machines at a larger file).",
+        )
+    )
 
 
 DEFAULT_MAX_MEGAPIXELS = 40.0
@@ -155,6 +165,12 @@ class AudioConfig(Section):
         16, ge=1, le=64, description="Longest effect chain; a longer one is refused (400)."
     )
     effects: list[EffectSpec] = Field(default_factory=list, description="The starting chain.")
+    av_sync: Literal["auto", "off"] | Annotated[float, Field(ge=0, le=1000)] = Field(
+        "auto",
+        description="Delay of the live voice so lips match: auto (the video path's latency "
+        "less the voice path's, measured each second and smoothed), off, or a fixed delay in "
+        "ms (0-1000).",
+    )
 
     @model_validator(mode="after")
     def _chain_fits(self) -> AudioConfig:

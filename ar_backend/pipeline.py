@@ -236,10 +236,14 @@ class Pipeline:
                         return
                     continue
                 now = time.monotonic()
+                # a file says when its frame was due on its own clock (its sound is stamped
+                # on that clock too); a device's frame is captured now
+                due = getattr(source, "captured_at", None)
+                captured = due if isinstance(due, float) and due <= now else now
                 self._seq += 1
                 self.frames_in += 1
                 self.fps_in.tick(now)
-                self.input.put(Frame(image=image, seq=self._seq, captured=now))
+                self.input.put(Frame(image=image, seq=self._seq, captured=captured))
         finally:
             source.close()  # this thread owns the source: nothing closes it mid-read
 
@@ -299,6 +303,8 @@ class Pipeline:
             "frames_in": self.frames_in,
             "frames_out": self.frames_out,
             "dropped_frames": self.input.dropped,
+            # a file played in real time skips what it cannot decode in time
+            "source_skipped": int(getattr(src, "frames_skipped", 0)) if src else 0,
             "reconnects": self.reconnects,
             "connect_attempts": self.connect_attempts,
             "connecting_s": None if since is None else round(time.monotonic() - since, 2),

@@ -25,7 +25,8 @@ from ar_backend.face.live.session import IMAGE_SUFFIXES as FACE_SUFFIXES
 from ar_backend.face.live.session import FaceSwap
 from ar_backend.jobs.queue import FacePicture, JobError, JobQueue, find_file, input_kind
 from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
-from ar_backend.outputs.sinks import OutputUnavailable, Recorder, VirtualCamera
+from ar_backend.outputs.recorder import Recorder, RecordingError
+from ar_backend.outputs.sinks import OutputUnavailable, VirtualCamera
 from ar_backend.pipeline import Pipeline
 from ar_backend.processors import REGISTRY as PROCESSORS
 from ar_backend.processors import ProcessorResources, make_processor
@@ -38,6 +39,7 @@ from ar_backend.sources.device import (
     device_opens,
 )
 from ar_backend.sources.media import MediaLibrary, MediaRefused, MediaTooLarge, MediaTypeRefused
+from ar_backend.sources.sound import SourceSound
 from ar_backend.weights.fetch import ModelFetcher
 from ar_backend.weights.verify import manifest_path
 from shared.config import ConfigError
@@ -140,7 +142,10 @@ class Studio:
         self.auto_note: str | None = None
         self.started = time.time()
         self.gui_report: dict[str, Any] | None = None
-        self.audio = AudioEngine(config.audio)
+        # the video source's sound, for the voice path's "source" input
+        self.sound = SourceSound(config.audio.sample_rate, config.audio.channels)
+        self.audio = AudioEngine(config.audio, self.sound)
+        self.audio.video_latency_ms = self._video_latency_ms
         self._lock = threading.RLock()
         # file jobs (ar_backend/jobs): their list survives restarts; workers start with a job
         self.jobs = JobQueue(
@@ -238,6 +243,8 @@ class Studio:
                 else:
                     parsed, note = SourceSpec("demo", ""), "auto: no camera at device 0, demo"
             source = make_source(parsed, self.config.camera, self.pixel_limit)
+            if hasattr(source, "sound"):  # a video file: its sound, for the voice path
+                source.sound = self.sound
             # A network stream may take camera.open_timeout to answer (or never): it is
             # opened on the capture thread, so this answers "connecting" at once and a stop
             # meanwhile wins. Devices and files open here, and a failure is the answer.
@@ -473,8 +480,23 @@ class Studio:
                     "file_name must stay inside the recordings folder", "file_name"
                 )
             size, fps = self._stream_geometry()
-            self.recorder = Recorder(self.pipeline.output, path, fps, size)
-            log.info("recording to %s", path)
+            audio = self.config.audio
+            voice = (audio.sample_rate, audio.channels) if self.audio.running else None
+            try:
+                self.recorder = Recorder(
+                    self.pipeline.output,
+                    path,
+                    fps,
+                    size,
+                    crf=self.config.outputs.record_crf,
+                    preset=self.config.outputs.record_preset,
+                    audio=voice,
+                )
+            except RecordingError as exc:
+                raise OutputUnavailable(str(exc)) from exc
+            if voice is not None:
+                self.audio.tap = self.recorder.add_audio
+            log.info("recording to %s%s", path, " with the voice" if voice else "")
             return {"already_recording": False, **self.recorder.status()}
 
     def record_stop(self) -> dict[str, Any]:
@@ -485,12 +507,20 @@ class Studio:
 
     def _finish_recording(self) -> dict[str, Any]:
         assert self.recorder is not None
+        self.audio.tap = None
         self.recorder.stop()
         status = self.recorder.status()
-        log.info("recording finished: %s (%d frames)", self.recorder.path, status["frames"])
-        self.last_recording = self.recorder.path
+        log.info("recording finished: %s (%d frames)", status["path"], status["frames"])
+        self.last_recording = self.recorder.file
         self.recorder = None
         return status
+
+    def _video_latency_ms(self) -> float | None:
+        """The video path's latency now (capture to output, median), for A/V sync."""
+        if not self.pipeline.running:
+            return None
+        p50 = self.pipeline.stats()["latency_ms"]["p50"]
+        return None if p50 is None else float(p50)
 
     def _recording_idle(self) -> dict[str, Any]:
         """The recording state with none under way: the last file, once there is one."""

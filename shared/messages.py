@@ -128,6 +128,13 @@ CATALOGUE: dict[str, str] = {
         "sound server, or make a virtual microphone: {command}"
     ),
     "audio.stream_failed": "The audio stream did not open: {detail}",
+    "audio.recordings_only": (
+        "The voice runs without an output device ({detail}): the changed voice goes to "
+        "recordings only"
+    ),
+    "audio.no_output_device": "PortAudio sees no output device (no sound card, no sound server)",
+    "audio.output_failed": "the output device did not open: {detail}",
+    "audio.source_voice_stopped": "The voice from the video source stopped: {detail}",
     # ---- the virtual camera ------------------------------------------------------------------
     "vcam.no_device": "No virtual camera device yet: run {command} once, then start it again.",
     "vcam.no_device_other": (

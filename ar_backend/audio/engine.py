@@ -4,6 +4,12 @@ Input device -> effect chain -> output device (a virtual microphone for Zoom or 
 PulseAudio/PipeWire null sink, see scripts/setup_virtual_mic.sh). Where PortAudio or a device
 is missing, ``start()`` raises :class:`AudioUnavailable` saying what is missing and how to
 fix it; nothing else in the backend is touched.
+
+The input device ``"source"`` is the sound of the video source (a file with an audio track,
+source_voice.py): no microphone is opened, the output device is used when there is one, and
+the recording gets the changed voice either way. Every block of the changed voice goes to
+``tap`` (the recorder) with the capture time of its first sample, and to the output delayed by
+the A/V offset (sync.py) so lips and voice match.
 """
 
 from __future__ import annotations
@@ -15,13 +21,17 @@ import shlex
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ar_backend.audio.chain import EffectChain
+from ar_backend.audio.source_voice import Playback, SourceVoice
+from ar_backend.audio.sync import AvSync, DelayLine
 from ar_backend.config import AudioConfig
+from ar_backend.sources.sound import SourceSound
 from shared.messages import KeyedError, Message, msg, text_fields
 from shared.worker import PeriodicWorker
 
@@ -31,6 +41,9 @@ log = logging.getLogger(__name__)
 DEVICE_FIELDS = {"input_device": "input", "output_device": "output"}
 # the virtual microphone for Zoom and OBS (PulseAudio or PipeWire's pulse server)
 SETUP_MIC = "bash " + str(Path(__file__).resolve().parents[2] / "scripts" / "setup_virtual_mic.sh")
+SOURCE = "source"  # the input device that is the video source's sound
+
+Tap = Callable[[np.ndarray, float], None]
 
 
 class AudioUnavailable(KeyedError):
@@ -138,8 +151,18 @@ def _sounddevice() -> Any:
 class AudioEngine:
     """Owner of the stream. ``status()`` never opens a device."""
 
-    def __init__(self, cfg: AudioConfig) -> None:
+    def __init__(self, cfg: AudioConfig, sound: SourceSound | None = None) -> None:
         self.cfg = cfg
+        self.sound = sound or SourceSound(cfg.sample_rate, cfg.channels)
+        self.tap: Tap | None = None  # the recorder, while one takes the voice
+        # the video path's latency now (ms; None while no frames): set by the studio
+        self.video_latency_ms: Callable[[], float | None] = lambda: None
+        self.sync = AvSync(cfg.av_sync)
+        self._delay = DelayLine(cfg.sample_rate, cfg.channels)
+        self._source_voice: SourceVoice | None = None
+        self._playback: Playback | None = None
+        self.output_error: Message | None = None
+        self._sync_worker = PeriodicWorker("av-sync", self._update_sync, lambda: 1.0, logger=log)
         self.chain = EffectChain(cfg.sample_rate, cfg.channels, cfg.max_effects)
         if cfg.effects:
             self.chain.set_chain([e.model_dump() for e in cfg.effects])
@@ -195,11 +218,49 @@ class AudioEngine:
             self.input_overflows += 1
         if status.output_underflow:
             self.output_underflows += 1
-        peak = float(np.abs(indata).max()) if frames else 0.0
-        self.level_dbfs = round(20 * math.log10(peak), 1) if peak > 0 else -120.0
-        outdata[:] = self.chain.process(indata)
-        self.blocks += 1
+        # the first sample's capture time: now, less this block and the input's latency
+        latency = self._stream.latency if self._stream is not None else 0.0
+        latency_in = latency[0] if isinstance(latency, tuple) else latency
+        captured = time.monotonic() - frames / self.cfg.sample_rate - float(latency_in)
+        outdata[:] = self._voice(indata, captured)
         self.callback_ms = (time.perf_counter() - started) * 1000
+
+    def _voice(self, block: np.ndarray, captured: float) -> np.ndarray:
+        """One block through the chain: to the recorder (on the capture clock) and, delayed
+        by the A/V offset, back for the output."""
+        peak = float(np.abs(block).max()) if len(block) else 0.0
+        self.level_dbfs = round(20 * math.log10(peak), 1) if peak > 0 else -120.0
+        out = self.chain.process(block)
+        tap = self.tap
+        if tap is not None:
+            tap(out, captured - self.chain.latency_ms / 1000)
+        self.blocks += 1
+        return self._delay.process(out, self.sync.offset_ms)
+
+    def _source_block(self, block: np.ndarray, captured: float) -> None:
+        out = self._voice(block, captured)
+        playback = self._playback
+        if playback is not None:
+            playback.push(out)
+
+    def voice_latency_ms(self) -> float:
+        """What the voice path takes from capture to the output (effects, blocks, devices)."""
+        stream, playback = self._stream, self._playback
+        devices = 0.0
+        if stream is not None:
+            lat = stream.latency
+            devices = float(sum(lat) if isinstance(lat, tuple) else lat) * 1000
+        elif playback is not None:
+            devices = playback.latency_ms
+        block_ms = self.cfg.block_size / self.cfg.sample_rate * 1000
+        return self.chain.latency_ms + block_ms + devices
+
+    def _update_sync(self) -> None:
+        self.sync.update(self.video_latency_ms(), self.voice_latency_ms())
+
+    @property
+    def running(self) -> bool:
+        return self._stream is not None or self._source_voice is not None
 
     def start(self, devices: dict[str, str | int | None] | None = None) -> dict[str, Any]:
         """Run the stream. ``devices`` may name ``input_device`` and ``output_device`` (a name
@@ -208,8 +269,18 @@ class AudioEngine:
         devices stay chosen for later starts; other devices while it runs: it moves to them."""
         wanted = dict(devices or {})
         with self._lock:
-            if self._stream is not None and not wanted:
+            if self.running and not wanted:
                 return self.status()
+            if "input_device" in wanted:
+                chosen_in = wanted["input_device"]
+                if chosen_in is None:
+                    chosen_in = self.cfg.input_device
+            else:
+                chosen_in = self.input_device
+            if _is_source(chosen_in):
+                return self._start_source(wanted)
+            if self._source_voice is not None:
+                self._stop_source()
             try:
                 sd = _sounddevice()
                 listed = sd.query_devices()
@@ -247,12 +318,70 @@ class AudioEngine:
             if len(listed) == 0:
                 raise AudioUnavailable(self._unavailable(msg("audio.no_device", command=SETUP_MIC)))
             self._stream = self._open(sd)
-            self.error = None
+            self.error = self.output_error = None
             self.started_at = time.time()
             self._watch_delay = 0.5
             self._watch.start()
+            self._sync_worker.start()
             log.info("audio running: %s", self.chain.describe())
             return self.status()
+
+    def _start_source(self, wanted: dict[str, str | int | None]) -> dict[str, Any]:
+        """The voice from the video source: no microphone; the output device when PortAudio
+        has one (a named one it does not list: 400, nothing changes), else the voice goes to
+        recordings only and ``output_error`` says why."""
+        output = wanted.get("output_device", self.output_device)
+        if "output_device" in wanted and output is None:
+            output = self.cfg.output_device
+        sd, listed = None, None
+        reason: Message | None = None
+        try:
+            sd = _sounddevice()
+            listed = sd.query_devices()
+        except AudioUnavailable as exc:
+            reason = exc.keyed
+        except Exception as exc:  # PortAudioError
+            reason = msg("audio.cannot_list", detail=str(exc))
+        if wanted.get("output_device") is not None and listed is not None:
+            try:
+                find_device(listed, wanted["output_device"], "output")  # type: ignore[arg-type]
+            except LookupError as exc:
+                raise NoSuchAudioDevice(f"output_device: {exc}", "output_device") from None
+        if self._stream is not None:
+            self._close_stream()
+        if self._source_voice is not None:
+            self._stop_source()
+        self.input_device, self.output_device = SOURCE, output
+        if sd is not None and listed is not None and len(listed) > 0:
+            try:
+                index = None if output is None else find_device(listed, output, "output")
+                self._playback = Playback(
+                    sd, index, self.cfg.sample_rate, self.cfg.channels, self.cfg.block_size
+                )
+            except Exception as exc:  # LookupError, PortAudioError
+                reason = msg("audio.output_failed", detail=str(exc))
+        elif reason is None:
+            reason = msg("audio.no_output_device")
+        self.output_error = (
+            None if self._playback is not None else msg("audio.recordings_only", detail=str(reason))
+        )
+        if self.output_error:
+            log.warning("voice from the source: %s", self.output_error)
+        self._source_voice = SourceVoice(self.sound, self.cfg.block_size, self._source_block)
+        self._source_voice.start()
+        self.error = None
+        self.started_at = time.time()
+        self._sync_worker.start()
+        log.info("audio running from the source's sound: %s", self.chain.describe())
+        return self.status()
+
+    def _stop_source(self) -> None:
+        voice, self._source_voice = self._source_voice, None
+        if voice is not None:
+            voice.stop()
+        playback, self._playback = self._playback, None
+        if playback is not None:
+            playback.close()
 
     def _unavailable(self, reason: Message) -> Message:
         """Note why audio cannot run (status says ``unavailable``) unless a stream runs."""
@@ -316,7 +445,11 @@ class AudioEngine:
 
     def stop(self) -> dict[str, Any]:
         self._watch.stop(timeout=5)
+        self._sync_worker.stop(timeout=5)
         with self._lock:
+            if self._source_voice is not None:
+                self._stop_source()
+                log.info("audio stopped")
             if self._stream is not None:
                 self._stream.stop()
                 self._stream.close()
@@ -334,11 +467,20 @@ class AudioEngine:
                 if isinstance(lat, tuple)
                 else round(lat * 1000, 2)
             )
+        source = self._source_voice
+        if source is not None:
+            state = "running"
+            latency = None if self._playback is None else round(self._playback.latency_ms, 2)
+        elif stream is not None:
+            state = "reconnecting" if self.error else "running"
+        else:
+            state = "unavailable" if self.error else "stopped"
         return {
-            "state": ("reconnecting" if self.error else "running")
-            if stream is not None
-            else ("unavailable" if self.error else "stopped"),
-            **text_fields("error", self.error),
+            "state": state,
+            **text_fields("error", self.error or (source.error if source is not None else None)),
+            **text_fields("output_error", self.output_error if self.running else None),
+            "source_sound": self.sound.publisher if source is not None else None,
+            **self.sync.status(),
             "sample_rate": self.cfg.sample_rate,
             "block_size": self.cfg.block_size,
             "channels": self.cfg.channels,
@@ -354,3 +496,7 @@ class AudioEngine:
             "callback_ms": round(self.callback_ms, 3),
             "restarts": self.restarts,
         }
+
+
+def _is_source(choice: str | int | None) -> bool:
+    return isinstance(choice, str) and choice.strip().casefold() == SOURCE

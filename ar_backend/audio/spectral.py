@@ -2,7 +2,7 @@
 
 :class:`StftFrames` turns the stream's blocks (any size) into overlapping Hann-windowed
 frames, hands each frame's spectrum to a transform, and overlap-adds what comes back; the
-output is exactly as long as the input, delayed by ``latency`` samples (one frame less one hop).
+output is exactly as long as the input, delayed by ``latency`` samples (one frame).
 
 :func:`envelope` is the smooth outline of a magnitude spectrum (the vocal tract's resonances,
 the formants) without the fine comb of the voice's harmonics: a cepstrum liftered below the
@@ -36,7 +36,7 @@ class StftFrames:
     def __init__(self, size: int, channels: int, transform: Callable[[Spectrum], Spectrum]) -> None:
         self.size = size
         self.hop = size // 4
-        self.latency = size - self.hop
+        self.latency = size  # a sample leaves when the frame that began with it is complete
         self.channels = channels
         self.transform = transform
         self.window = np.hanning(size + 1)[:size]

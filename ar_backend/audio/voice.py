@@ -1,7 +1,7 @@
 """The voice's pitch and formants: ``pitch`` (formants kept by default) and ``formant``.
 
 Both run on 1024-sample frames at a quarter-frame hop (:class:`StftFrames`): the latency is
-768 samples (16 ms at 48 kHz), block by block at any block size.
+one frame (21 ms at 48 kHz), block by block at any block size.
 
 - ``pitch`` is a phase vocoder (each bin's true frequency from its phase advance, moved to
   ``ratio`` times it, resynthesised with running phases). With ``preserve_formants`` (the

@@ -168,17 +168,47 @@ def transcode_video(
             return _transcode(container, vin, ain, out, info, crf, process)
 
 
-def _video_stream(out: Any, vin: Any, info: VideoInfo, crf: int) -> Any:
-    time_base = vin.time_base or (1 / info.rate if info.rate else Fraction(1, 25))
-    vout = out.add_stream("libx264", rate=info.rate or Fraction(25))
-    vout.width, vout.height = info.width + info.width % 2, info.height + info.height % 2
+def h264_stream(
+    out: Any,
+    width: int,
+    height: int,
+    *,
+    rate: Fraction,
+    time_base: Fraction,
+    crf: int,
+    preset: str = X264_PRESET,
+    rotation: int = 0,
+    keyframe_s: float | None = None,
+    tune: str | None = None,
+) -> Any:
+    """Add the H.264 video stream (yuv420p, CRF, x264 ``preset``) every writer here uses:
+    file jobs and live recordings. Odd sides are rounded up (frames are padded by the
+    caller); ``keyframe_s``: at most that long between keyframes (a recording's fragments);
+    ``tune``: x264's (``zerolatency`` for live: no B-frames, so no reordering delay)."""
+    vout = out.add_stream("libx264", rate=rate)
+    vout.width, vout.height = width + width % 2, height + height % 2
     vout.pix_fmt = "yuv420p"
     vout.time_base = time_base
     vout.codec_context.time_base = time_base
-    vout.options = {"crf": str(crf), "preset": X264_PRESET}
-    if info.rotation:  # frames are kept as stored, shown turned as the input's are
-        vout.set_display_rotation(info.rotation if info.rotation <= 180 else info.rotation - 360)
+    vout.options = {"crf": str(crf), "preset": preset, **({"tune": tune} if tune else {})}
+    if keyframe_s is not None:
+        vout.codec_context.gop_size = max(1, round(float(rate) * keyframe_s))
+    if rotation:  # frames are kept as stored, shown turned as the input's are
+        vout.set_display_rotation(rotation if rotation <= 180 else rotation - 360)
     return vout
+
+
+def _video_stream(out: Any, vin: Any, info: VideoInfo, crf: int) -> Any:
+    time_base = vin.time_base or (1 / info.rate if info.rate else Fraction(1, 25))
+    return h264_stream(
+        out,
+        info.width,
+        info.height,
+        rate=info.rate or Fraction(25),
+        time_base=time_base,
+        crf=crf,
+        rotation=info.rotation,
+    )
 
 
 def _audio_stream(out: Any, ain: Any) -> tuple[Any, str]:
@@ -204,7 +234,7 @@ def _decoded(packet: Any, what: str, frames_done: int) -> Iterator[Any]:
         ) from None
 
 
-class _Writer:
+class EncodeThread:
     """Encodes and muxes in a thread of its own (FFmpeg's encoder runs without the GIL), so
     the encoder works beside the face swap. Its queue is short: a slow encoder holds the
     reading back, and memory stays a few frames. It owns ``out`` until :meth:`close`."""
@@ -220,7 +250,8 @@ class _Writer:
         self.thread.start()
 
     def put(self, kind: str, payload: Any) -> None:
-        """Queue a ``video`` frame (image, pts), a copied ``packet`` or an ``audio`` frame."""
+        """Queue a ``video`` frame (image, pts), a copied ``packet`` or an ``audio`` frame;
+        waits while the queue is full (``offer`` does not)."""
         while True:
             self._raise()
             try:
@@ -228,6 +259,16 @@ class _Writer:
                 return
             except queue.Full:
                 continue
+
+    def offer(self, kind: str, payload: Any) -> bool:
+        """``put`` unless the queue is full (False: the item was not taken): a live writer
+        skips a frame rather than hold its caller."""
+        self._raise()
+        try:
+            self.queue.put_nowait((kind, payload))
+        except queue.Full:
+            return False
+        return True
 
     def close(self, *, flush: bool) -> None:
         """End the thread: with ``flush``, after the encoders' last frames are written (an
@@ -287,7 +328,7 @@ def _transcode(
 ) -> VideoOutcome:
     vout = _video_stream(out, vin, info, crf)
     aout, audio = _audio_stream(out, ain) if ain is not None else (None, AUDIO_NONE)
-    writer = _Writer(out, vout, aout if audio == AUDIO_AAC else None)
+    writer = EncodeThread(out, vout, aout if audio == AUDIO_AAC else None)
     flush = False
     try:
         frames = _pump(container, vin, ain, aout, audio, info, writer, process)
@@ -304,7 +345,7 @@ def _pump(
     aout: Any,
     audio: str,
     info: VideoInfo,
-    writer: _Writer,
+    writer: EncodeThread,
     process: Callable[[np.ndarray], np.ndarray],
 ) -> int:
     """Read, decode and swap every frame, handing them to ``writer``; the frame count.

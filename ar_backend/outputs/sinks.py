@@ -1,4 +1,5 @@
-"""Sinks that follow the output slot in their own thread: the virtual camera, the recorder."""
+"""Sinks that follow the output slot in their own thread: the virtual camera (the recorder
+is recorder.py)."""
 
 from __future__ import annotations
 
@@ -121,42 +122,6 @@ class FollowerSink:
         return round(max(0.0, (self.stopped_at or time.time()) - self.started_at), 3)
 
 
-class Recorder(FollowerSink):
-    """Writes the output to an MP4 file (OpenCV, mp4v)."""
-
-    name = "recorder"
-    stopped_key = "recording.stopped"
-
-    def __init__(self, slot: LatestSlot, path: Path, fps: float, size: tuple[int, int]) -> None:
-        super().__init__(slot)
-        self.path = path
-        self.size = size
-        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
-        if not self._writer.isOpened():
-            raise OutputUnavailable(f"cannot write video to {path}")
-        self._start_thread()
-
-    def _write(self, image: np.ndarray) -> None:
-        if (image.shape[1], image.shape[0]) != self.size:
-            image = cv2.resize(image, self.size)
-        self._writer.write(image)
-
-    def _close(self) -> None:
-        self._writer.release()  # finalises the MP4
-
-    def status(self) -> dict[str, Any]:
-        return {
-            "active": self.active,
-            "file": self.path.name,
-            "path": str(self.path),
-            "folder": str(self.path.parent),
-            "started_at": self.started_at,
-            "seconds": self.seconds(),
-            "frames": self.frames,
-            **text_fields("error", self.error),
-        }
-
-
 class VirtualCamera(FollowerSink):
     """Sends the output to a virtual camera (v4l2loopback, OBS) through pyvirtualcam."""
 
@@ -176,7 +141,9 @@ class VirtualCamera(FollowerSink):
             import pyvirtualcam
         except ImportError as exc:
             pip = shlex.join([sys.executable, "-m", "pip", "install", "pyvirtualcam"])
-            raise OutputUnavailable(msg("vcam.no_pyvirtualcam", command=pip), pip, str(exc)) from exc
+            raise OutputUnavailable(
+                msg("vcam.no_pyvirtualcam", command=pip), pip, str(exc)
+            ) from exc
         self.size = size
         try:
             self._cam = pyvirtualcam.Camera(
@@ -190,9 +157,7 @@ class VirtualCamera(FollowerSink):
         except Exception as exc:  # RuntimeError naming modprobe when no device exists
             command = vcam_setup_command(device)
             message = (
-                msg("vcam.no_device", command=command)
-                if command
-                else msg("vcam.no_device_other")
+                msg("vcam.no_device", command=command) if command else msg("vcam.no_device_other")
             )
             raise OutputUnavailable(message, command, f"{type(exc).__name__}: {exc}") from exc
         self.device = self._cam.device

@@ -162,6 +162,12 @@ class RecordingStatus(Wire):
     started_at: float | None = Field(None, description="When it began (epoch seconds).")
     seconds: float | None = Field(None, description="How long it has been recording.")
     frames: int | None = None
+    writing: str | None = Field(
+        None, description="The file on disk while it is written (NAME.partial.mp4)."
+    )
+    frames_skipped: int | None = Field(None, description="Frames the encoder had no room for.")
+    audio: bool | None = Field(None, description="The changed voice is recorded (AAC).")
+    audio_seconds: float | None = Field(None, description="Seconds of voice written.")
     error: str | None = None
     already_recording: bool | None = Field(
         None, description="POST /record/start while recording: the recording under way."
@@ -209,6 +215,15 @@ class AudioStatus(Wire):
     )
     effects: list[AudioEffect]
     level_dbfs: float | None
+    output_error: str | None = Field(
+        None, description="The voice runs without an output device: why (it is recorded)."
+    )
+    source_sound: str | None = Field(
+        None, description='input_device "source": the source whose sound is the voice.'
+    )
+    av_offset_ms: float | None = Field(
+        None, description="The delay the live voice gets so lips match (ms)."
+    )
 
 
 class EffectChainOut(Wire):
