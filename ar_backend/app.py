@@ -5,7 +5,17 @@ from __future__ import annotations
 from flask import Flask
 
 from ar_backend import __version__
-from ar_backend.api import audio, camera, face, face_people, health, jobs, models_api, outputs
+from ar_backend.api import (
+    audio,
+    camera,
+    face,
+    face_people,
+    health,
+    jobs,
+    models_api,
+    outputs,
+    personas,
+)
 from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.effects import EffectError, EffectNotInChain
 from ar_backend.audio.engine import AudioUnavailable, NoSuchAudioDevice
@@ -109,7 +119,7 @@ def create_app(
             EngineUnavailable: (503, "engine"),
         },
     )
-    for module in (health, camera, outputs, audio, face, face_people, jobs, models_api):
+    for module in (health, camera, outputs, audio, face, face_people, jobs, models_api, personas):
         app.register_blueprint(module.bp)
     install_openapi(
         app,

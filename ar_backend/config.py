@@ -521,6 +521,14 @@ class BackendConfig(Section):
         return resolve_dir(DEFAULT_DATA_DIR)
 
     @property
+    def personas_dir(self) -> Path:
+        """Where personas are kept: ``personas/`` in the backend's data folder (the folder
+        ``face.state_dir`` is in, else ``data``)."""
+        if self.face.state_dir:
+            return resolve_dir(self.face.state_dir).parent / "personas"
+        return resolve_dir(DEFAULT_DATA_DIR) / "personas"
+
+    @property
     def max_viewers(self) -> int:
         """The viewer cap in force: the configured one, or threads less the API's reserve."""
         if self.outputs.max_viewers is not None:

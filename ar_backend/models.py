@@ -73,6 +73,38 @@ class ChainIn(BaseModel):
     effects: list[EffectIn] = Field(..., max_length=64, description="In processing order.")
 
 
+class PersonaIn(BaseModel):
+    """``POST /personas``: save a persona (a name already saved is replaced)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(
+        ...,
+        min_length=1,
+        max_length=40,
+        description="Letters, digits, spaces, _ or - (no path characters).",
+    )
+    label: str = Field(
+        "", max_length=64, description="Drawn on the output while it is applied ('' none)."
+    )
+    voice: list[EffectIn] = Field(
+        default_factory=list, max_length=64, description="The voice chain, in order."
+    )
+    face: Literal["loaded", "keep"] = Field(
+        "loaded",
+        description="loaded: the face (or face set) loaded now is saved with it; keep: "
+        "applying it leaves the face as it is.",
+    )
+    slot: int | None = Field(None, ge=1, le=4, description="Its hotkey, F1-F4.")
+
+    @field_validator("label")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if any(not ch.isprintable() for ch in value):
+            raise ValueError("the label has a control character")
+        return value
+
+
 AudioDeviceChoice = (
     Annotated[str, Field(min_length=1, max_length=256)] | Annotated[int, Field(ge=0, le=1023)]
 )

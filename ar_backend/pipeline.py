@@ -96,6 +96,9 @@ class Pipeline:
         self.frames_in = 0
         self.frames_out = 0
         self._ctx = ProcessorContext()
+        # held while one frame goes through the processors: a change that must land on a
+        # frame boundary (a persona: face and label together) takes it for a moment
+        self._frame_lock = threading.Lock()
 
     # ---- control ---------------------------------------------------------------------------
 
@@ -256,20 +259,8 @@ class Pipeline:
             ctx.fps_out = self.fps_out.rate()
             p50 = _percentile(list(self._latency), 50)
             ctx.latency_p50_ms = p50 or 0.0
-            for proc, fault in zip(self.processors, self._faults, strict=True):
-                t0 = time.perf_counter()
-                try:
-                    frame = proc.process(frame, ctx)
-                except Exception as exc:  # the frame passes on unchanged
-                    if fault.fault(f"{type(exc).__name__}: {exc}"):
-                        log.exception(
-                            "processor %s failed; frames pass it unchanged until it recovers",
-                            proc.name,
-                        )
-                else:
-                    if fault.active is not None:
-                        fault.clear()
-                frame.timings[proc.name] = (time.perf_counter() - t0) * 1000
+            with self._frame_lock:
+                frame = self._run_processors(frame, ctx)
             now = time.monotonic()
             latency_ms = (now - frame.captured) * 1000
             frame.meta["output_at"] = now
@@ -279,6 +270,28 @@ class Pipeline:
             self.frames_out += 1
             self.fps_out.tick(now)
             self.output.put(frame)
+
+    def _run_processors(self, frame: Frame, ctx: ProcessorContext) -> Frame:
+        for proc, fault in zip(self.processors, self._faults, strict=True):
+            t0 = time.perf_counter()
+            try:
+                frame = proc.process(frame, ctx)
+            except Exception as exc:  # the frame passes on unchanged
+                if fault.fault(f"{type(exc).__name__}: {exc}"):
+                    log.exception(
+                        "processor %s failed; frames pass it unchanged until it recovers",
+                        proc.name,
+                    )
+            else:
+                if fault.active is not None:
+                    fault.clear()
+            frame.timings[proc.name] = (time.perf_counter() - t0) * 1000
+        return frame
+
+    def between_frames(self) -> threading.Lock:
+        """``with pipeline.between_frames():`` changes made inside land on the same frame:
+        no frame is half through the processors meanwhile (keep it short: frames wait)."""
+        return self._frame_lock
 
     # ---- figures ---------------------------------------------------------------------------
 

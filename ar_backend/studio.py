@@ -12,7 +12,9 @@ from typing import IO, Any
 from pydantic import BaseModel, ValidationError
 
 from ar_backend import __version__
+from ar_backend.audio.chain import EffectChain
 from ar_backend.audio.effects import REGISTRY as EFFECTS
+from ar_backend.audio.effects import EffectError
 from ar_backend.audio.engine import AudioEngine
 from ar_backend.config import BackendConfig, FaceOptions, resolve_dir
 from ar_backend.face import store as persist
@@ -27,6 +29,7 @@ from ar_backend.jobs.queue import FacePicture, JobError, JobQueue, find_file, in
 from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
 from ar_backend.outputs.recorder import Recorder, RecordingError
 from ar_backend.outputs.sinks import OutputUnavailable, VirtualCamera
+from ar_backend.personas import Persona, PersonaError, PersonaStore, check_name
 from ar_backend.pipeline import Pipeline
 from ar_backend.processors import REGISTRY as PROCESSORS
 from ar_backend.processors import ProcessorResources, make_processor
@@ -146,6 +149,10 @@ class Studio:
         self.sound = SourceSound(config.audio.sample_rate, config.audio.channels)
         self.audio = AudioEngine(config.audio, self.sound)
         self.audio.video_latency_ms = self._video_latency_ms
+        # personas (face + voice + label under a name), kept in the data folder
+        self.personas = PersonaStore(config.personas_dir)
+        self.persona: str | None = None  # the one applied last
+        self._apply_lock = threading.Lock()
         self._lock = threading.RLock()
         # file jobs (ar_backend/jobs): their list survives restarts; workers start with a job
         self.jobs = JobQueue(
@@ -447,6 +454,85 @@ class Studio:
         except BaseException:
             path.unlink(missing_ok=True)
             raise
+
+    # ---- personas (ar_backend/personas.py) --------------------------------------------------
+
+    def persona_list(self) -> dict[str, Any]:
+        listed = [p.describe() for p in self.personas.listed()]
+        return {
+            "personas": listed,
+            "count": len(listed),
+            "active": self.persona,
+            "error": self.personas.error,
+        }
+
+    def persona_save(
+        self, name: str, label: str, voice: list[dict[str, Any]], face: str, slot: int | None
+    ) -> dict[str, Any]:
+        """Save (or replace) a persona; each part checked first (400 naming ``name``,
+        ``voice.<i>...`` or ``face``), so a refusal changes nothing."""
+        check_name(name)
+        audio = self.config.audio
+        try:  # built once to check it, as the live chain would build it
+            EffectChain(audio.sample_rate, audio.channels, audio.max_effects).set_chain(voice)
+        except EffectError as exc:
+            field = "voice" + exc.field.removeprefix("effects")
+            raise PersonaError(400, f"{field}: {exc}", field) from None
+        except UnknownName as exc:
+            raise PersonaError(400, f"voice: {exc}", "voice") from None
+        photos: list[tuple[bytes, int | None, str]] = []
+        if face == "loaded":
+            photos = self.face.loaded_pictures()
+            if not photos:
+                raise PersonaError(
+                    409, 'face: no face is loaded (POST /face/load), or send "keep"', "face"
+                )
+        persona = Persona(name=name, label=label, voice=voice, slot=slot)
+        self.personas.save(persona, photos)
+        log.info("persona %r saved (%d face photo(s))", name, len(photos))
+        return persona.describe()
+
+    def persona_delete(self, name: str) -> dict[str, Any]:
+        gone = self.personas.delete(name)
+        if self.persona == gone.name:
+            self.persona = None
+        return {"deleted": gone.name, **self.persona_list()}
+
+    def persona_apply(self, name: str) -> dict[str, Any]:
+        """The persona's face, voice and label as one change: the face is prepared first
+        (the slow part, off the live path), then face, label and voice chain switch between
+        two frames, so no frame has the new face with the old label. A face that cannot be
+        prepared (or a voice that no longer builds) changes nothing."""
+        persona = self.personas.get(name)
+        with self._apply_lock:
+            prepared = None
+            if persona.faces:
+                try:
+                    photos = self.personas.face_bytes(persona)
+                except OSError as exc:
+                    raise PersonaError(
+                        409, f"name: {persona.name}'s face files cannot be read ({exc})", "name"
+                    ) from None
+                prepared = self.face.prepare_face(photos)
+            chain = self.audio.chain
+            slots = chain.build(persona.voice)
+            overlays = [p for p in self.pipeline.processors if hasattr(p, "persona_label")]
+            with self.pipeline.between_frames():
+                if prepared is not None:
+                    self.face.use_face(prepared)
+                for overlay in overlays:
+                    overlay.persona_label = persona.label
+                chain.install(slots)
+            if prepared is not None:
+                self.face.save_face(prepared)
+            self.persona = persona.name
+        log.info("persona %r applied", persona.name)
+        return {
+            "applied": persona.describe(),
+            "face": self.face.source_status() if prepared is not None else None,
+            "effects": chain.describe(),
+            "label_shown": bool(overlays) or not persona.label,
+        }
 
     # ---- outputs ---------------------------------------------------------------------------
 

@@ -94,15 +94,22 @@ class EffectChain:
 
     def set_chain(self, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Replace the whole chain (validated first: a bad entry changes nothing)."""
+        self.install(self.build(specs))
+        return self.describe()
+
+    def build(self, specs: list[dict[str, Any]]) -> list[Slot]:
+        """A whole chain made and checked, not yet running (``install`` runs it)."""
         if len(specs) > self.max_effects:
             raise EffectError(
                 f"the chain holds at most {self.max_effects} effects (audio.max_effects), "
                 f"not {len(specs)}",
                 "effects",
             )
-        slots = [self._slot(spec, i) for i, spec in enumerate(specs)]
+        return [self._slot(spec, i) for i, spec in enumerate(specs)]
+
+    def install(self, slots: list[Slot]) -> None:
+        """Run ``slots`` from the next block on (cross-faded from the chain before)."""
         self._swap(slots)
-        return self.describe()
 
     def set_effect(self, effect_type: str, params: dict[str, Any], bypass: bool = False) -> list:
         """Add an effect, or change the one of that type in place (its position kept)."""

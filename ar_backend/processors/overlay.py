@@ -1,4 +1,5 @@
-"""``overlay``: an optional fps/latency readout and an optional "AI-generated" label."""
+"""``overlay``: an optional fps/latency readout, an optional "AI-generated" label, and the
+applied persona's label (bottom left)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ class OverlayProcessor:
 
     def __init__(self, cfg: OverlayConfig) -> None:
         self.cfg = cfg
+        self.persona_label = ""  # set by the studio between two frames (a persona applied)
 
     @staticmethod
     def _text(image: np.ndarray, text: str, org: tuple[int, int], scale: float) -> None:
@@ -24,7 +26,8 @@ class OverlayProcessor:
         )
 
     def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
-        if not (self.cfg.show_stats or self.cfg.ai_label):
+        persona = self.persona_label
+        if not (self.cfg.show_stats or self.cfg.ai_label or persona):
             return frame
         image = frame.image
         h, w = image.shape[:2]
@@ -35,6 +38,8 @@ class OverlayProcessor:
         if self.cfg.ai_label:
             (tw, _th), _ = cv2.getTextSize(self.cfg.label_text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
             self._text(image, self.cfg.label_text, (w - tw - 12, h - 12), scale)
+        if persona:
+            self._text(image, persona, (12, h - 12), scale * 1.2)
         return frame
 
     def reconfigure(self, cfg: PipelineConfig) -> None:

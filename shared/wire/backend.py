@@ -613,3 +613,35 @@ class ModelsOut(Wire):
     manifest: str = Field(..., description="The manifest file read (face.models_manifest).")
     models_dir: str
     models: list[ModelOut]
+
+
+class PersonaFace(Wire):
+    photos: int = Field(..., description="Photos saved (more than one: a face set).")
+    names: list[str]
+
+
+class PersonaOut(Wire):
+    """A persona: a face (or face set), a voice chain and a label under a name."""
+
+    name: str
+    label: str
+    voice: list[dict[str, Any]] = Field(..., description="The voice chain (as POST /audio/chain).")
+    face: PersonaFace | None = Field(None, description="null: applying it keeps the face.")
+    slot: int | None = Field(None, description="Its hotkey, F1-F4 (1-4).")
+    created_at: float
+
+
+class PersonaListOut(Wire):
+    personas: list[PersonaOut]
+    count: int
+    active: str | None = Field(None, description="The persona applied last.")
+    error: str | None = Field(None, description="The saved list could not be read: why.")
+
+
+class PersonaApplyOut(Wire):
+    applied: PersonaOut
+    face: dict[str, Any] | None = Field(None, description="The face now loaded (/face/status).")
+    effects: list[AudioEffect]
+    label_shown: bool = Field(
+        ..., description="False when the label cannot show (no overlay processor)."
+    )

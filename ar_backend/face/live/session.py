@@ -62,6 +62,18 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 @dataclass(frozen=True)
+class PreparedFace:
+    """A face (or face set) made ready for ``engine``, not yet in use (FaceSwap.use_face)."""
+
+    engine: Engine
+    source: SourceFace
+    info: dict[str, Any]
+    loaded: LoadedImage
+    set_images: list[LoadedImage]
+    items: list[tuple[bytes, int | None, str]]
+
+
+@dataclass(frozen=True)
 class Live:
     """What the process thread reads, replaced whole (never changed in place)."""
 
@@ -396,6 +408,25 @@ class FaceSwap:
         index = info.get("face_index")
         return png.tobytes(), index if isinstance(index, int) else loaded.face_index, loaded.name
 
+    def loaded_pictures(self) -> list[tuple[bytes, int | None, str]]:
+        """Every photo of the loaded face, as PNG (the pixels the swap uses) with which face
+        of it and its name: a face set gives each photo; [] with no face loaded."""
+        import cv2
+
+        with self._lock:
+            loaded, info, photos = self._loaded, self._source_info, list(self._set_images)
+        if loaded is None or info is None:
+            return []
+        if not photos:
+            index = info.get("face_index")
+            photos = [replace(loaded, face_index=index if isinstance(index, int) else None)]
+        out = []
+        for photo in photos:
+            ok, png = cv2.imencode(".png", photo.image)
+            if ok:
+                out.append((png.tobytes(), photo.face_index, photo.name))
+        return out
+
     def source_status(self) -> dict[str, Any]:
         info = self._source_info
         return {"loaded": info is not None, **(info or {})}
@@ -511,6 +542,57 @@ class FaceSwap:
         self._save("source", *people_state.set_state(items))
         log.info("face set loaded: %d photos (%s engine)", len(items), engine.name)
         return self.source_status()
+
+    def prepare_face(self, items: list[tuple[bytes, int | None, str]]) -> PreparedFace:
+        """The face (one photo) or face set of ``items`` prepared as the source but not yet
+        in use (errors as /face/load's): a persona puts it in with :meth:`use_face` between
+        two frames, together with its voice and label."""
+        if not 1 <= len(items) <= self.cfg.max_set:
+            raise FaceError(f"a face set has at most {self.cfg.max_set} photos", "image")
+        images = [self._decode(data) for data, _, _ in items]
+        with self._work:
+            engine = self._engine(self.engine_name)
+            if len(items) == 1:
+                _data, index, name = items[0]
+                source, info = self._prepare(engine, images[0], index, name)
+                loaded, photos = LoadedImage(images[0], name, index, source.box), []
+            else:
+                kept = self._set_images
+                try:
+                    source, info = self._prepare_set(
+                        engine,
+                        [
+                            LoadedImage(image, name, index, np.zeros(4))
+                            for image, (_, index, name) in zip(images, items, strict=True)
+                        ],
+                        same_as=False,
+                    )
+                    photos = self._set_images
+                finally:
+                    self._set_images = kept
+                loaded = photos[0]
+        return PreparedFace(engine, source, info, loaded, photos, list(items))
+
+    def use_face(self, prepared: PreparedFace) -> None:
+        """Put a prepared face in use from the next frame (no engine work: quick). The engine
+        must still be the one it was prepared for (FaceError naming ``engine`` else)."""
+        with self._lock:
+            if self._engines.get(self.engine_name) is not prepared.engine:
+                raise FaceError("the face engine changed meanwhile: apply again", "engine")
+            self._loaded = prepared.loaded
+            self._set_images = list(prepared.set_images)
+            self._source_info = prepared.info
+            reset = prepared.engine is not self._live.engine
+            self._publish(engine=prepared.engine, source=prepared.source, reset=reset)
+
+    def save_face(self, prepared: PreparedFace) -> None:
+        """Keep the face put in use by :meth:`use_face` across a restart."""
+        if len(prepared.items) == 1:
+            data, _index, name = prepared.items[0]
+            face_index = prepared.info["face_index"]
+            self._save("source", {"name": name, "face_index": face_index}, {"source": data})
+        else:
+            self._save("source", *people_state.set_state(prepared.items))
 
     def _prepare_set(
         self, engine: Engine, photos: list[LoadedImage], same_as: bool
