@@ -25,7 +25,6 @@ def test_a_recording_has_the_voice_in_sync_and_the_takes_length(tmp_path: Path) 
     path = tmp_path / "take.mp4"
     recorder = Recorder(slot, path, FPS, (320, 240), audio=(48000, 1))
     assert recorder.status()["writing"] == "take.partial.mp4"
-    assert (tmp_path / "take.partial.mp4").exists()
     t0 = time.monotonic()
     for i in range(45):  # 1.5 s, a flash at 1 s with a click captured with it
         now = t0 + i / FPS

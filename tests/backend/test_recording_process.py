@@ -79,7 +79,7 @@ def check_take(path: Path, swapped: bool = False) -> None:
     got = measure_take(path)
     assert abs(got.video_seconds - TAKE_S) <= 0.3, got
     assert got.audio_seconds is not None and abs(got.audio_seconds - TAKE_S) <= 0.3, got
-    paired = [o for o in got.offsets_ms if abs(o) < 500]  # a click whose flash was recorded
+    paired = got.offsets_ms  # each click with its flash, where the flash's onset was recorded
     assert paired, got
     # a flash is seen on the first frame the live path got through: at a few fps with the
     # swap on, that frame may come one live frame after the flash began
