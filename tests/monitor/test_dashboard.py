@@ -168,7 +168,9 @@ def test_a_studio_node_shows_its_live_state(spawn, browser, tmp_path: Path, size
         look = browser.execute_script(LOOK, "ar-backend")
         if not look or look["lines"].get("fps-out", 0) < 2:
             return None  # two beats at least: the sparkline has a line
-        return look if "REC 0:00" not in look["live"].get("Recording", "REC 0:00") else None
+        recording = look["live"].get("Recording", "")
+        # a beat sent since the recording started, and a second or more into it
+        return look if "● REC" in recording and "REC 0:00" not in recording else None
 
     look = wait_for(ready, timeout=40)
     state = look["live"]
