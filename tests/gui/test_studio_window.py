@@ -111,7 +111,13 @@ def test_hotkeys_toggle_recording_and_a_snapshot_is_saved(
     qtbot.waitUntil(recording, timeout=10000)
     qtbot.waitUntil(out.record.isChecked, timeout=10000)  # the window shows it too
     keys = {k: a.shortcut().toString() for k, a in window.hotkeys.items()}
-    assert keys == {"swap": "F5", "voice": "F6", "record": "F7", "virtual_camera": "F8"}
+    assert keys == {
+        "swap": "F5",
+        "voice": "F6",
+        "record": "F7",
+        "virtual_camera": "F8",
+        **{f"persona{i}": f"F{i}" for i in range(1, 5)},
+    }
     window.hotkeys["record"].trigger()  # (a key press needs a focused window: not offscreen)
     qtbot.waitUntil(lambda: not recording(), timeout=10000)
     out.snapshot_dir = tmp_path / "shots"

@@ -128,6 +128,7 @@ def test_keyboard_shortcuts_is_a_list_to_read(qtbot, make_window) -> None:
         ("Voice on/off", "F6"),
         ("Record on/off", "F7"),
         ("Virtual camera on/off", "F8"),
+        *[(f"Persona {i}", f"F{i}") for i in range(1, 5)],
     ]
     table = dialog.table
     for row in range(table.rowCount()):  # clicking and double-clicking an entry: nothing

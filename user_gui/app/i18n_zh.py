@@ -283,4 +283,58 @@ CATALOG: dict[str, str] = {
     "Key": "按键",
     "on": "开",
     "off": "关",
+    # ---- voice presets and personas (issue 24) ----
+    "Voice presets and personas": "声音预设与角色",
+    "Clean": "清晰",
+    "Deeper": "低沉",
+    "Higher": "高亢",
+    "Bright": "明亮",
+    "Robot": "机器人",
+    "Radio": "电台",
+    "Noise suppression (RNNoise) and a low cut: your own voice, clearer": (
+        "噪声抑制（RNNoise）加低切：还是你的声音，更清晰"
+    ),
+    "Lower pitch and a larger vocal tract: another, deeper person": (
+        "更低的音高和更大的声道：另一个更低沉的人"
+    ),
+    "Higher pitch, formants a little up: another, higher person": (
+        "更高的音高，共振峰略升：另一个声音更高的人"
+    ),
+    "The formants up, the pitch kept: a brighter, younger sound": (
+        "共振峰上移、音高不变：更明亮、更年轻的声音"
+    ),
+    "A lower ring-modulated voice": "更低的环形调制声音",
+    "A telephone or radio band": "电话或电台的频带",
+    "Formant": "共振峰",
+    "Move the formants alone: left deeper (a larger vocal tract), right brighter": (
+        "只移动共振峰：向左更低沉（更大的声道），向右更明亮"
+    ),
+    "A/V offset: —": "音画偏移：—",
+    "The delay the live voice gets so lips and voice match (audio.av_sync)": (
+        "直播声音的延迟，使口型与声音对齐（audio.av_sync）"
+    ),
+    "A/V offset: {ms} ms ({mode})": "音画偏移：{ms} 毫秒（{mode}）",
+    "No output device: {reason}": "没有输出设备：{reason}",
+    "Save as persona…": "另存为角色…",
+    "Save the loaded face, the voice chain and a label under a name": (
+        "把已加载的人脸、声音效果链和标签保存在一个名字下"
+    ),
+    "Persona {n}": "角色 {n}",
+    "voice: {preset}": "声音：{preset}",
+    "preset not applied": "预设未应用",
+    "formant not applied": "共振峰未应用",
+    "personas": "角色",
+    "{label}; voice: {effects}": "{label}；声音：{effects}",
+    "No personas yet: load a face, set a voice, Save as persona…": (
+        "还没有角色：加载人脸、设置声音，然后“另存为角色…”"
+    ),
+    "applying {name}…": "正在应用 {name}…",
+    "persona: {name}": "角色：{name}",
+    "Save as persona": "另存为角色",
+    "Name": "名称",
+    "Label on the video (may be empty)": "视频上的标签（可以为空）",
+    "saved {name}": "已保存 {name}",
+    "persona not saved": "角色未保存",
+    "Delete {name}": "删除 {name}",
+    "persona not deleted": "角色未删除",
 }

@@ -32,6 +32,7 @@ from user_gui.app.face.panel import FacePanel
 from user_gui.app.files_panel import FilesPanel
 from user_gui.app.i18n import tr
 from user_gui.app.output_panel import OutputPanel
+from user_gui.app.persona_bar import PERSONA_KEYS, PersonaBar
 from user_gui.app.service_checks import BackendCheck, check_backend, check_monitor
 from user_gui.app.services_tab import ServicesTab
 from user_gui.app.shortcuts_dialog import ShortcutsDialog
@@ -44,7 +45,13 @@ from user_gui.services.reporter import StatusReporter
 log = logging.getLogger(__name__)
 RUNNING = ("running", "reconnecting", "connecting")  # camera states with a preview to show
 STALE_S = 1.5  # no frame for this long: the preview says it is offline
-HOTKEYS = {"swap": "F5", "voice": "F6", "record": "F7", "virtual_camera": "F8"}
+HOTKEYS = {
+    "swap": "F5",
+    "voice": "F6",
+    "record": "F7",
+    "virtual_camera": "F8",
+    **{f"persona{i + 1}": key for i, key in enumerate(PERSONA_KEYS)},  # the persona bar's
+}
 
 
 class MainWindow(QMainWindow):
@@ -128,6 +135,8 @@ class MainWindow(QMainWindow):
             lambda on: self.reporter.update_gui_status(audio_running=on)
         )
         panels.addWidget(self.voice_panel)
+        self.persona_bar = PersonaBar(self.backend)  # presets, formant, A/V offset, personas
+        panels.addWidget(self.persona_bar)
         panels.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(column)
@@ -170,6 +179,10 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
             studio.addAction(action)
             self.hotkeys[key] = action
+        studio.addSeparator()
+        for i, action in enumerate(self.persona_bar.hotkeys):  # F1-F4: the personas in order
+            studio.addAction(action)
+            self.hotkeys[f"persona{i + 1}"] = action
         studio.addSeparator()
         self.models_action = QAction(tr("Models…"), self)
         self.models_action.setToolTip(
@@ -225,6 +238,7 @@ class MainWindow(QMainWindow):
         self.face_panel.set_backend_ok(ok, reason)
         self.output_panel.set_backend_ok(ok, reason)
         self.voice_panel.set_backend_ok(ok, reason)
+        self.persona_bar.set_backend_ok(ok, reason)
         self.files_panel.set_backend_ok(ok, reason)
 
     # ---- services --------------------------------------------------------------------------
@@ -258,6 +272,7 @@ class MainWindow(QMainWindow):
         if ok:
             self.face_panel.show_status(info.face, face_changes, info.face_error)
             self.voice_panel.show_status(info.audio, info.audio_error)
+            self.persona_bar.show_status(info.audio)
             self.output_panel.show_outputs(info.outputs)
         self._camera = info.camera if ok else None
         running = ok and info.camera is not None and info.camera.state in RUNNING

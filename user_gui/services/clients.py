@@ -303,6 +303,36 @@ class ARBackendClient(APIClient):
     def audio_status(self) -> bw.AudioStatus:
         return self.get_model(bw.AudioStatus, "/audio/status")
 
+    def personas(self) -> bw.PersonaListOut:
+        """The saved personas and the one applied last."""
+        return self.get_model(bw.PersonaListOut, "/personas")
+
+    def save_persona(
+        self,
+        name: str,
+        label: str,
+        voice: Sequence[dict[str, Any]],
+        face: str = "loaded",
+        slot: int | None = None,
+    ) -> bw.PersonaOut:
+        """Save the loaded face (``face="loaded"``; ``"keep"``: none), ``voice`` and ``label``
+        under ``name``; a bad part is BackendError naming its field."""
+        body: dict[str, Any] = {"name": name, "label": label, "voice": list(voice), "face": face}
+        if slot is not None:
+            body["slot"] = slot
+        return self._call(
+            bw.PersonaOut, "POST", "/personas", json=body, timeout=max(self.timeout, 30)
+        )
+
+    def delete_persona(self, name: str) -> bw.PersonaListOut:
+        return self._call(bw.PersonaListOut, "DELETE", "/personas/" + quote(name, safe=""))
+
+    def apply_persona(self, name: str) -> bw.PersonaApplyOut:
+        """Its face, voice and label together (the face may take seconds to prepare)."""
+        path = f"/personas/{quote(name, safe='')}/apply"
+        timeout = max(self.timeout, self.slow_timeout)
+        return self._call(bw.PersonaApplyOut, "POST", path, json={}, timeout=timeout)
+
     def audio_effect_types(self) -> dict[str, dict[str, bw.EffectParam]]:
         """Per effect type, its parameters with their default and range."""
         return self.get_model(bw.EffectTypesOut, "/audio/effects").effects
