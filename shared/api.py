@@ -344,8 +344,10 @@ def parse_query(model: type[M]) -> M:
 def answer(model: BaseModel, status: int = 200) -> tuple[Response, int]:
     """The response for an answer built as its :mod:`shared.wire` model (the one the OpenAPI
     document declares and the clients read): the fields the producer set, under the names
-    the wire uses (aliases: ``from``), with ``status``."""
-    return jsonify(model.model_dump(mode="json", by_alias=True, exclude_unset=True)), status
+    the wire uses (aliases: ``from``), with ``status``. The app's JSON encoder writes it, as
+    any answer (a node's payload may hold text JSON escapes but UTF-8 cannot carry)."""
+    body = model.model_dump(by_alias=True, exclude_unset=True)
+    return jsonify(body), status
 
 
 def wants_prometheus() -> bool:

@@ -6,11 +6,11 @@ import logging
 import os
 import threading
 import time
-from typing import Any
 
 import psutil
 
 from shared.timeutil import iso
+from shared.wire.base import DiskFigures, MemoryFigures, ProcessFigures, SystemFigures
 from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -31,37 +31,35 @@ class SystemMetricsSampler:
         self._proc = psutil.Process(os.getpid())
         psutil.cpu_percent(interval=None)  # prime: the first non-blocking call returns 0.0
         self._proc.cpu_percent(interval=None)
-        self._latest: dict[str, Any] = self._sample()
+        self._latest = self._sample()
 
-    def _sample(self) -> dict[str, Any]:
+    def _sample(self) -> SystemFigures:
         vm = psutil.virtual_memory()
         try:
             du = psutil.disk_usage(self.disk_path)
-            disk = {"total": du.total, "used": du.used, "free": du.free, "percent": du.percent}
+            disk = DiskFigures(total=du.total, used=du.used, free=du.free, percent=du.percent)
         except OSError:
-            disk = {"total": 0, "used": 0, "free": 0, "percent": 0.0}
+            disk = DiskFigures(total=0, used=0, free=0, percent=0.0)
         with self._proc.oneshot():
-            proc = {
-                "cpu_percent": self._proc.cpu_percent(interval=None),
-                "memory_mb": round(self._proc.memory_info().rss / 1048576, 1),
-                "threads": self._proc.num_threads(),
-            }
-        return {
-            "cpu_percent": psutil.cpu_percent(interval=None),
-            "memory": {
-                "total": vm.total,
-                "available": vm.available,
-                "percent": vm.percent,
-                "used": vm.used,
-            },
-            "disk": disk,
-            "process": proc,
-            "timestamp": iso(time.time()),
-        }
+            proc = ProcessFigures(
+                cpu_percent=self._proc.cpu_percent(interval=None),
+                memory_mb=round(self._proc.memory_info().rss / 1048576, 1),
+                threads=self._proc.num_threads(),
+            )
+        return SystemFigures(
+            cpu_percent=psutil.cpu_percent(interval=None),
+            memory=MemoryFigures(
+                total=vm.total, available=vm.available, percent=vm.percent, used=vm.used
+            ),
+            disk=disk,
+            process=proc,
+            timestamp=iso(time.time()),
+        )
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> SystemFigures:
+        """The latest sample (never changed after it is taken)."""
         with self._lock:
-            return dict(self._latest)
+            return self._latest
 
     def _sample_once(self) -> None:
         sample = self._sample()  # a psutil hiccup is logged by the worker, which goes on

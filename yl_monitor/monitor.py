@@ -12,9 +12,32 @@ from typing import Any
 
 from shared.messages import Message, UnknownMessage, msg
 from shared.sysmetrics import SystemMetricsSampler
-from shared.timeutil import Clock, iso
+from shared.timeutil import Clock, iso, utc_now_iso
+from shared.wire.monitor import (
+    Acknowledgement,
+    AcknowledgeOut,
+    ActiveChecks,
+    AlertListOut,
+    AlertView,
+    EvaluatorState,
+    HealthCheckView,
+    HealthOut,
+    HeartbeatCounts,
+    HeartbeatOut,
+    HistoryBeat,
+    HistoryOut,
+    MonitorSummary,
+    NodeDetailOut,
+    NodeListOut,
+    NodeResources,
+    NodeView,
+    RegisterOut,
+    StateEvent,
+    StatusOut,
+    StorageState,
+)
 from shared.workerstats import WorkerStats
-from yl_monitor import __version__
+from yl_monitor import SERVICE_NAME, __version__
 from yl_monitor.checks import ActiveChecker
 from yl_monitor.config import MonitorConfig
 from yl_monitor.evaluator import Evaluator
@@ -246,7 +269,7 @@ class Monitor:
 
     # ---- nodes -----------------------------------------------------------------------------
 
-    def register(self, body: RegisterIn) -> tuple[dict[str, Any], bool]:
+    def register(self, body: RegisterIn) -> RegisterOut:
         with _refusal_logged(f"registering {body.node_id}"):
             row, created = self.store.register(
                 body.node_id,
@@ -257,7 +280,7 @@ class Monitor:
             )
         if created:
             log.info("node registered: %s (%s)", body.node_id, body.node_type)
-        return self.node_view(row), created
+        return RegisterOut(status="registered" if created else "updated", node=self.node_view(row))
 
     def heartbeat(
         self,
@@ -266,7 +289,7 @@ class Monitor:
         raw: dict[str, Any] | None = None,
         raw_text: str | None = None,
         idempotency_key: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> HeartbeatOut:
         """Queue the beat, wait until it is committed, and say what was recorded.
 
         ``raw`` (and its JSON ``raw_text``) is the body as sent, already validated as
@@ -311,18 +334,22 @@ class Monitor:
         if raw_text is not None:
             record.payload_text = raw_text  # fills the cached property
         outcome = self.writer.submit(record).wait(self.config.storage.commit_wait)
-        return {
-            "recorded": True,
-            "duplicate": outcome.duplicate,
-            "node_id": node_id,
-            "received_at": iso(now),
-            "status": body.status,
-        }
+        return HeartbeatOut(
+            recorded=True,
+            duplicate=outcome.duplicate,
+            node_id=node_id,
+            received_at=iso(now),
+            status=body.status,
+        )
 
-    def node_view(self, row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    def node_view(self, row: dict[str, Any], now: float | None = None) -> NodeView:
+        return NodeView(**self._node_fields(row, now))
+
+    def _node_fields(self, row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+        """A node's view from its row, as NodeView's fields (a detail adds to them)."""
         now = self.clock.now() if now is None else now
         verdict = node_state(row, now, self.config.nodes, self.storage_fault_at())
-        view: dict[str, Any] = {
+        fields: dict[str, Any] = {
             "node_id": row["node_id"],
             "node_name": row["node_name"],
             "node_type": row["node_type"],
@@ -337,69 +364,75 @@ class Monitor:
             "beats_received": row["beats_received"],
             "status": row["status"],
             "version": row["version"],
-            "resources": {
-                "cpu_percent": row["cpu_percent"],
-                "memory_percent": row["memory_percent"],
-                "memory_mb": row["memory_mb"],
-            },
+            "resources": NodeResources(
+                cpu_percent=row["cpu_percent"],
+                memory_percent=row["memory_percent"],
+                memory_mb=row["memory_mb"],
+            ),
             "paused": bool(row["paused"]),
             "paused_reason": row["paused_reason"],
             "health_check": None
             if row["probe_at"] is None
-            else {
-                "url": row["probe_url"],
-                "ok": bool(row["probe_ok"]),
-                "error": row["probe_error"],
-                "checked_at": iso(row["probe_at"]),
-                "failures": row["probe_failures"],
-            },
+            else HealthCheckView(
+                url=row["probe_url"],
+                ok=bool(row["probe_ok"]),
+                error=row["probe_error"],
+                checked_at=iso(row["probe_at"]),
+                failures=row["probe_failures"],
+            ),
         }
         if "last_payload" in row:
             payload = _stored_payload(row["last_payload"])
             if isinstance(payload, dict):
                 payload.setdefault("node_id", row["node_id"])
-            view["last_payload"] = payload
-        return view
+            fields["last_payload"] = payload
+        return fields
 
-    def nodes(self) -> list[dict[str, Any]]:
+    def nodes(self) -> NodeListOut:
         now = self.clock.now()
-        return [self.node_view(r, now) for r in self.store.list_nodes()]
+        nodes = [self.node_view(r, now) for r in self.store.list_nodes()]
+        by_state: dict[str, int] = {}
+        for node in nodes:
+            by_state[node.state] = by_state.get(node.state, 0) + 1
+        return NodeListOut(nodes=nodes, count=len(nodes), summary=by_state, timestamp=utc_now_iso())
 
-    def node(self, node_id: str) -> dict[str, Any]:
+    def node(self, node_id: str) -> NodeDetailOut:
         row = self.store.get_node(node_id)
         if row is None:
             raise NodeNotFound(f"no node with id {node_id!r}")
-        view = self.node_view(row)
-        view["events"] = [
-            {
-                "from": e["from_state"],
-                "to": e["to_state"],
-                "at": iso(e["at"]),
-                "reason": e["reason"],
-            }
+        events = [
+            StateEvent.model_validate(
+                {
+                    "from": e["from_state"],
+                    "to": e["to_state"],
+                    "at": iso(e["at"]),
+                    "reason": e["reason"],
+                }
+            )
             for e in self.store.state_events(node_id, limit=20)
         ]
-        view["open_alerts"] = [self.alert_view(a) for a in self.store.list_alerts(True, node_id)]
-        return view
+        alerts = [self.alert_view(a) for a in self.store.list_alerts(True, node_id)]
+        return NodeDetailOut(**self._node_fields(row), events=events, open_alerts=alerts)
 
-    def history(self, node_id: str, limit: int, since: float | None) -> list[dict[str, Any]]:
+    def history(self, node_id: str, limit: int, since: float | None) -> HistoryOut:
         if self.store.get_node(node_id) is None:
             raise NodeNotFound(f"no node with id {node_id!r}")
-        return [
-            {
-                "received_at": iso(b["received_at"]),
-                "t": b["received_at"],
-                "sent_at": iso(b["sent_at"]),
-                "status": b["status"],
-                "cpu_percent": b["cpu_percent"],
-                "memory_percent": b["memory_percent"],
-                "memory_mb": b["memory_mb"],
+        beats = [
+            HistoryBeat(
+                received_at=iso(b["received_at"]),
+                t=b["received_at"],
+                sent_at=iso(b["sent_at"]),
+                status=b["status"],
+                cpu_percent=b["cpu_percent"],
+                memory_percent=b["memory_percent"],
+                memory_mb=b["memory_mb"],
                 **_frame_rates(_stored_payload(b["payload"])),
-            }
+            )
             for b in self.store.history(node_id, limit, since)
         ]
+        return HistoryOut(node_id=node_id, beats=beats, count=len(beats))
 
-    def set_paused(self, node_id: str, paused: bool, reason: str | None) -> dict[str, Any]:
+    def set_paused(self, node_id: str, paused: bool, reason: str | None) -> NodeDetailOut:
         with _refusal_logged(f"pausing {node_id}"):
             found = self.store.set_paused(node_id, paused, reason)
         if not found:
@@ -409,7 +442,7 @@ class Monitor:
 
     # ---- alerts ----------------------------------------------------------------------------
 
-    def alert_view(self, row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    def alert_view(self, row: dict[str, Any], now: float | None = None) -> AlertView:
         now = self.clock.now() if now is None else now
         acked = row["ack_at"] is not None and (row["ack_until"] is None or row["ack_until"] > now)
         if row["resolved_at"] is not None:
@@ -418,37 +451,37 @@ class Monitor:
             status = "acknowledged"
         else:
             status = "firing"
-        return {
-            "id": row["id"],
-            "alert_id": row["id"],
-            "node_id": row["node_id"],
-            "cause": row["cause"],
-            "severity": row["severity"],
+        return AlertView(
+            id=row["id"],
+            alert_id=row["id"],
+            node_id=row["node_id"],
+            cause=row["cause"],
+            severity=row["severity"],
             **_alert_message(row).fields("message"),
-            "status": status,
-            "opened_at": iso(row["opened_at"]),
-            "resolved_at": iso(row["resolved_at"]),
-            "clearing_since": iso(row["clear_since"]),
-            "acknowledgement": None
+            status=status,
+            opened_at=iso(row["opened_at"]),
+            resolved_at=iso(row["resolved_at"]),
+            clearing_since=iso(row["clear_since"]),
+            acknowledgement=None
             if row["ack_at"] is None
-            else {
-                "by": row["ack_by"],
-                "reason": row["ack_reason"],
-                "at": iso(row["ack_at"]),
-                "until": iso(row["ack_until"]),
-                "expired": not acked,
-            },
-        }
+            else Acknowledgement(
+                by=row["ack_by"],
+                reason=row["ack_reason"],
+                at=iso(row["ack_at"]),
+                until=iso(row["ack_until"]),
+                expired=not acked,
+            ),
+        )
 
-    def alerts(self, status: str, node_id: str | None, limit: int) -> list[dict[str, Any]]:
+    def alerts(self, status: str, node_id: str | None, limit: int) -> AlertListOut:
         open_only = status in ("open", "firing", "acknowledged")
         now = self.clock.now()
         views = [self.alert_view(a, now) for a in self.store.list_alerts(open_only, node_id, limit)]
         if status in ("firing", "acknowledged", "resolved"):
-            views = [v for v in views if v["status"] == status]
-        return views
+            views = [v for v in views if v.status == status]
+        return AlertListOut(alerts=views, count=len(views))
 
-    def acknowledge(self, alert_id: int, body: AcknowledgeIn) -> dict[str, Any]:
+    def acknowledge(self, alert_id: int, body: AcknowledgeIn) -> AcknowledgeOut:
         """Acknowledge; an id no row can have (past signed 64-bit) is unknown, like any other."""
         existing = self.store.get_alert(alert_id)
         if existing is None:
@@ -459,7 +492,7 @@ class Monitor:
         with _refusal_logged(f"acknowledging alert {alert_id}"):
             row = self.store.acknowledge(alert_id, body.by, body.reason, body.until_ts(now), now)
         assert row is not None
-        return self.alert_view(row, now)
+        return AcknowledgeOut(status="acknowledged", alert=self.alert_view(row, now))
 
     # ---- status ----------------------------------------------------------------------------
 
@@ -477,18 +510,19 @@ class Monitor:
         latest = max(st.get("hb_storage_fault_at", w) for w in range(st.workers))
         return latest or None
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> HealthOut:
         """Liveness: ``degraded`` (with a ``reason``) while storage refuses heartbeats.
 
         Read from memory only, so it answers even when the database does not.
         """
         fault = self.storage_fault()
+        said = {"service": SERVICE_NAME, "version": __version__, "timestamp": utc_now_iso()}
         if fault is None:
-            return {"status": "healthy"}
+            return HealthOut(status="healthy", **said)
         why = msg("monitor.storage_refuses", fault=fault)
-        return {"status": "degraded", **why.fields("reason")}
+        return HealthOut(status="degraded", **why.fields("reason"), **said)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> MonitorSummary:
         now = self.clock.now()
         counts = dict.fromkeys(STATES, 0)
         fault_at = self.storage_fault_at()
@@ -500,27 +534,39 @@ class Monitor:
         evaluator_fault = self.evaluator.fault or (
             "the evaluator reports a fault" if st.total("ev_fault") else None
         )
-        return {
-            "nodes_by_state": counts,
-            "nodes_total": sum(counts.values()),
-            "open_alerts": self.store.count_open_alerts(),
-            "heartbeats": {
-                "accepted": int(st.total("hb_accepted")),
-                "stored": int(st.total("hb_stored")),
-                "duplicates": int(st.total("hb_duplicates")),
-                "failed": int(st.total("hb_failed")),
-                "rejected_queue_full": int(st.total("hb_rejected_full")),
-                "queue_depth": int(st.total("hb_queue_depth")),
-                "batches": int(st.total("hb_batches")),
-                "last_batch_size": w.last_batch_size,
-                "last_commit_ms": round(w.last_commit_ms, 3),
-            },
-            "storage": {"backend": self.store.dialect, "fault": storage_fault},
-            "evaluator": {"ticks": int(st.total("ev_ticks")), "fault": evaluator_fault},
-            "workers": st.workers,
-            "active_checks": None
+        return MonitorSummary(
+            nodes_by_state=counts,
+            nodes_total=sum(counts.values()),
+            open_alerts=self.store.count_open_alerts(),
+            heartbeats=HeartbeatCounts(
+                accepted=int(st.total("hb_accepted")),
+                stored=int(st.total("hb_stored")),
+                duplicates=int(st.total("hb_duplicates")),
+                failed=int(st.total("hb_failed")),
+                rejected_queue_full=int(st.total("hb_rejected_full")),
+                queue_depth=int(st.total("hb_queue_depth")),
+                batches=int(st.total("hb_batches")),
+                last_batch_size=w.last_batch_size,
+                last_commit_ms=round(w.last_commit_ms, 3),
+            ),
+            storage=StorageState(backend=self.store.dialect, fault=storage_fault),
+            evaluator=EvaluatorState(ticks=int(st.total("ev_ticks")), fault=evaluator_fault),
+            workers=st.workers,
+            active_checks=None
             if self.checker is None
-            else {"services": self.checker.service_names},
-            "version": __version__,
-            "uptime": round(time.time() - self.started_at, 3),
-        }
+            else ActiveChecks(services=self.checker.service_names),
+            version=__version__,
+            uptime=round(time.time() - self.started_at, 3),
+        )
+
+    def status(self) -> StatusOut:
+        """The summary, and ``degraded`` with the faults while storage or the evaluator fail."""
+        summary = self.summary()
+        faults = [f for f in (summary.storage.fault, summary.evaluator.fault) if f]
+        return StatusOut(
+            **dict(summary),
+            service=SERVICE_NAME,
+            status="degraded" if faults else "healthy",
+            faults=faults,
+            timestamp=utc_now_iso(),
+        )

@@ -76,7 +76,7 @@ class StudioCollector(Collector):
         yield lat
         system = self._sampler.snapshot()
         yield GaugeMetricFamily(
-            "ar_backend_system_cpu_percent", "Host CPU percent.", value=system["cpu_percent"]
+            "ar_backend_system_cpu_percent", "Host CPU percent.", value=system.cpu_percent
         )
 
 

@@ -1,6 +1,8 @@
-"""The JSON shapes that cross a process boundary, as pydantic models.
+"""The JSON shapes that cross a process boundary, as pydantic models, each written once.
 
-The producer declares them in its OpenAPI document (:mod:`shared.openapi`) and a client
-that reads them can validate with the same model. Answers may carry more keys than a model
-names (``extra="allow"``): a newer service can add fields without breaking an older client.
+The producer builds its answer as the model and serialises it (:func:`shared.api.answer`);
+the service's OpenAPI document (:mod:`shared.openapi`) declares the same model, and the
+window's client and the tests validate with it. A model refuses a field it does not declare
+(:class:`shared.wire.base.Wire`), so a new field is added to the model first. Readers keep
+the fields a newer service adds (the window validates with ``extra="allow"``).
 """

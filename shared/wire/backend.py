@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.wire.base import SystemFigures
+
 
 class Wire(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -573,7 +575,7 @@ class StatusOut(Wire):
 
 class MetricsOut(Wire):
     service: str
-    system: dict[str, Any]
+    system: SystemFigures
     camera: CameraStatus
     timestamp: str
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shared.wire.base import SystemFigures, Wire
 
 # States are strings, not enums: a client validating with an older copy of these models
 # must still read the answer of a monitor that has learnt a new state.
@@ -21,10 +23,6 @@ HealthStatus = Annotated[
 ]
 
 
-class Wire(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
 MessageKey = Annotated[
     str | None,
     Field(description="The text's stable key in shared/messages.py, for a client's language"),
@@ -39,7 +37,9 @@ class HealthOut(Wire):
     service: str
     version: str
     timestamp: str
-    reason: str | None = None
+    reason: str | None = Field(None, description="Why it is degraded (English).")
+    reason_key: MessageKey = None
+    reason_args: MessageArgs = None
 
 
 class NodeResources(Wire):
@@ -77,7 +77,9 @@ class NodeView(Wire):
     paused: bool
     paused_reason: str | None
     health_check: HealthCheckView | None
-    last_payload: dict[str, Any] | None = None
+    last_payload: Any = Field(
+        None, description="The last beat as the node sent it (open: each node type its own)."
+    )
 
 
 class NodeListOut(Wire):
@@ -164,23 +166,58 @@ class AcknowledgeOut(Wire):
     alert: AlertView
 
 
-class StatusOut(Wire):
+class HeartbeatCounts(Wire):
+    """Summed over the monitor's worker processes."""
+
+    accepted: int = Field(..., description="Beats accepted into the queue.")
+    stored: int = Field(..., description="Beats committed to the store.")
+    duplicates: int = Field(..., description="Retried beats answered without storing again.")
+    failed: int = Field(..., description="Beats whose commit failed.")
+    rejected_queue_full: int
+    queue_depth: int = Field(..., description="Beats waiting for a commit.")
+    batches: int
+    last_batch_size: int
+    last_commit_ms: float
+
+
+class StorageState(Wire):
+    backend: str = Field(..., description="sqlite or postgresql.")
+    fault: str | None = Field(..., description="Why heartbeats cannot be stored now.")
+
+
+class EvaluatorState(Wire):
+    ticks: int
+    fault: str | None
+
+
+class ActiveChecks(Wire):
+    services: list[str] = Field(..., description="The services the monitor polls.")
+
+
+class MonitorSummary(Wire):
+    """The monitor's own figures (GET /api/status, and ``monitor`` in GET /metrics)."""
+
+    nodes_by_state: dict[str, int]
+    nodes_total: int
+    open_alerts: int
+    heartbeats: HeartbeatCounts
+    storage: StorageState
+    evaluator: EvaluatorState
+    workers: int = Field(..., description="Worker processes serving the API.")
+    active_checks: ActiveChecks | None = Field(..., description="null: polling is off.")
+    version: str
+    uptime: float = Field(..., description="Seconds since this worker started.")
+
+
+class StatusOut(MonitorSummary):
     service: str
     status: HealthStatus
     faults: list[str]
     timestamp: str
-    nodes_by_state: dict[str, int]
-    nodes_total: int
-    open_alerts: int
-    heartbeats: dict[str, Any]
-    storage: dict[str, Any]
-    evaluator: dict[str, Any]
-    version: str
-    uptime: float
 
 
 class MetricsOut(Wire):
     service: str
-    system: dict[str, Any]
-    monitor: dict[str, Any]
+    system: SystemFigures
+    monitor: MonitorSummary
     timestamp: str

@@ -63,10 +63,10 @@ def test_sampler_answers_without_blocking() -> None:
     sampler.start()
     try:
         snap = sampler.snapshot()
-        assert 0 <= snap["cpu_percent"] <= 100
-        assert snap["memory"]["total"] > 0
-        first = snap["timestamp"]
+        assert 0 <= snap.cpu_percent <= 100
+        assert snap.memory.total > 0
+        first = snap.timestamp
         # the thread keeps sampling: a newer snapshot comes without asking
-        wait_for(lambda: sampler.snapshot()["timestamp"] != first, timeout=5, interval=0.02)
+        wait_for(lambda: sampler.snapshot().timestamp != first, timeout=5, interval=0.02)
     finally:
         sampler.stop()

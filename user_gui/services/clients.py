@@ -112,8 +112,8 @@ class APIClient(HttpClient):
     def _typed(self, model: type[M], resp: requests.Response) -> M:
         """The answer's JSON as ``model``; UnexpectedAnswer names the field that does not fit."""
         body = self._json(resp)
-        try:
-            return model.model_validate(body)
+        try:  # a newer service may send fields this window does not know: kept, not refused
+            return model.model_validate(body, extra="allow")
         except ValidationError as exc:
             method = resp.request.method if resp.request is not None else "?"
             path = resp.request.path_url if resp.request is not None else resp.url

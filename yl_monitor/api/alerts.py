@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
+from shared.api import answer
 from shared.openapi import operation
 from shared.wire.monitor import AcknowledgeOut, AlertListOut
 from yl_monitor.api import get_monitor
@@ -18,8 +19,7 @@ TAGS = ("alerts",)
 @bp.get("")
 @operation("List alerts", query=AlertsQuery, ok=AlertListOut, tags=TAGS)
 def list_alerts(query: AlertsQuery) -> ResponseReturnValue:
-    alerts = get_monitor().alerts(query.status, query.node_id, query.limit)
-    return jsonify(alerts=alerts, count=len(alerts))
+    return answer(get_monitor().alerts(query.status, query.node_id, query.limit))
 
 
 @bp.post("/<int:alert_id>/acknowledge")
@@ -32,4 +32,4 @@ def list_alerts(query: AlertsQuery) -> ResponseReturnValue:
     tags=TAGS,
 )
 def acknowledge(alert_id: int, body: AcknowledgeIn) -> ResponseReturnValue:
-    return jsonify(status="acknowledged", alert=get_monitor().acknowledge(alert_id, body))
+    return answer(get_monitor().acknowledge(alert_id, body))

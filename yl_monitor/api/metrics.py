@@ -27,37 +27,37 @@ class MonitorCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         summary = self._monitor.summary()
         nodes = GaugeMetricFamily("yl_monitor_nodes", "Nodes by state.", labels=["state"])
-        for state, count in summary["nodes_by_state"].items():
+        for state, count in summary.nodes_by_state.items():
             nodes.add_metric([state], count)
         yield nodes
         yield GaugeMetricFamily(
-            "yl_monitor_open_alerts", "Alerts firing or acknowledged.", value=summary["open_alerts"]
+            "yl_monitor_open_alerts", "Alerts firing or acknowledged.", value=summary.open_alerts
         )
-        hb = summary["heartbeats"]
+        hb = summary.heartbeats
         yield CounterMetricFamily(
             "yl_monitor_heartbeats_received",
             "Heartbeats accepted into the queue.",
-            value=hb["accepted"],
+            value=hb.accepted,
         )
         yield CounterMetricFamily(
-            "yl_monitor_heartbeats_stored", "Heartbeats committed to the store.", value=hb["stored"]
+            "yl_monitor_heartbeats_stored", "Heartbeats committed to the store.", value=hb.stored
         )
         yield CounterMetricFamily(
-            "yl_monitor_heartbeats_failed", "Heartbeats whose commit failed.", value=hb["failed"]
+            "yl_monitor_heartbeats_failed", "Heartbeats whose commit failed.", value=hb.failed
         )
         yield GaugeMetricFamily(
             "yl_monitor_heartbeat_queue_depth",
             "Heartbeats waiting for a commit.",
-            value=hb["queue_depth"],
+            value=hb.queue_depth,
         )
         system = self._monitor.sampler.snapshot()
         yield GaugeMetricFamily(
-            "yl_monitor_system_cpu_percent", "Host CPU percent.", value=system["cpu_percent"]
+            "yl_monitor_system_cpu_percent", "Host CPU percent.", value=system.cpu_percent
         )
         yield GaugeMetricFamily(
             "yl_monitor_system_memory_percent",
             "Host memory percent.",
-            value=system["memory"]["percent"],
+            value=system.memory.percent,
         )
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from shared.api import ApiError
+from shared.api import ApiError, answer
 from shared.openapi import operation
-from shared.timeutil import utc_now_iso
 from shared.wire.monitor import (
     HeartbeatOut,
     HistoryOut,
@@ -40,8 +39,7 @@ def _checked_id(node_id: str) -> str:
 @bp.post("/register")
 @operation("Register a node (again: updates it)", body=RegisterIn, ok=RegisterOut, tags=TAGS)
 def register(body: RegisterIn) -> ResponseReturnValue:
-    node, created = get_monitor().register(body)
-    return jsonify(status="registered" if created else "updated", node=node), 200
+    return answer(get_monitor().register(body))
 
 
 @bp.post("/<node_id>/heartbeat")
@@ -62,17 +60,13 @@ def heartbeat(node_id: str, body: HeartbeatIn, raw: dict[str, Any]) -> ResponseR
         raise ApiError(400, "node_id in the body differs from the one in the path", "node_id")
     text = request.get_data(as_text=True)
     key = request.headers.get("Idempotency-Key")
-    return jsonify(get_monitor().heartbeat(node_id, body, raw, text, idempotency_key=key))
+    return answer(get_monitor().heartbeat(node_id, body, raw, text, idempotency_key=key))
 
 
 @bp.get("")
 @operation("List nodes with their states", ok=NodeListOut, tags=TAGS)
 def list_nodes() -> ResponseReturnValue:
-    nodes = get_monitor().nodes()
-    summary: dict[str, int] = {}
-    for node in nodes:
-        summary[node["state"]] = summary.get(node["state"], 0) + 1
-    return jsonify(nodes=nodes, count=len(nodes), summary=summary, timestamp=utc_now_iso())
+    return answer(get_monitor().nodes())
 
 
 @bp.get("/<node_id>")
@@ -83,7 +77,7 @@ def list_nodes() -> ResponseReturnValue:
     path_params=NODE_ID,
 )
 def node_detail(node_id: str) -> ResponseReturnValue:
-    return jsonify(get_monitor().node(_checked_id(node_id)))
+    return answer(get_monitor().node(_checked_id(node_id)))
 
 
 @bp.get("/<node_id>/history")
@@ -96,8 +90,7 @@ def node_detail(node_id: str) -> ResponseReturnValue:
 )
 def history(node_id: str, query: HistoryQuery) -> ResponseReturnValue:
     _checked_id(node_id)
-    beats = get_monitor().history(node_id, query.limit, query.since_ts())
-    return jsonify(node_id=node_id, beats=beats, count=len(beats))
+    return answer(get_monitor().history(node_id, query.limit, query.since_ts()))
 
 
 @bp.post("/<node_id>/pause")
@@ -112,10 +105,10 @@ def history(node_id: str, query: HistoryQuery) -> ResponseReturnValue:
 )
 def pause(node_id: str, body: PauseIn) -> ResponseReturnValue:
     _checked_id(node_id)
-    return jsonify(get_monitor().set_paused(node_id, body.paused, body.reason))
+    return answer(get_monitor().set_paused(node_id, body.paused, body.reason))
 
 
 @bp.post("/<node_id>/resume")
 @operation("Resume a paused node", ok=NodeDetailOut, errors=(503,), tags=TAGS, path_params=NODE_ID)
 def resume(node_id: str) -> ResponseReturnValue:
-    return jsonify(get_monitor().set_paused(_checked_id(node_id), False, None))
+    return answer(get_monitor().set_paused(_checked_id(node_id), False, None))
