@@ -118,12 +118,35 @@ def require_or_skip(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    """YL_TEST_POSTGRES_URL; under pytest-xdist, a database of this worker's own on the same
+    server (made once, beside the named one), so that workers never drop each other's tables."""
+    url = os.environ.get(PG_ENV)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if found.scalar() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> str:
     """A fresh database: a SQLite file, and PostgreSQL when YL_TEST_POSTGRES_URL is set."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'monitor.db'}"
-    url = os.environ.get(PG_ENV)
+    url = postgres_url
     if not url:
         require_or_skip(f"no PostgreSQL server: set {PG_ENV} (scripts/test_postgres.sh start)")
     engine = make_engine(url)
