@@ -17,14 +17,17 @@ from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.effects import EffectError
 from ar_backend.audio.engine import AudioEngine
 from ar_backend.config import BackendConfig, FaceOptions, resolve_dir
-from ar_backend.face import store as persist
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.enhancers import unavailable_reason as enhancer_reason
 from ar_backend.face.errors import BadImage, FaceError
 from ar_backend.face.imaging.images import decode_image
 from ar_backend.face.imaging.pixel_limit import PixelLimit
-from ar_backend.face.live.session import IMAGE_SUFFIXES as FACE_SUFFIXES
+from ar_backend.face.live import restore
+from ar_backend.face.live.events import SavedFace
+from ar_backend.face.live.options import merged_options
 from ar_backend.face.live.session import FaceSwap
+from ar_backend.face.people.source import IMAGE_SUFFIXES as FACE_SUFFIXES
+from ar_backend.face.store import StateStore, open_store
 from ar_backend.jobs.queue import FacePicture, JobError, JobQueue, find_file, input_kind
 from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
 from ar_backend.outputs.recorder import Recorder, RecordingError
@@ -114,6 +117,7 @@ class Studio:
         self.config = config
         self.default_source = default_source or config.camera.source
         self.face = FaceSwap(config.face)
+        self.people = self.face.people  # who is swapped: the reference person, the face map
         lent = ProcessorResources(face=self.face)
         processors = [make_processor(n, config.pipeline, lent) for n in config.pipeline.processors]
         cam = config.camera
@@ -170,24 +174,37 @@ class Studio:
         )
         self._face_preload: threading.Thread | None = None
         # the saved face state (face/store.py) wins over face.source / face.enabled; the guard
-        # covers frames until it is restored (begin_restore, before any frame can go out)
-        self.face.store = persist.open_store(config.face.state_dir)
-        if self.face.store is not None and persist.begin_restore(self.face, self.face.store):
+        # covers frames until it is restored (restore.begin, before any frame can go out)
+        store = open_store(config.face.state_dir)
+        saved = store.saved() if store is not None else SavedFace()
+        if store is not None and not saved.empty:
+            restore.begin(self.face, saved)
             self._face_preload = threading.Thread(
-                target=persist.restore,
-                args=(self.face, self.face.store),
+                target=self._restore_face,
+                args=(store, saved),
                 name="face-restore",
                 daemon=True,
             )
             self._face_preload.start()
-        elif config.face.source:
-            self.face.restoring = config.face.enabled  # guarded until it is on
-            self._face_preload = threading.Thread(
-                target=self._preload_face, name="face-preload", daemon=True
-            )
-            self._face_preload.start()
+        else:
+            if store is not None:
+                self.face.listeners.append(store.save)  # each change kept from now on
+            if config.face.source:
+                self.face.restoring = config.face.enabled  # guarded until it is on
+                self._face_preload = threading.Thread(
+                    target=self._preload_face, name="face-preload", daemon=True
+                )
+                self._face_preload.start()
 
     # ---- face ------------------------------------------------------------------------------
+
+    def _restore_face(self, store: StateStore, saved: SavedFace) -> None:
+        """The saved state applied (off the main thread: an engine takes seconds), then
+        each change kept from then on."""
+        try:
+            restore.apply(self.face, saved, str(store.folder))
+        finally:
+            self.face.listeners.append(store.save)
 
     def _preload_face(self) -> None:
         """The configured source face, loaded off the main thread (the engine takes seconds)."""
@@ -390,13 +407,13 @@ class Studio:
         ``engine``) and the options: the live ones with ``changes``, each checked as
         POST /face/settings checks it (400 naming ``options.<name>``; an enhancer that
         cannot run here 503 naming ``options.enhancer``)."""
-        name = engine or self.face.engine_name
+        name = engine or self.face.engines.active
         kind = ENGINES.get(name, field="engine")
         reason = kind.check(self.config.face)
         if reason:
             raise JobError(503, f"engine: {name} is unavailable: {reason}", "engine")
         try:
-            options = FaceSwap._merged(self.face.options, changes)
+            options = merged_options(self.face.options, changes)
         except FaceError as exc:
             raise JobError(400, f"options.{exc}", f"options.{exc.field or 'options'}") from None
         except UnknownName as exc:

@@ -131,7 +131,7 @@ def main() -> int:
 
     for smoothing in (FaceOptions().smoothing, 0.0):
         swap = FaceSwap(cfg.model_copy(update={"options": FaceOptions(smoothing=smoothing)}))
-        swap._engines[args.engine] = engine
+        swap.engines.use(engine)
         swap.load_image(samples.encode(astro), None, "astronaut.jpg")
         swap.start()
         tracker = FaceTracker()

@@ -232,7 +232,7 @@ def main() -> int:
                 }
             )
             studio = Studio(config)
-            studio.face._engines[args.engine] = engine
+            studio.face.engines.use(engine)
             studio.face.load_image(samples.encode(src_img), 0 if kind == "one" else None, "src")
             studio.face.start()
             studio.camera_start(f"file:{clip}", from_api=False)
@@ -244,7 +244,7 @@ def main() -> int:
             b = studio.camera_status()
             elapsed = time.monotonic() - t0
             face = studio.face.status()
-            studio.face._engines.pop(args.engine, None)  # shared across scenarios: kept open
+            studio.face.engines.forget(args.engine)  # shared across scenarios: kept open
             studio.close()
             fps = (b["frames_out"] - a["frames_out"]) / elapsed
             swapped = face["frames_swapped"] - fa["frames_swapped"]

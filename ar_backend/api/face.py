@@ -115,4 +115,4 @@ def status() -> ResponseReturnValue:
 @operation("Every engine, available or with the reason it is not", ok=EnginesOut, tags=TAGS)
 def engines() -> ResponseReturnValue:
     face = get_studio().face
-    return jsonify(engines=face.engines(), active=face.engine_name)
+    return jsonify(engines=face.engines.listing(), active=face.engines.active)

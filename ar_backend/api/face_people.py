@@ -43,21 +43,21 @@ def _photo(upload: FileStorage, field: str) -> tuple[bytes, int | None, str]:
     "source; the others stay as they are.",
 )
 def set_reference(body: FaceReferenceIn | None = None) -> ResponseReturnValue:
-    face = get_studio().face
+    people = get_studio().people
     if request.mimetype == "multipart/form-data":
         upload = allow_uploads().get("image")
         if upload is None:
             raise ApiError(400, "send the photo in the multipart field 'image'", "image")
         index = _index("face_index")
-        return jsonify(face.set_reference(read_upload(upload), index, upload_name(upload)))
+        return jsonify(people.set_reference(read_upload(upload), index, upload_name(upload)))
     assert body is not None  # parsed by @operation for a JSON request
-    return jsonify(face.reference_from_frame(body.frame_face_index))
+    return jsonify(people.reference_from_frame(body.frame_face_index))
 
 
 @bp.delete("/face/reference")
 @operation("Forget the reference person: every face is swapped again", ok=FacePeopleOut, tags=TAGS)
 def clear_reference() -> ResponseReturnValue:
-    return jsonify(get_studio().face.clear_reference())
+    return jsonify(get_studio().people.clear_reference())
 
 
 @bp.post("/face/map")
@@ -73,7 +73,7 @@ def clear_reference() -> ResponseReturnValue:
     f"{MAP_UPLOAD_FACTOR} x face.max_upload_mb.",
 )
 def set_map() -> ResponseReturnValue:
-    face = get_studio().face
+    people = get_studio().people
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "send the face map as multipart/form-data (reference_0, source_0...)")
     files = allow_uploads(MAP_UPLOAD_FACTOR, "body")
@@ -102,10 +102,10 @@ def set_map() -> ResponseReturnValue:
     if len(files) > 2 * len(pairs):
         # a pair after a gap (reference_0, reference_2): numbered without gaps
         raise ApiError(400, "pairs are numbered from 0 without gaps", f"reference_{len(pairs)}")
-    return jsonify(face.set_map(pairs))
+    return jsonify(people.set_map(pairs))
 
 
 @bp.delete("/face/map")
 @operation("Forget the face map", ok=FacePeopleOut, tags=TAGS)
 def clear_map() -> ResponseReturnValue:
-    return jsonify(get_studio().face.clear_map())
+    return jsonify(get_studio().people.clear_map())

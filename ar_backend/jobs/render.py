@@ -3,7 +3,7 @@
 A file is not live: every frame gets a fresh detection (none is skipped, none waits for a
 detector thread), and the tracker's temporal smoothing (face/live/tracker.py) keeps the face
 from jittering between frames. The source face is prepared from the picture exactly as the
-live swap prepares an upload (``FaceSwap``'s decode limits and face choice).
+live swap prepares an upload (the same decode limits and choice of face).
 
 With ``options.enhancer`` set, the swapped faces (only those) are restored by the face
 enhancer too (ar_backend/face/enhancers), created in the job's process and closed at its end;
@@ -33,7 +33,7 @@ from ar_backend.face.enhancers import OFF as ENHANCER_OFF
 from ar_backend.face.enhancers import Enhancer, create_enhancer
 from ar_backend.face.errors import FaceError
 from ar_backend.face.faces import SourceFace, TargetFace, picture_faces
-from ar_backend.face.imaging.images import decode_image
+from ar_backend.face.imaging.images import decode_upload
 from ar_backend.face.imaging.pixel_limit import (
     PixelLimit,
     SizeUnreadable,
@@ -41,8 +41,8 @@ from ar_backend.face.imaging.pixel_limit import (
     check_picture,
     check_video,
 )
-from ar_backend.face.live.session import FaceSwap
 from ar_backend.face.live.tracker import FaceTracker
+from ar_backend.face.people.source import prepare_picture
 from ar_backend.jobs import media_io
 from ar_backend.jobs.spec import JobCancelled, JobFailed, JobResult, JobSpec, Progress, media_kind
 from shared.registry import UnknownName
@@ -178,9 +178,9 @@ def prepare_source(
     except OSError as exc:
         raise JobFailed(f"the face picture cannot be read: {path} ({exc.strerror})") from None
     try:
-        image = decode_image(data, max_bytes=int(cfg.max_upload_mb * 1e6), max_side=cfg.max_side)
-        # FaceSwap's own choice of face, limits and errors (stateless; no live swap is made)
-        source, _info = FaceSwap(cfg).prepare_picture(engine, image, face_index, path.name)
+        image = decode_upload(data, cfg)
+        # the live swap's own choice of face and errors (face/people/source.py)
+        source, _info = prepare_picture(engine, image, face_index, path.name)
     except FaceError as exc:
         raise JobFailed(f"face picture {path.name}: {exc}") from None
     return source

@@ -116,7 +116,7 @@ def test_a_tilted_head_keeps_its_jaw_and_folds_no_triangle(engine, astronaut):
 
 def test_still_input_does_not_flicker(engine, astronaut, group):
     swap = FaceSwap(FaceConfig(options=FaceOptions(detect_every=4, detect_size=960)))
-    swap._engines["classic"] = engine
+    swap.engines.use(engine)
     swap.load_image(samples.encode(astronaut[0]), None, "astronaut.jpg")
     swap.start()
     tracker = FaceTracker()
@@ -128,7 +128,7 @@ def test_still_input_does_not_flicker(engine, astronaut, group):
 
 def test_options_and_source_change_on_the_next_frame(engine, astronaut, group):
     swap = FaceSwap(FaceConfig(options=FaceOptions(detect_size=960)))
-    swap._engines["classic"] = engine
+    swap.engines.use(engine)
     swap.load_image(samples.encode(astronaut[0]), None, "astronaut.jpg")
     swap.start()
     tracker = FaceTracker()

@@ -363,7 +363,7 @@ def test_a_failure_while_enhancing_still_sends_the_swapped_face(start_studio) ->
     swap_only = snapshot(client)
     resp = client.post("/face/settings", json={"enhancer": "gfpgan_1.4"})
     assert resp.status_code == 200, resp.get_json()
-    enhancer = made.face._enhancers["gfpgan_1.4"]
+    enhancer = made.face.enhancer.loaded("gfpgan_1.4")
 
     def broken(*_args: Any, **_kw: Any) -> np.ndarray:
         raise RuntimeError("the GPU went away")

@@ -69,7 +69,7 @@ def test_the_pick_holds_near_the_middle(engine):
 
 def test_faceswap_loads_a_set_and_renders_the_turned_target_from_the_turned_photo(engine):
     fs = FaceSwap(FaceConfig(options={"detect_size": 640}))
-    fs._engines["classic"] = engine
+    fs.engines.use(engine)
     status = fs.load_images(
         [
             (samples.encode(samples.astronaut()), None, "front.jpg"),

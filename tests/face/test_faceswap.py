@@ -61,7 +61,7 @@ def gated_engine():
 def test_stop_does_not_wait_behind_a_face_that_is_loading():
     swap = FaceSwap(FaceConfig(engine="gated"))
     image = samples.encode(np.full((100, 100, 3), 128, np.uint8), ".png")
-    engine = swap._engine("gated")
+    engine = swap.engines.get("gated")
     engine.release.set()
     swap.load_image(image, None, "first.png")
     swap.start()
@@ -74,3 +74,14 @@ def test_stop_does_not_wait_behind_a_face_that_is_loading():
     engine.release.set()
     loading.join(10)
     assert swap.source_status()["name"] == "second.png" and not swap.enabled
+
+
+def test_the_live_session_stays_small():
+    """FaceSwap holds the live snapshot and process(); the rest has rooms of its own
+    (engines, enhancer, people, sources, store): 25 methods at most (issue 22)."""
+    methods = [
+        name
+        for name, value in vars(FaceSwap).items()
+        if callable(value) or isinstance(value, property | staticmethod | classmethod)
+    ]
+    assert len(methods) <= 25, sorted(methods)

@@ -40,7 +40,7 @@ def still() -> liveclip.ClipFrame:
 
 def swap_with(engine: ClassicEngine, **cfg: object) -> FaceSwap:
     swap = FaceSwap(FaceConfig(**cfg))  # type: ignore[arg-type]
-    swap._engines["classic"] = engine
+    swap.engines.use(engine)
     swap.load_image(samples.encode(samples.group()), 0, "group-left")
     swap.start()
     return swap

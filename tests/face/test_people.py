@@ -23,7 +23,7 @@ def engine() -> ClassicEngine:
 def new_swap(engine: ClassicEngine, **options: object) -> FaceSwap:
     """A FaceSwap on the module's engine (dlib's models read once)."""
     fs = FaceSwap(FaceConfig(options={"detect_size": 640, **options}))
-    fs._engines["classic"] = engine
+    fs.engines.use(engine)
     return fs
 
 
@@ -53,14 +53,14 @@ def test_without_a_reference_both_faces_are_swapped(engine):
 
 @pytest.mark.parametrize("who", [LEFT, RIGHT])
 def test_reference_mode_swaps_only_the_matching_face(swap, who):
-    swap.set_reference(samples.encode(other_photo(who)), None, "ref.jpg")
+    swap.people.set_reference(samples.encode(other_photo(who)), None, "ref.jpg")
     image = two_people()
     left, right = changed(image, run(swap, image))
     if who == LEFT:
         assert left > 1 and right == 0
     else:
         assert right > 1 and left == 0
-    faces = {f["source"]: f for f in swap.people_status()["faces"]}
+    faces = {f["source"]: f for f in swap.people.status()["faces"]}
     assert set(faces) == {"loaded", None}
     assert faces["loaded"]["matched"] is True
     assert faces["loaded"]["distance"] < swap.cfg.reference_threshold["classic"]
@@ -69,20 +69,20 @@ def test_reference_mode_swaps_only_the_matching_face(swap, who):
     assert status["reference"]["set"] and status["reference"]["name"] == "ref.jpg"
     assert status["reference"]["engine"] == "classic"
     # cleared: every face is swapped again (the largest, many_faces being off)
-    swap.clear_reference()
+    swap.people.clear_reference()
     assert swap.status()["reference"] == {"set": False}
 
 
 def test_a_stranger_as_reference_swaps_nobody(swap):
-    swap.set_reference(samples.encode(samples.astronaut()), None, "astronaut.jpg")
+    swap.people.set_reference(samples.encode(samples.astronaut()), None, "astronaut.jpg")
     image = two_people()
     assert changed(image, run(swap, image)) == (0.0, 0.0)
-    assert [f["matched"] for f in swap.people_status()["faces"]] == [False, False]
+    assert [f["matched"] for f in swap.people.status()["faces"]] == [False, False]
 
 
 def test_face_map_gives_each_person_their_source(swap):
     astro, hanks = samples.astronaut(), samples.tom_hanks()
-    swap.set_map(
+    swap.people.set_map(
         [
             (
                 (samples.encode(other_photo(LEFT)), None, "a.jpg"),
@@ -98,11 +98,11 @@ def test_face_map_gives_each_person_their_source(swap):
     out = run(swap, image)
     left, right = changed(image, out)
     assert left > 1 and right > 1
-    by_x = sorted(swap.people_status()["faces"], key=lambda f: f["box"]["x"])
+    by_x = sorted(swap.people.status()["faces"], key=lambda f: f["box"]["x"])
     assert [f["source"] for f in by_x] == ["map:0", "map:1"]
     # each got its own source: the same frame with only the astronaut mapped, left unchanged
-    swap.clear_map()
-    swap.set_map(
+    swap.people.clear_map()
+    swap.people.set_map(
         [((samples.encode(other_photo(LEFT)), None, "a.jpg"), (samples.encode(astro), None, "a"))]
     )
     only_left = run(swap, image)
@@ -113,7 +113,7 @@ def test_face_map_gives_each_person_their_source(swap):
 
 def test_face_map_alone_needs_no_loaded_face(engine):
     fs = new_swap(engine)
-    fs.set_map(
+    fs.people.set_map(
         [
             (
                 (samples.encode(other_photo(RIGHT)), None, "b.jpg"),
@@ -129,10 +129,10 @@ def test_face_map_alone_needs_no_loaded_face(engine):
 
 def test_reference_errors_name_the_field(swap):
     with pytest.raises(FaceError) as err:
-        swap.set_reference(samples.encode(samples.group()), None, "group.jpg")
+        swap.people.set_reference(samples.encode(samples.group()), None, "group.jpg")
     assert err.value.field == "face_index"
     with pytest.raises(FaceError) as err:
-        swap.set_map(
+        swap.people.set_map(
             [
                 (
                     (samples.encode(person(LEFT)), None, "a"),
@@ -147,33 +147,37 @@ def test_reference_errors_name_the_field(swap):
 
 def test_reference_map_and_face_set_survive_a_restart(engine, tmp_path):
     """Kept in the face state (face/store.py) and restored by a new FaceSwap on the same folder."""
-    from ar_backend.face import store as persist
+    from ar_backend.face.live import restore
+    from ar_backend.face.store import StateStore
 
     fs = new_swap(engine)
-    fs.store = persist.StateStore(tmp_path)
+    fs.listeners.append(StateStore(tmp_path).save)
     fs.load_images(
         [
             (samples.encode(samples.astronaut()), None, "front.jpg"),
             (samples.encode(person(1)), None, "turned.jpg"),
         ]
     )
-    fs.set_reference(samples.encode(other_photo(LEFT)), None, "ref.jpg")
+    fs.people.set_reference(samples.encode(other_photo(LEFT)), None, "ref.jpg")
     astro = samples.encode(samples.astronaut())
-    fs.set_map([((samples.encode(other_photo(RIGHT)), None, "b.jpg"), (astro, None, "a.jpg"))])
+    fs.people.set_map(
+        [((samples.encode(other_photo(RIGHT)), None, "b.jpg"), (astro, None, "a.jpg"))]
+    )
     fs.start()
 
     again = new_swap(engine)
-    again.store = persist.StateStore(tmp_path)
-    assert persist.restore(again, again.store)
+    saved = StateStore(tmp_path).saved()
+    assert not saved.empty
+    restore.apply(again, saved, str(tmp_path))
+    again.listeners.append(StateStore(tmp_path).save)
     status = again.status()
     assert status["reference"]["name"] == "ref.jpg"
     assert [e["reference"]["name"] for e in status["map"]] == ["b.jpg"]
     assert [p["name"] for p in again.source_status()["set"]] == ["front.jpg", "turned.jpg"]
     assert again.enabled
     # cleared: gone after the next restart too
-    again.clear_reference()
-    again.clear_map()
+    again.people.clear_reference()
+    again.people.clear_map()
     third = new_swap(engine)
-    third.store = persist.StateStore(tmp_path)
-    persist.restore(third, third.store)
+    restore.apply(third, StateStore(tmp_path).saved(), str(tmp_path))
     assert third.status()["reference"] == {"set": False} and third.status()["map"] == []

@@ -84,7 +84,7 @@ def test_the_largest_face_only_unless_many(engine, group, detector):
 
 def test_still_input_is_steady_with_the_detector_thread(engine, group, detector):
     swap = FaceSwap(FaceConfig(options=FaceOptions(detect_every=3, detect_size=960)))
-    swap._engines["classic"] = engine
+    swap.engines.use(engine)
     swap.load_image(samples.encode(samples.astronaut()), None, "astronaut.jpg")
     swap.start()
     tracker = FaceTracker(detector)

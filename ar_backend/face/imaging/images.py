@@ -1,4 +1,4 @@
-"""Checking uploaded face images, the thumbnails the API answers with, grey images."""
+"""Checking uploaded face images, the thumbnails the API answers with, grey images, PNG."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import base64
 import cv2
 import numpy as np
 
+from ar_backend.config import FaceConfig
 from ar_backend.face.errors import BadImage, ImageTooLarge
 from ar_backend.face.imaging.pixel_limit import SizeUnreadable, picture_size
 from ar_backend.face.imaging.warp import clip_box
@@ -41,6 +42,11 @@ def decode_image(data: bytes, *, max_bytes: int, max_side: int) -> np.ndarray:
     return image
 
 
+def decode_upload(data: bytes, cfg: FaceConfig) -> np.ndarray:
+    """An uploaded face picture decoded within ``face.max_upload_mb`` and ``face.max_side``."""
+    return decode_image(data, max_bytes=int(cfg.max_upload_mb * 1e6), max_side=cfg.max_side)
+
+
 def image_too_large(size: int, max_bytes: int) -> Message:
     """The image of ``size`` bytes is over ``face.max_upload_mb`` (``max_bytes``)."""
     return msg(
@@ -71,3 +77,11 @@ def box_json(box: np.ndarray) -> dict[str, int]:
 def gray(image: np.ndarray) -> np.ndarray:
     """The image in grey (as it is when it already is)."""
     return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def png(image: np.ndarray) -> bytes:
+    """The image as PNG (lossless: the pixels as they are)."""
+    ok, buf = cv2.imencode(".png", image)
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return bytes(buf.tobytes())

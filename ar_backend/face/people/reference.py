@@ -27,9 +27,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ar_backend.config import FaceOptions
-from ar_backend.face.engines.base import Engine
 from ar_backend.face.errors import FaceError, ManyFaces, NoFace, NoFrame
-from ar_backend.face.faces import SourceFace, TargetFace, picture_faces
+from ar_backend.face.faces import FaceFinder, SourceFace, TargetFace, picture_faces
 from ar_backend.face.imaging.geometry import iou
 from ar_backend.face.imaging.images import box_json, face_thumbnail
 
@@ -120,14 +119,14 @@ class People:
 NOBODY = People()  # no reference, no map: every face tracked gets the loaded source
 
 
-def _describer(engine: Engine) -> Describes:
+def _describer(engine: FaceFinder) -> Describes:
     if not hasattr(engine, "describe") or not hasattr(engine, "identity_distance"):
         raise FaceError(f"the {engine.name} engine cannot tell people apart", "engine")
     return engine  # type: ignore[return-value]
 
 
 def pick_face(
-    engine: Engine,
+    engine: FaceFinder,
     image: np.ndarray,
     face_index: int | None,
     name: str,
@@ -162,7 +161,7 @@ def pick_face(
 
 
 def identify(
-    engine: Engine,
+    engine: FaceFinder,
     image: np.ndarray,
     face_index: int | None,
     name: str,
@@ -176,7 +175,7 @@ def identify(
     return Identity(photo, engine.name, describer.describe(image, face))
 
 
-def again(engine: Engine, identity: Identity) -> Identity:
+def again(engine: FaceFinder, identity: Identity) -> Identity:
     """The same face described by another engine."""
     photo = identity.photo
     if identity.engine == engine.name:
@@ -251,7 +250,7 @@ class Matcher:
     def choose(
         self,
         people: People,
-        engine: Engine,
+        engine: FaceFinder,
         image: np.ndarray,
         faces: list[TargetFace],
         loaded: SourceFace | None,
@@ -297,7 +296,7 @@ class Matcher:
         self,
         people: People,
         candidates: list[tuple[Identity, SourceFace, str]],
-        engine: Engine,
+        engine: FaceFinder,
         image: np.ndarray,
         face: TargetFace,
     ) -> Who:
