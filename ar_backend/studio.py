@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -110,7 +111,20 @@ def check_names(config: BackendConfig) -> None:
 
 
 class Studio:
-    """Camera, pipeline and outputs. The owner calls ``close()``; the API calls the rest."""
+    """Camera, pipeline and outputs. The owner calls ``close()``; the API calls the rest.
+
+    The front door: the blueprints call the Studio's methods, and the public methods of the
+    sub-objects it publishes on purpose (:data:`PUBLISHED`), nothing else of it
+    (tests/backend/test_front_door.py holds them to it)."""
+
+    PUBLISHED = (
+        "face",  # FaceSwap: load, unload, on/off, settings, status (face/live/session.py)
+        "people",  # who is swapped: the reference person, the face map (face/live/people.py)
+        "audio",  # AudioEngine: the voice stream (audio/engine.py)
+        "effects",  # EffectChain: the voice effects (audio/chain.py)
+        "jobs",  # JobQueue: file jobs (jobs/queue.py)
+        "models",  # ModelFetcher: model downloads (weights/fetch.py)
+    )
 
     def __init__(self, config: BackendConfig, default_source: str | None = None) -> None:
         check_names(config)  # before anything starts
@@ -153,6 +167,7 @@ class Studio:
         self.sound = SourceSound(config.audio.sample_rate, config.audio.channels)
         self.audio = AudioEngine(config.audio, self.sound)
         self.audio.video_latency_ms = self._video_latency_ms
+        self.effects = self.audio.chain
         # personas (face + voice + label under a name), kept in the data folder
         self.personas = PersonaStore(config.personas_dir)
         self.persona: str | None = None  # the one applied last
@@ -216,6 +231,19 @@ class Studio:
             log.warning("face.source %r not loaded: %s", self.config.face.source, exc)
         finally:
             self.face.restoring = False
+
+    def face_engines(self) -> dict[str, Any]:
+        """Every engine, available or why not, and the one in use (GET /face/engines)."""
+        engines = self.face.engines
+        return {"engines": engines.listing(), "active": engines.active}
+
+    def face_upload_bytes(self) -> int:
+        """One face picture's largest size (``face.max_upload_mb``)."""
+        return int(self.config.face.max_upload_mb * 1e6)
+
+    def face_set_max(self) -> int:
+        """Most photos in a face set (``face.max_set``)."""
+        return self.config.face.max_set
 
     def face_start(self) -> dict[str, Any]:
         if "face_swap" not in self.config.pipeline.processors:
@@ -355,6 +383,10 @@ class Studio:
             "truncated": truncated,
             "folder": str(folder) if folder else None,
         }
+
+    def media_upload_bytes(self) -> int:
+        """One media upload's largest size (``media.max_upload_mb``)."""
+        return self.media.max_bytes
 
     def media_save(self, filename: str | None, stream: IO[bytes]) -> dict[str, Any]:
         return self.media.save(filename, stream)
@@ -666,7 +698,29 @@ class Studio:
             self.vcam = None
             return {"active": False}
 
+    def preview(
+        self, disconnect: Callable[[], None] | None
+    ) -> tuple[Iterator[bytes], Callable[[], None]]:
+        """A new preview viewer: its MJPEG parts (the newest frame each time), and what ends
+        it (call it when the connection closes). TooManyViewers past ``outputs.max_viewers``;
+        ``disconnect`` drops the connection of a viewer that stalls."""
+        viewer = self.viewers.enter(disconnect)
+        stop = threading.Event()
+
+        def end() -> None:
+            stop.set()
+            viewer.leave()
+
+        return self.jpeg.stream(stop, viewer=viewer), end
+
+    def snapshot(self) -> bytes | None:
+        """The newest output frame as JPEG; None before the first."""
+        return self.jpeg.snapshot()
+
     # ---- status ----------------------------------------------------------------------------
+
+    def uptime(self) -> float:
+        return time.time() - self.started
 
     def outputs_status(self) -> dict[str, Any]:
         """What GET /outputs and /status ``outputs`` say."""

@@ -87,7 +87,7 @@ def effect_types() -> ResponseReturnValue:
     tags=TAGS,
 )
 def set_effect(body: EffectIn) -> ResponseReturnValue:
-    chain = get_studio().audio.chain
+    chain = get_studio().effects
     effects = chain.set_effect(body.type, dict(body.params), body.bypass)
     return jsonify(effects=effects, latency_ms=chain.latency_ms)
 
@@ -100,7 +100,7 @@ def set_effect(body: EffectIn) -> ResponseReturnValue:
     tags=TAGS,
 )
 def set_chain(body: ChainIn) -> ResponseReturnValue:
-    chain = get_studio().audio.chain
+    chain = get_studio().effects
     effects = chain.set_chain([effect.spec() for effect in body.effects])
     return jsonify(effects=effects, latency_ms=chain.latency_ms)
 
@@ -113,5 +113,5 @@ def set_chain(body: ChainIn) -> ResponseReturnValue:
     path_params={"effect_type": {"maxLength": 64}},
 )
 def remove_effect(effect_type: str) -> ResponseReturnValue:
-    chain = get_studio().audio.chain
+    chain = get_studio().effects
     return jsonify(effects=chain.remove(effect_type), latency_ms=chain.latency_ms)

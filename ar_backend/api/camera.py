@@ -110,7 +110,7 @@ def media_upload() -> ResponseReturnValue:
     studio = get_studio()
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "send the file as multipart/form-data, in the field 'file'", "file")
-    limit = studio.media.max_bytes
+    limit = studio.media_upload_bytes()
     too_large = ApiError(
         413, f"the file is larger than media.max_upload_mb ({limit / 1e6:g} MB)", "file"
     )

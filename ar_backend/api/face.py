@@ -42,7 +42,9 @@ def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
     if request.mimetype == "multipart/form-data":
         # (before the form is read) several image parts are a face set (face/people/faceset.py):
         # all of them together at most SET_UPLOAD_FACTOR uploads
-        uploads = allow_uploads(min(face.cfg.max_set, SET_UPLOAD_FACTOR)).getlist("image")
+        uploads = allow_uploads(min(get_studio().face_set_max(), SET_UPLOAD_FACTOR)).getlist(
+            "image"
+        )
         if not uploads:
             raise ApiError(400, "send the picture in the multipart field 'image'", "image")
         indices = request.form.getlist("face_index")  # one, or one per image in order
@@ -114,5 +116,4 @@ def status() -> ResponseReturnValue:
 @bp.get("/face/engines")
 @operation("Every engine, available or with the reason it is not", ok=EnginesOut, tags=TAGS)
 def engines() -> ResponseReturnValue:
-    face = get_studio().face
-    return jsonify(engines=face.engines.listing(), active=face.engines.active)
+    return jsonify(get_studio().face_engines())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 from flask import Blueprint, current_app, jsonify
@@ -31,7 +30,7 @@ def health() -> ResponseReturnValue:
         service=SERVICE_NAME,
         version=__version__,
         timestamp=utc_now_iso(),
-        uptime=round(time.time() - studio.started, 3),
+        uptime=round(studio.uptime(), 3),
         camera_access=studio.camera_access(),
     )
 

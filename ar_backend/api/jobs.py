@@ -79,7 +79,7 @@ def submit(body: JobIn | None = None) -> ResponseReturnValue:
 def _submit_form() -> ResponseReturnValue:
     studio = get_studio()
     request.max_content_length = (
-        studio.media.max_bytes + int(studio.config.face.max_upload_mb * 1e6) + FORM_OVERHEAD
+        studio.media_upload_bytes() + studio.face_upload_bytes() + FORM_OVERHEAD
     )
     form, files = request.form, request.files
     for name in [*form.keys(), *files.keys()]:
@@ -136,7 +136,7 @@ def _submit_form() -> ResponseReturnValue:
 
 
 def _face_upload(upload: FileStorage) -> tuple[str, bytes]:
-    limit = int(get_studio().config.face.max_upload_mb * 1e6)
+    limit = get_studio().face_upload_bytes()
     data = upload.read(limit + 1)
     if not data:
         raise ApiError(400, "face: the picture is empty", "face")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import struct
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -50,13 +49,9 @@ def _disconnector(environ: dict[str, Any]) -> Callable[[], None] | None:
     tags=TAGS,
 )
 def video_feed() -> ResponseReturnValue:
-    studio = get_studio()
-    viewer = studio.viewers.enter(_disconnector(request.environ))  # at the cap: 503
-    stop = threading.Event()
-    stream = studio.jpeg.stream(stop, viewer=viewer)
+    stream, end = get_studio().preview(_disconnector(request.environ))  # at the cap: 503
     resp = Response(stream, mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
-    resp.call_on_close(stop.set)
-    resp.call_on_close(viewer.leave)
+    resp.call_on_close(end)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -64,7 +59,7 @@ def video_feed() -> ResponseReturnValue:
 @bp.get("/snapshot.jpg")
 @operation("The newest output frame", ok_media="image/jpeg", errors=(503,), tags=TAGS)
 def snapshot() -> ResponseReturnValue:
-    jpeg = get_studio().jpeg.snapshot()
+    jpeg = get_studio().snapshot()
     if jpeg is None:
         raise ApiError(503, "no frame yet: start the camera (POST /camera/start)")
     return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})

@@ -20,7 +20,7 @@ CHUNK = 1 << 20
 
 def upload_limit() -> int:
     """One picture's largest size in bytes (face.max_upload_mb)."""
-    return int(get_studio().face.cfg.max_upload_mb * 1e6)
+    return get_studio().face_upload_bytes()
 
 
 def allow_uploads(count: int = 1, field: str = "image") -> MultiDict[str, FileStorage]:
