@@ -7,7 +7,7 @@ import contextlib
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ar_backend import SERVICE_NAME, __version__
 from ar_backend.app import create_app
@@ -114,7 +114,7 @@ def _heartbeats(config: BackendConfig, studio: Studio) -> HeartbeatSender | None
     except ImportError:
         return None
 
-    def payload() -> dict:
+    def payload() -> dict[str, Any]:
         status = studio.status()
         return {
             "status": status["status"],

@@ -541,7 +541,7 @@ def load_backend_config(
     path: str | os.PathLike[str] | None = None,
     *,
     environ: dict[str, str] | None = None,
-    overrides: dict | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> BackendConfig:
     return load_config(
         BackendConfig,

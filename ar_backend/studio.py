@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -56,6 +56,7 @@ from shared.registry import Registry, UnknownName
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 RECORDING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -79,7 +80,7 @@ def check_names(config: BackendConfig) -> None:
     (``ar_backend.config`` is below the registries, so its models cannot check this.)"""
     problems: list[str] = []
 
-    def known(registry: Registry[Any], name: str, key: str) -> Any:
+    def known(registry: Registry[T], name: str, key: str) -> T | None:
         try:
             return registry.get(name)
         except UnknownName as exc:

@@ -111,7 +111,9 @@ class EffectChain:
         """Run ``slots`` from the next block on (cross-faded from the chain before)."""
         self._swap(slots)
 
-    def set_effect(self, effect_type: str, params: dict[str, Any], bypass: bool = False) -> list:
+    def set_effect(
+        self, effect_type: str, params: dict[str, Any], bypass: bool = False
+    ) -> list[dict[str, Any]]:
         """Add an effect, or change the one of that type in place (its position kept)."""
         new = self._slot({"type": effect_type, "params": params, "bypass": bypass})
         slots = list(self._chain.slots)

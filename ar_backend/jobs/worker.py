@@ -31,6 +31,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any, Protocol
 
+from ar_backend.config import FaceConfig
+from ar_backend.jobs.spec import JobSpec
+
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 0.25  # seconds between progress messages from a worker
@@ -148,7 +151,7 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def give(self, job_id: str, spec: Any, face_cfg: Any) -> None:
+    def give(self, job_id: str, spec: JobSpec, face_cfg: FaceConfig) -> None:
         self.cancel.value = False
         self.cancel_deadline = None
         self.cancel_reason = None

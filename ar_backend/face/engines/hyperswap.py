@@ -67,6 +67,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face.engines.base import EngineType, register
@@ -246,7 +247,7 @@ def changed_region(mask: np.ndarray) -> np.ndarray:
     return cv2.dilate(region, np.ones((k, k), np.uint8)).astype(np.float32)
 
 
-def to_blob(crop: np.ndarray, dtype: Any) -> np.ndarray:
+def to_blob(crop: np.ndarray, dtype: npt.DTypeLike) -> np.ndarray:
     """A BGR uint8 crop as the model's target: RGB, 0..1, ``(x - 0.5) / 0.5``, NCHW."""
     return signed_blob(crop, dtype)
 
