@@ -17,6 +17,7 @@ from shared.timeutil import Clock
 from shared.worker import PeriodicWorker
 from shared.workerstats import WorkerStats
 from yl_monitor.config import AlertsConfig, NodesConfig, StorageConfig
+from yl_monitor.rules import RULES
 from yl_monitor.states import node_state
 from yl_monitor.store import Store
 
@@ -24,12 +25,11 @@ log = logging.getLogger(__name__)
 
 LOGGED_CHANGES = 20  # a burst (a thousand nodes starting) is summarised, not listed
 
-SEVERITY = {
-    "offline": "critical",
-    "health_check": "critical",
-    "cpu_high": "warning",
-    "memory_high": "warning",
-}
+SEVERITY = {"offline": "critical", "health_check": "critical"}  # the others: rules.py
+
+
+def severity(cause: str) -> str:
+    return SEVERITY.get(cause) or RULES.get(cause).severity
 
 
 @dataclass(slots=True)
@@ -63,17 +63,10 @@ def active_causes(
             failures=node.get("probe_failures", 0),
             error=node.get("probe_error") or "no answer",
         )
-    n = alerts_cfg.consecutive_beats
-    if (node.get("cpu_streak") or 0) >= n:
-        causes["cpu_high"] = msg(
-            "alert.cpu_high",
-            node=name,
-            cpu_percent=node.get("cpu_percent"),
-            beats=node["cpu_streak"],
-            threshold=alerts_cfg.cpu_percent,
-        )
-    if (node.get("mem_streak") or 0) >= n:
-        causes["memory_high"] = msg("alert.memory_high", node=name, beats=node["mem_streak"])
+    for cause, rule in RULES.items():  # the node's own figures (rules.py)
+        message = rule.check(node, alerts_cfg)
+        if message is not None:
+            causes[cause] = message
     return causes
 
 
@@ -141,7 +134,7 @@ class Evaluator:
         for key, message in holding.items():
             alert = open_now.get(key)
             if alert is None:
-                if self._store.open_alert(key[0], key[1], SEVERITY[key[1]], message, now):
+                if self._store.open_alert(key[0], key[1], severity(key[1]), message, now):
                     result.opened += 1
                     log.warning("alert opened: %s", message)
             elif alert["clear_since"] is not None:
