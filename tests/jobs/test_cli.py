@@ -54,7 +54,7 @@ def face(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def clip(folder: Path) -> Clip:
-    return make_clip(folder / "clip.mp4", seconds=1.0)
+    return make_clip(folder / "clip.mp4", seconds=1.0, fps=10)
 
 
 def test_a_swap_exits_0_with_the_file(
