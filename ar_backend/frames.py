@@ -15,13 +15,15 @@ class Frame:
     """One image with where it came from in time.
 
     ``captured`` is ``time.monotonic()`` when the source delivered it; ``seq`` counts frames
-    from the source; ``timings`` gathers per-stage milliseconds on the way.
+    from the source; ``timings`` gathers per-stage wall-clock milliseconds on the way and
+    ``cpu`` the CPU milliseconds of the thread that ran each stage (ar_backend/stages.py).
     """
 
     image: np.ndarray
     seq: int
     captured: float
     timings: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
 

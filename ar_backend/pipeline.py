@@ -16,6 +16,7 @@ from typing import Any
 from ar_backend.frames import Frame, LatestSlot
 from ar_backend.processors import Processor, ProcessorContext
 from ar_backend.sources import Source, SourceError
+from ar_backend.stages import Lap, StageMeter
 from shared.logs import FaultLatch
 from shared.messages import Message, msg, text_fields
 
@@ -91,7 +92,10 @@ class Pipeline:
         self.fps_in = RateMeter()
         self.fps_out = RateMeter()
         self._latency: deque[float] = deque(maxlen=stats_window)
-        self._stage_ms: dict[str, deque[float]] = {}
+        # each frame's stages (ar_backend/stages.py): "capture" (the source's read: decoding,
+        # not waiting for the frame), "wait" (captured to taken by the process thread), each
+        # processor and the parts they report (face.detect, ...)
+        self.stages = StageMeter(stats_window)
         self._stats_window = stats_window
         self.frames_in = 0
         self.frames_out = 0
@@ -123,7 +127,7 @@ class Pipeline:
             self.fps_in.reset()
             self.fps_out.reset()
             self._latency.clear()
-            self._stage_ms.clear()
+            self.stages.clear()
             self.input.dropped = 0
             self.frames_in = self.frames_out = 0
             self.reconnects = 0
@@ -226,6 +230,7 @@ class Pipeline:
             if not opened and not self._open(source, stop, first=True):
                 return
             while not stop.is_set():
+                lap = Lap()
                 image = source.read()
                 if stop.is_set():
                     return
@@ -246,7 +251,14 @@ class Pipeline:
                 self._seq += 1
                 self.frames_in += 1
                 self.fps_in.tick(now)
-                self.input.put(Frame(image=image, seq=self._seq, captured=captured))
+                wall, cpu = lap.ms()
+                # a file source says how long it decoded (its read also waits for the
+                # frame's time); elsewhere the read's CPU time is the figure that counts
+                decoded = getattr(source, "decode_ms", None)
+                frame = Frame(image=image, seq=self._seq, captured=captured)
+                frame.timings["capture"] = decoded if isinstance(decoded, float) else wall
+                frame.cpu["capture"] = cpu
+                self.input.put(frame)
         finally:
             source.close()  # this thread owns the source: nothing closes it mid-read
 
@@ -255,6 +267,7 @@ class Pipeline:
             frame = self.input.take(timeout=0.5)
             if frame is None:
                 continue
+            frame.timings["wait"] = max(0.0, time.monotonic() - frame.captured) * 1000
             ctx = self._ctx
             ctx.fps_out = self.fps_out.rate()
             p50 = _percentile(list(self._latency), 50)
@@ -266,14 +279,14 @@ class Pipeline:
             frame.meta["output_at"] = now
             self._latency.append(latency_ms)
             for stage, ms in frame.timings.items():
-                self._stage_ms.setdefault(stage, deque(maxlen=self._stats_window)).append(ms)
+                self.stages.add(stage, ms, frame.cpu.get(stage))
             self.frames_out += 1
             self.fps_out.tick(now)
             self.output.put(frame)
 
     def _run_processors(self, frame: Frame, ctx: ProcessorContext) -> Frame:
         for proc, fault in zip(self.processors, self._faults, strict=True):
-            t0 = time.perf_counter()
+            lap = Lap()
             try:
                 frame = proc.process(frame, ctx)
             except Exception as exc:  # the frame passes on unchanged
@@ -285,7 +298,7 @@ class Pipeline:
             else:
                 if fault.active is not None:
                     fault.clear()
-            frame.timings[proc.name] = (time.perf_counter() - t0) * 1000
+            frame.timings[proc.name], frame.cpu[proc.name] = lap.ms()
         return frame
 
     def between_frames(self) -> threading.Lock:
@@ -325,9 +338,9 @@ class Pipeline:
                 "p50": _round(_percentile(latency, 50)),
                 "p95": _round(_percentile(latency, 95)),
             },
-            "stage_ms": {
-                stage: _round(sum(v) / len(v)) for stage, v in self._stage_ms.items() if v
-            },
+            "stage_ms": self.stages.means(),
+            # each stage's mean and p95 wall ms and its thread's mean CPU ms (stages.py)
+            "stages": self.stages.summary(),
             "processors": [p.name for p in self.processors],
             "processor_errors": {
                 p.name: fault.active

@@ -738,6 +738,7 @@ class Studio:
             "mjpeg": {
                 "frames_encoded": self.jpeg.encoded,
                 "encode_ms": round(self.jpeg.encode_ms, 2),
+                "stages": self.jpeg.stages.summary(),
                 **self.viewers.status(),
             },
             "virtual_camera": virtual_camera,

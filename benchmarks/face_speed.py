@@ -3,7 +3,8 @@
     .venv/bin/python -m benchmarks.face_speed [--engine classic|inswapper|hyperswap]
         [--enhancer off|gfpgan_1.4|gpen_bfr_256|gpen_bfr_512] [--enhancer-strength 0.8]
         [--models-dir models] [--seconds 8] [--detect-every 5]
-        [--scenarios one@640x480,one@1280x720,group@640x480]
+        [--scenarios one@640x480,one@1280x720,group@640x480,one@1920x1080,one@1280x720x60]
+        [--backend one@1920x1080,one@1280x720x60] [--preview off|full|WIDTH] [--record]
 
 For each scenario a 30 fps MP4 is written (a slow pan over the picture, so tracking has
 work to do): ``one`` is scikit-image's astronaut (one face), ``group`` insightface's t1.jpg
@@ -19,6 +20,17 @@ astronaut for ``group``. Then:
    pipeline's latency p50/p95 and mean stage ms (face.detect on detection frames,
    face.track between them, face.render, face.enhance), and the provider each model's
    session really got.
+
+3. ``one@1920x1080`` (a 30 fps source) and ``one@1280x720x60`` (60 fps), and any scenario
+   named in ``--backend`` or with a rate (``KIND@WxHxFPS``), run through a real backend
+   process instead (benchmarks/live_backend.py): an H.264 clip at that size and rate, the
+   face loaded and the swap switched on over HTTP, a viewer on the preview with
+   ``--preview`` (at the width the window asks for) and a recording with ``--record``;
+   printed: fps out against the source's rate, latency p50/p95, each stage's mean and p95
+   wall ms and CPU ms (capture and decoding, the wait for the process thread, each processor
+   and the face's parts, the preview's JPEG, the recording's conversion and encoder), the
+   backend's CPU ms per frame out (all threads) and the share of frames out swapped, with
+   the machine's load average. Their target is the source's rate.
 
 The neural engines and enhancers take the real model files from ``--models-dir`` when they
 are there and pass the manifest's size and SHA-256 check (a GPU machine, or a user's). Where
@@ -47,8 +59,11 @@ from ar_backend.face.engines import create_engine, engine_types
 from ar_backend.face.enhancers import OFF, create_enhancer, unavailable_reason
 from ar_backend.face.faces import detect_faces, picture_faces
 from ar_backend.studio import Studio
+from benchmarks import live_backend
 
 TARGETS = {"one@640x480": 30.0, "one@1280x720": 20.0, "group@640x480": 15.0}
+# through a real backend process (benchmarks/live_backend.py): the target is the source's rate
+BACKEND_SCENARIOS = ("one@1920x1080", "one@1280x720x60")
 
 
 def write_clip(path: Path, image: np.ndarray, size: tuple[int, int], frames: int = 120) -> None:
@@ -126,6 +141,42 @@ def models_for(args: argparse.Namespace, tmp: Path) -> tuple[FaceConfig, bool, s
     return stand_in, True, "; ".join(reasons)
 
 
+def backend_run(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace, cfg: FaceConfig, scenario: str, pictures, sources
+) -> live_backend.Run:
+    """A scenario through a real backend: the same pictures, face and options."""
+    sc = live_backend.parse_scenario(scenario)
+    src_img, _face = sources[sc.kind]  # (the backend numbers faces from the left: 0)
+    options = {
+        "detect_every": args.detect_every,
+        "detect_size": args.detect_size,
+        "blend": args.blend,
+        "likeness": args.likeness,
+        "enhancer": args.enhancer,
+        "enhancer_strength": args.enhancer_strength,
+        "many_faces": sc.kind == "group",
+    }
+    preview = {"off": None, "full": 0}.get(args.preview)
+    if preview is None and args.preview != "off":
+        preview = int(args.preview)
+    return live_backend.Run(
+        scenario=sc,
+        picture=pictures[sc.kind],
+        face_png=samples.encode(src_img, ".png"),
+        face_index=0,
+        face={
+            "engine": args.engine,
+            "models_dir": str(Path(cfg.models_dir).absolute()),
+            "models_manifest": str(Path(cfg.models_manifest).absolute()),
+            "detect_thread": not args.inline_detect,
+            "options": options,
+        },
+        seconds=args.seconds,
+        preview_width=preview,
+        record=args.record,
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--engine", default="classic", choices=sorted(engine_types()))
@@ -138,7 +189,19 @@ def main() -> int:
     ap.add_argument("--enhancer-strength", type=float, default=FaceOptions().enhancer_strength)
     ap.add_argument("--models-dir", default="models")
     ap.add_argument("--seconds", type=float, default=8.0)
-    ap.add_argument("--scenarios", default=",".join(TARGETS))
+    ap.add_argument("--scenarios", default=",".join([*TARGETS, *BACKEND_SCENARIOS]))
+    ap.add_argument(
+        "--backend",
+        default=",".join(BACKEND_SCENARIOS),
+        help="scenarios run through a real backend process (KIND@WxH[xFPS])",
+    )
+    ap.add_argument(
+        "--preview",
+        default="off",
+        help="while a backend scenario runs, a viewer watches the preview: off, full, or a "
+        "width in px (as the window asks)",
+    )
+    ap.add_argument("--record", action="store_true", help="record during backend scenarios")
     ap.add_argument("--detect-every", type=int, default=FaceOptions().detect_every)
     ap.add_argument("--detect-size", type=int, default=FaceOptions().detect_size)
     ap.add_argument("--blend", default=FaceOptions().blend, choices=["seamless", "feather"])
@@ -195,6 +258,11 @@ def main() -> int:
     results = []
     with tmp_dir:
         for scenario in [s.strip() for s in args.scenarios.split(",") if s.strip()]:
+            if scenario in args.backend.split(",") or scenario.count("x") == 2:
+                res = live_backend.run(backend_run(args, cfg, scenario, pictures, sources))
+                live_backend.print_result(res)
+                results.append((scenario, res["fps_out"], res["source_fps"]))
+                continue
             kind, _, res = scenario.partition("@")
             w, h = (int(v) for v in res.split("x"))
             many = kind == "group"

@@ -24,6 +24,7 @@ import av.error
 import numpy as np
 
 from ar_backend.jobs.spec import JobFailed
+from ar_backend.stages import Lap, StageMeter
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +242,11 @@ class EncodeThread:
 
     DEPTH = 6
 
-    def __init__(self, out: Any, vout: Any, aout: Any) -> None:
+    def __init__(self, out: Any, vout: Any, aout: Any, stages: StageMeter | None = None) -> None:
         self.out, self.vout, self.aout = out, vout, aout
+        # "encode": each video frame's conversion, encoding and muxing (this thread's CPU:
+        # x264's own frame threads are not in it)
+        self.stages = stages
         self.time_base = vout.codec_context.time_base
         self.queue: queue.Queue[tuple[str, Any] | None] = queue.Queue(self.DEPTH)
         self.error: BaseException | None = None
@@ -296,10 +300,13 @@ class EncodeThread:
             while (item := self.queue.get()) is not None:
                 kind, payload = item
                 if kind == "video":
+                    lap = Lap()
                     image, pts = payload
                     frame = av.VideoFrame.from_ndarray(image, format="bgr24")
                     frame.pts, frame.time_base = pts, self.time_base
                     self.out.mux(self.vout.encode(frame))
+                    if self.stages is not None:
+                        self.stages.lap("encode", lap)
                 elif kind == "packet":
                     self.out.mux(payload)
                 elif kind == "audio":

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import cv2
 
 from ar_backend.frames import Frame, LatestSlot
+from ar_backend.stages import Lap, StageMeter
 from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -143,11 +144,12 @@ class JpegCache:
         self._jpeg = b""
         self.encoded = 0
         self.encode_ms = 0.0
+        self.stages = StageMeter()  # "jpeg": each encode's wall and CPU ms
 
     def _encode(self, frame: Frame) -> bytes:
         with self._lock:
             if frame.seq != self._seq:
-                t0 = time.perf_counter()
+                lap = Lap()
                 ok, buf = cv2.imencode(
                     ".jpg", frame.image, [int(cv2.IMWRITE_JPEG_QUALITY), self.quality]
                 )
@@ -156,7 +158,7 @@ class JpegCache:
                 self._jpeg = buf.tobytes()
                 self._seq = frame.seq
                 self.encoded += 1
-                self.encode_ms = (time.perf_counter() - t0) * 1000
+                self.encode_ms, _cpu = self.stages.lap("jpeg", lap)
             return self._jpeg
 
     def snapshot(self) -> bytes | None:

@@ -33,6 +33,7 @@ import numpy.typing as npt
 
 from ar_backend.frames import LatestSlot
 from ar_backend.jobs.media_io import MEDIA_ERRORS, EncodeThread, h264_stream, reason
+from ar_backend.stages import Lap, StageMeter
 from shared.messages import Message, msg, text_fields
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,8 @@ class Recorder:
         self._audio: deque[tuple[npt.NDArray[np.float32], float]] = deque()
         self._audio_lock = threading.Lock()
         self._audio_pts = 0  # samples written so far
+        # "convert" (this thread: sized and padded for the encoder), "encode" (the encoder's)
+        self.stages = StageMeter()
         try:
             self._out = av.open(str(self.partial), "w", format="mp4", options=FRAGMENT_OPTIONS)
             rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(30)
@@ -112,7 +115,7 @@ class Recorder:
             if audio is not None:
                 layout = "stereo" if audio[1] >= 2 else "mono"
                 aout = self._out.add_stream("aac", rate=audio[0], layout=layout)
-            self._encoder = EncodeThread(self._out, vout, aout)
+            self._encoder = EncodeThread(self._out, vout, aout, self.stages)
         except MEDIA_ERRORS as exc:
             with contextlib.suppress(Exception):
                 self._out.close()
@@ -186,10 +189,12 @@ class Recorder:
         pts = max(0, round((captured - self._t0) / TIME_BASE))
         if pts <= self._last_pts:
             return  # the same capture instant (a re-sent frame)
+        lap = Lap()
         if (image.shape[1], image.shape[0]) != self.size:
             image = np.asarray(cv2.resize(image, self.size), np.uint8)
         if any(self._pad):
             image = np.pad(image, ((0, self._pad[1]), (0, self._pad[0]), (0, 0)), mode="edge")
+        self.stages.lap("convert", lap)
         if self._encoder.offer("video", (image, pts)):
             self._last_pts = pts
             self._last_image = image
@@ -288,5 +293,6 @@ class Recorder:
             "audio": self.audio_format is not None,
             "audio_seconds": round(self.audio_seconds, 3),
             "audio_resyncs": self.audio_resyncs,
+            "stages": self.stages.summary(),
             **text_fields("error", self.error),
         }

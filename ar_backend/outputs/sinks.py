@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from ar_backend.frames import LatestSlot
+from ar_backend.stages import Lap, StageMeter
 from shared.messages import KeyedError, Message, msg, text_fields
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class FollowerSink:
         self.error: Message | None = None  # why it stopped by itself
         self.started_at: float | None = None
         self.stopped_at: float | None = None
+        self.stages = StageMeter()  # "write": each frame's conversion and sending
 
     @property
     def active(self) -> bool:
@@ -90,6 +92,7 @@ class FollowerSink:
                         return
                     continue
                 last = frame.seq
+                lap = Lap()
                 try:
                     self._write(frame.image)
                 except Exception as exc:
@@ -97,6 +100,7 @@ class FollowerSink:
                     self.error = Message(self.stopped_key, {"detail": detail})
                     log.error("%s stopped: %s", self.name, self.error)
                     return
+                self.stages.lap("write", lap)
                 self.frames += 1
         finally:
             self._close()
@@ -176,5 +180,6 @@ class VirtualCamera(FollowerSink):
             "active": self.active,
             "device": self.device,
             "frames": self.frames,
+            "stages": self.stages.summary(),
             **text_fields("error", self.error),
         }

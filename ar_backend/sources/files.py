@@ -128,6 +128,7 @@ class VideoFileSource:
         self.has_sound = False
         self._track: SoundTrack | None = None
         self._frame_index = 0  # frames read since the start of this loop of the file
+        self.decode_ms: float | None = None  # the last read's decoding (not its wait), ms
 
     def open(self) -> None:
         if not self.path.is_file():
@@ -162,6 +163,7 @@ class VideoFileSource:
     def read(self) -> np.ndarray | None:
         if self._cap is None:
             return None
+        started = time.perf_counter()
         behind = int((time.monotonic() - self._t0) * self.fps) - self._frame_index
         ok = True
         for _ in range(max(0, behind - 1)):  # late by more than a frame: skip to the clock
@@ -189,6 +191,7 @@ class VideoFileSource:
             self._t0 += self._frame_index / self.fps  # the next loop starts where this ended
             self._frame_index = 0
             self._open_sound()
+        self.decode_ms = (time.perf_counter() - started) * 1000
         due = self._t0 + self._frame_index / self.fps
         now = time.monotonic()
         if due > now:

@@ -105,6 +105,31 @@ def test_slow_processing_drops_stale_frames_and_never_queues(tmp_path: Path) -> 
     assert stats["stage_ms"]["burn"] >= 59  # a lower bound: the burn takes at least 60 ms
 
 
+def test_each_stage_is_timed_in_wall_and_cpu_ms(tmp_path: Path) -> None:
+    """Status says where a frame's time goes: the source's decoding, the wait for the
+    process thread, each processor, in wall-clock ms (mean, p95) and its thread's CPU ms."""
+    clip = write_clip(tmp_path / "c.mp4", frames=30)
+    cfg = PipelineConfig(processors=["burn", "none"], burn_ms=15)
+    pipe = Pipeline([make_processor("burn", cfg), make_processor("none", cfg)])
+    source = make_source(parse_spec(str(clip)), CameraConfig())
+    source.open()
+    pipe.start(source)
+    try:
+        stages = wait_for(
+            lambda: pipe.stats()["frames_out"] >= 5 and pipe.stats()["stages"], timeout=30
+        )
+    finally:
+        pipe.close()
+    assert {"capture", "wait", "burn", "none"} <= set(stages)
+    burn = stages["burn"]
+    assert burn["ms"] >= 14.9 and burn["p95_ms"] >= burn["ms"] * 0.5
+    # the burn is real work on its thread: some CPU, never more than the time it took
+    assert 0 < burn["cpu_ms"] <= burn["ms"] * 1.05 + 1
+    assert stages["capture"]["cpu_ms"] > 0  # decoding costs the capture thread CPU
+    assert stages["wait"]["cpu_ms"] is None  # a wait spends none: not measured
+    assert stages["none"]["cpu_ms"] < burn["cpu_ms"]
+
+
 def test_image_source_is_a_still_stream_at_the_configured_rate(tmp_path: Path) -> None:
     import cv2
 
