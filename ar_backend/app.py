@@ -46,7 +46,7 @@ from ar_backend.sources.media import (
     MediaTypeRefused,
     MediaUnavailable,
 )
-from ar_backend.studio import NotRunning, PathNotAllowed, Studio, TooManyViewers
+from ar_backend.studio import NotRunning, PathNotAllowed, StillRestoring, Studio, TooManyViewers
 from shared.api import map_errors, new_app
 from shared.metrics import use_collectors
 from shared.openapi import install_openapi
@@ -96,6 +96,7 @@ def create_app(
             SourceError: (503, "source"),
             PathNotAllowed: (403, None),
             NotRunning: (409, None),
+            StillRestoring: (503, None),
             OutputUnavailable: (503, None),
             TooManyViewers: (503, None),
             EffectError: (400, None),

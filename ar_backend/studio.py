@@ -50,7 +50,7 @@ from ar_backend.sources.sound import SourceSound
 from ar_backend.weights.fetch import ModelFetcher
 from ar_backend.weights.verify import manifest_path
 from shared.config import ConfigError
-from shared.messages import Message, text_fields
+from shared.messages import KeyedError, Message, msg, text_fields
 from shared.paths import inside
 from shared.registry import Registry, UnknownName
 
@@ -70,6 +70,14 @@ class PathNotAllowed(Exception):
 
 class NotRunning(Exception):
     """The request needs the stream running."""
+
+
+class StillRestoring(KeyedError):
+    """The face state saved before a restart is still being applied after
+    :data:`FACE_SETTLE_WAIT` seconds: a change is refused (503) rather than undone."""
+
+
+FACE_SETTLE_WAIT = 60.0  # seconds a change of the face state waits for the restore at start
 
 
 def check_names(config: BackendConfig) -> None:
@@ -189,6 +197,10 @@ class Studio:
             manifest_path(config.face.models_manifest), resolve_dir(config.face.models_dir)
         )
         self._face_preload: threading.Thread | None = None
+        # set once the saved face state (or the configured face) is applied: a change the
+        # person makes before then waits for it (face_settled), so it lands on top
+        self._face_settled = threading.Event()
+        self._face_settling_since = time.monotonic()
         # the saved face state (face/store.py) wins over face.source / face.enabled; the guard
         # covers frames until it is restored (restore.begin, before any frame can go out)
         store = open_store(config.face.state_dir)
@@ -211,8 +223,23 @@ class Studio:
                     target=self._preload_face, name="face-preload", daemon=True
                 )
                 self._face_preload.start()
+            else:
+                self._face_settled.set()  # nothing to apply
 
     # ---- face ------------------------------------------------------------------------------
+
+    def face_settled(self, timeout: float | None = None) -> None:
+        """Return once the face state saved before a restart (or the configured face) is
+        applied, so a change made now lands on top of it and is kept, never undone by it.
+        Called before every call that changes the face state; at once in ordinary running.
+        :class:`StillRestoring` after ``timeout`` seconds (:data:`FACE_SETTLE_WAIT`; an
+        engine still building)."""
+        if self._face_settled.is_set():
+            return
+        log.info("a face change waits for the saved face state to be restored")
+        if not self._face_settled.wait(FACE_SETTLE_WAIT if timeout is None else timeout):
+            waited = time.monotonic() - self._face_settling_since
+            raise StillRestoring(msg("face.still_restoring", seconds=round(waited)))
 
     def _restore_face(self, store: StateStore, saved: SavedFace) -> None:
         """The saved state applied (off the main thread: an engine takes seconds), then
@@ -220,7 +247,8 @@ class Studio:
         try:
             restore.apply(self.face, saved, str(store.folder))
         finally:
-            self.face.listeners.append(store.save)
+            self.face.listeners.append(store.save)  # kept from here: the held changes too
+            self._face_settled.set()
 
     def _preload_face(self) -> None:
         """The configured source face, loaded off the main thread (the engine takes seconds)."""
@@ -232,6 +260,7 @@ class Studio:
             log.warning("face.source %r not loaded: %s", self.config.face.source, exc)
         finally:
             self.face.restoring = False
+            self._face_settled.set()
 
     def face_engines(self) -> dict[str, Any]:
         """Every engine, available or why not, and the one in use (GET /face/engines)."""
@@ -406,6 +435,7 @@ class Studio:
             name, data = upload
             kind = "file"
         elif face in (None, "loaded"):
+            self.face_settled()  # (right after a restart: the restored face)
             loaded = self.face.loaded_picture()
             if loaded is None:
                 raise JobError(

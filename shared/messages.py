@@ -80,6 +80,10 @@ CATALOGUE: dict[str, str] = {
         "source face is {size:.0f} px: the recognizer reads it at {read_px} px; a larger photo "
         "gives a closer likeness"
     ),
+    "face.still_restoring": (
+        "the face state saved before the restart is still being restored ({seconds} s so "
+        "far): try again in a moment"
+    ),
     # ---- camera ------------------------------------------------------------------------------
     "camera.permission_denied": (
         "The camera {path} is there, but this user may not open it: run {command}, then log "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ar_backend.api import get_studio
+from ar_backend.api import get_studio, holds_face_changes
 from ar_backend.api.uploads import allow_uploads, face_index, read_upload, upload_name
 from ar_backend.face.enhancers import EnhancerUnavailable
 from ar_backend.models import FaceLoadForm, FaceLoadIn, FaceSettingsIn
@@ -14,6 +14,7 @@ from shared.openapi import operation
 from shared.wire.backend import EnginesOut, FaceLoadOut, FaceSource, FaceStatus, FaceStatusOut
 
 bp = Blueprint("face", __name__)
+holds_face_changes(bp)  # (a change right after a restart: after the restore)
 
 SET_UPLOAD_FACTOR = 4  # a face set's photos together: at most 4 x face.max_upload_mb
 

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
-from ar_backend.api import get_studio
+from ar_backend.api import get_studio, holds_face_changes
 from ar_backend.api.uploads import allow_uploads, face_index, read_upload, upload_name
 from ar_backend.face.people.reference import MAX_MAP
 from ar_backend.models import FaceMapForm, FaceReferenceForm, FaceReferenceIn
@@ -15,6 +15,7 @@ from shared.openapi import operation
 from shared.wire.backend import FacePeopleOut
 
 bp = Blueprint("face_people", __name__)
+holds_face_changes(bp)  # (a change right after a restart: after the restore)
 
 TAGS = ("face",)
 MAP_UPLOAD_FACTOR = 4  # a whole face map: at most 4 x face.max_upload_mb

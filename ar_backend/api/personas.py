@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 
-from ar_backend.api import get_studio
+from ar_backend.api import get_studio, holds_face_changes
 from ar_backend.models import PersonaIn
 from ar_backend.personas import PersonaError
 from shared.api import error_response
@@ -13,6 +13,7 @@ from shared.openapi import operation
 from shared.wire.backend import PersonaApplyOut, PersonaListOut, PersonaOut
 
 bp = Blueprint("personas", __name__, url_prefix="/personas")
+holds_face_changes(bp)  # (a change right after a restart: after the restore)
 TAGS = ("personas",)
 NAME_PARAM = {
     "name": {
