@@ -256,6 +256,9 @@ class Pipeline:
                 # frame's time); elsewhere the read's CPU time is the figure that counts
                 decoded = getattr(source, "decode_ms", None)
                 frame = Frame(image=image, seq=self._seq, captured=captured)
+                position = getattr(source, "position", None)  # a file: which of its frames
+                if isinstance(position, int):
+                    frame.meta["source_frame"] = position
                 frame.timings["capture"] = decoded if isinstance(decoded, float) else wall
                 frame.cpu["capture"] = cpu
                 self.input.put(frame)

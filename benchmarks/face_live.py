@@ -105,25 +105,30 @@ def run(
         studio.face.start()
         studio.camera_start(f"file:{clip}", from_api=False)
         seq = -1
+        last = -1
         deadline = time.monotonic() + len(decoded) / liveclip.FPS + 20
         while time.monotonic() < deadline:
             frame = studio.pipeline.output.wait_newer(seq, 2.0)
             if frame is None:
                 continue
             seq = frame.seq
-            if seq > len(decoded):
+            # which frame of the file this is (a loaded machine skips frames of a file to
+            # keep to its clock, so the sequence number is not the file's frame)
+            i = int(frame.meta.get("source_frame", seq - 1))
+            if i <= last or i >= len(decoded):
                 break  # the file looped: one pass is measured
-            t = truth[seq - 1]
-            kind, drawn = liveclip.judge(decoded[seq - 1], frame.image, t.box, t.in_view)
+            last = i
+            t = truth[i]
+            kind, drawn = liveclip.judge(decoded[i], frame.image, t.box, t.in_view)
             counts[kind] = counts.get(kind, 0) + 1
             counts["drawn"] = counts.get("drawn", 0) + drawn
             if dump is not None and (drawn or kind == "leaked"):
                 what = "drawn" if drawn else kind
                 _dump(
-                    dump / f"{name}-{guard}-{seq:04d}-{what}.png",
-                    decoded[seq - 1],
+                    dump / f"{name}-{guard}-{i:04d}-{what}.png",
+                    decoded[i],
                     frame.image,
-                    truth[seq - 1],
+                    truth[i],
                 )
         st = studio.face.status()
         counts["status.frames_guarded"] = st["frames_guarded"]

@@ -184,10 +184,12 @@ class JpegCache:
                 continue
             last = frame.seq
             jpeg = self._encode(frame)
+            position = frame.meta.get("source_frame")
+            source_frame = f"X-Source-Frame: {position}\r\n" if position is not None else ""
             part = (
                 (
                     f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n"
-                    f"X-Frame-Seq: {frame.seq}\r\n\r\n"
+                    f"X-Frame-Seq: {frame.seq}\r\n{source_frame}\r\n"
                 ).encode()
                 + jpeg
                 + b"\r\n"

@@ -128,6 +128,10 @@ class VideoFileSource:
         self.has_sound = False
         self._track: SoundTrack | None = None
         self._frame_index = 0  # frames read since the start of this loop of the file
+        # the index in the file of the frame read last (frames skipped to keep to the clock
+        # leave gaps): the pipeline stamps it on the frame, so a viewer can tell which frame
+        # of the file it is looking at (X-Source-Frame on /video_feed)
+        self.position: int | None = None
         self.decode_ms: float | None = None  # the last read's decoding (not its wait), ms
 
     def open(self) -> None:
@@ -197,6 +201,7 @@ class VideoFileSource:
         if due > now:
             time.sleep(due - now)
         self.captured_at = due  # the frame's capture time: when it is due on the file's clock
+        self.position = self._frame_index
         self._publish_sound(due)  # and its sound on the same clock
         self._frame_index += 1
         return image

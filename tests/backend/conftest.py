@@ -99,19 +99,26 @@ def backend(spawn, backend_config) -> Callable[..., ServiceProcess]:
 
 
 def mjpeg_frames(
-    url: str, count: int, timeout: float = 20.0, rcvbuf: int | None = None
+    url: str,
+    count: int,
+    timeout: float = 20.0,
+    rcvbuf: int | None = None,
+    header: str = "x-frame-seq",
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Read ``count`` parts of an MJPEG stream: (sequence number, decoded image).
 
     ``rcvbuf`` fixes this viewer's receive buffer (as a constrained device has), so what
     the test sees is the server's own buffering, not the kernel's autotuned window.
+    ``header="x-source-frame"`` gives each part's frame index in a file source instead (a
+    loaded machine skips frames of a file to keep to its clock, so sequence numbers and
+    the file's frames part ways).
     """
     sock = open_stream(url, timeout=timeout, rcvbuf=rcvbuf)
     try:
         for got, (headers, data) in enumerate(iter_parts(sock), start=1):
             image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
             assert image is not None
-            yield int(headers["x-frame-seq"]), image
+            yield int(headers[header]), image
             if got >= count:
                 return
     finally:

@@ -84,8 +84,8 @@ def test_the_swap_follows_the_face_out_and_in_and_never_lands_on_the_badge(
     assert resp.status_code == 200, resp.text
     seen: dict[int, tuple[str, bool]] = {}
     # two passes of the clip (it loops): the first frames of a pass are judged too
-    for seq, image in mjpeg_frames(be.url + "/video_feed", count=2 * len(clip), timeout=60):
-        i = (seq - 1) % len(clip)
+    stream = be.url + "/video_feed"
+    for i, image in mjpeg_frames(stream, 2 * len(clip), 60, header="x-source-frame"):
         seen.setdefault(i, liveclip.judge(inputs[i], image, clip[i].box, clip[i].in_view))
         if len(seen) == len(clip):
             break

@@ -159,3 +159,33 @@ def test_demo_source_moves(tmp_path: Path) -> None:
         source.close()
     assert first.shape == (240, 320, 3)
     assert np.abs(first.astype(int) - last.astype(int)).mean() > 1  # a live picture
+
+
+def _square_frame(image: np.ndarray, frames: int) -> int:
+    """Which frame of write_clip's clip this is, from where its yellow square stands."""
+    h, w = image.shape[:2]
+    row = image[h // 2]
+    yellow = np.flatnonzero((row[:, 1] > 180) & (row[:, 2] > 180))
+    return round(int(yellow[0]) * (frames - 1) / (w - 40))
+
+
+def test_a_file_says_which_of_its_frames_it_read_when_it_skips_to_keep_its_clock(
+    tmp_path: Path,
+) -> None:
+    """A file plays in real time: late by many frames, it skips to its clock. The frame it
+    reads then says its own index in the file (the pipeline stamps it on the frame and the
+    preview sends it as X-Source-Frame), so a viewer comparing output with the file's
+    frames matches the right ones."""
+    clip = write_clip(tmp_path / "c.mp4", frames=60)
+    source = make_source(parse_spec(str(clip)), CameraConfig())
+    source.open()
+    try:
+        image = source.read()
+        assert image is not None and source.position == 0 == _square_frame(image, 60)
+        time.sleep(0.5)  # about 15 frames late at 30 fps
+        image = source.read()
+        assert image is not None and source.position is not None
+        assert source.position >= 10, source.position  # it skipped ahead
+        assert abs(_square_frame(image, 60) - source.position) <= 1
+    finally:
+        source.close()
