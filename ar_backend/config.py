@@ -335,8 +335,16 @@ class HyperswapConfig(InsightPackConfig):
 
 
 class DetectionConfig(Section):
-    """MediaPipe's face detector, face mesh and hand models on LiteRT
-    (ar_backend/face/detect; their files: python -m ar_backend.weights fetch mediapipe_face)."""
+    """How faces are found and followed: MediaPipe's face detector and face mesh on every
+    frame (ar_backend/face/live/follow.py; their files: python -m ar_backend.weights fetch
+    mediapipe_face), or dlib's HOG detector every few frames (face/live/tracker.py)."""
+
+    backend: Literal["auto", "dlib"] = Field(
+        "auto",
+        description="auto: MediaPipe's detector and mesh on every frame when their files are "
+        "present and verified, else dlib's HOG detector (said in /face/status detection); "
+        "dlib: dlib's HOG detector every face.options.detect_every frames.",
+    )
 
     threads: int = Field(
         1,

@@ -2,18 +2,23 @@
 is, and with the guard on no real face out.
 
     .venv/bin/python -m benchmarks.face_live [--engine classic] [--size 640x480]
-        [--demo-seconds 20] [--guards off,blur] [--only clip|demo] [--dump DIR]
+        [--demo-seconds 20] [--guards off,blur] [--only clip,demo,hard,rise,...] [--dump DIR]
 
-Two sources, each written to an MP4 and played through a real Studio (file source, capture
+The sources, each written to an MP4 and played through a real Studio (file source, capture
 and process threads, the face_swap processor, the astronaut's neighbour from the group photo
-as the source face):
+as the source face; faces found by MediaPipe's detector and mesh when their files are
+there, else dlib's: the ``tracker`` printed):
 
 - ``clip``: ar_backend.face.samples.liveclip (the astronaut's head moved, turned, tilted, zoomed,
   half covered for half a second, out of the frame and back); ground truth from the clip's
   own generation;
 - ``demo``: the demo source's stream (its pan and zoom over the astronaut photo, rebuilt with
   ar_backend.sources.demo.demo_frame at 30 fps); ground truth: the photo's face box carried
-  through each frame's crop.
+  through each frame's crop;
+- the hard clips (``liveclip.HARD_CLIPS``, each its own source): the face rising out of the
+  top edge, leaving by the left and by the right, turned 60 deg, 40 px across, covered by a
+  bar and by a hand-shaped mask, and hard cuts away and back; a face counts as in view from
+  ``liveclip.PARTIAL_IN_VIEW`` of its box inside (its mouth and chin).
 
 A face is in view when at least liveclip.IN_VIEW of its box is inside the frame. Each
 output frame (pipeline.output, matched to its input by sequence number) is compared with the
@@ -22,8 +27,12 @@ decoded input frame (the same decoder: untouched pixels are identical) by
 went out); anywhere else a textured change is a **swap drawn on no face** (the badge, the
 patch; a face leaving the frame that is still swapped on its visible part is a face).
 
-Targets: swapped >= 99% of the frames with a face in view (guard off), 0 swaps drawn on no
-face, and with the guard on 0 leaked. Exit 0 whatever the figures.
+Also counted: frames **changed after the face went** (anything drawn while no part of the
+face is in the frame: a guard's box left behind), and their longest run.
+
+Targets: swapped >= 99% of the frames with a face in view (guard off; the hard clips' partly
+visible faces are guarded instead), 0 swaps drawn on no face, and with the guard on 0 leaked
+and nothing changed after the face went. Exit 0 whatever the figures.
 """
 
 from __future__ import annotations
@@ -106,6 +115,7 @@ def run(
         studio.camera_start(f"file:{clip}", from_api=False)
         seq = -1
         last = -1
+        run_over = 0  # frames in a row with something drawn after the face went
         deadline = time.monotonic() + len(decoded) / liveclip.FPS + 20
         while time.monotonic() < deadline:
             frame = studio.pipeline.output.wait_newer(seq, 2.0)
@@ -119,11 +129,15 @@ def run(
                 break  # the file looped: one pass is measured
             last = i
             t = truth[i]
-            kind, drawn = liveclip.judge(decoded[i], frame.image, t.box, t.in_view)
+            found = liveclip.verdict(decoded[i], frame.image, t.box, t.in_view)
+            kind, drawn = found.kind, found.drawn
             counts[kind] = counts.get(kind, 0) + 1
             counts["drawn"] = counts.get("drawn", 0) + drawn
-            if dump is not None and (drawn or kind == "leaked"):
-                what = "drawn" if drawn else kind
+            counts["left_over"] = counts.get("left_over", 0) + found.left_over
+            run_over = run_over + 1 if found.left_over else 0
+            counts["left_over_run"] = max(counts.get("left_over_run", 0), run_over)
+            if dump is not None and (drawn or kind == "leaked" or found.left_over):
+                what = "drawn" if drawn else ("left-over" if found.left_over else kind)
                 _dump(
                     dump / f"{name}-{guard}-{i:04d}-{what}.png",
                     decoded[i],
@@ -133,6 +147,8 @@ def run(
         st = studio.face.status()
         counts["status.frames_guarded"] = st["frames_guarded"]
         counts["status.false_swaps_prevented"] = st["false_swaps_prevented"]
+        tracker = (st.get("detection") or {}).get("tracker")
+        counts["status.tracker"] = tracker or "?"
     finally:
         studio.close()
     return counts
@@ -154,22 +170,36 @@ def main() -> int:
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--demo-seconds", type=float, default=20.0)
     ap.add_argument("--guards", default="off,blur")
-    ap.add_argument("--only", choices=["clip", "demo"], help="measure one source")
     ap.add_argument(
-        "--dump", type=Path, help="write the frames swapped with no face in view, or leaked, here"
+        "--only",
+        help="measure these sources only (comma separated): clip, demo, hard (every hard "
+        f"clip), or hard clips by name ({', '.join(liveclip.HARD_CLIPS)})",
+    )
+    ap.add_argument(
+        "--dump",
+        type=Path,
+        help="write the frames swapped with no face in view, leaked, or changed after the face "
+        "went, here",
     )
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
-    clip = liveclip.make_clip((w, h))
-    sources = {
-        "clip": ([f.image for f in clip], [Truth(f.box, f.in_view) for f in clip]),
-        "demo": demo_stream((w, h), args.demo_seconds),
-    }
+    wanted = {s.strip() for s in (args.only or "").split(",") if s.strip()}
+    if "hard" in wanted:
+        wanted |= set(liveclip.HARD_CLIPS)
+    sources: dict[str, tuple[list[np.ndarray], list[Truth]]] = {}
+    if not wanted or "clip" in wanted:
+        clip = liveclip.make_clip((w, h))
+        sources["clip"] = ([f.image for f in clip], [Truth(f.box, f.in_view) for f in clip])
+    if not wanted or "demo" in wanted:
+        sources["demo"] = demo_stream((w, h), args.demo_seconds)
+    for name, phases in liveclip.HARD_CLIPS.items():
+        if not wanted or name in wanted:
+            hard = liveclip.make_clip((w, h), phases=phases, in_view=liveclip.PARTIAL_IN_VIEW)
+            sources[name] = ([f.image for f in hard], [Truth(f.box, f.in_view) for f in hard])
     print(f"engine {args.engine}, {w}x{h}")
+    rows = []
     with tempfile.TemporaryDirectory() as tmp_name:
         for name, (frames, truth) in sources.items():
-            if args.only and name != args.only:
-                continue
             seen = sum(t.in_view for t in truth)
             print(f"\n{name}: {len(frames)} frames, a face in view in {seen}")
             for guard in [g.strip() for g in args.guards.split(",") if g.strip()]:
@@ -180,10 +210,24 @@ def main() -> int:
                     f"  guard {guard:<5} out: face in view {face} (swapped "
                     f"{c.get('swapped', 0)} = {c.get('swapped', 0) / max(face, 1):.1%}, guarded "
                     f"{c.get('guarded', 0)}, leaked {c.get('leaked', 0)}); no face {none}; "
-                    f"swap drawn on no face {c.get('drawn', 0)}; status: frames_guarded "
+                    f"swap drawn on no face {c.get('drawn', 0)}; changed after the face went "
+                    f"{c.get('left_over', 0)} (longest run {c.get('left_over_run', 0)}); "
+                    f"tracker {c['status.tracker']}; status: frames_guarded "
                     f"{c['status.frames_guarded']}, false_swaps_prevented "
                     f"{c['status.false_swaps_prevented']}"
                 )
+                rows.append((name, guard, face, c))
+    print("\nsummary (targets with the guard on: 0 leaked, 0 drawn, 0 changed after the face went)")
+    print(
+        f"  {'source':<12} {'guard':<5} {'face':>5} {'swapped':>8} {'guarded':>8} {'leaked':>7} "
+        f"{'drawn':>6} {'left':>5}"
+    )
+    for name, guard, face, c in rows:
+        print(
+            f"  {name:<12} {guard:<5} {face:>5} {c.get('swapped', 0):>8} "
+            f"{c.get('guarded', 0):>8} {c.get('leaked', 0):>7} {c.get('drawn', 0):>6} "
+            f"{c.get('left_over', 0):>5}"
+        )
     return 0
 
 

@@ -240,9 +240,12 @@ def main(argv: list[str] | None = None, places: Places | None = None) -> int:
         report.line({"state": "done", **result.as_dict()})
     else:
         print(
-            f"done: {result.output_path} ({result.frames} frames, {result.frames_swapped} "
-            f"with a face swapped, {result.fps:.1f} fps, audio {result.audio})"
+            f"done: {result.output_path} ({result.frames} frames: {result.frames_swapped} with "
+            f"a face swapped, {result.frames_guarded} with a face blurred, "
+            f"{result.frames_faceless} with no face; {result.fps:.1f} fps, audio {result.audio})"
         )
+        if result.notice:
+            print(f"note: {result.notice}")
     return EXIT_DONE
 
 

@@ -45,7 +45,7 @@ from ar_backend.face.imaging.pixel_limit import (
     check_video,
 )
 from ar_backend.jobs import store as st
-from ar_backend.jobs.spec import JobFailed, JobSpec, media_kind
+from ar_backend.jobs.spec import JobFailed, JobSpec, guarded_notice, media_kind
 from ar_backend.jobs.store import JobStore
 from ar_backend.jobs.worker import WorkerProcess
 from shared.logs import FaultLatch
@@ -547,6 +547,8 @@ class JobQueue:
             "fps": row["fps"],
             "eta_s": row["eta_s"],
             "frames_swapped": row["frames_swapped"],
+            "frames_guarded": row["frames_guarded"],
+            "frames_faceless": row["frames_faceless"],
         }
         if row["state"] == st.RUNNING:
             with self._lock:
@@ -577,6 +579,7 @@ class JobQueue:
             "finished_at": iso(row["finished_at"]),
             **text_fields("error", row["error"]),
             "progress": progress,
+            "notice": guarded_notice(progress["frames_guarded"]),
             "audio": row["audio"],
             "attempts": row["attempts"],
         }
@@ -724,6 +727,8 @@ class JobQueue:
                     "frames_done": data.get("frames"),
                     "frames_total": data.get("frames"),
                     "frames_swapped": data.get("frames_swapped"),
+                    "frames_guarded": data.get("frames_guarded"),
+                    "frames_faceless": data.get("frames_faceless"),
                     "fps": data.get("fps"),
                     "eta_s": 0.0,
                 }

@@ -1,9 +1,15 @@
 """Swapping the face in a whole video or picture file: :func:`run_job`.
 
 A file is not live: every frame gets a fresh detection (none is skipped, none waits for a
-detector thread), and the tracker's temporal smoothing (face/live/tracker.py) keeps the face
-from jittering between frames. The source face is prepared from the picture exactly as the
-live swap prepares an upload (the same decode limits and choice of face).
+detector thread), and the tracker's temporal smoothing keeps the face from jittering
+between frames. The faces are found and followed as live: MediaPipe's detector and mesh on
+every frame when their files are there (face/live/follow.py), else dlib's detector on
+every frame (face/live/tracker.py); a face found that cannot be swapped (mostly out of the
+picture, covered, turned away) is blurred as the live privacy guard blurs it: no frame with a
+face goes out with the face as it was. The job counts the frames swapped, guarded and
+without a face, and says when any had to be guarded (``JobResult.notice``). The source face
+is prepared from the picture exactly as the live swap prepares an upload (``FaceSwap``'s
+decode limits and face choice).
 
 With ``options.enhancer`` set, the swapped faces (only those) are restored by the face
 enhancer too (ar_backend/face/enhancers), created in the job's process and closed at its end;
@@ -41,6 +47,8 @@ from ar_backend.face.imaging.pixel_limit import (
     check_picture,
     check_video,
 )
+from ar_backend.face.live.follow import FaceFollower, mediapipe_follower
+from ar_backend.face.live.guard import Guard
 from ar_backend.face.live.tracker import FaceTracker
 from ar_backend.face.people.source import prepare_picture
 from ar_backend.jobs import media_io
@@ -77,8 +85,14 @@ def run_job(
             raise JobCancelled()
         source = prepare_source(active, spec.face_path, spec.face_index, face_cfg)
         enhancer = _create_enhancer(spec.options.enhancer, face_cfg)
+        follower, _why = mediapipe_follower(face_cfg)  # (else dlib's, as live)
         swapper = FileSwapper(
-            active, source, spec.options, confirm=face_cfg.confirm_faces, enhancer=enhancer
+            active,
+            source,
+            spec.options,
+            confirm=face_cfg.confirm_faces,
+            enhancer=enhancer,
+            follower=follower,
         )
         meter = _Meter(on_progress, started)
         with _partial(spec.output_path) as tmp:
@@ -88,7 +102,7 @@ def run_job(
                 raise JobFailed(
                     f"the job stopped on a file error: {media_io.reason(exc)}"
                 ) from None
-            if swapper.frames_swapped == 0:
+            if swapper.frames_swapped == 0 and swapper.frames_guarded == 0:
                 raise JobFailed(
                     "no face found anywhere in the file"
                     if kind == "video"
@@ -98,11 +112,13 @@ def run_job(
         seconds = time.monotonic() - started
         meter.report(final=True)
         log.info(
-            "job done: %s -> %s, %d frames (%d swapped) in %.1f s",
+            "job done: %s -> %s, %d frames (%d swapped, %d guarded, %d with no face) in %.1f s",
             spec.input_path.name,
             spec.output_path.name,
             frames,
             swapper.frames_swapped,
+            swapper.frames_guarded,
+            swapper.frames_faceless,
             seconds,
         )
         return JobResult(
@@ -112,6 +128,8 @@ def run_job(
             fps=frames / seconds if seconds > 0 else 0.0,
             seconds=seconds,
             audio=audio,
+            frames_guarded=swapper.frames_guarded,
+            frames_faceless=swapper.frames_faceless,
         )
     finally:
         if enhancer is not None:
@@ -193,7 +211,8 @@ class FileSwapper:
     """The swap for the frames of one file, in order: a fresh detection on every frame, the
     tracker's smoothing across them; the faces the live options choose (the largest, or
     every face with ``many_faces``) rendered from ``source``, then restored by ``enhancer``
-    when there is one (at ``options.enhancer_strength``)."""
+    when there is one (at ``options.enhancer_strength``); those that cannot be swapped
+    blurred. ``follower``: MediaPipe's (face/live/follow.py), else dlib's tracker."""
 
     def __init__(
         self,
@@ -203,20 +222,35 @@ class FileSwapper:
         *,
         confirm: bool = True,
         enhancer: Enhancer | None = None,
+        follower: FaceFollower | None = None,
     ) -> None:
         self.engine = engine
         self.source = source
         self.enhancer = enhancer
         self.options = options.model_copy(update={"detect_every": 1})
-        self.tracker = FaceTracker(detector=None, confirm=confirm)  # detection inline
+        self.tracker: FaceFollower | FaceTracker = follower or FaceTracker(
+            detector=None, confirm=confirm
+        )  # detection inline, on every frame
+        self.guard = Guard("blur", 0.0)
         self.frames = 0
         self.frames_swapped = 0
+        self.frames_guarded = 0
+        self.frames_faceless = 0
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
-        """The next frame of a video, swapped."""
+        """The next frame of a video, swapped (a face that cannot be: blurred)."""
         faces = self.tracker.update(self.engine, image, self.options)
+        suspects = [f.box for f in faces if f.extra.get("fails")]
         faces = [f for f in faces if not f.extra.get("fails")]  # as the live path: confirmed
-        return self._render(image, faces)
+        out = self._render(image, faces)
+        if suspects:
+            out = self.guard.apply(out, suspects)
+            self.frames_guarded += 1
+        elif faces:
+            self.frames_swapped += 1
+        else:
+            self.frames_faceless += 1
+        return out
 
     def still(self, image: np.ndarray) -> np.ndarray:
         """A picture, swapped: its faces found as thoroughly as an uploaded face picture's
@@ -224,7 +258,12 @@ class FileSwapper:
         faces = picture_faces(self.engine, image)
         if faces and not self.options.many_faces:
             faces = [max(faces, key=lambda f: f.size)]
-        return self._render(image, faces)
+        out = self._render(image, faces)
+        if faces:
+            self.frames_swapped += 1
+        else:
+            self.frames_faceless += 1
+        return out
 
     def _render(self, image: np.ndarray, faces: list[TargetFace]) -> np.ndarray:
         self.frames += 1
@@ -246,7 +285,6 @@ class FileSwapper:
                     f"the face enhancer ({self.enhancer.name}) failed at frame "
                     f"{self.frames - 1}: {exc.__class__.__name__}: {exc}"
                 ) from None
-        self.frames_swapped += 1
         return out
 
 
@@ -259,15 +297,19 @@ class _Meter:
         self.frames_total: int | None = None
         self.done = 0
         self.swapped = 0
+        self.guarded = 0
+        self.faceless = 0
         self.last = 0.0
 
     def total(self, frames_total: int | None) -> None:
         self.frames_total = frames_total
         self.report(final=False, force=True)
 
-    def frame(self, swapped: int) -> None:
+    def frame(self, swapper: FileSwapper) -> None:
         self.done += 1
-        self.swapped = swapped
+        self.swapped = swapper.frames_swapped
+        self.guarded = swapper.frames_guarded
+        self.faceless = swapper.frames_faceless
         if time.monotonic() - self.last >= PROGRESS_EVERY_S:
             self.report(final=False)
 
@@ -284,7 +326,9 @@ class _Meter:
         eta = None
         if total is not None and fps > 0:
             eta = max(0.0, (total - self.done) / fps)
-        self.on_progress(Progress(self.done, total, fps, eta, self.swapped))
+        self.on_progress(
+            Progress(self.done, total, fps, eta, self.swapped, self.guarded, self.faceless)
+        )
 
 
 def _frame(
@@ -297,7 +341,7 @@ def _frame(
     if cancelled():
         raise JobCancelled()
     out = swap(image)
-    meter.frame(swapper.frames_swapped)
+    meter.frame(swapper)
     return out
 
 

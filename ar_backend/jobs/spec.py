@@ -63,6 +63,8 @@ class Progress:
     fps: float  # frames per second of the job so far
     eta_s: float | None  # seconds left, when the total is known
     frames_swapped: int  # frames in which at least one face was swapped
+    frames_guarded: int = 0  # frames with a face that could not be swapped: blurred there
+    frames_faceless: int = 0  # frames with no face found
 
     @property
     def swapped_share(self) -> float | None:
@@ -78,6 +80,8 @@ class Progress:
             "fps": round(self.fps, 2),
             "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
             "frames_swapped": self.frames_swapped,
+            "frames_guarded": self.frames_guarded,
+            "frames_faceless": self.frames_faceless,
             "swapped_share": (None if self.swapped_share is None else round(self.swapped_share, 4)),
         }
 
@@ -90,16 +94,36 @@ class JobResult:
     fps: float  # frames per second of the job
     seconds: float  # wall time of the job
     audio: str  # "copied", "re-encoded to AAC", "none"
+    frames_guarded: int = 0  # frames with a face that could not be swapped: blurred there
+    frames_faceless: int = 0  # frames with no face found
+
+    @property
+    def notice(self) -> str | None:
+        """What a person should know about the output, or None."""
+        return guarded_notice(self.frames_guarded)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "output_path": str(self.output_path),
             "frames": self.frames,
             "frames_swapped": self.frames_swapped,
+            "frames_guarded": self.frames_guarded,
+            "frames_faceless": self.frames_faceless,
+            "notice": self.notice,
             "fps": round(self.fps, 2),
             "seconds": round(self.seconds, 3),
             "audio": self.audio,
         }
+
+
+def guarded_notice(frames_guarded: int | None) -> str | None:
+    """The job's notice when some frames had a face that could not be swapped."""
+    if not frames_guarded:
+        return None
+    return (
+        f"{frames_guarded} frame(s) had a face that could not be swapped (mostly out of the "
+        "picture, covered or turned away): it was blurred there, never left as it was"
+    )
 
 
 def media_kind(path: Path) -> str:

@@ -37,6 +37,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -88,6 +89,8 @@ jobs = Table(
     Column("fps", Float),
     Column("eta_s", Float),
     Column("frames_swapped", Integer, nullable=False, default=0),
+    Column("frames_guarded", Integer, nullable=False, default=0),  # a face blurred, not swapped
+    Column("frames_faceless", Integer, nullable=False, default=0),
     Column("audio", String(64)),
     Column("attempts", Integer, nullable=False, default=0),  # times it was started
     Index("ix_jobs_state_queued_at", "state", "queued_at"),
@@ -103,8 +106,15 @@ PROGRESS_RESET = {
     "fps": None,
     "eta_s": None,
     "frames_swapped": 0,
+    "frames_guarded": 0,
+    "frames_faceless": 0,
     "audio": None,
 }
+# columns later versions added: (name, SQL), added to an older jobs.sqlite when it opens
+ADDED_COLUMNS = (
+    ("frames_guarded", "INTEGER NOT NULL DEFAULT 0"),
+    ("frames_faceless", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def new_id() -> str:
@@ -135,7 +145,7 @@ def progress_values(progress: dict[str, Any]) -> dict[str, Any]:
     """The progress columns from a worker's report (``Progress.as_dict()``), each checked:
     a count is a whole number >= 0, a rate finite, anything else left out."""
     values: dict[str, Any] = {}
-    for key in ("frames_done", "frames_swapped"):
+    for key in ("frames_done", "frames_swapped", "frames_guarded", "frames_faceless"):
         if key in progress and (count := _count(progress[key])) is not None:
             values[key] = count
     if "frames_total" in progress:
@@ -167,6 +177,12 @@ class JobStore:
             cur.close()
 
         metadata.create_all(self.engine)
+        with self.engine.begin() as conn:  # what later versions added, to an older file
+            have = {c["name"] for c in inspect(conn).get_columns("jobs")}
+            for column, sql in ADDED_COLUMNS:
+                if column not in have:
+                    conn.exec_driver_sql(f"ALTER TABLE jobs ADD COLUMN {column} {sql}")
+                    log.info("job list upgraded: added the column %s", column)
 
     def close(self) -> None:
         self.engine.dispose()

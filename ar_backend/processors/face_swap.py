@@ -1,16 +1,23 @@
 """``face_swap``: hands each frame to the studio's ``FaceSwap`` (ar_backend.face).
 
-It passes frames through unchanged while the swap is off or no face is loaded. The
-landmark tracker lives here because only the process thread may touch it; the detector
-thread beside it (``face.detect_thread``) is started here and stopped in ``close()``.
+It passes frames through unchanged while the swap is off or no face is loaded. The face
+tracker lives here because only the process thread may touch it: MediaPipe's detector and
+mesh on every frame (face/live/follow.py) when their files are there, else dlib's detector
+every few frames with its thread beside (``face.detect_thread``: started here, stopped in
+``close()``), said once in the log and in ``/face/status`` ``detection``.
 """
 
 from __future__ import annotations
 
+import logging
+
 from ar_backend.config import PipelineConfig
+from ar_backend.face.live.follow import FaceFollower, mediapipe_follower
 from ar_backend.face.live.tracker import DetectorThread, FaceTracker
 from ar_backend.frames import Frame
 from ar_backend.processors.base import ProcessorContext, ProcessorResources, register
+
+log = logging.getLogger(__name__)
 
 
 class FaceSwapProcessor:
@@ -18,12 +25,21 @@ class FaceSwapProcessor:
 
     def __init__(self, resources: ProcessorResources) -> None:
         self.face = resources.face
-        detector = None
-        if self.face is not None and self.face.cfg.detect_thread:
-            detector = DetectorThread()
-            detector.start()
-        confirm = self.face is not None and self.face.cfg.confirm_faces
-        self.tracker = FaceTracker(detector, confirm=confirm)
+        self.detector: DetectorThread | None = None
+        self.tracker: FaceFollower | FaceTracker
+        follower, why = (None, None) if self.face is None else mediapipe_follower(self.face.cfg)
+        if follower is not None:
+            self.tracker = follower
+        else:
+            if self.face is not None and why and self.face.cfg.detection.backend != "dlib":
+                log.warning("faces are found with dlib's detector, not MediaPipe's: %s", why)
+            if self.face is not None and self.face.cfg.detect_thread:
+                self.detector = DetectorThread()
+                self.detector.start()
+            confirm = self.face is not None and self.face.cfg.confirm_faces
+            self.tracker = FaceTracker(self.detector, confirm=confirm)
+        if self.face is not None:
+            self.face.detection = {"tracker": self.tracker.name, "reason": why}
 
     def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
         if self.face is not None:
@@ -31,8 +47,8 @@ class FaceSwapProcessor:
         return frame
 
     def close(self) -> None:
-        if self.tracker.detector is not None:
-            self.tracker.detector.stop()
+        if self.detector is not None:
+            self.detector.stop()
 
 
 @register("face_swap")

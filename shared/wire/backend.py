@@ -411,6 +411,20 @@ class EnhancerStatus(Wire):
     )
 
 
+class FaceDetection(Wire):
+    tracker: str | None = Field(
+        None,
+        description="What finds and follows the faces: blazeface_full+face_mesh (MediaPipe's "
+        "detector and mesh on every frame) or dlib (its HOG detector every few frames); null "
+        "until the camera first runs.",
+    )
+    reason: str | None = Field(
+        None,
+        description="Why MediaPipe's models are not used (a file missing or corrupt, with the "
+        "command that fetches it; or face.detection.backend: dlib); null when they are.",
+    )
+
+
 class FaceStatus(Wire):
     enabled: bool
     active: bool
@@ -428,6 +442,7 @@ class FaceStatus(Wire):
     )
     restoring: bool = Field(False, description="The saved face state is being restored.")
     error: str | None
+    detection: FaceDetection | None = Field(None, description="How faces are found.")
     engines: dict[str, str]
     enhancer: EnhancerStatus | None = Field(None, description="The face enhancer.")
     reference: FaceReference | None = None
@@ -511,6 +526,12 @@ class JobProgress(Wire):
     fps: float | None = Field(None, description="Frames per second of the job.")
     eta_s: float | None = Field(None, description="Seconds left, when the total is known.")
     frames_swapped: int = Field(0, description="Frames in which a face was swapped.")
+    frames_guarded: int = Field(
+        0,
+        description="Frames with a face that could not be swapped (mostly out of the picture, "
+        "covered, turned away): blurred there, never left as it was.",
+    )
+    frames_faceless: int = Field(0, description="Frames in which no face was found.")
     swapped_share: float | None = Field(None, description="frames_swapped / frames_done.")
     share: float | None = Field(None, description="frames_done / frames_total (0-1).")
 
@@ -534,6 +555,11 @@ class JobOut(Wire):
     finished_at: str | None = None
     error: str | None = Field(None, description="Why it failed or was interrupted.")
     progress: JobProgress
+    notice: str | None = Field(
+        None,
+        description="Said when any frame had a face that could not be swapped and was blurred "
+        "(frames_guarded > 0); null otherwise.",
+    )
     audio: str | None = Field(None, description="Once done: copied, re-encoded to AAC, or none.")
     attempts: int = Field(0, description="Times it was started.")
 

@@ -115,8 +115,9 @@ def test_a_result_from_another_engine_is_ignored(engine, group, detector):
 
 
 def test_the_processor_stops_its_detector_thread():
-    face = FaceSwap(FaceConfig())
+    face = FaceSwap(FaceConfig(detection={"backend": "dlib"}))  # (MediaPipe's: none)
     proc = make_processor("face_swap", PipelineConfig(), ProcessorResources(face=face))
+    assert isinstance(proc.tracker, FaceTracker) and proc.tracker.detector is not None
     thread = proc.tracker.detector._thread
     assert thread is not None and thread.is_alive() and thread.name == "face-detect"
     proc.close()

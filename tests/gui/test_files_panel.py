@@ -294,6 +294,22 @@ def test_progress_and_ended_lines() -> None:
     assert percent(running) == 25
     assert progress_text(running) == "25% · 60/240 frames"
     assert progress_details(running) == "12.0 fps · 0:15 left · 95% of frames swapped"
+    # a job that had to blur a face it could not swap says so (the backend's notice too)
+    blurred = job(
+        state="done",
+        output_path="/out/clip-swapped.mp4",
+        progress={
+            "frames_done": 90,
+            "frames_swapped": 84,
+            "frames_guarded": 6,
+            "swapped_share": 0.93,
+        },
+        notice="6 frame(s) had a face that could not be swapped ...",
+    )
+    assert blurred.notice and blurred.progress.frames_guarded == 6
+    assert progress_details(blurred).endswith(
+        "93% of frames swapped · 6 frame(s) blurred: a face there could not be swapped"
+    )
     assert progress_text(job(state="queued")) == "waiting"
     assert percent(job(progress={"frames_done": 5, "frames_total": None})) is None
     done = job(

@@ -48,16 +48,26 @@ def background(width: int, height: int) -> np.ndarray:
 
 
 def frame_at(
-    i: int, frames: int, width: int, height: int, patch: np.ndarray, back: np.ndarray
+    i: int,
+    frames: int,
+    width: int,
+    height: int,
+    patch: np.ndarray,
+    back: np.ndarray,
+    scale: float = SCALE,
+    through: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Frame ``i``: the patch (her head) moving left to right, bobbing; and her face's box."""
+    """Frame ``i``: the patch (her head) moving left to right, bobbing (``through``: in from
+    past the left edge and out past the right one); and her face's box."""
     ph, pw = patch.shape[:2]
     t = i / max(frames - 1, 1)
-    x = round((width - pw) * t)
+    x = round((width - pw) * t) if not through else round(-pw + (width + pw) * t)
     y = round((height - ph) / 2 + 0.4 * (height - ph) / 2 * np.sin(2 * np.pi * t))
     image = back.copy()
-    image[y : y + ph, x : x + pw] = patch
-    face = (ASTRONAUT_FACE - [CROP[2], CROP[0], CROP[2], CROP[0]]) * SCALE
+    x0, x1 = max(0, x), min(width, x + pw)
+    if x1 > x0:
+        image[y : y + ph, x0:x1] = patch[:, x0 - x : x1 - x]
+    face = (ASTRONAUT_FACE - [CROP[2], CROP[0], CROP[2], CROP[0]]) * scale
     return image, face + np.array([x, y, x, y])
 
 
@@ -73,16 +83,20 @@ def make_clip(
     faststart: bool = False,
     face: bool = True,
     rotation: int = 0,
+    scale: float = SCALE,
+    through: bool = False,
 ) -> Clip:
     """An H.264 MP4 (a MOV when ``path`` ends .mov) of the astronaut's head moving across a
     still background (``face=False``: the background alone), with a sine tone (``tone_hz``)
     lasting as long as the video as its audio track, in the ``audio`` codec (None: none).
     ``rotation`` (degrees counterclockwise): each frame is stored turned the other way, with
-    that display rotation, as a phone stores portrait video; the boxes are as shown."""
+    that display rotation, as a phone stores portrait video; the boxes are as shown.
+    ``scale``: her head's size (0.5: a wide shot, her face 45 px across, head and shoulders
+    in view); ``through``: she comes in past the left edge and leaves past the right one."""
     width, height = size
     y0, y1, x0, x1 = CROP
     patch = cv2.resize(
-        samples.astronaut()[y0:y1, x0:x1], None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_AREA
+        samples.astronaut()[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
     )
     back = background(width, height)
     frames = round(seconds * fps)
@@ -103,7 +117,7 @@ def make_clip(
             assert isinstance(added, av.AudioStream)
             sound = added
         for i in range(frames):
-            image, box = frame_at(i, frames, width, height, patch, back)
+            image, box = frame_at(i, frames, width, height, patch, back, scale, through)
             if face:
                 boxes.append(box)
             else:

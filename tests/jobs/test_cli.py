@@ -84,6 +84,8 @@ def test_json_lines_report_progress_and_the_end(
     last = lines[-1]
     assert last["state"] == "done"
     assert last["frames"] == clip.frames and last["frames_swapped"] == clip.frames
+    assert (last["frames_guarded"], last["frames_faceless"], last["notice"]) == (0, 0, None)
+    assert all("frames_guarded" in line for line in lines[:-1]), "counted as it goes"
     assert last["audio"] == "copied" and Path(last["output_path"]) == out
     assert out.is_file()
 

@@ -223,9 +223,12 @@ def test_a_job_is_queued_with_its_options_face_and_output(  # type: ignore[no-un
         "fps": None,
         "eta_s": None,
         "frames_swapped": 0,
+        "frames_guarded": 0,
+        "frames_faceless": 0,
         "swapped_share": None,
         "share": None,
     }
+    assert job["notice"] is None
     # the face picture is kept in the data folder (a retry after a restart has it)
     row = studio.jobs.store.get(job["id"])
     kept = Path(row["face_path"])

@@ -20,6 +20,7 @@ from ar_backend.face.engines import Engine, create_engine
 from ar_backend.face.faces import picture_faces
 from ar_backend.jobs.render import run_job
 from ar_backend.jobs.spec import JobCancelled, JobFailed, JobResult, JobSpec, Progress
+from tests.conftest import require_or_skip
 from tests.jobs.clip import (
     Clip,
     background,
@@ -435,3 +436,92 @@ def test_an_unknown_or_missing_input_is_refused(
             lambda: False,
             engine,
         )
+
+
+# ---- faces cut by the edge, a wide shot (MediaPipe's detector and mesh on every frame) -------
+
+
+def _mediapipe_or_skip() -> None:
+    from ar_backend.face.live.follow import mediapipe_follower
+
+    made, why = mediapipe_follower(FaceConfig())
+    if made is None:
+        require_or_skip(f"MediaPipe's face models: {why}")
+
+
+def _inside(box: np.ndarray, size: tuple[int, int]) -> float:
+    w, h = size
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    ix = max(0.0, min(w, box[2]) - max(0.0, box[0]))
+    iy = max(0.0, min(h, box[3]) - max(0.0, box[1]))
+    return float(ix * iy / area)
+
+
+@pytest.mark.slow  # a 2 s clip rendered
+def test_a_face_coming_in_and_leaving_by_the_edges_is_never_left_as_it_was(
+    folder: Path, group_png: Path, engine: Engine
+) -> None:
+    """Every frame with a fifth of the face or more in the picture comes out swapped or
+    blurred; the job counts the frames it had to blur and says so in its result."""
+    _mediapipe_or_skip()
+    through = make_clip(folder / "through.mp4", seconds=2.0, through=True, audio=None)
+    spec = JobSpec(through.path, folder / "through-out.mp4", group_png, face_index=0)
+    result = run_job(spec, FaceConfig(), lambda _p: None, lambda: False, engine)
+    before, after = decode_frames(through.path), decode_frames(result.output_path)
+    for i, (a, b, box) in enumerate(zip(before, after, through.boxes, strict=True)):
+        if _inside(box, through.size) >= 0.2:
+            x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+            x1, y1 = min(a.shape[1], int(box[2])), min(a.shape[0], int(box[3]))
+            seen = np.abs(a[y0:y1, x0:x1].astype(int) - b[y0:y1, x0:x1].astype(int)).mean()
+            assert seen > CHANGED, f"frame {i}: the face went out as it was"
+    parts = (result.frames_swapped, result.frames_guarded, result.frames_faceless)
+    assert sum(parts) == result.frames == through.frames
+    assert result.frames_guarded > 0 and result.frames_faceless > 0
+    assert result.notice is not None and str(result.frames_guarded) in result.notice
+    assert result.as_dict()["notice"] == result.notice
+
+
+@pytest.mark.slow  # 90 frames rendered
+def test_a_wide_shot_face_is_swapped_in_every_frame(
+    folder: Path, group_png: Path, engine: Engine
+) -> None:
+    """The whole person in view (head and shoulders at half size, the face 45 px across),
+    the face always visible: at least 99% of the frames swapped and none left as it was."""
+    _mediapipe_or_skip()
+    wide = make_clip(folder / "wide.mp4", seconds=3.0, fps=30, scale=0.5, audio=None)
+    spec = JobSpec(wide.path, folder / "wide-out.mp4", group_png, face_index=0)
+    result = run_job(spec, FaceConfig(), lambda _p: None, lambda: False, engine)
+    before, after = decode_frames(wide.path), decode_frames(result.output_path)
+    left = [
+        i
+        for i, (a, b, box) in enumerate(zip(before, after, wide.boxes, strict=True))
+        if diff_inside(a, b, box) <= CHANGED
+    ]
+    assert left == [], f"the face went out as it was in frames {left}"
+    assert result.frames_swapped >= 0.99 * wide.frames, result.as_dict()
+    assert result.notice is None
+
+
+def test_an_older_job_list_gains_the_new_counters(tmp_path: Path) -> None:
+    """A jobs.sqlite from before frames_guarded and frames_faceless opens, and has them."""
+    import sqlite3
+
+    from ar_backend.jobs.store import DB_FILE, JobStore
+
+    old = sqlite3.connect(tmp_path / DB_FILE)
+    old.execute(
+        "CREATE TABLE jobs (id VARCHAR(32) PRIMARY KEY, state VARCHAR(16) NOT NULL, "
+        "frames_swapped INTEGER NOT NULL DEFAULT 0)"
+    )
+    old.execute("INSERT INTO jobs (id, state) VALUES ('abc', 'done')")
+    old.commit()
+    old.close()
+    store = JobStore(tmp_path)
+    try:
+        with store.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT frames_guarded, frames_faceless FROM jobs WHERE id = 'abc'"
+            ).one()
+        assert tuple(row) == (0, 0)
+    finally:
+        store.close()

@@ -200,6 +200,9 @@ CATALOG: dict[str, str] = {
     "{done} frames": "{done} 帧",
     "{time} left": "剩余 {time}",
     "{share}% of frames swapped": "{share}% 的帧已换脸",
+    "{count} frame(s) blurred: a face there could not be swapped": (
+        "{count} 帧已模糊：其中的人脸无法换脸"
+    ),
     "→ {file}": "→ {file}",
     "{seconds} s": "{seconds} 秒",
     "{name}: done in {seconds} s": "{name}：已完成，用时 {seconds} 秒",

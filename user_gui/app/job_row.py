@@ -119,7 +119,8 @@ def progress_text(job: JobOut) -> str:
 
 def progress_details(job: JobOut) -> str:
     """The line under the bar: while running fps, time left and the share of frames
-    swapped; once done the output's name, the time it took and that share."""
+    swapped; once done the output's name, the time it took and that share; and, when any
+    frame had a face that could not be swapped, how many were blurred instead."""
     p = job.progress
     parts: list[str] = []
     if job.state == "done":
@@ -136,6 +137,13 @@ def progress_details(job: JobOut) -> str:
             parts.append(tr("{time} left", time=clock(p.eta_s)))
     if job.state in ("running", "done") and p is not None and p.swapped_share is not None:
         parts.append(tr("{share}% of frames swapped", share=round(100 * p.swapped_share)))
+    if job.state in ("running", "done") and p is not None and p.frames_guarded:
+        parts.append(
+            tr(
+                "{count} frame(s) blurred: a face there could not be swapped",
+                count=p.frames_guarded,
+            )
+        )
     return " · ".join(parts)
 
 

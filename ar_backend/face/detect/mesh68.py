@@ -25,7 +25,7 @@ NOSE_BASE = (98, 97, 2, 326, 327)
 RIGHT_EYE = (33, 160, 158, 133, 153, 144)
 LEFT_EYE = (362, 385, 387, 263, 373, 380)
 OUTER_LIPS = (61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91)
-INNER_LIPS = (78, 81, 13, 311, 308, 402, 14, 178)
+INNER_LIPS = (78, 82, 13, 312, 308, 317, 14, 87)
 
 MESH_TO_68: npt.NDArray[np.intp] = np.array(
     JAW
@@ -44,3 +44,25 @@ MESH_TO_68: npt.NDArray[np.intp] = np.array(
 def to_68(mesh: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
     """dlib's 68 points (x, y) from a mesh's (468, 2 or 3) points."""
     return np.asarray(mesh[MESH_TO_68, :2], np.float64)
+
+
+# the five keypoints insightface's detectors give (SCRFD), in their order: the eye on the
+# image's left, the other eye, the nose tip, the mouth's left and right corners
+EYE_LEFT_IN_IMAGE = (33, 133, 159, 145)  # corners, upper and lower lid: the eye's centre
+EYE_RIGHT_IN_IMAGE = (263, 362, 386, 374)
+NOSE_TIP, MOUTH_LEFT, MOUTH_RIGHT = 1, 61, 291
+
+
+def to_5(mesh: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """insightface's five keypoints (x, y) from a mesh's (468, 2 or 3) points."""
+    xy = np.asarray(mesh[:, :2], np.float32)
+    return np.array(
+        [
+            xy[list(EYE_LEFT_IN_IMAGE)].mean(axis=0),
+            xy[list(EYE_RIGHT_IN_IMAGE)].mean(axis=0),
+            xy[NOSE_TIP],
+            xy[MOUTH_LEFT],
+            xy[MOUTH_RIGHT],
+        ],
+        np.float32,
+    )

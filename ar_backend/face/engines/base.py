@@ -27,6 +27,11 @@ class Engine(FaceFinder, Protocol):
     def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
         """The face again near where it was (between detections); None when lost."""
 
+    def mesh_points(self, mesh: np.ndarray) -> np.ndarray:
+        """A face mesh's (468, 3) points (face/detect/face_mesh.py) as the points this engine
+        works on: how faces found by MediaPipe's detector and mesh (face/live/follow.py)
+        reach it."""
+
     def prepare_source(self, image: np.ndarray, face: TargetFace) -> SourceFace: ...
 
     def render(

@@ -23,6 +23,7 @@ from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face.detect import FACE_DETECTORS, FACE_LANDMARKERS, Found, create_runner
 from ar_backend.face.detect.dlib68 import Dlib68
 from ar_backend.face.detect.dlib_descriptor import DlibDescriptor
+from ar_backend.face.detect.mesh68 import to_68
 from ar_backend.face.engines.base import EngineOptions, EngineType, own_options, register
 from ar_backend.face.errors import SourceTooSmall
 from ar_backend.face.faces import SourceFace, TargetFace
@@ -120,6 +121,10 @@ class ClassicEngine:
         anchored for refits. Also where the per-frame check found a face ahead of its refit
         (face/live/confirm.py)."""
         return self._with_landmarks(image, found.box, found.score)
+
+    def mesh_points(self, mesh: np.ndarray) -> np.ndarray:
+        """dlib's 68 points, from the mesh (face/detect/mesh68.py)."""
+        return to_68(mesh)
 
     def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
         extra = face.extra

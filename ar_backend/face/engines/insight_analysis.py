@@ -30,6 +30,7 @@ import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions, InsightPackConfig, resolve_dir
 from ar_backend.face.detect.base import Found
+from ar_backend.face.detect.mesh68 import to_5
 from ar_backend.face.detect.scrfd import Scrfd
 from ar_backend.face.errors import EngineUnavailable, SourceTooSmall
 from ar_backend.face.faces import SourceFace, TargetFace
@@ -237,6 +238,10 @@ class InsightAnalysis:
     def target(self, image: np.ndarray, found: Found) -> TargetFace:
         """The face as SCRFD found it: its 5 keypoints are its points."""
         return TargetFace(box=found.box, points=found.keypoints, score=found.score)
+
+    def mesh_points(self, mesh: np.ndarray) -> np.ndarray:
+        """The five keypoints SCRFD gives, from the mesh (face/detect/mesh68.py)."""
+        return to_5(mesh)
 
     def refit(self, image: np.ndarray, face: TargetFace) -> TargetFace | None:
         x0, y0, x1, y1 = clip_box(face.box, image.shape, margin=REFIT_MARGIN)

@@ -7,17 +7,22 @@ When a frame is guarded, and where (decided by :class:`FaceSwap` per frame):
   engine to swap with yet: the whole frame (nothing is known about where a face is);
 - the engine or the detector failed on the frame: the tracked faces' boxes, or the whole
   frame when none is tracked;
-- a tracked face failed this frame's check (``confirm.py``: hidden, turned away, or it was
-  never a face) and is not yet dropped: its box, grown by half its size each way;
-- a face was followed and is no longer (lost, dropped, leaving the frame): its last box, for
-  :data:`LINGER_S` seconds or until a face followed again overlaps it (a face lost for a
-  moment, by a turn or a hand, is covered while the detector looks for it again).
+- a face its tracker cannot swap: with MediaPipe's models (``follow.py``), a face the
+  detector sees and the mesh cannot fit, or a lost face's visible rest followed by its look
+  (leaving the frame); on the dlib path (``tracker.py``), a tracked face that failed this
+  frame's check (``confirm.py``: hidden, turned away, or never a face) and is not yet
+  dropped: its box, grown by half its size each way;
+- on the dlib path only: a face was followed and is no longer (lost, dropped, leaving the
+  frame): its last box, for :data:`LINGER_S` seconds or until a face followed again overlaps
+  it (a face lost for a moment is covered while the detector looks for it again). With
+  MediaPipe's models the tracker itself tells a face that left from one it lost
+  (``linger_s`` 0): once a face is gone, nothing is drawn on the next frame.
 
-A frame with no face tracked is searched by the detector itself before it leaves (the
-tracker's ``scan_empty``), so a face coming into view is swapped (or guarded) from the first
-frame the detector sees it in; what the detector cannot see (a face a quarter out of the
-frame as it comes in: ``face/detect/dlib_hog.py`` mirrors the edges so it sees most) is not
-guarded.
+With MediaPipe's models the detector runs on every frame (the frame mirrored past its
+edges: a face a fifth in view is found). On the dlib path a frame with no face tracked is
+searched by the detector itself before it leaves (the tracker's ``scan_empty``), so a face
+coming into view is swapped (or guarded) from the first frame the detector sees it in; what
+it cannot see (a face a quarter out of the frame as it comes in) is not guarded.
 
 Modes: ``blur`` blurs the regions (pixelated then smoothed: no feature survives); ``hold``
 repeats the last frame that went out good (swapped, or with no face in view) for at most
@@ -68,10 +73,16 @@ class Guard:
         self._lost: list[tuple[np.ndarray, float]] = []  # (last box, guarded until)
 
     def frame(
-        self, image: np.ndarray, seen: list[np.ndarray], suspects: list[np.ndarray]
+        self,
+        image: np.ndarray,
+        seen: list[np.ndarray],
+        suspects: list[np.ndarray],
+        linger_s: float = LINGER_S,
     ) -> np.ndarray:
         """The frame to send after the swap: ``seen`` are the faces followed on it (drawn,
-        or left as they are by choice), ``suspects`` those that failed the check."""
+        or left as they are by choice), ``suspects`` those that failed the check.
+        ``linger_s``: how long a face followed and then lost stays guarded (0: its tracker
+        tells a face that left from one it lost, face/live/follow.py)."""
         if self.mode == "off":
             self._seen, self._lost = [], []
             return image
@@ -79,8 +90,8 @@ class Guard:
         present = [*seen, *suspects]
         lost = [(box, until) for box, until in self._lost if until > now]
         for box in self._seen:  # followed a frame ago, not now: lingers
-            if not any(iou(box, other) > 0.1 for other in present):
-                lost.append((box, now + LINGER_S))
+            if linger_s > 0 and not any(iou(box, other) > 0.1 for other in present):
+                lost.append((box, now + linger_s))
         self._lost = [(b, u) for b, u in lost if not any(iou(b, s) > 0.1 for s in seen)]
         self._seen = [np.asarray(b, np.float64) for b in present]
         regions = [*suspects, *(box for box, _ in self._lost)]

@@ -86,6 +86,9 @@ class FaceSwap:
         self._set: list[Picture] = []  # a face set's photos (face/people/faceset.py)
         self._source_info: dict[str, Any] | None = None
         self.fault = FaultLatch(log, "face swap")
+        # how faces are found (set by the face_swap processor: face/live/follow.py when
+        # MediaPipe's files are there, else tracker.py), and why not MediaPipe's
+        self.detection: dict[str, str | None] = {"tracker": None, "reason": None}
         self.frames_swapped = 0
         self.faces_in_frame = 0
         self.frames_without_face = 0
@@ -388,7 +391,7 @@ class FaceSwap:
                 image = self.guard.apply(image, suspects or None)
                 suspects = []
         else:
-            image = self.guard.frame(image, seen, suspects)
+            image = self.guard.frame(image, seen, suspects, tracker.linger_s)
         stage_ms = dict(self.stage_ms)
         if live.options.enhancer == ENHANCER_OFF:
             stage_ms.pop("face.enhance", None)
@@ -418,6 +421,7 @@ class FaceSwap:
             "restoring": self.restoring,
             "stage_ms": {k: round(v, 2) for k, v in self.stage_ms.items()},
             "error": self.fault.active,
+            "detection": dict(self.detection),
             "engines": {e["name"]: e["reason"] or "available" for e in self.engines.listing()},
             "enhancer": self.enhancer.status(live.options),
             **self.people.status(),

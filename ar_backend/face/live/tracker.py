@@ -29,6 +29,7 @@ from ar_backend.face.engines.base import Engine
 from ar_backend.face.faces import TargetFace, detect_faces
 from ar_backend.face.imaging.geometry import iou
 from ar_backend.face.live.confirm import MAX_FAILS, HogCheck, check_for
+from ar_backend.face.live.guard import LINGER_S
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,9 @@ class DetectorThread:
 
 class FaceTracker:
     """Owned by one thread (the pipeline's process thread); ``detector`` by the same owner."""
+
+    name = "dlib"
+    linger_s = LINGER_S  # a face lost by the refits stays guarded this long (guard.py)
 
     def __init__(self, detector: DetectorThread | None = None, *, confirm: bool = True) -> None:
         self.detector = detector

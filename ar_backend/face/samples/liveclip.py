@@ -19,6 +19,15 @@ Ground truth per frame (:class:`ClipFrame`): ``box``, the face's box in the fram
 detector's box on the photo, carried by the same transform), and ``in_view``: at least
 :data:`IN_VIEW` of that box inside the frame (a face mostly out of the picture counts as not
 in view: it is neither detectable nor recognisable). A covered face is in view.
+
+The hard cases (:data:`HARD_CLIPS`, each a short clip of its own, judged with a face in view
+from :data:`PARTIAL_IN_VIEW` of its box inside: a mouth and chin are a face that must not go
+out): ``rise`` (the face rising out of the top edge until only the mouth and chin show, then
+gone), ``leave_left`` and ``leave_right`` (out by each side), ``turn60`` (yaw to 60 deg),
+``small`` (40 px across, moving), ``bar`` (a dark bar across the mouth: a microphone),
+``hand`` (a hand-shaped mask over mouth and chin) and ``cut`` (hard cuts to a picture with no
+face and back). :func:`verdict` also says what went out while no part of the face was in the
+frame (a guard's box left behind).
 """
 
 from __future__ import annotations
@@ -38,6 +47,8 @@ FPS = 30
 CHANGED = 3.0  # judge(): mean abs difference (0..255) of the face region that counts as changed
 BLURRED = 0.33  # judge(): Laplacian energy ratio under which a changed region is a blur
 IN_VIEW = 0.75
+PARTIAL_IN_VIEW = 0.2  # the hard clips: a face a fifth in the frame (its mouth and chin) counts
+SMALL_PX = 40.0  # the ``small`` phase: the face's box this wide
 PHASES: tuple[tuple[str, float], ...] = (
     ("still", 1.0),
     ("move", 2.0),
@@ -111,6 +122,13 @@ def _background(size: tuple[int, int]) -> np.ndarray:
     return bg
 
 
+def _other_shot(size: tuple[int, int]) -> np.ndarray:
+    """What a hard cut cuts to: another picture with no face (scikit-image's coffee cup)."""
+    from skimage import data
+
+    return np.ascontiguousarray(cv2.resize(cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR), size))
+
+
 def _pose(
     phase: str, u: float, w: int, h: int, face: float
 ) -> tuple[float, float, float, float, float]:
@@ -132,21 +150,81 @@ def _pose(
         cx = w + face * 2
     elif phase == "enter":
         cx = -face * 1.2 + u * (w / 2 + face * 1.2)
+    elif phase == "rise":
+        cy -= u * (h * 0.45 + face * 1.6)
+    elif phase == "gone_top":
+        cy = -face * 2
+    elif phase == "leave_left":
+        cx -= u * (w / 2 + face * 1.2)
+    elif phase == "gone_left":
+        cx = -face * 2
+    elif phase == "turn60":
+        yaw = 60.0 * math.sin(math.pi * u)
+    elif phase == "small":
+        s = SMALL_PX / face
+        cx += wave * w * 0.25
+    elif phase in ("bar", "hand"):
+        cx += wave * w * 0.1
     return cx, cy, s, roll, yaw
+
+
+HARD_CLIPS: dict[str, tuple[tuple[str, float], ...]] = {
+    "rise": (("still", 0.5), ("rise", 1.5), ("gone_top", 0.5)),
+    "leave_left": (("still", 0.5), ("leave_left", 1.2), ("gone_left", 0.5)),
+    "leave_right": (("still", 0.5), ("leave", 1.2), ("gone", 0.5)),
+    "turn60": (("turn60", 2.0),),
+    "small": (("small", 2.0),),
+    "bar": (("bar", 1.5),),
+    "hand": (("hand", 1.5),),
+    "cut": (("still", 0.5), ("cut", 0.5), ("still", 0.5), ("cut", 0.3), ("still", 0.3)),
+}
+
+
+def _cover(image: np.ndarray, phase: str, box: np.ndarray) -> None:
+    """What is in front of the face in ``phase`` (drawn in place): ``cover``, a block over
+    its lower half; ``bar``, a dark bar across the mouth; ``hand``, a palm over mouth and
+    chin with four fingers up to the nose."""
+    x0, y0, x1, y1 = box
+    fw = x1 - x0
+    if phase == "cover":  # a hand over the mouth and chin: the lower half of the face
+        mid, pad = (y0 + y1) / 2, fw * 0.15
+        cv2.rectangle(
+            image, (int(x0 - pad), int(mid)), (int(x1 + pad), int(y1 + pad)), (120, 150, 200), -1
+        )
+    elif phase == "bar":
+        my = y0 + 0.8 * (y1 - y0)
+        cv2.rectangle(
+            image,
+            (int(x0 - 0.3 * fw), int(my - 0.1 * fw)),
+            (int(x1 + 0.3 * fw), int(my + 0.1 * fw)),
+            (25, 25, 25),
+            -1,
+        )
+    elif phase == "hand":
+        cx, cy = (x0 + x1) / 2, y0 + 0.95 * (y1 - y0)
+        skin = (110, 140, 190)
+        cv2.ellipse(image, (int(cx), int(cy)), (int(0.42 * fw), int(0.3 * fw)), 0, 0, 360, skin, -1)
+        for k in range(4):
+            fx = cx - 0.3 * fw + k * 0.2 * fw
+            axes = (int(0.08 * fw), int(0.24 * fw))
+            cv2.ellipse(image, (int(fx), int(cy - 0.3 * fw)), axes, 0, 0, 360, skin, -1)
 
 
 def make_clip(
     size: tuple[int, int] = (640, 480),
     fps: int = FPS,
     phases: tuple[tuple[str, float], ...] = PHASES,
+    in_view: float = IN_VIEW,
 ) -> list[ClipFrame]:
     """Every frame of the clip with its ground truth (see the module doc); ``phases`` picks
-    and times the phases (a shorter clip for a test)."""
+    and times the phases (a shorter clip for a test, or one of :data:`HARD_CLIPS`, judged
+    with ``in_view`` :data:`PARTIAL_IN_VIEW`)."""
     w, h = size
     cut, alpha, face_box = _head(samples.astronaut())
     ch, cw = cut.shape[:2]
     base = (h * 0.42) / ch  # the head a little under half the frame's height
     bg = _background(size)
+    cut_away = _other_shot(size)
     face = (face_box[2] - face_box[0]) * base
     frames: list[ClipFrame] = []
     for phase, seconds in phases:
@@ -190,19 +268,12 @@ def make_clip(
             ).reshape(-1, 1, 2)
             moved = cv2.perspectiveTransform(corners, m).reshape(-1, 2)
             box = np.array([*moved.min(axis=0), *moved.max(axis=0)], np.float64)
-            covered = phase == "cover"
-            if covered:  # a hand over the mouth and chin: the lower half of the face
-                x0, y0, x1, y1 = box
-                mid = (y0 + y1) / 2
-                pad = (x1 - x0) * 0.15
-                cv2.rectangle(
-                    image,
-                    (int(x0 - pad), int(mid)),
-                    (int(x1 + pad), int(y1 + pad)),
-                    (120, 150, 200),
-                    -1,
-                )
-            frames.append(ClipFrame(image, box, inside_share(box, size) >= IN_VIEW, phase, covered))
+            covered = phase in ("cover", "bar", "hand")
+            _cover(image, phase, box)
+            if phase == "cut":  # another picture, with no face in it
+                image, box = cut_away.copy(), np.full(4, -1e4)
+            seen = inside_share(box, size) >= in_view
+            frames.append(ClipFrame(image, box, seen, phase, covered))
     return frames
 
 
@@ -223,35 +294,56 @@ def _lap(image: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_32F).var())
 
 
-def judge(inp: np.ndarray, out: np.ndarray, box: np.ndarray, in_view: bool) -> tuple[str, bool]:
-    """What went out for a frame whose face is at ``box``: (at the face, ``swapped``,
-    ``guarded``, ``leaked``, or ``none`` when no face is in view; whether a swap was drawn
-    away from the face, on something that is no face).
+@dataclass(frozen=True)
+class Verdict:
+    """What went out for one frame (:func:`verdict`)."""
+
+    kind: str  # at the face: swapped, guarded, leaked; none: no face in view
+    drawn: bool  # a textured change away from the face: a swap drawn on no face
+    left_over: bool  # anything changed while no part of the face was in the frame
+
+
+def verdict(inp: np.ndarray, out: np.ndarray, box: np.ndarray, in_view: bool) -> Verdict:
+    """What went out for a frame whose face is at ``box``.
 
     ``inp`` is the frame as the studio got it (decoded the same way: untouched pixels are
     identical). The face region changed with its texture kept is swapped; changed with its
     fine detail gone (Laplacian energy under :data:`BLURRED` of the input's) guarded; not
-    changed (mean difference under :data:`CHANGED`) leaked. A textured change over 300 px
-    away from the true face (its box grown by 60% each way: a swap's mask reaches forehead
-    and jaw, a guard's blur further) is a swap drawn on no face; a face leaving the frame
-    that is still swapped on its visible part is not one (it is a face).
+    changed (mean difference under :data:`CHANGED`) leaked. Its inner part is looked at (the
+    box less a fifth each side), or for a face mostly out of the frame what of its box is in
+    it. A textured change over 300 px away from the true face (its box grown by 60% each
+    way: a swap's mask reaches forehead and jaw, a guard's blur further) is a swap drawn on
+    no face; a face leaving the frame that is still swapped on its visible part is not one
+    (it is a face). ``left_over``: over 300 px changed, swap or blur, while the face was
+    wholly out of the frame (a guard's box left behind after it went).
     """
-    diff = np.abs(inp.astype(np.int16) - out.astype(np.int16)).max(axis=2) > 20
+    changed = np.abs(inp.astype(np.int16) - out.astype(np.int16)).max(axis=2) > 20
+    left_over = inside_share(box, (inp.shape[1], inp.shape[0])) <= 0 and changed.sum() >= 300
     x0, y0, x1, y1 = clip_box(box, inp.shape, margin=0.6)
-    diff[y0:y1, x0:x1] = False
+    away = changed.copy()
+    away[y0:y1, x0:x1] = False
     drawn = False
-    if diff.sum() >= 300:
-        ys, xs = np.nonzero(diff)
+    if away.sum() >= 300:
+        ys, xs = np.nonzero(away)
         a = inp[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
         b = out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
         drawn = _lap(b) >= BLURRED * max(_lap(a), 1e-6)  # a blur there is the guard's
     if not in_view:
-        return "none", drawn
+        return Verdict("none", drawn, left_over)
     x0, y0, x1, y1 = clip_box(box, inp.shape, margin=-0.2)  # the inner face
+    if x1 - x0 < 4 or y1 - y0 < 4:  # mostly out of the frame: what of it is in
+        x0, y0, x1, y1 = clip_box(box, inp.shape)
     a, b = inp[y0:y1, x0:x1], out[y0:y1, x0:x1]
     if np.abs(a.astype(np.int16) - b.astype(np.int16)).mean() < CHANGED:
-        return "leaked", drawn
-    return ("guarded" if _lap(b) < BLURRED * max(_lap(a), 1e-6) else "swapped"), drawn
+        return Verdict("leaked", drawn, left_over)
+    kind = "guarded" if _lap(b) < BLURRED * max(_lap(a), 1e-6) else "swapped"
+    return Verdict(kind, drawn, left_over)
+
+
+def judge(inp: np.ndarray, out: np.ndarray, box: np.ndarray, in_view: bool) -> tuple[str, bool]:
+    """:func:`verdict`'s (kind, drawn)."""
+    found = verdict(inp, out, box, in_view)
+    return found.kind, found.drawn
 
 
 def write_clip(path: Path, frames: list[ClipFrame], fps: int = FPS) -> Path:
