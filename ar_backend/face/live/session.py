@@ -40,7 +40,7 @@ from ar_backend.face.live.guard import MODES, Guard
 from ar_backend.face.live.options import merged_options
 from ar_backend.face.live.people import LivePeople
 from ar_backend.face.live.snapshot import Live, Snapshot
-from ar_backend.face.live.tracker import FaceTracker
+from ar_backend.face.live.tracker import Tracker
 from ar_backend.face.people import faceset
 from ar_backend.face.people.reference import Matcher
 from ar_backend.face.people.source import (
@@ -329,9 +329,7 @@ class FaceSwap:
 
     # ---- the live path ---------------------------------------------------------------------
 
-    def process(
-        self, image: np.ndarray, tracker: FaceTracker, timings: dict[str, float]
-    ) -> np.ndarray:
+    def process(self, image: np.ndarray, tracker: Tracker, timings: dict[str, float]) -> np.ndarray:
         """Swap the faces in one frame (called by the pipeline's process thread only)."""
         snap = self.live
         if snap.tracker_reset.is_set():  # before the snapshot: it is at least as new

@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -154,6 +155,30 @@ class DetectorThread:
             with self._cond:
                 self._busy = False
                 self._result = result
+
+
+class Tracker(Protocol):
+    """What the live session and file jobs follow faces with: :class:`FaceTracker` (dlib's
+    path) or face/live/follow.py's ``FaceFollower`` (MediaPipe's)."""
+
+    linger_s: float  # how long the guard keeps a face it lost (0: the tracker tells)
+    last_ms: dict[str, float]
+    detector_error: str | None
+    unconfirmed_dropped: int
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def tracks(self) -> list[TargetFace]: ...
+
+    def reset(self) -> None: ...
+
+    def detect_soon(self) -> None: ...
+
+    def update(
+        self, engine: Engine, image: np.ndarray, options: FaceOptions
+    ) -> list[TargetFace]: ...
 
 
 class FaceTracker:
