@@ -101,3 +101,22 @@ def enter_home(places: Places) -> None:
 def absolute(path: str | None) -> str | None:
     """A path the user typed, made absolute from where they typed it (before enter_home)."""
     return None if path is None else str(Path(path).expanduser().absolute())
+
+
+# what a user types to run each part: installed, its console command; in a checkout, the
+# module (README's commands, with the checkout's .venv)
+COMMANDS = {
+    "ar_backend": "ar-backend",
+    "ar_backend.jobs": "ar-jobs",
+    "ar_backend.weights": "ar-weights",
+    "user_gui": "ar-studio",
+    "yl_monitor": "yl-monitor",
+}
+
+
+def command(module: str, places: Places | None = None) -> str:
+    """The command line that runs ``module`` (a key of :data:`COMMANDS`) for this user:
+    ``ar-weights`` when installed, ``python -m ar_backend.weights`` in a checkout; used in
+    every message that tells a person what to run."""
+    checkout = (places or find_places()).checkout
+    return f"python -m {module}" if checkout else COMMANDS[module]

@@ -18,11 +18,21 @@ import numpy as np
 from ar_backend.frames import LatestSlot
 from ar_backend.stages import Lap, StageMeter
 from shared.messages import KeyedError, Message, msg, text_fields
+from shared.places import PACKAGE_ROOT as SHARED_ROOT
+from shared.places import Places, find_places
 
 log = logging.getLogger(__name__)
 
 
-SETUP_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "setup_virtual_camera.sh"
+def setup_script(places: Places | None = None) -> Path:
+    """The script that creates the virtual camera: ``scripts/setup_virtual_camera.sh`` in a
+    checkout; installed (pipx, pip), the copy that ships inside the app."""
+    here = places or find_places()
+    if here.checkout:
+        return here.home / "scripts" / "setup_virtual_camera.sh"
+    return SHARED_ROOT / "setup_virtual_camera.sh"
+
+
 SETUP_DEFAULT_NUMBER = 10  # the device number the script creates unless told another
 
 
@@ -48,8 +58,7 @@ def vcam_setup_command(device: str | None, linux: bool | None = None) -> str | N
     elsewhere (OBS Studio's virtual camera is started from OBS)."""
     if not (sys.platform.startswith("linux") if linux is None else linux):
         return None
-    script = SETUP_SCRIPT if SETUP_SCRIPT.is_file() else Path("scripts/setup_virtual_camera.sh")
-    command = ["sudo", "bash", str(script)]
+    command = ["sudo", "bash", str(setup_script())]
     number = re.fullmatch(r"/dev/video([0-9]{1,3})", device or "")
     if number and int(number.group(1)) != SETUP_DEFAULT_NUMBER:
         command += ["--device-number", str(int(number.group(1)))]

@@ -5,5 +5,21 @@ from __future__ import annotations
 
 from ar_backend.weights.manifest import Manifest, ModelEntry, ModelFile, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
+from shared.places import command
 
-__all__ = ["Manifest", "ModelEntry", "ModelFile", "check_file", "load_manifest", "manifest_path"]
+
+def fetch_command(*names: str) -> str:
+    """What a person runs to fetch these models: ``ar-weights fetch NAME`` when the app is
+    installed, ``python -m ar_backend.weights fetch NAME`` in a checkout."""
+    return " ".join([command("ar_backend.weights"), "fetch", *names])
+
+
+__all__ = [
+    "Manifest",
+    "ModelEntry",
+    "ModelFile",
+    "check_file",
+    "fetch_command",
+    "load_manifest",
+    "manifest_path",
+]

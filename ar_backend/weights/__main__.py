@@ -12,6 +12,7 @@ import logging
 import sys
 
 from ar_backend.config import FaceConfig, load_backend_config, resolve_dir
+from ar_backend.weights import fetch_command
 from ar_backend.weights.fetch import FetchError, fetch_model
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
@@ -114,8 +115,7 @@ def main(argv: list[str] | None = None, places: Places | None = None) -> int:
             if args.command == "verify" and state in BAD and (wanted or state == "corrupt"):
                 bad += 1
                 print(
-                    f"error: {name}: {item.path} is {state}; fix: "
-                    f"python -m ar_backend.weights fetch {name}",
+                    f"error: {name}: {item.path} is {state}; fix: {fetch_command(name)}",
                     file=sys.stderr,
                 )
     return 1 if args.command == "verify" and bad else 0

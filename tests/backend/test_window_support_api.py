@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import requests
 
-from ar_backend.outputs.sinks import SETUP_SCRIPT, vcam_setup_command
+from ar_backend.outputs.sinks import setup_script, vcam_setup_command
 from ar_backend.sources.device import describe_devices
 from ar_backend.sources.media import BadMediaName, MediaTypeRefused, plain_name
 from shared.wire.backend import (
@@ -352,18 +352,18 @@ def test_a_missing_virtual_camera_names_the_command(make_studio) -> None:
     vcam = client.get("/outputs").get_json()["virtual_camera"]
     assert vcam["active"] is False and vcam["error"] == body["message"]
     if sys.platform.startswith("linux"):
-        expected = f"sudo bash {SETUP_SCRIPT} --device-number 12"
+        expected = f"sudo bash {setup_script()} --device-number 12"
         assert body["setup_command"] == vcam["setup_command"] == expected
         assert expected in vcam["error"]
     assert client.post("/camera/stop").status_code == 200
 
 
 def test_the_setup_command() -> None:
-    assert vcam_setup_command(None, linux=True) == f"sudo bash {SETUP_SCRIPT}"
-    assert vcam_setup_command("/dev/video10", linux=True) == f"sudo bash {SETUP_SCRIPT}"
+    assert vcam_setup_command(None, linux=True) == f"sudo bash {setup_script()}"
+    assert vcam_setup_command("/dev/video10", linux=True) == f"sudo bash {setup_script()}"
     assert vcam_setup_command("/dev/video3", linux=True).endswith(" --device-number 3")
     assert vcam_setup_command("/dev/video3", linux=False) is None
-    assert SETUP_SCRIPT.is_file()  # the path the command names is the script
+    assert setup_script().is_file()  # the path the command names is the script
 
 
 class _FakeVirtualCamera:

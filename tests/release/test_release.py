@@ -107,6 +107,7 @@ def test_the_wheel_carries_what_the_app_reads(release: dict[str, Path]) -> None:
         "shared/defaults/user_gui.yaml",
         "shared/defaults/models.yaml",
         "shared/openapi_page.html",
+        "shared/setup_virtual_camera.sh",  # the virtual camera's fix names it when installed
         "yl_monitor/templates/dashboard.html",
         "yl_monitor/static/dashboard.js",
         "user_gui/app/i18n_zh.py",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shared.cli import settle
-from shared.places import CONFIG_FILES, find_places
+from shared.places import CONFIG_FILES, command, find_places
 from tests.procs import ROOT
 
 
@@ -91,3 +91,22 @@ def test_settle_reads_the_users_paths_from_where_they_typed_them(
     settle(named, places, "backend.yaml")
     assert named.config == str(typed / "mine.yaml")
     assert os.path.isdir(places.home)
+
+
+def test_messages_name_the_command_a_user_has(installed: Path, tmp_path: Path) -> None:
+    """A fix a message gives ("fetch it with: ...") is the command this user can run: the
+    console command when installed, the module in a checkout."""
+    from ar_backend.outputs.sinks import setup_script
+    from ar_backend.weights import fetch_command
+
+    copy = find_places({"HOME": str(tmp_path / "home")}, package_root=installed)
+    assert command("ar_backend.weights", copy) == "ar-weights"
+    assert command("ar_backend.jobs", copy) == "ar-jobs"
+    assert command("ar_backend.weights", find_places()) == "python -m ar_backend.weights"
+    assert fetch_command("mediapipe_face", "inswapper_128") == (
+        "python -m ar_backend.weights fetch mediapipe_face inswapper_128"
+    )
+    # the virtual camera's script: scripts/ in a checkout, the copy inside the app installed
+    assert setup_script() == ROOT / "scripts" / "setup_virtual_camera.sh"
+    shipped = setup_script(copy)
+    assert shipped.is_file() and shipped.parent.name == "shared"

@@ -23,7 +23,13 @@ import numpy.typing as npt
 
 from ar_backend.config import FaceConfig, resolve_dir
 from ar_backend.face.detect.roi import Roi
-from ar_backend.weights import Manifest, check_file, load_manifest, manifest_path
+from ar_backend.weights import (
+    Manifest,
+    check_file,
+    fetch_command,
+    load_manifest,
+    manifest_path,
+)
 from shared.registry import Registry
 
 Floats = npt.NDArray[np.float32]
@@ -102,10 +108,7 @@ class ModelFiles:
             if found is None or state != "present":
                 model = found[0] if found is not None else "?"
                 what = "not in the manifest" if found is None else state
-                return (
-                    f"{path} is {what} in {self.models_dir} "
-                    f"(python -m ar_backend.weights fetch {model})"
-                )
+                return f"{path} is {what} in {self.models_dir} ({fetch_command(model)})"
         return None
 
     def path(self, rel: str) -> Path:

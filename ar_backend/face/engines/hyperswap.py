@@ -86,6 +86,7 @@ from ar_backend.face.runtime.onnx_providers import (
     session_report,
     warn_once_if_cpu,
 )
+from ar_backend.weights import fetch_command
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import manifest_path
 
@@ -146,10 +147,7 @@ def _check(cfg: FaceConfig) -> str | None:
     missing = [p for p in paths if not p.is_file()]
     names = _fetch_names(cfg, missing) if reason and missing else []
     if names:
-        reason = (
-            f"{reason}; python -m ar_backend.weights fetch {' '.join(names)} downloads "
-            "verified copies"
-        )
+        reason = f"{reason}; {fetch_command(*names)} downloads verified copies"
     return reason
 
 

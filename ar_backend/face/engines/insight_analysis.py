@@ -38,6 +38,7 @@ from ar_backend.face.imaging import blend
 from ar_backend.face.imaging.geometry import box_size, iou
 from ar_backend.face.imaging.warp import clip_box, crop_region
 from ar_backend.face.runtime.onnx_providers import ProviderChoice, choose, provider_options
+from ar_backend.weights import fetch_command
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
 from shared.messages import msg
@@ -101,7 +102,7 @@ def corrupt_message(cfg: FaceConfig, paths: Iterable[Path]) -> str | None:
             name = found[0] if found else "?"
             bad.append(
                 f"{file} is corrupt (its size or SHA-256 differs from {path}; fetch it again: "
-                f"python -m ar_backend.weights fetch {name})"
+                f"{fetch_command(name)})"
             )
     return "; ".join(bad) or None
 

@@ -9,6 +9,7 @@ import importlib.util
 from pathlib import Path
 
 from ar_backend.config import FaceConfig, resolve_dir
+from ar_backend.weights import fetch_command
 from ar_backend.weights.manifest import ManifestError, load_manifest
 from ar_backend.weights.verify import check_file, manifest_path
 
@@ -56,7 +57,7 @@ def _corrupt(cfg: FaceConfig, path: Path) -> str | None:
     found = manifest.find(rel)
     return (
         f"{path} is corrupt (its size or SHA-256 differs from {manifest_file}; fetch it "
-        f"again: python -m ar_backend.weights fetch {found[0] if found else '?'})"
+        f"again: {fetch_command(found[0] if found else '?')})"
     )
 
 
@@ -74,7 +75,7 @@ def check(cfg: FaceConfig, name: str) -> str | None:
     if not path.is_file():
         reasons.append(
             f"missing model file {path}; fetch it with: "
-            f"python -m ar_backend.weights fetch {_fetch_name(cfg, path, name)}"
+            f"{fetch_command(_fetch_name(cfg, path, name))}"
         )
     else:
         corrupt = _corrupt(cfg, path)
