@@ -188,3 +188,38 @@ def test_a_rising_face_never_goes_out_and_no_blur_is_left_behind():
     assert "leaked" not in kinds, kinds
     assert kinds.count("swapped") > 5 and "guarded" in kinds
     face.close()
+
+
+@pytest.mark.slow  # builds the stand-in models
+def test_a_neural_engine_gets_the_mesh_as_its_five_keypoints_and_swaps_there(tmp_path, engine):
+    """inswapper (here on the tests' stand-in models) renders on the faces MediaPipe found:
+    the mesh as SCRFD's five keypoints (the eyes where dlib's fit puts them)."""
+    from ar_backend.config import InswapperConfig
+    from ar_backend.face.engines import create_engine
+    from ar_backend.face.faces import picture_faces
+    from tests.face.onnx_models import build_models, face_image
+
+    build_models(tmp_path)
+    cfg = FaceConfig(
+        engine="inswapper",
+        models_dir=str(tmp_path),
+        models_manifest=str(tmp_path / "no-manifest.yaml"),
+        inswapper=InswapperConfig(),
+    )
+    neural = create_engine("inswapper", cfg)
+    try:
+        image = samples.astronaut()
+        faces = follower().update(neural, image, MANY)
+        assert len(faces) == 1 and faces[0].points.shape == (5, 2)
+        dlib68 = engine.fit(image, faces[0].box)[0]
+        eyes = np.array([dlib68[36:42].mean(axis=0), dlib68[42:48].mean(axis=0)])
+        iod = float(np.linalg.norm(eyes[1] - eyes[0]))
+        assert np.linalg.norm(faces[0].points[:2] - eyes, axis=1).max() < 0.15 * iod
+        picture = face_image(3, size=(400, 400), centre=(200, 200), axes=(80, 100))
+        source = neural.prepare_source(picture, picture_faces(neural, picture)[0])
+        out = neural.render(image.copy(), faces, source, FaceOptions(blend="feather"))
+        x0, y0, x1, y1 = (int(v) for v in faces[0].box)
+        assert np.abs(out[y0:y1, x0:x1].astype(int) - image[y0:y1, x0:x1]).mean() > 5
+        assert np.array_equal(out[400:], image[400:]), "nothing far from the face changes"
+    finally:
+        neural.close()
