@@ -84,6 +84,16 @@ CATALOGUE: dict[str, str] = {
         "the face state saved before the restart is still being restored ({seconds} s so "
         "far): try again in a moment"
     ),
+    "face.enhancer_too_slow": (
+        "the enhancer takes {ms:.0f} ms per frame here (budget {budget:g} ms): live video will "
+        "drop frames; use it for file jobs (Files tab) instead"
+    ),
+    "gpu.partly_unavailable": "{missing} not available here; running on {running}",
+    "gpu.cpu_fallback": (
+        "asked for {asked} but running on {running}: the GPU provider is not installed or "
+        "failed to start (pip install onnxruntime-gpu, and check the CUDA and cuDNN "
+        "libraries); expect a much lower frame rate"
+    ),
     # ---- camera ------------------------------------------------------------------------------
     "camera.permission_denied": (
         "The camera {path} is there, but this user may not open it: run {command}, then log "

@@ -91,6 +91,8 @@ def test_a_gpu_asked_for_and_the_cpu_running_is_said(
         "asked for CUDAExecutionProvider but running on CPUExecutionProvider"
         in (info["gpu_warning"])
     )
+    assert info["gpu_warning_key"] == "gpu.cpu_fallback"  # (the window says it in Chinese)
+    assert info["gpu_warning_args"]["running"] == "CPUExecutionProvider"
     # what the session got: no GPU provider, so no GPU options in force; the settings asked
     assert info["provider_options"] == {}
     assert info["gpu_settings"]["device_id"] == 1

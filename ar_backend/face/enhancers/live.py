@@ -23,6 +23,7 @@ from ar_backend.face.enhancers.base import (
 )
 from ar_backend.face.faces import TargetFace
 from shared.logs import FaultLatch
+from shared.messages import Message, msg, text_fields
 from shared.registry import UnknownName
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,8 @@ class CostMeter:
             return self._mean.get(model)
 
 
-def advice(ms: float, budget: float) -> str:
-    return (
-        f"the enhancer takes {ms:.0f} ms per frame here (budget {budget:g} ms): live video "
-        "will drop frames; use it for file jobs (Files tab) instead"
-    )
+def advice(ms: float, budget: float) -> Message:
+    return msg("face.enhancer_too_slow", ms=ms, budget=budget)
 
 
 def status(
@@ -72,17 +70,17 @@ def status(
         "model": model,
         "strength": strength,
         "available": reason is None,
-        "reason": reason,
+        **text_fields("reason", reason),
         "loaded": bool(info),
         "provider": info.get("provider"),
         "requested": list(info.get("requested", requested)),
         "provider_options": dict(info.get("provider_options", {})),
-        "gpu_warning": info.get("gpu_warning"),
+        **{k: info.get(k) for k in ("gpu_warning", "gpu_warning_key", "gpu_warning_args")},
         "ms_per_frame": None if ms is None else round(ms, 2),
         "live_budget_ms": budget,
         "keeps_live_rate": keeps,
-        "advice": advice(ms, budget) if keeps is False and ms is not None else None,
-        "error": error,
+        **text_fields("advice", advice(ms, budget) if keeps is False and ms is not None else None),
+        **text_fields("error", error),
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ar_backend.config import FaceConfig
 from ar_backend.face.engines.base import Engine, create_engine, engine_types
+from shared.messages import text_fields
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class EngineCache:
                     "name": name,
                     "description": kind.description,
                     "available": reason is None,
-                    "reason": reason,
+                    **text_fields("reason", reason),
                     "active": name == self.active,
                     "loaded": name in self._engines,
                 }

@@ -50,6 +50,7 @@ from ar_backend.face.people.source import (
     resolve_picture,
 )
 from shared.logs import FaultLatch
+from shared.messages import text_fields
 
 log = logging.getLogger(__name__)
 
@@ -418,7 +419,7 @@ class FaceSwap:
             "false_swaps_prevented": self.false_swaps_prevented,
             "restoring": self.restoring,
             "stage_ms": {k: round(v, 2) for k, v in self.stage_ms.items()},
-            "error": self.fault.active,
+            **text_fields("error", self.fault.active),
             "detection": dict(self.detection),
             "engines": {e["name"]: e["reason"] or "available" for e in self.engines.listing()},
             "enhancer": self.enhancer.status(live.options),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ar_backend.config import GpuConfig, resolve_dir
+from shared.messages import Message, msg, text_fields
 
 log = logging.getLogger(__name__)
 
@@ -177,21 +178,18 @@ def _got_options(session: Any) -> dict[str, dict[str, str]]:
     return shown
 
 
-def gpu_warning(choice: ProviderChoice, got: list[str]) -> str | None:
+def gpu_warning(choice: ProviderChoice, got: list[str]) -> Message | None:
     """What to tell a user whose GPU was asked for but whose model runs on the CPU."""
     if not choice.wants_gpu:
         return None
     first = got[0] if got else None
     if first in GPU_PROVIDERS:
         if choice.unavailable:
-            return f"{', '.join(choice.unavailable)} not available here; running on {first}"
+            missing = ", ".join(choice.unavailable)
+            return msg("gpu.partly_unavailable", missing=missing, running=first)
         return None
     asked = choice.unavailable or [p for p in choice.providers if p in GPU_PROVIDERS]
-    return (
-        f"asked for {', '.join(asked)} but running on {first or 'nothing'}: the GPU provider "
-        "is not installed or failed to start (pip install onnxruntime-gpu, and check the "
-        "CUDA and cuDNN libraries); expect a much lower frame rate"
-    )
+    return msg("gpu.cpu_fallback", asked=", ".join(asked), running=first or "nothing")
 
 
 def session_report(
@@ -212,7 +210,7 @@ def session_report(
         "requested": list(choice.requested),
         "unavailable_requested": list(choice.unavailable),
         "provider_options": options,
-        "gpu_warning": gpu_warning(choice, first),
+        **text_fields("gpu_warning", gpu_warning(choice, first)),
         "gpu_settings": None if gpu is None else gpu.model_dump(),
     }
 
