@@ -351,6 +351,12 @@ class FaceSource(Wire):
         None, description="A small JPEG of the face (data: URL); only in GET /face/status."
     )
     notes: list[str] = Field(default_factory=list)
+    notes_key: list[str] = Field(
+        default_factory=list, description="Each note's key in shared/messages.py."
+    )
+    notes_args: list[dict[str, Any]] = Field(
+        default_factory=list, description="Each note's named parameters."
+    )
     loaded_at: float | None = None
     set: list[FaceSetPhoto] | None = Field(
         None, description="A face set (several image parts): each photo with its head pose."
@@ -375,6 +381,10 @@ class EngineInfo(Wire):
     gpu_warning: str | None = Field(
         None, description="Set when a GPU provider was asked for and the CPU runs."
     )
+    gpu_warning_key: str | None = Field(
+        None, description="The warning's key in shared/messages.py (for a client's language)."
+    )
+    gpu_warning_args: dict[str, Any] | None = Field(None, description="Its named parameters.")
     gpu_settings: dict[str, Any] | None = Field(
         None, description="The GPU settings asked for (face.gpu), beside what was got."
     )
@@ -387,10 +397,18 @@ class EnhancerStatus(Wire):
     strength: float
     available: bool = Field(..., description="Its model file is present and verified.")
     reason: str | None = Field(None, description="Why it cannot run (missing, corrupt file).")
+    reason_key: str | None = Field(
+        None, description="The reason's key in shared/messages.py (for a client's language)."
+    )
+    reason_args: dict[str, Any] | None = Field(None, description="Its named parameters.")
     provider: str | None = Field(None, description="The provider its session really got.")
     requested: list[str] = Field(default_factory=list)
     provider_options: dict[str, dict[str, str]] = Field(default_factory=dict)
     gpu_warning: str | None = None
+    gpu_warning_key: str | None = Field(
+        None, description="The warning's key in shared/messages.py (for a client's language)."
+    )
+    gpu_warning_args: dict[str, Any] | None = Field(None, description="Its named parameters.")
     ms_per_frame: float | None = Field(
         None, description="Its mean cost per frame with faces (ms), live."
     )
@@ -401,6 +419,10 @@ class EnhancerStatus(Wire):
     advice: str | None = Field(
         None, description="What to do about it, e.g. use it for file jobs instead."
     )
+    advice_key: str | None = Field(
+        None, description="The advice's key in shared/messages.py (for a client's language)."
+    )
+    advice_args: dict[str, Any] | None = Field(None, description="Its named parameters.")
     loaded: bool = Field(
         False, description="Its model session is open (it loads when chosen, or in the background)."
     )
@@ -409,6 +431,10 @@ class EnhancerStatus(Wire):
         description="It failed while running: frames go out swapped, not enhanced, until it "
         "runs again.",
     )
+    error_key: str | None = Field(
+        None, description="The error's key in shared/messages.py (for a client's language)."
+    )
+    error_args: dict[str, Any] | None = Field(None, description="Its named parameters.")
 
 
 class FaceDetection(Wire):
@@ -441,7 +467,14 @@ class FaceStatus(Wire):
         0, description="Tracked faces dropped by the per-frame check (no longer a face)."
     )
     restoring: bool = Field(False, description="The saved face state is being restored.")
+    stage_ms: dict[str, float] = Field(
+        default_factory=dict, description="Mean ms of each face stage (face.detect, face.swap...)."
+    )
     error: str | None
+    error_key: str | None = Field(
+        None, description="The error's key in shared/messages.py (for a client's language)."
+    )
+    error_args: dict[str, Any] | None = Field(None, description="Its named parameters.")
     detection: FaceDetection | None = Field(None, description="How faces are found.")
     engines: dict[str, str]
     enhancer: EnhancerStatus | None = Field(None, description="The face enhancer.")
@@ -466,6 +499,12 @@ class FaceLoadOut(Wire):
     image_size: Size
     thumbnail: str = Field(..., description="A small JPEG of the face, as a data: URL.")
     notes: list[str] = Field(..., description="What was done to the picture (e.g. upscaled).")
+    notes_key: list[str] = Field(
+        default_factory=list, description="Each note's key in shared/messages.py."
+    )
+    notes_args: list[dict[str, Any]] = Field(
+        default_factory=list, description="Each note's named parameters."
+    )
     loaded_at: float
     set: list[FaceSetPhoto] | None = Field(None, description="A face set: each photo, its pose.")
 
@@ -476,6 +515,11 @@ class EngineView(Wire):
     available: bool
     reason: str | None
     active: bool
+    reason_key: str | None = Field(
+        None, description="The reason's key in shared/messages.py (for a client's language)."
+    )
+    reason_args: dict[str, Any] | None = Field(None, description="Its named parameters.")
+    loaded: bool = Field(False, description="Its model is loaded in this process.")
 
 
 class EnginesOut(Wire):

@@ -13,6 +13,7 @@ import requests
 
 from ar_backend.face import samples
 from shared.messages import CATALOGUE, render
+from shared.wire.backend import EngineView, EnhancerStatus, FaceSource, FaceStatusOut
 from tests.backend.test_window_support_api import _FakeSoundDevice
 
 
@@ -34,6 +35,30 @@ def test_voice_errors_are_keyed(make_studio, monkeypatch: pytest.MonkeyPatch) ->
     assert status["state"] == "unavailable"
     keyed(status, "error", "audio.no_device")
     assert client.post("/audio/stop").get_json()["error_key"] == "audio.no_device"
+
+
+def test_the_face_texts_are_keyed_and_declared(make_studio) -> None:  # type: ignore[no-untyped-def]
+    """The swap's error, the enhancer's reason, advice, error and GPU warning, an engine's
+    reason: each with its key and args, every field declared in the wire model the window reads
+    (an undeclared one would be refused once the answers are built as their model)."""
+    client, _ = make_studio()
+    status = client.get("/face/status").get_json()
+    assert {"error_key", "error_args"} <= set(status)
+    enhancer = status["enhancer"]
+    for name in ("reason", "advice", "error", "gpu_warning"):
+        assert enhancer[f"{name}_key"] is None and f"{name}_args" in enhancer, enhancer
+    assert not set(status) - set(FaceStatusOut.model_fields)
+    assert not set(enhancer) - set(EnhancerStatus.model_fields)
+    assert not set(status["source"]) - set(FaceSource.model_fields)
+    engines = client.get("/face/engines").get_json()["engines"]
+    missing = [e for e in engines if not e["available"]]
+    assert missing, engines  # the ONNX engines' files are not in a test's models folder
+    for engine in engines:
+        assert not set(engine) - set(EngineView.model_fields)
+    for engine in missing:
+        assert engine["reason_key"] and engine["reason"] == render(
+            engine["reason_key"], engine["reason_args"]
+        )
 
 
 @pytest.mark.slow
