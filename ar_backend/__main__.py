@@ -115,7 +115,7 @@ def _heartbeats(config: BackendConfig, studio: Studio) -> HeartbeatSender | None
         return None
 
     def payload() -> dict[str, Any]:
-        status = studio.status()
+        status = studio.status().model_dump(exclude_unset=True)
         return {
             "status": status["status"],
             "camera": {

@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Any
 
 from ar_backend.frames import Frame, LatestSlot
 from ar_backend.processors import Processor, ProcessorContext
@@ -19,6 +18,7 @@ from ar_backend.sources import Source, SourceError
 from ar_backend.stages import Lap, StageMeter
 from shared.logs import FaultLatch
 from shared.messages import Message, msg, text_fields
+from shared.wire.backend import CameraStatus, Percentiles, Size
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +311,7 @@ class Pipeline:
 
     # ---- figures ---------------------------------------------------------------------------
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> CameraStatus:
         latency = list(self._latency)
         src = self._source
         since = self._connecting_since
@@ -319,39 +319,38 @@ class Pipeline:
         size = None
         if latest is not None:
             h, w = latest.image.shape[:2]
-            size = {"width": w, "height": h}
-        return {
-            "state": self.state,
+            size = Size(width=w, height=h)
+        return CameraStatus(
+            state=self.state,
             **text_fields("error", self.error),
-            "source": src.label if src else None,
-            "source_kind": src.kind if src else None,
-            "source_fps": round(src.fps, 2) if src else None,
-            "resolution": size,
-            "fps_in": round(self.fps_in.rate(), 2),
-            "fps_out": round(self.fps_out.rate(), 2),
-            "frames_in": self.frames_in,
-            "frames_out": self.frames_out,
-            "dropped_frames": self.input.dropped,
+            source=src.label if src else None,
+            source_kind=src.kind if src else None,
+            source_fps=round(src.fps, 2) if src else None,
+            resolution=size,
+            fps_in=round(self.fps_in.rate(), 2),
+            fps_out=round(self.fps_out.rate(), 2),
+            frames_in=self.frames_in,
+            frames_out=self.frames_out,
+            dropped_frames=self.input.dropped,
             # a file played in real time skips what it cannot decode in time
-            "source_skipped": int(getattr(src, "frames_skipped", 0)) if src else 0,
-            "reconnects": self.reconnects,
-            "connect_attempts": self.connect_attempts,
-            "connecting_s": None if since is None else round(time.monotonic() - since, 2),
-            "latency_ms": {
-                "p50": _round(_percentile(latency, 50)),
-                "p95": _round(_percentile(latency, 95)),
-            },
-            "stage_ms": self.stages.means(),
+            source_skipped=int(getattr(src, "frames_skipped", 0)) if src else 0,
+            reconnects=self.reconnects,
+            connect_attempts=self.connect_attempts,
+            connecting_s=None if since is None else round(time.monotonic() - since, 2),
+            latency_ms=Percentiles(
+                p50=_round(_percentile(latency, 50)), p95=_round(_percentile(latency, 95))
+            ),
+            stage_ms=self.stages.means(),
             # each stage's mean and p95 wall ms and its thread's mean CPU ms (stages.py)
-            "stages": self.stages.summary(),
-            "processors": [p.name for p in self.processors],
-            "processor_errors": {
+            stages=self.stages.summary(),
+            processors=[p.name for p in self.processors],
+            processor_errors={
                 p.name: fault.active
                 for p, fault in zip(self.processors, self._faults, strict=True)
                 if fault.active is not None
             },
-            "started_at": self.started_at,
-        }
+            started_at=self.started_at,
+        )
 
 
 def _round(value: float | None) -> float | None:

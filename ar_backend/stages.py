@@ -13,7 +13,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any
+
+from shared.wire.backend import StageFigures
 
 
 class Lap:
@@ -67,18 +68,18 @@ class StageMeter:
         with self._lock:
             return {k: round(sum(v) / len(v), 2) for k, v in self._wall.items() if v}
 
-    def summary(self) -> dict[str, dict[str, Any]]:
+    def summary(self) -> dict[str, StageFigures]:
         """Each stage: ``ms`` (mean wall), ``p95_ms``, ``cpu_ms`` (mean CPU of its thread,
         None where not measured) and ``frames`` (samples in the window)."""
         with self._lock:
             walls = {k: list(v) for k, v in self._wall.items() if v}
             cpus = {k: list(v) for k, v in self._cpu.items() if v}
         return {
-            stage: {
-                "ms": round(sum(wall) / len(wall), 2),
-                "p95_ms": round(_p95(wall), 2),
-                "cpu_ms": round(sum(cpus[stage]) / len(cpus[stage]), 2) if stage in cpus else None,
-                "frames": len(wall),
-            }
+            stage: StageFigures(
+                ms=round(sum(wall) / len(wall), 2),
+                p95_ms=round(_p95(wall), 2),
+                cpu_ms=round(sum(cpus[stage]) / len(cpus[stage]), 2) if stage in cpus else None,
+                frames=len(wall),
+            )
             for stage, wall in walls.items()
         }

@@ -53,6 +53,26 @@ from shared.config import ConfigError
 from shared.messages import KeyedError, Message, msg, text_fields
 from shared.paths import inside
 from shared.registry import Registry, UnknownName
+from shared.wire.backend import (
+    CameraAccess,
+    CameraDeviceListOut,
+    CameraStartOut,
+    CameraStatus,
+    CameraStopOut,
+    FaceModules,
+    JobOut,
+    MediaListOut,
+    MediaUploadOut,
+    MjpegStatus,
+    OutputsStatus,
+    PersonaApplyOut,
+    PersonaOut,
+    PipelineSummary,
+    RecordingStatus,
+    StudioStatus,
+    VirtualCameraStatus,
+)
+from shared.wire.base import extended
 
 log = logging.getLogger(__name__)
 
@@ -307,14 +327,15 @@ class Studio:
 
     def camera_start(
         self, spec: str | int | None = None, *, from_api: bool = True
-    ) -> dict[str, Any]:
+    ) -> CameraStartOut:
         """Open the source and run the pipeline; the same source again is not an error."""
         parsed = parse_spec(self.default_source if spec is None else spec)
         if from_api and parsed.kind in ("file", "image") and spec is not None:
             parsed = SourceSpec(parsed.kind, self._media_path(parsed.target))
         with self._lock:
             if self.pipeline.running and self.spec == parsed:
-                return {"started": False, "already_running": True, **self.camera_status()}
+                started = {"started": False, "already_running": True}
+                return extended(CameraStartOut, self.camera_status(), **started)
             note = None
             if parsed.kind == "auto":
                 if device_opens(0):
@@ -338,7 +359,7 @@ class Studio:
                     problem = self.device_access.problem(int(parsed.target))
                     if problem is None:
                         raise
-                    keyed = Message(problem["message_key"], problem["message_args"])
+                    keyed = Message(problem.message_key, problem.message_args)
                     raise DeviceNotOpen(keyed) from None
             self.pipeline.start(source, opened=not slow)
             self.spec = parsed
@@ -351,9 +372,10 @@ class Studio:
             )
             if self.config.outputs.virtual_camera.enabled and self.vcam is None and not slow:
                 self._start_vcam_quietly()  # (a stream still connecting: POST it when running)
-            return {"started": True, "already_running": False, **self.camera_status()}
+            started = {"started": True, "already_running": False}
+            return extended(CameraStartOut, self.camera_status(), **started)
 
-    def camera_stop(self) -> dict[str, Any]:
+    def camera_stop(self) -> CameraStopOut:
         with self._lock:
             was = self.pipeline.running
             self.record_stop()
@@ -361,15 +383,15 @@ class Studio:
             self.pipeline.stop()
             if was:
                 log.info("camera stopped")
-            return {"stopped": was, **self.camera_status()}
+            return extended(CameraStopOut, self.camera_status(), stopped=was)
 
-    def camera_status(self) -> dict[str, Any]:
+    def camera_status(self) -> CameraStatus:
         stats = self.pipeline.stats()
-        stats["spec"] = str(self.spec) if self.spec else None
-        stats["auto"] = self.auto_note
+        stats.spec = str(self.spec) if self.spec else None
+        stats.auto = self.auto_note
         return stats
 
-    def camera_access(self) -> dict[str, Any] | None:
+    def camera_access(self) -> CameraAccess | None:
         """The camera device this studio wants (the running source, else the configured
         one; ``auto``: device 0) when it is there but this user may not open it: the device,
         the message (key and args) and ``fix_command``. None otherwise. Never opens it."""
@@ -394,31 +416,31 @@ class Studio:
                 found.append(index)
         return found
 
-    def camera_devices(self) -> dict[str, Any]:
+    def camera_devices(self) -> CameraDeviceListOut:
         """The devices that open, by index and by name (a virtual camera marked as one)."""
         indices = self.devices()
         vcam = self.vcam
         ours = (self.config.outputs.virtual_camera.device, vcam.device if vcam else None)
         named = describe_devices(indices, sysfs_root=self.video4linux, virtual_devices=ours)
-        return {"devices": indices, "count": len(indices), "named": named}
+        return CameraDeviceListOut(devices=indices, count=len(indices), named=named)
 
     # ---- media -----------------------------------------------------------------------------
 
-    def media_files(self) -> dict[str, Any]:
+    def media_files(self) -> MediaListOut:
         files, truncated = self.media.files()
         folder = self.media.upload_folder
-        return {
-            "files": files,
-            "count": len(files),
-            "truncated": truncated,
-            "folder": str(folder) if folder else None,
-        }
+        return MediaListOut(
+            files=files,
+            count=len(files),
+            truncated=truncated,
+            folder=str(folder) if folder else None,
+        )
 
     def media_upload_bytes(self) -> int:
         """One media upload's largest size (``media.max_upload_mb``)."""
         return self.media.max_bytes
 
-    def media_save(self, filename: str | None, stream: IO[bytes]) -> dict[str, Any]:
+    def media_save(self, filename: str | None, stream: IO[bytes]) -> MediaUploadOut:
         return self.media.save(filename, stream)
 
     # ---- file jobs (ar_backend/jobs) -------------------------------------------------------
@@ -499,7 +521,7 @@ class Studio:
         options: FaceOptions,
         output: str | None,
         quality: int | None,
-    ) -> dict[str, Any]:
+    ) -> JobOut:
         """Queue a job on a file of the media folders (``input_name``), or on an upload
         saved into the first media folder as POST /media saves it; a job refused after the
         upload was saved removes it again, so a refusal leaves nothing."""
@@ -520,7 +542,8 @@ class Studio:
             status = 413 if isinstance(exc, MediaTooLarge) else 400
             status = 415 if isinstance(exc, MediaTypeRefused) else status
             raise JobError(status, f"input: {exc}", "input") from None
-        path = Path(saved["path"])
+        assert saved.path is not None
+        path = Path(saved.path)
         try:
             input_kind(path)  # (a .bmp plays live; a job does not take it)
             return self.jobs.submit(
@@ -578,7 +601,7 @@ class Studio:
             self.persona = None
         return {"deleted": gone.name, **self.persona_list()}
 
-    def persona_apply(self, name: str) -> dict[str, Any]:
+    def persona_apply(self, name: str) -> PersonaApplyOut:
         """The persona's face, voice and label as one change: the face is prepared first
         (the slow part, off the live path), then face, label and voice chain switch between
         two frames, so no frame has the new face with the old label. A face that cannot be
@@ -607,12 +630,12 @@ class Studio:
                 self.face.save_face(prepared)
             self.persona = persona.name
         log.info("persona %r applied", persona.name)
-        return {
-            "applied": persona.describe(),
-            "face": self.face.source_status() if prepared is not None else None,
-            "effects": chain.describe(),
-            "label_shown": bool(overlays) or not persona.label,
-        }
+        return PersonaApplyOut(
+            applied=PersonaOut.model_validate(persona.describe()),
+            face=self.face.source_status() if prepared is not None else None,
+            effects=chain.describe(),
+            label_shown=bool(overlays) or not persona.label,
+        )
 
     # ---- outputs ---------------------------------------------------------------------------
 
@@ -624,10 +647,10 @@ class Studio:
         src = self.pipeline.source
         return (w, h), (src.fps if src else self.config.camera.fps)
 
-    def record_start(self, name: str | None) -> dict[str, Any]:
+    def record_start(self, name: str | None) -> RecordingStatus:
         with self._lock:
             if self.recorder is not None and self.recorder.active:
-                return {"already_recording": True, **self.recorder.status()}
+                return extended(RecordingStatus, self.recorder.status(), already_recording=True)
             if self.recorder is not None:  # it stopped by itself (a write error)
                 self._finish_recording()
             if not self.pipeline.running:
@@ -663,20 +686,21 @@ class Studio:
             if voice is not None:
                 self.audio.tap = self.recorder.add_audio
             log.info("recording to %s%s", path, " with the voice" if voice else "")
-            return {"already_recording": False, **self.recorder.status()}
+            return extended(RecordingStatus, self.recorder.status(), already_recording=False)
 
-    def record_stop(self) -> dict[str, Any]:
+    def record_stop(self) -> RecordingStatus:
         with self._lock:
             if self.recorder is None:
                 return self._recording_idle()
-            return {**self._finish_recording(), **self._recording_idle()}
+            finished = self._finish_recording()
+            return extended(RecordingStatus, finished, **self._last_recording())
 
-    def _finish_recording(self) -> dict[str, Any]:
+    def _finish_recording(self) -> RecordingStatus:
         assert self.recorder is not None
         self.audio.tap = None
         self.recorder.stop()
         status = self.recorder.status()
-        log.info("recording finished: %s (%d frames)", status["path"], status["frames"])
+        log.info("recording finished: %s (%d frames)", status.path, status.frames)
         self.last_recording = self.recorder.file
         self.recorder = None
         return status
@@ -685,20 +709,19 @@ class Studio:
         """The video path's latency now (capture to output, median), for A/V sync."""
         if not self.pipeline.running:
             return None
-        p50 = self.pipeline.stats()["latency_ms"]["p50"]
+        p50 = self.pipeline.stats().latency_ms.p50
         return None if p50 is None else float(p50)
 
-    def _recording_idle(self) -> dict[str, Any]:
+    def _recording_idle(self) -> RecordingStatus:
         """The recording state with none under way: the last file, once there is one."""
+        return RecordingStatus(active=False, **self._last_recording())
+
+    def _last_recording(self) -> dict[str, str]:
+        """The last recording's folder, name and path (RecordingStatus fields); none yet: {}."""
         last = self.last_recording
         if last is None:
-            return {"active": False}
-        return {
-            "active": False,
-            "folder": str(last.parent),
-            "last_file": last.name,
-            "last_path": str(last),
-        }
+            return {}
+        return {"folder": str(last.parent), "last_file": last.name, "last_path": str(last)}
 
     def _start_vcam_quietly(self) -> None:
         try:
@@ -706,7 +729,7 @@ class Studio:
         except (OutputUnavailable, NotRunning) as exc:
             log.warning("virtual camera not started: %s", exc)
 
-    def vcam_start(self) -> dict[str, Any]:
+    def vcam_start(self) -> VirtualCameraStatus:
         with self._lock:
             if self.vcam is not None and self.vcam.active:
                 return self.vcam.status()
@@ -721,13 +744,12 @@ class Studio:
             log.info("virtual camera on %s", self.vcam.device)
             return self.vcam.status()
 
-    def vcam_stop(self) -> dict[str, Any]:
+    def vcam_stop(self) -> VirtualCameraStatus:
         with self._lock:
-            if self.vcam is None:
-                return {"active": False}
-            self.vcam.stop()
-            self.vcam = None
-            return {"active": False}
+            if self.vcam is not None:
+                self.vcam.stop()
+                self.vcam = None
+            return VirtualCameraStatus(active=False)
 
     def preview(
         self, disconnect: Callable[[], None] | None
@@ -753,77 +775,77 @@ class Studio:
     def uptime(self) -> float:
         return time.time() - self.started
 
-    def outputs_status(self) -> dict[str, Any]:
+    def outputs_status(self) -> OutputsStatus:
         """What GET /outputs and /status ``outputs`` say."""
         recorder, vcam = self.recorder, self.vcam
         if recorder is not None:
+            last = self.last_recording
             recording = recorder.status()
-            if self.last_recording is not None:
-                recording["last_file"] = self.last_recording.name
-                recording["last_path"] = str(self.last_recording)
+            if last is not None:
+                recording = extended(
+                    RecordingStatus, recording, last_file=last.name, last_path=str(last)
+                )
         else:
             recording = self._recording_idle()
         virtual_camera = vcam.status() if vcam else self._vcam_idle()
-        return {
-            "mjpeg": {
-                "frames_encoded": self.jpeg.encoded,
-                "encode_ms": round(self.jpeg.encode_ms, 2),
-                "stages": self.jpeg.stages.summary(),
+        return OutputsStatus(
+            mjpeg=MjpegStatus(
+                frames_encoded=self.jpeg.encoded,
+                encode_ms=round(self.jpeg.encode_ms, 2),
+                stages=self.jpeg.stages.summary(),
                 **self.viewers.status(),
-            },
-            "virtual_camera": virtual_camera,
-            "recording": recording,
-        }
+            ),
+            virtual_camera=virtual_camera,
+            recording=recording,
+        )
 
-    def _vcam_idle(self) -> dict[str, Any]:
+    def _vcam_idle(self) -> VirtualCameraStatus:
         """The virtual camera when not running: why the last start failed (a sentence for a
         person, with its key and args; the library's words as ``error_detail``) and the
         command that fixes it."""
         failed = self.vcam_error
-        return {
-            "active": False,
+        return VirtualCameraStatus(
+            active=False,
             **text_fields("error", failed.keyed if failed else None),
-            "error_detail": failed.detail if failed else None,
-            "setup_command": failed.setup_command if failed else None,
-        }
+            error_detail=failed.detail if failed else None,
+            setup_command=failed.setup_command if failed else None,
+        )
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> StudioStatus:
         """What /status and the heartbeat say; never opens a device to answer."""
         cam = self.camera_status()
-        return {
-            "version": __version__,
-            "status": "error" if cam["state"] == "error" else "running",
-            "start_time": self.started,
-            "camera": cam,
-            "pipeline": {
-                "processors": cam["processors"],
-                "processor_errors": cam["processor_errors"],
-                "fps_out": cam["fps_out"],
-                "latency_ms": cam["latency_ms"],
-                "dropped_frames": cam["dropped_frames"],
-            },
-            "outputs": self.outputs_status(),
-            "audio": self.audio.status(),
-            "camera_access": self.camera_access(),
-            "face_modules": self.face_modules(),
-            "gui": self.gui_report,
-            "jobs": self.jobs.summary(),
-        }
+        return StudioStatus(
+            version=__version__,
+            status="error" if cam.state == "error" else "running",
+            start_time=self.started,
+            camera=cam,
+            pipeline=PipelineSummary(
+                processors=cam.processors,
+                processor_errors=cam.processor_errors,
+                fps_out=cam.fps_out,
+                latency_ms=cam.latency_ms,
+                dropped_frames=cam.dropped_frames,
+            ),
+            outputs=self.outputs_status(),
+            audio=self.audio.status(),
+            camera_access=self.camera_access(),
+            face_modules=self.face_modules(),
+            gui=self.gui_report,
+            jobs=self.jobs.summary(),
+        )
 
-    def face_modules(self) -> dict[str, Any]:
+    def face_modules(self) -> FaceModules:
         st = self.face.status()
-        return {
-            "state": "swapping"
-            if st["active"]
-            else ("ready" if st["source"]["loaded"] else "idle"),
-            "enabled": st["enabled"],
-            "engine": st["engine"],
-            "provider": (st["engine_info"] or {}).get("provider"),
-            "face_loaded": st["source"]["loaded"],
-            "faces_in_frame": st["faces_in_frame"],
+        return FaceModules(
+            state="swapping" if st["active"] else ("ready" if st["source"]["loaded"] else "idle"),
+            enabled=st["enabled"],
+            engine=st["engine"],
+            provider=(st["engine_info"] or {}).get("provider"),
+            face_loaded=st["source"]["loaded"],
+            faces_in_frame=st["faces_in_frame"],
             **text_fields("error", st["error"]),
-            "engines": st["engines"],
-        }
+            engines=st["engines"],
+        )
 
     def apply_reload(self, new: BackendConfig) -> list[str]:
         """Take what can change without dropping the stream: the overlay, JPEG quality."""

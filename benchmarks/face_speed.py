@@ -322,11 +322,11 @@ def main() -> int:
             studio.face.start()
             studio.camera_start(f"file:{clip}", from_api=False)
             time.sleep(2.0)
-            a = studio.camera_status()
+            a = studio.camera_status().model_dump()
             fa = studio.face.status()
             t0 = time.monotonic()
             time.sleep(args.seconds)
-            b = studio.camera_status()
+            b = studio.camera_status().model_dump()
             elapsed = time.monotonic() - t0
             face = studio.face.status()
             studio.face.engines.forget(args.engine)  # shared across scenarios: kept open

@@ -181,10 +181,10 @@ def live_fps(config: BackendConfig, clip: Path, seconds: float, face: Path) -> f
         studio.face.start()
         studio.camera_start(f"file:{clip}", from_api=False)
         time.sleep(2.0)
-        a = studio.camera_status()["frames_out"]
+        a = studio.camera_status().frames_out
         t0 = time.monotonic()
         time.sleep(seconds)
-        b = studio.camera_status()["frames_out"]
+        b = studio.camera_status().frames_out
         return float((b - a) / (time.monotonic() - t0))
     finally:
         studio.close()

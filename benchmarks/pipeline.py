@@ -431,11 +431,11 @@ def run_in_process(sc: Scenario, clip: Path, seconds: float, burn_ms: float) -> 
     pipe.start(source)
     try:
         time.sleep(WARMUP_S)
-        s0 = pipe.stats()
+        s0 = pipe.stats().model_dump()
         cpu0 = time.process_time()
         t0 = time.perf_counter()
         time.sleep(seconds)
-        s1 = pipe.stats()
+        s1 = pipe.stats().model_dump()
         elapsed = time.perf_counter() - t0
         cpu = (time.process_time() - cpu0) / elapsed * 100
     finally:

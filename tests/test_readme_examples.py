@@ -141,7 +141,7 @@ def test_a_voice_effect(tmp_path: Path, registered: list[tuple[object, str]]) ->
     out = effect.process(np.full((4800, 1), 0.5, np.float32))  # 100 ms: one wobble
     assert out.min() < 0.05 and out.max() > 0.45
     chain = EffectChain(48000, 1, 4)  # and the chain (the API, config) takes it by name
-    assert [e["type"] for e in chain.set_effect("tremolo", {"depth": 0.2})] == ["tremolo"]
+    assert [e.type for e in chain.set_effect("tremolo", {"depth": 0.2})] == ["tremolo"]
 
 
 def test_a_processor(tmp_path: Path, registered: list[tuple[object, str]]) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
 from ar_backend.models import AudioStartIn, ChainIn, EffectIn
+from shared.api import answer
 from shared.openapi import operation
 from shared.wire.backend import AudioStatus, DeviceListOut, EffectChainOut, EffectTypesOut
 
@@ -28,55 +29,32 @@ TAGS = ("audio",)
     "changes nothing. Running already: it moves to the devices named.",
 )
 def start(body: AudioStartIn) -> ResponseReturnValue:
-    return jsonify(get_studio().audio.start(body.devices()))
+    return answer(get_studio().audio.start(body.devices()))
 
 
 @bp.post("/stop")
 @operation("Stop the voice stream", ok=AudioStatus, tags=TAGS)
 def stop() -> ResponseReturnValue:
-    return jsonify(get_studio().audio.stop())
+    return answer(get_studio().audio.stop())
 
 
 @bp.get("/status")
 @operation("Stream state, devices, level, effects", ok=AudioStatus, tags=TAGS)
 def status() -> ResponseReturnValue:
-    return jsonify(get_studio().audio.status())
+    return answer(get_studio().audio.status())
 
 
 @bp.get("/devices")
 @operation("Audio devices PortAudio sees", ok=DeviceListOut, tags=TAGS)
 def devices() -> ResponseReturnValue:
-    found = get_studio().audio.devices()
-    return jsonify(devices=found, count=len(found))
+    return answer(get_studio().audio.devices())
 
 
 @bp.get("/effects")
 @operation("Every effect type with its parameters' ranges", ok=EffectTypesOut, tags=TAGS)
 def effect_types() -> ResponseReturnValue:
     """Every effect type with its parameters (JSON schema: default, minimum, maximum)."""
-    from ar_backend.audio.effects import REGISTRY
-
-    return jsonify(
-        effects={
-            name: {
-                key: {
-                    k: v
-                    for k, v in spec.items()
-                    if k
-                    in (
-                        "default",
-                        "minimum",
-                        "maximum",
-                        "exclusiveMinimum",
-                        "exclusiveMaximum",
-                        "description",
-                    )
-                }
-                for key, spec in cls.Params.model_json_schema()["properties"].items()
-            }
-            for name, cls in sorted(REGISTRY.items())
-        }
-    )
+    return answer(get_studio().effects.types())
 
 
 @bp.post("/effect")
@@ -88,8 +66,7 @@ def effect_types() -> ResponseReturnValue:
 )
 def set_effect(body: EffectIn) -> ResponseReturnValue:
     chain = get_studio().effects
-    effects = chain.set_effect(body.type, dict(body.params), body.bypass)
-    return jsonify(effects=effects, latency_ms=chain.latency_ms)
+    return answer(chain.answer(chain.set_effect(body.type, dict(body.params), body.bypass)))
 
 
 @bp.post("/chain")
@@ -101,8 +78,7 @@ def set_effect(body: EffectIn) -> ResponseReturnValue:
 )
 def set_chain(body: ChainIn) -> ResponseReturnValue:
     chain = get_studio().effects
-    effects = chain.set_chain([effect.spec() for effect in body.effects])
-    return jsonify(effects=effects, latency_ms=chain.latency_ms)
+    return answer(chain.answer(chain.set_chain([effect.spec() for effect in body.effects])))
 
 
 @bp.delete("/effect/<effect_type>")
@@ -114,4 +90,4 @@ def set_chain(body: ChainIn) -> ResponseReturnValue:
 )
 def remove_effect(effect_type: str) -> ResponseReturnValue:
     chain = get_studio().effects
-    return jsonify(effects=chain.remove(effect_type), latency_ms=chain.latency_ms)
+    return answer(chain.answer(chain.remove(effect_type)))

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ar_backend.api import get_studio
 from ar_backend.api.uploads import FORM_OVERHEAD
 from ar_backend.models import CameraStartIn, MediaUploadForm
-from shared.api import ApiError
+from shared.api import ApiError, answer
 from shared.openapi import operation
 from shared.wire.backend import (
     CameraDeviceListOut,
@@ -52,19 +52,19 @@ TAGS = ("camera",)
     "follows it. Files must lie in media.folders (403 otherwise).",
 )
 def camera_start(body: CameraStartIn) -> ResponseReturnValue:
-    return jsonify(get_studio().camera_start(body.spec()))
+    return answer(get_studio().camera_start(body.spec()))
 
 
 @_both("/camera/stop", methods=["POST"])
 @operation("Stop the camera (stopping when stopped is fine)", ok=CameraStopOut, tags=TAGS)
 def camera_stop() -> ResponseReturnValue:
-    return jsonify(get_studio().camera_stop())
+    return answer(get_studio().camera_stop())
 
 
 @_both("/camera/status", methods=["GET"])
 @operation("State, source, fps, dropped frames, latency", ok=CameraStatus, tags=TAGS)
 def camera_status() -> ResponseReturnValue:
-    return jsonify(get_studio().camera_status())
+    return answer(get_studio().camera_status())
 
 
 @_both("/camera/devices", methods=["GET"])
@@ -76,7 +76,7 @@ def camera_status() -> ResponseReturnValue:
     "is a virtual camera (v4l2loopback, ours among them: not an input to offer).",
 )
 def camera_devices() -> ResponseReturnValue:
-    return jsonify(get_studio().camera_devices())
+    return answer(get_studio().camera_devices())
 
 
 MEDIA_TAGS = ("media",)
@@ -90,7 +90,7 @@ MEDIA_TAGS = ("media",)
     description="Each file's `source` is what POST /camera/start takes to play it.",
 )
 def media_files() -> ResponseReturnValue:
-    return jsonify(get_studio().media_files())
+    return answer(get_studio().media_files())
 
 
 @bp.post("/media")
@@ -124,6 +124,6 @@ def media_upload() -> ResponseReturnValue:
     if upload is None:
         raise ApiError(400, "send the video or image in the multipart field 'file'", "file")
     try:
-        return jsonify(studio.media_save(upload.filename, upload.stream))
+        return answer(studio.media_save(upload.filename, upload.stream))
     finally:
         upload.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, request, send_file
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 from werkzeug.datastructures import FileStorage
@@ -20,7 +20,7 @@ from ar_backend.api.uploads import FORM_OVERHEAD, face_index, upload_name
 from ar_backend.jobs.queue import JobError
 from ar_backend.models import JobDeleteQuery, JobForm, JobIn, JobListQuery
 from shared import strictjson
-from shared.api import ApiError, error_response, validation_error
+from shared.api import ApiError, answer, error_response, validation_error
 from shared.openapi import operation
 from shared.wire.backend import JobDeleteOut, JobListOut, JobOut
 
@@ -73,7 +73,7 @@ def submit(body: JobIn | None = None) -> ResponseReturnValue:
         output=body.output,
         quality=body.quality,
     )
-    return jsonify(job), 202
+    return answer(job, 202)
 
 
 def _submit_form() -> ResponseReturnValue:
@@ -132,7 +132,7 @@ def _submit_form() -> ResponseReturnValue:
         output=body.output,
         quality=body.quality,
     )
-    return jsonify(job), 202
+    return answer(job, 202)
 
 
 def _face_upload(upload: FileStorage) -> tuple[str, bytes]:
@@ -154,13 +154,13 @@ def _face_upload(upload: FileStorage) -> tuple[str, bytes]:
     tags=TAGS,
 )
 def listing(query: JobListQuery) -> ResponseReturnValue:
-    return jsonify(get_studio().jobs.listing(query.limit, query.state))
+    return answer(get_studio().jobs.listing(query.limit, query.state))
 
 
 @bp.get("/jobs/<id>")
 @operation("One file job", ok=JobOut, errors=(503,), tags=TAGS, path_params=ID_PARAM)
 def job(id: str) -> ResponseReturnValue:
-    return jsonify(get_studio().jobs.get(id))
+    return answer(get_studio().jobs.get(id))
 
 
 @bp.post("/jobs/<id>/cancel")
@@ -173,7 +173,7 @@ def job(id: str) -> ResponseReturnValue:
     description="Answers the job once it has stopped (`cancelled`); 409 for a finished job.",
 )
 def cancel(id: str) -> ResponseReturnValue:
-    return jsonify(get_studio().jobs.cancel(id))
+    return answer(get_studio().jobs.cancel(id))
 
 
 @bp.post("/jobs/<id>/retry")
@@ -185,7 +185,7 @@ def cancel(id: str) -> ResponseReturnValue:
     path_params=ID_PARAM,
 )
 def retry(id: str) -> ResponseReturnValue:
-    return jsonify(get_studio().jobs.retry(id))
+    return answer(get_studio().jobs.retry(id))
 
 
 @bp.delete("/jobs/<id>")
@@ -198,7 +198,7 @@ def retry(id: str) -> ResponseReturnValue:
     path_params=ID_PARAM,
 )
 def delete(id: str, query: JobDeleteQuery) -> ResponseReturnValue:
-    return jsonify(get_studio().jobs.delete(id, query.output))
+    return answer(get_studio().jobs.delete(id, query.output))
 
 
 @bp.get("/jobs/<id>/output")

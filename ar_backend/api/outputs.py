@@ -8,13 +8,13 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
 from ar_backend.models import MonitorReportIn, RecordStartIn
 from ar_backend.outputs.jpeg import BOUNDARY
-from shared.api import ApiError
+from shared.api import ApiError, answer
 from shared.openapi import operation
 from shared.timeutil import utc_now_iso
 from shared.wire.backend import OutputsStatus, RecordingStatus, ReportOut, VirtualCameraStatus
@@ -72,7 +72,7 @@ def snapshot() -> ResponseReturnValue:
     tags=TAGS,
 )
 def outputs() -> ResponseReturnValue:
-    return jsonify(get_studio().outputs_status())
+    return answer(get_studio().outputs_status())
 
 
 @bp.post("/record/start")
@@ -85,7 +85,7 @@ def outputs() -> ResponseReturnValue:
     tags=TAGS,
 )
 def record_start(body: RecordStartIn) -> ResponseReturnValue:
-    return jsonify(get_studio().record_start(body.file_name))
+    return answer(get_studio().record_start(body.file_name))
 
 
 @bp.post("/record/stop")
@@ -97,7 +97,7 @@ def record_start(body: RecordStartIn) -> ResponseReturnValue:
     "last_path; with none under way, the last file only.",
 )
 def record_stop() -> ResponseReturnValue:
-    return jsonify(get_studio().record_stop())
+    return answer(get_studio().record_stop())
 
 
 @bp.post("/virtual_camera/start")
@@ -110,13 +110,13 @@ def record_stop() -> ResponseReturnValue:
     "(Linux), as GET /outputs does afterwards.",
 )
 def vcam_start() -> ResponseReturnValue:
-    return jsonify(get_studio().vcam_start())
+    return answer(get_studio().vcam_start())
 
 
 @bp.post("/virtual_camera/stop")
 @operation("Stop the virtual camera", ok=VirtualCameraStatus, tags=TAGS)
 def vcam_stop() -> ResponseReturnValue:
-    return jsonify(get_studio().vcam_stop())
+    return answer(get_studio().vcam_stop())
 
 
 @bp.post("/monitor/report")
@@ -125,4 +125,4 @@ def vcam_stop() -> ResponseReturnValue:
 )
 def monitor_report(body: MonitorReportIn) -> ResponseReturnValue:
     get_studio().record_gui_report(body.payload())
-    return jsonify(status="ok", received_at=utc_now_iso())
+    return answer(ReportOut(status="ok", received_at=utc_now_iso()))

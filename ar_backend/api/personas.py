@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from ar_backend.api import get_studio, holds_face_changes
 from ar_backend.models import PersonaIn
 from ar_backend.personas import PersonaError
-from shared.api import error_response
+from shared.api import answer, error_response
 from shared.openapi import operation
 from shared.wire.backend import PersonaApplyOut, PersonaListOut, PersonaOut
 
@@ -75,4 +75,4 @@ def delete_persona(name: str) -> ResponseReturnValue:
     "be prepared changes nothing.",
 )
 def apply_persona(name: str) -> ResponseReturnValue:
-    return jsonify(get_studio().persona_apply(name))
+    return answer(get_studio().persona_apply(name))

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     out = np.concatenate(blocks) if blocks else samples
     write_wav(args.output, out, rate)
-    names = " -> ".join(e["type"] for e in chain.describe()) or "no effect"
+    names = " -> ".join(e.type for e in chain.describe()) or "no effect"
     print(
         f"{args.output}: {len(out) / rate:.2f} s at {rate} Hz, {names}, "
         f"latency {chain.latency_ms} ms"

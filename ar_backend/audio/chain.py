@@ -16,6 +16,17 @@ from ar_backend.audio.effects import (
     make_effect,
 )
 from shared.registry import UnknownName
+from shared.wire.backend import AudioEffect, EffectChainOut, EffectParam, EffectTypesOut
+
+# what GET /audio/effects tells of each parameter (JSON Schema's words)
+PARAM_KEYS = (
+    "default",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "description",
+)
 
 MAX_EFFECTS = 16
 
@@ -27,13 +38,13 @@ class Slot:
     effect: Effect
     bypass: bool = False
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "params": self.effect.params.model_dump(),
-            "bypass": self.bypass,
-            "latency_ms": round(self.effect.latency_samples / self.effect.rate * 1000, 2),
-        }
+    def describe(self) -> AudioEffect:
+        return AudioEffect(
+            type=self.type,
+            params=self.effect.params.model_dump(),
+            bypass=self.bypass,
+            latency_ms=round(self.effect.latency_samples / self.effect.rate * 1000, 2),
+        )
 
 
 @dataclass
@@ -92,7 +103,7 @@ class EffectChain:
             self._previous = self._chain
             self._chain = _Chain(slots)
 
-    def set_chain(self, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def set_chain(self, specs: list[dict[str, Any]]) -> list[AudioEffect]:
         """Replace the whole chain (validated first: a bad entry changes nothing)."""
         self.install(self.build(specs))
         return self.describe()
@@ -113,7 +124,7 @@ class EffectChain:
 
     def set_effect(
         self, effect_type: str, params: dict[str, Any], bypass: bool = False
-    ) -> list[dict[str, Any]]:
+    ) -> list[AudioEffect]:
         """Add an effect, or change the one of that type in place (its position kept)."""
         new = self._slot({"type": effect_type, "params": params, "bypass": bypass})
         slots = list(self._chain.slots)
@@ -132,7 +143,7 @@ class EffectChain:
         self._swap(slots)
         return self.describe()
 
-    def remove(self, effect_type: str) -> list[dict[str, Any]]:
+    def remove(self, effect_type: str) -> list[AudioEffect]:
         """Take an effect out; an unknown type is UnknownName, one not in the chain
         EffectNotInChain (nothing changes either way)."""
         REGISTRY.get(effect_type, field="effect_type")
@@ -142,8 +153,26 @@ class EffectChain:
         self._swap(kept)
         return self.describe()
 
-    def describe(self) -> list[dict[str, Any]]:
+    def describe(self) -> list[AudioEffect]:
         return [slot.describe() for slot in self._chain.slots]
+
+    def answer(self, effects: list[AudioEffect]) -> EffectChainOut:
+        """A change's answer: the chain as it is now, and its delay."""
+        return EffectChainOut(effects=effects, latency_ms=self.latency_ms)
+
+    @staticmethod
+    def types() -> EffectTypesOut:
+        """Every effect type with its parameters' defaults and ranges (GET /audio/effects),
+        from each effect's own Params model."""
+        return EffectTypesOut(
+            effects={
+                name: {
+                    key: EffectParam.model_validate({k: spec[k] for k in PARAM_KEYS if k in spec})
+                    for key, spec in cls.Params.model_json_schema()["properties"].items()
+                }
+                for name, cls in sorted(REGISTRY.items())
+            }
+        )
 
     @property
     def latency_ms(self) -> float:

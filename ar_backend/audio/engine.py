@@ -33,6 +33,7 @@ from ar_backend.audio.sync import AvSync, DelayLine
 from ar_backend.config import AudioConfig
 from ar_backend.sources.sound import SourceSound
 from shared.messages import KeyedError, Message, msg, text_fields
+from shared.wire.backend import AudioDevice, AudioStatus, DeviceListOut
 from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ class AudioEngine:
             "audio-watch", self._reopen_if_ended, lambda: self._watch_delay, logger=log
         )
 
-    def devices(self) -> list[dict[str, Any]]:
+    def devices(self) -> DeviceListOut:
         sd = _sounddevice()
         try:
             found = sd.query_devices()
@@ -197,18 +198,18 @@ class AudioEngine:
             inputs, outputs = int(d["max_input_channels"]), int(d["max_output_channels"])
             kind = "duplex" if inputs and outputs else ("input" if inputs else "output")
             listed.append(
-                {
-                    "index": i,
-                    "name": d["name"],
-                    "inputs": inputs,
-                    "outputs": outputs,
-                    "kind": kind,
-                    "default_rate": d["default_samplerate"],
-                    "default_input": i == default_in,
-                    "default_output": i == default_out,
-                }
+                AudioDevice(
+                    index=i,
+                    name=d["name"],
+                    inputs=inputs,
+                    outputs=outputs,
+                    kind=kind,
+                    default_rate=d["default_samplerate"],
+                    default_input=i == default_in,
+                    default_output=i == default_out,
+                )
             )
-        return listed
+        return DeviceListOut(devices=listed, count=len(listed))
 
     def _callback(
         self, indata: np.ndarray, outdata: np.ndarray, frames: int, _t: Any, status: Any
@@ -262,7 +263,7 @@ class AudioEngine:
     def running(self) -> bool:
         return self._stream is not None or self._source_voice is not None
 
-    def start(self, devices: dict[str, str | int | None] | None = None) -> dict[str, Any]:
+    def start(self, devices: dict[str, str | int | None] | None = None) -> AudioStatus:
         """Run the stream. ``devices`` may name ``input_device`` and ``output_device`` (a name
         or an index; None: back to the configured one, else PortAudio's default); a device
         PortAudio does not list is :class:`NoSuchAudioDevice` and changes nothing. Named
@@ -326,7 +327,7 @@ class AudioEngine:
             log.info("audio running: %s", self.chain.describe())
             return self.status()
 
-    def _start_source(self, wanted: dict[str, str | int | None]) -> dict[str, Any]:
+    def _start_source(self, wanted: dict[str, str | int | None]) -> AudioStatus:
         """The voice from the video source: no microphone; the output device when PortAudio
         has one (a named one it does not list: 400, nothing changes), else the voice goes to
         recordings only and ``output_error`` says why."""
@@ -443,7 +444,7 @@ class AudioEngine:
             self.error = None
             log.info("the audio stream is back (restart %d)", self.restarts)
 
-    def stop(self) -> dict[str, Any]:
+    def stop(self) -> AudioStatus:
         self._watch.stop(timeout=5)
         self._sync_worker.stop(timeout=5)
         with self._lock:
@@ -457,7 +458,7 @@ class AudioEngine:
                 log.info("audio stopped")
             return self.status()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> AudioStatus:
         stream = self._stream
         latency = None
         if stream is not None:
@@ -475,27 +476,27 @@ class AudioEngine:
             state = "reconnecting" if self.error else "running"
         else:
             state = "unavailable" if self.error else "stopped"
-        return {
-            "state": state,
+        return AudioStatus(
+            state=state,
             **text_fields("error", self.error or (source.error if source is not None else None)),
             **text_fields("output_error", self.output_error if self.running else None),
-            "source_sound": self.sound.publisher if source is not None else None,
+            source_sound=self.sound.publisher if source is not None else None,
             **self.sync.status(),
-            "sample_rate": self.cfg.sample_rate,
-            "block_size": self.cfg.block_size,
-            "channels": self.cfg.channels,
-            "input_device": self.input_device,
-            "output_device": self.output_device,
-            "effects": self.chain.describe(),
-            "effects_latency_ms": self.chain.latency_ms,
-            "stream_latency_ms": latency,
-            "level_dbfs": self.level_dbfs,
-            "blocks": self.blocks,
-            "input_overflows": self.input_overflows,
-            "output_underflows": self.output_underflows,
-            "callback_ms": round(self.callback_ms, 3),
-            "restarts": self.restarts,
-        }
+            sample_rate=self.cfg.sample_rate,
+            block_size=self.cfg.block_size,
+            channels=self.cfg.channels,
+            input_device=self.input_device,
+            output_device=self.output_device,
+            effects=self.chain.describe(),
+            effects_latency_ms=self.chain.latency_ms,
+            stream_latency_ms=latency,
+            level_dbfs=self.level_dbfs,
+            blocks=self.blocks,
+            input_overflows=self.input_overflows,
+            output_underflows=self.output_underflows,
+            callback_ms=round(self.callback_ms, 3),
+            restarts=self.restarts,
+        )
 
 
 def _is_source(choice: str | int | None) -> bool:

@@ -52,6 +52,16 @@ from shared.logs import FaultLatch
 from shared.messages import KeyedError, Message, text_fields
 from shared.paths import inside
 from shared.timeutil import iso
+from shared.wire.backend import (
+    JobCounts,
+    JobDeleteOut,
+    JobFace,
+    JobListOut,
+    JobOut,
+    JobProgress,
+    JobsCurrent,
+    JobsSummary,
+)
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +297,7 @@ class JobQueue:
         options: FaceOptions,
         output: str | None,
         quality: int | None,
-    ) -> dict[str, Any]:
+    ) -> JobOut:
         """Queue a job: ``input_path`` checked already (inside a media folder), the face
         picture kept in the data folder (so a retry after a restart has it)."""
         kind = input_kind(input_path)
@@ -403,16 +413,16 @@ class JobQueue:
             raise JobError(404, f"no job with id {job_id[:40]!r}", "id")
         return row
 
-    def get(self, job_id: str) -> dict[str, Any]:
+    def get(self, job_id: str) -> JobOut:
         return self.view(self.row(job_id))
 
-    def listing(self, limit: int = 200, state: str | None = None) -> dict[str, Any]:
-        return {
-            "jobs": [self.view(r) for r in self.store.recent(limit, state)],
-            "counts": self.store.counts(),
-        }
+    def listing(self, limit: int = 200, state: str | None = None) -> JobListOut:
+        return JobListOut(
+            jobs=[self.view(r) for r in self.store.recent(limit, state)],
+            counts=JobCounts(**self.store.counts()),
+        )
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
+    def cancel(self, job_id: str) -> JobOut:
         """A queued job is cancelled at once; a running one stops before its next frame (its
         worker is killed if it has not stopped within CANCEL_GRACE s); a finished one: 409."""
         row = self.row(job_id)
@@ -436,7 +446,7 @@ class JobQueue:
                 self._changed.wait(0.05)
         return self.get(job_id)
 
-    def retry(self, job_id: str) -> dict[str, Any]:
+    def retry(self, job_id: str) -> JobOut:
         """A failed, cancelled or interrupted job queued again (the same id, progress
         reset); 409 in any other state."""
         row = self.row(job_id)
@@ -455,7 +465,7 @@ class JobQueue:
         self._pending.set()
         return self.get(job_id)
 
-    def delete(self, job_id: str, remove_output: bool) -> dict[str, Any]:
+    def delete(self, job_id: str, remove_output: bool) -> JobDeleteOut:
         """Forget a job that is not running (409 while it runs: cancel it first); its output
         file goes too only when ``remove_output``."""
         row = self.row(job_id)
@@ -473,7 +483,7 @@ class JobQueue:
         remove_partials(output)
         self._drop_face(Path(row["face_path"]))
         log.info("job %s deleted%s", job_id, " with its output" if removed else "")
-        return {"id": job_id, "deleted": True, "output_removed": removed}
+        return JobDeleteOut(id=job_id, deleted=True, output_removed=removed)
 
     def output_file(self, job_id: str) -> tuple[BinaryIO, int, str, str]:
         """A finished job's file, opened: the file, its size, download name, media type.
@@ -503,19 +513,19 @@ class JobQueue:
         mimetype = MIMETYPES.get(path.suffix.lower(), "application/octet-stream")
         return os.fdopen(fd, "rb"), info.st_size, row["output"], mimetype
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> JobsSummary:
         """For /status and the heartbeat: how many run, wait and failed, and the job running
         (the first, with several workers) with its share done."""
         if self._store is None:
-            return {
-                "running": 0,
-                "queued": 0,
-                "failed": 0,
-                "done": 0,
-                "workers": 0,
-                "current": None,
-                "error": self.unavailable,
-            }
+            return JobsSummary(
+                running=0,
+                queued=0,
+                failed=0,
+                done=0,
+                workers=0,
+                current=None,
+                error=self.unavailable,
+            )
         counts = self.store.counts()
         current = None
         with self._lock:
@@ -524,22 +534,22 @@ class JobQueue:
         if running:
             job_id = running[0]
             progress = live.get(job_id) or {}
-            current = {
-                "id": job_id,
-                "share": _share(progress.get("frames_done"), progress.get("frames_total")),
-                "frames_done": progress.get("frames_done", 0),
-                "frames_total": progress.get("frames_total"),
-            }
-        return {
-            "running": counts[st.RUNNING],
-            "queued": counts[st.QUEUED],
-            "failed": counts[st.FAILED],
-            "done": counts[st.DONE],
-            "workers": len(running),
-            "current": current,
-        }
+            current = JobsCurrent(
+                id=job_id,
+                share=_share(progress.get("frames_done"), progress.get("frames_total")),
+                frames_done=progress.get("frames_done", 0),
+                frames_total=progress.get("frames_total"),
+            )
+        return JobsSummary(
+            running=counts[st.RUNNING],
+            queued=counts[st.QUEUED],
+            failed=counts[st.FAILED],
+            done=counts[st.DONE],
+            workers=len(running),
+            current=current,
+        )
 
-    def view(self, row: dict[str, Any]) -> dict[str, Any]:
+    def view(self, row: dict[str, Any]) -> JobOut:
         """A job as the API shows it."""
         progress = {
             "frames_done": row["frames_done"],
@@ -558,31 +568,29 @@ class JobQueue:
         done, swapped = progress["frames_done"], progress["frames_swapped"]
         progress["swapped_share"] = round(swapped / done, 4) if done else None
         progress["share"] = _share(done, progress["frames_total"])
-        return {
-            "id": row["id"],
-            "state": row["state"],
-            "input": row["input"],
-            "kind": row["kind"],
-            "face": {
-                "kind": row["face_kind"],
-                "name": row["face_name"],
-                "face_index": row["face_index"],
-            },
-            "engine": row["engine"],
-            "options": row["options"],
-            "quality": row["quality"],
-            "output": row["output"],
-            "output_path": row["output_path"] if row["state"] == st.DONE else None,
-            "created_at": iso(row["created_at"]),
-            "queued_at": iso(row["queued_at"]),
-            "started_at": iso(row["started_at"]),
-            "finished_at": iso(row["finished_at"]),
+        return JobOut(
+            id=row["id"],
+            state=row["state"],
+            input=row["input"],
+            kind=row["kind"],
+            face=JobFace(
+                kind=row["face_kind"], name=row["face_name"], face_index=row["face_index"]
+            ),
+            engine=row["engine"],
+            options=row["options"],
+            quality=row["quality"],
+            output=row["output"],
+            output_path=row["output_path"] if row["state"] == st.DONE else None,
+            created_at=iso(row["created_at"]),
+            queued_at=iso(row["queued_at"]),
+            started_at=iso(row["started_at"]),
+            finished_at=iso(row["finished_at"]),
             **text_fields("error", row["error"]),
-            "progress": progress,
-            "notice": guarded_notice(progress["frames_guarded"]),
-            "audio": row["audio"],
-            "attempts": row["attempts"],
-        }
+            progress=JobProgress(**progress),
+            notice=guarded_notice(progress["frames_guarded"]),
+            audio=row["audio"],
+            attempts=row["attempts"],
+        )
 
     # ---- history ---------------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ import time
 from collections import deque
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import av
 import cv2
@@ -35,6 +34,7 @@ from ar_backend.frames import LatestSlot
 from ar_backend.jobs.media_io import MEDIA_ERRORS, EncodeThread, h264_stream, reason
 from ar_backend.stages import Lap, StageMeter
 from shared.messages import Message, msg, text_fields
+from shared.wire.backend import RecordingStatus
 
 log = logging.getLogger(__name__)
 
@@ -278,21 +278,21 @@ class Recorder:
             return None
         return round(max(0.0, (self.stopped_at or time.time()) - self.started_at), 3)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> RecordingStatus:
         file = self.file
-        return {
-            "active": self.active,
-            "file": file.name,
-            "path": str(file),
-            "folder": str(file.parent),
-            "writing": self.partial.name if self.active else None,
-            "started_at": self.started_at,
-            "seconds": self.seconds(),
-            "frames": self.frames,
-            "frames_skipped": self.frames_skipped,
-            "audio": self.audio_format is not None,
-            "audio_seconds": round(self.audio_seconds, 3),
-            "audio_resyncs": self.audio_resyncs,
-            "stages": self.stages.summary(),
+        return RecordingStatus(
+            active=self.active,
+            file=file.name,
+            path=str(file),
+            folder=str(file.parent),
+            writing=self.partial.name if self.active else None,
+            started_at=self.started_at,
+            seconds=self.seconds(),
+            frames=self.frames,
+            frames_skipped=self.frames_skipped,
+            audio=self.audio_format is not None,
+            audio_seconds=round(self.audio_seconds, 3),
+            audio_resyncs=self.audio_resyncs,
+            stages=self.stages.summary(),
             **text_fields("error", self.error),
-        }
+        )

@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -20,6 +19,7 @@ from ar_backend.stages import Lap, StageMeter
 from shared.messages import KeyedError, Message, msg, text_fields
 from shared.places import PACKAGE_ROOT as SHARED_ROOT
 from shared.places import Places, find_places
+from shared.wire.backend import VirtualCameraStatus
 
 log = logging.getLogger(__name__)
 
@@ -184,11 +184,11 @@ class VirtualCamera(FollowerSink):
     def _close(self) -> None:
         self._cam.close()
 
-    def status(self) -> dict[str, Any]:
-        return {
-            "active": self.active,
-            "device": self.device,
-            "frames": self.frames,
-            "stages": self.stages.summary(),
+    def status(self) -> VirtualCameraStatus:
+        return VirtualCameraStatus(
+            active=self.active,
+            device=self.device,
+            frames=self.frames,
+            stages=self.stages.summary(),
             **text_fields("error", self.error),
-        }
+        )

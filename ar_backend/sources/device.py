@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -14,6 +13,7 @@ from ar_backend.config import CameraConfig
 from ar_backend.face.imaging.pixel_limit import PixelLimit
 from ar_backend.sources.base import SourceError, SourceSpec, register
 from shared.messages import msg
+from shared.wire.backend import CameraAccess, CameraDevice
 
 
 class DeviceNotOpen(SourceError):
@@ -43,7 +43,7 @@ class DeviceAccess:
     def path(self, index: int) -> Path:
         return self.dev_root / f"video{index}"
 
-    def problem(self, index: int) -> dict[str, Any] | None:
+    def problem(self, index: int) -> CameraAccess | None:
         """None when device ``index`` is absent or may be opened; else what is wrong, the
         message (with its key and args) and the command that fixes it."""
         path = self.path(index)
@@ -55,14 +55,14 @@ class DeviceAccess:
             return None
         group = _group_name(info.st_gid)
         command = FIX_COMMAND.format(group=group)
-        return {
-            "index": index,
-            "device": str(path),
-            "problem": "permission",
+        return CameraAccess(
+            index=index,
+            device=str(path),
+            problem="permission",
             **msg("camera.permission_denied", path=str(path), command=command).fields("message"),
-            "fix_command": command,
-            "group": group,
-        }
+            fix_command=command,
+            group=group,
+        )
 
     def _may_open(self, path: Path, info: os.stat_result) -> bool:
         if self.identity is None:
@@ -159,7 +159,7 @@ def describe_devices(
     sysfs_root: str | Path = V4L2_ROOT,
     virtual_devices: tuple[str | None, ...] = (),
     linux: bool | None = None,
-) -> list[dict[str, Any]]:
+) -> list[CameraDevice]:
     """``{index, name, path, virtual}`` for each device index (GET /camera/devices ``named``).
 
     On Linux the name is the driver's, from ``<sysfs_root>/video<N>/name`` (``Camera <N>``
@@ -184,5 +184,5 @@ def describe_devices(
                 text = ""
             name = text[:128] or name
             virtual = virtual or "loopback" in name.lower() or path in ours
-        named.append({"index": index, "name": name, "path": path, "virtual": virtual})
+        named.append(CameraDevice(index=index, name=name, path=path, virtual=virtual))
     return named

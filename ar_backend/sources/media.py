@@ -17,7 +17,7 @@ import secrets
 import threading
 import unicodedata
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import cv2
 
@@ -31,6 +31,7 @@ from ar_backend.face.imaging.pixel_limit import (
 from ar_backend.sources.base import IMAGE_SUFFIXES, VIDEO_SUFFIXES, BadSpec, parse_spec
 from shared.messages import KeyedError, Message
 from shared.paths import inside
+from shared.wire.backend import MediaFile, MediaUploadOut
 
 log = logging.getLogger(__name__)
 
@@ -184,12 +185,12 @@ class MediaLibrary:
 
     # ---- listing -----------------------------------------------------------------------------
 
-    def files(self) -> tuple[list[dict[str, Any]], bool]:
+    def files(self) -> tuple[list[MediaFile], bool]:
         """Each playable file at the top of the media folders (a name the first folder has
         hides the same name in a later one), by name; and whether the list was cut at
         :data:`MAX_LISTED`."""
         seen: set[str] = set()
-        found: list[dict[str, Any]] = []
+        found: list[MediaFile] = []
         for folder in self.folders:
             try:
                 entries = list(os.scandir(folder))
@@ -197,13 +198,13 @@ class MediaLibrary:
                 continue  # missing or unreadable: nothing to offer from it
             for entry in entries:
                 item = self._describe(entry)
-                if item is not None and item["name"] not in seen:
-                    seen.add(item["name"])
+                if item is not None and item.name not in seen:
+                    seen.add(item.name)
                     found.append(item)
-        found.sort(key=lambda item: (item["name"].lower(), item["name"]))
+        found.sort(key=lambda item: (item.name.lower(), item.name))
         return found[:MAX_LISTED], len(found) > MAX_LISTED
 
-    def _describe(self, entry: os.DirEntry[str]) -> dict[str, Any] | None:
+    def _describe(self, entry: os.DirEntry[str]) -> MediaFile | None:
         name = entry.name
         kind = media_kind(name)
         if kind is None or name.startswith("."):
@@ -223,17 +224,13 @@ class MediaLibrary:
             stat = entry.stat()
         except (OSError, RuntimeError):
             return None
-        return {
-            "name": name,
-            "kind": kind,
-            "size": stat.st_size,
-            "modified": round(stat.st_mtime, 3),
-            "source": source,
-        }
+        return MediaFile(
+            name=name, kind=kind, size=stat.st_size, modified=round(stat.st_mtime, 3), source=source
+        )
 
     # ---- uploads -----------------------------------------------------------------------------
 
-    def save(self, filename: str | None, stream: IO[bytes]) -> dict[str, Any]:
+    def save(self, filename: str | None, stream: IO[bytes]) -> MediaUploadOut:
         """Write ``stream`` into the first media folder under :func:`plain_name`
         (``-1``, ``-2``... when taken); nothing is left behind when it is refused."""
         name = plain_name(filename)
@@ -264,13 +261,13 @@ class MediaLibrary:
         finally:
             temp.unlink(missing_ok=True)  # gone already once renamed
         log.info("media upload saved: %s (%d bytes)", final, size)
-        return {
-            "name": final.name,
-            "source": source_for(final.name, kind),
-            "size": size,
-            "kind": kind,
-            "path": str(final),
-        }
+        return MediaUploadOut(
+            name=final.name,
+            source=source_for(final.name, kind),
+            size=size,
+            kind=kind,
+            path=str(final),
+        )
 
     def _check_pixels(self, temp: Path, kind: str, name: str) -> None:
         """:class:`MediaTooLarge` for a picture or video frame over ``media.max_megapixels``

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.wire.base import SystemFigures
-
-
-class Wire(BaseModel):
-    model_config = ConfigDict(extra="allow")
+from shared.wire.base import MessageArgs, MessageKey, SystemFigures, Wire
 
 
 class CameraAccess(Wire):
@@ -49,25 +45,54 @@ class Percentiles(Wire):
     p95: float | None
 
 
+class StageFigures(Wire):
+    """One stage of the live path (ar_backend/stages.py), over its last frames."""
+
+    ms: float = Field(..., description="Mean wall-clock ms.")
+    p95_ms: float = Field(..., description="95th percentile of the wall-clock ms.")
+    cpu_ms: float | None = Field(
+        ..., description="Mean CPU ms of the thread that ran it (null: not measured)."
+    )
+    frames: int = Field(..., description="Frames in the window.")
+
+
+Stages = Annotated[
+    dict[str, StageFigures],
+    Field(description="Each stage by name: its wall and CPU milliseconds."),
+]
+
+
 class CameraStatus(Wire):
     state: str = Field(..., description="stopped, starting, connecting, running, reconnecting")
     error: str | None
-    source: str | None
-    source_kind: str | None
-    resolution: Size | None
+    error_key: MessageKey = None
+    error_args: MessageArgs = None
+    source: str | None = Field(..., description="The source's label (a file's name, device 0).")
+    source_kind: str | None = Field(..., description="device, file, image, url, demo...")
+    source_fps: float | None = Field(None, description="The rate the source gives.")
+    resolution: Size | None = Field(..., description="The last output frame's size.")
     fps_in: float
     fps_out: float
     frames_in: int
     frames_out: int
-    dropped_frames: int
+    dropped_frames: int = Field(..., description="Frames dropped as stale (never queued).")
+    source_skipped: int = Field(
+        0, description="Frames a file played in real time skipped (not decoded in time)."
+    )
     reconnects: int
-    latency_ms: Percentiles
-    stage_ms: dict[str, float]
+    connect_attempts: int = Field(0, description="Tries to open a source that is not there.")
+    connecting_s: float | None = Field(None, description="How long it has been connecting.")
+    latency_ms: Percentiles = Field(..., description="Capture to output.")
+    stage_ms: dict[str, float] = Field(..., description="Mean ms per pipeline stage.")
+    stages: Stages = Field(default_factory=dict)
     processors: list[str]
     processor_errors: dict[str, str] = Field(
         default_factory=dict,
         description="Processors failing now, with their error (frames pass them unchanged).",
     )
+    started_at: float | None = Field(None, description="When it started (epoch seconds).")
+    spec: str | None = Field(None, description="The source as asked for (kind:target).")
+    auto: str | None = Field(None, description="What source: auto chose, and why.")
 
 
 class CameraStartOut(CameraStatus):
@@ -170,7 +195,13 @@ class RecordingStatus(Wire):
     frames_skipped: int | None = Field(None, description="Frames the encoder had no room for.")
     audio: bool | None = Field(None, description="The changed voice is recorded (AAC).")
     audio_seconds: float | None = Field(None, description="Seconds of voice written.")
+    audio_resyncs: int | None = Field(
+        None, description="Times the voice was padded or cut to stay with the video."
+    )
+    stages: Stages | None = Field(None, description="Its conversion and encoder stages.")
     error: str | None = None
+    error_key: MessageKey = None
+    error_args: MessageArgs = None
     already_recording: bool | None = Field(
         None, description="POST /record/start while recording: the recording under way."
     )
@@ -189,6 +220,10 @@ class VirtualCameraStatus(Wire):
         None,
         description="Why it is not running (no device: names scripts/setup_virtual_camera.sh).",
     )
+    error_key: MessageKey = None
+    error_args: MessageArgs = None
+    error_detail: str | None = Field(None, description="The library's own words about it.")
+    stages: Stages | None = Field(None, description="Its write stage.")
     setup_command: str | None = Field(
         None,
         description="The command line that fixes the error, to copy into a terminal "
@@ -206,6 +241,8 @@ class AudioEffect(Wire):
 class AudioStatus(Wire):
     state: str = Field(..., description="stopped, running, reconnecting or unavailable")
     error: str | None
+    error_key: MessageKey = None
+    error_args: MessageArgs = None
     sample_rate: int
     block_size: int
     channels: int
@@ -216,16 +253,32 @@ class AudioStatus(Wire):
         None, description="The output chosen (name or index); null: the default."
     )
     effects: list[AudioEffect]
+    effects_latency_ms: float | None = Field(None, description="The chain's own delay.")
+    stream_latency_ms: float | list[float] | None = Field(
+        None, description="PortAudio's stream latency (input, output), or the playback's."
+    )
     level_dbfs: float | None
     output_error: str | None = Field(
         None, description="The voice runs without an output device: why (it is recorded)."
     )
+    output_error_key: MessageKey = None
+    output_error_args: MessageArgs = None
     source_sound: str | None = Field(
         None, description='input_device "source": the source whose sound is the voice.'
+    )
+    av_sync: str | float | None = Field(
+        None, description="audio.av_sync: auto, off, or a fixed delay (ms)."
     )
     av_offset_ms: float | None = Field(
         None, description="The delay the live voice gets so lips match (ms)."
     )
+    video_latency_ms: float | None = Field(None, description="The video path's latency now.")
+    voice_latency_ms: float | None = Field(None, description="The voice path's latency now.")
+    blocks: int | None = Field(None, description="Blocks processed.")
+    input_overflows: int | None = None
+    output_underflows: int | None = None
+    callback_ms: float | None = Field(None, description="The audio callback's mean cost.")
+    restarts: int | None = Field(None, description="Times the stream was reopened.")
 
 
 class EffectChainOut(Wire):
@@ -527,12 +580,23 @@ class EnginesOut(Wire):
     active: str
 
 
+class MjpegStatus(Wire):
+    """The preview stream (/video_feed)."""
+
+    frames_encoded: int = Field(..., description="Output frames encoded (each at most once).")
+    encode_ms: float = Field(..., description="The last encode's cost.")
+    stages: Stages | None = Field(None, description="Its JPEG encode stage.")
+    viewers: int
+    max_viewers: int = Field(..., description="outputs.max_viewers: more are refused (503).")
+    viewers_refused: int
+    viewers_dropped_stalled: int = Field(..., description="Viewers cut off for not reading.")
+    viewer_stall_timeout: float = Field(..., description="Seconds a viewer may not read.")
+
+
 class OutputsStatus(Wire):
     """GET /outputs, and /status ``outputs``."""
 
-    mjpeg: dict[str, Any] = Field(
-        ..., description="The preview stream: frames_encoded, encode_ms, viewers and refusals."
-    )
+    mjpeg: MjpegStatus
     virtual_camera: VirtualCameraStatus
     recording: RecordingStatus
 
@@ -598,6 +662,8 @@ class JobOut(Wire):
     started_at: str | None = None
     finished_at: str | None = None
     error: str | None = Field(None, description="Why it failed or was interrupted.")
+    error_key: MessageKey = None
+    error_args: MessageArgs = None
     progress: JobProgress
     notice: str | None = Field(
         None,
@@ -628,19 +694,50 @@ class JobDeleteOut(Wire):
     output_removed: bool
 
 
-class StatusOut(Wire):
-    service: str
-    timestamp: str
+class PipelineSummary(Wire):
+    processors: list[str]
+    processor_errors: dict[str, str]
+    fps_out: float
+    latency_ms: Percentiles
+    dropped_frames: int
+
+
+class FaceModules(Wire):
+    """The face swap in a line (/status, the heartbeat's ``face``)."""
+
+    state: str = Field(..., description="swapping, ready (a face loaded) or idle.")
+    enabled: bool
+    engine: str
+    provider: str | None = Field(..., description="What the engine runs on.")
+    face_loaded: bool
+    faces_in_frame: int
+    error: str | None
+    error_key: MessageKey = None
+    error_args: MessageArgs = None
+    engines: dict[str, str] = Field(..., description="Each engine's state.")
+
+
+class StudioStatus(Wire):
+    """What the studio says of itself (/status, and the heartbeat built from it)."""
+
     version: str
-    status: str
+    status: str = Field(..., description="running, or error when the camera failed.")
+    start_time: float = Field(..., description="When the backend started (epoch seconds).")
     camera: CameraStatus
-    pipeline: dict[str, Any]
+    pipeline: PipelineSummary
     outputs: OutputsStatus
     audio: AudioStatus
     camera_access: CameraAccess | None = None
-    face_modules: dict[str, Any]
-    gui: dict[str, Any] | None
+    face_modules: FaceModules
+    gui: dict[str, Any] | None = Field(
+        ..., description="The window's last report (POST /monitor/report) as it sent it."
+    )
     jobs: JobsSummary | None = Field(None, description="File jobs: running, queued, failed.")
+
+
+class StatusOut(StudioStatus):
+    service: str
+    timestamp: str
 
 
 class MetricsOut(Wire):

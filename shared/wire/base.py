@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# A text for a person goes out as three fields (shared/messages.py: text_fields): ``X`` (the
+# English), ``X_key`` and ``X_args`` (for a client to say it in its own language).
+MessageKey = Annotated[
+    str | None,
+    Field(description="The text's stable key in shared/messages.py, for a client's language"),
+]
+MessageArgs = Annotated[
+    dict[str, Any] | None, Field(description="The text's named parameters (JSON values)")
+]
 
 
 def _readers_keep_more(schema: dict[str, Any]) -> None:
@@ -20,6 +30,15 @@ class Wire(BaseModel):
     it, and the window's client and the tests read it."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_readers_keep_more)
+
+
+W = TypeVar("W", bound=Wire)
+
+
+def extended(cls: type[W], base: Wire, **more: Any) -> W:
+    """``base``'s answer with ``more`` fields, as ``cls`` (a model that adds them to it):
+    what ``base``'s producer set, and ``more``."""
+    return cls.model_validate({**base.model_dump(by_alias=True, exclude_unset=True), **more})
 
 
 class MemoryFigures(Wire):

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from shared.wire.base import SystemFigures, Wire
+from shared.wire.base import MessageArgs, MessageKey, SystemFigures, Wire
 
 # States are strings, not enums: a client validating with an older copy of these models
 # must still read the answer of a monitor that has learnt a new state.
@@ -20,15 +20,6 @@ AlertStatus = Annotated[
 HealthStatus = Annotated[
     str,
     Field(description="healthy, or degraded while storage refuses writes (reason says why)"),
-]
-
-
-MessageKey = Annotated[
-    str | None,
-    Field(description="The text's stable key in shared/messages.py, for a client's language"),
-]
-MessageArgs = Annotated[
-    dict[str, Any] | None, Field(description="The text's named parameters (JSON values)")
 ]
 
 

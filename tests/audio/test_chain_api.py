@@ -20,7 +20,7 @@ def test_a_chain_past_the_cap_is_refused_naming_effects(make_studio) -> None:
         assert resp.status_code == 400, resp.get_json()
         body = resp.get_json()
         assert body["field"] == "effects" and "4" in body["message"], body
-    assert [e["type"] for e in studio.audio.status()["effects"]] == [e["type"] for e in four]
+    assert [e.type for e in studio.audio.status().effects] == [e["type"] for e in four]
 
 
 def test_adding_one_past_the_cap_is_refused_naming_type(make_studio) -> None:
@@ -32,7 +32,7 @@ def test_adding_one_past_the_cap_is_refused_naming_type(make_studio) -> None:
     # changing one already in the chain is not adding
     resp = client.post("/audio/effect", json={"type": "gain", "params": {"db": -6}})
     assert resp.status_code == 200, resp.get_json()
-    assert [e["type"] for e in studio.audio.chain.describe()] == ["gain", "echo"]
+    assert [e.type for e in studio.audio.chain.describe()] == ["gain", "echo"]
 
 
 def test_default_cap_is_16_and_config_may_not_start_past_it() -> None:
@@ -54,7 +54,7 @@ def test_delete_unknown_type_is_400_and_absent_type_is_404(make_studio) -> None:
     absent = client.delete("/audio/effect/reverb")
     assert absent.status_code == 404, absent.get_json()
     assert absent.get_json()["field"] == "effect_type"
-    assert [e["type"] for e in studio.audio.chain.describe()] == ["echo"]  # nothing changed
+    assert [e.type for e in studio.audio.chain.describe()] == ["echo"]  # nothing changed
     gone = client.delete("/audio/effect/echo")
     assert gone.status_code == 200 and gone.get_json()["effects"] == []
     assert client.delete("/audio/effect/echo").status_code == 404

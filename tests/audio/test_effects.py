@@ -105,7 +105,7 @@ def test_changing_the_chain_while_running_does_not_click() -> None:
     steps = np.abs(np.diff(y))
     # the largest sample-to-sample step stays what the sine itself has: no jump at the switch
     assert steps.max() <= np.abs(np.diff(signal[:, 0])).max() * 1.05
-    assert [e["params"]["db"] for e in chain.describe()] == [-12.0]
+    assert [e.params["db"] for e in chain.describe()] == [-12.0]
 
 
 def test_bad_effects_name_the_field_and_change_nothing() -> None:

@@ -54,9 +54,9 @@ def test_the_engine_takes_the_sources_sound_as_its_voice_without_a_sound_device(
     engine.tap = lambda block, at: got.append((block, at))
     status = engine.start({"input_device": "source"})
     try:
-        assert status["state"] == "running" and status["input_device"] == "source"
+        assert status.state == "running" and status.input_device == "source"
         # no sound card here: the output side says so and the voice still reaches the tap
-        assert status["output_error"] is None or "recordings only" in status["output_error"]
+        assert status.output_error is None or "recordings only" in status.output_error
         sound.attach("file clip.mp4")
         t0 = time.monotonic()
         tone = np.full((4800, 1), 0.5, np.float32)
@@ -65,7 +65,7 @@ def test_the_engine_takes_the_sources_sound_as_its_voice_without_a_sound_device(
         wait_for(lambda: len(got) >= 50, timeout=10)
     finally:
         engine.stop()
-    assert engine.status()["state"] == "stopped"
+    assert engine.status().state == "stopped"
     blocks = got[:50]
     assert all(len(b) == cfg.block_size for b, _ in blocks)
     assert np.allclose(blocks[10][0], 0.5 * 10 ** (-6 / 20), atol=1e-3)  # the chain ran

@@ -37,11 +37,11 @@ def test_the_check_judges_the_mode_bits_for_the_user(dev: Path) -> None:
     outside = DeviceAccess(dev, identity=USER)
     problem = outside.problem(0)
     assert problem is not None
-    assert problem["device"] == str(dev / "video0") and problem["problem"] == "permission"
-    assert problem["fix_command"] == "sudo usermod -aG video $USER"
-    assert problem["message_key"] == "camera.permission_denied"
-    assert problem["message"] == render(problem["message_key"], problem["message_args"])
-    assert "log out and in again" in problem["message"]
+    assert problem.device == str(dev / "video0") and problem.problem == "permission"
+    assert problem.fix_command == "sudo usermod -aG video $USER"
+    assert problem.message_key == "camera.permission_denied"
+    assert problem.message == render(problem.message_key, problem.message_args)
+    assert "log out and in again" in problem.message
     in_group = DeviceAccess(dev, identity=(1000, {1000, VIDEO_GID}))
     assert in_group.problem(0) is None  # 0660 root:video: the group may
     assert in_group.problem(1) is not None  # 000: nobody but root

@@ -44,7 +44,7 @@ def test_a_persona_is_saved_applied_as_one_change_and_kept(make_studio) -> None:
     assert applied.status_code == 200, applied.get_json()
     answer = applied.get_json()
     assert answer["face"]["loaded"] and answer["label_shown"] is True
-    assert [e["type"] for e in studio.audio.status()["effects"]] == ["pitch", "formant"]
+    assert [e.type for e in studio.audio.status().effects] == ["pitch", "formant"]
     assert studio.face.source_status()["loaded"]
     overlay = next(p for p in studio.pipeline.processors if p.name == "overlay")
     assert overlay.persona_label == "Captain Nova"
@@ -53,7 +53,7 @@ def test_a_persona_is_saved_applied_as_one_change_and_kept(make_studio) -> None:
     # "keep": the face stays, the voice and the label change
     applied = client.post("/personas/radio host/apply")  # names are matched without case
     assert applied.status_code == 200 and applied.get_json()["face"] is None
-    assert [e["type"] for e in studio.audio.status()["effects"]] == ["lowpass"]
+    assert [e.type for e in studio.audio.status().effects] == ["lowpass"]
     assert overlay.persona_label == "" and studio.face.source_status()["loaded"]
 
     # kept across a restart (a new studio on the same data folder)
@@ -121,7 +121,7 @@ def test_unknown_personas_are_404_and_path_names_are_refused(make_studio) -> Non
     # an encoded slash is no name at all: the route does not match
     assert client.post("/personas/..%2F..%2Fetc/apply").status_code == 404
     assert client.delete("/personas/nobody").status_code == 404
-    assert [e["type"] for e in studio.audio.status()["effects"]] == ["echo"]  # unchanged
+    assert [e.type for e in studio.audio.status().effects] == ["echo"]  # unchanged
 
 
 def test_a_persona_switch_waits_for_the_frame_in_progress(make_studio) -> None:

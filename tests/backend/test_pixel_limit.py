@@ -103,7 +103,7 @@ def test_an_image_or_video_source_over_the_limit_is_refused_with_413(
         body = resp.get_json()
         assert (resp.status_code, body["field"]) == (413, "source"), body
         _named_limit(body)
-        assert studio.camera_status()["state"] == "stopped"
+        assert studio.camera_status().state == "stopped"
 
 
 def test_a_smaller_limit_is_taken_from_the_config(make_studio, media: Path) -> None:  # type: ignore[no-untyped-def]

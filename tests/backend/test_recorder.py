@@ -24,7 +24,7 @@ def test_a_recording_has_the_voice_in_sync_and_the_takes_length(tmp_path: Path) 
     slot = LatestSlot()
     path = tmp_path / "take.mp4"
     recorder = Recorder(slot, path, FPS, (320, 240), audio=(48000, 1))
-    assert recorder.status()["writing"] == "take.partial.mp4"
+    assert recorder.status().writing == "take.partial.mp4"
     t0 = time.monotonic()
     for i in range(45):  # 1.5 s, a flash at 1 s with a click captured with it
         now = t0 + i / FPS
@@ -38,7 +38,7 @@ def test_a_recording_has_the_voice_in_sync_and_the_takes_length(tmp_path: Path) 
         recorder.add_audio(block, now)
     recorder.stop()
     status = recorder.status()
-    assert status["error"] is None and status["file"] == "take.mp4", status
+    assert status.error is None and status.file == "take.mp4", status
     assert path.exists() and not (tmp_path / "take.partial.mp4").exists()
     with av.open(str(path)) as container:
         assert container.streams.video[0].codec_context.name == "h264"

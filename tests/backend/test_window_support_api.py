@@ -89,17 +89,20 @@ def test_camera_devices_have_names_and_the_virtual_ones_are_marked(
 
 
 def test_device_names_elsewhere_and_with_no_sysfs(tmp_path: Path) -> None:
-    assert describe_devices([0, 2], sysfs_root=tmp_path, linux=False) == [
+    def described(*args: Any, **kw: Any) -> list[dict[str, Any]]:
+        return [d.model_dump() for d in describe_devices(*args, **kw)]
+
+    assert described([0, 2], sysfs_root=tmp_path, linux=False) == [
         {"index": 0, "name": "Camera 0", "path": None, "virtual": False},
         {"index": 2, "name": "Camera 2", "path": None, "virtual": False},
     ]
-    assert describe_devices([4], sysfs_root=tmp_path / "none", linux=True) == [
+    assert described([4], sysfs_root=tmp_path / "none", linux=True) == [
         {"index": 4, "name": "Camera 4", "path": "/dev/video4", "virtual": False}
     ]
     ours = describe_devices(
         [4], sysfs_root=tmp_path, virtual_devices=(None, "/dev/video4"), linux=True
     )
-    assert ours[0]["virtual"] is True
+    assert ours[0].virtual is True
 
 
 # ---- the media folder and uploads -----------------------------------------------------------

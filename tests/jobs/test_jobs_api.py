@@ -114,11 +114,11 @@ def test_the_list_survives_a_restart_and_a_running_job_becomes_interrupted(
     queue.start()
     try:
         again = queue.get(job["id"])
-        assert again["state"] == "interrupted"
-        assert "retry" in again["error"]
-        assert again["progress"]["frames_done"] == 7
+        assert again.state == "interrupted"
+        assert again.error is not None and "retry" in again.error
+        assert again.progress.frames_done == 7
         assert not partial.exists() and other.exists()
-        assert queue.listing()["counts"]["interrupted"] == 1
+        assert queue.listing().counts.interrupted == 1
     finally:
         queue.close()
 
