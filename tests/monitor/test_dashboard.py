@@ -203,7 +203,14 @@ return {
     button: rect(tr.querySelector("button.ack")),
   })),
   badges: badges,
+  metas: [...document.querySelectorAll("article.node .meta")].map((m) => m.textContent),
 };
+"""
+
+
+ALERT_MESSAGES = """
+return [...document.querySelectorAll("#alerts tbody tr")].map(
+  (tr) => ({message: tr.querySelector(".alert-message").textContent}));
 """
 
 
@@ -218,10 +225,19 @@ def test_on_a_phone_alerts_are_cards_and_acknowledge_is_in_reach(
 
     mon = spawn("yl_monitor", ["--db", f"sqlite:///{tmp_path / 'm.db'}", "--no-checks"], env=FAST)
     long_id = "studio-pc-in-the-back-room-with-a-long-id"
-    for node, name in ((long_id, "Studio PC in the back room, second floor"), ("pc", "PC")):
+    # the long one declares an interval as one learned from beats is (said "every 1.1 s")
+    for node, name, kind, every in (
+        (long_id, "Studio PC in the back room, second floor", "studio-pc", 1.0641693592071533),
+        ("pc", "PC", "test", None),
+    ):
         requests.post(
             f"{mon.url}/api/ar/nodes/{node}/heartbeat",
-            json={"node_name": name, "node_type": "test", "resources": {"cpu_percent": 5.0}},
+            json={
+                "node_name": name,
+                "node_type": kind,
+                "interval": every,
+                "resources": {"cpu_percent": 5.0},
+            },
             timeout=5,
         ).raise_for_status()
     _size(browser, 390, 844)
@@ -245,6 +261,10 @@ def test_on_a_phone_alerts_are_cards_and_acknowledge_is_in_reach(
     assert wrapped["title"][3] > 2 * short["badge"][3]  # the long title wraps
     for badge in (short["badge"], wrapped["badge"]):  # a pill: one line, wider than tall
         assert badge[3] == short["badge"][3] and badge[2] > badge[3], (short, wrapped)
+    metas = " | ".join(look["metas"])
+    assert "every 1.1 s" in metas and "expected every 1.1 s" in metas, metas
+    messages = [row["message"] for row in browser.execute_script(ALERT_MESSAGES)]
+    assert any(m.endswith("(expected every 1.1 s)") for m in messages), messages
     browser.save_screenshot(str(tmp_path / "dashboard-phone-alerts.png"))
 
     def acknowledge() -> bool:

@@ -59,6 +59,19 @@ def test_interval_sources_in_order() -> None:
     assert expected_interval(node(), CFG) == 10
 
 
+@pytest.mark.parametrize(
+    ("interval", "said"), [(1.0641693592071533, "1.1"), (10.0, "10"), (0.0512, "0.051")]
+)
+def test_an_offline_reason_says_the_interval_as_a_person_reads_it(
+    interval: float, said: str
+) -> None:
+    """One learned from the beats' spacing was said as 'every 1.06417 s'."""
+    verdict = node_state(node(observed_interval=interval), 1000.0 + 100 * interval + CFG.grace, CFG)
+    assert verdict.state == "offline"
+    assert str(verdict.reason).endswith(f"(expected every {said} s)"), str(verdict.reason)
+    assert verdict.interval == interval  # (the API's expected_interval keeps it exact)
+
+
 def test_interval_learned_from_beats(client, monitor: Monitor, clock: ManualClock) -> None:
     for _ in range(6):
         client.post("/api/ar/nodes/cam-1/heartbeat", json={"status": "running"})

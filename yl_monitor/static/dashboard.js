@@ -42,6 +42,11 @@
     return (seconds / 3600).toFixed(1) + " h ago";
   }
 
+  // An interval for a person: 10, 1.1, 0.05 (one learned from beats is 1.0641693592071533)
+  function secs(x) {
+    return String(x >= 1 ? Math.round(x * 10) / 10 : Number(x.toPrecision(2)));
+  }
+
   const SVG = "http://www.w3.org/2000/svg";
   // One chart of a node's beats: a line per [key, css class, top of the scale] over a time
   // window ending at the server's "now", at least 20 expected intervals wide.
@@ -202,7 +207,7 @@
       const card = el("article", { "class": "node state-" + n.state + (doing && doing.busy ? " busy" : ""), "data-node-id": n.node_id }, [
         el("h3", {}, title),
         el("div", { "class": "meta", text: n.node_type + " · last beat " + ago(n.last_seen_ago) +
-          " · every " + n.expected_interval + " s" }),
+          " · every " + secs(n.expected_interval) + " s" }),
         el("div", { "class": "meta", text: n.state_reason }),
       ]);
       const live = liveState(n);
