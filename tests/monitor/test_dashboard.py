@@ -154,6 +154,12 @@ return {live: live, lines: lines, scrollWidth: document.documentElement.scrollWi
 """
 
 
+VIDEO_ROW = """
+const dd = document.querySelector("article.node[data-node-id='" + arguments[0] + "'] dl.live dd");
+return dd ? {text: dd.textContent, cls: dd.className} : null;
+"""
+
+
 @pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
 def test_a_studio_node_shows_its_live_state(spawn, browser, tmp_path: Path, size) -> None:  # type: ignore[no-untyped-def]
     """Issue 25, item 16: a studio backend's card says what it is doing, from its beats: fps
@@ -180,6 +186,19 @@ def test_a_studio_node_shows_its_live_state(spawn, browser, tmp_path: Path, size
     assert state["Voice"] in ("off", "unavailable"), state  # (no sound card here)
     assert state["Virtual camera"].startswith("off"), state  # (no v4l2loopback here)
     assert look["scrollWidth"] <= size[0]
+    # a studio whose output falls well behind its input (the swap cannot keep up): in amber
+    requests.post(
+        f"{mon.url}/api/ar/nodes/slow-studio/heartbeat",
+        json={
+            "node_name": "Slow studio",
+            "node_type": "ar-backend",
+            "camera": {"state": "running", "fps_in": 30.0, "fps_out": 5.0},
+        },
+        timeout=5,
+    ).raise_for_status()
+    slow = wait_for(lambda: browser.execute_script(VIDEO_ROW, "slow-studio"), timeout=20)
+    assert slow == {"text": "30.0 fps in · 5.0 out (dropping frames)", "cls": "v-bad"}, slow
+    assert browser.execute_script(VIDEO_ROW, "ar-backend")["cls"] in ("v-on", "v-bad")
     name = "desktop" if size[0] > 600 else "phone"
     browser.save_screenshot(str(tmp_path / f"dashboard-studio-{name}.png"))
 

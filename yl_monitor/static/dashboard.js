@@ -107,7 +107,11 @@
     const rows = [];
     const cam = p.camera || {};
     if (cam.state === "running") {
-      rows.push(["Video", fps(cam.fps_in) + " fps in · " + fps(cam.fps_out) + " out", "on"]);
+      // out well below in: frames are dropped (the swap cannot keep up), said in amber
+      const behind = typeof cam.fps_in === "number" && typeof cam.fps_out === "number" &&
+        cam.fps_in >= 1 && cam.fps_out < 0.75 * cam.fps_in;
+      rows.push(["Video", fps(cam.fps_in) + " fps in · " + fps(cam.fps_out) + " out" +
+        (behind ? " (dropping frames)" : ""), behind ? "bad" : "on"]);
     } else {
       rows.push(["Video", (cam.state || "stopped") + (cam.error ? ": " + cam.error : ""),
         cam.state === "stopped" ? "off" : "bad"]);
