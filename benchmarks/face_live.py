@@ -3,6 +3,7 @@ is, and with the guard on no real face out.
 
     .venv/bin/python -m benchmarks.face_live [--engine classic] [--size 640x480]
         [--demo-seconds 20] [--guards off,blur] [--only clip,demo,hard,rise,...] [--dump DIR]
+        [--dump-every N] [--every-frame]
 
 The sources, each written to an MP4 and played through a real Studio (file source, capture
 and process threads, the face_swap processor, the astronaut's neighbour from the group photo
@@ -30,6 +31,15 @@ patch; a face leaving the frame that is still swapped on its visible part is a f
 Also counted: frames **changed after the face went** (anything drawn while no part of the
 face is in the frame: a guard's box left behind), and their longest run.
 
+A Studio plays each file at its rate, so a loaded machine skips frames (it measures what a
+viewer gets there); ``--every-frame`` instead hands every frame, in order, to the live
+``face_swap`` processor (the tracker and FaceSwap the process thread runs), so each phase of a
+hard clip is judged on all its frames whatever the machine's speed.
+
+``--dump DIR`` writes those frames (input and output side by side, the true box drawn: green
+in view, red not), ``--dump-every N`` also every Nth frame whatever its verdict (named with
+it), to look at what a viewer got.
+
 Targets: swapped >= 99% of the frames with a face in view (guard off; the hard clips' partly
 visible faces are guarded instead), 0 swaps drawn on no face, and with the guard on 0 leaked
 and nothing changed after the face went. Exit 0 whatever the figures.
@@ -42,15 +52,20 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
-from ar_backend.config import BackendConfig
+from ar_backend.config import BackendConfig, FaceConfig, PipelineConfig
 from ar_backend.face import samples
+from ar_backend.face.live.session import FaceSwap
 from ar_backend.face.samples import liveclip
+from ar_backend.frames import Frame
+from ar_backend.processors import ProcessorContext, ProcessorResources, make_processor
 from ar_backend.sources.demo import demo_crop, demo_frame, demo_photo_path
 from ar_backend.studio import Studio
+from benchmarks.video import read_frames
 
 
 @dataclass
@@ -74,6 +89,37 @@ def demo_stream(size: tuple[int, int], seconds: float) -> tuple[list[np.ndarray]
     return frames, truth
 
 
+class Tally:
+    """Each output frame judged against its input and the truth (``liveclip.verdict``), the
+    counts kept, and the frames asked for written (``--dump``, ``--dump-every``)."""
+
+    def __init__(self, name: str, guard: str, dump: Path | None, dump_every: int) -> None:
+        self.name, self.guard, self.dump, self.dump_every = name, guard, dump, dump_every
+        self.counts: dict[str, Any] = {}
+        self.run_over = 0  # frames in a row with something drawn after the face went
+
+    def add(self, i: int, inp: np.ndarray, out: np.ndarray, truth: Truth) -> None:
+        c = self.counts
+        found = liveclip.verdict(inp, out, truth.box, truth.in_view)
+        kind, drawn = found.kind, found.drawn
+        c[kind] = c.get(kind, 0) + 1
+        c["drawn"] = c.get("drawn", 0) + drawn
+        c["left_over"] = c.get("left_over", 0) + found.left_over
+        self.run_over = self.run_over + 1 if found.left_over else 0
+        c["left_over_run"] = max(c.get("left_over_run", 0), self.run_over)
+        wrong = drawn or kind == "leaked" or found.left_over
+        if self.dump is not None and (wrong or (self.dump_every and i % self.dump_every == 0)):
+            what = "drawn" if drawn else ("left-over" if found.left_over else kind)
+            _dump(self.dump / f"{self.name}-{self.guard}-{i:04d}-{what}.png", inp, out, truth)
+
+    def status(self, face: FaceSwap) -> dict[str, Any]:
+        st = face.status()
+        self.counts["status.frames_guarded"] = st["frames_guarded"]
+        self.counts["status.false_swaps_prevented"] = st["false_swaps_prevented"]
+        self.counts["status.tracker"] = (st.get("detection") or {}).get("tracker") or "?"
+        return self.counts
+
+
 def run(
     name: str,
     frames: list[np.ndarray],
@@ -81,22 +127,12 @@ def run(
     engine: str,
     guard: str,
     tmp: Path,
-    dump: Path | None = None,
-) -> dict[str, int]:
+    tally: Tally,
+) -> dict[str, Any]:
+    """The clip played by a real Studio at its rate: what a viewer gets on this machine."""
     h, w = frames[0].shape[:2]
     clip = tmp / f"{name}.mp4"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), liveclip.FPS, (w, h))
-    for f in frames:
-        writer.write(f)
-    writer.release()
-    cap = cv2.VideoCapture(str(clip))
-    decoded = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        decoded.append(f)
-    cap.release()
+    decoded = _written(clip, frames)
     config = BackendConfig.model_validate(
         {
             "camera": {"source": f"file:{clip}", "fps": liveclip.FPS, "width": w, "height": h},
@@ -107,15 +143,12 @@ def run(
         }
     )
     studio = Studio(config)
-    counts: dict[str, int] = {}
     try:
-        group = samples.group()
-        studio.face.load_image(samples.encode(group), 0, "group-left")
+        studio.face.load_image(samples.encode(samples.group()), 0, "group-left")
         studio.face.start()
         studio.camera_start(f"file:{clip}", from_api=False)
         seq = -1
         last = -1
-        run_over = 0  # frames in a row with something drawn after the face went
         deadline = time.monotonic() + len(decoded) / liveclip.FPS + 20
         while time.monotonic() < deadline:
             frame = studio.pipeline.output.wait_newer(seq, 2.0)
@@ -128,30 +161,47 @@ def run(
             if i <= last or i >= len(decoded):
                 break  # the file looped: one pass is measured
             last = i
-            t = truth[i]
-            found = liveclip.verdict(decoded[i], frame.image, t.box, t.in_view)
-            kind, drawn = found.kind, found.drawn
-            counts[kind] = counts.get(kind, 0) + 1
-            counts["drawn"] = counts.get("drawn", 0) + drawn
-            counts["left_over"] = counts.get("left_over", 0) + found.left_over
-            run_over = run_over + 1 if found.left_over else 0
-            counts["left_over_run"] = max(counts.get("left_over_run", 0), run_over)
-            if dump is not None and (drawn or kind == "leaked" or found.left_over):
-                what = "drawn" if drawn else ("left-over" if found.left_over else kind)
-                _dump(
-                    dump / f"{name}-{guard}-{i:04d}-{what}.png",
-                    decoded[i],
-                    frame.image,
-                    truth[i],
-                )
-        st = studio.face.status()
-        counts["status.frames_guarded"] = st["frames_guarded"]
-        counts["status.false_swaps_prevented"] = st["false_swaps_prevented"]
-        tracker = (st.get("detection") or {}).get("tracker")
-        counts["status.tracker"] = tracker or "?"
+            tally.add(i, decoded[i], frame.image, truth[i])
+        return tally.status(studio.face)
     finally:
         studio.close()
-    return counts
+
+
+def run_every_frame(
+    name: str,
+    frames: list[np.ndarray],
+    truth: list[Truth],
+    engine: str,
+    guard: str,
+    tmp: Path,
+    tally: Tally,
+) -> dict[str, Any]:
+    """Every frame of the clip, in order, through the live face_swap processor (the tracker
+    and FaceSwap a Studio's process thread runs), none skipped: the face path itself,
+    whatever this machine's rate."""
+    decoded = _written(tmp / f"{name}.mp4", frames)
+    face = FaceSwap(FaceConfig(engine=engine, guard=guard, state_dir=None))
+    proc = make_processor("face_swap", PipelineConfig(), ProcessorResources(face=face))
+    try:
+        face.load_image(samples.encode(samples.group()), 0, "group-left")
+        face.start()
+        for i, image in enumerate(decoded):
+            out = proc.process(Frame(image.copy(), i + 1, 0.0), ProcessorContext())
+            tally.add(i, image, out.image, truth[i])
+        return tally.status(face)
+    finally:
+        proc.close()
+        face.close()
+
+
+def _written(clip: Path, frames: list[np.ndarray]) -> list[np.ndarray]:
+    """The frames written to an MP4 and read back (what the file source will decode)."""
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), liveclip.FPS, (w, h))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    return read_frames(clip)
 
 
 def _dump(path: Path, inp: np.ndarray, out: np.ndarray, truth: Truth) -> None:
@@ -181,6 +231,18 @@ def main() -> int:
         help="write the frames swapped with no face in view, leaked, or changed after the face "
         "went, here",
     )
+    ap.add_argument(
+        "--dump-every",
+        type=int,
+        default=0,
+        help="with --dump, also every Nth frame whatever its verdict (named with it)",
+    )
+    ap.add_argument(
+        "--every-frame",
+        action="store_true",
+        help="each frame in order through the live face_swap processor, none skipped (the "
+        "face path itself), instead of a Studio playing the file at its rate",
+    )
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     wanted = {s.strip() for s in (args.only or "").split(",") if s.strip()}
@@ -196,14 +258,17 @@ def main() -> int:
         if not wanted or name in wanted:
             hard = liveclip.make_clip((w, h), phases=phases, in_view=liveclip.PARTIAL_IN_VIEW)
             sources[name] = ([f.image for f in hard], [Truth(f.box, f.in_view) for f in hard])
-    print(f"engine {args.engine}, {w}x{h}")
+    how = "every frame, in order" if args.every_frame else "a Studio at the file's rate"
+    print(f"engine {args.engine}, {w}x{h}, {how}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp_name:
         for name, (frames, truth) in sources.items():
             seen = sum(t.in_view for t in truth)
             print(f"\n{name}: {len(frames)} frames, a face in view in {seen}")
             for guard in [g.strip() for g in args.guards.split(",") if g.strip()]:
-                c = run(name, frames, truth, args.engine, guard, Path(tmp_name), args.dump)
+                tally = Tally(name, guard, args.dump, args.dump_every)
+                how = run_every_frame if args.every_frame else run
+                c = how(name, frames, truth, args.engine, guard, Path(tmp_name), tally)
                 face = c.get("swapped", 0) + c.get("guarded", 0) + c.get("leaked", 0)
                 none = c.get("none", 0)
                 print(

@@ -45,6 +45,7 @@ from ar_backend.face import samples
 from ar_backend.jobs.render import run_job
 from ar_backend.jobs.spec import JobCancelled, JobFailed, JobSpec, Progress
 from ar_backend.studio import Studio
+from benchmarks.video import read_frames
 
 JOB_TARGET_FPS = 12.0
 LIVE_KEPT_TARGET = 0.9
@@ -134,18 +135,6 @@ def wide_shot(tmp: Path, face: Path, face_cfg: FaceConfig, engine: str, dump: Pa
         f"{result.notice}; target {WIDE_TARGET:.0%} swapped, 0 leaked: ratio "
         f"{swapped / len(boxes) / WIDE_TARGET:.2f}"
     )
-
-
-def read_frames(path: Path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
-    return frames
 
 
 def job_child(spec: JobSpec, face_cfg: FaceConfig, report: Any, stop: Any) -> None:

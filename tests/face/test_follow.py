@@ -223,3 +223,21 @@ def test_a_neural_engine_gets_the_mesh_as_its_five_keypoints_and_swaps_there(tmp
         assert np.array_equal(out[400:], image[400:]), "nothing far from the face changes"
     finally:
         neural.close()
+
+
+def test_the_hard_clips_are_written_for_a_user_to_try(tmp_path, monkeypatch, capsys):
+    """``python -m ar_backend.face.samples.liveclip OUT --hard bar``: the bar clip, each phase
+    said with its frames in view (a file job or a set-up can be tried on it)."""
+    import cv2
+
+    out = tmp_path / "bar.mp4"
+    monkeypatch.setattr("sys.argv", ["liveclip", str(out), "--hard", "bar", "--size", "320x240"])
+    assert liveclip.main() == 0
+    cap = cv2.VideoCapture(str(out))
+    frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    ok, first = cap.read()
+    cap.release()
+    assert ok and first.shape == (240, 320, 3)
+    assert frames == round(sum(s for _, s in liveclip.HARD_CLIPS["bar"]) * liveclip.FPS)
+    said = capsys.readouterr().out
+    assert "bar" in said and f"face in view in {frames}/{frames}" in said

@@ -361,15 +361,22 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", type=Path)
     ap.add_argument("--size", default="640x480")
+    ap.add_argument(
+        "--hard",
+        choices=sorted(HARD_CLIPS),
+        help="write this hard clip instead (a face in view from PARTIAL_IN_VIEW of it inside)",
+    )
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
-    frames = make_clip((w, h))
+    phases = HARD_CLIPS[args.hard] if args.hard else PHASES
+    in_view = PARTIAL_IN_VIEW if args.hard else IN_VIEW
+    frames = make_clip((w, h), phases=phases, in_view=in_view)
     write_clip(args.out, frames)
     start = 0
-    for phase, seconds in PHASES:
+    for phase, seconds in phases:
         n = round(seconds * FPS)
         seen = sum(f.in_view for f in frames[start : start + n])
-        print(f"  frames {start:4d}-{start + n - 1:4d}  {phase:<7} face in view in {seen}/{n}")
+        print(f"  frames {start:4d}-{start + n - 1:4d}  {phase:<10} face in view in {seen}/{n}")
         start += n
     print(f"{args.out}: {len(frames)} frames at {FPS} fps, {w}x{h}")
     return 0
