@@ -11,7 +11,7 @@ import numpy as np
 
 from ar_backend.config import CameraConfig
 from ar_backend.face.imaging.pixel_limit import PixelLimit
-from ar_backend.sources.base import SourceError, SourceSpec, register
+from ar_backend.sources.base import SourceError, SourceSpec, SourceTooLarge, register
 from shared.messages import msg
 from shared.wire.backend import CameraAccess, CameraDevice
 
@@ -96,9 +96,12 @@ class CaptureSource:
     kind = "device"
     opens_slowly = False  # open() answers at once (a URL may not: see UrlSource)
 
-    def __init__(self, spec: SourceSpec, cfg: CameraConfig) -> None:
+    def __init__(
+        self, spec: SourceSpec, cfg: CameraConfig, limit: PixelLimit | None = None
+    ) -> None:
         self.spec = spec
         self.cfg = cfg
+        self.limit = limit  # media.max_megapixels, checked on the size the stream declares
         self.fps = cfg.fps
         self.label = f"device {spec.target}"
         self._cap: cv2.VideoCapture | None = None
@@ -123,7 +126,19 @@ class CaptureSource:
         reported = cap.get(cv2.CAP_PROP_FPS)
         if reported and 1 <= reported <= 240:
             self.fps = float(reported)
+        self._within_limit(cap)
         self._cap = cap
+
+    def _within_limit(self, cap: cv2.VideoCapture) -> None:
+        """A stream whose frames hold more than ``media.max_megapixels`` is refused from the
+        size it declares on opening (nothing is decoded yet: a 10000x10000 px MJPEG over
+        HTTP opened in 57 MB, its first frame read took 780 MB and 7 s)."""
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        if self.limit is not None and width * height > self.limit.max_pixels:
+            cap.release()
+            refused = self.limit.refuse("video", width, height, "source")
+            raise SourceTooLarge(refused.keyed)
 
     def read(self) -> np.ndarray | None:
         if self._cap is None:
@@ -139,7 +154,7 @@ class CaptureSource:
 
 @register("device")
 def _device(spec: SourceSpec, cfg: CameraConfig, limit: PixelLimit) -> CaptureSource:
-    return CaptureSource(spec, cfg)
+    return CaptureSource(spec, cfg, limit)
 
 
 def device_opens(index: int) -> bool:

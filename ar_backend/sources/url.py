@@ -17,8 +17,10 @@ class UrlSource(CaptureSource):
     kind = "url"
     opens_slowly = True
 
-    def __init__(self, spec: SourceSpec, cfg: CameraConfig) -> None:
-        super().__init__(spec, cfg)
+    def __init__(
+        self, spec: SourceSpec, cfg: CameraConfig, limit: PixelLimit | None = None
+    ) -> None:
+        super().__init__(spec, cfg, limit)
         self.url = network_url(spec.target)  # checked again: no path or FFmpeg protocol
         self.label = f"url {redact_url(self.url)}"
 
@@ -38,4 +40,4 @@ class UrlSource(CaptureSource):
 
 @register("url")
 def _url(spec: SourceSpec, cfg: CameraConfig, limit: PixelLimit) -> UrlSource:
-    return UrlSource(spec, cfg)
+    return UrlSource(spec, cfg, limit)

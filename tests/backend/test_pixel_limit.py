@@ -5,7 +5,11 @@ source, in file jobs, and through the shared check backgrounds use."""
 
 from __future__ import annotations
 
+import functools
 import io
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,7 @@ from ar_backend.jobs.render import run_job
 from ar_backend.jobs.spec import JobFailed, JobSpec
 from shared.messages import render
 from tests.pixel_bombs import png_declaring, video_of_png
+from tests.procs import wait_for
 
 LIMIT = PixelLimit(40)
 
@@ -139,6 +144,47 @@ def test_a_job_on_it_is_refused_at_submit_and_by_the_worker(
     )
     with pytest.raises(JobFailed, match=r"media\.max_megapixels"):
         run_job(spec, make_studio()[1].config.face, lambda p: None, lambda: False)
+
+
+@pytest.fixture
+def served(media: Path) -> Iterator[str]:
+    """The media folder over HTTP on a free port (a network stream source's stand-in)."""
+    handler = functools.partial(_QuietFiles, directory=str(media))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="files", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_network_stream_over_the_limit_is_refused_before_a_frame_is_decoded(
+    make_studio, served: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A URL source's frame size is what the stream declares on opening: over the limit it
+    is said in the camera's status (the stream opens on the capture thread) and no frame is
+    read; one within the limit plays."""
+    client, studio = make_studio(media={"max_megapixels": 0.05})  # 320x240 is over
+    resp = client.post("/camera/start", json={"source": served + "/clip.mp4"})
+    assert resp.status_code == 200, resp.get_json()
+    status = wait_for(
+        lambda: (st := studio.camera_status()).error and "megapixels" in st.error and st,
+        timeout=20,
+    )
+    assert status.state == "reconnecting" and status.frames_in == 0, status
+    assert "the video's frames are 320x240 px" in status.error
+    assert "at most 0.05 megapixels are taken (media.max_megapixels)" in status.error
+    client.post("/camera/stop")
+    client, studio = make_studio()
+    assert client.post("/camera/start", json={"source": served + "/clip.mp4"}).status_code == 200
+    wait_for(lambda: studio.camera_status().frames_in > 0, timeout=20)
 
 
 @pytest.mark.slow
