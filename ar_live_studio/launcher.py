@@ -186,8 +186,10 @@ class Launcher:
         print("fetching MediaPipe's face models through pip (first run, a few MB)")
         fetched = self.weights("fetch", *FACE_MODELS)
         if fetched.returncode != 0:
-            errors = [ln[7:] for ln in fetched.stderr.splitlines() if ln[:7] == "error: "]
-            reason = errors[0] if errors else "see above"
+            said = [ln.strip() for ln in fetched.stderr.splitlines() if ln.strip()]
+            errors = [ln[7:] for ln in said if ln[:7] == "error: "]
+            # its output was captured: the reason is given here, never "see above"
+            reason = errors[0] if errors else (said[-1] if said else f"exit {fetched.returncode}")
             again = (
                 ".venv/bin/python -m ar_backend.weights" if self.places.checkout else "ar-weights"
             )
