@@ -154,6 +154,16 @@ return {live: live, lines: lines, scrollWidth: document.documentElement.scrollWi
 """
 
 
+VCAM_ERROR = (
+    "No virtual camera device yet: run sudo bash /home/someone/ar-live-studio/scripts/"
+    "setup_virtual_camera.sh once, then start it again."
+)
+ROW = """
+const card = document.querySelector("article.node[data-node-id='" + arguments[0] + "']");
+const terms = [...card.querySelectorAll("dl.live dt")].map((dt) => dt.textContent);
+const dd = card.querySelectorAll("dl.live dd")[terms.indexOf(arguments[1])];
+return {text: dd.textContent, title: dd.title};
+"""
 VIDEO_ROW = """
 const dd = document.querySelector("article.node[data-node-id='" + arguments[0] + "'] dl.live dd");
 return dd ? {text: dd.textContent, cls: dd.className} : null;
@@ -193,12 +203,17 @@ def test_a_studio_node_shows_its_live_state(spawn, browser, tmp_path: Path, size
             "node_name": "Slow studio",
             "node_type": "ar-backend",
             "camera": {"state": "running", "fps_in": 30.0, "fps_out": 5.0},
+            "outputs": {"virtual_camera": {"active": False, "error": VCAM_ERROR}},
         },
         timeout=5,
     ).raise_for_status()
     slow = wait_for(lambda: browser.execute_script(VIDEO_ROW, "slow-studio"), timeout=20)
     assert slow == {"text": "30.0 fps in · 5.0 out (dropping frames)", "cls": "v-bad"}, slow
     assert browser.execute_script(VIDEO_ROW, "ar-backend")["cls"] in ("v-on", "v-bad")
+    # a long error is cut where what is wrong ends, not inside the command; all of it aside
+    vcam = browser.execute_script(ROW, "slow-studio", "Virtual camera")
+    assert vcam["text"] == "off: No virtual camera device yet …", vcam
+    assert vcam["title"] == "off: " + VCAM_ERROR
     name = "desktop" if size[0] > 600 else "phone"
     browser.save_screenshot(str(tmp_path / f"dashboard-studio-{name}.png"))
 

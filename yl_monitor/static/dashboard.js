@@ -151,9 +151,15 @@
   // A long text (an error with its details) is cut to its first sentence; all of it is
   // the value's tooltip.
   const SHORT = 70;
+  // A first sentence still too long is cut at its last colon that fits (what is wrong, not
+  // half of the command that fixes it: "off: No virtual camera device yet …").
   function short(text) {
     const first = String(text).split(/(?<=[.;])\s/)[0];
-    const cut = first.length > SHORT ? first.slice(0, SHORT - 1).trimEnd() + "…" : first;
+    let cut = first;
+    if (first.length > SHORT) {
+      const colon = first.lastIndexOf(": ", SHORT - 2);
+      cut = colon >= 10 ? first.slice(0, colon) : first.slice(0, SHORT - 1).trimEnd() + "…";
+    }
     return cut === text ? text : cut.replace(/[.:;]$/, "") + (cut.endsWith("…") ? "" : " …");
   }
 
