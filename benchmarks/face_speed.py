@@ -13,7 +13,8 @@ astronaut for ``group``. Then:
 
 1. stages: the engine alone on the first frame: detection (at the configured detect size),
    one landmark refit per face, rendering all faces, and the enhancer on the rendered faces;
-   the mean of 10 runs each;
+   the mean of 10 runs each, in wall ms and in this thread's CPU ms (which a machine busy
+   with other work disturbs far less);
 2. pipeline: a Studio (the backend's own domain object: file source, capture thread, process
    thread with the face_swap processor) runs the clip for ``--seconds`` after a 2 s warm-up;
    fps out is the frame counter's delta over the time, with the drop counter and the
@@ -89,30 +90,35 @@ def write_clip(path: Path, image: np.ndarray, size: tuple[int, int], frames: int
 
 
 def stage_times(engine, enhancer, frame, source, opts, follower=None) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Each stage's mean wall ms over 10 runs, and ``<stage>_cpu``: this thread's CPU ms
+    (LiteRT runs on the calling thread with one thread: a figure a busy machine disturbs
+    far less than the wall time)."""
     out: dict[str, float] = {}
 
-    def timed(fn):  # type: ignore[no-untyped-def]
-        t0 = time.perf_counter()
+    def timed(name, fn):  # type: ignore[no-untyped-def]
+        t0, c0 = time.perf_counter(), time.thread_time()
         for _ in range(10):
             result = fn()
-        return (time.perf_counter() - t0) * 100, result
+        out[name] = (time.perf_counter() - t0) * 100
+        out[f"{name}_cpu"] = (time.thread_time() - c0) * 100
+        return result
 
     if follower is not None:  # MediaPipe's, as the live path runs them on every frame
-        out["mp_detect"], found = timed(lambda: follower.detector.detect(frame))
+        found = timed("mp_detect", lambda: follower.detector.detect(frame))
         mesh = follower.landmarker
         if found:
             roi = mesh.roi_for(max(found, key=lambda f: f.score))
-            out["mp_mesh"], _ = timed(lambda: mesh.fit(frame, roi))
-        out["mp_frame"], _ = timed(lambda: follower.update(engine, frame, opts))
+            timed("mp_mesh", lambda: mesh.fit(frame, roi))
+        timed("mp_frame", lambda: follower.update(engine, frame, opts))
         follower.reset()
-    out["detect"], faces = timed(lambda: detect_faces(engine, frame, opts))
+    faces = timed("detect", lambda: detect_faces(engine, frame, opts))
     if not opts.many_faces and faces:
         faces = [max(faces, key=lambda f: f.size)]
-    out["refit"], _ = timed(lambda: [engine.refit(frame, f) for f in faces])
-    out["render"], rendered = timed(lambda: engine.render(frame.copy(), faces, source, opts))
+    timed("refit", lambda: [engine.refit(frame, f) for f in faces])
+    rendered = timed("render", lambda: engine.render(frame.copy(), faces, source, opts))
     if enhancer is not None:
         strength = opts.enhancer_strength
-        out["enhance"], _ = timed(lambda: enhancer.enhance(rendered, faces, strength))
+        timed("enhance", lambda: enhancer.enhance(rendered, faces, strength))
     out["faces"] = len(faces)
     return out
 
@@ -340,14 +346,19 @@ def main() -> int:
             tracker = (face.get("detection") or {}).get("tracker")
             print(f"  faces followed by: {tracker}")
             if "mp_detect" in stages:
+                nan = float("nan")
                 print(
-                    f"  stages (MediaPipe on LiteRT, ms): detect {stages['mp_detect']:.1f}  "
-                    f"mesh {stages.get('mp_mesh', float('nan')):.1f} per face  "
-                    f"whole frame (detect, meshes, follow) {stages['mp_frame']:.1f}"
+                    f"  stages (MediaPipe on LiteRT, ms wall / CPU): detect "
+                    f"{stages['mp_detect']:.1f} / {stages['mp_detect_cpu']:.1f}  mesh "
+                    f"{stages.get('mp_mesh', nan):.1f} / {stages.get('mp_mesh_cpu', nan):.1f} "
+                    f"per face  whole frame (detect, meshes, follow) {stages['mp_frame']:.1f} / "
+                    f"{stages['mp_frame_cpu']:.1f}"
                 )
             print(
-                f"  stages (engine alone, ms): detect {stages['detect']:.1f}  "
-                f"refit {stages['refit']:.1f}  render {stages['render']:.1f}"
+                f"  stages (engine alone, ms wall / CPU): detect {stages['detect']:.1f} / "
+                f"{stages['detect_cpu']:.1f}  refit {stages['refit']:.1f} / "
+                f"{stages['refit_cpu']:.1f}  render {stages['render']:.1f} / "
+                f"{stages['render_cpu']:.1f}"
                 + (f"  enhance {stages['enhance']:.1f}" if "enhance" in stages else "")
             )
             print(
