@@ -65,6 +65,17 @@ def test_the_check_reads_the_header_and_names_the_limit(bombs: dict[str, Path]) 
     assert check_picture(bombs["png"], PixelLimit(100)) == (9000, 9000)
 
 
+def test_a_picture_past_pillows_own_guard_is_said_with_its_size(tmp_path: Path) -> None:
+    """Pillow will not open a picture of more than 179 megapixels at all; its size is still
+    read from the header (nothing decoded) and said, in bytes as from a file."""
+    bomb = png_declaring(tmp_path / "bomb.png", 15000, 15000)  # 225 megapixels, 30 kB
+    for source in (bomb, bomb.read_bytes()):
+        with pytest.raises(TooManyPixels) as caught:
+            check_picture(source, LIMIT, field="file")
+        assert caught.value.keyed.key == "picture.too_many_pixels"
+        assert str(caught.value).startswith("the picture is 15000x15000 px (225.0 megapixels)")
+
+
 def test_a_size_within_the_limit_passes_and_an_unreadable_file_is_said(tmp_path: Path) -> None:
     picture = tmp_path / "ok.png"
     cv2.imwrite(str(picture), np.zeros((240, 320, 3), np.uint8))
@@ -207,7 +218,8 @@ def test_a_real_backend_refuses_the_30000_px_png_without_taking_memory(
     )
     body = resp.json()
     assert (resp.status_code, body["field"]) == (413, "file"), body
-    assert body["message_key"] == "picture.too_many_pixels_unknown"
+    assert body["message_key"] == "picture.too_many_pixels"  # its size said, not "more than"
+    assert body["message"].startswith("the picture is 30000x30000 px (900.0 megapixels)")
     _named_limit(body)
     assert not (media / "bomb.png").exists()
     (media / "bomb.png").write_bytes(bomb.read_bytes())  # put there by hand

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,8 +69,9 @@ class PixelLimit:
 
 
 def picture_size(source: Path | bytes, name: str = "the picture") -> tuple[int, int] | None:
-    """``(width, height)`` from a picture's header (nothing decoded); None for one that
-    claims more pixels than Pillow will even describe (its decompression-bomb guard);
+    """``(width, height)`` from a picture's header (nothing decoded), also for one that
+    claims more pixels than Pillow will open (its decompression-bomb guard: the size is then
+    read by its format's header reader alone); None when even that cannot say;
     :class:`SizeUnreadable` for a file Pillow does not know as a picture."""
     from PIL import Image, UnidentifiedImageError
 
@@ -80,13 +82,37 @@ def picture_size(source: Path | bytes, name: str = "the picture") -> tuple[int, 
             with Image.open(opened) as probe:
                 width, height = probe.size
     except Image.DecompressionBombError:
-        return None
+        return _declared_size(source)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         detail = "not a known picture format" if isinstance(exc, UnidentifiedImageError) else ""
         raise SizeUnreadable(
             msg("picture.unreadable", name=name, detail=detail or type(exc).__name__)
         ) from None
     return int(width), int(height)
+
+
+def _declared_size(source: Path | bytes) -> tuple[int, int] | None:
+    """The size a picture's header declares, read as ``Image.open`` reads it but without its
+    decompression-bomb guard (a format's reader parses the header only; nothing is decoded):
+    so a 30000x30000 px PNG is said as such, not as "more than the limit"."""
+    from PIL import Image
+
+    Image.init()
+    with io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb") as fp:
+        prefix = fp.read(16)
+        for kind in Image.ID:
+            factory, accept = Image.OPEN[kind]
+            known = accept(prefix) if accept is not None else True
+            if not known or isinstance(known, str):  # (a str: Pillow's warning, not this)
+                continue
+            fp.seek(0)
+            try:
+                with factory(fp, "") as probe:
+                    width, height = probe.size
+            except (SyntaxError, IndexError, TypeError, struct.error, OSError, ValueError):
+                continue
+            return int(width), int(height)
+    return None
 
 
 def check_picture(
