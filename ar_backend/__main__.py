@@ -126,6 +126,8 @@ def _heartbeats(config: BackendConfig, studio: Studio) -> HeartbeatSender | None
             "audio": status["audio"],
             "outputs": status["outputs"],
             "face": status["face_modules"],
+            # the quality governor: what it has turned down to hold the rate, and why
+            "governor": {k: status["governor"][k] for k in ("enabled", "summary", "steps", "note")},
             "jobs": status["jobs"],  # a backend rendering a file is busy, not stuck
         }
 

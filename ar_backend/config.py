@@ -110,12 +110,14 @@ class OutputsConfig(Section):
     record_crf: int = Field(
         23, ge=0, le=51, description="H.264 quality of recordings (x264 CRF: lower is better)."
     )
-    record_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = (
-        Field(
-            "veryfast",
-            description="x264 speed preset of recordings (faster presets keep up on slower "
-            "machines at a larger file).",
-        )
+    record_preset: Literal[
+        "auto", "ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
+    ] = Field(
+        "auto",
+        description="x264 speed preset of recordings: auto picks by the picture's size and "
+        "rate (veryfast up to 720p30, superfast up to about 1.5x that, ultrafast above: at "
+        "1080p30 veryfast alone would take most of a core); faster presets keep up on slower "
+        "machines at a larger file. The encoder runs below the live path's priority either way.",
     )
 
 
@@ -391,6 +393,13 @@ class FaceConfig(Section):
         "row (a swap never lands on a name tag once the face has gone; a half-covered face "
         "is held by its brows and eyes). Off: a face is followed until the detector misses "
         "it 3 times.",
+    )
+    governor: Literal["on", "off"] = Field(
+        "on",
+        description="The quality governor (ar_backend/governor.py): while fps out falls under "
+        "the source's rate, turn down what costs most and matters least (the enhancer, "
+        "detection size, the preview...), one step at a time, and back up when there is "
+        "room; its steps in /status governor. off: the settings chosen, whatever the rate.",
     )
     options: FaceOptions = Field(default_factory=FaceOptions)
     inswapper: InswapperConfig = Field(default_factory=InswapperConfig)

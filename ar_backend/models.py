@@ -389,6 +389,20 @@ class JobForm(BaseModel):
     quality: int | None = Field(None, ge=0, le=51)
 
 
+class PreviewQuery(BaseModel):
+    """``GET /video_feed`` and ``/snapshot.jpg``: the size the viewer shows the picture at."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    width: int | None = Field(
+        None,
+        ge=16,
+        le=7680,
+        description="Encode the JPEG this many px wide (its shape kept; never wider than the "
+        "frame): a window showing the preview at 640 px asks for 640. Unset: the frame's size.",
+    )
+
+
 class JobListQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

@@ -13,6 +13,7 @@ import time
 from collections import deque
 
 from ar_backend.frames import Frame, LatestSlot
+from ar_backend.governor import Governor
 from ar_backend.processors import Processor, ProcessorContext
 from ar_backend.sources import Source, SourceError
 from ar_backend.stages import Lap, StageMeter
@@ -68,8 +69,11 @@ class Pipeline:
         stats_window: int = 300,
         reconnect_min: float = 0.5,
         reconnect_max: float = 5.0,
+        governor: Governor | None = None,
     ) -> None:
         self.processors = processors
+        # told about every frame out; turns knobs down (and up) on this thread, between frames
+        self.governor = governor
         # one per processor: a failing one is logged once (with its traceback) and shown in
         # stats() until it processes a frame again, not logged on every frame
         self._faults = [FaultLatch(log, f"processor {p.name}") for p in processors]
@@ -132,6 +136,8 @@ class Pipeline:
             self.frames_in = self.frames_out = 0
             self.reconnects = 0
             self.connect_attempts = 0
+            if self.governor is not None:
+                self.governor.reset()  # another source: judged afresh at full quality
             self.error = None
             self.state = "running" if opened else "connecting"
             self.started_at = time.time()
@@ -275,6 +281,7 @@ class Pipeline:
             ctx.fps_out = self.fps_out.rate()
             p50 = _percentile(list(self._latency), 50)
             ctx.latency_p50_ms = p50 or 0.0
+            taken = time.monotonic()
             with self._frame_lock:
                 frame = self._run_processors(frame, ctx)
             now = time.monotonic()
@@ -286,6 +293,22 @@ class Pipeline:
             self.frames_out += 1
             self.fps_out.tick(now)
             self.output.put(frame)
+            if self.governor is not None:
+                self._govern((now - taken) * 1000)
+
+    def _govern(self, busy_ms: float) -> None:
+        """Tell the governor about the frame just out (on this thread: a knob it turns takes
+        effect from the next frame)."""
+        assert self.governor is not None
+        source = self._source
+        if source is None:
+            return
+        behind = self.input.dropped + int(getattr(source, "frames_skipped", 0))
+        step = self.governor.observe(busy_ms, behind, float(source.fps))
+        if step is not None:
+            log.info(
+                "quality governor: %s (%s); now %s", step.says, step.why, self.governor.summary()
+            )
 
     def _run_processors(self, frame: Frame, ctx: ProcessorContext) -> Frame:
         for proc, fault in zip(self.processors, self._faults, strict=True):

@@ -29,6 +29,7 @@ from ar_backend.face.live.options import merged_options
 from ar_backend.face.live.session import FaceSwap
 from ar_backend.face.people.source import IMAGE_SUFFIXES as FACE_SUFFIXES
 from ar_backend.face.store import StateStore, open_store
+from ar_backend.governor import Governor
 from ar_backend.jobs.queue import FacePicture, JobError, JobQueue, find_file, input_kind
 from ar_backend.outputs.jpeg import JpegCache, TooManyViewers, Viewers
 from ar_backend.outputs.recorder import Recorder, RecordingError
@@ -164,13 +165,23 @@ class Studio:
         lent = ProcessorResources(face=self.face)
         processors = [make_processor(n, config.pipeline, lent) for n in config.pipeline.processors]
         cam = config.camera
+        # the quality governor (governor.py) and what it may turn down (knobs.py): the face
+        # swap's, the preview's, and any a processor offers (its ``knobs``)
+        self.governor = Governor(enabled=config.face.governor == "on")
         self.pipeline = Pipeline(
             processors,
             stats_window=config.pipeline.stats_window,
             reconnect_min=cam.reconnect_min,
             reconnect_max=cam.reconnect_max,
+            governor=self.governor,
         )
         self.jpeg = JpegCache(self.pipeline.output, config.outputs.jpeg_quality)
+        for knob in [
+            *self.face.quality.knobs,
+            *(k for p in processors for k in getattr(p, "knobs", [])),
+            self.jpeg.knob(),
+        ]:
+            self.governor.register(knob)
         self.viewers = Viewers(config.max_viewers, config.outputs.viewer_stall_timeout)
         self.media_dirs = [resolve_dir(d) for d in config.media.folders]
         # the most pixels a picture or video frame may hold, for every way in (sources,
@@ -389,6 +400,7 @@ class Studio:
         stats = self.pipeline.stats()
         stats.spec = str(self.spec) if self.spec else None
         stats.auto = self.auto_note
+        stats.governor = self.governor.status()
         return stats
 
     def camera_access(self) -> CameraAccess | None:
@@ -752,11 +764,12 @@ class Studio:
             return VirtualCameraStatus(active=False)
 
     def preview(
-        self, disconnect: Callable[[], None] | None
+        self, disconnect: Callable[[], None] | None, width: int | None = None
     ) -> tuple[Iterator[bytes], Callable[[], None]]:
-        """A new preview viewer: its MJPEG parts (the newest frame each time), and what ends
-        it (call it when the connection closes). TooManyViewers past ``outputs.max_viewers``;
-        ``disconnect`` drops the connection of a viewer that stalls."""
+        """A new preview viewer: its MJPEG parts (the newest frame each time, ``width`` px
+        wide when given), and what ends it (call it when the connection closes).
+        TooManyViewers past ``outputs.max_viewers``; ``disconnect`` drops the connection of a
+        viewer that stalls."""
         viewer = self.viewers.enter(disconnect)
         stop = threading.Event()
 
@@ -764,11 +777,12 @@ class Studio:
             stop.set()
             viewer.leave()
 
-        return self.jpeg.stream(stop, viewer=viewer), end
+        return self.jpeg.stream(stop, viewer=viewer, width=width), end
 
-    def snapshot(self) -> bytes | None:
-        """The newest output frame as JPEG; None before the first."""
-        return self.jpeg.snapshot()
+    def snapshot(self, width: int | None = None) -> bytes | None:
+        """The newest output frame as JPEG (``width`` px wide when given); None before the
+        first."""
+        return self.jpeg.snapshot(width)
 
     # ---- status ----------------------------------------------------------------------------
 
@@ -827,6 +841,7 @@ class Studio:
                 dropped_frames=cam.dropped_frames,
             ),
             outputs=self.outputs_status(),
+            governor=self.governor.status(),
             audio=self.audio.status(),
             camera_access=self.camera_access(),
             face_modules=self.face_modules(),

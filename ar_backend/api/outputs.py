@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
-from ar_backend.models import MonitorReportIn, RecordStartIn
+from ar_backend.models import MonitorReportIn, PreviewQuery, RecordStartIn
 from ar_backend.outputs.jpeg import BOUNDARY
 from shared.api import ApiError, answer
 from shared.openapi import operation
@@ -43,13 +43,15 @@ def _disconnector(environ: dict[str, Any]) -> Callable[[], None] | None:
 
 @bp.get("/video_feed")
 @operation(
-    "The live preview (MJPEG); 503 past outputs.max_viewers",
+    "The live preview (MJPEG), at ?width= px when asked; 503 past outputs.max_viewers",
+    query=PreviewQuery,
     ok_media=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
     errors=(503,),
     tags=TAGS,
 )
-def video_feed() -> ResponseReturnValue:
-    stream, end = get_studio().preview(_disconnector(request.environ))  # at the cap: 503
+def video_feed(query: PreviewQuery) -> ResponseReturnValue:
+    # at the cap: 503
+    stream, end = get_studio().preview(_disconnector(request.environ), query.width)
     resp = Response(stream, mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
     resp.call_on_close(end)
     resp.headers["Cache-Control"] = "no-store"
@@ -57,9 +59,15 @@ def video_feed() -> ResponseReturnValue:
 
 
 @bp.get("/snapshot.jpg")
-@operation("The newest output frame", ok_media="image/jpeg", errors=(503,), tags=TAGS)
-def snapshot() -> ResponseReturnValue:
-    jpeg = get_studio().snapshot()
+@operation(
+    "The newest output frame (at ?width= px when asked)",
+    query=PreviewQuery,
+    ok_media="image/jpeg",
+    errors=(503,),
+    tags=TAGS,
+)
+def snapshot(query: PreviewQuery) -> ResponseReturnValue:
+    jpeg = get_studio().snapshot(query.width)
     if jpeg is None:
         raise ApiError(503, "no frame yet: start the camera (POST /camera/start)")
     return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})

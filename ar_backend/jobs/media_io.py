@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -235,6 +236,17 @@ def _decoded(packet: Any, what: str, frames_done: int) -> Iterator[Any]:
         ) from None
 
 
+def lower_this_thread(nice: int) -> None:
+    """This thread (and the threads it starts from now on: x264's own, once the encoder opens
+    on it) runs ``nice`` steps below the rest of the process (Linux: nice is a thread's
+    own); elsewhere, or where it is refused, nothing changes."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    with contextlib.suppress(OSError):
+        now = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, now + nice))
+
+
 class EncodeThread:
     """Encodes and muxes in a thread of its own (FFmpeg's encoder runs without the GIL), so
     the encoder works beside the face swap. Its queue is short: a slow encoder holds the
@@ -242,8 +254,18 @@ class EncodeThread:
 
     DEPTH = 6
 
-    def __init__(self, out: Any, vout: Any, aout: Any, stages: StageMeter | None = None) -> None:
+    def __init__(
+        self,
+        out: Any,
+        vout: Any,
+        aout: Any,
+        stages: StageMeter | None = None,
+        nice: int = 0,
+    ) -> None:
+        """``nice``: the thread (and the encoder's own threads) that much below the rest of
+        the process: a live recording's encoder yields to the live path."""
         self.out, self.vout, self.aout = out, vout, aout
+        self.nice = nice
         # "encode": each video frame's conversion, encoding and muxing (this thread's CPU:
         # x264's own frame threads are not in it)
         self.stages = stages
@@ -296,6 +318,7 @@ class EncodeThread:
             raise self.error
 
     def _run(self) -> None:
+        lower_this_thread(self.nice)  # before the encoder opens (on its first frame)
         try:
             while (item := self.queue.get()) is not None:
                 kind, payload = item

@@ -10,8 +10,10 @@ import time
 from collections.abc import Callable, Iterator
 
 import cv2
+import numpy as np
 
 from ar_backend.frames import Frame, LatestSlot
+from ar_backend.knobs import LevelKnob
 from ar_backend.stages import Lap, StageMeter
 from shared.worker import PeriodicWorker
 
@@ -133,45 +135,109 @@ class Viewers:
         }
 
 
+PREVIEW_LEVELS = (  # the preview knob's levels: (most px wide or None, the quality cap)
+    (None, None),
+    (None, 60),
+    (640, 50),
+)
+
+
+def scaled(image: np.ndarray, width: int) -> np.ndarray:
+    """``image`` at ``width`` px wide (its shape kept): halved with INTER_AREA while that stays
+    at or above the width (fast, and no aliasing), the rest by INTER_LINEAR."""
+    h, w = image.shape[:2]
+    if width >= w:
+        return image
+    while w // 2 >= width:
+        w, h = w // 2, h // 2
+        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    if w != width:
+        image = cv2.resize(
+            image, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_LINEAR
+        )
+    return image
+
+
 class JpegCache:
-    """Encodes each output frame at most once, on the first request for it."""
+    """Encodes each output frame at most once per width asked for, on the first request for
+    it: a viewer watching at 640 px gets a 640 px JPEG (the window asks for its preview's
+    width), and nothing is encoded while nobody watches."""
 
     def __init__(self, slot: LatestSlot, quality: int = 80) -> None:
         self._slot = slot
         self.quality = quality
         self._lock = threading.Lock()
-        self._seq = -1
-        self._jpeg = b""
+        # (width, quality): (seq, JPEG) of the newest frame, and when one was last encoded
+        self._cache: dict[tuple[int | None, int], tuple[int, bytes]] = {}
+        self._recent: dict[tuple[int | None, int], tuple[float, float]] = {}
         self.encoded = 0
         self.encode_ms = 0.0
         self.stages = StageMeter()  # "jpeg": each encode's wall and CPU ms
+        self.level = 0  # the governor's preview knob (PREVIEW_LEVELS)
 
-    def _encode(self, frame: Frame) -> bytes:
+    def knob(self) -> LevelKnob:
+        """The preview's knob for the quality governor: a rougher, then a smaller preview
+        (the person's own view only: the virtual camera and recordings are untouched)."""
+        return LevelKnob(
+            "preview",
+            ["preview full", "preview quality 60", "preview at 640 px, quality 50"],
+            importance=1.0,
+            apply=self._set_level,
+            cost=self.cost_ms,
+        )
+
+    def _set_level(self, level: int) -> None:
+        self.level = level
+
+    def cost_ms(self) -> float:
+        """Encoding ms per frame out now: one encode per size watched in the last second."""
+        now = time.monotonic()
+        return sum(ms for at, ms in list(self._recent.values()) if now - at < 1.0)
+
+    def _encode(self, frame: Frame, width: int | None = None, governed: bool = True) -> bytes:
+        """``frame`` as JPEG at ``width`` (None: its own size) and the configured quality,
+        both capped by the preview knob's level when ``governed`` (a viewer's stream; a
+        snapshot is a picture the person keeps: never capped)."""
+        quality = self.quality
+        if governed:
+            cap, quality_cap = PREVIEW_LEVELS[self.level]
+            if cap is not None:
+                width = min(width or cap, cap)
+            quality = min(quality, quality_cap or quality)
+        if width is not None and width >= frame.image.shape[1]:
+            width = None  # the frame's own size
+        key = (width, quality)
         with self._lock:
-            if frame.seq != self._seq:
-                lap = Lap()
-                ok, buf = cv2.imencode(
-                    ".jpg", frame.image, [int(cv2.IMWRITE_JPEG_QUALITY), self.quality]
-                )
-                if not ok:
-                    raise RuntimeError("JPEG encoding failed")
-                self._jpeg = buf.tobytes()
-                self._seq = frame.seq
-                self.encoded += 1
-                self.encode_ms, _cpu = self.stages.lap("jpeg", lap)
-            return self._jpeg
+            cached = self._cache.get(key)
+            if cached is not None and cached[0] == frame.seq:
+                return cached[1]
+            lap = Lap()
+            image = frame.image if width is None else scaled(frame.image, width)
+            ok, buf = cv2.imencode(".jpg", image, [int(cv2.IMWRITE_JPEG_QUALITY), quality])
+            if not ok:
+                raise RuntimeError("JPEG encoding failed")
+            jpeg = buf.tobytes()
+            # only the newest frame's JPEGs are kept
+            self._cache = {k: v for k, v in self._cache.items() if v[0] == frame.seq}
+            self._cache[key] = (frame.seq, jpeg)
+            self.encoded += 1
+            self.encode_ms, _cpu = self.stages.lap("jpeg", lap)
+            self._recent[key] = (time.monotonic(), self.encode_ms)
+            return jpeg
 
-    def snapshot(self) -> bytes | None:
+    def snapshot(self, width: int | None = None) -> bytes | None:
         frame = self._slot.latest()
-        return None if frame is None else self._encode(frame)
+        return None if frame is None else self._encode(frame, width, governed=False)
 
     def stream(
         self,
         stop: threading.Event | None = None,
         idle_timeout: float = 1.0,
         viewer: Viewer | None = None,
+        width: int | None = None,
     ) -> Iterator[bytes]:
-        """multipart/x-mixed-replace parts, always the newest frame (a slow viewer skips).
+        """multipart/x-mixed-replace parts, always the newest frame (a slow viewer skips),
+        ``width`` px wide when given (never wider than the frame).
 
         With ``viewer``, each part handed to the server is timed until it is taken, so the
         watchdog of :class:`Viewers` can drop a viewer that stalls."""
@@ -183,7 +249,7 @@ class JpegCache:
                     return  # the studio is shutting down
                 continue
             last = frame.seq
-            jpeg = self._encode(frame)
+            jpeg = self._encode(frame, width)
             position = frame.meta.get("source_frame")
             source_frame = f"X-Source-Frame: {position}\r\n" if position is not None else ""
             part = (

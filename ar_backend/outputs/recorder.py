@@ -10,6 +10,10 @@ voice runs, the changed voice as AAC, both on the capture clock.
   track is one unbroken run of samples: where the voice's clock and the stamps part by more
   than ``RESYNC_S`` (a gap in the source, a hiccup), silence is inserted or samples are
   dropped, so it never drifts from the picture.
+- The encoder (and the recorder's thread) runs below the live path's priority
+  (``RECORD_NICE``): on a busy machine it is the recording that skips a frame (counted in
+  ``frames_skipped``), never the live path that waits. ``outputs.record_preset: auto`` picks
+  the x264 preset by the picture's pixel rate (:func:`auto_preset`).
 - The file is written as ``NAME.partial.mp4`` in fragments (one a second, each starting on a
   keyframe), renamed to ``NAME.mp4`` when it is finished: a crash leaves at most a playable
   partial file, named as such.
@@ -31,7 +35,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ar_backend.frames import LatestSlot
-from ar_backend.jobs.media_io import MEDIA_ERRORS, EncodeThread, h264_stream, reason
+from ar_backend.jobs.media_io import (
+    MEDIA_ERRORS,
+    EncodeThread,
+    h264_stream,
+    lower_this_thread,
+    reason,
+)
 from ar_backend.stages import Lap, StageMeter
 from shared.messages import Message, msg, text_fields
 from shared.wire.backend import RecordingStatus
@@ -46,6 +56,21 @@ FRAGMENT_OPTIONS = {
     "movflags": "frag_keyframe+empty_moov+default_base_moof",
     "flush_packets": "1",  # each fragment reaches the disk when it is complete
 }
+
+
+RECORD_NICE = 5  # the recorder's threads (x264's too) run this far below the live path
+# outputs.record_preset auto: the slowest x264 preset whose cost stays near half a core at
+# the picture's pixel rate (measured on 2 cores: veryfast ~13 ms of CPU per megapixel,
+# superfast ~9, ultrafast ~7), by pixels per second up to which each is taken
+AUTO_PRESETS = ((30e6, "veryfast"), (45e6, "superfast"))
+AUTO_FALLBACK = "ultrafast"
+
+
+def auto_preset(size: tuple[int, int], fps: float) -> str:
+    """The preset ``auto`` takes for ``size`` at ``fps``: veryfast up to 720p30, superfast
+    up to about 1.5 times that, ultrafast above (1080p30, 720p60)."""
+    rate = size[0] * size[1] * max(fps, 1.0)
+    return next((preset for limit, preset in AUTO_PRESETS if rate <= limit), AUTO_FALLBACK)
 
 
 def partial_path(path: Path) -> Path:
@@ -71,7 +96,7 @@ class Recorder:
         size: tuple[int, int],
         *,
         crf: int = 23,
-        preset: str = "veryfast",
+        preset: str = "auto",
         audio: tuple[int, int] | None = None,
     ) -> None:
         self._slot = slot
@@ -80,6 +105,7 @@ class Recorder:
         self.size = size
         self.fps = fps
         self.audio_format = audio  # (rate, channels) or None: video only
+        self.preset = auto_preset(size, fps) if preset == "auto" else preset
         self._stop = threading.Event()
         self.frames = 0
         self.frames_skipped = 0
@@ -107,7 +133,7 @@ class Recorder:
                 rate=rate,
                 time_base=TIME_BASE,
                 crf=crf,
-                preset=preset,
+                preset=self.preset,
                 keyframe_s=1.0,
                 tune="zerolatency",
             )
@@ -115,7 +141,9 @@ class Recorder:
             if audio is not None:
                 layout = "stereo" if audio[1] >= 2 else "mono"
                 aout = self._out.add_stream("aac", rate=audio[0], layout=layout)
-            self._encoder = EncodeThread(self._out, vout, aout, self.stages)
+            # beside the live path and below it: a frame it has no time for is skipped
+            # (counted), the live path never waits for it
+            self._encoder = EncodeThread(self._out, vout, aout, self.stages, nice=RECORD_NICE)
         except MEDIA_ERRORS as exc:
             with contextlib.suppress(Exception):
                 self._out.close()
@@ -203,6 +231,7 @@ class Recorder:
             self.frames_skipped += 1
 
     def _run(self) -> None:
+        lower_this_thread(RECORD_NICE)
         last = -1
         flush = False
         try:
@@ -290,6 +319,7 @@ class Recorder:
             seconds=self.seconds(),
             frames=self.frames,
             frames_skipped=self.frames_skipped,
+            preset=self.preset,
             audio=self.audio_format is not None,
             audio_seconds=round(self.audio_seconds, 3),
             audio_resyncs=self.audio_resyncs,

@@ -62,6 +62,43 @@ Stages = Annotated[
 ]
 
 
+class GovernorStep(Wire):
+    knob: str
+    level: int
+    says: str = Field(..., description="The knob's level in words: 'enhancer paused'.")
+
+
+class GovernorEvent(GovernorStep):
+    at: float = Field(..., description="When (epoch seconds).")
+    direction: str = Field(..., description="down or up")
+    why: str
+
+
+class GovernorKnob(Wire):
+    name: str
+    level: int = Field(..., description="0: full quality.")
+    levels: list[str]
+    importance: float = Field(..., description="How much a person notices it turned down.")
+    cost_ms: float = Field(..., description="What it spends per frame now (ms).")
+
+
+class GovernorStatus(Wire):
+    """The quality governor (face.governor): what it has turned down to hold the rate."""
+
+    enabled: bool
+    summary: str = Field(
+        ..., description="One line: 'holding 30 fps: enhancer paused', 'full quality', 'off'."
+    )
+    target_fps: float
+    fps_out: float | None
+    busy_ms: float | None = Field(..., description="A frame's processing (mean, ms).")
+    budget_ms: float | None = Field(..., description="A frame's time at the source's rate.")
+    note: str = Field(..., description="Why the last decision, or why none can be made.")
+    steps: list[GovernorStep] = Field(..., description="The knobs turned down now.")
+    knobs: list[GovernorKnob]
+    history: list[GovernorEvent] = Field(..., description="The last steps, oldest first.")
+
+
 class CameraStatus(Wire):
     state: str = Field(..., description="stopped, starting, connecting, running, reconnecting")
     error: str | None
@@ -86,6 +123,9 @@ class CameraStatus(Wire):
     stage_ms: dict[str, float] = Field(..., description="Mean ms per pipeline stage.")
     stages: Stages = Field(default_factory=dict)
     processors: list[str]
+    governor: GovernorStatus | None = Field(
+        None, description="The quality governor: what it has turned down to hold the rate."
+    )
     processor_errors: dict[str, str] = Field(
         default_factory=dict,
         description="Processors failing now, with their error (frames pass them unchanged).",
@@ -192,7 +232,12 @@ class RecordingStatus(Wire):
     writing: str | None = Field(
         None, description="The file on disk while it is written (NAME.partial.mp4)."
     )
-    frames_skipped: int | None = Field(None, description="Frames the encoder had no room for.")
+    frames_skipped: int | None = Field(
+        None,
+        description="Frames the encoder had no room for (it runs below the live path: a "
+        "busy machine skips recorded frames, never live ones).",
+    )
+    preset: str | None = Field(None, description="The x264 preset it encodes with.")
     audio: bool | None = Field(None, description="The changed voice is recorded (AAC).")
     audio_seconds: float | None = Field(None, description="Seconds of voice written.")
     audio_resyncs: int | None = Field(
@@ -726,6 +771,7 @@ class StudioStatus(Wire):
     camera: CameraStatus
     pipeline: PipelineSummary
     outputs: OutputsStatus
+    governor: GovernorStatus | None = None
     audio: AudioStatus
     camera_access: CameraAccess | None = None
     face_modules: FaceModules

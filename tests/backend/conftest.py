@@ -125,10 +125,13 @@ def mjpeg_frames(
         sock.close()
 
 
-def client_mjpeg_frames(client: Any, count: int) -> Iterator[tuple[int, np.ndarray]]:
-    """``mjpeg_frames`` through Flask's test client: ``count`` parts of ``/video_feed`` as
-    (sequence number, decoded image); the stream is closed after (its viewer leaves)."""
-    resp = client.get("/video_feed", buffered=False)
+def client_mjpeg_frames(
+    client: Any, count: int, path: str = "/video_feed"
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``mjpeg_frames`` through Flask's test client: ``count`` parts of ``path`` (the
+    preview, ``?width=`` and all) as (sequence number, decoded image); the stream is closed
+    after (its viewer leaves)."""
+    resp = client.get(path, buffered=False)
     assert resp.status_code == 200, resp.get_json()
     assert resp.mimetype == "multipart/x-mixed-replace"
     buf = b""

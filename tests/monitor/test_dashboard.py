@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -316,3 +317,43 @@ def test_on_a_phone_alerts_are_cards_and_acknowledge_is_in_reach(
         ),
         timeout=10,
     )
+
+
+def test_a_studio_holding_its_rate_says_what_it_turned_down(spawn, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 26: a backend whose processing costs more than a frame (the burn processor) with
+    someone watching its preview: its quality governor turns the preview down to hold the
+    rate, and the card's Quality row says so from the beats."""
+    import socket
+
+    mon = spawn("yl_monitor", ["--db", f"sqlite:///{tmp_path / 'm.db'}", "--no-checks"], env=FAST)
+    cfg = tmp_path / "backend.yaml"
+    cfg.write_text(
+        f"media: {{folders: ['{tmp_path / 'media'}']}}\n"
+        "monitor: {report_interval: 1}\n"
+        "camera: {width: 640, height: 360, fps: 10}\n"
+        "pipeline: {processors: [burn], burn_ms: 160}\n"
+    )
+    be = spawn(
+        "ar_backend",
+        ["--config", str(cfg), "--monitor-url", mon.url, "--source", "demo"],
+        health_path="/health",
+    )
+    viewer = socket.create_connection(("127.0.0.1", be.port), timeout=10)
+    viewer.sendall(b"GET /video_feed HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    viewer.setblocking(False)
+    browser.get(mon.url + "/")
+
+    def quality() -> str | None:
+        with contextlib.suppress(BlockingIOError):
+            while viewer.recv(1 << 20):  # watching: the preview is encoded
+                pass
+        look = browser.execute_script(LOOK, "ar-backend")
+        row = (look or {}).get("live", {}).get("Quality", "")
+        return row if "preview at 640 px" in row else None
+
+    try:
+        row = wait_for(quality, timeout=90)
+    finally:
+        viewer.close()
+    assert row.startswith("holding 10 fps: preview"), row
+    browser.save_screenshot(str(tmp_path / "dashboard-quality.png"))

@@ -6,6 +6,7 @@ network. After every reconnect it shows the backend's real state, never a rememb
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any
 
@@ -25,7 +26,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from shared.wire.backend import CameraStatus
+from shared.wire.backend import CameraStatus, GovernorStatus
 from user_gui.app import guidance, i18n, window_geometry
 from user_gui.app.camera_panel import CameraPanel
 from user_gui.app.face.panel import FacePanel
@@ -45,6 +46,7 @@ from user_gui.services.reporter import StatusReporter
 log = logging.getLogger(__name__)
 RUNNING = ("running", "reconnecting", "connecting")  # camera states with a preview to show
 STALE_S = 1.5  # no frame for this long: the preview says it is offline
+PREVIEW_STEP = 160  # the preview is asked for at its shown width rounded up to this (px)
 HOTKEYS = {
     "swap": "F5",
     "voice": "F6",
@@ -73,6 +75,7 @@ class MainWindow(QMainWindow):
         self.settings = QSettings("AR Live Studio", "user_gui")
         self.setWindowTitle("AR Live Studio")
         self._reader: MjpegReader | None = None
+        self._preview_asked = 0  # the width the running preview was asked for
         self._closed = False  # answers still arriving from the pool then change nothing
         self._frames: list[float] = []
         self._last_image: QImage | None = None
@@ -111,8 +114,14 @@ class MainWindow(QMainWindow):
         self.preview.set_placeholder(tr("no preview: start the camera"))
         self.preview_info = QLabel("")
         self.preview_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # what the quality governor has turned down to hold the rate ("holding 30 fps: ...")
+        self.quality_info = QLabel("")
+        self.quality_info.setObjectName("qualityInfo")
+        self.quality_info.setWordWrap(True)
+        self.quality_info.hide()
         lcol.addWidget(self.preview, 1)
         lcol.addWidget(self.preview_info)
+        lcol.addWidget(self.quality_info)
         split.addWidget(left)
 
         self.tabs = QTabWidget()
@@ -278,6 +287,7 @@ class MainWindow(QMainWindow):
         running = ok and info.camera is not None and info.camera.state in RUNNING
         if ok:
             self.camera_panel.show_status(info.camera, info.camera_error, running)
+        self._show_quality(info.camera.governor if ok and running and info.camera else None)
         if running and self._reader is None:
             self._start_preview()
         elif ok and not running and self._reader is not None:
@@ -286,6 +296,23 @@ class MainWindow(QMainWindow):
         self.reporter.update_gui_status(video_running=bool(running))
         self.refresh_shown = max(self.refresh_shown, serial)
         self.backend_state.emit(state)
+
+    def _show_quality(self, governor: GovernorStatus | None) -> None:
+        """The governor's line under the preview while it holds the rate by turning something
+        down (its reasons in the tooltip); hidden at full quality."""
+        if governor is None or not governor.enabled or not governor.steps:
+            self.quality_info.hide()
+            return
+        self.quality_info.setText(governor.summary)
+        why = [f"{s.says}: {s.why}" for s in governor.history if s.direction == "down"][-3:]
+        self.quality_info.setToolTip("\n".join([*why, governor.note]).strip())
+        self.quality_info.show()
+
+    def _preview_width(self) -> int:
+        """The width to ask the preview for: the preview's on the screen (device pixels),
+        rounded up to a step, so the backend encodes no more than is shown."""
+        px = self.preview.width() * self.preview.devicePixelRatioF()
+        return max(2 * PREVIEW_STEP, math.ceil(px / PREVIEW_STEP) * PREVIEW_STEP)
 
     # ---- camera ----------------------------------------------------------------------------
 
@@ -303,7 +330,8 @@ class MainWindow(QMainWindow):
         if self._reader is not None or self._closed:
             return
         self._last_frame_at = time.monotonic()  # the wait for a first frame counts too
-        self._reader = MjpegReader(self.backend.video_feed_url, self)
+        self._preview_asked = self._preview_width()
+        self._reader = MjpegReader(self.backend.preview_url(self._preview_asked), self)
         self._reader.frame.connect(self._on_frame)
         self._reader.start()
 
@@ -357,6 +385,9 @@ class MainWindow(QMainWindow):
                 size = f"{self._last_image.width()}x{self._last_image.height()}  "
             self.preview_info.setText(f"{size}— fps  ({tr('offline')})")
         self.preview.set_hint(self.next_step_hint())
+        if self._reader is not None and self._preview_width() > self._preview_asked:
+            self._stop_preview()  # the preview grew past what it asked for: ask again
+            self._start_preview()
 
     def next_step(self) -> str:
         """Where a new user is: camera, face, swap, output (guidance.py); "" once the

@@ -537,6 +537,10 @@ class ARBackendClient(APIClient):
     def video_feed_url(self) -> str:
         return self.base_url + "/video_feed"
 
+    def preview_url(self, width: int | None) -> str:
+        """The preview stream encoded ``width`` px wide (the size it is shown at)."""
+        return self.video_feed_url + (f"?width={width}" if width else "")
+
 
 class MonitorClient(APIClient):
     """What the window reads from the monitor, typed (``shared.wire.monitor``)."""

@@ -116,6 +116,11 @@
       rows.push(["Video", (cam.state || "stopped") + (cam.error ? ": " + cam.error : ""),
         cam.state === "stopped" ? "off" : "bad"]);
     }
+    // the quality governor holding the rate by turning something down
+    const gov = p.governor || {};
+    if (cam.state === "running" && gov.enabled && gov.steps && gov.steps.length) {
+      rows.push(["Quality", gov.summary, "bad"]);
+    }
     const face = p.face || {};
     if (face.engine !== undefined) {
       const on = face.state === "swapping" || face.enabled;

@@ -39,6 +39,7 @@ from ar_backend.face.live.events import (
 from ar_backend.face.live.guard import MODES, Guard
 from ar_backend.face.live.options import merged_options
 from ar_backend.face.live.people import LivePeople
+from ar_backend.face.live.quality import FaceQuality
 from ar_backend.face.live.snapshot import Live, Snapshot
 from ar_backend.face.live.tracker import Tracker
 from ar_backend.face.people import faceset
@@ -95,6 +96,13 @@ class FaceSwap:
         self.frames_without_face = 0
         self.false_swaps_prevented = 0
         self.stage_ms: dict[str, float] = {}
+        # what the quality governor has turned down (face/live/quality.py: its knobs)
+        self.quality = FaceQuality(
+            lambda: self.live.now.options,
+            lambda k: self.stage_ms.get(k),
+            self.enhancer.cost.mean,
+            lambda: self.detection["tracker"],
+        )
 
     def _emit(self, event: FaceEvent) -> None:
         for listener in list(self.listeners):
@@ -341,6 +349,7 @@ class FaceSwap:
             tracker.detect_soon()
         self.matcher.offer(image)  # a reference picked in the current frame waits for it
         live = snap.now
+        options = self.quality.applied(live.options)  # less, while the governor says so
         if not live.enabled or live.engine is None or not live.has_source:
             if (live.enabled or self.restoring) and self.guard.on:
                 return self.guard.apply(image, None)  # wanted, not possible yet: guard.py
@@ -350,7 +359,7 @@ class FaceSwap:
         dropped = tracker.unconfirmed_dropped
         try:
             faces = tracker.update(
-                live.engine, image, self.matcher.tracking_options(live.people, live.options)
+                live.engine, image, self.matcher.tracking_options(live.people, options)
             )
             self.false_swaps_prevented += tracker.unconfirmed_dropped - dropped
             suspects = [f.box for f in faces if f.extra.get("fails")]
@@ -365,14 +374,14 @@ class FaceSwap:
                 # on a copy: a render that fails half way must leave the frame as it was
                 image = image.copy() if chosen else image
                 for group, source in chosen:
-                    image = live.engine.render(image, group, source, live.options)
+                    image = live.engine.render(image, group, source, options)
                 self.matcher.rendered(faces, live.source)
                 self.frames_swapped += bool(chosen)
                 timings["face.render"] = (time.perf_counter() - t0) * 1000
-                if chosen and live.options.enhancer != ENHANCER_OFF:
+                if chosen and options.enhancer != ENHANCER_OFF:
                     # the swapped faces only (a face matching no reference stays as it is)
                     rendered = [face for group, _source in chosen for face in group]
-                    image = self.enhancer.enhance(image, rendered, live.options, timings)
+                    image = self.enhancer.enhance(image, rendered, options, timings)
             else:
                 self.frames_without_face += 1
                 timings["face.render"] = (time.perf_counter() - t0) * 1000
@@ -392,7 +401,7 @@ class FaceSwap:
         else:
             image = self.guard.frame(image, seen, suspects, tracker.linger_s)
         stage_ms = dict(self.stage_ms)
-        if live.options.enhancer == ENHANCER_OFF:
+        if options.enhancer == ENHANCER_OFF:
             stage_ms.pop("face.enhance", None)
         for key, ms in timings.items():
             if key.startswith("face."):
