@@ -190,3 +190,25 @@ def test_a_knob_name_is_registered_once_and_status_lists_every_knob() -> None:
     assert [k.name for k in status.knobs] == ["preview"]
     assert status.knobs[0].levels == ["preview 0", "preview 1"]
     assert status.summary == "full quality" and status.steps == []
+
+
+def test_detection_is_made_smaller_only_while_the_faces_in_view_stay_findable() -> None:
+    """dlib misses faces under about 80 px: the detection knob offers nothing (no cost to
+    save) while a followed face would shrink under that at the next size, or while no face
+    is followed at all; a large face lets it go down."""
+    from ar_backend.config import FaceOptions
+    from ar_backend.face.live.quality import FaceQuality
+
+    options = FaceOptions(detect_size=640)
+    quality = FaceQuality(lambda: options, lambda _stage: 20.0, lambda _name: None)
+    detect = next(k for k in quality.knobs if k.name == "detect_size")
+    assert detect.cost_ms() == 0.0  # no face followed yet
+    frame = (443, 640, 3)
+    quality.seen([np.array([100, 100, 170, 175], np.float32)], frame)  # 70 px of 640
+    assert detect.cost_ms() == 0.0  # at 480 px it would be 52 px: lost
+    quality.seen([np.array([100, 100, 360, 380], np.float32)], frame)  # 260 px of 640
+    assert detect.cost_ms() > 0.0
+    detect.set_level(1)
+    assert quality.applied(options).detect_size == 480
+    quality.seen([np.array([100, 100, 250, 260], np.float32)], frame)  # 150 px: 75 at 320
+    assert detect.cost_ms() == 0.0  # no further step

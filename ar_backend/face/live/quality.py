@@ -5,7 +5,9 @@ person chose.
 - ``enhancer``: the face enhancer paused (the swap goes out unrestored); it costs the most of
   anything on the face path and the swap still shows without it.
 - ``detect_size``: dlib's detector on a smaller picture (480 px, then 320 px on its longest
-  side): large faces are found as well, small distant ones later.
+  side): large faces are found as well. Only while every face followed stays at least
+  :data:`MIN_FACE_PX` across at the smaller size (dlib misses faces under about 80 px: a
+  640 px group picture's faces were all lost at 480), and never while no face is followed.
 
 :class:`FaceQuality` holds the levels the governor set; ``FaceSwap.process`` reads the
 options through :meth:`FaceQuality.applied` on each frame.
@@ -13,13 +15,18 @@ options through :meth:`FaceQuality.applied` on each frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from ar_backend.config import FaceOptions
 from ar_backend.knobs import Knob, LevelKnob
 
 ENHANCER_OFF = "off"
 DETECT_SIZES = (480, 320)  # the detector's longest side at each level below full
+MIN_FACE_PX = 100  # the smallest face followed must stay this wide at a smaller detection
 
 
 class FaceQuality:
@@ -42,6 +49,7 @@ class FaceQuality:
         self._enhancer_ms = enhancer_ms
         self.enhancer_paused = False
         self.detect_cap: int | None = None
+        self.face_share = 0.0  # the smallest face followed / the frame's longest side
         self.knobs: list[Knob] = [
             LevelKnob(
                 "enhancer",
@@ -58,6 +66,12 @@ class FaceQuality:
                 cost=self._detect_cost,
             ),
         ]
+
+    def seen(self, boxes: Sequence[npt.NDArray[np.floating[Any]]], frame: tuple[int, ...]) -> None:
+        """The faces followed in this frame (boxes x1, y1, x2, y2) and its shape."""
+        longest = max(frame[:2])
+        sides = [min(b[2] - b[0], b[3] - b[1]) for b in boxes]
+        self.face_share = float(min(sides)) / longest if sides and longest else 0.0
 
     def _pause_enhancer(self, level: int) -> None:
         self.enhancer_paused = level > 0
@@ -80,6 +94,8 @@ class FaceQuality:
             return 0.0
         if level >= len(DETECT_SIZES) or DETECT_SIZES[level] >= options.detect_size:
             return 0.0
+        if self.face_share * DETECT_SIZES[level] < MIN_FACE_PX:
+            return 0.0  # the faces in view would be lost (or none is followed)
         return (self._stage_ms("face.detect") or 0.0) / max(options.detect_every, 1)
 
     def applied(self, options: FaceOptions) -> FaceOptions:

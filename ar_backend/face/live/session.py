@@ -365,6 +365,7 @@ class FaceSwap:
             suspects = [f.box for f in faces if f.extra.get("fails")]
             faces = [f for f in faces if not f.extra.get("fails")]  # only confirmed are drawn
             seen = [f.box for f in faces]
+            self.quality.seen(seen, image.shape)
             for stage, ms in tracker.last_ms.items():
                 timings[f"face.{stage}"] = ms
             t0 = time.perf_counter()
