@@ -119,10 +119,18 @@ def test_a_backend_killed_mid_take_leaves_a_playable_partial_file(started) -> No
     resp = requests.post(be.url + "/record/start", json={"file_name": "cut"}, timeout=20)
     assert resp.status_code == 200, resp.text
     partial = Path(resp.json()["folder"]) / resp.json()["writing"]
-    time.sleep(3.5)
+    # (the recorder runs below the live path: on a loaded machine it writes later)
+    wait_for(lambda: recorded(be.url) >= 150, timeout=60)  # 2.5 s at 60 fps
+    time.sleep(1.0)
     be.kill()  # SIGKILL: nothing is finalised
     assert partial.name == "cut.partial.mp4" and partial.exists()
     assert not partial.with_name("cut.mp4").exists()
     got = measure_take(partial)
     assert got.frames > 30 and got.video_seconds >= 1.5, got
     assert streams(partial) == ("h264", "aac")
+
+
+def recorded(url: str) -> int:
+    """Frames the running take has handed to its encoder."""
+    status = requests.get(url + "/outputs", timeout=5).json()["recording"]
+    return int(status.get("frames") or 0)
