@@ -49,6 +49,9 @@ def live(backend, backend_config, tmp_path: Path, media: Path) -> ServiceProcess
             # the stand-in models are not the manifest's files: check none (tests/weights does)
             "models_manifest": str(tmp_path / "no-manifest.yaml"),
             "enhancer": {"live_budget_ms": 0.001},
+            # the enhancer's effect, whatever the load (the governor would pause it on a
+            # busy machine: tests/backend/test_governor_live.py)
+            "governor": "off",
         },
         jobs={"data_dir": str(tmp_path / "data"), "outputs_dir": str(tmp_path / "outputs")},
     )

@@ -326,6 +326,9 @@ def start_studio(make_studio, tmp_path: Path, media: Path):  # type: ignore[no-u
                 "models_dir": str(models),
                 "models_manifest": str(tmp_path / "no-manifest.yaml"),
                 "options": options,
+                # the enhancer's effect, whatever the load (the governor would pause it on a
+                # busy machine: tests/backend/test_governor_live.py)
+                "governor": "off",
             },
         )
         _ok, png = cv2.imencode(".png", face_image(seed=7))
