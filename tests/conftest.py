@@ -7,9 +7,10 @@ import functools
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -64,6 +65,22 @@ def face_state_dir(
 
 
 @pytest.fixture(scope="session", autouse=True)
+def one_opencv_thread_per_worker() -> Iterator[None]:
+    """Under pytest-xdist (one worker per core) each worker's OpenCV runs on one thread: its
+    default pool of one thread per core would have the workers' pools fight over the same
+    cores (about 8% more CPU for the same pixels in the face and file-job tests). The
+    pixels are the same either way; a test run without workers keeps OpenCV's default."""
+    cv2 = sys.modules.get("cv2")  # (imported by the backend's conftest; never loaded here)
+    if cv2 is None or not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    yield
+    cv2.setNumThreads(threads)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def dlib_models_once() -> Iterator[None]:
     """dlib's model files read once per test session, not once per engine: each fresh
     Studio's or file job's classic engine reads the 68-point landmark model (half a second
@@ -111,7 +128,7 @@ def fail_on_logged_errors(request: pytest.FixtureRequest) -> Iterator[None]:
         )
 
 
-def require_or_skip(reason: str) -> None:
+def require_or_skip(reason: str) -> NoReturn:
     """Skip locally with a reason; in CI (CI=true) a missing part is a failure, not a skip."""
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"CI must provide this: {reason}")
@@ -141,11 +158,11 @@ def postgres_url() -> str | None:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> str:
-    """A fresh database: a SQLite file, and PostgreSQL when YL_TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'monitor.db'}"
+def fresh_db(kind: str, folder: Path, postgres_url: str | None) -> str:
+    """A fresh monitor database of ``kind``: a SQLite file in ``folder``, or this worker's
+    PostgreSQL database emptied (skipped, failed under CI, without YL_TEST_POSTGRES_URL)."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'monitor.db'}"
     url = postgres_url
     if not url:
         require_or_skip(f"no PostgreSQL server: set {PG_ENV} (scripts/test_postgres.sh start)")
@@ -153,6 +170,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | N
     metadata.drop_all(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> str:
+    """A fresh database: a SQLite file, and PostgreSQL when YL_TEST_POSTGRES_URL is set."""
+    return fresh_db(request.param, tmp_path, postgres_url)
 
 
 @pytest.fixture
@@ -165,15 +188,29 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+def monitor_config(url: str, **overrides: Any) -> MonitorConfig:
+    """A monitor's config on ``url`` for tests: no checks, alerts resolve at once."""
+    base: dict[str, Any] = {
+        "storage": {"url": url},
+        "checks": {"enabled": False},
+        "alerts": {"resolve_hold": 0},
+    }
+    return MonitorConfig.model_validate(deep_merge(base, overrides))
+
+
+def start_monitor(config: MonitorConfig, clock: ManualClock) -> tuple[Any, Monitor]:
+    """App + Monitor with the writer running; evaluator ticks are driven by the test (the
+    caller stops it)."""
+    app = create_app(config, clock=clock)
+    mon: Monitor = app.extensions["yl_monitor"]
+    mon.start(evaluator=False, checks=False, sampler=False)
+    return app, mon
+
+
 @pytest.fixture
 def make_config(sqlite_url: str) -> Callable[..., MonitorConfig]:
     def _make(url: str | None = None, **overrides: Any) -> MonitorConfig:
-        base: dict[str, Any] = {
-            "storage": {"url": url or sqlite_url},
-            "checks": {"enabled": False},
-            "alerts": {"resolve_hold": 0},
-        }
-        return MonitorConfig.model_validate(deep_merge(base, overrides))
+        return monitor_config(url or sqlite_url, **overrides)
 
     return _make
 
@@ -186,9 +223,7 @@ def make_monitor(
     started: list[Monitor] = []
 
     def _make(url: str | None = None, **overrides: Any) -> tuple[Any, Monitor]:
-        app = create_app(make_config(url, **overrides), clock=clock)
-        mon: Monitor = app.extensions["yl_monitor"]
-        mon.start(evaluator=False, checks=False, sampler=False)
+        app, mon = start_monitor(make_config(url, **overrides), clock)
         started.append(mon)
         return app, mon
 

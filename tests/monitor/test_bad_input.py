@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
+from shared.timeutil import ManualClock
+from tests.conftest import fresh_db, monitor_config, start_monitor
+from yl_monitor.monitor import Monitor
 from yl_monitor.schema import alerts, beats, nodes, state_events
 
 
@@ -16,12 +22,26 @@ def snapshot(monitor):
         }
 
 
-@pytest.fixture
-def seeded(client, monitor, clock):
-    client.post("/api/ar/nodes/gui-1/heartbeat", json={"node_type": "user-gui"})
-    clock.advance(500)
-    monitor.evaluator.tick()
-    return client
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def seeded_monitor(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_url: str | None,
+) -> Iterator[tuple[Any, Monitor]]:
+    """One monitor per database for the whole table (a node that beat 500 s ago, evaluated):
+    every case checks that the store is the same after it as before, so the cases can share
+    it, and the table costs two monitors instead of one per case."""
+    url = fresh_db(request.param, tmp_path_factory.mktemp("bad-input"), postgres_url)
+    clock = ManualClock()
+    app, monitor = start_monitor(monitor_config(url), clock)
+    try:
+        client = app.test_client()
+        client.post("/api/ar/nodes/gui-1/heartbeat", json={"node_type": "user-gui"})
+        clock.advance(500)
+        monitor.evaluator.tick()
+        yield client, monitor
+    finally:
+        monitor.stop()
 
 
 BIG = "x" * (70 * 1024)
@@ -114,7 +134,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "field"), CASES)
-def test_bad_input_changes_nothing(seeded, monitor, method, path, body, status, field):
+def test_bad_input_changes_nothing(seeded_monitor, method, path, body, status, field):
+    seeded, monitor = seeded_monitor
     before = snapshot(monitor)
     kwargs = {}
     if isinstance(body, dict):
