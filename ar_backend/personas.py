@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.wire.backend import PersonaFace, PersonaOut
+
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9 _-]{0,38}[A-Za-z0-9_-])?$")
@@ -59,20 +61,17 @@ class Persona:
     slot: int | None = None
     created_at: float = field(default_factory=time.time)
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "label": self.label,
-            "voice": self.voice,
-            "face": {
-                "photos": len(self.faces),
-                "names": [f for f, _ in self.faces],
-            }
+    def describe(self) -> PersonaOut:
+        return PersonaOut(
+            name=self.name,
+            label=self.label,
+            voice=self.voice,
+            face=PersonaFace(photos=len(self.faces), names=[f for f, _ in self.faces])
             if self.faces
             else None,
-            "slot": self.slot,
-            "created_at": self.created_at,
-        }
+            slot=self.slot,
+            created_at=self.created_at,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -67,6 +67,8 @@ from shared.wire.backend import (
     MjpegStatus,
     OutputsStatus,
     PersonaApplyOut,
+    PersonaDeleteOut,
+    PersonaListOut,
     PersonaOut,
     PipelineSummary,
     RecordingStatus,
@@ -572,18 +574,15 @@ class Studio:
 
     # ---- personas (ar_backend/personas.py) --------------------------------------------------
 
-    def persona_list(self) -> dict[str, Any]:
+    def persona_list(self) -> PersonaListOut:
         listed = [p.describe() for p in self.personas.listed()]
-        return {
-            "personas": listed,
-            "count": len(listed),
-            "active": self.persona,
-            "error": self.personas.error,
-        }
+        return PersonaListOut(
+            personas=listed, count=len(listed), active=self.persona, error=self.personas.error
+        )
 
     def persona_save(
         self, name: str, label: str, voice: list[dict[str, Any]], face: str, slot: int | None
-    ) -> dict[str, Any]:
+    ) -> PersonaOut:
         """Save (or replace) a persona; each part checked first (400 naming ``name``,
         ``voice.<i>...`` or ``face``), so a refusal changes nothing."""
         check_name(name)
@@ -607,11 +606,11 @@ class Studio:
         log.info("persona %r saved (%d face photo(s))", name, len(photos))
         return persona.describe()
 
-    def persona_delete(self, name: str) -> dict[str, Any]:
+    def persona_delete(self, name: str) -> PersonaDeleteOut:
         gone = self.personas.delete(name)
         if self.persona == gone.name:
             self.persona = None
-        return {"deleted": gone.name, **self.persona_list()}
+        return PersonaDeleteOut(deleted=gone.name, **dict(self.persona_list()))
 
     def persona_apply(self, name: str) -> PersonaApplyOut:
         """The persona's face, voice and label as one change: the face is prepared first
@@ -643,7 +642,7 @@ class Studio:
             self.persona = persona.name
         log.info("persona %r applied", persona.name)
         return PersonaApplyOut(
-            applied=PersonaOut.model_validate(persona.describe()),
+            applied=persona.describe(),
             face=self.face.source_status() if prepared is not None else None,
             effects=chain.describe(),
             label_shown=bool(overlays) or not persona.label,

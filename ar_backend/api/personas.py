@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio, holds_face_changes
@@ -10,7 +10,7 @@ from ar_backend.models import PersonaIn
 from ar_backend.personas import PersonaError
 from shared.api import answer, error_response
 from shared.openapi import operation
-from shared.wire.backend import PersonaApplyOut, PersonaListOut, PersonaOut
+from shared.wire.backend import PersonaApplyOut, PersonaDeleteOut, PersonaListOut, PersonaOut
 
 bp = Blueprint("personas", __name__, url_prefix="/personas")
 holds_face_changes(bp)  # (a change right after a restart: after the restore)
@@ -32,7 +32,7 @@ def _persona_error(exc: PersonaError) -> tuple[Response, int]:
 @bp.get("")
 @operation("The saved personas, the one applied last", ok=PersonaListOut, tags=TAGS)
 def list_personas() -> ResponseReturnValue:
-    return jsonify(get_studio().persona_list())
+    return answer(get_studio().persona_list())
 
 
 @bp.post("")
@@ -49,18 +49,18 @@ def list_personas() -> ResponseReturnValue:
 )
 def save_persona(body: PersonaIn) -> ResponseReturnValue:
     voice = [effect.spec() for effect in body.voice]
-    return jsonify(get_studio().persona_save(body.name, body.label, voice, body.face, body.slot))
+    return answer(get_studio().persona_save(body.name, body.label, voice, body.face, body.slot))
 
 
 @bp.delete("/<name>")
 @operation(
     "Delete a persona (404 naming name when there is none)",
-    ok=PersonaListOut,
+    ok=PersonaDeleteOut,
     tags=TAGS,
     path_params=NAME_PARAM,
 )
 def delete_persona(name: str) -> ResponseReturnValue:
-    return jsonify(get_studio().persona_delete(name))
+    return answer(get_studio().persona_delete(name))
 
 
 @bp.post("/<name>/apply")

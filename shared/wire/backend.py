@@ -853,6 +853,12 @@ class PersonaListOut(Wire):
     error: str | None = Field(None, description="The saved list could not be read: why.")
 
 
+class PersonaDeleteOut(PersonaListOut):
+    """DELETE /personas/NAME: the persona deleted, and the list as it is now."""
+
+    deleted: str = Field(..., description="The persona deleted: its name.")
+
+
 class PersonaApplyOut(Wire):
     applied: PersonaOut
     face: dict[str, Any] | None = Field(None, description="The face now loaded (/face/status).")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ar_backend.face import samples
+from shared.wire.backend import PersonaDeleteOut, PersonaListOut
 from tests.procs import wait_for
 
 VOICE = [
@@ -109,6 +110,22 @@ def test_bad_personas_name_the_field_and_change_nothing(
     assert got == field or got.startswith(field + "."), resp.get_json()
     assert client.get("/personas").get_json() == before
     assert studio.personas.folder.joinpath("personas.json").exists()
+
+
+def test_a_deleted_persona_leaves_the_list_and_is_named(make_studio) -> None:
+    client, _studio = make_studio()
+    for name in ("First", "Second"):
+        body = {"name": name, "face": "keep", "voice": [{"type": "echo"}]}
+        assert client.post("/personas", json=body).status_code == 200
+    resp = client.delete("/personas/first")  # names are matched without case
+    assert resp.status_code == 200, resp.get_json()
+    gone = PersonaDeleteOut.model_validate(resp.get_json())  # (strict: every field declared)
+    assert gone.deleted == "First" and gone.count == 1
+    assert [p.name for p in gone.personas] == ["Second"]
+    listed = PersonaListOut.model_validate(client.get("/personas").get_json())
+    assert [(p.name, [e["type"] for e in p.voice]) for p in listed.personas] == [
+        ("Second", ["echo"])
+    ]
 
 
 def test_unknown_personas_are_404_and_path_names_are_refused(make_studio) -> None:
