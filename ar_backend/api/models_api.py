@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
 from ar_backend.weights.fetch import UnknownModel
 from ar_backend.weights.manifest import ManifestError
-from shared.api import ApiError
+from shared.api import ApiError, answer
 from shared.openapi import operation
 from shared.wire.backend import ModelOut, ModelsOut
 
@@ -19,9 +19,10 @@ bp = Blueprint("models", __name__)
 
 TAGS = ("models",)
 NAME_PARAM = {"name": {"description": "A model name from GET /models (the manifest)."}}
+M = TypeVar("M", ModelOut, ModelsOut)
 
 
-def _guard(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _guard(call: Callable[[], M]) -> M:
     try:
         return call()
     except UnknownModel as exc:
@@ -38,7 +39,7 @@ def _guard(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     tags=TAGS,
 )
 def listing() -> ResponseReturnValue:
-    return jsonify(_guard(get_studio().models.listing))
+    return answer(_guard(get_studio().models.listing))
 
 
 @bp.post("/models/<name>/fetch")
@@ -52,7 +53,7 @@ def listing() -> ResponseReturnValue:
     description="Answers 202 at once; GET /models shows the progress.",
 )
 def fetch(name: str) -> ResponseReturnValue:
-    return jsonify(_guard(lambda: get_studio().models.start(name))), 202
+    return answer(_guard(lambda: get_studio().models.start(name)), 202)
 
 
 @bp.post("/models/<name>/cancel")
@@ -64,4 +65,4 @@ def fetch(name: str) -> ResponseReturnValue:
     path_params=NAME_PARAM,
 )
 def cancel(name: str) -> ResponseReturnValue:
-    return jsonify(_guard(lambda: get_studio().models.cancel(name)))
+    return answer(_guard(lambda: get_studio().models.cancel(name)))

@@ -26,6 +26,7 @@ import requests
 from ar_backend.weights.manifest import FileState, Manifest, ModelFile, load_manifest
 from ar_backend.weights.verify import check_file, sha256_of
 from ar_backend.weights.wheel import Wheels
+from shared.wire.backend import ModelFetchState, ModelFileView, ModelOut, ModelsOut
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +348,7 @@ class ModelFetcher:
             raise UnknownModel(name)
         return manifest
 
-    def start(self, name: str) -> dict[str, Any]:
+    def start(self, name: str) -> ModelOut:
         manifest = self._known(name)
         with self._lock:
             job = self._jobs.get(name)
@@ -381,7 +382,7 @@ class ModelFetcher:
             job.state, job.error = "failed", str(exc)
             log.warning("model fetch failed: %s", exc)
 
-    def cancel(self, name: str) -> dict[str, Any]:
+    def cancel(self, name: str) -> ModelOut:
         self._known(name)
         with self._lock:
             job = self._jobs.get(name)
@@ -390,7 +391,7 @@ class ModelFetcher:
             job.thread.join(timeout=10)
         return self.model(name)
 
-    def _file_view(self, job: _Job | None, item: ModelFile) -> dict[str, Any]:
+    def _file_view(self, job: _Job | None, item: ModelFile) -> ModelFileView:
         state: FileState | str = check_file(self.models_dir, self.manifest(), item.path)
         done: int | None = None
         total: int | None = item.size
@@ -398,34 +399,34 @@ class ModelFetcher:
         if running and item.path in job.progress and state not in ("present", "unverified"):  # type: ignore[union-attr]
             state = "downloading"
             done, total = job.progress[item.path]  # type: ignore[union-attr]
-        return {
-            "path": item.path,
-            "state": state,
-            "size": item.size,
-            "sha256": item.sha256,
-            "bytes_done": done,
-            "bytes_total": total,
-        }
+        return ModelFileView(
+            path=item.path,
+            state=state,
+            size=item.size,
+            sha256=item.sha256,
+            bytes_done=done,
+            bytes_total=total,
+        )
 
-    def model(self, name: str) -> dict[str, Any]:
+    def model(self, name: str) -> ModelOut:
         entry = self._known(name).models[name]
         job = self._jobs.get(name)
-        return {
-            "name": name,
-            "description": entry.description,
-            "licence": entry.licence,
-            "used_by": list(entry.used_by),
-            "used": entry.used,
-            "files": [self._file_view(job, item) for item in entry.files],
-            "fetch": None if job is None else {"state": job.state, "error": job.error},
-        }
+        return ModelOut(
+            name=name,
+            description=entry.description,
+            licence=entry.licence,
+            used_by=list(entry.used_by),
+            used=entry.used,
+            files=[self._file_view(job, item) for item in entry.files],
+            fetch=None if job is None else ModelFetchState(state=job.state, error=job.error),
+        )
 
-    def listing(self) -> dict[str, Any]:
-        return {
-            "manifest": str(self.manifest_path),
-            "models_dir": str(self.models_dir),
-            "models": [self.model(name) for name in self.manifest().models],
-        }
+    def listing(self) -> ModelsOut:
+        return ModelsOut(
+            manifest=str(self.manifest_path),
+            models_dir=str(self.models_dir),
+            models=[self.model(name) for name in self.manifest().models],
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -6,13 +6,16 @@ import os
 import time
 from pathlib import Path
 
+from shared.wire.backend import ModelsOut
 from tests.backend.conftest import make_studio, media  # noqa: F401  (fixtures)
 from tests.weights.conftest import sha
 
 
 def _state(client, name: str) -> dict:  # type: ignore[no-untyped-def]
-    listing = client.get("/models").get_json()
-    return next(m for m in listing["models"] if m["name"] == name)
+    """The model's entry in GET /models, read with the strict wire model (every field the
+    answer sends is declared there)."""
+    listing = ModelsOut.model_validate(client.get("/models").get_json())
+    return next(m.model_dump() for m in listing.models if m.name == name)
 
 
 def test_fetch_progress_through_api(make_studio, server, write_manifest, tmp_path: Path) -> None:  # noqa: F811
