@@ -35,6 +35,9 @@ REF = "#/components/schemas/{model}"
 class ErrorOut(BaseModel):
     """Every error a service answers (the JSON envelope of :mod:`shared.api`)."""
 
+    # open by design: an error may add what its exception's ``details`` carry (a face
+    # that needs an index its ``faces``, a full preview its ``max_viewers``, a missing
+    # virtual camera its ``setup_command``): error_response writes them beside these
     model_config = ConfigDict(extra="allow")
 
     error: str = Field(..., description="The HTTP status phrase.")
@@ -289,6 +292,8 @@ def build_document(
 class DocumentOut(BaseModel):
     """An OpenAPI 3.1 document."""
 
+    # open by design: the OpenAPI specification's own fields (components, security, tags,
+    # servers...), which this model does not repeat
     model_config = ConfigDict(extra="allow")
 
     openapi: str
