@@ -486,6 +486,11 @@ class EngineInfo(Wire):
     gpu_settings: dict[str, Any] | None = Field(
         None, description="The GPU settings asked for (face.gpu), beside what was got."
     )
+    mesh: str | None = Field(
+        None,
+        description="classic: why it runs on dlib's 68 points and not MediaPipe's face mesh (its "
+        "file missing or corrupt, with the command that fetches it); null when on the mesh.",
+    )
 
 
 class EnhancerStatus(Wire):

@@ -1,4 +1,6 @@
-"""The classic engine on faces that ship in packages: identity, background, flicker, mouth."""
+"""The classic engine on dlib's 68 landmarks (its path where the face mesh's file is missing:
+test_classic_mesh.py has the mesh's) on faces that ship in packages: identity, background,
+flicker, mouth."""
 
 from __future__ import annotations
 
@@ -18,8 +20,11 @@ from ar_backend.face.live.tracker import FaceTracker
 
 
 @pytest.fixture(scope="module")
-def engine() -> ClassicEngine:
-    return ClassicEngine(FaceConfig())
+def engine(tmp_path_factory: pytest.TempPathFactory) -> ClassicEngine:
+    """The engine with no MediaPipe file in its models folder: on the 68 points."""
+    engine = ClassicEngine(FaceConfig(models_dir=str(tmp_path_factory.mktemp("no-models"))))
+    assert engine.mesher is None and "fetch mediapipe_face" in str(engine.info()["mesh"])
+    return engine
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,21 @@
-"""``classic``: dlib landmarks, shape transfer, Delaunay warp, colour match, blend.
+"""``classic``: the face mesh (or dlib's landmarks), shape transfer, warp, colour match, blend.
 
-Works offline from pip alone (dlib-bin + face_recognition_models).
+Works offline from pip alone: on MediaPipe's 468-point face mesh when its model file is
+there (``python -m ar_backend.weights fetch mediapipe_face``), else on dlib's 68 landmarks
+(dlib-bin + face_recognition_models).
+
+**On the mesh** (:meth:`ClassicEngine._render_mesh`): the whole face from the hairline to the
+chin and out to the cheeks is warped over MediaPipe's canonical triangles (the far side of a
+turned head culled, the near side painted last). The source's shape (nose, eyes, mouth,
+proportions) is measured in 3D against the target's pose and carried onto it with the
+camera's expression: the jaw's and the lids' opening stay the target's, and the eyes between
+the lids and the inside of the mouth are the camera's own pixels, moved with the lids and lips
+(face/imaging/facemesh.py). Colour, light, sharpness and the edge's tint come from the frame
+(face/imaging/tone.py: not wax, no mask's edge), and the paste is a multi-band blend
+(``seamless``) or feathered. A face carries its mesh from the live path's follower
+(``extra["mesh"]``), or it is fitted here around the 68 points.
+
+**On the 68 points** (no mesh file):
 
 Identity lives in the shape of brows, eyes, nose and mouth as much as in the skin: warping
 the source texture onto the target's own landmarks keeps the target's geometry and with it
@@ -20,17 +35,28 @@ import numpy as np
 from pydantic import Field
 
 from ar_backend.config import FaceConfig, FaceOptions
-from ar_backend.face.detect import FACE_DETECTORS, FACE_LANDMARKERS, Found, create_runner
+from ar_backend.face.detect import (
+    FACE_DETECTORS,
+    FACE_LANDMARKERS,
+    Found,
+    Landmarker,
+    create_runner,
+)
 from ar_backend.face.detect.dlib68 import Dlib68
 from ar_backend.face.detect.dlib_descriptor import DlibDescriptor
+from ar_backend.face.detect.face_mesh import POINTS as MESH_POINTS
+from ar_backend.face.detect.face_mesh import PRESENT, mesh_roi
 from ar_backend.face.detect.mesh68 import to_68
+from ar_backend.face.detect.roi import Roi, roi_around, rotation
 from ar_backend.face.engines.base import EngineOptions, EngineType, own_options, register
 from ar_backend.face.errors import SourceTooSmall
 from ar_backend.face.faces import SourceFace, TargetFace
-from ar_backend.face.imaging import blend, geometry, outline, skin
+from ar_backend.face.imaging import blend, facemesh, geometry, outline, skin, tone
 from ar_backend.face.imaging.warp import clip_box, warp_to
 from ar_backend.face.people import faceset
+from ar_backend.face.runtime.litert import ModelLoadError
 from ar_backend.face.runtime.modelfiles import DLIB_LANDMARKS_68, ModelMissing, dlib_model
+from ar_backend.weights.manifest import ManifestError
 from shared.messages import msg
 
 UPRIGHT_REFIT_DEG = 10.0
@@ -43,6 +69,11 @@ LIKENESS_SHADE = (
 DETECTOR = "dlib_hog"  # face/detect/, by name
 LANDMARKER = "dlib68"  # the 68 points the warp, the features moved and the outline are written for
 SOURCE_WORK_PX = 220  # source faces smaller than this are upscaled (with sharpening) once
+MESH_FOLD = 0.002  # the share of the face's area a shape move may turn over (edge-on slivers)
+LIGHT_INSET = 0.1  # the frame's light is read this share of the face's size inside its outline
+MESHER = "face_mesh"  # the dense path's landmarker (face/detect/face_mesh.py)
+MESH_FILE = "mediapipe/face_landmark.tflite"
+FOREHEAD_FROM_68 = 0.25  # a 68-point box grown up this share of its height: the mesh's reach
 
 
 class ClassicOptions(EngineOptions):
@@ -69,6 +100,7 @@ class ClassicEngine:
         assert isinstance(landmarker, Dlib68)  # fitted in a box (fit(), refit())
         self.landmarker = landmarker
         self.descriptor = DlibDescriptor()
+        self.mesher, self.mesh_reason = _mesher(cfg)
 
     # ---- finding faces ---------------------------------------------------------------------
 
@@ -161,6 +193,36 @@ class ClassicEngine:
             box=box, points=pts, score=face.score, track_id=face.track_id, extra=extra
         )
 
+    # ---- the face mesh ---------------------------------------------------------------------
+
+    def mesh_of(self, image: np.ndarray, face: TargetFace) -> np.ndarray | None:
+        """The face's 468 mesh points (x, y, depth; frame pixels): those it carries
+        (``extra["mesh"]``: the live path's follower meshes every face), else fitted here
+        around its 68 points; None without the mesh's file or where it sees no face."""
+        carried = face.extra.get("mesh")
+        if isinstance(carried, np.ndarray) and carried.shape == (MESH_POINTS, 3):
+            return np.asarray(carried, np.float64)
+        if self.mesher is None or face.points.shape[0] < 68:
+            return None
+        return self.fit_mesh(image, face.points[:68])
+
+    def fit_mesh(self, image: np.ndarray, points68: np.ndarray) -> np.ndarray | None:
+        """The mesh fitted around 68 landmarks: in the region they give (grown up over the
+        forehead, turned level with the eyes), then once more in the region its own points
+        give, as MediaPipe's graphs follow a face (the mesh's region is its own box)."""
+        if self.mesher is None:
+            return None
+        box = geometry.box_of(points68).astype(np.float32)
+        box[1] -= FOREHEAD_FROM_68 * (box[3] - box[1])
+        angle = rotation(points68[36].astype(np.float32), points68[45].astype(np.float32), 0.0)
+        roi: Roi = roi_around(box, angle, 1.5)
+        for _ in range(2):
+            fitted = self.mesher.fit(image, roi)
+            if fitted.score < PRESENT:
+                return None
+            roi = mesh_roi(fitted.points)
+        return np.asarray(fitted.points, np.float64)
+
     # ---- who it is (reference mode, face map) ------------------------------------------------
 
     def describe(self, image: np.ndarray, face: TargetFace) -> np.ndarray:
@@ -195,18 +257,16 @@ class ClassicEngine:
             pts = self.landmarker.landmarks(crop, box)
             notes.append(msg("face.note.upscaled", size=float(size), scale=float(scale)))
         crop = np.ascontiguousarray(crop)
+        data: dict[str, Any] = {"scale": scale}
+        mesh = self.fit_mesh(crop, pts)
+        if mesh is not None:  # the dense path's: the mesh and its texture
+            data["mesh"] = mesh
+            data["mesh_texture"] = skin.mesh_texture_with_alpha(crop, mesh, facemesh.OVAL)
         pts = geometry.with_forehead(pts)
+        data["tris"] = geometry.triangles(pts)
+        data["texture"] = skin.texture_with_alpha(crop, pts)  # alpha 0: hair over the forehead
         return SourceFace(
-            engine=self.name,
-            box=face.box,
-            image=crop,
-            points=pts,
-            data={
-                "tris": geometry.triangles(pts),
-                "scale": scale,
-                "texture": skin.texture_with_alpha(crop, pts),  # alpha 0: hair over the forehead
-            },
-            notes=notes,
+            engine=self.name, box=face.box, image=crop, points=pts, data=data, notes=notes
         )
 
     # ---- rendering -------------------------------------------------------------------------
@@ -252,6 +312,11 @@ class ClassicEngine:
         self, image: np.ndarray, face: TargetFace, source: SourceFace, options: FaceOptions
     ) -> None:
         source = faceset.pick(source, face)  # a face set: the photo whose pose is closest
+        if "mesh" in source.data:
+            mesh = self.mesh_of(image, face)
+            if mesh is not None:
+                self._render_mesh(image, face, mesh, source, options)
+                return
         dst = self.target_shape(face.points, source, options)
         if options.likeness > 0:  # the source's outline too, the frame reshaped to it
             before = geometry.with_forehead(face.points)
@@ -294,6 +359,115 @@ class ClassicEngine:
         if original is not None:
             self._restore_mouth(frame_roi, original, face.points - (x0, y0), size)
 
+    def mesh_shape(
+        self, target: np.ndarray, source: SourceFace, options: FaceOptions
+    ) -> np.ndarray:
+        """The target's mesh moved to the source's shape (face/imaging/facemesh.py): the inner
+        face by ``shape_strength``, the outline by ``likeness``, both less on a turned head
+        (as on the 68 points); with ``mouth_mask`` the lips stay the target's. Backed off
+        while the move turns over more than MESH_FOLD of the face's area."""
+        own = own_options(options, self.name, ClassicOptions)
+        turn = abs(geometry.yaw_hint(to_68(target)))
+        strength = own.shape_strength * (1.0 - float(np.clip(turn - 0.25, 0, 0.5)) * 2)
+        temper = float(
+            np.clip((outline.TURN_STOP - turn) / (outline.TURN_STOP - outline.TURN_FREE), 0, 1)
+        )
+        edge = options.likeness * temper
+        for _ in range(4):
+            moved = facemesh.identity_shape(target, source.data["mesh"], strength, edge)
+            if options.mouth_mask:
+                moved[facemesh.LIPS] = target[facemesh.LIPS]
+            if facemesh.folded(target, moved) <= MESH_FOLD:
+                return moved
+            strength, edge = strength * 0.5, edge * 0.5
+        return target.copy()
+
+    def _render_mesh(
+        self,
+        image: np.ndarray,
+        face: TargetFace,
+        target: np.ndarray,
+        source: SourceFace,
+        options: FaceOptions,
+    ) -> None:
+        """One face on the mesh (the module's docstring): shape, warp, tone, paste."""
+        moved = self.mesh_shape(target, source, options)
+        before = target[:, :2]
+        size = geometry.box_size(geometry.box_of(before))
+        x0, y0, x1, y1 = roi = clip_box(
+            geometry.box_of(np.vstack([before, moved[:, :2]])), image.shape, margin=0.15
+        )
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return
+        camera = image[y0:y1, x0:x1].copy()  # the frame as the camera gave it
+        # the frame round the face follows the new outline (face/imaging/outline.py), or where
+        # that would fold, the outline stays the target's
+        rim = facemesh.RESHAPED
+        if not np.allclose(before[facemesh.OVAL], moved[facemesh.OVAL, :2]) and not (
+            outline.reshape_frame(image, before[rim], moved[rim, :2])
+        ):
+            moved = self.mesh_shape(target, source, options.model_copy(update={"likeness": 0}))
+        after = moved[:, :2]
+        frame_roi = image[y0:y1, x0:x1]
+        src_mesh = source.data["mesh"]
+        # what the camera sees of the face and the source has a texture for, far to near
+        visible = facemesh.facing(moved) & facemesh.facing(src_mesh)
+        tris = facemesh.far_to_near(moved, facemesh.TRIANGLES[visible])
+        openings = facemesh.TRIANGLES[visible & facemesh.OPENING_TRIANGLES]
+        warped, covered = warp_to(source.data["mesh_texture"], src_mesh[:, :2], after, tris, roi)
+        local = after - (x0, y0)
+        shape = covered.shape
+        mask = covered & blend.polygon_mask_of(shape, local[facemesh.OVAL])
+        mask &= np.where(warped[..., 3] > 127, 255, 0).astype(np.uint8)  # the source's hair
+        mask &= cv2.bitwise_not(skin.mesh_not_skin(frame_roi, local))  # and the target's
+        warped = np.ascontiguousarray(warped[..., :3])
+        # the eyes between the lids and the inside of the mouth are the camera's (a blink, the
+        # gaze, teeth, the dark of an open mouth), moved with the lids and lips
+        camera_parts = blend.polygon_mask_of(shape, local[facemesh.LIPS_INNER])
+        for eye in (facemesh.RIGHT_EYE, facemesh.LEFT_EYE):
+            camera_parts |= blend.polygon_mask_of(shape, local[eye])
+        skin_only = mask & cv2.bitwise_not(camera_parts)
+        features = facemesh.features_mask(shape, [local, before - (x0, y0)], size)
+        warped = self._tone(warped, frame_roi, skin_only, features, local, size, options)
+        if cv2.countNonZero(camera_parts):
+            own, _ = warp_to(camera, before - (x0, y0), after, openings, roi)
+            soft = cv2.GaussianBlur(camera_parts, (0, 0), max(0.8, size * 0.006))
+            blend.paste_feather(warped, own, soft.astype(np.float32) / 255.0)
+        if options.blend == "seamless":
+            blend.paste_multiband(frame_roi, warped, mask, size)
+        else:
+            alpha = blend.feather(mask, size) * (mask > 0)  # nothing outside the face moves
+            blend.paste_feather(frame_roi, warped, alpha)
+        if options.mouth_mask:
+            local68 = to_68(np.asarray(target - (x0, y0, 0), np.float32))
+            self._restore_mouth(frame_roi, camera, local68, size)
+
+    @staticmethod
+    def _tone(
+        warped: np.ndarray,
+        frame_roi: np.ndarray,
+        skin_only: np.ndarray,
+        features: np.ndarray,
+        local: np.ndarray,
+        size: float,
+        options: FaceOptions,
+    ) -> np.ndarray:
+        """The warped source in the frame's colour, light and sharpness (face/imaging/tone.py):
+        the skin's colour read on the cheeks and nose; the light read on the skin inside the
+        outline (LIGHT_INSET: hair over the cheeks, the background past them are not its
+        light) at a scale that grows with likeness (as on the 68 points: the source's own
+        shading at the broader scales carries its likeness); its fine detail as sharp as the
+        frame's skin; its edge in the tint of the skin beside it."""
+        face, frame = tone.to_lab(warped), tone.to_lab(frame_roi)
+        oval = blend.polygon_mask_of(skin_only.shape, local[facemesh.OVAL])
+        core = skin_only & blend.inset(oval, size * LIGHT_INSET) & cv2.bitwise_not(features)
+        tone.match_colour(face, frame, skin_only, core)
+        shade_scale = 1.0 + LIKENESS_SHADE * options.likeness
+        tone.relight(face, frame, core, size * shade_scale / 6)
+        tone.match_detail(face, frame, core, size)
+        tone.match_rim(face, frame, skin_only, size)
+        return tone.to_bgr(face)
+
     @staticmethod
     def _restore_mouth(
         frame_roi: np.ndarray, original: np.ndarray, target_local: np.ndarray, size: float
@@ -303,10 +477,23 @@ class ClassicEngine:
         blend.paste_feather(frame_roi, original, alpha)
 
     def info(self) -> dict[str, Any]:
-        return {"provider": "dlib (CPU)", "models": [DLIB_LANDMARKS_68]}
+        """The provider and model files; ``mesh``: why the face mesh is not used (None when
+        it is)."""
+        if self.mesher is not None:
+            models = [DLIB_LANDMARKS_68, MESH_FILE]
+            return {"provider": "MediaPipe face mesh (LiteRT, CPU)", "models": models, "mesh": None}
+        return {"provider": "dlib (CPU)", "models": [DLIB_LANDMARKS_68], "mesh": self.mesh_reason}
 
     def close(self) -> None:
         pass
+
+
+def _mesher(cfg: FaceConfig) -> tuple[Landmarker | None, str | None]:
+    """The face mesh on its verified file, or None and why not (the 68 points then)."""
+    try:
+        return create_runner(FACE_LANDMARKERS, MESHER, cfg), None
+    except (FileNotFoundError, ManifestError, ModelLoadError) as exc:
+        return None, str(exc)
 
 
 def _step(angle: float) -> float:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from itertools import pairwise
 from typing import Protocol
 
+import cv2
 import numpy as np
 
 from ar_backend.face.imaging.warp import clip_box
@@ -88,3 +89,60 @@ def region_flicker(frames: list[np.ndarray], box: np.ndarray, margin: float = 0.
         for a, b in pairwise(frames)
     ]
     return float(np.mean(steps))
+
+
+CHANGED = 6  # a pixel whose channels moved by more than this (0..255) was pasted over
+SEAM_BAND = 0.06  # the bands each side of the seam, in parts of the face's size
+
+
+def pasted_region(
+    original: np.ndarray, output: np.ndarray, box: np.ndarray, margin: float = 0.6
+) -> np.ndarray:
+    """Where the face was pasted: the largest region the swap changed near ``box`` (a face
+    box, grown by ``margin``), holes filled; a uint8 mask over the frame."""
+    x0, y0, x1, y1 = clip_box(box, original.shape, margin=margin)
+    diff = np.abs(
+        original[y0:y1, x0:x1].astype(np.int16) - output[y0:y1, x0:x1].astype(np.int16)
+    ).max(axis=2)
+    changed: np.ndarray = np.where(diff > CHANGED, 255, 0).astype(np.uint8)
+    changed = cv2.morphologyEx(changed, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    region = np.zeros(original.shape[:2], np.uint8)
+    contours, _ = cv2.findContours(changed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if contours:
+        biggest = max(contours, key=cv2.contourArea)
+        cv2.drawContours(region[y0:y1, x0:x1], [biggest], -1, 255, cv2.FILLED)
+    return region
+
+
+def _lab(image: np.ndarray) -> np.ndarray:
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab[..., 0] *= 100 / 255
+    lab[..., 1:] -= 128
+    return lab
+
+
+def seam_delta_e(image: np.ndarray, region: np.ndarray, size: float) -> float:
+    """The Lab colour difference (CIE76) between the band just inside the edge of ``region``
+    (a uint8 mask) and the band just outside it, each SEAM_BAND of the face's ``size`` wide:
+    a pasted face of another colour or light than the skin round it raises it."""
+    k = max(3, int(size * SEAM_BAND) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    inner = cv2.subtract(region, cv2.erode(region, kernel)) > 0
+    outer = cv2.subtract(cv2.dilate(region, kernel), region) > 0
+    if not inner.any() or not outer.any():
+        return 0.0
+    lab = _lab(image)
+    return float(np.linalg.norm(lab[inner].mean(axis=0) - lab[outer].mean(axis=0)))
+
+
+def detail_energy(image: np.ndarray, region: np.ndarray, size: float) -> float:
+    """The mean squared Laplacian of the grey image inside ``region`` (its edge left out by
+    SEAM_BAND of the face's ``size``): how much fine detail the face has (a soft, waxy face
+    has little)."""
+    k = max(3, int(size * SEAM_BAND) | 1)
+    inside = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    if not inside.any():
+        return 0.0
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    lap = cv2.Laplacian(grey, cv2.CV_32F)
+    return float(np.mean(lap[inside] ** 2))

@@ -8,7 +8,9 @@ painted over with skin. So in the band between the brows and the forehead points
 colour is far from the face's skin (sampled under the eyes, beside the nose) are left out of
 the paste, on the source's side (its texture carries an alpha channel) and on the target's.
 Everywhere else in the face the mask is unchanged: brows, eyes and mouth are not skin-coloured
-and are still the source's.
+and are still the source's. On the face mesh (:func:`mesh_not_skin`) the band reaches the
+mesh's top, the hairline. A pixel lighter than the skin counts as skin unless its hue is
+another (a shiny forehead is not hair; a dark fringe or a blond one is).
 """
 
 from __future__ import annotations
@@ -36,27 +38,34 @@ def not_skin(image: np.ndarray, points74: np.ndarray) -> np.ndarray:
     """A uint8 mask over ``image``: 255 where the forehead band is not skin (hair, a hat,
     a hand), 0 elsewhere. ``image`` and ``points74`` share their pixels (an ROI and local
     points). Only the box round the band and the skin sample is looked at."""
+    size = geometry.box_size(geometry.box_of(points74[:68]))
+    return not_skin_in(image, band_polygon(points74), points74[SAMPLE], size)
+
+
+def not_skin_in(image: np.ndarray, band: np.ndarray, sample: np.ndarray, size: float) -> np.ndarray:
+    """:func:`not_skin` for any layout of points: 255 where the polygon ``band`` is not skin,
+    the skin's colour taken inside the hull of the ``sample`` points (cheeks, nose); ``size``:
+    the face's size in pixels."""
     h, w = image.shape[:2]
     out = np.zeros((h, w), np.uint8)
-    poly = band_polygon(points74)
-    used = np.vstack([poly, points74[SAMPLE]])
+    used = np.vstack([band, sample])
     x0, y0 = np.clip(np.floor(used.min(axis=0)).astype(int), 0, [w, h])
     x1, y1 = np.clip(np.ceil(used.max(axis=0)).astype(int) + 1, 0, [w, h])
     if x1 - x0 < 4 or y1 - y0 < 4:
         return out
     # at most WORK_PX across the face: a fringe is a region, and this runs every frame
-    size = geometry.box_size(geometry.box_of(points74[:68]))
     scale = min(1.0, WORK_PX / max(size, 1.0))
     part = image[y0:y1, x0:x1]
     small = (max(4, round((x1 - x0) * scale)), max(4, round((y1 - y0) * scale)))
     if scale < 1.0:
         part = cv2.resize(part, small, interpolation=cv2.INTER_AREA)
-    local = (points74 - (x0, y0)) * scale
-    band = np.zeros(part.shape[:2], np.uint8)
-    cv2.fillPoly(band, [np.round(local[BAND]).astype(np.int32)], 255)
-    sample = np.zeros(part.shape[:2], np.uint8)
-    cv2.fillConvexPoly(sample, cv2.convexHull(np.round(local[SAMPLE]).astype(np.int32)), 255)
-    in_band, in_sample = band > 0, sample > 0
+    origin = np.array([x0, y0])
+    in_band_img = np.zeros(part.shape[:2], np.uint8)
+    cv2.fillPoly(in_band_img, [np.round((band - origin) * scale).astype(np.int32)], 255)
+    in_sample_img = np.zeros(part.shape[:2], np.uint8)
+    hull = cv2.convexHull(np.round((sample - origin) * scale).astype(np.int32))
+    cv2.fillConvexPoly(in_sample_img, hull, 255)
+    in_band, in_sample = in_band_img > 0, in_sample_img > 0
     if np.count_nonzero(in_sample) < 16 or not in_band.any():
         return out
 
@@ -66,7 +75,11 @@ def not_skin(image: np.ndarray, points74: np.ndarray) -> np.ndarray:
     skin = lab(in_sample)
     centre = np.median(skin, axis=0)
     spread = np.maximum(np.median(np.abs(skin - centre), axis=0) * 1.4826, SPREAD_FLOOR)
-    far = np.sqrt((((lab(in_band) - centre) / spread) ** 2).sum(axis=1)) > FAR
+    off = (lab(in_band) - centre) / spread
+    # lighter than the skin is still skin (a forehead's sheen, a highlight): hair is darker,
+    # or another hue
+    off[:, 0] = np.minimum(off[:, 0], 0.0)
+    far = np.sqrt((off**2).sum(axis=1)) > FAR
     found = np.zeros(part.shape[:2], np.uint8)
     found[in_band] = np.where(far, 255, 0).astype(np.uint8)
     # specks (a freckle, a highlight) are skin; a fringe is a region
@@ -84,4 +97,40 @@ def not_skin(image: np.ndarray, points74: np.ndarray) -> np.ndarray:
 def texture_with_alpha(image: np.ndarray, points74: np.ndarray) -> np.ndarray:
     """The source texture as BGRA: alpha 0 on hair over its forehead, 255 elsewhere."""
     alpha = cv2.bitwise_not(not_skin(image, points74))
+    return np.dstack([image, alpha])
+
+
+# the same on MediaPipe's face mesh (face/imaging/facemesh.py): the band from the temples over
+# the mesh's top (it reaches the hairline) and back along the brows' upper edges; the sample
+# on the cheeks and the nose
+MESH_BAND = np.array(
+    [
+        *(127, 162, 21, 54, 103, 67, 109, 10, 338, 297, 332, 284, 251, 389, 356),  # the top
+        *(300, 293, 334, 296, 336, 107, 66, 105, 63, 70),  # back along the brows
+    ]
+)
+MESH_SAMPLE = np.array([50, 101, 118, 280, 330, 347, 5, 195, 36, 266])
+
+
+def mesh_not_skin(image: np.ndarray, mesh: np.ndarray) -> np.ndarray:
+    """:func:`not_skin` on a face mesh's points (x, y in ``image``'s pixels)."""
+    xy = np.asarray(mesh, np.float64)[:, :2]
+    size = geometry.box_size(geometry.box_of(xy))
+    return not_skin_in(image, xy[MESH_BAND], xy[MESH_SAMPLE], size)
+
+
+RIM_INSET = 0.03  # the mesh's outline may lie past the face's edge by this share of its size
+
+
+def mesh_texture_with_alpha(image: np.ndarray, mesh: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """:func:`texture_with_alpha` on a face mesh's points; alpha 0 also outside the mesh's
+    ``outline`` (its points in order) drawn RIM_INSET of the face's size inside it: on a
+    turned head the outline overshoots the silhouette onto the background, which would be
+    pasted onto the target's cheek."""
+    xy = np.asarray(mesh, np.float64)[:, :2]
+    inside: np.ndarray = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round(xy[outline]).astype(np.int32)], 255)
+    k = max(3, int(geometry.box_size(geometry.box_of(xy)) * RIM_INSET) | 1)
+    inside = cv2.erode(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    alpha = cv2.bitwise_and(inside, cv2.bitwise_not(mesh_not_skin(image, mesh)))
     return np.dstack([image, alpha])

@@ -57,11 +57,10 @@ def triangle_ids(
     """An int16 image over the ROI: the index+1 of the triangle covering each pixel, 0 outside."""
     x0, y0, x1, y1 = roi
     ids = np.zeros((y1 - y0, x1 - x0), np.int16)
-    local = np.round((dst - (x0, y0)) * ONE).astype(np.int32)
-    for t, tri in enumerate(tris):
-        if usable is not None and not usable[t]:
-            continue
-        cv2.fillConvexPoly(ids, local[tri], t + 1, lineType=cv2.LINE_8, shift=SHIFT)
+    corners = np.round((dst[:, :2] - (x0, y0)) * ONE).astype(np.int32)[tris]  # (T, 3, 2)
+    drawn = range(len(tris)) if usable is None else np.flatnonzero(usable).tolist()
+    for t in drawn:
+        cv2.fillConvexPoly(ids, corners[t], t + 1, lineType=cv2.LINE_8, shift=SHIFT)
     return ids
 
 
