@@ -429,10 +429,14 @@ class ClassicEngine:
         skin_only = mask & cv2.bitwise_not(camera_parts)
         features = facemesh.features_mask(shape, [local, before - (x0, y0)], size)
         warped = self._tone(warped, frame_roi, skin_only, features, local, size, options)
-        if cv2.countNonZero(camera_parts):
-            own, _ = warp_to(camera, before - (x0, y0), after, openings, roi)
-            soft = cv2.GaussianBlur(camera_parts, (0, 0), max(0.8, size * 0.006))
-            blend.paste_feather(warped, own, soft.astype(np.float32) / 255.0)
+        if cv2.countNonZero(camera_parts):  # (warped over the openings' box only)
+            ox0, oy0, ox1, oy1 = part = clip_box(
+                geometry.box_of(after[facemesh.OPENINGS]), image.shape, margin=0.05
+            )
+            own, _ = warp_to(camera, before - (x0, y0), after, openings, part)
+            sub = np.s_[oy0 - y0 : oy1 - y0, ox0 - x0 : ox1 - x0]
+            soft = cv2.GaussianBlur(camera_parts[sub], (0, 0), max(0.8, size * 0.006))
+            blend.paste_feather(warped[sub], own, soft.astype(np.float32) / 255.0)
         if options.blend == "seamless":
             blend.paste_multiband(frame_roi, warped, mask, size)
         else:

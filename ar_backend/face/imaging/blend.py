@@ -51,8 +51,11 @@ def feather(mask: np.ndarray, size: float) -> np.ndarray:
 
 
 def paste_feather(roi: np.ndarray, face: np.ndarray, alpha: np.ndarray) -> None:
-    a = alpha[..., None]
-    roi[:] = np.clip(face * a + roi * (1.0 - a), 0, 255).astype(np.uint8)
+    """In place: ``face`` over ``roi`` by ``alpha`` (0..1 per pixel)."""
+    a = np.ascontiguousarray(alpha, np.float32)
+    if face.dtype != np.uint8:
+        face = np.clip(face, 0, 255).astype(np.uint8)
+    roi[:] = cv2.blendLinear(np.ascontiguousarray(face), np.ascontiguousarray(roi), a, 1.0 - a)
 
 
 POISSON_SIDE = 128  # the Poisson solve runs at most this large; its correction is smooth

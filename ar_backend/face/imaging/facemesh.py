@@ -271,5 +271,5 @@ def features_mask(
 
 # the triangles round the eyes' and the mouth's openings (the camera's own parts are warped
 # with these only: a few dozen instead of the whole mesh)
-_OPENINGS = np.concatenate([LIPS_INNER, RIGHT_EYE, LEFT_EYE])
-OPENING_TRIANGLES: npt.NDArray[np.bool_] = np.asarray(np.isin(TRIANGLES, _OPENINGS).any(axis=1))
+OPENINGS = np.concatenate([LIPS_INNER, RIGHT_EYE, LEFT_EYE])
+OPENING_TRIANGLES: npt.NDArray[np.bool_] = np.asarray(np.isin(TRIANGLES, OPENINGS).any(axis=1))

@@ -86,10 +86,12 @@ def warp_to(
     mats = np.zeros((len(tris) + 1, 2, 3), np.float32)
     mats[1:] = solved.transpose(0, 2, 1)
     ids = triangle_ids(dst, tris, roi, usable)
-    ys, xs = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
-    m = mats[ids]
-    map_x = m[..., 0, 0] * xs + m[..., 0, 1] * ys + m[..., 0, 2]
-    map_y = m[..., 1, 0] * xs + m[..., 1, 1] * ys + m[..., 1, 2]
+    # each pixel's map from its triangle's six coefficients (one lookup per coefficient)
+    xs = np.arange(x1 - x0, dtype=np.float32)[None, :]
+    ys = np.arange(y1 - y0, dtype=np.float32)[:, None]
+    a, b, c, d_, e, f = (np.take(mats[:, i // 3, i % 3], ids) for i in range(6))
+    map_x = a * xs + b * ys + c
+    map_y = d_ * xs + e * ys + f
     warped = cv2.remap(src_img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     mask = np.where(ids > 0, 255, 0).astype(np.uint8)
     return warped, mask
