@@ -393,7 +393,7 @@ class FaceFollower:
         image's), in its box made square again past that edge, upright, if that fails."""
         fitted = self._fit(image, self.landmarker.roi_for(found))
         if fitted is not None:
-            return fitted
+            return self._settled(image, fitted)
         h, w = image.shape[:2]
         x0, y0, x1, y1 = (float(v) for v in found.box)
         side = max(x1 - x0, y1 - y0)
@@ -410,6 +410,14 @@ class FaceFollower:
         roi = Roi((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * FACE_ROI_SCALE, 0.0)
         return self._fit(image, roi)
 
+    def _settled(self, image: np.ndarray, fitted: Landmarks) -> Landmarks:
+        """A fit on a detection fitted once more in the region its own points give (where
+        MediaPipe's graph fits it on the next frame): the detection's box and eyes set a
+        region upright and high on a tilted face looking down, where the mesh lands on the
+        brow with the mouth on the nose; in its own region it lands on the face."""
+        again = self._fit(image, self.landmarker.roi_from(fitted))
+        return fitted if again is None or not _same_size(again, fitted) else again
+
     def _fit(self, image: np.ndarray, roi: Roi) -> Landmarks | None:
         self.refits += 1
         fitted = self.landmarker.fit(image, roi)
@@ -419,11 +427,7 @@ class FaceFollower:
     def _plausible(fitted: Landmarks, t: _Track) -> bool:
         """A fit from the last mesh's region that kept its size (a mesh that shrank or grew
         at once has slid onto something else)."""
-        if t.mesh is None:
-            return True
-        a, b = mesh_box(fitted), mesh_box(t.mesh)
-        ratio = max(a[2] - a[0], a[3] - a[1]) / max(b[2] - b[0], b[3] - b[1], 1e-6)
-        return SIZE_RANGE[0] < ratio < SIZE_RANGE[1]
+        return t.mesh is None or _same_size(fitted, t.mesh)
 
     # ---- a lost face's look ------------------------------------------------------------------
 
@@ -516,6 +520,13 @@ class FaceFollower:
             return best.face
         box = visible(best.box, w, h)
         return TargetFace(box, NO_POINTS, best.score, best.id, {"fails": 1, "lost": best.lost})
+
+
+def _same_size(fitted: Landmarks, last: Landmarks) -> bool:
+    """Whether a mesh's size is within :data:`SIZE_RANGE` of another's."""
+    a, b = mesh_box(fitted), mesh_box(last)
+    ratio = max(a[2] - a[0], a[3] - a[1]) / max(b[2] - b[0], b[3] - b[1], 1e-6)
+    return bool(SIZE_RANGE[0] < ratio < SIZE_RANGE[1])
 
 
 FACE_BOX_POINTS = [8, *range(17, 68)]  # dlib's layout: the chin, brows, eyes, nose and mouth
