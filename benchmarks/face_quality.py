@@ -1,7 +1,7 @@
 """Face-swap quality, measured with dlib's face-recognition embedding.
 
     .venv/bin/python -m benchmarks.face_quality [--engine classic] [--blend seamless]
-        [--out benchmarks/out/face_quality] [--frames 30]
+        [--out benchmarks/out/face_quality] [--frames 30] [--no-mesh]
 
 Targets, all from packages (nothing downloaded): insightface's group photo t1.jpg (six
 faces), scikit-image's astronaut, and 256 px crops of each group face. The astronaut is the
@@ -22,7 +22,8 @@ Output images are written to --out for a person to look at. Targets: moved on >=
 faces, background change ~0, still-input flicker ~0.
 
 Live group (issue 23): the group photo as a still camera through FaceSwap as live (many
-faces on, the live tracker, --frames frames), the astronaut the source. For each of the six
+faces on, the live path's tracker: MediaPipe's detector and mesh on every frame where their
+files are, --frames frames), the astronaut the source. For each of the six
 faces (found in the original by the thorough picture detection): swapped (its pixels
 changed), crossed (as above), and against the original picture:
 
@@ -60,6 +61,7 @@ from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import samples
 from ar_backend.face.detect.dlib_descriptor import DlibDescriptor
 from ar_backend.face.engines import create_engine
+from ar_backend.face.engines.classic import ClassicEngine
 from ar_backend.face.faces import detect_faces, picture_faces
 from ar_backend.face.imaging import geometry
 from ar_backend.face.imaging.quality import (
@@ -70,6 +72,7 @@ from ar_backend.face.imaging.quality import (
     region_flicker,
     seam_delta_e,
 )
+from ar_backend.face.live.follow import FaceFollower, mediapipe_follower
 from ar_backend.face.live.session import FaceSwap
 from ar_backend.face.live.tracker import FaceTracker
 
@@ -92,12 +95,20 @@ def main() -> int:
     ap.add_argument("--models-dir", default="models")
     ap.add_argument("--out", default="benchmarks/out/face_quality")
     ap.add_argument("--frames", type=int, default=30, help="frames of the still-input video")
+    ap.add_argument(
+        "--no-mesh",
+        action="store_true",
+        help="classic on dlib's 68 points even where the face mesh's file is (the faces still "
+        "followed by MediaPipe's detector and mesh live): the path the mesh replaced, to compare",
+    )
     args = ap.parse_args()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     cfg = FaceConfig(engine=args.engine, models_dir=args.models_dir)
     engine = create_engine(args.engine, cfg)
+    if args.no_mesh and isinstance(engine, ClassicEngine):
+        engine.mesher = None  # (sources are prepared without a mesh: the 68 points' render)
     scorer = IdentityScorer(DlibDescriptor())
     opts = FaceOptions(many_faces=True, blend=args.blend, detect_size=1280)
 
@@ -125,7 +136,7 @@ def main() -> int:
         t0 = time.perf_counter()
         output = engine.render(image.copy(), faces, source, opts)
         ms = (time.perf_counter() - t0) * 1000
-        cv2.imwrite(str(out_dir / f"{name}.jpg"), np.hstack([image, output]))
+        cv2.imwrite(str(out_dir / f"{name}.png"), np.hstack([image, output]))
         backgrounds.append(background_change(image, output, [f.box for f in faces]))
         for j, face in enumerate(faces):
             score = scorer.score(image, output, face.box, emb[src_name])
@@ -188,13 +199,18 @@ def live_group(engine, cfg, scorer, astro, group, truth, source_emb, args, out_d
     swap.engines.use(engine)
     swap.load_image(samples.encode(astro), None, "astronaut.jpg")
     swap.start()
-    tracker = FaceTracker()
+    # the live path's tracker (ar_backend/processors/face_swap.py): MediaPipe's detector and
+    # mesh on every frame where its files are, else dlib's
+    follower, why = mediapipe_follower(cfg)
+    tracker: FaceFollower | FaceTracker = FaceTracker() if follower is None else follower
     output = group
     for _ in range(args.frames):
         output = swap.process(group.copy(), tracker, {})
-    cv2.imwrite(str(out_dir / "group-live.jpg"), np.hstack([group, output]))
+    cv2.imwrite(str(out_dir / "group-live.png"), np.hstack([group, output]))
     print()
-    print(f"live group ({args.frames} frames, many faces, tracker {type(tracker).__name__})")
+    print(f"live group ({args.frames} frames, many faces, tracker {tracker.name})")
+    if why:
+        print(f"(not MediaPipe's detector and mesh: {why})")
     print(f"{'face':>4} {'swapped':>7} {'d_src':>6} {'d_orig':>6} {'crossed':>7} "
           f"{'seam dE':>7} {'(orig)':>6} {'detail':>6}")  # fmt: skip
     swapped = crossed = 0
@@ -277,7 +293,7 @@ def likeness_table(engine, scorer, args, source, source_emb, group_targets, out_
                 output = engine.render(image.copy(), faces, source, opts)
                 if set_name == "second set":
                     cv2.imwrite(
-                        str(out_dir / f"{name}-likeness{likeness:g}.jpg"),
+                        str(out_dir / f"{name}-likeness{likeness:g}.png"),
                         np.hstack([image, output]),
                     )
                 for face in faces:
