@@ -1,4 +1,5 @@
-"""``python -m user_gui [--config F] [--backend-url U] [--monitor-url U] [--local-port P]``."""
+"""``python -m user_gui [--config F] [--backend-url U] [--monitor-url U] [--local-port P]
+[--lang zh_CN|en]``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from shared.config import ConfigError
 from shared.logs import setup_logging
 from shared.places import Places, find_places
 from user_gui import __version__
+from user_gui.app import i18n
 from user_gui.config import load_gui_config
 
 log = logging.getLogger("user_gui")
@@ -26,6 +28,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backend-url", help="ar_backend URL (default http://127.0.0.1:5501)")
     parser.add_argument("--monitor-url", help="yl_monitor URL (default http://127.0.0.1:5500)")
     parser.add_argument("--local-port", type=int, help="local status server port (5502)")
+    parser.add_argument(
+        "--lang",
+        choices=sorted(i18n.available()),
+        help="the window's language this time (wins over the choice saved in Help → Language "
+        "and the config's language; unset: those, else the system's)",
+    )
     parser.add_argument("--version", action="version", version=f"user_gui {__version__}")
     return parser.parse_args(argv)
 
@@ -83,9 +91,8 @@ def main(argv: list[str] | None = None, places: Places | None = None) -> int:
     app.setStyle("Fusion")
     from PyQt5.QtCore import QLocale, QSettings
 
-    from user_gui.app import i18n
-
-    chosen = QSettings("AR Live Studio", "user_gui").value("language") or config.language
+    saved = QSettings("AR Live Studio", "user_gui").value("language")
+    chosen = args.lang or saved or config.language
     i18n.set_language(i18n.pick_language(chosen, QLocale.system().name()))
     reporter = StatusReporter(config.monitor)
     server = None

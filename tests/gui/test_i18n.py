@@ -18,7 +18,7 @@ APP = Path(__file__).resolve().parents[2] / "user_gui" / "app"
 
 
 def test_every_tr_string_in_the_window_has_a_chinese_translation() -> None:
-    files = sorted(APP.glob("*.py"))
+    files = sorted(APP.rglob("*.py"))  # the face/ panels too
     assert any("tr(" in f.read_text(encoding="utf-8") for f in files)
     missing = i18n.missing_translations(files)
     assert missing == [], "add these to user_gui/app/i18n_zh.py:\n" + "\n".join(missing)

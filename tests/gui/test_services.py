@@ -192,6 +192,7 @@ def test_reporter_and_local_server(monitor) -> None:
             "video_running": False,
             "audio_running": False,
             "face_loaded": False,
+            "language": None,  # set by the window once it is open
         }
         # a change is reported at once, not at the next 30 s beat
         reporter.update_gui_status(window_active=True, video_running=True)

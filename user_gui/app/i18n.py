@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import ast
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
+
+from shared.messages import UnknownMessage, render
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,15 @@ def _catalog(code: str) -> dict[str, str]:
         from user_gui.app.i18n_zh import CATALOG
 
         return CATALOG
+    return {}
+
+
+def _messages(code: str) -> dict[str, str]:
+    """The services' messages by key (shared/messages.py's keys) in language ``code``."""
+    if code == "zh_CN":
+        from user_gui.app.i18n_zh import MESSAGES
+
+        return MESSAGES
     return {}
 
 
@@ -93,6 +105,40 @@ def tr(text: str, **fmt: object) -> str:
             raise
         log.warning("translation of %r does not format (%s): English shown", text, exc)
         return text.format(**fmt)
+
+
+def message(text: str | None, key: str | None = None, args: Mapping[str, Any] | None = None) -> str:
+    """A service's human-readable text in the active language: its key (``X_key``) and
+    parameters (``X_args``) rendered from this language's message catalogue, else the English
+    ``text`` the service sent (a key not known here, a parameter that does not fit)."""
+    english = text or ""
+    if not key:
+        return english
+    catalogue = _messages(_active)
+    if key not in catalogue:
+        return english
+    try:
+        return render(key, dict(args or {}), catalogue)
+    except UnknownMessage as exc:
+        log.warning("message %s not rendered in %s (%s): English shown", key, _active, exc)
+        return english
+
+
+def field_message(model: object, name: str) -> str:
+    """``message`` for the text field ``name`` of a service's answer (a wire model or a
+    dict), with its ``name_key`` and ``name_args`` siblings."""
+
+    def get(field: str) -> Any:
+        if isinstance(model, Mapping):
+            return model.get(field)
+        return getattr(model, field, None)
+
+    text, key, args = get(name), get(f"{name}_key"), get(f"{name}_args")
+    return message(
+        text if isinstance(text, str) else None,
+        key if isinstance(key, str) else None,
+        args if isinstance(args, Mapping) else None,
+    )
 
 
 # ---- keeping the catalog complete ----------------------------------------------------------

@@ -340,4 +340,69 @@ CATALOG: dict[str, str] = {
     "persona not saved": "角色未保存",
     "Delete {name}": "删除 {name}",
     "persona not deleted": "角色未删除",
+    "firing": "告警中",
+    "acknowledged": "已确认",
+    "resolved": "已解决",
+}
+
+
+# The services' messages by key (shared/messages.py), with the same {named} parameters: the
+# window shows a backend's or the monitor's text in Chinese from its ``X_key`` and ``X_args``
+# (``i18n.message``). tests/gui/test_i18n.py fails when a key of shared/messages.py is missing
+# here: whoever adds a key there adds its Chinese here.
+MESSAGES: dict[str, str] = {
+    "text": "{text}",
+    # ---- the JSON error envelope ----
+    "error.field": "{field}：{detail}",
+    "error.not_found": "没有这个资源：{path}",
+    "error.body_too_large": "请求内容超过 {limit} 字节",
+    "error.http": "{detail}",
+    "error.internal": "服务未能回答这个请求；请查看它的日志",
+    "error.api_key_missing": "此接口需要 API 密钥（X-API-Key 或 Authorization: Bearer）",
+    "error.api_key_wrong": "此接口需要有效的 API 密钥（X-API-Key 或 Authorization: Bearer）",
+    "error.upload_too_large": "文件超过 {key} 的上限（{limit_mb:g} MB）",
+    # ---- pictures and videos over the size limit ----
+    "picture.too_many_pixels": (
+        "图片为 {width}x{height} 像素（{megapixels:.1f} 百万像素）；最多接受 "
+        "{limit_megapixels:g} 百万像素（{key}）"
+    ),
+    "picture.too_many_pixels_unknown": (
+        "图片声称超过 {limit_megapixels:g} 百万像素；"
+        "最多接受 {limit_megapixels:g} 百万像素（{key}）"
+    ),
+    "picture.unreadable": "{name} 不是能读出尺寸的图片（{detail}）",
+    "picture.too_large_side": "图片为 {width}x{height}；每边最多 {max_side} 像素",
+    "video.too_many_pixels": (
+        "视频画面为 {width}x{height} 像素（{megapixels:.1f} 百万像素）；最多接受 "
+        "{limit_megapixels:g} 百万像素（{key}）"
+    ),
+    "video.unreadable": "{name} 不是能读出画面尺寸的视频（{detail}）",
+    # ---- camera ----
+    "camera.permission_denied": (
+        "{path} 存在，但当前用户无权打开：运行 {command}，然后注销并重新登录"
+    ),
+    "camera.device_not_open": "{label} 无法打开（那里没有摄像头，或正被其他程序占用）",
+    # ---- the monitor: node states and alerts ----
+    "state.paused": "已通过 API 暂停",
+    "state.held_back": (
+        "已有 {age:.0f} 秒没有保存心跳；未判为离线：监控服务在 {fault_ago:.0f} 秒前无法保存心跳"
+    ),
+    "state.offline.no_sign_of_life": "已有 {age:.0f} 秒没有任何动静（应每 {interval:g} 秒一次）",
+    "state.offline.no_beat": "已有 {age:.0f} 秒没有心跳（应每 {interval:g} 秒一次）",
+    "state.late": "心跳晚了 {overdue:.1f} 秒",
+    "state.new": "已注册，尚无心跳",
+    "state.online": "心跳准时",
+    "alert.offline.no_sign_of_life": (
+        "{node} 离线：已有 {age:.0f} 秒没有任何动静（应每 {interval:g} 秒一次）"
+    ),
+    "alert.offline.no_beat": "{node} 离线：已有 {age:.0f} 秒没有心跳（应每 {interval:g} 秒一次）",
+    "alert.health_check": "{node} 健康检查失败（连续 {failures} 次）：{error}",
+    "alert.cpu_high": (
+        "{node} CPU 占用 {cpu_percent}%，已持续 {beats} 次心跳（阈值 {threshold:g}%）"
+    ),
+    "alert.memory_high": "{node} 内存占用过高，已持续 {beats} 次心跳",
+    # ---- the virtual camera ----
+    "vcam.no_device": "还没有虚拟摄像头设备：运行一次 {command}，然后再启动它。",
+    "vcam.no_device_other": "没有虚拟摄像头设备：先在 OBS Studio 中启动一次虚拟摄像头，然后再试。",
+    "vcam.failed": "虚拟摄像头未能启动：{detail}",
 }

@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         if window_geometry.was_maximized(self.settings):
             self.setWindowState(Qt.WindowState.WindowMaximized)
         guard_wheels(self)  # the wheel over an unfocused control scrolls, never changes it
-        self.reporter.update_gui_status(window_active=True)
+        self.reporter.update_gui_status(window_active=True, language=i18n.language())
 
     # ---- layout ----------------------------------------------------------------------------
 

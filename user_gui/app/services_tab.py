@@ -17,13 +17,22 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from user_gui.app.i18n import tr
+from user_gui.app.i18n import field_message, tr
 from user_gui.app.service_checks import MonitorCheck
 from user_gui.app.workers import run_async
 from user_gui.services.clients import MonitorClient
 
 log = logging.getLogger(__name__)
 COLOURS = {"healthy": "#2fbf71", "offline": "#e5484d", "unhealthy": "#e8b339", "unknown": "#8a96a3"}
+
+
+def alert_status(status: str) -> str:
+    """An alert's status in the window's language (a status a newer monitor adds: as sent)."""
+    return {
+        "firing": tr("firing"),
+        "acknowledged": tr("acknowledged"),
+        "resolved": tr("resolved"),
+    }.get(status, status)
 
 
 class _LogBridge(QObject, logging.Handler):
@@ -91,7 +100,8 @@ class ServicesTab(QWidget):
         selected = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
         self.alerts.clear()
         for alert in info.alerts:
-            item = QListWidgetItem(f"[{alert.status}] {alert.message or alert.cause}")
+            text = field_message(alert, "message") or alert.cause
+            item = QListWidgetItem(f"[{alert_status(alert.status)}] {text}")
             item.setData(Qt.ItemDataRole.UserRole, alert.id)
             self.alerts.addItem(item)
             if alert.id == selected:

@@ -25,6 +25,7 @@ from PyQt5.QtGui import QImage
 
 from shared.http import HttpError
 from shared.mjpeg import iter_parts, open_stream
+from user_gui.app import i18n
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +64,16 @@ _CALL = re.compile(r"^[A-Z]+ \S+: (HTTP \d+: )?")
 
 
 def human_message(exc: BaseException) -> str:
-    """What a person reads: the service's own words, without the method, URL and status
+    """What a person reads: the service's own words in the window's language (its message
+    key rendered from the catalogue, else its English), without the method, URL and status
     code (those go to the log)."""
     reason = getattr(exc, "reason", None)
     if isinstance(reason, str) and reason:
-        return reason
+        key = getattr(exc, "message_key", None)
+        args = getattr(exc, "message_args", None)
+        return i18n.message(
+            reason, key if isinstance(key, str) else None, args if isinstance(args, dict) else None
+        )
     text = str(exc)
     if isinstance(exc, HttpError):
         log.info("call failed: %s", text)

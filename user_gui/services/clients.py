@@ -54,9 +54,14 @@ class BackendError(HttpError):
         super().__init__(message, status)
         if isinstance(body.get("message"), str):
             self.reason = body["message"]  # the backend's own words, for a person
+        key, args = body.get("message_key"), body.get("message_args")
+        self.message_key: str | None = key if isinstance(key, str) else None  # its catalogue key
+        self.message_args: dict[str, Any] = args if isinstance(args, dict) else {}
         self.field: str | None = body.get("field")
         self.details = {
-            k: v for k, v in body.items() if k not in ("error", "message", "code", "field")
+            k: v
+            for k, v in body.items()
+            if k not in ("error", "message", "message_key", "message_args", "code", "field")
         }
 
 

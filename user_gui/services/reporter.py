@@ -9,11 +9,11 @@ from shared.heartbeat import HeartbeatSender
 from user_gui import __version__
 from user_gui.config import MonitorSection
 
-GUI_FIELDS = ("window_active", "video_running", "audio_running", "face_loaded")
+GUI_FIELDS = ("window_active", "video_running", "audio_running", "face_loaded", "language")
 
 
 class StatusReporter:
-    """Reports ``gui`` {window_active, video_running, audio_running, face_loaded}.
+    """Reports ``gui`` {window_active, video_running, audio_running, face_loaded, language}.
 
     ``update_gui_status(**changes)`` records the window's real state and reports a change at
     once; a monitor that is down costs retries and one logged warning, never a frozen caller.
@@ -22,6 +22,7 @@ class StatusReporter:
     def __init__(self, cfg: MonitorSection) -> None:
         self._lock = threading.Lock()
         self._gui: dict[str, Any] = dict.fromkeys(GUI_FIELDS, False)
+        self._gui["language"] = None  # the window's, once it is open (en, zh_CN)
         self._error: str | None = None
         self.sender = HeartbeatSender(
             monitor_url=cfg.url,
