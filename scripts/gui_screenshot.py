@@ -1,10 +1,13 @@
 """Screenshot of the studio window on a real X server (Xvfb in CI), with a live preview.
 
-    DISPLAY=:99 .venv/bin/python -m scripts.gui_screenshot OUT.png
+    DISPLAY=:99 .venv/bin/python -m scripts.gui_screenshot OUT.png [--lang zh_CN] [--trouble]
 
 Starts the monitor and the backend (demo source) on free ports, opens the window against
-them, starts the camera from the window, waits for the preview, saves the window as PNG, and
-stops everything.
+them (it sizes itself to the screen: run Xvfb at the size to look at, e.g.
+``xvfb-run -s "-screen 0 1024x640x24"``), starts the camera from the window, waits for the
+preview, saves the window as PNG, and stops everything. ``--trouble`` also turns on the
+virtual camera and the voice (neither has a device under Xvfb: their fixes show) and records,
+scrolled down to the Output panel.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from pathlib import Path
 from tests.procs import ServiceProcess
 
 
-def main(out: str) -> int:
+def main(out: str, lang: str = "en", trouble: bool = False) -> int:
     import faulthandler
 
     faulthandler.dump_traceback_later(120, exit=True)  # never hang a CI run
     from PyQt5.QtCore import QEventLoop
     from PyQt5.QtWidgets import QApplication
 
+    from user_gui.app import i18n
     from user_gui.app.main_window import MainWindow
     from user_gui.config import MonitorSection
     from user_gui.services.clients import ARBackendClient, MonitorClient
@@ -43,11 +47,11 @@ def main(out: str) -> int:
     ).start()
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")
+    i18n.set_language(lang)
     reporter = StatusReporter(MonitorSection(url=mon.url, node_id="screenshot"))
     server = LocalHTTPServer(reporter, port=0)
     server.start()
     win = MainWindow(ARBackendClient(be.url), MonitorClient(mon.url), reporter, server.url, 0.5)
-    win.resize(1200, 700)
     win.show()
     reporter.start()
     try:
@@ -62,9 +66,20 @@ def main(out: str) -> int:
             if win.last_image is not None and time.monotonic() > deadline - 25:
                 break
             time.sleep(0.02)
-        for _ in range(50):  # a few more frames and a refresh of the panels
+        if trouble:  # one after the other: a toggle waits while another call runs
+            for button in (win.output_panel.record, win.output_panel.vcam):
+                button.click()
+                for _ in range(40):
+                    app.processEvents(QEventLoop.AllEvents, 50)
+                    time.sleep(0.02)
+            win.voice_panel.audio_start.click()
+        for _ in range(150 if trouble else 50):  # more frames and a refresh of the panels
             app.processEvents(QEventLoop.AllEvents, 50)
             time.sleep(0.02)
+        if trouble:
+            win.controls.ensureWidgetVisible(win.output_panel.vcam_fix)
+            for _ in range(10):
+                app.processEvents(QEventLoop.AllEvents, 50)
         ok = win.grab().save(out)
         print(f"screenshot {'saved to ' + out if ok else 'FAILED'}")
         return 0 if ok and win.last_image is not None else 1
@@ -77,4 +92,11 @@ def main(out: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "user_gui.png"))
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m scripts.gui_screenshot")
+    parser.add_argument("out", nargs="?", default="user_gui.png")
+    parser.add_argument("--lang", default="en", choices=["en", "zh_CN"])
+    parser.add_argument("--trouble", action="store_true", help="show the fixes and REC too")
+    args = parser.parse_args()
+    sys.exit(main(args.out, args.lang, args.trouble))

@@ -116,7 +116,9 @@ def test_a_video_is_swapped_then_a_long_one_cancelled_and_removed(
     face = write_picture(tmp_path / "face.png")
     choose(monkeypatch, [clip], face)
     opened: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda u: opened.append(u)))
+    monkeypatch.setattr(
+        QDesktopServices, "openUrl", staticmethod(lambda u: opened.append(u) or True)
+    )
     assert panel.form.use_loaded.isChecked() and not panel.form.face_number.isEnabled()
     panel.form.use_picture.setChecked(True)  # no picture yet: the dialog asks for one
     assert panel.form.face_picture == str(face) and panel.form.picture_name.text() == "face.png"

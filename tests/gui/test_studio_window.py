@@ -62,16 +62,42 @@ def test_the_window_fits_a_small_laptop_and_messages_never_widen_it(qtbot, windo
 
 
 def test_virtual_camera_unavailable_shows_the_command_to_run(qtbot, window) -> None:
-    """No v4l2loopback here: the toggle comes back off, and the panel shows the reason,
-    wrapped, with the exact set-up command to copy."""
+    """No v4l2loopback here: the toggle comes back off, and the panel says once, in a
+    person's words, what to do (the backend's own words in the tooltip), with the exact set-up
+    command shown whole and Copy (issue 25 item 7)."""
+    from PyQt5.QtWidgets import QApplication
+
+    from user_gui.app import i18n
+
     start_demo(qtbot, window)
     out = window.output_panel
+    fix = out.vcam_fix
     qtbot.waitUntil(lambda: out.vcam.isEnabled(), timeout=10000)
     out.vcam.click()
-    qtbot.waitUntil(lambda: "setup_virtual_camera.sh" in out.command.text(), timeout=15000)
+    qtbot.waitUntil(lambda: fix.isVisible() and bool(fix.command_text), timeout=15000)
     assert not out.vcam.isChecked()
-    assert out.fix.isVisible() and out.vcam_state.isVisible()
-    assert "virtual camera" in out.vcam_state.full_text.lower()
+    command = fix.command_text
+    assert command.startswith("sudo bash ") and command.endswith(
+        "scripts/setup_virtual_camera.sh"
+    ), command
+    sentence = fix.sentence.full_text
+    assert sentence.startswith("There is no virtual camera on this computer yet.")
+    assert "v4l2loopback" not in sentence and "pyvirtualcam" not in sentence
+    assert "no virtual camera device" in fix.sentence.toolTip()  # the details, for who wants
+    refreshed = window.refresh_shown
+    qtbot.waitUntil(lambda: window.refresh_shown > refreshed + 1, timeout=10000)  # and again
+    shown = [w.full_text for w in (out.vcam_state, out.note) if w.isVisible()]
+    assert shown == [], shown  # said once, in the box: not repeated above or below
+    # the command is shown whole (it wraps), never cut to its last letters
+    label = fix.command
+    assert label.text() == command and "\u200b" not in label.text()
+    assert label.height() >= label.heightForWidth(label.width())
+    fix.copy_button.click()
+    assert QApplication.clipboard().text() == command
+    assert fix.copy_button.text() == "Copied"
+    i18n.set_language("zh_CN")
+    assert fix.sentence.text().startswith("这台电脑上还没有虚拟摄像头")
+    assert fix.command_text == command
 
 
 def test_record_shows_rec_and_timer_then_the_saved_file(qtbot, window, services, tmp_path) -> None:
@@ -83,6 +109,15 @@ def test_record_shows_rec_and_timer_then_the_saved_file(qtbot, window, services,
     qtbot.waitUntil(lambda: out.rec_light.text().startswith("● REC 0:0"), timeout=10000)
     name = out.rec_file.full_text
     assert name.startswith("recording-") and name.endswith(".mp4"), name
+    # REC where the person looks whatever is scrolled: over the preview and in the status bar
+    # (issue 25 item 13), with the file's name, which is never cut
+    qtbot.waitUntil(lambda: window.preview.badge.startswith("● REC 0:0"), timeout=5000)
+    assert window.rec_status.isVisible() and window.rec_status.text().startswith("● REC")
+    assert name in window.rec_status.text()
+    label = out.rec_file
+    window.controls.ensureWidgetVisible(label)
+    qtbot.wait(100)
+    assert label.height() >= label.heightForWidth(label.width())  # wrapped whole, not cut
     assert requests.get(be.url + "/status", timeout=5).json()["outputs"]["recording"]["active"]
     qtbot.waitUntil(lambda: out.rec_light.text() >= "● REC 0:02", timeout=10000)
     assert out.open_folder.isEnabled() and out.folder
@@ -90,6 +125,7 @@ def test_record_shows_rec_and_timer_then_the_saved_file(qtbot, window, services,
     qtbot.waitUntil(
         lambda: not out.record.isChecked() and out.rec_light.text() == "", timeout=10000
     )
+    assert window.preview.badge == "" and window.rec_status.text() == ""
     qtbot.waitUntil(lambda: name in out.rec_file.full_text, timeout=10000)
     saved = Path(out.folder) / name
     assert saved.is_file() and saved.stat().st_size > 1000

@@ -22,6 +22,7 @@ from PyQt5.QtWidgets import (
 from shared.http import HttpError
 from shared.wire.backend import CameraStatus
 from user_gui.app.i18n import tr
+from user_gui.app.user_files import dialog_folder, remember_folder
 from user_gui.app.widgets import MessageLabel, Text
 from user_gui.app.workers import run_async
 from user_gui.services.clients import ARBackendClient
@@ -172,10 +173,14 @@ class CameraPanel(QGroupBox):
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, tr("Play a file as the camera"), "", tr(MEDIA_FILTER)
+            self,
+            tr("Play a file as the camera"),
+            dialog_folder("videos", self.settings),
+            tr(MEDIA_FILTER),
         )
         if not path:
             return
+        remember_folder("videos", path, self.settings)
         self.say(tr("Uploading {name}…", name=path))
 
         def done(answer: Any) -> None:

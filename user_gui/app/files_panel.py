@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QStandardPaths, QUrl, pyqtSignal
+from PyQt5.QtCore import QUrl, pyqtSignal
 from PyQt5.QtGui import QDesktopServices, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PyQt5.QtWidgets import (
     QApplication,
@@ -39,7 +39,15 @@ from shared.wire.backend import JobListOut, JobOut
 from user_gui.app.i18n import tr
 from user_gui.app.job_form import JobForm
 from user_gui.app.job_row import ACTIVE, ENDED, JobRow, ended_line, state_text
-from user_gui.app.user_files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_media, patterns
+from user_gui.app.user_files import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    dialog_folder,
+    is_media,
+    patterns,
+    remember_folder,
+    user_folder,
+)
 from user_gui.app.widgets import GREYED, MessageLabel, RowList, wrapping
 from user_gui.app.workers import ListPoller, run_async
 from user_gui.services.clients import ARBackendClient
@@ -236,9 +244,13 @@ class FilesPanel(QWidget):
         videos = tr("Videos ({patterns})", patterns=patterns(VIDEO_SUFFIXES))
         pictures = tr("Pictures ({patterns})", patterns=patterns(IMAGE_SUFFIXES))
         paths, _ = QFileDialog.getOpenFileNames(
-            self, tr("Add videos or pictures"), "", f"{media};;{videos};;{pictures}"
+            self,
+            tr("Add videos or pictures"),
+            dialog_folder("videos"),
+            f"{media};;{videos};;{pictures}",
         )
         if paths:
+            remember_folder("videos", paths[0])
             self.add_files(paths)
 
     def add_files(self, paths: list[str]) -> None:
@@ -404,11 +416,22 @@ class FilesPanel(QWidget):
 
         run_async(work, done, failed)
 
-    @staticmethod
-    def _open(path: Path, folder: bool) -> None:
+    def _open(self, path: Path, folder: bool) -> None:
+        """The desktop's own program opens the file (or its folder); when none can, the
+        person is told where the file is instead of nothing happening."""
         target = path.parent if folder else path
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
-            log.info("nothing opened %s", target)
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
+            return
+        log.warning("no program opened %s", target)
+        if folder:
+            text = tr("No program here opens folders: the file is in {folder}", folder=str(target))
+        else:
+            text = tr(
+                "No program here opens {name}: it is in {folder}",
+                name=path.name,
+                folder=str(path.parent),
+            )
+        self.message.show_message(text, error=True)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -421,5 +444,4 @@ class FilesPanel(QWidget):
 
 def local_outputs_folder() -> Path:
     """Where outputs fetched from a backend on another machine go."""
-    movies = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
-    return Path(movies or Path.home()) / "AR Live Studio"
+    return user_folder("videos") / "AR Live Studio"

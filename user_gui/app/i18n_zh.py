@@ -343,6 +343,59 @@ CATALOG: dict[str, str] = {
     "firing": "告警中",
     "acknowledged": "已确认",
     "resolved": "已解决",
+    "Copied": "已复制",
+    "Copy the command, then paste it in a terminal": "复制这条命令，然后粘贴到终端中运行",
+    "No program here opens folders: the file is in {folder}": (
+        "这台电脑上没有能打开文件夹的程序：文件在 {folder}"
+    ),
+    "No program here opens {name}: it is in {folder}": (
+        "这台电脑上没有能打开 {name} 的程序：它在 {folder}"
+    ),
+    "The virtual camera did not start.": "虚拟摄像头未能启动。",
+    "1 face in frame": "画面中有 1 张人脸",
+    "no face in frame": "画面中没有人脸",
+    "{count} faces in frame": "画面中有 {count} 张人脸",
+    "{name} was not turned on: {reason}": "{name} 未能开启：{reason}",
+    "No test tone: {error}": "无法播放测试音：{error}",
+    "Play a short tone on the output to hear that it works": (
+        "在输出设备上播放一段短音，听听声音是否正常"
+    ),
+    "Playing a test tone on {device}…": "正在 {device} 上播放测试音…",
+    "Test tone": "测试音",
+    "voice did not start": "变声未能启动",
+    (
+        "The sound library (PortAudio) is not installed. Install it with this command, "
+        "then start the voice again."
+    ): "没有安装声音库（PortAudio）。请用下面的命令安装，然后再启动变声。",
+    (
+        "The sound server ({server}) is running, but the studio cannot reach it. Install "
+        "its plugin with this command, then start the voice again."
+    ): (
+        "声音服务（{server}）正在运行，但本程序连不上它。"
+        "请用下面的命令安装它的插件，然后再启动变声。"
+    ),
+    (
+        "This computer has no sound card and no sound server. Install PipeWire with this "
+        "command, then start the voice again."
+    ): "这台电脑没有声卡，也没有声音服务。请用下面的命令安装 PipeWire，然后再启动变声。",
+    (
+        "This computer has no sound card, and its sound server ({server}) is not running. "
+        "Start it with this command, then start the voice again."
+    ): (
+        "这台电脑没有声卡，它的声音服务（{server}）"
+        "也没有运行。请用下面的命令启动它，然后再启动变声。"
+    ),
+    (
+        "There is no virtual camera on this computer yet. Run this command once in a "
+        "terminal (it asks for your password), then turn the virtual camera on again."
+    ): (
+        "这台电脑上还没有虚拟摄像头。请在终端中运行一次下面的命令（会要求输入密码），"
+        "然后再打开虚拟摄像头。"
+    ),
+    (
+        "There is no virtual camera on this computer yet: start OBS Studio's virtual "
+        "camera once, then turn it on here again."
+    ): ("这台电脑上还没有虚拟摄像头：请先在 OBS Studio 中启动一次虚拟摄像头，然后在这里再打开。"),
 }
 
 

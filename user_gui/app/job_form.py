@@ -25,7 +25,7 @@ from PyQt5.QtWidgets import (
 
 from user_gui.app.i18n import tr
 from user_gui.app.model_files import ENHANCERS, enhancer_name
-from user_gui.app.user_files import IMAGE_SUFFIXES, patterns
+from user_gui.app.user_files import IMAGE_SUFFIXES, dialog_folder, patterns, remember_folder
 from user_gui.app.widgets import wrapping
 
 
@@ -115,10 +115,11 @@ class JobForm(QGroupBox):
         path, _ = QFileDialog.getOpenFileName(
             self,
             tr("The face for these jobs"),
-            "",
+            dialog_folder("pictures"),
             tr("Pictures ({patterns})", patterns=patterns(IMAGE_SUFFIXES)),
         )
         if path:
+            remember_folder("pictures", path)
             self.set_face_picture(path)
         elif not self.face_picture:
             self.use_loaded.setChecked(True)

@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         )
         panels.addWidget(self.face_panel)
         self.output_panel = OutputPanel(self.backend)
+        self.output_panel.rec_changed.connect(self._show_rec)
         panels.addWidget(self.output_panel)
         self.voice_panel = VoicePanel(self.backend)
         self.voice_panel.running.connect(
@@ -168,6 +169,11 @@ class MainWindow(QMainWindow):
         split.setSizes([800, 420])
         self.splitter = split
         self.setCentralWidget(split)
+        self.rec_status = QLabel("")  # the status bar: REC, its time and file, always in view
+        self.rec_status.setStyleSheet("color:#e5484d;font-weight:700;")
+        status_bar = self.statusBar()
+        if status_bar is not None:
+            status_bar.addPermanentWidget(self.rec_status)
         self._set_backend_controls(False, tr("checking the backend..."))
 
     def _build_menu(self) -> None:
@@ -234,6 +240,14 @@ class MainWindow(QMainWindow):
         """ "Use for file jobs": the Files tab, with the enhancer chosen for new jobs."""
         self.files_panel.set_enhancer(model, strength)
         self.tabs.setCurrentWidget(self.files_panel)
+
+    def _show_rec(self, text: str) -> None:
+        """Recording: "● REC 0:12" over the preview and in the status bar with the file's
+        name (the Output panel may be scrolled out of view)."""
+        self.preview.set_badge(text)
+        name = self.output_panel.recording_file
+        self.rec_status.setText(f"{text}  {name}" if text and name else text)
+        self.rec_status.setToolTip(name)
 
     def _toggle_swap(self) -> None:
         self.face_panel.toggle_swap()

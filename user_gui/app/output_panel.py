@@ -9,26 +9,28 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QStandardPaths, QTimer, QUrl, pyqtSignal
-from PyQt5.QtGui import QDesktopServices, QGuiApplication
+from PyQt5.QtCore import QTimer, QUrl, pyqtSignal
+from PyQt5.QtGui import QDesktopServices
 from PyQt5.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from shared.wire.backend import OutputsStatus, RecordingStatus, VirtualCameraStatus
-from user_gui.app.i18n import tr
-from user_gui.app.widgets import MessageLabel
-from user_gui.app.workers import run_async
-from user_gui.services.clients import ARBackendClient
+from user_gui.app.fix_box import FixBox
+from user_gui.app.i18n import field_message, tr
+from user_gui.app.user_files import user_folder
+from user_gui.app.widgets import MessageLabel, Text
+from user_gui.app.workers import human_message, run_async
+from user_gui.services.clients import ARBackendClient, BackendError
 
 log = logging.getLogger(__name__)
 TOGGLE_STYLE = (
@@ -49,10 +51,21 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+@dataclass(frozen=True)
+class VcamRefused:
+    """The backend could not start the virtual camera: its words (in the window's language
+    and in English) and the command that makes the device, if there is one."""
+
+    details: str
+    command: str | None
+    english: str
+
+
 class OutputPanel(QGroupBox):
     """Virtual camera, recording, snapshot."""
 
     message = pyqtSignal(str)  # something the person should read (also logged)
+    rec_changed = pyqtSignal(str)  # "● REC 0:12" while recording (every tick), "" once not
 
     def __init__(self, backend: ARBackendClient, parent: QWidget | None = None) -> None:
         super().__init__(tr("Output"), parent)
@@ -62,13 +75,7 @@ class OutputPanel(QGroupBox):
         self._rec_started: float | None = None  # the backend's clock: started_at
         self._rec_offset = 0.0  # backend time - our time, from the last status
         self.folder: str | None = None  # where recordings go (the backend's folder)
-        self.snapshot_dir = (
-            Path(
-                QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
-                or Path.home()
-            )
-            / "AR Live Studio"
-        )
+        self.snapshot_dir = user_folder("pictures") / "AR Live Studio"
         self.last_snapshot: Path | None = None
         self._build()
         self._tick = QTimer(self)
@@ -98,37 +105,23 @@ class OutputPanel(QGroupBox):
 
         self.vcam_state = MessageLabel()
         col.addWidget(self.vcam_state)
-        fix = QHBoxLayout()
-        self.command = QLineEdit()
-        self.command.setReadOnly(True)
-        self.copy_command = QPushButton(tr("Copy"))
-        self.copy_command.clicked.connect(self._copy_command)
-        fix.addWidget(self.command, 1)
-        fix.addWidget(self.copy_command)
-        self.fix = QWidget()
-        self.fix.setLayout(fix)
-        fix.setContentsMargins(0, 0, 0, 0)
-        self.fix.setVisible(False)
-        col.addWidget(self.fix)
+        self.vcam_fix = FixBox(self)  # no device: what to do, the command, Copy
+        col.addWidget(self.vcam_fix)
 
         rec = QHBoxLayout()
         self.rec_light = QLabel("")
         self.rec_light.setStyleSheet("color:#e5484d;font-weight:700;")
-        self.rec_file = MessageLabel()
         self.open_folder = QPushButton(tr("Open folder"))
         self.open_folder.clicked.connect(self.show_folder)
         self.open_folder.setEnabled(False)
         rec.addWidget(self.rec_light)
-        rec.addWidget(self.rec_file, 1)
+        rec.addStretch(1)
         rec.addWidget(self.open_folder)
         col.addLayout(rec)
+        self.rec_file = MessageLabel()  # on a line of its own: a long name wraps, never cut
+        col.addWidget(self.rec_file)
         self.note = MessageLabel()
         col.addWidget(self.note)
-
-    def _copy_command(self) -> None:
-        clipboard = QGuiApplication.clipboard()
-        if clipboard is not None:
-            clipboard.setText(self.command.text())
 
     # ---- what the backend says -------------------------------------------------------------
 
@@ -138,7 +131,7 @@ class OutputPanel(QGroupBox):
             w.setEnabled(ok and not self._busy)
         if not ok:
             self._tick.stop()
-            self.rec_light.setText("")
+            self._set_rec("")
             self.vcam_state.show_message(tr("backend {state}", state=reason) if reason else "")
 
     def show_outputs(self, outputs: OutputsStatus | None) -> None:
@@ -156,14 +149,32 @@ class OutputPanel(QGroupBox):
             self.vcam_state.show_message(
                 tr("Sending to {device}", device=device) if device else tr("Sending")
             )
-            self.fix.setVisible(False)
+            self.vcam_fix.clear()
             return
         self.vcam.setText(tr("Virtual camera"))
-        error = vc.error or ""
-        self.vcam_state.show_message(error, error=bool(error))
-        command = getattr(vc, "setup_command", None) or ""
-        self.command.setText(command)
-        self.fix.setVisible(bool(error and command))
+        self.vcam_state.show_message("")
+        if vc.error:
+            command = getattr(vc, "setup_command", None)
+            self._show_vcam_problem(lambda: field_message(vc, "error"), command, vc.error)
+        else:
+            self.vcam_fix.clear()
+
+    def _show_vcam_problem(self, details: Text, command: str | None, english: str) -> None:
+        """Why the virtual camera is off, once, in a person's words: the backend's words in
+        the tooltip; the command that makes the device, whole, with Copy."""
+        if command:
+            sentence: Text = lambda: tr(  # noqa: E731 - said again in a new language
+                "There is no virtual camera on this computer yet. Run this command once in a "
+                "terminal (it asks for your password), then turn the virtual camera on again."
+            )
+        elif "no virtual camera device" in english.lower():
+            sentence = lambda: tr(  # noqa: E731
+                "There is no virtual camera on this computer yet: start OBS Studio's virtual "
+                "camera once, then turn it on here again."
+            )
+        else:
+            sentence = lambda: tr("The virtual camera did not start.")  # noqa: E731
+        self.vcam_fix.show_fix(sentence, command, details)
 
     def _show_recording(self, rec: RecordingStatus) -> None:
         self.record.setChecked(rec.active)
@@ -187,17 +198,27 @@ class OutputPanel(QGroupBox):
         else:
             self._tick.stop()
             self._rec_started = None
-            self.rec_light.setText("")
+            self._set_rec("")
             self.record.setText(tr("Record"))
             last = getattr(rec, "last_file", None)
             self.rec_file.show_message(tr("Saved {file}", file=last) if last else "")
         if rec.error:
             self.note.show_message(rec.error, error=True)
 
+    def _set_rec(self, text: str) -> None:
+        if text != self.rec_light.text():
+            self.rec_light.setText(text)
+            self.rec_changed.emit(text)
+
+    @property
+    def recording_file(self) -> str:
+        """The file being recorded ("" when not recording)."""
+        return self.rec_file.full_text if self.record.isChecked() else ""
+
     def _show_timer(self) -> None:
         if self._rec_started is None:
             return
-        self.rec_light.setText("● REC " + clock(time.time() - self._rec_started))
+        self._set_rec("● REC " + clock(time.time() - self._rec_started))
 
     # ---- actions ---------------------------------------------------------------------------
 
@@ -229,13 +250,30 @@ class OutputPanel(QGroupBox):
 
     def set_vcam(self, on: bool) -> None:
         self.note.show_message("")
-        if on:
-            self._call(self.backend.start_virtual_camera, self._vcam_done, tr("Virtual camera"))
-        else:
+        if not on:
             self._call(self.backend.stop_virtual_camera, self._vcam_done, tr("Virtual camera"))
+            return
+        backend = self.backend
 
-    def _vcam_done(self, status: VirtualCameraStatus) -> None:
-        self._show_vcam(status)
+        def work() -> VirtualCameraStatus | VcamRefused:
+            try:
+                return backend.start_virtual_camera()
+            except BackendError as exc:  # no device: said in the fix box, not twice
+                command = exc.details.get("setup_command")
+                english = exc.reason or str(exc)
+                return VcamRefused(
+                    human_message(exc), command if isinstance(command, str) else None, english
+                )
+
+        self._call(work, self._vcam_done, tr("Virtual camera"))
+
+    def _vcam_done(self, status: VirtualCameraStatus | VcamRefused) -> None:
+        if isinstance(status, VcamRefused):
+            log.warning("virtual camera not started: %s", status.english)
+            self.vcam.setChecked(False)
+            self._show_vcam_problem(status.details, status.command, status.english)
+        else:
+            self._show_vcam(status)
         self.refresh()
 
     def set_recording(self, on: bool) -> None:

@@ -155,18 +155,21 @@ class TextLabel(QLabel):
         wrapping(self)
         self._limit = limit
         self._text = _producer(text)
+        self._tip: Callable[[], str] | None = None
         self.full_text = ""
         self._render()
 
-    def show_text(self, text: Text) -> None:
+    def show_text(self, text: Text, tooltip: Text | None = None) -> None:
+        """Show ``text``; the tooltip is ``tooltip`` (details), else the whole text."""
         self._text = _producer(text)
+        self._tip = None if tooltip is None else _producer(tooltip)
         self._render()
 
     def _render(self) -> None:
         full = self._text()
         self.full_text = full
         self.setText(fit_text(full, self._limit))
-        self.setToolTip(full)
+        self.setToolTip((self._tip() if self._tip is not None else "") or full)
 
     def changeEvent(self, event: QEvent | None) -> None:
         if event is not None and event.type() == QEvent.Type.LanguageChange:
@@ -275,6 +278,7 @@ class PreviewView(QWidget):
         self.placeholder = ""  # shown when there is no picture and no overlay
         self.dimmed = False  # the picture is stale: drawn darker under the overlay
         self.hint = ""  # a line along the bottom (the next step for a new user)
+        self.badge = ""  # top left, in red: "● REC 0:12" while recording
         self.setAutoFillBackground(False)
 
     def sizeHint(self) -> QSize:
@@ -295,6 +299,11 @@ class PreviewView(QWidget):
     def set_placeholder(self, text: str) -> None:
         if text != self.placeholder:
             self.placeholder = text
+            self.update()
+
+    def set_badge(self, text: str) -> None:
+        if text != self.badge:
+            self.badge = text
             self.update()
 
     def set_hint(self, text: str) -> None:
@@ -332,6 +341,16 @@ class PreviewView(QWidget):
             p.fillRect(box.adjusted(-14, -10, 14, 10), QColor(16, 20, 24, 200))
             p.setPen(QColor("#f0f3f6") if self.overlay else QColor("#8a96a3"))
             p.drawText(area, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), text)
+        if self.badge:
+            font = QFont(self.font())
+            font.setBold(True)
+            p.setFont(font)
+            box = p.boundingRect(self.rect().adjusted(12, 10, -12, -10), 0, self.badge)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(198, 40, 40, 230))
+            p.drawRoundedRect(box.adjusted(-8, -4, 8, 4), 6, 6)
+            p.setPen(QColor("white"))
+            p.drawText(box, 0, self.badge)
         if self.hint:
             p.setFont(self.font())
             flags = int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)

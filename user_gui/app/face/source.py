@@ -33,6 +33,7 @@ from user_gui.app.face.picker import FacePicker
 from user_gui.app.guidance import GuidanceLabel
 from user_gui.app.guidance import next_step as work_out_next_step
 from user_gui.app.i18n import tr
+from user_gui.app.user_files import dialog_folder, remember_folder
 from user_gui.app.widgets import ERROR_COLOUR, GREYED, Text, TextLabel, on_language_change
 from user_gui.services.clients import BackendError
 
@@ -276,11 +277,11 @@ class SourcePanel(QWidget):
     # ---- the person's actions --------------------------------------------------------------
 
     def choose_face(self) -> None:
-        folder = str(self.settings.value("face_folder", "") or "")
+        folder = dialog_folder("pictures", self.settings)
         path, _ = QFileDialog.getOpenFileName(self, tr("Choose a face"), folder, IMAGE_FILTER)
         if not path:
             return
-        self.settings.setValue("face_folder", str(Path(path).parent))
+        remember_folder("pictures", path, self.settings)
         self.picker.clear()  # another picture: the last one's faces go
         self._update_step()
         self.upload(path)
