@@ -146,7 +146,8 @@ def test_missing_models_are_each_named(tmp_path: Path) -> None:
         root / "buffalo_l" / "w600k_r50.onnx",
     ):
         assert str(path) in message
-    assert "nothing is downloaded" in message
+    assert f"(put them in {root})" in message  # no manifest here: where they go
+    assert "nothing is downloaded" not in message
     assert engine_types()["hyperswap"].check(cfg) in message
 
 
@@ -166,7 +167,24 @@ def test_a_missing_file_the_manifest_lists_names_the_fetch_command(tmp_path: Pat
     reason = engine_types()["hyperswap"].check(face_cfg(root, manifest))
     assert reason is not None
     assert str(paths["swapper"].resolve()) in reason and "det_10g" not in reason
-    assert "python -m ar_backend.weights fetch hyperswap_1a_256 downloads" in reason
+    assert "python -m ar_backend.weights fetch hyperswap_1a_256" in reason
+
+
+def test_every_files_problem_is_named_missing_and_corrupt_alike(tmp_path: Path) -> None:
+    """One file missing and another corrupt: the reason names both (issue 25 item 11)."""
+    root = tmp_path / "models"
+    paths = build_hyperswap_models(root)
+    listed = {
+        "hyperswap_1a_256": [paths["swapper"]],
+        "buffalo_l": [paths["detector"], paths["recognizer"]],
+    }
+    manifest = write_manifest(tmp_path / "m.yaml", listed, root, wrong=paths["swapper"])
+    paths["detector"].unlink()
+    reason = engine_types()["hyperswap"].check(face_cfg(root, manifest))
+    assert reason is not None
+    assert f"missing model files: {paths['detector'].resolve()}" in reason
+    assert f"{paths['swapper'].resolve()} is corrupt" in reason
+    assert "fetch buffalo_l" in reason and "fetch hyperswap_1a_256" in reason
 
 
 def test_a_corrupt_file_is_named_and_never_opened(

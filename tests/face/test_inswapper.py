@@ -108,7 +108,9 @@ def test_missing_models_are_each_named(tmp_path: Path) -> None:
         root / "buffalo_l" / "w600k_r50.onnx",
     ):
         assert str(path) in message
-    assert "nothing is downloaded" in message
+    # where they go (no manifest here), never "nothing is downloaded" beside Download…
+    assert f"(put them in {root})" in message
+    assert "nothing is downloaded" not in message
     # (the app answers EngineUnavailable 503 naming the field engine: tests/backend)
     # the engine list says the same without trying to load anything
     assert engine_types()["inswapper"].check(cfg) in message

@@ -153,15 +153,31 @@ def test_the_enhancer_controls_on_a_real_backend(qtbot, window, services) -> Non
     assert panel.engines.gpu_warning.text().startswith("⚠ ")
     assert "#a85600" in panel.engines.gpu_warning.styleSheet()
 
+    # the swap runs on the scene's one face: counted (issue 25 item 11), in plain words
+    qtbot.waitUntil(lambda: "1 face in frame" in panel.engines.state.text(), timeout=30000)
+    assert "face(s)" not in panel.engines.state.text()
+
     # an enhancer whose model file is missing: the backend's reason, and Download…
     choose(panel, "gpen_bfr_256")
     qtbot.waitUntil(panel.enhancer.problem_box.isVisible, timeout=15000)
     reason = panel.enhancer.problem.toolTip()  # the backend's words, whole
-    assert reason.startswith("gpen_bfr_256 is unavailable: missing model file ")
+    assert reason.startswith(
+        "GPEN-BFR 256 was not turned on: gpen_bfr_256 is unavailable: missing model file "
+    )
     assert "gpen_bfr_256.onnx" in reason
     assert "python -m ar_backend.weights fetch gpen_bfr_256" in reason
     assert panel.enhancer.model.currentData() == "off"  # the backend changed nothing
     assert backend_status(services)["options"]["enhancer"] == "off"
+    assert panel.enhancer.download.isVisible()
+    # the person goes on to something else: the refusal is not left under "Model: Off"
+    qtbot.waitUntil(panel.engines.mouth_mask.isEnabled, timeout=10000)
+    panel.engines.mouth_mask.click()
+    qtbot.waitUntil(lambda: backend_status(services)["options"]["mouth_mask"], timeout=10000)
+    qtbot.waitUntil(lambda: not panel.enhancer.problem_box.isVisible(), timeout=10000)
+    assert panel.enhancer.model.currentText() == "Off"
+    qtbot.waitUntil(panel.enhancer.model.isEnabled, timeout=10000)
+    choose(panel, "gpen_bfr_256")  # asked again: said again, with Download…
+    qtbot.waitUntil(panel.enhancer.problem_box.isVisible, timeout=15000)
     assert panel.enhancer.download.isVisible()
     qtbot.mouseClick(panel.enhancer.download, Qt.MouseButton.LeftButton)
     dialog = panel.models_dialog

@@ -86,9 +86,6 @@ from ar_backend.face.runtime.onnx_providers import (
     session_report,
     warn_once_if_cpu,
 )
-from ar_backend.weights import fetch_command
-from ar_backend.weights.manifest import ManifestError, load_manifest
-from ar_backend.weights.verify import manifest_path
 
 NAME = "hyperswap"
 
@@ -123,32 +120,8 @@ def model_paths(cfg: FaceConfig) -> dict[str, Path]:
     }
 
 
-def _fetch_names(cfg: FaceConfig, paths: list[Path]) -> list[str]:
-    """The manifest's names for ``paths`` (those it lists), for the fetch command."""
-    path = manifest_path(cfg.models_manifest)
-    if not path.is_file():
-        return []
-    try:
-        manifest = load_manifest(path)
-    except ManifestError:
-        return []
-    root = models_dir(cfg)
-    names = []
-    for file in paths:
-        found = manifest.find(file.relative_to(root).as_posix())
-        if found and found[0] not in names:
-            names.append(found[0])
-    return names
-
-
 def _check(cfg: FaceConfig) -> str | None:
-    paths = list(model_paths(cfg).values())
-    reason = files_message(cfg, paths)
-    missing = [p for p in paths if not p.is_file()]
-    names = _fetch_names(cfg, missing) if reason and missing else []
-    if names:
-        reason = f"{reason}; {fetch_command(*names)} downloads verified copies"
-    return reason
+    return files_message(cfg, list(model_paths(cfg).values()))
 
 
 # ---- the swapper's inputs and outputs ------------------------------------------------------

@@ -80,7 +80,34 @@ def missing_message(
         missing.append(f"{path} (or {alt})" if alt else str(path))
     if not missing:
         return None
-    return f"missing model files: {', '.join(missing)}; place them there (nothing is downloaded)"
+    return f"missing model files: {', '.join(missing)}"
+
+
+def fetch_names(cfg: FaceConfig, paths: Iterable[Path]) -> list[str]:
+    """The manifest's names for ``paths`` (those it lists), for the fetch command."""
+    path = manifest_path(cfg.models_manifest)
+    if not path.is_file():
+        return []
+    try:
+        manifest = load_manifest(path)
+    except ManifestError:
+        return []
+    root = models_dir(cfg)
+    names = []
+    for file in paths:
+        found = manifest.find(file.relative_to(root).as_posix())
+        if found and found[0] not in names:
+            names.append(found[0])
+    return names
+
+
+def download_hint(cfg: FaceConfig, paths: Iterable[Path]) -> str:
+    """How to get missing files: the window's Models dialog or the fetch command for those
+    the manifest lists; else where to put them."""
+    names = fetch_names(cfg, paths)
+    if names:
+        return f"download them with Models… in the window or {fetch_command(*names)}"
+    return f"put them in {models_dir(cfg)}"
 
 
 def corrupt_message(cfg: FaceConfig, paths: Iterable[Path]) -> str | None:
@@ -117,12 +144,12 @@ def files_message(
     if runtime:
         reasons.append(runtime)
     missing = missing_message(paths, alternatives)
-    if missing:
-        reasons.append(missing)
-    else:
-        corrupt = corrupt_message(cfg, paths)
-        if corrupt:
-            reasons.append(corrupt)
+    if missing:  # every file's problem: the missing ones and the corrupt ones
+        absent = [p for p in paths if not p.is_file()]
+        reasons.append(f"{missing} ({download_hint(cfg, absent)})")
+    corrupt = corrupt_message(cfg, [p for p in paths if p.is_file()])
+    if corrupt:
+        reasons.append(corrupt)
     return "; ".join(reasons) or None
 
 

@@ -37,6 +37,15 @@ log = logging.getLogger(__name__)
 BLENDS = ("seamless", "feather")
 
 
+def faces_text(count: int) -> str:
+    """How many faces the swap finds in the frame (it counts them only while it runs)."""
+    if count == 0:
+        return tr("no face in frame")
+    if count == 1:
+        return tr("1 face in frame")
+    return tr("{count} faces in frame", count=count)
+
+
 class EnginePanel(QWidget):
     """The engine and its options, the swap's state and the GPU it runs on."""
 
@@ -175,7 +184,7 @@ class EnginePanel(QWidget):
         def text() -> str:
             parts = [
                 tr("swap on") if status.enabled else tr("swap off"),
-                tr("{count} face(s) in frame", count=status.faces_in_frame),
+                faces_text(status.faces_in_frame) if status.enabled else "",  # counted then
                 tr("{engine} on {provider}", engine=engine, provider=provider)
                 if provider
                 else engine,

@@ -193,7 +193,7 @@ class EnhancerPanel(QGroupBox):
                 if index >= 0:
                     self.model.setCurrentIndex(index)
                 self._enable()
-                self._show_problem(result.model, result.reason)
+                self._show_problem(result.model, result.reason, refused=True)
                 self.refresh_wanted.emit()
                 return
             self._refused = None
@@ -201,7 +201,7 @@ class EnhancerPanel(QGroupBox):
 
         def failed(message: str) -> None:
             self._refused = EnhancerRefused(model, message)
-            self._show_problem(model, message)
+            self._show_problem(model, message, refused=True)
             log.warning("enhancer settings %s refused: %s", changes, message)
             self.refresh_wanted.emit()
 
@@ -222,6 +222,11 @@ class EnhancerPanel(QGroupBox):
         """``name``'s files are in place: a refusal of it is over."""
         if self._refused is not None and self._refused.model == name:
             self._refused = None
+
+    def forget_refusal(self) -> None:
+        """The person went on to another change: the enhancer that was not turned on is old
+        news, no longer said under the model the backend runs."""
+        self._refused = None
 
     # ---- the backend's truth ---------------------------------------------------------------
 
@@ -272,19 +277,25 @@ class EnhancerPanel(QGroupBox):
             self.advice_box.setVisible(slow)
         refused = self._refused
         if refused is not None:
-            self._show_problem(refused.model, refused.reason)
+            self._show_problem(refused.model, refused.reason, refused=True)
         elif info is not None and info.model != "off" and not info.available:
             self._show_problem(info.model, info.reason or tr("unavailable"))
         else:
             self._show_problem(None, "")
 
-    def _show_problem(self, model: str | None, reason: str) -> None:
+    def _show_problem(self, model: str | None, reason: str, refused: bool = False) -> None:
+        """Why ``model`` cannot run: the one the backend runs, or (``refused``) the one just
+        asked for, which was not turned on (the model shown stays the backend's)."""
         self._problem_model = model
         if model is None:
             self.problem_box.hide()
             return
         name = enhancer_name(model)
-        if reason.startswith(model):  # the backend's words name it already
+        if refused:
+            self.problem.show_text(
+                lambda: tr("{name} was not turned on: {reason}", name=name, reason=reason)
+            )
+        elif reason.startswith(model):  # the backend's words name it already
             self.problem.show_text(reason)
         else:
             self.problem.show_text(

@@ -136,7 +136,9 @@ class FacePanel(QGroupBox):
         self.enhancer.show_status(status)
 
     def _on_changed(self, status: FaceStatus) -> None:
-        """A change's answer: the backend's new state, in every panel."""
+        """A change's answer: the backend's new state, in every panel (an enhancer that was
+        not turned on before it is no longer said)."""
+        self.enhancer.forget_refusal()
         self.source.say("")
         self.source.show_source(status.source)
         self._show_controls(status)
