@@ -9,7 +9,13 @@ from ar_backend.api import get_studio
 from ar_backend.models import AudioStartIn, ChainIn, EffectIn
 from shared.api import answer
 from shared.openapi import operation
-from shared.wire.backend import AudioStatus, DeviceListOut, EffectChainOut, EffectTypesOut
+from shared.wire.backend import (
+    AudioStatus,
+    DeviceListOut,
+    EffectChainOut,
+    EffectTypesOut,
+    ToneOut,
+)
 
 bp = Blueprint("audio", __name__, url_prefix="/audio")
 TAGS = ("audio",)
@@ -42,6 +48,20 @@ def stop() -> ResponseReturnValue:
 @operation("Stream state, devices, level, effects", ok=AudioStatus, tags=TAGS)
 def status() -> ResponseReturnValue:
     return answer(get_studio().audio.status())
+
+
+@bp.post("/test_tone")
+@operation(
+    "Play a short test tone on the voice's output device (503 when there is none)",
+    ok=ToneOut,
+    errors=(503,),
+    tags=TAGS,
+    description="One second of a soft 440 Hz tone on the output device in use (the "
+    "config's until POST /audio/start chose another), beside the voice if it runs. The 503 "
+    "carries `fix`, as /audio/status does.",
+)
+def test_tone() -> ResponseReturnValue:
+    return answer(get_studio().audio.test_tone())
 
 
 @bp.get("/devices")

@@ -28,12 +28,14 @@ from typing import Any
 import numpy as np
 
 from ar_backend.audio.chain import EffectChain
+from ar_backend.audio.sound_fix import sound_fix
 from ar_backend.audio.source_voice import Playback, SourceVoice
 from ar_backend.audio.sync import AvSync, DelayLine
+from ar_backend.audio.test_tone import NoToneDevice, play_tone
 from ar_backend.config import AudioConfig
 from ar_backend.sources.sound import SourceSound
 from shared.messages import KeyedError, Message, msg, text_fields
-from shared.wire.backend import AudioDevice, AudioStatus, DeviceListOut
+from shared.wire.backend import AudioDevice, AudioStatus, DeviceListOut, ToneOut
 from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,13 @@ Tap = Callable[[np.ndarray, float], None]
 
 
 class AudioUnavailable(KeyedError):
-    """No PortAudio or no device: the message says what is missing and how to fix it."""
+    """No PortAudio or no device: the message says what is missing and how to fix it;
+    ``details`` (added to the API's 503) carries ``fix``: what is missing on this system and
+    the command that fixes it (sound_fix.py)."""
+
+    def __init__(self, message: Message | str) -> None:
+        super().__init__(message)
+        self.details = {"fix": sound_fix(self.keyed)}
 
 
 class NoSuchAudioDevice(ValueError):
@@ -444,6 +452,14 @@ class AudioEngine:
             self.error = None
             log.info("the audio stream is back (restart %d)", self.restarts)
 
+    def test_tone(self) -> ToneOut:
+        """A short tone on the output device in use, so a person hears the sound works
+        (:class:`AudioUnavailable`, with its fix, when there is no device)."""
+        try:
+            return ToneOut(**play_tone(_sounddevice(), self.output_device))
+        except NoToneDevice as exc:
+            raise AudioUnavailable(exc.keyed) from exc
+
     def stop(self) -> AudioStatus:
         self._watch.stop(timeout=5)
         self._sync_worker.stop(timeout=5)
@@ -482,6 +498,7 @@ class AudioEngine:
             **text_fields("output_error", self.output_error if self.running else None),
             source_sound=self.sound.publisher if source is not None else None,
             **self.sync.status(),
+            fix=sound_fix(self.error) if stream is None and source is None else None,
             sample_rate=self.cfg.sample_rate,
             block_size=self.cfg.block_size,
             channels=self.cfg.channels,

@@ -283,11 +283,34 @@ class AudioEffect(Wire):
     latency_ms: float
 
 
+class SoundFix(Wire):
+    """What is missing for the voice on this system, and the command that fixes it."""
+
+    missing: str = Field(
+        ...,
+        description="portaudio (the library), sound_server (installed, not running), "
+        "sound_system (no PipeWire or PulseAudio installed), alsa_plugin (a server runs, "
+        "PortAudio cannot reach it)",
+    )
+    server: str | None = Field(None, description="pipewire or pulseaudio: the command's")
+    command: str = Field(..., description='One line to run in a terminal ("": none known)')
+
+
+class ToneOut(Wire):
+    playing: bool
+    device: str = Field(..., description="The output device it plays on.")
+    seconds: float
+    hz: float
+
+
 class AudioStatus(Wire):
     state: str = Field(..., description="stopped, running, reconnecting or unavailable")
     error: str | None
     error_key: MessageKey = None
     error_args: MessageArgs = None
+    fix: SoundFix | None = Field(
+        None, description="While unavailable: what is missing here and the command to fix it."
+    )
     sample_rate: int
     block_size: int
     channels: int

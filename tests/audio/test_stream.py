@@ -4,7 +4,6 @@ backend process). A missing device and the bad-input table run in process, in
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,33 +13,17 @@ import requests
 import yaml
 
 from ar_backend.audio.wavio import write_wav
-from tests.conftest import require_or_skip
 from tests.procs import wait_for
+from tests.pulse import null_sink
 
 pytestmark = pytest.mark.slow
-
-
-def _pactl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=20)
 
 
 @pytest.fixture(scope="module")
 def pulse():
     """A PulseAudio server with a null sink 'ar_test_mic'; its monitor is the default input."""
-    if not (shutil.which("pulseaudio") and shutil.which("pactl")):
-        require_or_skip("no PulseAudio here (apt-get install pulseaudio pulseaudio-utils)")
-    started = False
-    if _pactl("info").returncode != 0:
-        subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1"], capture_output=True, timeout=30)
-        started = True
-        wait_for(lambda: _pactl("info").returncode == 0, timeout=10)
-    module = _pactl("load-module", "module-null-sink", "sink_name=ar_test_mic").stdout.strip()
-    _pactl("set-default-source", "ar_test_mic.monitor")
-    yield "ar_test_mic"
-    if module:
-        _pactl("unload-module", module)
-    if started:
-        subprocess.run(["pulseaudio", "-k"], capture_output=True, timeout=20)
+    with null_sink("ar_test_mic") as sink:
+        yield sink
 
 
 def backend_with(spawn, tmp_path: Path, audio: dict):  # type: ignore[no-untyped-def]

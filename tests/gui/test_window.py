@@ -116,7 +116,7 @@ def test_voice_panel_applies_an_effect_and_reports_a_missing_device(
     qtbot.waitUntil(lambda: voice.chain.count() == 1, timeout=5000)
     voice.audio_start.click()  # this backend's microphone does not exist: a clear message
     qtbot.waitUntil(lambda: "did not start" in voice.audio_state.full_text, timeout=10000)
-    text = voice.audio_state.full_text
+    text = voice.audio_state.full_text + " " + voice.sound_fix.sentence.toolTip()
     assert "no-such-mic" in text or "no audio device" in text, text
     assert "http://" not in text and "HTTP 5" not in text, "no raw URL or status code: " + text
     # no device: effects cannot be applied, and the panel says why

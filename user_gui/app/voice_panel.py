@@ -28,11 +28,13 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from shared.wire.backend import AudioEffect, AudioStatus, EffectParam
-from user_gui.app.i18n import tr
-from user_gui.app.widgets import MessageLabel, wheel_needs_focus
-from user_gui.app.workers import run_async
-from user_gui.services.clients import ARBackendClient
+from shared.wire.backend import AudioEffect, AudioStatus, EffectParam, SoundFix, ToneOut
+from user_gui.app.fix_box import FixBox
+from user_gui.app.i18n import field_message, tr
+from user_gui.app.voice_fix import SoundMissing, sound_sentence
+from user_gui.app.widgets import MessageLabel, Text, wheel_needs_focus
+from user_gui.app.workers import human_message, run_async
+from user_gui.services.clients import ARBackendClient, BackendError
 
 log = logging.getLogger(__name__)
 METER_FLOOR_DB = -60
@@ -91,12 +93,19 @@ class VoicePanel(QGroupBox):
         self.meter.setValue(METER_FLOOR_DB)
         self.meter.setFormat(tr("level") + " —")
         self.meter.setToolTip(tr("Microphone level (dBFS)"))
+        self.tone_button = QPushButton(tr("Test tone"))
+        self.tone_button.setToolTip(tr("Play a short tone on the output to hear that it works"))
+        self.tone_button.clicked.connect(self.play_test_tone)
+        self.tone_button.hide()  # once the sound works
         row.addWidget(self.audio_start)
         row.addWidget(self.audio_stop)
+        row.addWidget(self.tone_button)
         row.addWidget(self.meter, 1)
         col.addLayout(row)
         self.audio_state = MessageLabel(tr("voice: unknown"))
         col.addWidget(self.audio_state)
+        self.sound_fix = FixBox(self)  # no sound device: what is missing, the command, Copy
+        col.addWidget(self.sound_fix)
 
         pick = QHBoxLayout()
         self.effect_type = QComboBox()
@@ -165,9 +174,15 @@ class VoicePanel(QGroupBox):
             return
         self.state = status.state
         text = tr("voice: {state}", state=tr(status.state))
-        if status.error:
-            text += f" — {status.error}"
+        fix = status.fix if status.state == "unavailable" else None
+        if fix is not None:  # said in the box, in a person's words, the details its tooltip
+            self._show_fix(fix, lambda: field_message(status, "error"))
+        else:
+            self.sound_fix.clear()
+            if status.error:
+                text += f" — {field_message(status, 'error')}"
         self.audio_state.show_message(text, error=status.state == "unavailable")
+        self.tone_button.setVisible(self._backend_ok and status.state != "unavailable")
         usable = self._backend_ok and status.state != "unavailable"
         for w in self._effect_controls():
             w.setEnabled(usable)
@@ -360,16 +375,54 @@ class VoicePanel(QGroupBox):
 
     def start_audio(self) -> None:
         inp, out = self.input_device.currentData(), self.output_device.currentData()
+        backend = self.backend
+
+        def work() -> AudioStatus | SoundMissing:
+            try:
+                return backend.start_audio(input_device=inp, output_device=out)
+            except BackendError as exc:  # no sound here: what is missing, and the fix
+                fix = exc.details.get("fix")
+                if not isinstance(fix, dict):
+                    raise
+                return SoundMissing(human_message(exc), SoundFix.model_validate(fix))
+
+        def done(result: AudioStatus | SoundMissing) -> None:
+            if isinstance(result, SoundMissing):
+                log.warning("voice did not start: %s", result.details)
+                self.audio_state.show_message(tr("voice did not start"), error=True)
+                self._show_fix(result.fix, result.details)
+                self.tone_button.hide()
+            else:
+                self.show_status(result)
 
         def failed(msg: str) -> None:
             self.audio_state.show_message(tr("voice did not start: {error}", error=msg), error=True)
             log.warning("voice did not start: %s", msg)
 
-        run_async(
-            lambda: self.backend.start_audio(input_device=inp, output_device=out),
-            self.show_status,
-            failed,
-        )
+        run_async(work, done, failed)
+
+    def _show_fix(self, fix: SoundFix, details: Text) -> None:
+        """What is missing for the voice, in a person's words, with the command for this
+        system (PipeWire's or PulseAudio's) and Copy."""
+        self.sound_fix.show_fix(lambda: sound_sentence(fix), fix.command or None, details)
+
+    def play_test_tone(self) -> None:
+        """A short tone on the output device, to hear that the sound works."""
+        self.tone_button.setEnabled(False)
+
+        def done(answer: ToneOut) -> None:
+            self.tone_button.setEnabled(True)
+            device = answer.device
+            self.audio_state.show_message(
+                lambda: tr("Playing a test tone on {device}…", device=device)
+            )
+
+        def failed(msg: str) -> None:
+            self.tone_button.setEnabled(True)
+            self.audio_state.show_message(tr("No test tone: {error}", error=msg), error=True)
+            log.warning("test tone not played: %s", msg)
+
+        run_async(self.backend.test_tone, done, failed)
 
     def stop_audio(self) -> None:
         run_async(self.backend.stop_audio, self.show_status, self._failed(tr("voice did not stop")))

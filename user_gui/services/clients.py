@@ -338,6 +338,11 @@ class ARBackendClient(APIClient):
         timeout = max(self.timeout, self.slow_timeout)
         return self._call(bw.PersonaApplyOut, "POST", path, json={}, timeout=timeout)
 
+    def test_tone(self) -> bw.ToneOut:
+        """A short tone on the voice's output device (BackendError 503, with ``fix`` in its
+        details, when there is none)."""
+        return self.post_model(bw.ToneOut, "/audio/test_tone", {})
+
     def audio_effect_types(self) -> dict[str, dict[str, bw.EffectParam]]:
         """Per effect type, its parameters with their default and range."""
         return self.get_model(bw.EffectTypesOut, "/audio/effects").effects
