@@ -362,6 +362,91 @@ CATALOG: dict[str, str] = {
     ),
     "Playing a test tone on {device}…": "正在 {device} 上播放测试音…",
     "Test tone": "测试音",
+    "Details": "详细信息",
+    "Face enhancer: GFPGAN 1.4": "人脸增强：GFPGAN 1.4",
+    "Face enhancer: GPEN-BFR 256": "人脸增强：GPEN-BFR 256",
+    "Face enhancer: GPEN-BFR 512": "人脸增强：GPEN-BFR 512",
+    "Face finder and recogniser": "人脸检测与识别",
+    "Face swapper: HyperSwap": "换脸模型：HyperSwap",
+    "Face swapper: inswapper": "换脸模型：inswapper",
+    "Face swapper: inswapper, half size": "换脸模型：inswapper（半精度，体积减半）",
+    "Face tracker (MediaPipe)": "人脸跟踪（MediaPipe）",
+    "Finds faces quickly and follows them from frame to frame.": (
+        "快速找到人脸，并在每一帧之间跟踪它们。"
+    ),
+    "Finds hands, so a hand in front of the face stays in front.": (
+        "找到手部，让挡在脸前的手保持在前面。"
+    ),
+    "Finds the faces in the picture and tells people apart; the neural engines need it.": (
+        "找到画面中的人脸并区分不同的人；神经网络引擎需要它。"
+    ),
+    "Free to use, commercial use included ({licence}).": (
+        "可以免费使用，包括商业用途（{licence}）。"
+    ),
+    "Hand finder (MediaPipe)": "手部检测（MediaPipe）",
+    "Its files, the config keys that use it, the licence": "它的文件、使用它的配置项和许可协议",
+    "Name: {name}": "名称：{name}",
+    "Non-commercial use only: not for streams or videos that earn money.": (
+        "仅限非商业用途：不能用于赚钱的直播或视频。"
+    ),
+    "Person outline (MediaPipe)": "人像轮廓（MediaPipe）",
+    "Puts the face you chose on yours, live (the inswapper engine).": (
+        "把你选的人脸实时换到你的脸上（inswapper 引擎）。"
+    ),
+    "Puts the face you chose on yours, sharper than inswapper (the hyperswap engine).": (
+        "把你选的人脸换到你的脸上，比 inswapper 更清晰（hyperswap 引擎）。"
+    ),
+    "Read its licence under Details before you use it.": "使用前请在“详细信息”中阅读它的许可协议。",
+    "Restores detail in the swapped face, at a higher resolution.": (
+        "以更高的分辨率恢复换脸后人脸的细节。"
+    ),
+    "Restores detail in the swapped face: eyes, skin and teeth look sharper.": (
+        "恢复换脸后人脸的细节：眼睛、皮肤和牙齿更清晰。"
+    ),
+    "Restores detail in the swapped face; lighter and faster than GFPGAN.": (
+        "恢复换脸后人脸的细节；比 GFPGAN 更轻、更快。"
+    ),
+    "Tells you apart from the background.": "把你和背景区分开。",
+    "The same face swapper at half the size; used when the full one is not there.": (
+        "同一个换脸模型，体积减半；在没有完整版时使用。"
+    ),
+    "(default)": "（默认）",
+    "attack (ms)": "起音（毫秒）",
+    "cutoff (Hz)": "截止频率（赫兹）",
+    "delay (ms)": "延迟（毫秒）",
+    "denoise": "降噪",
+    "echo": "回声",
+    "feedback": "反馈",
+    "formant": "共振峰",
+    "frequency (Hz)": "频率（赫兹）",
+    "gain": "增益",
+    "gain (dB)": "增益（分贝）",
+    "gate": "噪声门",
+    "high-pass": "高通",
+    "keep the formants": "保留共振峰",
+    "low-pass": "低通",
+    "mix": "混合比例",
+    "pitch": "变调",
+    "release (ms)": "释放（毫秒）",
+    "reverb": "混响",
+    "robot": "机器人",
+    "room size": "房间大小",
+    "semitones": "半音",
+    "strength": "强度",
+    "threshold (dB)": "阈值（分贝）",
+    "Runs the studio's launcher here, as start_all.sh does": (
+        "在本机运行工作室的启动程序，与 start_all.sh 相同"
+    ),
+    "Start the backend": "启动后端",
+    "Starting…": "正在启动…",
+    "The backend at {url} does not answer: start it on that computer.": (
+        "{url} 上的后端没有响应：请在那台电脑上启动它。"
+    ),
+    "The backend did not start. Its launcher said:": "后端未能启动。启动程序的输出：",
+    "The studio's backend is not running. Start it with this command:": (
+        "工作室的后端没有运行。用下面的命令启动它："
+    ),
+    "exit status {code}": "退出码 {code}",
     "voice did not start": "变声未能启动",
     (
         "The sound library (PortAudio) is not installed. Install it with this command, "

@@ -26,12 +26,14 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from shared.places import find_places
 from shared.wire.backend import CameraStatus, GovernorStatus
 from user_gui.app import guidance, i18n, window_geometry
 from user_gui.app.camera_panel import CameraPanel
 from user_gui.app.face.panel import FacePanel
 from user_gui.app.files_panel import FilesPanel
 from user_gui.app.i18n import tr
+from user_gui.app.offline_box import OfflineBox
 from user_gui.app.output_panel import OutputPanel
 from user_gui.app.persona_bar import PERSONA_KEYS, PersonaBar
 from user_gui.app.service_checks import BackendCheck, check_backend, check_monitor
@@ -40,6 +42,7 @@ from user_gui.app.shortcuts_dialog import ShortcutsDialog
 from user_gui.app.voice_panel import VoicePanel
 from user_gui.app.widgets import PreviewView, guard_wheels
 from user_gui.app.workers import MjpegReader, run_async
+from user_gui.services.backend_starter import BackendStarter
 from user_gui.services.clients import ARBackendClient, MonitorClient
 from user_gui.services.reporter import StatusReporter
 
@@ -66,6 +69,7 @@ class MainWindow(QMainWindow):
         reporter: StatusReporter,
         local_url: str | None,
         poll_interval: float = 2.0,
+        starter: BackendStarter | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -73,6 +77,8 @@ class MainWindow(QMainWindow):
         self.reporter = reporter
         self.local_url = local_url
         self.settings = QSettings("AR Live Studio", "user_gui")
+        # how to start the backend when it is offline (the command, and Start where it can)
+        self.backend_starter = starter or BackendStarter(backend.base_url, find_places())
         self.setWindowTitle("AR Live Studio")
         self._reader: MjpegReader | None = None
         self._preview_asked = 0  # the width the running preview was asked for
@@ -112,6 +118,8 @@ class MainWindow(QMainWindow):
         lcol.setContentsMargins(6, 6, 6, 6)
         self.preview = PreviewView()
         self.preview.set_placeholder(tr("no preview: start the camera"))
+        self.offline = OfflineBox(self.backend_starter)
+        self.preview.float_widget(self.offline)
         self.preview_info = QLabel("")
         self.preview_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # what the quality governor has turned down to hold the rate ("holding 30 fps: ...")
@@ -286,8 +294,10 @@ class MainWindow(QMainWindow):
         state = info.status
         self.services_tab.indicate("backend", tr("AR backend"), state, info.latency)
         ok = state == "healthy"
-        if ok != self._backend_ok:
-            log.info("AR backend is %s%s", state, f" ({info.last_error})" if not ok else "")
+        if ok != self._backend_ok or self.refresh_shown == 0:
+            if ok != self._backend_ok:
+                log.info("AR backend is %s%s", state, f" ({info.last_error})" if not ok else "")
+            self._show_offline_help(ok)
         if ok and (not self._backend_ok or not self.face_panel.engines_listed):
             self.face_panel.load_engines()
         self._backend_ok = ok
@@ -327,6 +337,15 @@ class MainWindow(QMainWindow):
         rounded up to a step, so the backend encodes no more than is shown."""
         px = self.preview.width() * self.preview.devicePixelRatioF()
         return max(2 * PREVIEW_STEP, math.ceil(px / PREVIEW_STEP) * PREVIEW_STEP)
+
+    def _show_offline_help(self, ok: bool) -> None:
+        """Offline: how to start the backend over the preview (and Start where the window
+        can start it); gone when it answers."""
+        if ok:
+            self.offline.backend_back()
+        else:
+            self.offline.show_offline()
+            self.preview.place_floating()
 
     # ---- camera ----------------------------------------------------------------------------
 

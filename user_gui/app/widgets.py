@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from PyQt5.QtCore import QEvent, QObject, QRect, QSize, Qt
-from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPixmap
+from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PyQt5.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
@@ -279,6 +279,7 @@ class PreviewView(QWidget):
         self.dimmed = False  # the picture is stale: drawn darker under the overlay
         self.hint = ""  # a line along the bottom (the next step for a new user)
         self.badge = ""  # top left, in red: "● REC 0:12" while recording
+        self._floating: QWidget | None = None  # a widget over the lower middle (offline help)
         self.setAutoFillBackground(False)
 
     def sizeHint(self) -> QSize:
@@ -300,6 +301,27 @@ class PreviewView(QWidget):
         if text != self.placeholder:
             self.placeholder = text
             self.update()
+
+    def float_widget(self, widget: QWidget) -> None:
+        """``widget`` over the picture's lower middle, kept there as the preview resizes."""
+        widget.setParent(self)
+        self._floating = widget
+        self.place_floating()
+
+    def place_floating(self) -> None:
+        widget = self._floating
+        if widget is None:
+            return
+        width = min(520, max(200, self.width() - 40))
+        height = widget.heightForWidth(width)
+        height = height if height > 0 else widget.sizeHint().height()
+        x = (self.width() - width) // 2
+        y = max(8, self.height() - height - 56)  # above the hint line
+        widget.setGeometry(x, y, width, height)
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        self.place_floating()
 
     def set_badge(self, text: str) -> None:
         if text != self.badge:
