@@ -212,16 +212,26 @@ def test_the_dialog_lists_models_with_licences_and_downloads_one(
     assert str(catalogue["models"]) in dialog.folder.text().replace("\u200b", "")
 
     swapper = dialog.rows["inswapper_128"]
-    licence = swapper.licence.text().replace("\u200b", "")
-    assert licence == f"Licence: {NON_COMMERCIAL}"  # in full, never cut
-    assert swapper.licence.wordWrap() and swapper.licence.isVisible()
-    assert "#a85600" in swapper.licence.styleSheet()  # restricted: in a warning colour
+    # plain words first (issue 25 item 12): what it is and does, and may a streamer use it
+    assert swapper.title.text() == "Face swapper: inswapper"
+    assert swapper.what.text().startswith("Puts the face you chose on yours")
+    assert swapper.terms.text().startswith("Non-commercial use only")
+    assert "#a85600" in swapper.terms.styleSheet()  # restricted: in a warning colour
     assert swapper.state.text() == "missing" and swapper.download.isVisible()
     assert not swapper.cancel.isVisible() and not swapper.bar.isVisible()
+    # the technical details folded until asked for: config keys, shapes, files, the licence
+    assert not swapper.details.isVisible() and not swapper.licence.isVisible()
+    swapper.details_button.click()
+    assert swapper.details.isVisible() and swapper.licence.isVisible()
+    licence = swapper.licence.text().replace("\u200b", "")
+    assert licence == f"Licence: {NON_COMMERCIAL}"  # in full, never cut
+    assert swapper.licence.wordWrap()
     assert swapper.used_by.text().startswith("Used by: inswapper engine")
+    assert swapper.name.text() == "Name: inswapper_128"
     buffalo = dialog.rows["buffalo_l"]
     assert buffalo.files.text().count("missing") == 2  # one line per file
     assert "buffalo_l/det_10g.onnx: missing" in buffalo.files.text().replace("\u200b", "")
+    assert not buffalo.files.isVisible()  # folded
 
     broken = dialog.rows["broken"]
     assert broken.state.text() == "corrupt"
@@ -229,6 +239,7 @@ def test_the_dialog_lists_models_with_licences_and_downloads_one(
 
     gfpgan = dialog.rows["gfpgan_1.4"]
     assert gfpgan.size_label.text() == "3.0 MB" and "Apache-2.0" in gfpgan.licence.text()
+    assert gfpgan.terms.text() == "Free to use, commercial use included (Apache-2.0)."
     files.delay = 0.03  # about 1.5 s: the dialog reads the list every half second meanwhile
     seen: list[tuple[str, bool, int]] = []
     dialog.listed.connect(
@@ -252,6 +263,8 @@ def test_the_dialog_lists_models_with_licences_and_downloads_one(
     assert dialog.windowTitle() == "模型"
     assert gfpgan.state.text() == "已就绪" and broken.state.text() == "已损坏"
     assert swapper.licence.text().startswith("许可协议：")  # noqa: RUF001
+    assert swapper.title.text() == "换脸模型：inswapper"  # noqa: RUF001
+    assert swapper.terms.text().startswith("仅限非商业用途")
     i18n.set_language("en")
     dialog.close()
     assert not dialog.isVisible()

@@ -34,6 +34,70 @@ STATE_COLOURS = {
 }
 
 
+PERMISSIVE = re.compile(r"\b(Apache-2\.0|MIT|BSD-[23]-Clause|Zlib|ISC)\b")
+
+
+def plain_words(name: str, description: str = "") -> tuple[str, str]:
+    """A model's name and what it does, for a person (the manifest's ``description`` is
+    for developers: it stays under Details); a model not known here: its name, that text."""
+    known = {
+        "inswapper_128": (
+            tr("Face swapper: inswapper"),
+            tr("Puts the face you chose on yours, live (the inswapper engine)."),
+        ),
+        "inswapper_128_fp16": (
+            tr("Face swapper: inswapper, half size"),
+            tr("The same face swapper at half the size; used when the full one is not there."),
+        ),
+        "buffalo_l": (
+            tr("Face finder and recogniser"),
+            tr(
+                "Finds the faces in the picture and tells people apart; the neural engines need it."
+            ),
+        ),
+        "hyperswap_1a_256": (
+            tr("Face swapper: HyperSwap"),
+            tr("Puts the face you chose on yours, sharper than inswapper (the hyperswap engine)."),
+        ),
+        "gfpgan_1.4": (
+            tr("Face enhancer: GFPGAN 1.4"),
+            tr("Restores detail in the swapped face: eyes, skin and teeth look sharper."),
+        ),
+        "gpen_bfr_256": (
+            tr("Face enhancer: GPEN-BFR 256"),
+            tr("Restores detail in the swapped face; lighter and faster than GFPGAN."),
+        ),
+        "gpen_bfr_512": (
+            tr("Face enhancer: GPEN-BFR 512"),
+            tr("Restores detail in the swapped face, at a higher resolution."),
+        ),
+        "mediapipe_face": (
+            tr("Face tracker (MediaPipe)"),
+            tr("Finds faces quickly and follows them from frame to frame."),
+        ),
+        "mediapipe_hands": (
+            tr("Hand finder (MediaPipe)"),
+            tr("Finds hands, so a hand in front of the face stays in front."),
+        ),
+        "mediapipe_segmentation": (
+            tr("Person outline (MediaPipe)"),
+            tr("Tells you apart from the background."),
+        ),
+    }
+    return known.get(name, (name, description))
+
+
+def licence_summary(licence: str) -> str:
+    """Whether a streamer may use the model, in one line (the licence in full is under
+    Details)."""
+    if restricted(licence):
+        return tr("Non-commercial use only: not for streams or videos that earn money.")
+    found = PERMISSIVE.search(licence)
+    if found:
+        return tr("Free to use, commercial use included ({licence}).", licence=found.group(1))
+    return tr("Read its licence under Details before you use it.")
+
+
 def enhancer_name(model: str) -> str:
     """What a person reads for an enhancer model ("GFPGAN 1.4"; "Off" for off)."""
     return tr("Off") if model == "off" else ENHANCER_NAMES.get(model, model)

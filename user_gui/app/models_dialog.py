@@ -19,14 +19,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
-from PyQt5.QtCore import QEvent, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QEvent, QTimer, pyqtSignal
 from PyQt5.QtGui import QCloseEvent, QHideEvent, QShowEvent
 from PyQt5.QtWidgets import (
     QDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -34,19 +32,10 @@ from PyQt5.QtWidgets import (
 
 from shared.wire.backend import ModelOut, ModelsOut
 from user_gui.app.i18n import tr
-from user_gui.app.model_files import (
-    STATE_COLOURS,
-    is_ready,
-    megabytes,
-    model_progress,
-    model_size,
-    model_state,
-    restricted,
-    state_text,
-)
+from user_gui.app.model_files import is_ready
+from user_gui.app.model_row import ModelRow
 from user_gui.app.widgets import (
     GREYED,
-    WARN_COLOUR,
     MessageLabel,
     RowList,
     breakable,
@@ -60,138 +49,6 @@ log = logging.getLogger(__name__)
 FAST_MS = 500  # while a download runs
 SLOW_MS = 3000  # otherwise, while the dialog is open
 FOCUS_STYLE = 'QFrame#modelRow[focused="true"] { border: 2px solid #2f81f7; border-radius: 6px; }'
-
-
-class ModelRow(QFrame):
-    """One model: name, state and size, Download and Cancel; what it is, what uses it, its
-    licence in full, its files, the progress bar, and the error of a failed download."""
-
-    download_clicked = pyqtSignal(str)  # the model's name
-    cancel_clicked = pyqtSignal(str)
-
-    def __init__(
-        self, model: ModelOut, was_fetched: Callable[[str], bool], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.model = model
-        self._was_fetched = was_fetched  # its download ended well while the dialog showed it
-        self.setObjectName("modelRow")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setProperty("focused", False)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(10, 8, 10, 8)
-        col.setSpacing(4)
-        top = QHBoxLayout()
-        self.name = QLabel(model.name)
-        self.name.setStyleSheet("font-weight:600;font-size:14px;")
-        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.state = QLabel("")
-        self.size_label = QLabel("")
-        self.size_label.setStyleSheet(f"color:{GREYED};")
-        self.download = QPushButton("")
-        self.cancel = QPushButton("")
-        self.download.clicked.connect(lambda: self.download_clicked.emit(self.model.name))
-        self.cancel.clicked.connect(lambda: self.cancel_clicked.emit(self.model.name))
-        top.addWidget(self.name)
-        top.addWidget(self.state)
-        top.addWidget(self.size_label)
-        top.addStretch(1)
-        top.addWidget(self.download)
-        top.addWidget(self.cancel)
-        col.addLayout(top)
-        self.description = wrapping(QLabel(""), selectable=True)
-        self.used_by = wrapping(QLabel(""), selectable=True)
-        self.used_by.setStyleSheet(f"color:{GREYED};")
-        self.licence = wrapping(QLabel(""), selectable=True)
-        self.files = wrapping(QLabel(""), selectable=True)
-        self.files.setStyleSheet(f"color:{GREYED};")
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
-        self.bar.setTextVisible(True)
-        self.error = MessageLabel()
-        for w in (self.description, self.used_by, self.licence, self.files, self.bar, self.error):
-            col.addWidget(w)
-        self.show_model(model)
-
-    def set_focused(self, on: bool) -> None:
-        self.setProperty("focused", on)
-        style = self.style()
-        if style is not None:
-            style.unpolish(self)
-            style.polish(self)
-
-    def show_model(self, model: ModelOut) -> None:
-        self.model = model
-        state = model_state(model)
-        colour = STATE_COLOURS.get(state, GREYED)
-        self.state.setText(state_text(state))
-        self.state.setStyleSheet(f"color:{colour};font-weight:600;")
-        self.size_label.setText(tr("{size} MB", size=megabytes(model_size(model))))
-        self.description.setText(breakable(model.description))
-        used = ", ".join(u.strip() for u in model.used_by if u.strip())
-        self.used_by.setText(breakable(tr("Used by: {what}", what=used)))
-        self.licence.setText(breakable(tr("Licence: {licence}", licence=model.licence)))
-        limited = restricted(model.licence)
-        self.licence.setStyleSheet(f"color:{WARN_COLOUR};font-weight:600;" if limited else "")
-        self.files.setText(
-            "\n".join(
-                breakable(
-                    tr(
-                        "{path}: {state}, {size} MB",
-                        path=f.path,
-                        state=state_text(f.state),
-                        size=megabytes(f.size),
-                    )
-                )
-                for f in model.files
-            )
-        )
-        running = state == "downloading"
-        if running:
-            done, total = model_progress(model)
-            share = done / total if total else 0.0
-            self.bar.setValue(int(1000 * share))
-            self.bar.setFormat(
-                tr(
-                    "{percent}% · {done} of {total} MB",
-                    percent=int(100 * share),
-                    done=megabytes(done),
-                    total=megabytes(total),
-                )
-            )
-        elif is_ready(model):
-            self.bar.setValue(1000)
-            self.bar.setFormat(
-                tr(
-                    "{percent}% · {done} of {total} MB",
-                    percent=100,
-                    done=megabytes(model_size(model)),
-                    total=megabytes(model_size(model)),
-                )
-            )
-        self.bar.setVisible(running or (is_ready(model) and self._was_fetched(model.name)))
-        fetch = model.fetch
-        if fetch is not None and fetch.state == "failed":
-            self.error.show_message(
-                tr("Download failed: {error}", error=fetch.error or tr("no reason given")),
-                error=True,
-            )
-        elif fetch is not None and fetch.state == "cancelled" and not is_ready(model):
-            self.error.show_message(tr("Download cancelled: what was downloaded is kept."))
-        else:
-            self.error.show_message("")
-        self.download.setText(tr("Download again") if state == "corrupt" else tr("Download"))
-        self.download.setToolTip(
-            tr("Downloads its files onto the backend's models folder; read its licence first")
-        )
-        self.download.setVisible(not running and not is_ready(model))
-        self.cancel.setText(tr("Cancel"))
-        self.cancel.setToolTip(tr("Stop the download (what was downloaded is kept)"))
-        self.cancel.setVisible(running)
-
-    def set_busy(self, busy: bool) -> None:
-        self.download.setEnabled(not busy)
-        self.cancel.setEnabled(not busy)
 
 
 class ModelsDialog(QDialog):
