@@ -73,7 +73,9 @@ def test_python_m_user_gui_lang_wins_over_the_saved_choice(
     nowhere = "http://127.0.0.1:9"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(config)}
     log = (tmp_path / "gui.log").open("wb")
-    args = ["--backend-url", nowhere, "--monitor-url", nowhere, "--local-port", str(port)]
+    gui_config = tmp_path / "user_gui.yaml"
+    gui_config.write_text("monitor: {enabled: false}\n")  # nothing to report to here
+    args = ["--config", str(gui_config), "--backend-url", nowhere, "--local-port", str(port)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "user_gui", *args, "--lang", flag],
         cwd=ROOT,
@@ -97,9 +99,47 @@ def test_python_m_user_gui_lang_wins_over_the_saved_choice(
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=60)  # a loaded machine: closing may take a while
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
         log.close()
     assert proc.returncode == 0, (tmp_path / "gui.log").read_text()
+
+
+@pytest.fixture
+def chinese() -> None:
+    """The window opens in Chinese (as ``--lang zh_CN`` makes it); the autouse fixture puts
+    English back afterwards."""
+    i18n.set_language("zh_CN")
+
+
+@pytest.mark.slow
+def test_a_window_opened_in_chinese_says_the_services_words_in_chinese(
+    qtbot, chinese, window, services
+) -> None:
+    mon, _be, _cfg = services
+    camera = window.camera_panel
+    assert camera.source.currentText() == "演示（内置测试画面）"  # noqa: RUF001  (not "demo")
+    assert camera.selected_source() == "demo"
+    voice = window.voice_panel
+    qtbot.waitUntil(lambda: voice.effect_type.count() >= 8, timeout=15000)
+    names = {voice.effect_type.itemData(i): voice.effect_type.itemText(i) for i in range(8)}
+    assert names["echo"] == "回声" and names["gain"] == "增益"
+    voice.effect_type.setCurrentIndex(voice.effect_type.findData("pitch"))
+    labels = [voice.effect_form.itemAt(i).widget().text() for i in (0, 2)]  # the row labels
+    assert labels == ["半音", "保留共振峰"]
+    assert voice.input_device.itemText(0) == "（默认）"  # noqa: RUF001
+    # an alert the monitor raised, with its key: said in Chinese, its status too
+    for _ in range(4):
+        beat = {"node_type": "test", "resources": {"cpu_percent": 97.0, "memory_percent": 10.0}}
+        resp = requests.post(f"{mon.url}/api/ar/nodes/cam-9/heartbeat", json=beat, timeout=5)
+        assert resp.status_code == 200, resp.text
+    alerts = window.services_tab.alerts
+
+    def shown() -> list[str]:
+        return [alerts.item(i).text() for i in range(alerts.count())]
+
+    qtbot.waitUntil(lambda: any("cam-9" in text for text in shown()), timeout=20000)
+    text = next(t for t in shown() if "cam-9" in t)
+    assert text.startswith("[告警中] cam-9 CPU 占用 97.0%"), text

@@ -182,7 +182,7 @@ def test_face_upload_shows_its_thumbnail(qtbot, window, services, tmp_path, monk
     assert 0 < width <= 128 and 0 < height <= 128 and max(width, height) == 128
     assert "astronaut.png" in face.source.name.text()
     assert "classic" in face.source.name.text()
-    assert window.settings.value("face_folder") == str(tmp_path)
+    assert window.settings.value("folders/pictures") == str(tmp_path)  # the next opens there
     qtbot.waitUntil(
         lambda: requests.get(window.local_url + "/status", timeout=5).json()["gui"]["face_loaded"],
         timeout=5000,

@@ -23,7 +23,7 @@ from shared.http import HttpError
 from shared.wire.backend import CameraStatus
 from user_gui.app.i18n import tr
 from user_gui.app.user_files import dialog_folder, remember_folder
-from user_gui.app.widgets import MessageLabel, Text
+from user_gui.app.widgets import MessageLabel, Text, on_language_change
 from user_gui.app.workers import run_async
 from user_gui.services.clients import ARBackendClient
 
@@ -61,7 +61,8 @@ class CameraPanel(QGroupBox):
             tr("A camera, a video or picture file in the media folder, or a URL")
         )
         self.fill_sources([], [])
-        self.source.setCurrentText(str(self.settings.value("source", "demo") or "demo"))
+        # the last source accepted, as its value: its item shows in the window's language
+        self.show_source(str(self.settings.value("source", "demo") or "demo"))
         self.open_file = QPushButton(tr("File…"), self)
         self.open_file.setToolTip(tr("Play a video or picture file as the camera"))
         self.open_file.clicked.connect(self.choose_file)
@@ -79,6 +80,28 @@ class CameraPanel(QGroupBox):
         col.addLayout(row)
         self.reason = MessageLabel("", self)
         col.addWidget(self.reason)
+        on_language_change(self, self._relabel)
+
+    def _relabel(self) -> None:
+        self.setTitle(tr("Camera"))
+        self.source.setToolTip(
+            tr("A camera, a video or picture file in the media folder, or a URL")
+        )
+        self.open_file.setText(tr("File…"))
+        self.open_file.setToolTip(tr("Play a video or picture file as the camera"))
+        self.start_button.setText(tr("Start"))
+        self.stop_button.setText(tr("Stop"))
+        for value, text in self._built_in().items():
+            index = self.source.findData(value)
+            if index >= 0:
+                self.source.setItemText(index, text)
+
+    @staticmethod
+    def _built_in() -> dict[str, str]:
+        return {
+            "demo": tr("demo (built-in test picture)"),
+            "auto": tr("auto (the first camera that opens)"),
+        }
 
     def say(self, text: Text, error: bool = False) -> None:
         """A line under the buttons (why the camera is not running, or what goes on)."""
@@ -133,8 +156,8 @@ class CameraPanel(QGroupBox):
         typed = self.source.currentText()
         self.source.blockSignals(True)
         self.source.clear()
-        self.source.addItem(tr("demo (built-in test picture)"), "demo")
-        self.source.addItem(tr("auto (the first camera that opens)"), "auto")
+        for value, text in self._built_in().items():
+            self.source.addItem(text, value)
         for cam in cameras:
             info = cam if isinstance(cam, dict) else cam.model_dump()
             if info.get("virtual"):
@@ -213,7 +236,7 @@ class CameraPanel(QGroupBox):
 
     def _on_started(self, status: CameraStatus) -> None:
         log.info("camera %s: %s", status.state, status.source)
-        self.settings.setValue("source", self.source.currentText().strip())  # it was accepted
+        self.settings.setValue("source", self.selected_source() or "")  # it was accepted
         self.start_button.setEnabled(True)
         self._running_source = status.source
         self.started.emit(status)

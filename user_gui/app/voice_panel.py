@@ -29,6 +29,7 @@ from PyQt5.QtWidgets import (
 )
 
 from shared.wire.backend import AudioEffect, AudioStatus, EffectParam, SoundFix, ToneOut
+from user_gui.app.effect_words import effect_name, param_name
 from user_gui.app.fix_box import FixBox
 from user_gui.app.i18n import field_message, tr
 from user_gui.app.voice_fix import SoundMissing, sound_sentence
@@ -38,7 +39,6 @@ from user_gui.services.clients import ARBackendClient, BackendError
 
 log = logging.getLogger(__name__)
 METER_FLOOR_DB = -60
-DEFAULT_DEVICE = "(default)"
 
 
 def _first(*values: float | None) -> float:
@@ -77,7 +77,7 @@ class VoicePanel(QGroupBox):
         self.input_device = QComboBox()
         self.output_device = QComboBox()
         for box in (self.input_device, self.output_device):
-            box.addItem(tr(DEFAULT_DEVICE), None)
+            box.addItem(tr("(default)"), None)
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLength)
             box.setMinimumContentsLength(12)
         devices.addRow(tr("Microphone"), self.input_device)
@@ -109,7 +109,9 @@ class VoicePanel(QGroupBox):
 
         pick = QHBoxLayout()
         self.effect_type = QComboBox()
-        self.effect_type.currentTextChanged.connect(self._show_effect_params)
+        self.effect_type.currentIndexChanged.connect(
+            lambda _i: self._show_effect_params(self.selected_effect())
+        )
         self.effect_apply = QPushButton(tr("Add / change effect"))
         self.effect_apply.clicked.connect(self.apply_effect)
         pick.addWidget(self.effect_type, 1)
@@ -230,13 +232,14 @@ class VoicePanel(QGroupBox):
         selected = self.chain.currentRow()
         self.chain.clear()
         for e in effects:
-            params = ", ".join(f"{k} {_shown(v)}" for k, v in e.params.items())
-            item = QListWidgetItem(f"{e.type}  ({params})" if params else e.type)
+            params = ", ".join(f"{param_name(k)} {_shown(v)}" for k, v in e.params.items())
+            name = effect_name(e.type)
+            item = QListWidgetItem(f"{name}  ({params})" if params else name)
             item.setData(Qt.ItemDataRole.UserRole, e.type)
             self.chain.addItem(item)
         if 0 <= selected < self.chain.count():
             self.chain.setCurrentRow(selected)
-        text = " → ".join(e.type for e in effects) or tr("none")
+        text = " → ".join(effect_name(e.type) for e in effects) or tr("none")
         self.effect_chain.setText(tr("effects: {chain}", chain=text))
 
     # ---- devices -----------------------------------------------------------------------------
@@ -247,7 +250,7 @@ class VoicePanel(QGroupBox):
                 current = box.currentData()
                 box.blockSignals(True)
                 box.clear()
-                box.addItem(tr(DEFAULT_DEVICE), None)
+                box.addItem(tr("(default)"), None)
                 for d in devices:
                     info = d if isinstance(d, dict) else d.model_dump()
                     if int(info.get(key) or 0) > 0:
@@ -276,19 +279,25 @@ class VoicePanel(QGroupBox):
     def load_effect_types(self) -> None:
         def done(types: dict[str, dict[str, EffectParam]]) -> None:
             self._schemas = types
-            current = self.effect_type.currentText()
+            current = self.selected_effect()
             self.effect_type.blockSignals(True)
             self.effect_type.clear()
-            self.effect_type.addItems(sorted(types))
+            for effect_type in sorted(types):
+                self.effect_type.addItem(effect_name(effect_type), effect_type)
             self.effect_type.blockSignals(False)
-            self.effect_type.setCurrentText(current if current in types else "pitch")
-            self._show_effect_params(self.effect_type.currentText())
+            index = self.effect_type.findData(current if current in types else "pitch")
+            self.effect_type.setCurrentIndex(max(index, 0))
+            self._show_effect_params(self.selected_effect())
 
         run_async(
             self.backend.audio_effect_types,
             done,
             lambda msg: log.warning("voice effects not listed: %s", msg),
         )
+
+    def selected_effect(self) -> str:
+        """The effect type chosen in the list (its item's data: the backend's name)."""
+        return str(self.effect_type.currentData() or "")
 
     def _show_effect_params(self, effect_type: str) -> None:
         """A slider for each number parameter of ``effect_type``, a check box for each
@@ -303,7 +312,7 @@ class VoicePanel(QGroupBox):
                 switch.setChecked(spec.default)
                 if spec.description:
                     switch.setToolTip(spec.description)
-                self.effect_form.addRow(name, switch)
+                self.effect_form.addRow(param_name(name), switch)
                 self.effect_switches[name] = switch
                 continue
             low = _first(spec.minimum, spec.exclusive_minimum, 0.0)
@@ -319,7 +328,7 @@ class VoicePanel(QGroupBox):
             h.setContentsMargins(0, 0, 0, 0)
             h.addWidget(slider, 1)
             h.addWidget(value)
-            self.effect_form.addRow(name, holder)
+            self.effect_form.addRow(param_name(name), holder)
             self.effect_sliders[name] = slider
 
     def _failed(self, what: str) -> Any:
@@ -330,7 +339,7 @@ class VoicePanel(QGroupBox):
         return failed
 
     def apply_effect(self) -> None:
-        effect_type = self.effect_type.currentText()
+        effect_type = self.selected_effect()
         params: dict[str, float | bool] = {
             name: s.value() / 100 for name, s in self.effect_sliders.items()
         }
