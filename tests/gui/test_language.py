@@ -34,13 +34,13 @@ def test_every_message_key_has_chinese_with_the_same_parameters() -> None:
 
 
 def test_a_message_is_rendered_in_the_language_of_the_window() -> None:
-    sent = msg("vcam.failed", detail="busy").fields("error")  # as a service sends a field
-    assert i18n.field_message(sent, "error") == "The virtual camera did not start: busy"
+    sent = msg("vcam.stopped", detail="busy").fields("error")  # as a service sends a field
+    assert i18n.field_message(sent, "error") == "The virtual camera stopped: busy"
     i18n.set_language("zh_CN")
-    assert i18n.field_message(sent, "error") == "虚拟摄像头未能启动：busy"  # noqa: RUF001
+    assert i18n.field_message(sent, "error") == "虚拟摄像头已停止：busy"  # noqa: RUF001
     # a key this window does not know, or parameters that do not fit: the English sent
     assert i18n.message("English words", "some.new_key", {"x": 1}) == "English words"
-    assert i18n.message("English words", "vcam.failed", {"wrong": 1}) == "English words"
+    assert i18n.message("English words", "vcam.stopped", {"wrong": 1}) == "English words"
     assert i18n.message("English words") == "English words"
     assert i18n.field_message({"error": None}, "error") == ""
 

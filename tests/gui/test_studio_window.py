@@ -83,7 +83,7 @@ def test_virtual_camera_unavailable_shows_the_command_to_run(qtbot, window) -> N
     sentence = fix.sentence.full_text
     assert sentence.startswith("There is no virtual camera on this computer yet.")
     assert "v4l2loopback" not in sentence and "pyvirtualcam" not in sentence
-    assert "no virtual camera device" in fix.sentence.toolTip()  # the details, for who wants
+    assert "no virtual camera device" in fix.sentence.toolTip().lower()  # details, for who wants
     refreshed = window.refresh_shown
     qtbot.waitUntil(lambda: window.refresh_shown > refreshed + 1, timeout=10000)  # and again
     shown = [w.full_text for w in (out.vcam_state, out.note) if w.isVisible()]

@@ -20,8 +20,9 @@ from PyQt5.QtWidgets import (
 )
 
 from shared.http import HttpError
-from shared.wire.backend import CameraStatus
-from user_gui.app.i18n import tr
+from shared.wire.backend import CameraAccess, CameraStatus
+from user_gui.app.fix_box import FixBox
+from user_gui.app.i18n import field_message, tr
 from user_gui.app.user_files import dialog_folder, remember_folder
 from user_gui.app.widgets import MessageLabel, Text, on_language_change
 from user_gui.app.workers import run_async
@@ -80,6 +81,8 @@ class CameraPanel(QGroupBox):
         col.addLayout(row)
         self.reason = MessageLabel("", self)
         col.addWidget(self.reason)
+        self.access_fix = FixBox(self)  # a camera there that this user may not open yet
+        col.addWidget(self.access_fix)
         on_language_change(self, self._relabel)
 
     def _relabel(self) -> None:
@@ -124,6 +127,25 @@ class CameraPanel(QGroupBox):
             self.load_sources()
         if not ok:  # whatever runs once it is back (a restart, another client) is shown
             self._running_source = None
+            self.access_fix.clear()
+
+    def show_access(self, access: CameraAccess | None) -> None:
+        """A camera device that is there but this user may not open (not in its group): what
+        to do in a person's words, the command with Copy, the backend's words in the
+        tooltip; nothing once it may be opened."""
+        if access is None:
+            self.access_fix.clear()
+            return
+        device = access.device
+        self.access_fix.show_fix(
+            lambda: tr(
+                "The camera {device} is there, but you may not use it yet. Run this command "
+                "once, then log out and back in.",
+                device=device,
+            ),
+            access.fix_command,
+            lambda: field_message(access, "message"),
+        )
 
     def show_status(self, camera: CameraStatus | None, error: str, running: bool) -> None:
         """One refresh's ``GET /camera/status`` (None: not read, ``error`` says why). The
@@ -132,7 +154,7 @@ class CameraPanel(QGroupBox):
         if error:  # shown until a refresh reads it again
             self.say(tr("camera status unavailable: {error}", error=error), error=True)
         if camera is not None and camera.error and not running:
-            self.say(camera.error, error=True)
+            self.say(field_message(camera, "error"), error=True)
         source = camera.source if running and camera is not None else None
         if source and source != self._running_source:
             self._running_source = source

@@ -362,6 +362,10 @@ CATALOG: dict[str, str] = {
     ),
     "Playing a test tone on {device}…": "正在 {device} 上播放测试音…",
     "Test tone": "测试音",
+    (
+        "The camera {device} is there, but you may not use it yet. Run this command "
+        "once, then log out and back in."
+    ): "摄像头 {device} 存在，但你现在还不能使用它。请运行一次下面的命令，然后注销并重新登录。",
     "Details": "详细信息",
     "Face enhancer: GFPGAN 1.4": "人脸增强：GFPGAN 1.4",
     "Face enhancer: GPEN-BFR 256": "人脸增强：GPEN-BFR 256",
@@ -509,7 +513,6 @@ MESSAGES: dict[str, str] = {
         "最多接受 {limit_megapixels:g} 百万像素（{key}）"
     ),
     "picture.unreadable": "{name} 不是能读出尺寸的图片（{detail}）",
-    "picture.too_large_side": "图片为 {width}x{height}；每边最多 {max_side} 像素",
     "video.too_many_pixels": (
         "视频画面为 {width}x{height} 像素（{megapixels:.1f} 百万像素）；最多接受 "
         "{limit_megapixels:g} 百万像素（{key}）"
@@ -542,5 +545,47 @@ MESSAGES: dict[str, str] = {
     # ---- the virtual camera ----
     "vcam.no_device": "还没有虚拟摄像头设备：运行一次 {command}，然后再启动它。",
     "vcam.no_device_other": "没有虚拟摄像头设备：先在 OBS Studio 中启动一次虚拟摄像头，然后再试。",
-    "vcam.failed": "虚拟摄像头未能启动：{detail}",
+    "video.size_unknown": (
+        "{name} 的画面超过 {limit_megapixels:g} 百万像素（{key}），或无法读取；"
+        "最多接受 {limit_megapixels:g} 百万像素"
+    ),
+    "face.image_too_large": "图片为 {size_mb:.1f} MB；最多 {limit_mb:g} MB（{key}）",
+    "face.image_too_large_side": (
+        "图片为 {width}x{height} 像素；每边最多 {max_side} 像素（face.max_side）"
+    ),
+    "face.image_claims_too_large": (
+        "图片声称的尺寸太大，无法读取；每边最多 {max_side} 像素（face.max_side）"
+    ),
+    "face.upload_too_large": (
+        "上传内容为 {size_mb:.1f} MB；一次最多 {total_mb:g} MB"
+        "（{count} 张图片，每张最多 {limit_mb:g} MB，{key}）"
+    ),
+    "face.note.upscaled": "源人脸为 {size:.0f} 像素：已放大 {scale:.2f} 倍并锐化",
+    "face.note.small_for_recognizer": (
+        "源人脸为 {size:.0f} 像素：识别模型按 {read_px} 像素读取；换一张更大的照片会更像"
+    ),
+    "camera.connecting": "正在连接 {source}：{reason}",
+    "camera.reconnecting": "正在重新连接 {source}：{reason}",
+    "camera.stopped_delivering": "{source} 不再送来画面；正在重新连接",
+    "monitor.storage_refuses": "存储拒绝保存心跳：{fault}",
+    "audio.no_portaudio": "没有安装 PortAudio：运行 {command}（{detail}）",
+    "audio.no_sounddevice": "缺少 sounddevice 软件包：运行 {command}（{detail}）",
+    "audio.portaudio_hung": (
+        "PortAudio 在 {seconds:g} 秒内没有启动：声音服务没有响应，"
+        "或留下了过期的 JACK 锁（删除 /dev/shm/jack_db-* 后重启）"
+    ),
+    "audio.cannot_list": "PortAudio 无法列出音频设备：{detail}",
+    "audio.no_device": (
+        "没有音频设备：没有声卡，也没有 PulseAudio 或 PipeWire 声音服务；"
+        "请启动声音服务，或创建虚拟麦克风：{command}"
+    ),
+    "audio.stream_failed": "音频流未能打开：{detail}",
+    "audio.recordings_only": "变声在没有输出设备的情况下运行（{detail}）：变声后的声音只进入录制",
+    "audio.no_output_device": "PortAudio 看不到输出设备（没有声卡，也没有声音服务）",
+    "audio.output_failed": "输出设备未能打开：{detail}",
+    "audio.source_voice_stopped": "来自视频源的声音已停止：{detail}",
+    "vcam.no_pyvirtualcam": "缺少 pyvirtualcam 软件包：运行 {command}",
+    "vcam.stopped": "虚拟摄像头已停止：{detail}",
+    "sink.stopped": "输出已停止：{detail}",
+    "recording.stopped": "录制已停止：{detail}",
 }

@@ -20,7 +20,7 @@ from PyQt5.QtWidgets import (
 )
 
 from shared.wire.backend import JobOut
-from user_gui.app.i18n import tr
+from user_gui.app.i18n import field_message, tr
 from user_gui.app.output_panel import clock
 from user_gui.app.widgets import GREYED, MessageLabel, wrapping
 
@@ -74,7 +74,8 @@ def ended_line(job: JobOut) -> str:
             )
         return tr("{name}: done in {seconds} s", name=name, seconds=round(seconds))
     if job.state == "failed":
-        return tr("{name} failed: {reason}", name=name, reason=job.error or tr("no reason given"))
+        reason = field_message(job, "error") or tr("no reason given")
+        return tr("{name} failed: {reason}", name=name, reason=reason)
     if job.state == "interrupted":
         return tr("{name}: interrupted", name=name)
     return tr("{name}: cancelled", name=name)
@@ -211,7 +212,7 @@ class JobRow(QFrame):
             self.bar.setValue(pct)
         self.bar.setFormat(progress_text(job))
         if job.state == "failed" and job.error:
-            self.detail.show_message(job.error, error=True)
+            self.detail.show_message(lambda: field_message(job, "error"), error=True)
         else:
             self.detail.show_message(progress_details(job))
         self.cancel.setVisible(job.state in ACTIVE)

@@ -311,6 +311,7 @@ class MainWindow(QMainWindow):
         running = ok and info.camera is not None and info.camera.state in RUNNING
         if ok:
             self.camera_panel.show_status(info.camera, info.camera_error, running)
+            self.camera_panel.show_access(info.camera_access)
         self._show_quality(info.camera.governor if ok and running and info.camera else None)
         if running and self._reader is None:
             self._start_preview()

@@ -51,14 +51,24 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def vcam_details(vc: VirtualCameraStatus) -> str:
+    """What the backend said about the virtual camera, for the tooltip: its sentence (in the
+    window's language) and the library's own words."""
+    said = field_message(vc, "error")
+    detail = getattr(vc, "error_detail", None)
+    return f"{said}\n{detail}" if isinstance(detail, str) and detail else said
+
+
 @dataclass(frozen=True)
 class VcamRefused:
-    """The backend could not start the virtual camera: its words (in the window's language
-    and in English) and the command that makes the device, if there is one."""
+    """The backend could not start the virtual camera: its sentence (in the window's
+    language) and message key, the command that makes the device (if there is one), and the
+    details for the tooltip."""
 
-    details: str
+    said: str
+    key: str | None
     command: str | None
-    english: str
+    details: str
 
 
 class OutputPanel(QGroupBox):
@@ -155,25 +165,25 @@ class OutputPanel(QGroupBox):
         self.vcam_state.show_message("")
         if vc.error:
             command = getattr(vc, "setup_command", None)
-            self._show_vcam_problem(lambda: field_message(vc, "error"), command, vc.error)
+            key = getattr(vc, "error_key", None)
+            self._show_vcam_problem(
+                lambda: field_message(vc, "error"), key, command, lambda: vcam_details(vc)
+            )
         else:
             self.vcam_fix.clear()
 
-    def _show_vcam_problem(self, details: Text, command: str | None, english: str) -> None:
-        """Why the virtual camera is off, once, in a person's words: the backend's words in
-        the tooltip; the command that makes the device, whole, with Copy."""
-        if command:
-            sentence: Text = lambda: tr(  # noqa: E731 - said again in a new language
+    def _show_vcam_problem(
+        self, said: Text, key: str | None, command: str | None, details: Text
+    ) -> None:
+        """Why the virtual camera is off, once, in a person's words (``said``: the backend's
+        sentence, ``key`` its message key), the library's words in the tooltip, and the
+        command that fixes it, whole, with Copy."""
+        sentence = said
+        if key == "vcam.no_device" and command:  # the command is in the box, not the sentence
+            sentence = lambda: tr(  # noqa: E731 - said again in a new language
                 "There is no virtual camera on this computer yet. Run this command once in a "
                 "terminal (it asks for your password), then turn the virtual camera on again."
             )
-        elif "no virtual camera device" in english.lower():
-            sentence = lambda: tr(  # noqa: E731
-                "There is no virtual camera on this computer yet: start OBS Studio's virtual "
-                "camera once, then turn it on here again."
-            )
-        else:
-            sentence = lambda: tr("The virtual camera did not start.")  # noqa: E731
         self.vcam_fix.show_fix(sentence, command, details)
 
     def _show_recording(self, rec: RecordingStatus) -> None:
@@ -203,7 +213,7 @@ class OutputPanel(QGroupBox):
             last = getattr(rec, "last_file", None)
             self.rec_file.show_message(tr("Saved {file}", file=last) if last else "")
         if rec.error:
-            self.note.show_message(rec.error, error=True)
+            self.note.show_message(lambda: field_message(rec, "error"), error=True)
 
     def _set_rec(self, text: str) -> None:
         if text != self.rec_light.text():
@@ -260,18 +270,22 @@ class OutputPanel(QGroupBox):
                 return backend.start_virtual_camera()
             except BackendError as exc:  # no device: said in the fix box, not twice
                 command = exc.details.get("setup_command")
-                english = exc.reason or str(exc)
+                detail = exc.details.get("error_detail")
+                said = human_message(exc)
                 return VcamRefused(
-                    human_message(exc), command if isinstance(command, str) else None, english
+                    said,
+                    exc.message_key,
+                    command if isinstance(command, str) else None,
+                    f"{said}\n{detail}" if isinstance(detail, str) and detail else said,
                 )
 
         self._call(work, self._vcam_done, tr("Virtual camera"))
 
     def _vcam_done(self, status: VirtualCameraStatus | VcamRefused) -> None:
         if isinstance(status, VcamRefused):
-            log.warning("virtual camera not started: %s", status.english)
+            log.warning("virtual camera not started: %s", status.details)
             self.vcam.setChecked(False)
-            self._show_vcam_problem(status.details, status.command, status.english)
+            self._show_vcam_problem(status.said, status.key, status.command, status.details)
         else:
             self._show_vcam(status)
         self.refresh()

@@ -8,7 +8,14 @@ import logging
 from dataclasses import dataclass, field
 
 from shared.http import HttpError
-from shared.wire.backend import AudioStatus, CameraStatus, FaceStatus, OutputsStatus
+from shared.wire.backend import (
+    AudioStatus,
+    CameraAccess,
+    CameraStatus,
+    FaceStatus,
+    HealthOut,
+    OutputsStatus,
+)
 from shared.wire.monitor import AlertView
 from user_gui.services.clients import ARBackendClient, MonitorClient
 
@@ -37,6 +44,7 @@ class BackendCheck(ServiceCheck):
     audio: AudioStatus | None = None
     audio_error: str = ""
     outputs: OutputsStatus | None = None
+    camera_access: CameraAccess | None = None  # a camera there that this user may not open
 
 
 @dataclass
@@ -49,6 +57,9 @@ def check_backend(backend: ARBackendClient) -> BackendCheck:
     """The backend's health, then (when healthy) its camera, face, voice and outputs."""
     ok = backend.health_check()
     info = BackendCheck(backend.status.value, backend.latency_ms, backend.last_error)
+    health = backend.last_health
+    if isinstance(health, HealthOut):
+        info.camera_access = health.camera_access
     if ok:
         try:
             info.camera = backend.camera_status()

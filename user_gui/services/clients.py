@@ -106,6 +106,7 @@ class APIClient(HttpClient):
         self.latency_ms: float | None = None
         self.last_error: str | None = None
         self.last_check: float | None = None
+        self.last_health: bw.HealthOut | mw.HealthOut | None = None  # the last answer
         self._lock = threading.Lock()
 
     def _set_status(self, new: ServiceStatus) -> None:
@@ -147,6 +148,7 @@ class APIClient(HttpClient):
         finally:
             self.last_check = time.time()
         self.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        self.last_health = body
         self.version = body.version
         healthy = body.status == "healthy"
         reason = getattr(body, "reason", None)  # the monitor says why it is degraded

@@ -28,7 +28,7 @@ from PyQt5.QtWidgets import (
 
 from shared.wire.backend import EnginesOut, EngineView, FaceStatus
 from user_gui.app.face.calls import FaceCalls
-from user_gui.app.i18n import tr
+from user_gui.app.i18n import field_message, tr
 from user_gui.app.model_files import ENGINE_MODELS, enhancer_name, needs_model_files
 from user_gui.app.widgets import WARN_COLOUR, Text, TextLabel, beside, on_language_change
 from user_gui.app.workers import run_async
@@ -190,7 +190,7 @@ class EnginePanel(QWidget):
                 else engine,
             ]
             if status.error:
-                parts.append(tr("error: {error}", error=status.error))
+                parts.append(tr("error: {error}", error=field_message(status, "error")))
             return " · ".join(p for p in parts if p)
 
         self.state.show_text(text)

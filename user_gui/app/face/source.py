@@ -32,7 +32,7 @@ from user_gui.app.face.calls import FaceCalls
 from user_gui.app.face.picker import FacePicker
 from user_gui.app.guidance import GuidanceLabel
 from user_gui.app.guidance import next_step as work_out_next_step
-from user_gui.app.i18n import tr
+from user_gui.app.i18n import message, tr
 from user_gui.app.user_files import dialog_folder, remember_folder
 from user_gui.app.widgets import ERROR_COLOUR, GREYED, Text, TextLabel, on_language_change
 from user_gui.services.clients import BackendError
@@ -76,6 +76,20 @@ def thumbnail_pixmap(data_url: str) -> QPixmap:
         return pix
     pix.loadFromData(raw)
     return pix
+
+
+def note_texts(source: FaceSource | FaceLoadOut) -> list[str]:
+    """The source face's notes in the window's language (each note's key and args, else the
+    English sent)."""
+    keys = getattr(source, "notes_key", None)
+    args = getattr(source, "notes_args", None)
+    notes = list(source.notes)
+    if not isinstance(keys, list) or not isinstance(args, list) or len(keys) != len(notes):
+        return notes
+    return [
+        message(text, key if isinstance(key, str) else None, arg if isinstance(arg, dict) else None)
+        for text, key, arg in zip(notes, keys, args, strict=False)
+    ]
 
 
 class SourcePanel(QWidget):
@@ -261,7 +275,7 @@ class SourcePanel(QWidget):
             return f"{name} · {engine}"
 
         self.name.show_text(text)
-        self.notes.show_text("\n".join(source.notes))
+        self.notes.show_text(lambda: "\n".join(note_texts(source)))
         self.set_loaded(True)
         self._choice = (name, index)
         self._sync_picker(name, index)
