@@ -38,6 +38,26 @@ def services(spawn, tmp_path: Path):
     return mon, be, cfg
 
 
+NOWHERE = "http://127.0.0.1:9"  # connection refused at once
+
+
+def studio_window(backend_url: str, monitor_url: str = NOWHERE, poll_interval: float = 0.3):  # type: ignore[no-untyped-def]
+    """A window on these services that reports to nobody (its monitor is ``NOWHERE``
+    unless told), not shown; the caller adds it to qtbot and closes it."""
+    from user_gui.app.main_window import MainWindow
+    from user_gui.config import MonitorSection
+    from user_gui.services.clients import ARBackendClient, MonitorClient
+    from user_gui.services.reporter import StatusReporter
+
+    return MainWindow(
+        ARBackendClient(backend_url, timeout=3, retries=0),
+        MonitorClient(monitor_url, timeout=2, retries=0),
+        StatusReporter(MonitorSection(url=NOWHERE, node_id="gui-t", max_retries=0)),
+        None,
+        poll_interval=poll_interval,
+    )
+
+
 @pytest.fixture
 def window(qtbot, services, tmp_path: Path, monkeypatch):
     from PyQt5.QtCore import QSettings

@@ -69,22 +69,12 @@ def test_a_camera_this_user_may_not_open_is_said_with_the_fix(
     from PyQt5.QtWidgets import QApplication
 
     from ar_backend.sources.device import DeviceAccess
+    from tests.gui.conftest import studio_window
     from user_gui.app import i18n
-    from user_gui.app.main_window import MainWindow
-    from user_gui.config import MonitorSection
-    from user_gui.services.clients import ARBackendClient, MonitorClient
-    from user_gui.services.reporter import StatusReporter
 
     url, studio, dev = backend
     QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    nowhere = "http://127.0.0.1:9"
-    win = MainWindow(
-        ARBackendClient(url, timeout=5, retries=0),
-        MonitorClient(nowhere, timeout=1, retries=0),
-        StatusReporter(MonitorSection(url=nowhere, node_id="gui-cam", max_retries=0)),
-        None,
-        poll_interval=0.3,
-    )
+    win = studio_window(url)
     qtbot.addWidget(win)
     win.show()
     fix = win.camera_panel.access_fix

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("PyQt5")
 
-NOWHERE = "http://127.0.0.1:9"  # connection refused at once
+from tests.gui.conftest import NOWHERE, studio_window
 
 
 @pytest.fixture
@@ -27,21 +27,12 @@ def make_window(qtbot, settings_dir, monkeypatch) -> Iterator:  # type: ignore[n
     from PyQt5.QtCore import QRect
 
     from user_gui.app.main_window import MainWindow
-    from user_gui.config import MonitorSection
-    from user_gui.services.clients import ARBackendClient, MonitorClient
-    from user_gui.services.reporter import StatusReporter
 
     made = []
 
     def make(area: tuple[int, int, int, int] = (0, 0, 1280, 720)):  # type: ignore[no-untyped-def]
         monkeypatch.setattr(MainWindow, "available_area", lambda self: QRect(*area))
-        win = MainWindow(
-            ARBackendClient(NOWHERE, timeout=1, retries=0),
-            MonitorClient(NOWHERE, timeout=1, retries=0),
-            StatusReporter(MonitorSection(url=NOWHERE, node_id="gui-frame", max_retries=0)),
-            None,
-            poll_interval=5,
-        )
+        win = studio_window(NOWHERE, poll_interval=5)
         qtbot.addWidget(win)
         made.append(win)
         return win
