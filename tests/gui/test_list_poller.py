@@ -206,3 +206,26 @@ def test_pause_drops_the_planned_read_until_refresh(qtbot, poller, reads, plan) 
     with qtbot.waitSignal(poller.listed, timeout=TIMEOUT_MS) as again:
         poller.refresh()
     assert again.args == [2]
+
+
+def test_an_answer_for_a_deleted_widget_is_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A call still running when its window closes: its answer changes nothing and raises
+    nothing in Qt's event loop (pytest-qt fails a test on such an error)."""
+    import threading
+
+    from PyQt5.QtWidgets import QLabel
+
+    from user_gui.app.workers import run_async
+
+    label = QLabel("waiting")
+    release = threading.Event()
+    answered: list[str] = []
+    run_async(lambda: release.wait(5) and "done", lambda r: (label.setText(r), answered.append(r)))
+    label.deleteLater()
+    qtbot.wait(50)  # deleted now
+    release.set()
+    qtbot.wait(300)  # the answer came back and was dropped
+    assert answered == []
+    shown: list[str] = []
+    run_async(lambda: "fine", shown.append)  # a live receiver still gets its answer
+    qtbot.waitUntil(lambda: shown == ["fine"], timeout=5000)

@@ -23,6 +23,7 @@ def test_no_sound_device_says_what_is_missing_with_the_command(qtbot, window) ->
     from PyQt5.QtWidgets import QApplication
 
     from ar_backend.audio.sound_fix import work_out
+    from shared.messages import msg
     from user_gui.app import i18n
 
     voice = window.voice_panel
@@ -31,7 +32,7 @@ def test_no_sound_device_says_what_is_missing_with_the_command(qtbot, window) ->
     fix = voice.sound_fix
     qtbot.waitUntil(fix.isVisible, timeout=20000)
     # what this very machine lacks, worked out as the backend does (no sound card here)
-    expected = work_out("no audio device: PortAudio sees none")
+    expected = work_out(msg("audio.no_device", command="bash scripts/setup_virtual_mic.sh"))
     assert expected is not None
     assert fix.command_text == expected["command"]
     sentence = fix.sentence.full_text

@@ -98,17 +98,34 @@ def python_pool() -> QThreadPool:
     return _POOL
 
 
+def _late_answers_dropped(slot: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``slot``, except that an answer arriving after its widgets were deleted (the window
+    closed while the call ran) is dropped instead of failing in Qt's event loop."""
+
+    def deliver(answer: Any) -> None:
+        try:
+            slot(answer)
+        except RuntimeError as exc:
+            if "has been deleted" not in str(exc):
+                raise
+            log.debug("an answer for a closed window dropped: %s", exc)
+
+    return deliver
+
+
 def run_async(
     fn: Callable[[], Any],
     on_done: Callable[[Any], None] | None = None,
     on_failed: Callable[[str], None] | None = None,
     pool: QThreadPool | None = None,
 ) -> Task:
+    """Run ``fn`` on the pool; ``on_done(result)`` or ``on_failed(message)`` on the GUI
+    thread (dropped when their widgets were deleted meanwhile)."""
     task = Task(fn)
     if on_done is not None:
-        task.signals.done.connect(on_done)
+        task.signals.done.connect(_late_answers_dropped(on_done))
     if on_failed is not None:
-        task.signals.failed.connect(on_failed)
+        task.signals.failed.connect(_late_answers_dropped(on_failed))
     if task.on_gui_thread:  # queued after the slots above: freed once they have run
         task.signals.done.connect(task.signals.deleteLater)
         task.signals.failed.connect(task.signals.deleteLater)
