@@ -27,7 +27,7 @@ VIDEO_GID = 44
 def backend(tmp_path: Path) -> Iterator[tuple[str, Any, Path]]:
     """The backend app on a real server in this process; its camera device 0 is a stand-in
     (root:video, 0660) this user may not open."""
-    from waitress.server import create_server
+    from werkzeug.serving import make_server
 
     from ar_backend.app import create_app
     from ar_backend.config import BackendConfig
@@ -53,12 +53,13 @@ def backend(tmp_path: Path) -> Iterator[tuple[str, Any, Path]]:
     studio = Studio(config)
     studio.device_access = DeviceAccess(dev, identity=USER)
     port = free_port()
-    server = create_server(create_app(config, studio=studio), host="127.0.0.1", port=port)
-    thread = threading.Thread(target=server.run, name="test-backend", daemon=True)
+    server = make_server("127.0.0.1", port, create_app(config, studio=studio), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="test-backend", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}", studio, dev
-    server.close()
+    server.shutdown()
     thread.join(timeout=10)
+    server.server_close()
     studio.close()
 
 
