@@ -564,6 +564,7 @@ MESSAGES: dict[str, str] = {
     "face.note.small_for_recognizer": (
         "源人脸为 {size:.0f} 像素：识别模型按 {read_px} 像素读取；换一张更大的照片会更像"
     ),
+    "face.still_restoring": "重启前保存的人脸状态仍在恢复中（已 {seconds} 秒）：请稍后再试",
     "camera.connecting": "正在连接 {source}：{reason}",
     "camera.reconnecting": "正在重新连接 {source}：{reason}",
     "camera.stopped_delivering": "{source} 不再送来画面；正在重新连接",
