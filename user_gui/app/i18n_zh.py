@@ -565,6 +565,15 @@ MESSAGES: dict[str, str] = {
         "源人脸为 {size:.0f} 像素：识别模型按 {read_px} 像素读取；换一张更大的照片会更像"
     ),
     "face.still_restoring": "重启前保存的人脸状态仍在恢复中（已 {seconds} 秒）：请稍后再试",
+    "face.enhancer_too_slow": (
+        "增强在这台机器上每帧需要 {ms:.0f} 毫秒（预算 {budget:g} 毫秒）：直播画面会丢帧；"
+        "请改在文件任务（文件标签页）中使用"
+    ),
+    "gpu.partly_unavailable": "这里没有 {missing}；正在使用 {running}",
+    "gpu.cpu_fallback": (
+        "要求使用 {asked}，但正在使用 {running}：GPU 提供程序未安装或启动失败"
+        "（pip install onnxruntime-gpu，并检查 CUDA 和 cuDNN 库）；帧率会低很多"
+    ),
     "camera.connecting": "正在连接 {source}：{reason}",
     "camera.reconnecting": "正在重新连接 {source}：{reason}",
     "camera.stopped_delivering": "{source} 不再送来画面；正在重新连接",
