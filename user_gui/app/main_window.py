@@ -291,6 +291,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         if self._closed:  # a refresh begun before the window closed: no preview, no report
             return
+        if serial and serial < self.refresh_shown:
+            return  # an older check answering late (a slow call): a newer one was shown
         state = info.status
         self.services_tab.indicate("backend", tr("AR backend"), state, info.latency)
         ok = state == "healthy"
@@ -315,7 +317,7 @@ class MainWindow(QMainWindow):
         self._show_quality(info.camera.governor if ok and running and info.camera else None)
         if running and self._reader is None:
             self._start_preview()
-        elif ok and not running and self._reader is not None:
+        elif ok and info.camera is not None and not running and self._reader is not None:
             self._stop_preview()  # stopped elsewhere (the API, another window)
         self._set_camera_running(bool(running))
         self.reporter.update_gui_status(video_running=bool(running))
