@@ -19,7 +19,16 @@ pytest.importorskip("PyQt5")
 pytestmark = pytest.mark.slow
 
 
-def test_no_sound_device_says_what_is_missing_with_the_command(qtbot, window) -> None:
+@pytest.fixture
+def no_sound_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No sound server reachable for this test and the backend it starts, whatever another
+    test on this machine runs meanwhile (a PulseAudio null sink is a device)."""
+    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/ar-live-studio-test")
+
+
+def test_no_sound_device_says_what_is_missing_with_the_command(
+    qtbot, no_sound_server, window
+) -> None:
     from PyQt5.QtWidgets import QApplication
 
     from ar_backend.audio.sound_fix import work_out
