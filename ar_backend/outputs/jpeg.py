@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 
 import cv2
-import numpy as np
 
+from ar_backend.face.imaging.scale import shrink_to_width
 from ar_backend.frames import Frame, LatestSlot
 from ar_backend.knobs import LevelKnob
 from ar_backend.stages import Lap, StageMeter
@@ -142,22 +142,6 @@ PREVIEW_LEVELS = (  # the preview knob's levels: (most px wide or None, the qual
 )
 
 
-def scaled(image: np.ndarray, width: int) -> np.ndarray:
-    """``image`` at ``width`` px wide (its shape kept): halved with INTER_AREA while that stays
-    at or above the width (fast, and no aliasing), the rest by INTER_LINEAR."""
-    h, w = image.shape[:2]
-    if width >= w:
-        return image
-    while w // 2 >= width:
-        w, h = w // 2, h // 2
-        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-    if w != width:
-        image = cv2.resize(
-            image, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_LINEAR
-        )
-    return image
-
-
 class JpegCache:
     """Encodes each output frame at most once per width asked for, on the first request for
     it: a viewer watching at 640 px gets a 640 px JPEG (the window asks for its preview's
@@ -212,7 +196,7 @@ class JpegCache:
             if cached is not None and cached[0] == frame.seq:
                 return cached[1]
             lap = Lap()
-            image = frame.image if width is None else scaled(frame.image, width)
+            image = frame.image if width is None else shrink_to_width(frame.image, width)
             ok, buf = cv2.imencode(".jpg", image, [int(cv2.IMWRITE_JPEG_QUALITY), quality])
             if not ok:
                 raise RuntimeError("JPEG encoding failed")

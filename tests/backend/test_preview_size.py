@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ar_backend.outputs.jpeg import scaled
+from ar_backend.face.imaging.scale import shrink_to_width
 from tests.backend.conftest import client_mjpeg_frames
 from tests.procs import wait_for
 
@@ -63,9 +63,9 @@ def test_scaling_keeps_the_shape_and_the_picture() -> None:
     rng = np.random.default_rng(0)
     image = cv2.GaussianBlur(rng.integers(0, 255, (1080, 1920, 3), np.uint8), (0, 0), 6)
     for width in (1280, 960, 640, 321):
-        small = scaled(image, width)
+        small = shrink_to_width(image, width)
         assert small.shape[1] == width
         assert abs(small.shape[0] - round(1080 * width / 1920)) <= 1
         back = cv2.resize(small, (1920, 1080), interpolation=cv2.INTER_LINEAR)
         assert np.abs(back.astype(int) - image).mean() < 6  # the same picture, smaller
-    assert scaled(image, 4000) is image
+    assert shrink_to_width(image, 4000) is image
