@@ -24,7 +24,7 @@ def main(out: str, lang: str = "en", trouble: bool = False) -> int:
     import faulthandler
 
     faulthandler.dump_traceback_later(120, exit=True)  # never hang a CI run
-    from PyQt5.QtCore import QEventLoop
+    from PyQt5.QtCore import QEventLoop, QSettings
     from PyQt5.QtWidgets import QApplication
 
     from user_gui.app import i18n
@@ -45,6 +45,8 @@ def main(out: str, lang: str = "en", trouble: bool = False) -> int:
         health_path="/health",
         log_path=tmp / "be.log",
     ).start()
+    # a first start: no size, splitter or folder remembered from an earlier run
+    QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, str(tmp / "settings"))
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")
     i18n.set_language(lang)

@@ -15,11 +15,9 @@ from PyQt5.QtGui import QGuiApplication, QImage, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
     QActionGroup,
-    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -40,7 +38,7 @@ from user_gui.app.service_checks import BackendCheck, check_backend, check_monit
 from user_gui.app.services_tab import ServicesTab
 from user_gui.app.shortcuts_dialog import ShortcutsDialog
 from user_gui.app.voice_panel import VoicePanel
-from user_gui.app.widgets import PreviewView, guard_wheels
+from user_gui.app.widgets import ColumnScroll, PreviewView, guard_wheels
 from user_gui.app.workers import MjpegReader, run_async
 from user_gui.services.backend_starter import BackendStarter
 from user_gui.services.clients import ARBackendClient, MonitorClient
@@ -156,12 +154,7 @@ class MainWindow(QMainWindow):
         self.persona_bar = PersonaBar(self.backend)  # presets, formant, A/V offset, personas
         panels.addWidget(self.persona_bar)
         panels.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(column)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(360)
+        scroll = ColumnScroll(column)  # never narrower than its panels: nothing cut
         self.controls = scroll
         self.tabs.addTab(scroll, tr("Studio"))
         self.services_tab = ServicesTab(self.monitor)

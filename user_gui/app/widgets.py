@@ -215,6 +215,28 @@ class MessageLabel(TextLabel):
         return QSize(120, super().sizeHint().height())
 
 
+class ColumnScroll(QScrollArea):
+    """A column of panels that scrolls up and down, never sideways: it is never narrower than
+    its panels need (with room for its scroll bar), so a splitter or a small screen cannot
+    cut off their right side."""
+
+    def __init__(self, column: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidget(column)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        column = self.widget()
+        if column is None:
+            return hint
+        bar = self.verticalScrollBar()
+        extra = (bar.sizeHint().width() if bar is not None else 0) + 2 * self.frameWidth()
+        return QSize(column.minimumSizeHint().width() + extra, hint.height())
+
+
 class RowList(QScrollArea, Generic[Row]):
     """A scrolling column of rows, one per item of a list a service gives (the Files tab's
     jobs, the Models dialog's models): ``show_items`` makes, updates, reorders and drops rows
