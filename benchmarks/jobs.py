@@ -1,7 +1,7 @@
 """File jobs: how fast a job swaps a 720p video, and what a job costs the live path.
 
     .venv/bin/python -m benchmarks.jobs [--engine classic] [--seconds 10] [--live-seconds 8]
-        [--only wide|speed] [--dump DIR]
+        [--only wide|speed] [--dump DIR] [--size 1280x720|1920x1080]
 
 In one run:
 
@@ -12,10 +12,10 @@ In one run:
    detail gone) or left as it was (leaked), and the job's own counters (swapped, guarded,
    with no face) and notice. Target: >= 99% of the face frames swapped, none leaked;
 
-1. job: a 10 s 1280x720 clip at 30 fps with one face in view throughout (a slow pan over
-   scikit-image's astronaut) swapped by ``run_job`` in this process
-   (the group photo's leftmost face as the source); its frames per second, from the start
-   (engine and source face included) and over the frames alone;
+1. job: a 10 s 1280x720 clip (``--size``: 1920x1080 for a 1080p job) at 30 fps with one
+   face in view throughout (a slow pan over scikit-image's astronaut) swapped by ``run_job``
+   in this process (the group photo's leftmost face as the source); its frames per second,
+   from the start (engine and source face included) and over the frames alone;
 2. live alone: a Studio (the backend's own: file source, capture and process threads, the
    face_swap processor) on a 640x480 clip with the swap on; fps out over ``--live-seconds``
    after a 2 s warm-up;
@@ -182,7 +182,8 @@ def live_fps(config: BackendConfig, clip: Path, seconds: float, face: Path) -> f
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     ap.add_argument("--engine", default="classic")
-    ap.add_argument("--seconds", type=float, default=10.0, help="length of the 720p job clip")
+    ap.add_argument("--seconds", type=float, default=10.0, help="length of the job clip")
+    ap.add_argument("--size", default="1280x720", help="the job clip's WxH (1920x1080: 1080p)")
     ap.add_argument("--live-seconds", type=float, default=8.0)
     ap.add_argument("--only", choices=["wide", "speed"], help="the wide shot, or the speed parts")
     ap.add_argument("--dump", type=Path, help="write the wide shot's frames in and out here")
@@ -204,8 +205,9 @@ def main() -> int:
             wide_shot(tmp, face, face_cfg, args.engine, args.dump)
         if args.only == "wide":
             return 0
-        job_clip = tmp / "job-1280x720.mp4"
-        write_clip(job_clip, (1280, 720), frames=round(args.seconds * 30))
+        jw, jh = (int(v) for v in args.size.split("x"))
+        job_clip = tmp / f"job-{jw}x{jh}.mp4"
+        write_clip(job_clip, (jw, jh), frames=round(args.seconds * 30))
         live_clip = tmp / "live-640x480.mp4"
         write_clip(live_clip, (640, 480), frames=120)
 
@@ -219,7 +221,7 @@ def main() -> int:
         span = going[-1][0] - going[0][0] if len(going) > 1 else 0.0
         frames_fps = (going[-1][1] - going[0][1]) / span if span > 0 else result.fps
         print(
-            f"\njob 1280x720, {result.frames} frames: {result.fps:.1f} fps overall "
+            f"\njob {jw}x{jh}, {result.frames} frames: {result.fps:.1f} fps overall "
             f"({result.seconds:.1f} s, engine and source face included), {frames_fps:.1f} fps "
             f"over the frames; swapped {result.frames_swapped}/{result.frames}; "
             f"target {JOB_TARGET_FPS:.0f}: ratio {result.fps / JOB_TARGET_FPS:.2f}"
@@ -258,12 +260,12 @@ def main() -> int:
             + ("" if throughout else " [the job ended before the measure did]")
         )
         print(
-            f"job 1280x720 beside the live path (nice {CHILD_NICE}): {job_beside:.1f} fps "
+            f"job {jw}x{jh} beside the live path (nice {CHILD_NICE}): {job_beside:.1f} fps "
             f"({frames} frames in {seconds:.1f} s, then {kind})"
         )
         print("\nsummary")
         print(
-            f"  job 720p fps        {result.fps:5.1f}  target {JOB_TARGET_FPS:.0f}  "
+            f"  job {jh}p fps       {result.fps:5.1f}  target {JOB_TARGET_FPS:.0f}  "
             f"ratio {result.fps / JOB_TARGET_FPS:.2f}  (frames alone {frames_fps:.1f})"
         )
         print(f"  live alone fps      {alone:5.1f}")

@@ -59,6 +59,21 @@ def test_each_size_is_encoded_once_per_frame_however_many_watch(make_studio) -> 
     assert studio.jpeg.encoded <= len(set(seen)) + 2  # (+ the snapshots of start_demo)
 
 
+def test_nothing_is_encoded_while_nobody_watches(make_studio) -> None:
+    """The live path itself never encodes a JPEG: frames go out, none is encoded until a
+    viewer (or a snapshot) asks, and none after the last viewer left."""
+    client, studio = start_demo(make_studio)
+    before, frames = studio.jpeg.encoded, studio.pipeline.stats().frames_out
+    wait_for(lambda: studio.pipeline.stats().frames_out >= frames + 10, timeout=30)
+    assert studio.jpeg.encoded == before
+    list(client_mjpeg_frames(client, 3, "/video_feed?width=320"))
+    watched = studio.jpeg.encoded
+    assert watched >= before + 3
+    frames = studio.pipeline.stats().frames_out
+    wait_for(lambda: studio.pipeline.stats().frames_out >= frames + 10, timeout=30)
+    assert studio.jpeg.encoded <= watched + 1  # (a part on its way as the viewer left)
+
+
 def test_scaling_keeps_the_shape_and_the_picture() -> None:
     rng = np.random.default_rng(0)
     image = cv2.GaussianBlur(rng.integers(0, 255, (1080, 1920, 3), np.uint8), (0, 0), 6)
