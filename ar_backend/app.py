@@ -7,6 +7,7 @@ from flask import Flask
 from ar_backend import __version__
 from ar_backend.api import (
     audio,
+    background,
     camera,
     face,
     face_people,
@@ -120,7 +121,18 @@ def create_app(
             EngineUnavailable: (503, "engine"),
         },
     )
-    for module in (health, camera, outputs, audio, face, face_people, jobs, models_api, personas):
+    for module in (
+        health,
+        camera,
+        outputs,
+        audio,
+        face,
+        face_people,
+        background,
+        jobs,
+        models_api,
+        personas,
+    ):
         app.register_blueprint(module.bp)
     install_openapi(
         app,

@@ -72,8 +72,9 @@ class OverlayConfig(Section):
 
 class PipelineConfig(Section):
     processors: list[str] = Field(
-        default_factory=lambda: ["face_swap", "overlay"],
-        description="Processor chain, by registry name.",
+        default_factory=lambda: ["face_swap", "background", "overlay"],
+        description="Processor chain, by registry name (background after face_swap: it "
+        "leaves the faces the swap tracks as they are).",
     )
     overlay: OverlayConfig = Field(default_factory=OverlayConfig)
     burn_ms: float = Field(0.0, ge=0, le=1000, description="Cost of the 'burn' test processor.")
@@ -437,6 +438,30 @@ class FaceConfig(Section):
     )
 
 
+HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+
+
+class BackgroundConfig(Section):
+    """What is behind the person (ar_backend/background): left as it is, blurred, a colour or
+    a picture, cut out by person segmentation. Live (POST /background) and in file jobs; the
+    live choice is kept across a restart (in face.state_dir) and wins over these at start."""
+
+    mode: Literal["off", "blur", "color", "image"] = Field(
+        "off", description="off, blur, color (a plain colour) or image (a media file)."
+    )
+    blur: float = Field(
+        0.5, ge=0.0, le=1.0, description="How strongly blur mode blurs (0 light .. 1 strong)."
+    )
+    color: str = Field(
+        "#00b140", pattern=HEX_COLOUR, description="The colour of color mode, #rrggbb."
+    )
+    image: str | None = Field(
+        None,
+        max_length=1024,
+        description="The picture of image mode: a file in the media folders (media.folders).",
+    )
+
+
 DEFAULT_DATA_DIR = "data"  # the backend's data folder when face.state_dir names none
 
 
@@ -514,6 +539,7 @@ class BackendConfig(Section):
     media: MediaConfig = Field(default_factory=MediaConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
     face: FaceConfig = Field(default_factory=FaceConfig)
+    background: BackgroundConfig = Field(default_factory=BackgroundConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     monitor: BackendMonitorLink = Field(default_factory=BackendMonitorLink)
 

@@ -247,6 +247,28 @@ class FaceOptionsIn(BaseModel):
         return changes
 
 
+class BackgroundIn(BaseModel):
+    """POST /background: any of its settings (the rest stay as they are)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    mode: Literal["off", "blur", "color", "image"] | None = Field(
+        None, description="off, blur, color (a plain colour) or image (a media file)."
+    )
+    blur: float | None = Field(
+        None, ge=0.0, le=1.0, description="How strongly blur mode blurs (0 light .. 1 strong)."
+    )
+    color: str | None = Field(
+        None, pattern=r"^#[0-9a-fA-F]{6}$", description="The colour of color mode, #rrggbb."
+    )
+    image: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1024,
+        description="The picture of image mode: a file in the media folders (GET /media).",
+    )
+
+
 class FaceSettingsIn(FaceOptionsIn):
     """POST /face/settings: any subset of the face options, the engine and the guard."""
 

@@ -17,6 +17,7 @@ from ar_backend.audio.chain import EffectChain
 from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.effects import EffectError
 from ar_backend.audio.engine import AudioEngine
+from ar_backend.background.live import Background, BackgroundError, read_picture
 from ar_backend.config import BackendConfig, FaceOptions, resolve_dir
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.enhancers import unavailable_reason as enhancer_reason
@@ -155,6 +156,7 @@ class Studio:
         "audio",  # AudioEngine: the voice stream (audio/engine.py)
         "effects",  # EffectChain: the voice effects (audio/chain.py)
         "jobs",  # JobQueue: file jobs (jobs/queue.py)
+        "background",  # Background: what is behind the person (background/live.py)
         "models",  # ModelFetcher: model downloads (weights/fetch.py)
     )
 
@@ -164,7 +166,18 @@ class Studio:
         self.default_source = default_source or config.camera.source
         self.face = FaceSwap(config.face)
         self.people = self.face.people  # who is swapped: the reference person, the face map
-        lent = ProcessorResources(face=self.face)
+        self.media_dirs = [resolve_dir(d) for d in config.media.folders]
+        self.background = Background(
+            config.background,
+            resolve_dir(config.face.models_dir),
+            self._background_image,
+            lambda path: read_picture(
+                path,
+                max_bytes=int(config.face.max_upload_mb * 1e6),
+                max_side=config.face.max_side,
+            ),
+        )
+        lent = ProcessorResources(face=self.face, background=self.background)
         processors = [make_processor(n, config.pipeline, lent) for n in config.pipeline.processors]
         cam = config.camera
         # the quality governor (governor.py) and what it may turn down (knobs.py): the face
@@ -185,7 +198,6 @@ class Studio:
         ]:
             self.governor.register(knob)
         self.viewers = Viewers(config.max_viewers, config.outputs.viewer_stall_timeout)
-        self.media_dirs = [resolve_dir(d) for d in config.media.folders]
         # the most pixels a picture or video frame may hold, for every way in (sources,
         # uploads, jobs; backgrounds call check_picture with it too)
         self.pixel_limit = PixelLimit(config.media.max_megapixels)
@@ -237,6 +249,7 @@ class Studio:
         # the saved face state (face/store.py) wins over face.source / face.enabled; the guard
         # covers frames until it is restored (restore.begin, before any frame can go out)
         store = open_store(config.face.state_dir)
+        self.background.restore(store)  # the kept background wins over the config
         saved = store.saved() if store is not None else SavedFace()
         if store is not None and not saved.empty:
             restore.begin(self.face, saved)
@@ -315,10 +328,21 @@ class Studio:
             )
         return self.face.start()
 
+    # ---- background --------------------------------------------------------------------------
+
+    def _background_image(self, name: str) -> Path:
+        """Background image mode's picture: a file in the media folders (403 naming
+        ``image`` outside them, 400 for a name that is no path)."""
+        try:
+            return Path(self._media_path(name, "image"))
+        except BadSpec as exc:
+            raise BackgroundError(400, f"image: {exc}", "image") from None
+
     # ---- camera ----------------------------------------------------------------------------
 
-    def _media_path(self, target: str) -> str:
-        """A file named through the API must resolve inside one of the media folders.
+    def _media_path(self, target: str, field: str = "source") -> str:
+        """A file named through the API must resolve inside one of the media folders
+        (PathNotAllowed naming ``field`` when it does not).
 
         No ``~`` expansion (a name is a name), symlinks and ``..`` are resolved before the
         check, and a name the OS cannot resolve (a link loop, too long) is a bad source.
@@ -336,7 +360,7 @@ class Studio:
         except (OSError, RuntimeError, ValueError) as exc:  # ELOOP, ENAMETOOLONG, ...
             raise BadSpec(f"{target!r} cannot be resolved as a path: {exc}") from None
         folders = ", ".join(str(d) for d in self.media_dirs)
-        raise PathNotAllowed(f"{target!r} is not inside the media folders ({folders})", "source")
+        raise PathNotAllowed(f"{target!r} is not inside the media folders ({folders})", field)
 
     def camera_start(
         self, spec: str | int | None = None, *, from_api: bool = True
@@ -844,6 +868,7 @@ class Studio:
             audio=self.audio.status(),
             camera_access=self.camera_access(),
             face_modules=self.face_modules(),
+            background=self.background.status(),
             gui=self.gui_report,
             jobs=self.jobs.summary(),
         )
@@ -894,6 +919,7 @@ class Studio:
             self.vcam_stop()
             self.pipeline.close()
         self.face.close()
+        self.background.close()
 
 
 __all__ = [

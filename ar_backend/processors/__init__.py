@@ -3,7 +3,7 @@
 Importing this package registers every built-in processor.
 """
 
-from ar_backend.processors import burn, face_swap, none, overlay  # noqa: F401  (registration)
+from ar_backend.processors import background, burn, face_swap, none, overlay  # noqa: F401  (registration)
 from ar_backend.processors.base import (
     REGISTRY,
     Processor,

@@ -11,6 +11,7 @@ from ar_backend.frames import Frame
 from shared.registry import Registry
 
 if TYPE_CHECKING:
+    from ar_backend.background.live import Background
     from ar_backend.face.live.session import FaceSwap
 
 
@@ -25,9 +26,11 @@ class ProcessorContext:
 
 @dataclass
 class ProcessorResources:
-    """What the studio lends processors (the face swap, say); owned by the studio."""
+    """What the studio lends processors (the face swap, the background); owned by the
+    studio."""
 
     face: FaceSwap | None = None
+    background: Background | None = None
 
 
 class Processor(Protocol):

@@ -44,6 +44,8 @@ class FaceSwapProcessor:
     def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
         if self.face is not None:
             frame.image = self.face.process(frame.image, self.tracker, frame.timings)
+            if self.face.enabled:  # for the processors after it (background keeps them)
+                frame.meta["faces"] = [face.points for face in self.tracker.tracks]
         return frame
 
     def close(self) -> None:

@@ -767,6 +767,22 @@ class JobDeleteOut(Wire):
     output_removed: bool
 
 
+class BackgroundStatus(Wire):
+    """GET/POST /background: the setting in force, whether it can run here and its cost."""
+
+    mode: str = Field(..., description="off, blur, color or image.")
+    blur: float = Field(..., description="Blur mode's strength, 0..1.")
+    color: str = Field(..., description="Color mode's colour, #rrggbb.")
+    image: str | None = Field(None, description="Image mode's picture (a media file).")
+    available: bool = Field(..., description="Person segmentation can run here.")
+    reason: str | None = Field(None, description="Why it cannot (its model file missing).")
+    ms: float | None = Field(None, description="Its cost per frame here (moving mean), ms.")
+    frames: int = Field(0, description="Frames it changed since the start.")
+    error: str | None = Field(
+        None, description="A fault on the last frame, or a kept setting not restored."
+    )
+
+
 class PipelineSummary(Wire):
     processors: list[str]
     processor_errors: dict[str, str]
@@ -807,6 +823,7 @@ class StudioStatus(Wire):
         ..., description="The window's last report (POST /monitor/report) as it sent it."
     )
     jobs: JobsSummary | None = Field(None, description="File jobs: running, queued, failed.")
+    background: BackgroundStatus | None = Field(None, description="The background.")
 
 
 class StatusOut(StudioStatus):

@@ -11,6 +11,7 @@ from pathlib import Path
 from ar_backend import api
 from ar_backend.audio.chain import EffectChain
 from ar_backend.audio.engine import AudioEngine
+from ar_backend.background.live import Background
 from ar_backend.face.live.people import LivePeople
 from ar_backend.face.live.session import FaceSwap
 from ar_backend.jobs.queue import JobQueue
@@ -24,6 +25,7 @@ PUBLISHED: dict[str, type] = {
     "effects": EffectChain,
     "jobs": JobQueue,
     "models": ModelFetcher,
+    "background": Background,
 }
 BLUEPRINTS = sorted(p for p in Path(api.__file__).parent.glob("*.py") if p.name != "__init__.py")
 

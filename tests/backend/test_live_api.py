@@ -13,7 +13,8 @@ import numpy as np
 from tests.backend.conftest import client_mjpeg_frames, write_clip
 from tests.procs import wait_for
 
-DEFAULT_PROCESSORS = {"processors": ["face_swap", "overlay"]}  # as config/backend.yaml has
+# as config/backend.yaml has
+DEFAULT_PROCESSORS = {"processors": ["face_swap", "background", "overlay"]}
 
 
 def test_start_stream_snapshot_status_stop(make_studio) -> None:
@@ -58,7 +59,7 @@ def test_start_stream_snapshot_status_stop(make_studio) -> None:
 
     status = client.get("/status").get_json()
     assert status["camera"]["state"] == "running"
-    assert status["pipeline"]["processors"] == ["face_swap", "overlay"]
+    assert status["pipeline"]["processors"] == ["face_swap", "background", "overlay"]
 
     stopped = client.post("/camera/stop")
     assert stopped.status_code == 200 and stopped.get_json()["state"] == "stopped"

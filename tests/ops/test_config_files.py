@@ -87,8 +87,8 @@ def test_a_name_typo_in_backend_yaml_is_a_config_error_at_load(
         check_names(config)
     message = str(err.value)
     for line in (
-        "pipeline.processors.1: unknown processor 'overlayy' (known: burn, face_swap, none, "
-        "overlay)",
+        "pipeline.processors.1: unknown processor 'overlayy' (known: background, burn, "
+        "face_swap, none, overlay)",
         "face.engine: unknown face engine 'clasic' (known: classic, hyperswap, inswapper)",
         "audio.effects.0.type: unknown effect type 'pich'",
         "audio.effects.1.params.delay_ms:",

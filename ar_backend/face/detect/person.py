@@ -1,0 +1,51 @@
+"""Person segmentation: MediaPipe's selfie segmentation on LiteRT, a mask of the people in a
+frame (1 person, 0 background), used by the background (ar_backend/background) and by the
+face's occlusion (what inside a face is not the person).
+
+As MediaPipe's ``selfie_segmentation_cpu.pbtxt``: the whole frame is resized to the model's
+input without keeping the aspect ratio (``keep_aspect_ratio: false``), RGB in [0, 1]; the
+single output channel is already a probability (``activation: NONE``) and is resized back to
+the frame. Two models: ``landscape`` (256x144, for frames wider than tall: the camera's) and
+``general`` (256x256, for portrait or square frames).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from ar_backend.face.runtime.litert import LiteModel
+
+Mask = npt.NDArray[np.float32]
+
+LANDSCAPE = "selfie_segmentation_landscape.tflite"
+GENERAL = "selfie_segmentation.tflite"
+FILES = (LANDSCAPE, GENERAL)
+
+
+class PersonSegmenter:
+    """Both models, opened from ``folder``; :meth:`mask` picks the one the frame's shape
+    suits. One run at a time per model (LiteModel holds its lock)."""
+
+    def __init__(self, folder: Path, threads: int = 1) -> None:
+        self.landscape = LiteModel(folder / LANDSCAPE, threads)
+        self.general = LiteModel(folder / GENERAL, threads)
+
+    def model_for(self, width: int, height: int) -> LiteModel:
+        return self.landscape if width > height else self.general
+
+    def mask(self, image: npt.NDArray[np.uint8], size: tuple[int, int] | None = None) -> Mask:
+        """The person probability (0..1) for every pixel of ``image`` (BGR), at ``size``
+        (width, height; the image's own by default)."""
+        h, w = image.shape[:2]
+        model = self.model_for(w, h)
+        mw, mh = model.input_size
+        small = cv2.resize(image, (mw, mh), interpolation=cv2.INTER_AREA)
+        rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB).astype(np.float32) * (1.0 / 255.0)
+        out = model.run(rgb[None])[0].reshape(mh, mw)
+        prob = np.clip(out, 0.0, 1.0).astype(np.float32)
+        target = size or (w, h)
+        return np.asarray(cv2.resize(prob, target, interpolation=cv2.INTER_LINEAR), np.float32)
