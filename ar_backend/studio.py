@@ -19,6 +19,7 @@ from ar_backend.audio.effects import EffectError
 from ar_backend.audio.engine import AudioEngine
 from ar_backend.background.live import Background, BackgroundError, read_picture
 from ar_backend.config import BackendConfig, FaceOptions, resolve_dir
+from ar_backend.face.detect.base import model_files
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.enhancers import unavailable_reason as enhancer_reason
 from ar_backend.face.errors import BadImage, FaceError
@@ -169,7 +170,7 @@ class Studio:
         self.media_dirs = [resolve_dir(d) for d in config.media.folders]
         self.background = Background(
             config.background,
-            resolve_dir(config.face.models_dir),
+            model_files(config.face),
             self._background_image,
             lambda path: read_picture(
                 path,

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from ar_backend.background import compose
 from ar_backend.config import BackgroundConfig
 from ar_backend.face.detect import person
+from ar_backend.face.detect.base import ModelFiles
 from ar_backend.face.enhancers.live import CostMeter
 from ar_backend.face.errors import BadImage
 from ar_backend.face.imaging.images import decode_image
@@ -70,11 +71,11 @@ class Background:
     def __init__(
         self,
         cfg: BackgroundConfig,
-        models_dir: Path,
+        files: ModelFiles,
         resolve_image: Callable[[str], Path],
         read_image: Callable[[Path], Image],
     ) -> None:
-        self.models_dir = models_dir
+        self.files = files
         self.resolve_image = resolve_image
         self.read_image = read_image
         self._snap = Snapshot(cfg)
@@ -102,14 +103,9 @@ class Background:
         return self._snap.settings
 
     def unavailable_reason(self) -> str | None:
-        """Why person segmentation cannot run here (its model files missing), or None."""
-        missing = [n for n in person.FILES if not (self.models_dir / n).is_file()]
-        if missing:
-            return (
-                f"the person segmentation model ({', '.join(missing)}) is not in "
-                f"{self.models_dir}; python -m ar_backend.weights fetch gets it"
-            )
-        return None
+        """Why person segmentation cannot run here (a model file missing or corrupt, and the
+        command that fetches it), or None."""
+        return self.files.problem(person.FILES)
 
     def _segmenter_ready(self) -> person.PersonSegmenter:
         if self._segmenter is None:
@@ -117,8 +113,8 @@ class Background:
             if reason:
                 raise BackgroundError(503, f"mode: background is unavailable: {reason}", "mode")
             try:
-                self._segmenter = person.PersonSegmenter(self.models_dir)
-            except ModelLoadError as exc:
+                self._segmenter = person.PersonSegmenter(self.files)
+            except (ModelLoadError, FileNotFoundError) as exc:
                 raise BackgroundError(503, f"mode: {exc}", "mode") from None
         return self._segmenter
 

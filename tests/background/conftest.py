@@ -10,26 +10,23 @@ import cv2
 import numpy as np
 import pytest
 
+from ar_backend.config import FaceConfig
 from ar_backend.face import samples
 from ar_backend.face.detect import person
+from ar_backend.face.detect.base import ModelFiles, model_files
 from tests.backend.conftest import make_studio, media  # noqa: F401  (fixtures)
 from tests.conftest import require_or_skip
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="session")
-def person_models() -> Path:
-    """The models folder holding the person segmentation files, or a skip (CI: a failure)."""
-    folder = REPO / "models"
-    missing = [n for n in person.FILES if not (folder / n).is_file()]
-    if missing:
-        require_or_skip(f"{', '.join(missing)} not in {folder}: python -m ar_backend.weights fetch")
-    try:
-        import ai_edge_litert  # noqa: F401
-    except ImportError:
-        require_or_skip("ai-edge-litert is not installed (pip install -r requirements.txt)")
-    return folder
+def person_files() -> ModelFiles:
+    """The verified person segmentation files in the models folder, or a skip (CI: a
+    failure)."""
+    files = model_files(FaceConfig())
+    problem = files.problem(person.FILES)
+    if problem:
+        require_or_skip(problem)
+    return files
 
 
 def portrait(size: tuple[int, int] = (640, 480)) -> np.ndarray:

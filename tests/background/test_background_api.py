@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from ar_backend.face.detect.base import ModelFiles
 from tests.background.conftest import backdrop_picture, portrait
 
 pytestmark = pytest.mark.slow
@@ -20,13 +21,13 @@ FACE = (slice(40, 120), slice(240, 315))  # the astronaut's face in portrait()
 ROOM = (slice(0, 120), slice(0, 110))  # the flag behind her, top left
 
 
-def studio_with_picture(make_studio: Any, media: Path, person_models: Path, **sections: Any):
+def studio_with_picture(make_studio: Any, media: Path, person_files: ModelFiles, **sections: Any):
     if not (media / "me.png").exists():  # (once: a restarted studio finds them as left)
         cv2.imwrite(str(media / "me.png"), portrait())
         backdrop_picture(media / "rocket.jpg")
     client, studio = make_studio(
         pipeline={"processors": ["face_swap", "background", "overlay"]},
-        face={"models_dir": str(person_models), **sections.pop("face", {})},
+        face={"models_dir": str(person_files.models_dir), **sections.pop("face", {})},
         **sections,
     )
     return client, studio
@@ -47,9 +48,9 @@ def settle(client: Any, studio: Any) -> np.ndarray:
 
 
 @pytest.fixture
-def running(make_studio: Any, media: Path, person_models: Path, tmp_path: Path):
+def running(make_studio: Any, media: Path, person_files: ModelFiles, tmp_path: Path):
     client, studio = studio_with_picture(
-        make_studio, media, person_models, face={"state_dir": str(tmp_path / "state")}
+        make_studio, media, person_files, face={"state_dir": str(tmp_path / "state")}
     )
     r = client.post("/camera/start", json={"source": "image:me.png"})
     assert r.status_code == 200, r.get_json()
@@ -122,20 +123,20 @@ def test_bad_values_are_refused_naming_the_field_and_change_nothing(
 
 
 def test_the_setting_is_kept_across_a_restart(
-    make_studio: Any, media: Path, person_models: Path, tmp_path: Path
+    make_studio: Any, media: Path, person_files: ModelFiles, tmp_path: Path
 ) -> None:
     state = {"state_dir": str(tmp_path / "state")}
-    client, studio = studio_with_picture(make_studio, media, person_models, face=state)
+    client, studio = studio_with_picture(make_studio, media, person_files, face=state)
     r = client.post("/background", json={"mode": "image", "image": "rocket.jpg"})
     assert r.status_code == 200, r.get_json()
     studio.close()
-    client, studio = studio_with_picture(make_studio, media, person_models, face=state)
+    client, studio = studio_with_picture(make_studio, media, person_files, face=state)
     kept = client.get("/background").get_json()
     assert (kept["mode"], kept["image"], kept["error"]) == ("image", "rocket.jpg", None)
     # the picture went meanwhile: the studio starts with the background off and says why
     studio.close()
     (media / "rocket.jpg").unlink()
-    client, studio = studio_with_picture(make_studio, media, person_models, face=state)
+    client, studio = studio_with_picture(make_studio, media, person_files, face=state)
     gone = client.get("/background").get_json()
     assert gone["mode"] == "off"
     assert "rocket.jpg" in gone["error"]
@@ -157,7 +158,7 @@ def test_without_the_model_a_mode_is_refused_with_the_reason(
     assert "selfie_segmentation" in status["reason"]
 
 
-def test_a_face_the_swap_tracks_is_kept_whole(person_models: Path) -> None:
+def test_a_face_the_swap_tracks_is_kept_whole(person_files: ModelFiles) -> None:
     """The faces the swap tracks are kept even where the mask says background (a face the
     model half misses, at a frame's edge, say)."""
     from ar_backend.background.live import Background, read_picture
@@ -165,7 +166,7 @@ def test_a_face_the_swap_tracks_is_kept_whole(person_models: Path) -> None:
 
     bg = Background(
         BackgroundConfig(mode="color", color="#000000"),
-        person_models,
+        person_files,
         lambda name: Path(name),
         lambda path: read_picture(path, max_bytes=10**7, max_side=4096),
     )

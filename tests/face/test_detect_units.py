@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import yaml
 
+from ar_backend.config import FaceConfig
 from ar_backend.face import samples
-from ar_backend.face.detect import ModelFiles, ssd
+from ar_backend.face.detect import ModelFiles, model_files, ssd
 from ar_backend.face.detect.blazeface import FULL, SHORT
 from ar_backend.face.detect.dlib_hog import DlibHog
 from ar_backend.face.detect.mesh68 import MESH_TO_68
@@ -142,6 +143,16 @@ def test_a_missing_or_corrupt_model_file_is_said_with_the_command_that_fetches_i
     (tmp_path / "mediapipe" / "x.tflite").write_bytes(b"model bytes")
     assert files.problem(("mediapipe/x.tflite",)) is None
     assert "not in the manifest" in (files.problem(("other.tflite",)) or "")
+
+
+def test_an_unreadable_manifest_leaves_every_file_unusable_saying_why(tmp_path: Path) -> None:
+    """A studio whose manifest is gone still starts: each model says why it cannot run."""
+    gone = tmp_path / "no-manifest.yaml"
+    files = model_files(FaceConfig(models_dir=str(tmp_path), models_manifest=str(gone)))
+    reason = files.problem(("mediapipe/x.tflite",))
+    assert reason is not None and "no-manifest.yaml" in reason
+    with pytest.raises(FileNotFoundError, match=r"no-manifest\.yaml"):
+        files.path("mediapipe/x.tflite")
 
 
 def test_a_file_that_is_not_a_model_is_refused_naming_it(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from ar_backend.weights import (
     load_manifest,
     manifest_path,
 )
+from ar_backend.weights.manifest import ManifestError
 from shared.registry import Registry
 
 Floats = npt.NDArray[np.float32]
@@ -95,13 +96,18 @@ class ModelFiles:
     """Verified model files for the runners: a file is used only when it is the one the
     manifest lists (size and SHA-256)."""
 
-    def __init__(self, models_dir: Path, manifest: Manifest, threads: int = 1) -> None:
+    def __init__(
+        self, models_dir: Path, manifest: Manifest, threads: int = 1, error: str | None = None
+    ) -> None:
         self.models_dir = Path(models_dir)
         self.manifest = manifest
         self.threads = threads
+        self.error = error  # the manifest could not be read: no file is usable, this is why
 
     def problem(self, paths: tuple[str, ...]) -> str | None:
         """Why the files cannot be used (missing or corrupt, and the fix); None if they can."""
+        if self.error is not None and paths:
+            return self.error
         for path in paths:
             found = self.manifest.find(path)
             state = check_file(self.models_dir, self.manifest, path)
@@ -119,9 +125,14 @@ class ModelFiles:
 
 
 def model_files(cfg: FaceConfig) -> ModelFiles:
-    """The configured models folder and manifest, and the LiteRT thread count."""
-    manifest = load_manifest(manifest_path(cfg.models_manifest))
-    return ModelFiles(resolve_dir(cfg.models_dir), manifest, cfg.detection.threads)
+    """The configured models folder and manifest, and the LiteRT thread count. A manifest
+    that cannot be read leaves every file unusable, saying why (the studio runs on)."""
+    folder = resolve_dir(cfg.models_dir)
+    try:
+        manifest = load_manifest(manifest_path(cfg.models_manifest))
+    except ManifestError as exc:
+        return ModelFiles(folder, Manifest(models={}), cfg.detection.threads, str(exc))
+    return ModelFiles(folder, manifest, cfg.detection.threads)
 
 
 T = TypeVar("T", covariant=True)

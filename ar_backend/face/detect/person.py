@@ -11,28 +11,27 @@ the frame. Two models: ``landscape`` (256x144, for frames wider than tall: the c
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from ar_backend.face.detect.base import ModelFiles
 from ar_backend.face.runtime.litert import LiteModel
 
 Mask = npt.NDArray[np.float32]
 
-LANDSCAPE = "selfie_segmentation_landscape.tflite"
-GENERAL = "selfie_segmentation.tflite"
-FILES = (LANDSCAPE, GENERAL)
+LANDSCAPE = "mediapipe/selfie_segmentation_landscape.tflite"
+GENERAL = "mediapipe/selfie_segmentation.tflite"
+FILES = (LANDSCAPE, GENERAL)  # in the models folder (config/models.yaml: mediapipe_segmentation)
 
 
 class PersonSegmenter:
-    """Both models, opened from ``folder``; :meth:`mask` picks the one the frame's shape
-    suits. One run at a time per model (LiteModel holds its lock)."""
+    """Both models, from the verified model files; :meth:`mask` picks the one the frame's
+    shape suits. One run at a time per model (LiteModel holds its lock)."""
 
-    def __init__(self, folder: Path, threads: int = 1) -> None:
-        self.landscape = LiteModel(folder / LANDSCAPE, threads)
-        self.general = LiteModel(folder / GENERAL, threads)
+    def __init__(self, files: ModelFiles) -> None:
+        self.landscape = LiteModel(files.path(LANDSCAPE), files.threads)
+        self.general = LiteModel(files.path(GENERAL), files.threads)
 
     def model_for(self, width: int, height: int) -> LiteModel:
         return self.landscape if width > height else self.general
