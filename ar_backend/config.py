@@ -220,6 +220,14 @@ class FaceOptions(Section):
         le=1.0,
         description="How much of the enhanced face is kept over the swapped one (0..1).",
     )
+    occlusion: Literal["on", "off"] = Field(
+        "on",
+        description="What is in front of a face stays in front: hands (MediaPipe's palm "
+        "detector and hand landmarks) and objects (a microphone, a cup, glasses' rims: not "
+        "the face's skin or features, or not the person by person segmentation) are put "
+        "back over the swap. Its model files: python -m ar_backend.weights fetch; without "
+        "them the swap goes on without it and status says why.",
+    )
     engine_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Each engine's own options, by engine name (classic: shape_strength, how "

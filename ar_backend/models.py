@@ -212,6 +212,11 @@ class FaceOptionsIn(BaseModel):
     enhancer_strength: float | None = Field(
         None, ge=0.0, le=1.0, description="How much of the enhanced face is kept (0..1)."
     )
+    occlusion: Literal["on", "off"] | None = Field(
+        None,
+        description="on: hands and objects in front of a face (a microphone, a cup) stay in "
+        "front of the swap; off: the swap covers them.",
+    )
     engine_options: dict[str, dict[str, EngineOptionValue]] | None = Field(
         None,
         max_length=16,

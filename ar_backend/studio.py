@@ -19,7 +19,6 @@ from ar_backend.audio.effects import EffectError
 from ar_backend.audio.engine import AudioEngine
 from ar_backend.background.live import Background, BackgroundError, read_picture
 from ar_backend.config import BackendConfig, FaceOptions, resolve_dir
-from ar_backend.face.detect.base import model_files
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.enhancers import unavailable_reason as enhancer_reason
 from ar_backend.face.errors import BadImage, FaceError
@@ -170,7 +169,7 @@ class Studio:
         self.media_dirs = [resolve_dir(d) for d in config.media.folders]
         self.background = Background(
             config.background,
-            model_files(config.face),
+            self.face.model_files,
             self._background_image,
             lambda path: read_picture(
                 path,

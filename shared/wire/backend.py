@@ -382,6 +382,7 @@ class FaceOptionsView(Wire):
     )
     enhancer: str = Field("off", description="The face enhancer: off or its model name.")
     enhancer_strength: float = Field(0.8, description="How much of the enhanced face is kept.")
+    occlusion: str = Field("on", description="Hands and objects in front of a face: on or off.")
     engine_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Each engine's own options, by engine name (classic: shape_strength).",
@@ -577,6 +578,18 @@ class FaceDetection(Wire):
     )
 
 
+class OcclusionStatus(Wire):
+    """What is in front of the faces: on or off, whether it can run here and its cost."""
+
+    on: bool
+    available: bool = Field(..., description="Its model files are here and verified.")
+    reason: str | None = Field(None, description="Why it cannot run (the fetch command).")
+    ms: float | None = Field(None, description="Its cost per frame with a face (mean), ms.")
+    hands: int = Field(0, description="Hands in view on the last frame.")
+    frames_occluded: int = Field(0, description="Frames where something was put back.")
+    error: str | None = None
+
+
 class FaceStatus(Wire):
     enabled: bool
     active: bool
@@ -604,6 +617,7 @@ class FaceStatus(Wire):
     detection: FaceDetection | None = Field(None, description="How faces are found.")
     engines: dict[str, str]
     enhancer: EnhancerStatus | None = Field(None, description="The face enhancer.")
+    occlusion: OcclusionStatus | None = Field(None, description="Hands and objects in front.")
     reference: FaceReference | None = None
     map: list[FaceMapEntry] = Field(default_factory=list)
     faces: list[TrackedFace] = Field(

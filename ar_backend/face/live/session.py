@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ar_backend.config import FaceConfig, FaceOptions, resolve_dir
+from ar_backend.face.detect.base import model_files
 from ar_backend.face.engines.base import Engine
 from ar_backend.face.enhancers.base import OFF as ENHANCER_OFF
 from ar_backend.face.enhancers.live import LiveEnhancer
@@ -42,6 +43,7 @@ from ar_backend.face.live.people import LivePeople
 from ar_backend.face.live.quality import FaceQuality
 from ar_backend.face.live.snapshot import Live, Snapshot
 from ar_backend.face.live.tracker import Tracker
+from ar_backend.face.occlusion.live import Occlusion
 from ar_backend.face.people import faceset
 from ar_backend.face.people.reference import Matcher
 from ar_backend.face.people.source import (
@@ -103,6 +105,9 @@ class FaceSwap:
             self.enhancer.cost.mean,
             lambda: self.detection["tracker"],
         )
+        # what is in front of the faces (face/occlusion), for the live path's frames
+        self.model_files = model_files(cfg)  # the verified MediaPipe files (face/detect)
+        self.occlusion = Occlusion(self.model_files)
 
     def _emit(self, event: FaceEvent) -> None:
         for listener in list(self.listeners):
@@ -344,6 +349,7 @@ class FaceSwap:
         if snap.tracker_reset.is_set():  # before the snapshot: it is at least as new
             snap.tracker_reset.clear()
             tracker.reset()
+            self.occlusion.reset()
         if snap.redetect.is_set():
             snap.redetect.clear()
             tracker.detect_soon()
@@ -373,16 +379,21 @@ class FaceSwap:
                 # by source (the loaded one, a face map's); faces matching no reference stay
                 chosen = self.matcher.choose(live.people, live.engine, image, faces, live.source)
                 # on a copy: a render that fails half way must leave the frame as it was
+                before = image  # (and what is in front of the faces comes back from it)
                 image = image.copy() if chosen else image
                 for group, source in chosen:
                     image = live.engine.render(image, group, source, options)
                 self.matcher.rendered(faces, live.source)
                 self.frames_swapped += bool(chosen)
                 timings["face.render"] = (time.perf_counter() - t0) * 1000
+                rendered = [face for group, _source in chosen for face in group]
                 if chosen and options.enhancer != ENHANCER_OFF:
                     # the swapped faces only (a face matching no reference stays as it is)
-                    rendered = [face for group, _source in chosen for face in group]
                     image = self.enhancer.enhance(image, rendered, options, timings)
+                if rendered and options.occlusion == "on":
+                    t1 = time.perf_counter()
+                    image = self.occlusion.apply(before, image, rendered)
+                    timings["face.occlusion"] = (time.perf_counter() - t1) * 1000
             else:
                 self.frames_without_face += 1
                 timings["face.render"] = (time.perf_counter() - t0) * 1000
@@ -404,6 +415,8 @@ class FaceSwap:
         stage_ms = dict(self.stage_ms)
         if options.enhancer == ENHANCER_OFF:
             stage_ms.pop("face.enhance", None)
+        if options.occlusion == "off":
+            stage_ms.pop("face.occlusion", None)
         for key, ms in timings.items():
             if key.startswith("face."):
                 old = stage_ms.get(key)
@@ -433,6 +446,7 @@ class FaceSwap:
             "detection": dict(self.detection),
             "engines": {e["name"]: e["reason"] or "available" for e in self.engines.listing()},
             "enhancer": self.enhancer.status(live.options),
+            "occlusion": self.occlusion.status(live.options.occlusion == "on"),
             **self.people.status(),
         }
 

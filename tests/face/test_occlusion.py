@@ -1,0 +1,123 @@
+"""What is in front of a face stays in front of the swap (face/occlusion), on real pictures
+and the real MediaPipe models: a microphone bar across the mouth, a hand-shaped glove, a
+real hand. The classic engine renders the face (its landmarks measured on the picture before
+the occluder was put there, as the live tracker carries them over a frame); the occluder's
+pixels must come out as the camera saw them, and the rest of the face swapped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from ar_backend.config import FaceConfig, FaceOptions
+from ar_backend.face import samples
+from ar_backend.face.detect.base import ModelFiles, model_files
+from ar_backend.face.engines import create_engine
+from ar_backend.face.faces import detect_faces, picture_faces
+from ar_backend.face.occlusion.live import Occlusion
+from tests.conftest import require_or_skip
+from tests.face import occluded
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def files() -> ModelFiles:
+    found = model_files(FaceConfig())
+    reason = Occlusion(found).unavailable_reason()
+    if reason:
+        require_or_skip(reason)
+    return found
+
+
+@pytest.fixture(scope="module")
+def swap() -> dict[str, Any]:
+    """The classic engine, the group's leftmost face as the source, the astronaut's face."""
+    engine = create_engine("classic", FaceConfig())
+    group = samples.group()
+    first = min(picture_faces(engine, group), key=lambda f: float(f.box[0]))
+    frame = occluded.target()
+    face = max(detect_faces(engine, frame, FaceOptions()), key=lambda f: f.size)
+    yield {
+        "engine": engine,
+        "source": engine.prepare_source(group, first),
+        "frame": frame,
+        "face": face,
+    }
+    engine.close()
+
+
+def run(swap: dict[str, Any], scene: occluded.Scene, occlusion: Occlusion | None):
+    rendered = swap["engine"].render(
+        scene.image.copy(), [swap["face"]], swap["source"], FaceOptions()
+    )
+    if occlusion is None:
+        return rendered, rendered
+    return occlusion.apply(scene.image, rendered, [swap["face"]]), rendered
+
+
+def unchanged_share(out: np.ndarray, scene: occluded.Scene) -> float:
+    """Share of the occluder's pixels (2 px in from its edge) that came out as they were."""
+    core = cv2.erode(scene.occluder, np.ones((5, 5), np.uint8)) > 0
+    same = np.abs(out.astype(int) - scene.image).max(axis=2) <= 2
+    return float(same[core].mean())
+
+
+def swapped_elsewhere(out: np.ndarray, rendered: np.ndarray, swap: dict[str, Any], scene) -> float:
+    """Share of the face's pixels away from the occluder that are the swap's."""
+    face = np.zeros(out.shape[:2], np.uint8)
+    hull = cv2.convexHull(swap["face"].points[:68].astype(np.int32))
+    cv2.fillConvexPoly(face, hull, 255)
+    away = (face > 0) & (cv2.dilate(scene.occluder, np.ones((21, 21), np.uint8)) == 0)
+    changed = np.abs(rendered.astype(int) - scene.image).max(axis=2) > 8
+    assert changed[away].mean() > 0.5  # (the swap did change the face there)
+    return float((np.abs(out.astype(int) - rendered).max(axis=2) <= 2)[away].mean())
+
+
+SCENES: dict[str, Callable[..., occluded.Scene]] = {
+    "microphone bar": lambda swap, files: occluded.bar(swap["frame"], swap["face"].points),
+    "hand-shaped glove": lambda swap, files: occluded.glove(swap["frame"], swap["face"].points),
+    "real hand": lambda swap, files: occluded.real_hand(swap["frame"], swap["face"].points, files),
+}
+# the bar reaches the face's edge band, which the object search leaves alone (the jaw's shadow,
+# hair at the temples); a real hand's points are fitted, not drawn, so its mask follows the
+# fingers less tightly (measured: 0.926 and 0.833 of the 2 px-eroded occluder)
+KEPT = {"microphone bar": 0.9, "hand-shaped glove": 0.95, "real hand": 0.8}
+# and the fitted hand's finger strokes reach past the real fingers: measured 0.86 of the face
+# away from the hand is the swap's (the drawn occluders: over 0.95)
+SWAPPED = {"microphone bar": 0.95, "hand-shaped glove": 0.95, "real hand": 0.8}
+
+
+@pytest.mark.parametrize("name", list(SCENES))
+def test_what_is_in_front_stays_in_front(
+    name: str, swap: dict[str, Any], files: ModelFiles
+) -> None:
+    scene = SCENES[name](swap, files)
+    without, _ = run(swap, scene, None)
+    assert unchanged_share(without, scene) < 0.3  # the swap alone paints over it
+    occlusion = Occlusion(files)
+    out, rendered = run(swap, scene, occlusion)
+    kept = unchanged_share(out, scene)
+    assert kept >= KEPT[name], f"{name}: {kept:.3f} of the occluder kept"
+    assert swapped_elsewhere(out, rendered, swap, scene) > SWAPPED[name]
+    status = occlusion.status(True)
+    assert status["available"] and status["frames_occluded"] == 1 and status["ms"] > 0
+    if name == "real hand":
+        assert status["hands"] == 1  # found by the palm detector and hand landmarks
+
+
+def test_a_face_with_nothing_in_front_is_swapped_whole(
+    swap: dict[str, Any], files: ModelFiles
+) -> None:
+    clean = occluded.Scene(swap["frame"], np.zeros(swap["frame"].shape[:2], np.uint8))
+    occlusion = Occlusion(files)
+    out, rendered = run(swap, clean, occlusion)
+    face = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillConvexPoly(face, cv2.convexHull(swap["face"].points[:68].astype(np.int32)), 255)
+    same = (np.abs(out.astype(int) - rendered).max(axis=2) <= 2)[face > 0].mean()
+    assert same > 0.97, same  # at most specks of the face were taken for an object
+    assert occlusion.status(True)["hands"] == 0
