@@ -17,7 +17,8 @@ from ar_backend.audio.chain import EffectChain
 from ar_backend.audio.effects import REGISTRY as EFFECTS
 from ar_backend.audio.effects import EffectError
 from ar_backend.audio.engine import AudioEngine
-from ar_backend.background.live import Background, BackgroundError, read_picture
+from ar_backend.background.live import Background
+from ar_backend.background.render import BackgroundError, read_picture
 from ar_backend.config import BackendConfig, FaceOptions, resolve_dir
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.enhancers import unavailable_reason as enhancer_reason

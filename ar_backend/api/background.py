@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
-from ar_backend.background.live import BackgroundError
+from ar_backend.background.render import BackgroundError
 from ar_backend.models import BackgroundIn
 from shared.api import error_response
 from shared.openapi import operation

@@ -161,7 +161,8 @@ def test_without_the_model_a_mode_is_refused_with_the_reason(
 def test_a_face_the_swap_tracks_is_kept_whole(person_files: ModelFiles) -> None:
     """The faces the swap tracks are kept even where the mask says background (a face the
     model half misses, at a frame's edge, say)."""
-    from ar_backend.background.live import Background, read_picture
+    from ar_backend.background.live import Background
+    from ar_backend.background.render import read_picture
     from ar_backend.config import BackgroundConfig
 
     bg = Background(
