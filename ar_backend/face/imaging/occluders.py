@@ -45,6 +45,8 @@ NOT_PERSON = 0.35  # person probability under which a pixel is not the person
 WORK_PX = 128  # the face's size the object mask is worked out at
 MIN_AREA = 0.01  # an object covers at least this share of the face
 EDGE = 0.06  # the band along the outline left alone, as a share of the face's size
+GROW = 0.1  # how far past the outline an object found inside is followed (share of size)
+BAND_FAR = 2.0  # ... there, a pixel is no skin this many times farther than inside
 
 
 def hand_mask(points: Points, shape: tuple[int, ...]) -> Mask:
@@ -72,6 +74,8 @@ class FaceRegions:
     outline: Points
     features: tuple[Points, ...]
     skin: tuple[Points, ...]
+    mouth: Points  # the mouth's centre (x, y)
+    down: Points  # the face's own downwards (unit: from between the eyes to the mouth)
 
 
 def regions68(points: Points) -> FaceRegions:
@@ -80,7 +84,10 @@ def regions68(points: Points) -> FaceRegions:
     xy = np.asarray(points, np.float64)[:, :2]
     outline = np.concatenate([xy[JAW], xy[BROWS[1]][::-1], xy[BROWS[0]][::-1]])
     features = (*(xy[b] for b in BROWS), *(xy[e] for e in EYES), xy[MOUTH], xy[NOSTRILS])
-    return FaceRegions(outline, features, tuple(xy[s] for s in SKIN_SAMPLE))
+    mouth = xy[MOUTH].mean(axis=0)
+    down = mouth - (xy[EYES[0]].mean(axis=0) + xy[EYES[1]].mean(axis=0)) / 2
+    down = down / max(float(np.linalg.norm(down)), 1e-6)
+    return FaceRegions(outline, features, tuple(xy[s] for s in SKIN_SAMPLE), mouth, down)
 
 
 def _lab(pixels: Image) -> npt.NDArray[np.float32]:
@@ -99,8 +106,12 @@ def object_mask(
     ``known``: occluders found already (hands), left out of the skin sample."""
     h, w = image.shape[:2]
     out = np.zeros((h, w), np.uint8)
-    x0, y0 = np.clip(np.floor(regions.outline.min(axis=0)).astype(int), 0, [w, h])
-    x1, y1 = np.clip(np.ceil(regions.outline.max(axis=0)).astype(int) + 1, 0, [w, h])
+    lo, hi = regions.outline.min(axis=0), regions.outline.max(axis=0)
+    if min(hi - lo) < 8:
+        return out
+    pad = GROW * float(max(hi - lo))  # the band past the outline an object may go on into
+    x0, y0 = np.clip(np.floor(lo - pad).astype(int), 0, [w, h])
+    x1, y1 = np.clip(np.ceil(hi + pad).astype(int) + 1, 0, [w, h])
     if x1 - x0 < 8 or y1 - y0 < 8:
         return out
     size = max(x1 - x0, y1 - y0)
@@ -114,11 +125,19 @@ def object_mask(
     def local(poly: Points) -> npt.NDArray[np.int32]:
         return np.round((poly - (x0, y0)) * (sx, sy)).astype(np.int32)
 
-    inside = np.zeros((sh, sw), np.uint8)
-    cv2.fillPoly(inside, [local(regions.outline)], 255)
+    outline = np.zeros((sh, sw), np.uint8)
+    cv2.fillPoly(outline, [local(regions.outline)], 255)
     # the outline's own edge (the jaw's shadow, the room, hair at the temples) is not looked at
     edge = max(3, round(EDGE * max(sw, sh)) | 1)
-    inside = cv2.erode(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (edge, edge)))
+    inside = cv2.erode(outline, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (edge, edge)))
+    # ... but an object found inside goes on across it below the mouth (a hand or a cup
+    # over the chin, past where a mesh fitted on the covered face puts the jaw)
+    grow = max(3, round(2 * pad * min(sx, sy)) | 1)
+    band = cv2.dilate(outline, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    band[inside > 0] = 0
+    yy, xx = np.mgrid[0:sh, 0:sw]
+    mx, my = (regions.mouth - (x0, y0)) * (sx, sy)
+    band[(xx - mx) * regions.down[0] + (yy - my) * regions.down[1] <= 0] = 0
     features = np.zeros((sh, sw), np.uint8)
     for poly in regions.features:
         cv2.fillConvexPoly(features, cv2.convexHull(local(poly)), 255)
@@ -142,15 +161,18 @@ def object_mask(
         if np.count_nonzero(in_sample & (hidden == 0)) >= 16:
             in_sample &= hidden == 0
     in_face = inside > 0
+    looked = in_face | (band > 0)
     found = np.zeros((sh, sw), np.uint8)
-    unlike = np.zeros((sh, sw), np.uint8)  # not skin, features included
+    unlike = np.zeros((sh, sw), np.uint8)  # not skin, features and the band included
     if np.count_nonzero(in_sample) >= 16:
         skin = _lab(part[in_sample])
         centre = np.median(skin, axis=0)
         spread = np.maximum(np.median(np.abs(skin - centre), axis=0) * 1.4826, SPREAD_FLOOR)
-        far = np.sqrt((((_lab(part[in_face]) - centre) / spread) ** 2).sum(axis=1)) > FAR
-        unlike[in_face] = np.where(far, 255, 0).astype(np.uint8)
-        found[(unlike > 0) & (features == 0)] = 255
+        dist = np.sqrt((((_lab(part[looked]) - centre) / spread) ** 2).sum(axis=1))
+        # past the edge, only what is clearly no skin (not the jaw's shadow)
+        far = dist > np.where(band[looked] > 0, FAR * BAND_FAR, FAR)
+        unlike[looked] = np.where(far, 255, 0).astype(np.uint8)
+        found[(unlike > 0) & (features == 0) & in_face] = 255
     if person is not None:
         prob = person[y0:y1, x0:x1]
         if scale < 1.0:
@@ -164,13 +186,14 @@ def object_mask(
     keep = np.zeros(count, np.uint8)
     keep[1:] = np.where(stats[1:, cv2.CC_STAT_AREA] >= least, 255, 0)
     found = keep[labels]
-    # an object over a feature (a bar across the mouth) goes on over it: the unlike-skin
-    # regions it touches are in front too
+    # an object over a feature (a bar across the mouth) or across the outline's edge goes on
+    # over it: the unlike-skin regions it touches there are in front too
     count, labels = cv2.connectedComponents(cv2.bitwise_or(unlike, found), connectivity=8)
     touched = np.zeros(count, np.uint8)
     touched[np.unique(labels[found > 0])] = 255
     touched[0] = 0
-    found = np.where((found > 0) | ((touched[labels] > 0) & (features > 0)), 255, 0)
+    onto = (features > 0) | (band > 0)
+    found = np.where((found > 0) | ((touched[labels] > 0) & onto), 255, 0)
     found = cv2.morphologyEx(found.astype(np.uint8), cv2.MORPH_CLOSE, small)
     if scale < 1.0:
         found = cv2.resize(found, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)

@@ -2,8 +2,14 @@
 it: hands (hands.py) and objects (imaging/occluders.py: not the face's skin or features, or
 not the person by person segmentation, looked at on a square around each face).
 
-Its models are the verified files of the manifest (mediapipe_hands, mediapipe_segmentation),
-opened on first use. Without them the swap goes on without occlusion and status says why.
+A face's regions (outline, features, where its skin is sampled) come from its 68 points; a
+face that carries only 5 keypoints (the neural engines': SCRFD's eyes, nose and mouth
+corners) has MediaPipe's face mesh fitted in the region its box and eyes give, and its
+68-point view read.
+
+Its models are the verified files of the manifest (mediapipe_hands, mediapipe_face,
+mediapipe_segmentation), opened on first use. Live, without them the swap goes on without
+occlusion and status says why; a file job asking for it fails with the reason.
 """
 
 from __future__ import annotations
@@ -15,9 +21,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ar_backend.face.detect.base import HAND_DETECTORS, HAND_LANDMARKERS, ModelFiles
+from ar_backend.face.detect.base import (
+    FACE_LANDMARKERS,
+    HAND_DETECTORS,
+    HAND_LANDMARKERS,
+    Landmarker,
+    ModelFiles,
+)
+from ar_backend.face.detect.face_mesh import PRESENT
+from ar_backend.face.detect.mesh68 import to_68
 from ar_backend.face.detect.person import FILES as PERSON_FILES
 from ar_backend.face.detect.person import PersonSegmenter
+from ar_backend.face.detect.roi import roi_around, rotation
 from ar_backend.face.faces import TargetFace
 from ar_backend.face.imaging import occluders
 from ar_backend.face.occlusion.hands import HandTracker
@@ -27,6 +42,9 @@ log = logging.getLogger(__name__)
 
 PALMS = "palm_lite"
 HANDS = "hand_lite"
+MESH = "face_mesh"  # the regions of a face with 5 keypoints only
+MESH_ROI = 1.5  # the mesh's region: the face's box grown this much (face_mesh.py's)
+EYES_AGREE = 0.35  # the mesh's eyes within this share of the eye distance of the keypoints
 AROUND = 2.0  # person segmentation looks at a square this many face sizes across
 WEIGHT = 0.1  # each frame's share of the cost's moving mean
 RECHECK_S = 5.0  # missing model files are looked for again this often
@@ -43,6 +61,7 @@ class Occlusion:
         self.every = every
         self._hands: HandTracker | None = None
         self._person: PersonSegmenter | None = None
+        self._mesh: Landmarker | None = None
         self.fault = FaultLatch(log, "occlusion")
         self.ms: float | None = None
         self.frames_occluded = 0
@@ -51,8 +70,13 @@ class Occlusion:
 
     def unavailable_reason(self) -> str | None:
         """Why it cannot run here (a model file missing or corrupt, and the fetch command)."""
-        files = (*HAND_DETECTORS.get(PALMS).files, *HAND_LANDMARKERS.get(HANDS).files)
-        return self.files.problem((*files, *PERSON_FILES))
+        files = (
+            *HAND_DETECTORS.get(PALMS).files,
+            *HAND_LANDMARKERS.get(HANDS).files,
+            *FACE_LANDMARKERS.get(MESH).files,
+            *PERSON_FILES,
+        )
+        return self.files.problem(files)
 
     def _reason_now(self) -> str | None:
         """:meth:`unavailable_reason` looked at once a few seconds (files fetched meanwhile
@@ -66,9 +90,35 @@ class Occlusion:
         if self._hands is None or self._person is None:
             palms = HAND_DETECTORS.get(PALMS).create(self.files)
             landmarker = HAND_LANDMARKERS.get(HANDS).create(self.files)
+            self._mesh = FACE_LANDMARKERS.get(MESH).create(self.files)
             self._hands = HandTracker(palms, landmarker, every=self.every)
             self._person = PersonSegmenter(self.files)
         return self._hands, self._person
+
+    def regions(self, image: Image, face: TargetFace) -> occluders.FaceRegions | None:
+        """The face's outline, features and skin sample: from its 68 points, or (5 keypoints
+        only) from the face mesh fitted on it; None when the mesh finds no face there."""
+        if len(face.points) >= 68:
+            return occluders.regions68(face.points[:68])
+        if self._mesh is None or len(face.points) < 2:
+            return None
+        # SCRFD's keypoints: the eye on the image's left first (the mesh's right eye)
+        eyes = np.asarray(face.points, np.float32)[:2, :2]
+        box = np.asarray(face.box, np.float32)
+        roi = roi_around(box, rotation(eyes[0], eyes[1], 0.0), MESH_ROI)
+        mesh = self._mesh.fit(image, roi)
+        if mesh.score < PRESENT:
+            return None
+        mesh = self._mesh.fit(image, self._mesh.roi_from(mesh))  # centred on the face now
+        if mesh.score < PRESENT:
+            return None
+        points = to_68(mesh.points)
+        # the mesh is this face's: its eyes where the keypoints put them
+        found = np.array([points[36:42].mean(axis=0), points[42:48].mean(axis=0)])
+        apart = max(float(np.linalg.norm(eyes[1] - eyes[0])), 1.0)
+        if float(np.linalg.norm(found - eyes, axis=1).max()) > EYES_AGREE * apart:
+            return None
+        return occluders.regions68(points)
 
     def reset(self) -> None:
         """Forget the hands followed (a new source, a cut)."""
@@ -91,8 +141,8 @@ class Occlusion:
             if x1 - x0 >= 16 and y1 - y0 >= 16:
                 prob[y0:y1, x0:x1] = person.mask(image[y0:y1, x0:x1])
         for face in faces:
-            if len(face.points) >= 68:
-                regions = occluders.regions68(face.points[:68])
+            regions = self.regions(image, face)
+            if regions is not None:
                 out |= occluders.object_mask(image, regions, prob, out)
         near = np.zeros((h, w), np.uint8)  # only what is over a face matters
         for box in boxes:
@@ -100,23 +150,34 @@ class Occlusion:
             near[y0:y1, x0:x1] = 255
         return out & near
 
+    def put_back(self, original: Image, swapped: Image, faces: list[TargetFace]) -> Image:
+        """``swapped`` with what is in front of ``faces`` put back from ``original`` (the
+        frame before the swap); its models are opened on first use (FileNotFoundError
+        saying why when their files are not here). A file job calls this: a failure
+        raises."""
+        if not faces:
+            return swapped
+        self._open()  # (opening the models is not its cost per frame)
+        t0 = time.perf_counter()
+        mask = self.mask(original, faces)
+        out = occluders.put_back(original, swapped, mask)
+        self.frames_occluded += bool(mask.any())
+        ms = (time.perf_counter() - t0) * 1000
+        self.ms = ms if self.ms is None else self.ms * (1 - WEIGHT) + ms * WEIGHT
+        return out
+
     def apply(self, original: Image, swapped: Image, faces: list[TargetFace]) -> Image:
-        """``swapped`` with what is in front of ``faces`` put back from ``original``. A
-        failure is logged once and the swap goes out as it is (status says why)."""
+        """:meth:`put_back` on the live path: without its model files, or on a failure
+        (logged once), the swap goes out as it is (status says why)."""
         if not faces or (self._hands is None and self._reason_now() is not None):
             return swapped
-        t0 = time.perf_counter()
         try:
-            mask = self.mask(original, faces)
-            out = occluders.put_back(original, swapped, mask)
+            out = self.put_back(original, swapped, faces)
         except Exception as exc:
             if self.fault.fault(f"{exc.__class__.__name__}: {exc}"):
                 log.debug("occlusion failed", exc_info=True)
             return swapped
         self.fault.clear()
-        self.frames_occluded += bool(mask.any())
-        ms = (time.perf_counter() - t0) * 1000
-        self.ms = ms if self.ms is None else self.ms * (1 - WEIGHT) + ms * WEIGHT
         return out
 
     def status(self, on: bool) -> dict[str, Any]:
