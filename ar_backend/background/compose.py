@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 Image = npt.NDArray[np.uint8]
 Alpha = npt.NDArray[np.float32]
+Polygon = npt.NDArray[np.float64]
 
 LOW, HIGH = 0.35, 0.65  # person probability: below LOW background, above HIGH person
 BLUR_SCALE = 4  # the blur is worked out at a quarter of the frame's size
@@ -27,7 +28,17 @@ def alpha_from(prob: Alpha) -> Alpha:
     return np.asarray(t * t * (3.0 - 2.0 * t), np.float32)
 
 
-def keep_regions(alpha: Alpha, polygons: list[npt.NDArray[np.float64]]) -> Alpha:
+def face_region(points: npt.NDArray[np.floating], box: npt.NDArray[np.floating]) -> Polygon:
+    """A face's region to keep whole (frame pixels): its landmarks (an outline: 17 points or
+    more), else its box's corners (a neural engine's face carries 5 keypoints only)."""
+    xy = np.asarray(points, np.float64)
+    if len(xy) >= 17:
+        return xy[:, :2]
+    x0, y0, x1, y1 = (float(v) for v in np.asarray(box).reshape(-1)[:4])
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
+
+
+def keep_regions(alpha: Alpha, polygons: list[Polygon]) -> Alpha:
     """``alpha`` with each polygon (frame pixels) set to 1: the faces are never replaced."""
     if not polygons:
         return alpha

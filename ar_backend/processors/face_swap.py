@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from ar_backend.background.compose import face_region
 from ar_backend.config import PipelineConfig
 from ar_backend.face.live.follow import FaceFollower, mediapipe_follower
 from ar_backend.face.live.tracker import DetectorThread, FaceTracker
@@ -45,7 +46,9 @@ class FaceSwapProcessor:
         if self.face is not None:
             frame.image = self.face.process(frame.image, self.tracker, frame.timings)
             if self.face.enabled:  # for the processors after it (background keeps them)
-                frame.meta["faces"] = [face.points for face in self.tracker.tracks]
+                frame.meta["faces"] = [
+                    face_region(face.points, face.box) for face in self.tracker.tracks
+                ]
         return frame
 
     def close(self) -> None:

@@ -70,3 +70,16 @@ def test_colours_and_pictures() -> None:
     # as wide as it was times the scale, not stretched
     white = np.flatnonzero(fitted[60, :, 0] > 127)
     assert 20 <= len(white) <= 28 and abs(white.mean() - 80) < 3
+
+
+def test_a_face_with_keypoints_only_is_kept_by_its_box() -> None:
+    """A neural engine's face (5 keypoints) is kept whole by its box, not the small hull of
+    its eyes, nose and mouth corners; a face with landmarks by their outline."""
+    alpha = np.zeros((100, 100), np.float32)
+    kps = np.array([[40, 40], [60, 40], [50, 50], [42, 60], [58, 60]], np.float64)
+    box = np.array([30, 25, 70, 75], np.float64)
+    kept = compose.keep_regions(alpha, [compose.face_region(kps, box)])
+    assert kept[26:74, 31:69].min() == 1.0  # the forehead and chin too
+    assert kept[80:].max() == 0.0
+    outline = np.array([[10 + i, 10 + (i % 3)] for i in range(17)], np.float64)
+    assert compose.face_region(outline, box).shape == (17, 2)
