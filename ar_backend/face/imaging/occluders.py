@@ -3,10 +3,12 @@ Pure functions of arrays: the models that find hands and people are in face/occl
 
 - :func:`hand_mask`: a hand from its 21 points (MediaPipe's hand landmarks): the palm filled,
   each finger a thick stroke from base to tip, as wide as a finger of that hand.
-- :func:`object_mask`: inside the face, what does not look like the face: pixels far from the
-  face's own skin colour (sampled on the cheeks and nose) outside its features (eyes, brows,
-  mouth, nostrils), and pixels person segmentation says are not the person. A microphone, a
-  cup, glasses' rims; specks (a freckle, a highlight) are not objects.
+- :func:`object_mask`: inside the face, what does not look like the face: pixels of another
+  hue than the face's own skin (sampled on the cheeks and nose), or dark and colourless,
+  outside its features (eyes, brows, mouth, nostrils), and pixels person segmentation says
+  are not the person. A microphone, a cup, glasses' rims; shade, stubble and highlights
+  change lightness and the amount of colour, not the hue, and stay the face; specks (a
+  freckle) are not objects.
 - :func:`put_back`: the frame's own pixels over the swapped frame where the mask is, with a
   soft edge on the face's side only (the occluder's pixels come back exactly).
 """
@@ -39,14 +41,20 @@ SKIN_SAMPLE = (np.array([1, 2, 31, 29, 39, 40, 41, 36]), np.array([15, 14, 35, 2
 # skin of any tone in YCrCb (Cr, Cb bounds): a sample pixel outside is no skin (a glove)
 SKIN_CR, SKIN_CB = (128, 180), (70, 135)
 
-SPREAD_FLOOR = np.array([12.0, 5.0, 6.0], np.float32)  # L, a, b: skin varies at least this
-FAR = 3.5  # in spreads: farther than this from the skin's colour is not skin
+# what is no skin, against the face's own skin colour (Lab, its median on the sample): light
+# and shade change the lightness and the amount of colour, not its hue, so a shadow, stubble
+# or a highlight stays skin; an object is another hue, or dark and colourless
+HUE_APART = 60.0  # degrees round from the skin's hue (a, b) ...
+HUE_CHROMA = 0.3  # ... with at least this share of the skin's colour (else the hue is noise)
+NEUTRAL = 0.3  # or under this share of the skin's colour ...
+DARK = 0.35  # ... and under this share of its lightness (a microphone, a glasses' rim)
+MIN_CHROMA = 4.0  # the skin's colour counted at least this (a grey frame: lightness alone)
+STRICT = 0.7  # past the outline, each bound this much harder to pass
 NOT_PERSON = 0.35  # person probability under which a pixel is not the person
 WORK_PX = 128  # the face's size the object mask is worked out at
 MIN_AREA = 0.01  # an object covers at least this share of the face
 EDGE = 0.06  # the band along the outline left alone, as a share of the face's size
 GROW = 0.1  # how far past the outline an object found inside is followed (share of size)
-BAND_FAR = 2.0  # ... there, a pixel is no skin this many times farther than inside
 
 
 def hand_mask(points: Points, shape: tuple[int, ...]) -> Mask:
@@ -93,6 +101,24 @@ def regions68(points: Points) -> FaceRegions:
 def _lab(pixels: Image) -> npt.NDArray[np.float32]:
     """BGR pixels (N, 3) as Lab (N, 3)."""
     return cv2.cvtColor(pixels[:, None, :], cv2.COLOR_BGR2LAB)[:, 0].astype(np.float32)
+
+
+def no_skin(
+    lab: npt.NDArray[np.float32], skin: npt.NDArray[np.float32], strict: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Which of the Lab pixels (N, 3) are no skin of the colour ``skin`` (L, a, b): another
+    hue, or dark and colourless; ``strict`` pixels (N,) must be clearly so."""
+    tone = skin[1:] - 128.0
+    colour = max(float(np.linalg.norm(tone)), MIN_CHROMA)
+    chroma = lab[:, 1:] - 128.0
+    amount = np.linalg.norm(chroma, axis=1) / colour
+    cos = (chroma @ tone) / (np.linalg.norm(chroma, axis=1) * colour + 1e-6)
+    apart = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    hard = np.where(strict, 1.0 / STRICT, 1.0)
+    soft = np.where(strict, STRICT, 1.0)
+    other_hue = (apart > np.minimum(HUE_APART * hard, 179.0)) & (amount >= HUE_CHROMA * hard)
+    dark = (amount < NEUTRAL * soft) & (lab[:, 0] < DARK * soft * max(float(skin[0]), 1.0))
+    return np.asarray(other_hue | dark, np.bool_)
 
 
 def object_mask(
@@ -165,12 +191,9 @@ def object_mask(
     found = np.zeros((sh, sw), np.uint8)
     unlike = np.zeros((sh, sw), np.uint8)  # not skin, features and the band included
     if np.count_nonzero(in_sample) >= 16:
-        skin = _lab(part[in_sample])
-        centre = np.median(skin, axis=0)
-        spread = np.maximum(np.median(np.abs(skin - centre), axis=0) * 1.4826, SPREAD_FLOOR)
-        dist = np.sqrt((((_lab(part[looked]) - centre) / spread) ** 2).sum(axis=1))
+        skin = np.median(_lab(part[in_sample]), axis=0)
         # past the edge, only what is clearly no skin (not the jaw's shadow)
-        far = dist > np.where(band[looked] > 0, FAR * BAND_FAR, FAR)
+        far = no_skin(_lab(part[looked]), skin, band[looked] > 0)
         unlike[looked] = np.where(far, 255, 0).astype(np.uint8)
         found[(unlike > 0) & (features == 0) & in_face] = 255
     if person is not None:
