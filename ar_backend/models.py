@@ -381,6 +381,11 @@ class JobIn(BaseModel):
         None, min_length=1, max_length=64, description="classic, inswapper; default: the live one."
     )
     options: JobOptionsIn | None = Field(None, description="Face options (POST /face/settings).")
+    background: BackgroundIn | None = Field(
+        None,
+        description="The background behind the person in every frame (POST /background's "
+        "fields); any left out are the live background's.",
+    )
     output: str | None = Field(
         None,
         min_length=1,
@@ -412,6 +417,7 @@ class JobForm(BaseModel):
     face_index: int | None = Field(None, ge=0, le=99)
     engine: str | None = Field(None, max_length=64)
     options: str | None = Field(None, description="The face options as a JSON object.")
+    background: str | None = Field(None, description="The background as a JSON object.")
     output: str | None = Field(None, max_length=100)
     quality: int | None = Field(None, ge=0, le=51)
 

@@ -19,7 +19,7 @@ from ar_backend.audio.effects import EffectError
 from ar_backend.audio.engine import AudioEngine
 from ar_backend.background.live import Background
 from ar_backend.background.render import BackgroundError, read_picture
-from ar_backend.config import BackendConfig, FaceOptions, resolve_dir
+from ar_backend.config import BackendConfig, BackgroundConfig, FaceOptions, resolve_dir
 from ar_backend.face.engines import REGISTRY as ENGINES
 from ar_backend.face.enhancers import unavailable_reason as enhancer_reason
 from ar_backend.face.errors import BadImage, FaceError
@@ -338,6 +338,8 @@ class Studio:
             return Path(self._media_path(name, "image"))
         except BadSpec as exc:
             raise BackgroundError(400, f"image: {exc}", "image") from None
+        except PathNotAllowed as exc:
+            raise BackgroundError(403, f"image: {exc}", "image") from None
 
     # ---- camera ----------------------------------------------------------------------------
 
@@ -548,7 +550,24 @@ class Studio:
         if reason:
             field = "options.enhancer"
             raise JobError(503, f"{field}: {options.enhancer} is unavailable: {reason}", field)
+        reason = self.face.occlusion.unavailable_reason()
+        if options.occlusion == "on" and reason:
+            if changes.get("occlusion") == "on":  # asked for: refused, as the enhancer
+                field = "options.occlusion"
+                raise JobError(503, f"{field}: occlusion is unavailable: {reason}", field)
+            # the live default: the job runs without it, and its options say so
+            options = options.model_copy(update={"occlusion": "off"})
         return name, options
+
+    def job_background(self, changes: dict[str, Any]) -> tuple[BackgroundConfig, Path | None]:
+        """A job's background: the live one with ``changes``, checked as POST /background
+        checks it (400/403/404 naming ``background.<field>``, 503 ``background.mode`` when
+        person segmentation cannot run here), and image mode's picture file."""
+        try:
+            return self.background.checked(changes)
+        except BackgroundError as exc:
+            field = f"background.{exc.field}"
+            raise JobError(exc.status, f"background.{exc}", field) from None
 
     def job_submit(
         self,
@@ -560,10 +579,13 @@ class Studio:
         options: FaceOptions,
         output: str | None,
         quality: int | None,
+        background: tuple[BackgroundConfig, Path | None] | None = None,
     ) -> JobOut:
         """Queue a job on a file of the media folders (``input_name``), or on an upload
         saved into the first media folder as POST /media saves it; a job refused after the
-        upload was saved removes it again, so a refusal leaves nothing."""
+        upload was saved removes it again, so a refusal leaves nothing. ``background``: as
+        :meth:`job_background` gives it (None: off)."""
+        settings, picture = background if background is not None else (None, None)
         if upload is None:
             path = find_file(input_name or "", self.media_dirs, "input")
             return self.jobs.submit(
@@ -573,6 +595,8 @@ class Studio:
                 options=options,
                 output=output,
                 quality=quality,
+                background=settings,
+                background_path=picture,
             )
         self.jobs.check_room()
         try:
@@ -592,6 +616,8 @@ class Studio:
                 options=options,
                 output=output,
                 quality=quality,
+                background=settings,
+                background_path=picture,
             )
         except BaseException:
             path.unlink(missing_ok=True)

@@ -28,7 +28,16 @@ bp = Blueprint("jobs", __name__)
 
 TAGS = ("jobs",)
 ID_PARAM = {"id": {"pattern": "^[0-9a-f]{12}$", "description": "The job's id."}}
-FORM_FIELDS = {"input", "face", "face_index", "engine", "options", "output", "quality"}
+FORM_FIELDS = {
+    "input",
+    "face",
+    "face_index",
+    "engine",
+    "options",
+    "background",
+    "output",
+    "quality",
+}
 
 
 @bp.errorhandler(JobError)
@@ -49,12 +58,15 @@ def _job_error(exc: JobError) -> tuple[Response, int]:
     "folder (`input`) and the face (`loaded`, or a picture in face.sources_dir or a media "
     "folder); multipart uploads the file as `input` (saved into the first media folder as "
     "POST /media saves it) and optionally the face picture as `face`, with the other fields "
-    "as form values (`options` as JSON text). Each refusal names its field and changes "
+    "as form values (`options`, `background` as JSON text). `background` (POST "
+    "/background's fields; the rest the live one's) paints every frame's background, the "
+    "faces kept whole. Each refusal names its field and changes "
     "nothing: 400 a bad value or a path (`../x`, `/etc/passwd`, `file:...`), 403 a link out "
     "of the folders, 404 no such file, 409 no face loaded (`face`) or an output name taken "
     "(`output`), 413 too large, 415 not a video or picture, 429 the queue is full "
-    "(jobs.max_queued, `input`), 503 the engine or the enhancer is unavailable (`engine`, "
-    "`options.enhancer`).",
+    "(jobs.max_queued, `input`), 503 the engine, the enhancer, occlusion asked for or "
+    "person segmentation is unavailable (`engine`, `options.enhancer`, `options.occlusion`, "
+    "`background.mode`).",
 )
 def submit(body: JobIn | None = None) -> ResponseReturnValue:
     studio = get_studio()
@@ -63,6 +75,7 @@ def submit(body: JobIn | None = None) -> ResponseReturnValue:
     assert body is not None  # parsed by @operation for a JSON request
     changes = body.options.changes() if body.options is not None else {}
     engine, options = studio.job_settings(body.engine, changes)
+    background = studio.job_background(_background_changes(body))
     face = studio.job_face(body.face, body.face_index)
     job = studio.job_submit(
         input_name=body.input,
@@ -72,6 +85,7 @@ def submit(body: JobIn | None = None) -> ResponseReturnValue:
         options=options,
         output=body.output,
         quality=body.quality,
+        background=background,
     )
     return answer(job, 202)
 
@@ -96,12 +110,13 @@ def _submit_form() -> ResponseReturnValue:
         if not re.fullmatch(r"[0-9]{1,2}", quality):
             raise ApiError(400, "quality must be a whole number from 0 to 51", "quality")
         values["quality"] = int(quality)
-    options_text = form.get("options")
-    if options_text not in (None, ""):
-        try:
-            values["options"] = strictjson.loads(options_text)
-        except strictjson.BadJson as exc:
-            raise ApiError(400, f"options: {exc}", "options") from None
+    for name in ("options", "background"):
+        text = form.get(name)
+        if text not in (None, ""):
+            try:
+                values[name] = strictjson.loads(text)
+            except strictjson.BadJson as exc:
+                raise ApiError(400, f"{name}: {exc}", name) from None
     upload = files.get("input")
     if upload is None:
         text = form.get("input")
@@ -120,6 +135,7 @@ def _submit_form() -> ResponseReturnValue:
         raise validation_error(exc) from exc
     changes = body.options.changes() if body.options is not None else {}
     engine, options = studio.job_settings(body.engine, changes)
+    background = studio.job_background(_background_changes(body))
     face = studio.job_face(
         body.face, body.face_index, _face_upload(face_upload) if face_upload else None
     )
@@ -131,8 +147,16 @@ def _submit_form() -> ResponseReturnValue:
         options=options,
         output=body.output,
         quality=body.quality,
+        background=background,
     )
     return answer(job, 202)
+
+
+def _background_changes(body: JobIn) -> dict[str, Any]:
+    """The background fields the request gives (the rest: the live background's)."""
+    if body.background is None:
+        return {}
+    return body.background.model_dump(exclude_unset=True)
 
 
 def _face_upload(upload: FileStorage) -> tuple[str, bytes]:

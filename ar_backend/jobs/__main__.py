@@ -1,7 +1,10 @@
 """Swap the face in a video or picture file, in this process (no server needed).
 
     python -m ar_backend.jobs swap IN OUT --face FACE [--face-index N] [--engine E]
-        [--many-faces] [--mouth-mask] [--quality Q] [--json] [--config F]
+        [--many-faces] [--mouth-mask] [--enhancer NAME] [--occlusion on|off]
+        [--background off|blur|color|image] [--background-blur S]
+        [--background-color #RRGGBB] [--background-image FILE]
+        [--quality Q] [--json] [--config F]
 
 A progress bar on a terminal; ``--json``: one JSON line per progress update and a final
 ``{"state": "done" | "failed" | "cancelled", ...}`` line. Exit status: 0 done, 1 failed (the
@@ -21,8 +24,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from ar_backend.config import BackendConfig, load_backend_config
+from pydantic import ValidationError
+
+from ar_backend.config import BackendConfig, BackgroundConfig, load_backend_config
+from ar_backend.face.detect.base import model_files
 from ar_backend.face.engines import REGISTRY as ENGINES
+from ar_backend.face.occlusion.live import Occlusion
 from ar_backend.jobs.render import run_job
 from ar_backend.jobs.spec import (
     QUALITY_MAX,
@@ -115,6 +122,24 @@ def parser() -> argparse.ArgumentParser:
         help="how much of the enhanced face is kept, 0..1 (default: the config's)",
     )
     swap.add_argument(
+        "--occlusion",
+        choices=["on", "off"],
+        help="hands and objects in front of a face stay in front of the swap (default: the "
+        "config's face.options.occlusion; without its model files it is left off, saying so)",
+    )
+    swap.add_argument(
+        "--background",
+        choices=["off", "blur", "color", "image"],
+        help="behind the person in every frame (default: the config's background.mode)",
+    )
+    swap.add_argument(
+        "--background-blur", type=_strength, help="how strongly blur mode blurs, 0..1"
+    )
+    swap.add_argument("--background-color", help="color mode's colour, #rrggbb")
+    swap.add_argument(
+        "--background-image", type=Path, help="image mode's picture (a JPEG, PNG or WebP)"
+    )
+    swap.add_argument(
         "--quality",
         type=_quality,
         default=20,
@@ -186,10 +211,36 @@ def _load(args: argparse.Namespace) -> BackendConfig:
     return load_backend_config(path)
 
 
+def _background(args: argparse.Namespace, config: BackendConfig) -> BackgroundConfig:
+    """The background the arguments ask for over the config's (ValueError naming the
+    argument); a picture given alone means image mode."""
+    changes: dict[str, Any] = {}
+    for name, value in (
+        ("mode", args.background),
+        ("blur", args.background_blur),
+        ("color", args.background_color),
+    ):
+        if value is not None:
+            changes[name] = value
+    if args.background_image is not None:
+        changes.setdefault("mode", "image")
+        changes["image"] = args.background_image.name
+    try:
+        settings = BackgroundConfig.model_validate({**config.background.model_dump(), **changes})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "mode"
+        option = "--background" if field == "mode" else f"--background-{field}"
+        raise ValueError(f"{option}: {err['msg']}") from None
+    if settings.mode == "image" and args.background_image is None:
+        raise ValueError("--background image needs --background-image FILE")
+    return settings
+
+
 def main(argv: list[str] | None = None, places: Places | None = None) -> int:
     args = parser().parse_args(argv)  # bad arguments: exit 2 with the usage
     if places is not None:
-        settle(args, places, "backend.yaml", paths=("input", "output", "face"))
+        settle(args, places, "backend.yaml", paths=("input", "output", "face", "background_image"))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         config = _load(args)
@@ -198,6 +249,11 @@ def main(argv: list[str] | None = None, places: Places | None = None) -> int:
     except (ConfigError, UnknownName) as exc:
         print(f"{PROG}: {str(exc).strip(chr(34) + chr(39))}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        background = _background(args, config)
+    except ValueError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     changes = {
         k: v
         for k, v in (
@@ -205,17 +261,31 @@ def main(argv: list[str] | None = None, places: Places | None = None) -> int:
             ("mouth_mask", args.mouth_mask),
             ("enhancer", args.enhancer),
             ("enhancer_strength", args.enhancer_strength),
+            ("occlusion", args.occlusion),
         )
         if v is not None
     }
+    options = config.face.options.model_copy(update=changes)
+    if options.occlusion == "on":
+        reason = Occlusion(model_files(config.face)).unavailable_reason()
+        if reason and args.occlusion == "on":  # asked for: refused, as a missing enhancer
+            print(
+                f"{PROG}: failed: --occlusion: occlusion is unavailable: {reason}", file=sys.stderr
+            )
+            return EXIT_FAILED
+        if reason:  # the config's default: the job runs without it, saying so
+            print(f"{PROG}: occlusion is off: {reason}", file=sys.stderr)
+            options = options.model_copy(update={"occlusion": "off"})
     spec = JobSpec(
         input_path=args.input,
         output_path=args.output,
         face_path=args.face,
         face_index=args.face_index,
         engine=engine,
-        options=config.face.options.model_copy(update=changes),
+        options=options,
         quality=args.quality,
+        background=background,
+        background_path=args.background_image,
     )
     cancel = _Cancel()
     cancel.install()

@@ -36,7 +36,13 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ar_backend.config import DEFAULT_MAX_MEGAPIXELS, FaceConfig, FaceOptions, JobsConfig
+from ar_backend.config import (
+    DEFAULT_MAX_MEGAPIXELS,
+    BackgroundConfig,
+    FaceConfig,
+    FaceOptions,
+    JobsConfig,
+)
 from ar_backend.face.imaging.pixel_limit import (
     PixelLimit,
     SizeUnreadable,
@@ -297,9 +303,12 @@ class JobQueue:
         options: FaceOptions,
         output: str | None,
         quality: int | None,
+        background: BackgroundConfig | None = None,
+        background_path: Path | None = None,
     ) -> JobOut:
         """Queue a job: ``input_path`` checked already (inside a media folder), the face
-        picture kept in the data folder (so a retry after a restart has it)."""
+        picture kept in the data folder (so a retry after a restart has it); ``background``
+        (off when None) and image mode's picture, checked already."""
         kind = input_kind(input_path)
         self._check_pixels(input_path, kind)
         if output is not None:
@@ -338,6 +347,7 @@ class JobQueue:
                         "quality": self.cfg.quality if quality is None else quality,
                         "output": name,
                         "output_path": str(self.outputs_dir / name),
+                        "background": _background_row(background, background_path),
                     },
                     max_queued=self.cfg.max_queued,
                 )
@@ -578,6 +588,7 @@ class JobQueue:
             ),
             engine=row["engine"],
             options=row["options"],
+            background=_background_settings(row).model_dump(mode="json"),
             quality=row["quality"],
             output=row["output"],
             output_path=row["output_path"] if row["state"] == st.DONE else None,
@@ -679,6 +690,8 @@ class JobQueue:
             options=FaceOptions.model_validate(row["options"]),
             quality=row["quality"],
             max_megapixels=self.pixel_limit.megapixels,
+            background=_background_settings(row),
+            background_path=(row.get("background") or {}).get("path"),
         )
 
     def _poll(self, timeout: float) -> None:
@@ -845,3 +858,16 @@ def _share(done: Any, total: Any) -> float | None:
     if not isinstance(done, int) or not isinstance(total, int) or total <= 0:
         return None
     return round(min(1.0, done / total), 4)
+
+
+def _background_row(settings: BackgroundConfig | None, path: Path | None) -> dict[str, Any] | None:
+    """A job's background as its row keeps it (null: off)."""
+    if settings is None or settings.mode == "off":
+        return None
+    return {**settings.model_dump(mode="json"), "path": None if path is None else str(path)}
+
+
+def _background_settings(row: dict[str, Any]) -> BackgroundConfig:
+    """A job row's background (off for a row written before jobs had one)."""
+    kept = {k: v for k, v in (row.get("background") or {}).items() if k != "path"}
+    return BackgroundConfig.model_validate(kept)

@@ -16,6 +16,14 @@ enhancer too (ar_backend/face/enhancers), created in the job's process and close
 an enhancer that cannot run fails the job with the reason, and one that fails on a frame
 fails it too (a file is never written with the enhancement silently missing).
 
+With ``options.occlusion`` on, what is in front of the swapped faces (hands, a microphone, a
+cup) is put back from the frame (ar_backend/face/occlusion; the palm detector looks on every
+frame, a file is not live); without its model files the job runs without it, as the live
+path does (the API and the CLI say so when the job is made). With ``background`` set, every
+frame's background is blurred, a colour or a picture (ar_backend/background, the faces kept
+whole); a background that cannot run fails the job with the reason, as the enhancer does.
+Either failing on a frame fails the job.
+
 The output is written under a temporary name in its folder (a hidden ``.<name>.<random>.part``
 file) and renamed when complete, so a half-written file is never at ``output_path``; a cancel
 or a failure removes it.
@@ -29,15 +37,19 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ar_backend.config import FaceConfig, FaceOptions
+from ar_backend.background.compose import face_region
+from ar_backend.background.render import BackgroundError, Renderer, Snapshot, read_picture
+from ar_backend.config import BackgroundConfig, FaceConfig, FaceOptions
+from ar_backend.face.detect.base import model_files
 from ar_backend.face.engines import Engine, create_engine
 from ar_backend.face.enhancers import OFF as ENHANCER_OFF
 from ar_backend.face.enhancers import Enhancer, create_enhancer
-from ar_backend.face.errors import FaceError
+from ar_backend.face.errors import BadImage, FaceError
 from ar_backend.face.faces import SourceFace, TargetFace, picture_faces
 from ar_backend.face.imaging.images import decode_upload
 from ar_backend.face.imaging.pixel_limit import (
@@ -50,6 +62,7 @@ from ar_backend.face.imaging.pixel_limit import (
 from ar_backend.face.live.follow import FaceFollower, mediapipe_follower
 from ar_backend.face.live.guard import Guard
 from ar_backend.face.live.tracker import FaceTracker
+from ar_backend.face.occlusion.live import Occlusion
 from ar_backend.face.people.source import prepare_picture
 from ar_backend.jobs import media_io
 from ar_backend.jobs.spec import JobCancelled, JobFailed, JobResult, JobSpec, Progress, media_kind
@@ -80,12 +93,14 @@ def run_job(
     own = engine is None
     active = _create_engine(spec.engine, face_cfg) if engine is None else engine
     enhancer: Enhancer | None = None
+    backdrop: Backdrop | None = None
     try:
         if cancelled():
             raise JobCancelled()
         source = prepare_source(active, spec.face_path, spec.face_index, face_cfg)
         enhancer = _create_enhancer(spec.options.enhancer, face_cfg)
         follower, _why = mediapipe_follower(face_cfg)  # (else dlib's, as live)
+        backdrop = _create_backdrop(spec.background, spec.background_path, face_cfg)
         swapper = FileSwapper(
             active,
             source,
@@ -93,6 +108,8 @@ def run_job(
             confirm=face_cfg.confirm_faces,
             enhancer=enhancer,
             follower=follower,
+            occlusion=_create_occlusion(spec.options, face_cfg),
+            backdrop=backdrop,
         )
         meter = _Meter(on_progress, started)
         with _partial(spec.output_path) as tmp:
@@ -134,6 +151,8 @@ def run_job(
     finally:
         if enhancer is not None:
             enhancer.close()
+        if backdrop is not None:
+            backdrop.renderer.close()
         if own:
             active.close()
 
@@ -185,6 +204,59 @@ def _create_enhancer(name: str, cfg: FaceConfig) -> Enhancer | None:
         raise JobFailed(f"options.enhancer: {reason}") from None
 
 
+def _create_occlusion(options: FaceOptions, cfg: FaceConfig) -> Occlusion | None:
+    """The job's occlusion (None when off): the palm detector on every frame. Without its
+    model files the job runs without it, as the live path does, and logs why (the API and
+    the CLI say so when the job is made: a job that asked for it is refused there)."""
+    if options.occlusion == "off":
+        return None
+    occlusion = Occlusion(model_files(cfg), every=1)
+    reason = occlusion.unavailable_reason()
+    if reason:
+        log.warning("occlusion is off for this job: %s", reason)
+        return None
+    return occlusion
+
+
+@dataclass
+class Backdrop:
+    """A job's background: its settings (and picture), painted on every frame in order."""
+
+    renderer: Renderer
+    snap: Snapshot
+
+    def paint(self, image: np.ndarray, faces: list[TargetFace]) -> np.ndarray:
+        if self.snap.settings.mode == "off":
+            return image
+        keep = [face_region(face.points, face.box) for face in faces]
+        return self.renderer.render(image, self.snap, keep)
+
+
+def _create_backdrop(
+    settings: BackgroundConfig, picture: Path | None, cfg: FaceConfig
+) -> Backdrop | None:
+    """The job's background (None when off): person segmentation opened, image mode's
+    picture read within the face picture limits; either failing fails the job."""
+    if settings.mode == "off":
+        return None
+    image = None
+    if settings.mode == "image":
+        if picture is None:
+            raise JobFailed("background.image: image mode needs a picture")
+        try:
+            image = read_picture(
+                picture, max_bytes=int(cfg.max_upload_mb * 1e6), max_side=cfg.max_side
+            )
+        except BadImage as exc:
+            raise JobFailed(f"background.image: {exc}") from None
+    renderer = Renderer(model_files(cfg))
+    try:
+        renderer.ready()
+    except BackgroundError as exc:
+        raise JobFailed(f"background.{exc}") from None
+    return Backdrop(renderer, Snapshot(settings, image))
+
+
 def prepare_source(
     engine: Engine, path: Path, face_index: int | None, cfg: FaceConfig
 ) -> SourceFace:
@@ -223,10 +295,14 @@ class FileSwapper:
         confirm: bool = True,
         enhancer: Enhancer | None = None,
         follower: FaceFollower | None = None,
+        occlusion: Occlusion | None = None,
+        backdrop: Backdrop | None = None,
     ) -> None:
         self.engine = engine
         self.source = source
         self.enhancer = enhancer
+        self.occlusion = occlusion
+        self.backdrop = backdrop
         self.options = options.model_copy(update={"detect_every": 1})
         self.tracker: FaceFollower | FaceTracker = follower or FaceTracker(
             detector=None, confirm=confirm
@@ -250,7 +326,7 @@ class FileSwapper:
             self.frames_swapped += 1
         else:
             self.frames_faceless += 1
-        return out
+        return self._paint(out, faces)
 
     def still(self, image: np.ndarray) -> np.ndarray:
         """A picture, swapped: its faces found as thoroughly as an uploaded face picture's
@@ -263,7 +339,19 @@ class FileSwapper:
             self.frames_swapped += 1
         else:
             self.frames_faceless += 1
-        return out
+        return self._paint(out, faces)
+
+    def _paint(self, image: np.ndarray, faces: list[TargetFace]) -> np.ndarray:
+        """The frame's background as the job asks (every frame, a face in it or not)."""
+        if self.backdrop is None:
+            return image
+        try:
+            return self.backdrop.paint(image, faces)
+        except Exception as exc:  # never a frame with the background left as it was
+            log.exception("background failed on frame %d", self.frames)
+            raise JobFailed(
+                f"the background failed at frame {self.frames - 1}: {exc.__class__.__name__}: {exc}"
+            ) from None
 
     def _render(self, image: np.ndarray, faces: list[TargetFace]) -> np.ndarray:
         self.frames += 1
@@ -284,6 +372,14 @@ class FileSwapper:
                 raise JobFailed(
                     f"the face enhancer ({self.enhancer.name}) failed at frame "
                     f"{self.frames - 1}: {exc.__class__.__name__}: {exc}"
+                ) from None
+        if self.occlusion is not None:
+            try:
+                out = self.occlusion.put_back(image, out, faces)
+            except Exception as exc:  # never a hand painted over, silently
+                log.exception("occlusion failed on frame %d", self.frames)
+                raise JobFailed(
+                    f"occlusion failed at frame {self.frames - 1}: {exc.__class__.__name__}: {exc}"
                 ) from None
         return out
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ar_backend.config import DEFAULT_MAX_MEGAPIXELS, FaceOptions
+from ar_backend.config import DEFAULT_MAX_MEGAPIXELS, BackgroundConfig, FaceOptions
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
@@ -46,11 +46,13 @@ class JobSpec:
     options: FaceOptions = field(default_factory=FaceOptions)
     quality: int = 20  # H.264 CRF: 0 best .. 51 worst (bounded)
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS  # media.max_megapixels: larger is refused
+    background: BackgroundConfig = field(default_factory=BackgroundConfig)  # behind the person
+    background_path: Path | None = None  # image mode's picture (its file, checked already)
 
     def __post_init__(self) -> None:
-        for name in ("input_path", "output_path", "face_path"):
+        for name in ("input_path", "output_path", "face_path", "background_path"):
             value = getattr(self, name)
-            if not isinstance(value, Path):
+            if value is not None and not isinstance(value, Path):
                 object.__setattr__(self, name, Path(value))
         bounded = min(QUALITY_MAX, max(QUALITY_MIN, int(self.quality)))
         object.__setattr__(self, "quality", bounded)

@@ -93,6 +93,7 @@ jobs = Table(
     Column("frames_faceless", Integer, nullable=False, default=0),
     Column("audio", String(64)),
     Column("attempts", Integer, nullable=False, default=0),  # times it was started
+    Column("background", Text),  # {mode, blur, color, image, path} as JSON; null: off
     Index("ix_jobs_state_queued_at", "state", "queued_at"),
     Index("ix_jobs_created_at", "created_at"),
 )
@@ -114,6 +115,7 @@ PROGRESS_RESET = {
 ADDED_COLUMNS = (
     ("frames_guarded", "INTEGER NOT NULL DEFAULT 0"),
     ("frames_faceless", "INTEGER NOT NULL DEFAULT 0"),
+    ("background", "TEXT"),
 )
 
 
@@ -245,6 +247,8 @@ class JobStore:
             "attempts": 0,
         }
         row["options"] = json.dumps(row["options"], separators=(",", ":"))
+        if row.get("background") is not None:
+            row["background"] = json.dumps(row["background"], separators=(",", ":"))
         with self.engine.begin() as conn:
             if max_queued is not None:
                 queued = conn.execute(
@@ -375,8 +379,9 @@ class JobStore:
 
 def _row(row: RowMapping) -> dict[str, Any]:
     data = dict(row)
-    try:
-        data["options"] = json.loads(data["options"] or "{}")
-    except ValueError:
-        data["options"] = {}
+    for key in ("options", "background"):
+        try:
+            data[key] = json.loads(data[key] or "{}")
+        except ValueError:
+            data[key] = {}
     return data

@@ -741,6 +741,10 @@ class JobOut(Wire):
     face: JobFace
     engine: str
     options: dict[str, Any] = Field(..., description="The face options the job runs with.")
+    background: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The background it paints: mode, blur, color, image (as GET /background).",
+    )
     quality: int = Field(..., description="H.264 CRF (0 best .. 51 smallest).")
     output: str = Field(..., description="The output's file name (in jobs.outputs_dir).")
     output_path: str | None = Field(None, description="Absolute; only once done.")

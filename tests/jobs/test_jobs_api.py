@@ -165,7 +165,7 @@ def jobs_app(make_studio, tmp_path: Path, media: Path, monkeypatch: pytest.Monke
     def _make(**sections: Any) -> tuple[Any, Any]:
         jobs = {"data_dir": str(tmp_path / "data"), "outputs_dir": str(tmp_path / "outputs")}
         return make_studio(
-            face={"sources_dir": str(sources)},
+            face={"sources_dir": str(sources), **sections.pop("face", {})},
             jobs={**jobs, **sections.pop("jobs", {})},
             **sections,
         )
@@ -491,3 +491,121 @@ def test_the_history_keeps_the_newest_finished_jobs_and_their_files(jobs_app) ->
     assert all(path.read_bytes() == b"out" for path in outputs)  # every output kept
     assert Path(store.get(queued["id"])["face_path"]).is_file()
     assert studio.jobs.trim_history() == 0
+
+
+# ---- the background and occlusion of a job ----------------------------------------------------
+
+
+@pytest.fixture
+def segmentation() -> None:
+    """Person segmentation's model files here, or a skip (CI: a failure)."""
+    from ar_backend.config import FaceConfig
+    from ar_backend.face.detect import person
+    from ar_backend.face.detect.base import model_files
+    from tests.conftest import require_or_skip
+
+    problem = model_files(FaceConfig()).problem(person.FILES)
+    if problem:
+        require_or_skip(problem)
+
+
+def test_a_job_takes_a_background_checked_as_post_background_checks_it(  # type: ignore[no-untyped-def]
+    jobs_app, media: Path, segmentation: None
+) -> None:
+    client, studio = jobs_app()
+    # the live background is the default: any field left out is the live one's
+    assert client.post("/background", json={"mode": "blur", "blur": 0.3}).status_code == 200
+    job = client.post("/jobs", json={"input": "clip.mp4", "face": "face.png"}).get_json()
+    assert job["background"] == {"mode": "blur", "blur": 0.3, "color": "#00b140", "image": None}
+    body = {"input": "astro.png", "face": "face.png"}
+    resp = client.post("/jobs", json={**body, "background": {"mode": "image", "image": "face.png"}})
+    assert resp.status_code == 202, resp.get_json()
+    job = resp.get_json()
+    JobOut.model_validate(job)
+    assert (job["background"]["mode"], job["background"]["image"]) == ("image", "face.png")
+    spec = studio.jobs._spec(studio.jobs.store.get(job["id"]))
+    assert spec.background.mode == "image" and spec.background_path == media / "face.png"
+    green = client.post("/jobs", json={**body, "background": {"mode": "color", "color": "#00ff00"}})
+    assert green.get_json()["background"]["color"] == "#00ff00"
+    assert client.get("/background").get_json()["mode"] == "blur"  # the live one unchanged
+    queued = _count(client)
+    for background, status, field in (
+        ({"mode": "sepia"}, 400, "background.mode"),
+        ({"blur": 1.5}, 400, "background.blur"),
+        ({"color": "green"}, 400, "background.color"),
+        ({"mode": "image", "image": "/etc/hostname"}, 403, "background.image"),
+        ({"mode": "image", "image": "../../etc/hostname"}, 403, "background.image"),
+        ({"mode": "image", "image": "nowhere.jpg"}, 404, "background.image"),
+        ({"mode": "image", "image": "notes.txt"}, 400, "background.image"),
+        ({"sharpness": 1}, 400, "background.sharpness"),
+    ):
+        resp = client.post("/jobs", json={**body, "background": background})
+        assert (resp.status_code, resp.get_json()["field"]) == (status, field), background
+    # multipart takes it as JSON text
+    form = {"input": "astro.png", "face": "face.png", "background": '{"mode": "color"}'}
+    resp = client.post("/jobs", data=form, content_type="multipart/form-data")
+    assert resp.status_code == 202 and resp.get_json()["background"]["mode"] == "color"
+    bad = client.post(
+        "/jobs", data={**form, "background": "{nope"}, content_type="multipart/form-data"
+    )
+    assert (bad.status_code, bad.get_json()["field"]) == (400, "background")
+    assert _count(client) == queued + 1
+
+
+def test_without_the_models_a_job_is_refused_its_background_and_runs_without_occlusion(  # type: ignore[no-untyped-def]
+    jobs_app, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    client, _ = jobs_app(face={"models_dir": str(empty)})
+    body = {"input": "astro.png", "face": "face.png"}
+    resp = client.post("/jobs", json={**body, "background": {"mode": "blur"}})
+    assert (resp.status_code, resp.get_json()["field"]) == (503, "background.mode")
+    assert "python -m ar_backend.weights fetch" in resp.get_json()["message"]
+    asked = client.post("/jobs", json={**body, "options": {"occlusion": "on"}})
+    assert (asked.status_code, asked.get_json()["field"]) == (503, "options.occlusion")
+    # occlusion on by default: the job runs without it, and its options say so
+    job = client.post("/jobs", json=body).get_json()
+    assert job["options"]["occlusion"] == "off" and job["background"]["mode"] == "off"
+
+
+def test_an_older_job_list_gains_the_background_column(tmp_path: Path) -> None:
+    """A jobs.sqlite written before jobs had a background: opened, upgraded, its jobs off."""
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / st.DB_FILE)
+    columns = [c for c in st.jobs.columns if c.name != "background"]
+    old.execute(f"CREATE TABLE jobs ({', '.join(c.name for c in columns)})")
+    row = {
+        **_row(),
+        "state": "done",
+        "created_at": 1.0,
+        "queued_at": 1.0,
+        "frames_done": 3,
+        "frames_swapped": 3,
+        "attempts": 1,
+    }
+    row["options"] = json.dumps(row["options"])
+    names = [c.name for c in columns if c.name in row]
+    old.execute(
+        f"INSERT INTO jobs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+        [row[n] for n in names],
+    )
+    old.commit()
+    old.close()
+    store = JobStore(tmp_path)
+    try:
+        kept = store.get(row["id"])
+        assert kept is not None and kept["background"] == {}
+        added = store.add(_row(output="new.mp4", background={"mode": "blur", "blur": 1.0}))
+        assert added is not None and added["background"]["mode"] == "blur"
+    finally:
+        store.close()
+    from ar_backend.config import FaceConfig, JobsConfig
+
+    queue = JobQueue(JobsConfig(), FaceConfig(), tmp_path, tmp_path / "out")
+    try:
+        assert queue.view(kept)["background"]["mode"] == "off"
+        assert queue._spec(kept).background.mode == "off"
+    finally:
+        queue.close()
