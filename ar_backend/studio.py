@@ -168,6 +168,9 @@ class Studio:
         self.face = FaceSwap(config.face)
         self.people = self.face.people  # who is swapped: the reference person, the face map
         self.media_dirs = [resolve_dir(d) for d in config.media.folders]
+        # the most pixels a picture or video frame may hold, for every way in (sources,
+        # uploads, jobs, background pictures)
+        self.pixel_limit = PixelLimit(config.media.max_megapixels)
         self.background = Background(
             config.background,
             self.face.model_files,
@@ -176,6 +179,7 @@ class Studio:
                 path,
                 max_bytes=int(config.face.max_upload_mb * 1e6),
                 max_side=config.face.max_side,
+                limit=self.pixel_limit,
             ),
         )
         lent = ProcessorResources(face=self.face, background=self.background)
@@ -199,9 +203,6 @@ class Studio:
         ]:
             self.governor.register(knob)
         self.viewers = Viewers(config.max_viewers, config.outputs.viewer_stall_timeout)
-        # the most pixels a picture or video frame may hold, for every way in (sources,
-        # uploads, jobs; backgrounds call check_picture with it too)
-        self.pixel_limit = PixelLimit(config.media.max_megapixels)
         self.media = MediaLibrary(
             self.media_dirs, round(config.media.max_upload_mb * 1e6), self.pixel_limit
         )

@@ -33,6 +33,7 @@ from ar_backend.config import BackgroundConfig
 from ar_backend.face.detect.base import ModelFiles
 from ar_backend.face.enhancers.live import CostMeter
 from ar_backend.face.errors import BadImage
+from ar_backend.face.imaging.pixel_limit import TooManyPixels
 from ar_backend.face.store import StateStore
 from shared.logs import FaultLatch
 
@@ -44,7 +45,8 @@ SECTION = "background"  # its section in the face state document (face/store.py)
 class Background:
     """The background the studio owns. ``resolve_image`` turns a name from a request into a
     file inside the media folders (raising the studio's 403 for one outside them);
-    ``read_image`` decodes it within the configured limits (BadImage saying why not)."""
+    ``read_image`` decodes it within the configured limits (BadImage saying why not,
+    TooManyPixels over media.max_megapixels)."""
 
     def __init__(
         self,
@@ -100,6 +102,8 @@ class Background:
                     picture = self.read_image(path)
                 except BadImage as exc:
                     raise BackgroundError(400, f"image: {exc}", "image") from None
+                except TooManyPixels as exc:  # (media.max_megapixels)
+                    raise BackgroundError(413, f"image: {exc}", "image") from None
             else:
                 picture = self._snap.picture
         if wanted.mode != "off":

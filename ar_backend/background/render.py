@@ -9,6 +9,7 @@ is compose.py's.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from ar_backend.face.detect import person
 from ar_backend.face.detect.base import ModelFiles
 from ar_backend.face.errors import BadImage
 from ar_backend.face.imaging.images import decode_image
+from ar_backend.face.imaging.pixel_limit import PixelLimit, SizeUnreadable, check_picture
 from ar_backend.face.runtime.litert import ModelLoadError
 
 EMA = 0.6  # each frame's share of the person mask (a steadier edge; motion still follows)
@@ -127,10 +129,14 @@ class Renderer:
         self._cover = None
 
 
-def read_picture(path: Path, *, max_bytes: int, max_side: int) -> Image:
-    """A background picture from a file, within the size limits (BadImage why not)."""
+def read_picture(path: Path, *, max_bytes: int, max_side: int, limit: PixelLimit) -> Image:
+    """A background picture from a file, within the size limits: TooManyPixels (naming
+    ``image``) for one whose header declares more than ``limit``, before anything is decoded;
+    BadImage saying why it cannot be read or decoded."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise BadImage(f"{path.name} cannot be read ({exc.strerror})") from None
+    with contextlib.suppress(SizeUnreadable):  # (decoding it says what is wrong)
+        check_picture(data, limit, name=path.name, field="image")
     return decode_image(data, max_bytes=max_bytes, max_side=max_side)

@@ -44,7 +44,7 @@ import numpy as np
 
 from ar_backend.background.compose import face_region
 from ar_backend.background.render import BackgroundError, Renderer, Snapshot, read_picture
-from ar_backend.config import BackgroundConfig, FaceConfig, FaceOptions
+from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face.detect.base import model_files
 from ar_backend.face.engines import Engine, create_engine
 from ar_backend.face.enhancers import OFF as ENHANCER_OFF
@@ -100,7 +100,7 @@ def run_job(
         source = prepare_source(active, spec.face_path, spec.face_index, face_cfg)
         enhancer = _create_enhancer(spec.options.enhancer, face_cfg)
         follower, _why = mediapipe_follower(face_cfg)  # (else dlib's, as live)
-        backdrop = _create_backdrop(spec.background, spec.background_path, face_cfg)
+        backdrop = _create_backdrop(spec, face_cfg)
         swapper = FileSwapper(
             active,
             source,
@@ -232,11 +232,11 @@ class Backdrop:
         return self.renderer.render(image, self.snap, keep)
 
 
-def _create_backdrop(
-    settings: BackgroundConfig, picture: Path | None, cfg: FaceConfig
-) -> Backdrop | None:
+def _create_backdrop(spec: JobSpec, cfg: FaceConfig) -> Backdrop | None:
     """The job's background (None when off): person segmentation opened, image mode's
-    picture read within the face picture limits; either failing fails the job."""
+    picture read within the face picture limits and media.max_megapixels; either failing
+    fails the job."""
+    settings, picture = spec.background, spec.background_path
     if settings.mode == "off":
         return None
     image = None
@@ -245,9 +245,12 @@ def _create_backdrop(
             raise JobFailed("background.image: image mode needs a picture")
         try:
             image = read_picture(
-                picture, max_bytes=int(cfg.max_upload_mb * 1e6), max_side=cfg.max_side
+                picture,
+                max_bytes=int(cfg.max_upload_mb * 1e6),
+                max_side=cfg.max_side,
+                limit=PixelLimit(spec.max_megapixels),
             )
-        except BadImage as exc:
+        except (BadImage, TooManyPixels) as exc:
             raise JobFailed(f"background.image: {exc}") from None
     renderer = Renderer(model_files(cfg))
     try:

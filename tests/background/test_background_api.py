@@ -14,6 +14,7 @@ import pytest
 
 from ar_backend.face.detect.base import ModelFiles
 from tests.background.conftest import backdrop_picture, portrait
+from tests.pixel_bombs import png_declaring
 
 pytestmark = pytest.mark.slow
 
@@ -122,6 +123,21 @@ def test_bad_values_are_refused_naming_the_field_and_change_nothing(
     }
 
 
+def test_a_picture_declaring_more_pixels_than_allowed_is_refused_before_decoding(
+    running: Any, media: Path
+) -> None:
+    """A 110 kB PNG declaring 30000x30000 px (2.7 GB decoded): 413 naming image, from its
+    header (media.max_megapixels), nothing decoded, the background as it was."""
+    client, _studio = running
+    png_declaring(media / "bomb.png", 30000, 30000)
+    before = client.get("/background").get_json()
+    r = client.post("/background", json={"mode": "image", "image": "bomb.png"})
+    assert r.status_code == 413, r.get_json()
+    body = r.get_json()
+    assert body["field"] == "image" and "media.max_megapixels" in body["message"]
+    assert client.get("/background").get_json()["mode"] == before["mode"]
+
+
 def test_the_setting_is_kept_across_a_restart(
     make_studio: Any, media: Path, person_files: ModelFiles, tmp_path: Path
 ) -> None:
@@ -164,12 +180,13 @@ def test_a_face_the_swap_tracks_is_kept_whole(person_files: ModelFiles) -> None:
     from ar_backend.background.live import Background
     from ar_backend.background.render import read_picture
     from ar_backend.config import BackgroundConfig
+    from ar_backend.face.imaging.pixel_limit import PixelLimit
 
     bg = Background(
         BackgroundConfig(mode="color", color="#000000"),
         person_files,
         lambda name: Path(name),
-        lambda path: read_picture(path, max_bytes=10**7, max_side=4096),
+        lambda path: read_picture(path, max_bytes=10**7, max_side=4096, limit=PixelLimit(40)),
     )
     room = np.full((480, 640, 3), 200, np.uint8)  # nobody in it
     face = np.array([[20, 20], [140, 20], [140, 160], [20, 160]], np.float64)

@@ -26,6 +26,7 @@ from tests.background.conftest import backdrop_picture, portrait
 from tests.conftest import require_or_skip
 from tests.face import occluded
 from tests.jobs.clip import Clip, background, decode_frames, make_clip
+from tests.pixel_bombs import png_declaring
 
 pytestmark = pytest.mark.slow
 
@@ -190,6 +191,17 @@ def test_a_job_whose_background_cannot_run_fails_saying_why(
             background=BackgroundConfig(mode="image", image="gone.jpg"),
             picture=missing,
         )
+    bomb = png_declaring(tmp_path / "bomb.png", 30000, 30000)
+    with pytest.raises(JobFailed, match=r"background\.image: .*media\.max_megapixels"):
+        job(
+            engine,
+            portrait_png,
+            tmp_path / "a.png",
+            face_png,
+            background=BackgroundConfig(mode="image", image="bomb.png"),
+            picture=bomb,
+        )
+    bomb.unlink()
     empty = tmp_path / "no-models"
     empty.mkdir()
     spec = JobSpec(

@@ -22,6 +22,7 @@ from ar_backend.jobs.store import JobStore, progress_values
 from shared.wire.backend import JobDeleteOut, JobListOut, JobOut, StatusOut
 from tests.backend import conftest as backend_fixtures
 from tests.backend.conftest import write_clip
+from tests.pixel_bombs import png_declaring
 
 # the backend's fixtures, for this folder (tests/jobs has no conftest of its own)
 make_studio = backend_fixtures.make_studio
@@ -529,6 +530,7 @@ def test_a_job_takes_a_background_checked_as_post_background_checks_it(  # type:
     assert green.get_json()["background"]["color"] == "#00ff00"
     assert client.get("/background").get_json()["mode"] == "blur"  # the live one unchanged
     queued = _count(client)
+    png_declaring(media / "bomb.png", 30000, 30000)  # 110 kB declaring 900 megapixels
     for background, status, field in (
         ({"mode": "sepia"}, 400, "background.mode"),
         ({"blur": 1.5}, 400, "background.blur"),
@@ -538,6 +540,7 @@ def test_a_job_takes_a_background_checked_as_post_background_checks_it(  # type:
         ({"mode": "image", "image": "nowhere.jpg"}, 404, "background.image"),
         ({"mode": "image", "image": "notes.txt"}, 400, "background.image"),
         ({"sharpness": 1}, 400, "background.sharpness"),
+        ({"mode": "image", "image": "bomb.png"}, 413, "background.image"),
     ):
         resp = client.post("/jobs", json={**body, "background": background})
         assert (resp.status_code, resp.get_json()["field"]) == (status, field), background
