@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.face_speed [--engine classic|inswapper|hyperswap]
         [--enhancer off|gfpgan_1.4|gpen_bfr_256|gpen_bfr_512] [--enhancer-strength 0.8]
+        [--occlusion on|off] [--background off|blur|color] [--background-blur 0.5]
         [--models-dir models] [--seconds 8] [--detect-every 5]
         [--scenarios one@640x480,one@1280x720,group@640x480,one@1920x1080,one@1280x720x60]
         [--backend one@1920x1080,one@1280x720x60] [--preview off|full|WIDTH] [--record]
@@ -12,15 +13,19 @@ work to do): ``one`` is scikit-image's astronaut (one face), ``group`` insightfa
 astronaut for ``group``. Then:
 
 1. stages: the engine alone on the first frame: detection (at the configured detect size),
-   one landmark refit per face, rendering all faces, and the enhancer on the rendered faces;
-   the mean of 10 runs each, in wall ms and in this thread's CPU ms (which a machine busy
-   with other work disturbs far less);
+   one landmark refit per face, rendering all faces, the enhancer on the rendered faces,
+   occlusion (hands and objects in front of the rendered faces: the palm detector, hand
+   landmarks, person segmentation around each face, the object mask and the put-back) and
+   the background (person segmentation on the frame, the blur or colour, the blend); the
+   mean of 10 runs each (occlusion: a palm search on each, as on every 5th live frame), in
+   wall ms and in this thread's CPU ms (which a machine busy with other work disturbs far
+   less);
 2. pipeline: a Studio (the backend's own domain object: file source, capture thread, process
-   thread with the face_swap processor) runs the clip for ``--seconds`` after a 2 s warm-up;
-   fps out is the frame counter's delta over the time, with the drop counter and the
-   pipeline's latency p50/p95 and mean stage ms (face.detect on detection frames,
-   face.track between them, face.render, face.enhance), and the provider each model's
-   session really got.
+   thread with the face_swap processor, and the background processor when one is asked for)
+   runs the clip for ``--seconds`` after a 2 s warm-up; fps out is the frame counter's delta
+   over the time, with the drop counter and the pipeline's latency p50/p95 and mean stage ms
+   (face.detect on detection frames, face.track between them, face.render, face.enhance,
+   face.occlusion, background), and the provider each model's session really got.
 
 3. ``one@1920x1080`` (a 30 fps source) and ``one@1280x720x60`` (60 fps), and any scenario
    named in ``--backend`` or with a rate (``KIND@WxHxFPS``), run through a real backend
@@ -32,6 +37,11 @@ astronaut for ``group``. Then:
    and the face's parts, the preview's JPEG, the recording's conversion and encoder), the
    backend's CPU ms per frame out (all threads) and the share of frames out swapped, with
    the machine's load average. Their target is the source's rate.
+
+Occlusion is on by default, as the studio's default (``--occlusion off`` to compare);
+the background is off unless ``--background`` names a mode. Both need MediaPipe's files
+(``python -m ar_backend.weights fetch``): without them the benchmark says so and runs
+without.
 
 The neural engines and enhancers take the real model files from ``--models-dir`` when they
 are there and pass the manifest's size and SHA-256 check (a GPU machine, or a user's). Where
@@ -59,12 +69,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ar_backend.config import BackendConfig, FaceConfig, FaceOptions
+from ar_backend.background.compose import face_region
+from ar_backend.background.render import Renderer, Snapshot
+from ar_backend.config import BackendConfig, BackgroundConfig, FaceConfig, FaceOptions
 from ar_backend.face import samples
+from ar_backend.face.detect.base import model_files
 from ar_backend.face.engines import create_engine, engine_types
 from ar_backend.face.enhancers import OFF, create_enhancer, unavailable_reason
 from ar_backend.face.faces import detect_faces, picture_faces
 from ar_backend.face.live.follow import mediapipe_follower
+from ar_backend.face.occlusion.live import Occlusion
 from ar_backend.studio import Studio
 from benchmarks import live_backend
 
@@ -89,7 +103,9 @@ def write_clip(path: Path, image: np.ndarray, size: tuple[int, int], frames: int
     writer.release()
 
 
-def stage_times(engine, enhancer, frame, source, opts, follower=None) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def stage_times(  # type: ignore[no-untyped-def]
+    engine, enhancer, frame, source, opts, occlusion, backdrop, follower=None
+) -> dict[str, float]:
     """Each stage's mean wall ms over 10 runs, and ``<stage>_cpu``: this thread's CPU ms
     (LiteRT runs on the calling thread with one thread: a figure a busy machine disturbs
     far less than the wall time)."""
@@ -119,6 +135,19 @@ def stage_times(engine, enhancer, frame, source, opts, follower=None) -> dict[st
     if enhancer is not None:
         strength = opts.enhancer_strength
         timed("enhance", lambda: enhancer.enhance(rendered, faces, strength))
+    if occlusion is not None:
+        occlusion.put_back(frame, rendered, faces)  # (its models opened)
+
+        def occlude():  # type: ignore[no-untyped-def]
+            occlusion.reset()  # a palm search each time (live: every 5th frame)
+            return occlusion.put_back(frame, rendered, faces)
+
+        timed("occlusion", occlude)
+    if backdrop is not None:
+        renderer, snap = backdrop
+        keep = [face_region(f.points, f.box) for f in faces]
+        renderer.render(rendered, snap, keep)  # (its model opened)
+        timed("background", lambda: renderer.render(rendered, snap, keep))
     out["faces"] = len(faces)
     return out
 
@@ -233,6 +262,14 @@ def main() -> int:
         default=FaceOptions().likeness,
         help="the classic engine's likeness (0: its render before issue 13's part 6)",
     )
+    ap.add_argument("--occlusion", default=FaceOptions().occlusion, choices=["on", "off"])
+    ap.add_argument(
+        "--background",
+        default="off",
+        choices=["off", "blur", "color"],
+        help="the background behind the person (its cost per frame is printed)",
+    )
+    ap.add_argument("--background-blur", type=float, default=BackgroundConfig().blur)
     ap.add_argument(
         "--inline-detect",
         action="store_true",
@@ -270,6 +307,24 @@ def main() -> int:
         + f", blend {args.blend}, detect every {args.detect_every} at {args.detect_size} px "
         f"({'inline' if args.inline_detect else 'in its own thread'})"
     )
+    background = BackgroundConfig(mode=args.background, blur=args.background_blur)
+    files = model_files(cfg)
+    occlusion = Occlusion(files) if args.occlusion == "on" else None
+    if occlusion is not None and (reason := occlusion.unavailable_reason()):
+        print(f"occlusion: off here ({reason})")
+        args.occlusion, occlusion = "off", None
+    backdrop = None
+    if background.mode != "off":
+        renderer = Renderer(files)
+        if reason := renderer.unavailable_reason():
+            print(f"background: off here ({reason})")
+            background = BackgroundConfig()
+        else:
+            backdrop = (renderer, Snapshot(background))
+    print(
+        f"occlusion {args.occlusion}, background {background.mode}"
+        + (f" {background.blur:g}" if background.mode == "blur" else "")
+    )
     if enhancer is not None:
         einfo = enhancer.info()
         print(
@@ -296,6 +351,7 @@ def main() -> int:
                 likeness=args.likeness,
                 enhancer=args.enhancer,
                 enhancer_strength=args.enhancer_strength,
+                occlusion=args.occlusion,
             )
             clip = tmp / f"{kind}-{w}x{h}.mp4"
             write_clip(clip, pictures[kind], (w, h))
@@ -303,14 +359,18 @@ def main() -> int:
             src_img, src_face = sources[kind]
             source = engine.prepare_source(src_img, src_face)
             follower, _why = mediapipe_follower(cfg)
-            stages = stage_times(engine, enhancer, first, source, opts, follower)
+            stages = stage_times(
+                engine, enhancer, first, source, opts, occlusion, backdrop, follower
+            )
+            processors = ["face_swap"] + (["background"] if backdrop is not None else [])
 
             config = BackendConfig.model_validate(
                 {
                     "camera": {"source": f"file:{clip}", "fps": 30, "width": w, "height": h},
                     "media": {"folders": [str(tmp)]},
                     "monitor": {"enabled": False},
-                    "pipeline": {"processors": ["face_swap"], "stats_window": 400},
+                    "pipeline": {"processors": processors, "stats_window": 400},
+                    "background": background.model_dump(),
                     "face": {
                         "engine": args.engine,
                         "models_dir": cfg.models_dir,
@@ -335,6 +395,8 @@ def main() -> int:
             b = studio.camera_status().model_dump()
             elapsed = time.monotonic() - t0
             face = studio.face.status()
+            live_background = studio.background.status()
+            pipeline_ms = studio.pipeline.stats()["stage_ms"]
             studio.face.engines.forget(args.engine)  # shared across scenarios: kept open
             studio.close()
             fps = (b["frames_out"] - a["frames_out"]) / elapsed
@@ -360,6 +422,11 @@ def main() -> int:
                 f"{stages['refit_cpu']:.1f}  render {stages['render']:.1f} / "
                 f"{stages['render_cpu']:.1f}"
                 + (f"  enhance {stages['enhance']:.1f}" if "enhance" in stages else "")
+                + "".join(
+                    f"  {name} {stages[name]:.1f} / {stages[name + '_cpu']:.1f}"
+                    for name in ("occlusion", "background")
+                    if name in stages
+                )
             )
             print(
                 f"  pipeline: fps out {fps:.1f} (source 30), dropped "
@@ -367,6 +434,18 @@ def main() -> int:
                 f"{b['latency_ms']['p50']} ms p95 {b['latency_ms']['p95']} ms"
             )
             print(f"  pipeline stage ms (mean): {face['stage_ms']}")
+            if args.occlusion == "on":
+                live_occlusion = face.get("occlusion") or {}
+                print(
+                    f"  occlusion live: {live_occlusion.get('ms')} ms per frame with a face, "
+                    f"hands {live_occlusion.get('hands')}, frames with something put back "
+                    f"{live_occlusion.get('frames_occluded')}"
+                )
+            if backdrop is not None:
+                print(
+                    f"  background live ({background.mode}): {live_background['ms']} ms per "
+                    f"frame (pipeline stage {pipeline_ms.get('background')} ms)"
+                )
             live_enhancer = face.get("enhancer") or {}
             if args.enhancer != OFF:
                 print(
