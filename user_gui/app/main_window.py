@@ -1,7 +1,8 @@
 """The studio window: the preview (it keeps its aspect and takes the space), and beside it the
-camera, face, output and voice panels in a scrolling column, services, alerts and the log on a
-second tab. It only draws, emits and starts work on other threads; nothing here waits on the
-network. After every reconnect it shows the backend's real state, never a remembered copy."""
+camera, face, background, output and voice panels in a scrolling column, services, alerts and
+the log on a second tab. It only draws, emits and starts work on other threads; nothing here
+waits on the network. After every reconnect it shows the backend's real state, never a
+remembered copy."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from PyQt5.QtWidgets import (
 from shared.places import find_places
 from shared.wire.backend import CameraStatus, GovernorStatus
 from user_gui.app import guidance, i18n, window_geometry
+from user_gui.app.background_panel import BackgroundPanel
 from user_gui.app.camera_panel import CameraPanel
 from user_gui.app.face.panel import FacePanel
 from user_gui.app.files_panel import FilesPanel
@@ -143,6 +145,8 @@ class MainWindow(QMainWindow):
             lambda loaded: self.reporter.update_gui_status(face_loaded=loaded)
         )
         panels.addWidget(self.face_panel)
+        self.background_panel = BackgroundPanel(self.backend)
+        panels.addWidget(self.background_panel)
         self.output_panel = OutputPanel(self.backend)
         self.output_panel.rec_changed.connect(self._show_rec)
         panels.addWidget(self.output_panel)
@@ -260,6 +264,7 @@ class MainWindow(QMainWindow):
     def _set_backend_controls(self, ok: bool, reason: str = "") -> None:
         self.camera_panel.set_backend_ok(ok, reason)
         self.face_panel.set_backend_ok(ok, reason)
+        self.background_panel.set_backend_ok(ok, reason)
         self.output_panel.set_backend_ok(ok, reason)
         self.voice_panel.set_backend_ok(ok, reason)
         self.persona_bar.set_backend_ok(ok, reason)
@@ -271,16 +276,21 @@ class MainWindow(QMainWindow):
         self.refreshes += 1
         serial = self.refreshes
         face_changes = self.face_panel.changes  # a face change made meanwhile wins
+        background_changes = self.background_panel.changes  # (and a background change)
         run_async(
             lambda: check_backend(self.backend),
-            lambda info: self._on_backend(info, face_changes, serial),
+            lambda info: self._on_backend(info, face_changes, serial, background_changes),
         )
         run_async(lambda: check_monitor(self.monitor), self.services_tab.show_monitor)
         if self.local_url:
             self.services_tab.indicate("local", tr("Local server"), "healthy", self.local_url)
 
     def _on_backend(
-        self, info: BackendCheck, face_changes: int | None = None, serial: int = 0
+        self,
+        info: BackendCheck,
+        face_changes: int | None = None,
+        serial: int = 0,
+        background_changes: int | None = None,
     ) -> None:
         if self._closed:  # a refresh begun before the window closed: no preview, no report
             return
@@ -299,6 +309,9 @@ class MainWindow(QMainWindow):
         self._set_backend_controls(ok, tr("backend {state}", state=tr(state)))
         if ok:
             self.face_panel.show_status(info.face, face_changes, info.face_error)
+            self.background_panel.show_status(
+                info.background, background_changes, info.background_error
+            )
             self.voice_panel.show_status(info.audio, info.audio_error)
             self.persona_bar.show_status(info.audio)
             self.output_panel.show_outputs(info.outputs)

@@ -1,6 +1,7 @@
 """One refresh of each service, made on the pool (never on the GUI thread): its health, and
-what the window shows of it (the backend's camera, face, voice and outputs; the monitor's
-open alerts). A call that fails while the service is healthy is kept as its error."""
+what the window shows of it (the backend's camera, face, voice, outputs and background; the
+monitor's open alerts). A call that fails while the service is healthy is kept as its
+error."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from shared.http import HttpError
 from shared.wire.backend import (
     AudioStatus,
+    BackgroundStatus,
     CameraAccess,
     CameraStatus,
     FaceStatus,
@@ -45,6 +47,8 @@ class BackendCheck(ServiceCheck):
     audio_error: str = ""
     outputs: OutputsStatus | None = None
     camera_access: CameraAccess | None = None  # a camera there that this user may not open
+    background: BackgroundStatus | None = None
+    background_error: str = ""
 
 
 @dataclass
@@ -54,7 +58,8 @@ class MonitorCheck(ServiceCheck):
 
 
 def check_backend(backend: ARBackendClient) -> BackendCheck:
-    """The backend's health, then (when healthy) its camera, face, voice and outputs."""
+    """The backend's health, then (when healthy) its camera, face, voice, outputs and
+    background."""
     ok = backend.health_check()
     info = BackendCheck(backend.status.value, backend.latency_ms, backend.last_error)
     health = backend.last_health
@@ -77,6 +82,10 @@ def check_backend(backend: ARBackendClient) -> BackendCheck:
             info.outputs = backend.outputs()
         except HttpError as exc:
             log.debug("outputs not read: %s", exc)
+        try:
+            info.background = backend.background_status()
+        except HttpError as exc:
+            info.background_error = str(exc)
     return info
 
 

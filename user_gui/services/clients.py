@@ -402,6 +402,22 @@ class ARBackendClient(APIClient):
             bw.FaceStatus, "POST", "/face/settings", json=changes, timeout=timeout
         )
 
+    # ---- the background behind the person ----------------------------------------------------
+
+    def background_status(self) -> bw.BackgroundStatus:
+        """The background: mode, blur, color, image, whether it can run here (``reason``
+        when not), its cost per frame (``ms``), a fault (``error``)."""
+        return self._call(bw.BackgroundStatus, "GET", "/background")
+
+    def set_background(self, **changes: Any) -> bw.BackgroundStatus:
+        """Any of mode (off, blur, color, image), blur (0..1), color (#rrggbb), image (a
+        picture in the media folders, by name); all or none apply. Refused: BackendError
+        naming the field (400, 403 outside the media folders, 404, 413, 503 ``mode`` when
+        person segmentation cannot run, with the reason)."""
+        slow = changes.get("mode") not in (None, "off")  # the first use opens the model
+        timeout = max(self.timeout, self.slow_timeout) if slow else self.timeout
+        return self._call(bw.BackgroundStatus, "POST", "/background", json=changes, timeout=timeout)
+
     # ---- model files (the manifest's models: state, licence, background downloads) ---------
 
     def models(self) -> bw.ModelsOut:
