@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import (
     QColorDialog,
@@ -25,21 +24,19 @@ from PyQt5.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
 
 from shared.wire.backend import BackgroundStatus, MediaListOut
 from user_gui.app.i18n import tr
-from user_gui.app.widgets import GREYED, MessageLabel, on_language_change
+from user_gui.app.widgets import GREYED, MessageLabel, PercentSlider, on_language_change
 from user_gui.app.workers import run_async
 from user_gui.services.clients import ARBackendClient
 
 log = logging.getLogger(__name__)
 MODES = ("off", "blur", "color", "image")
 GREEN_SCREEN = "#00b140"
-BLUR_DELAY_MS = 300  # the blur is sent once the slider rests this long
 PICTURES = "Pictures (*.jpg *.jpeg *.png *.webp *.bmp)"
 
 
@@ -63,6 +60,7 @@ class BackgroundPanel(QGroupBox):
         self._busy = 0  # changes in flight: a refresh must not undo them
         self._changes = 0  # bumped by each change: a refresh begun before it is stale
         self._shown: BackgroundStatus | None = None
+        self._refused = ""  # the last change's refusal: said until the next change
         self.colour_dialog: QColorDialog | None = None
         self._build()
         self._retranslate()
@@ -83,20 +81,10 @@ class BackgroundPanel(QGroupBox):
         self.mode_label = QLabel("", self)
         form.addRow(self.mode_label, self.mode)
 
-        self.blur = QSlider(Qt.Orientation.Horizontal, self)
-        self.blur.setRange(0, 100)
-        self.blur.setValue(50)
-        self.blur.setMinimumWidth(60)
-        self.blur_value = QLabel("50%", self)
-        self.blur_value.setMinimumWidth(self.blur_value.fontMetrics().horizontalAdvance("100%") + 2)
-        self._blur_timer = QTimer(self)
-        self._blur_timer.setSingleShot(True)
-        self._blur_timer.setInterval(BLUR_DELAY_MS)
-        self._blur_timer.timeout.connect(self._send_blur)
-        self.blur.valueChanged.connect(self._blur_moved)
-        self.blur.sliderReleased.connect(self._send_blur)
+        self.blur_row = PercentSlider(50, self)  # sent once it rests
+        self.blur_row.rested.connect(self._send_blur)
+        self.blur = self.blur_row.slider
         self.blur_label = QLabel("", self)
-        self.blur_row = _row(self, self.blur, self.blur_value)
         form.addRow(self.blur_label, self.blur_row)
 
         self.colour = QPushButton("", self)
@@ -187,11 +175,7 @@ class BackgroundPanel(QGroupBox):
         self._shown = status
         self._available = status.available
         self.mode.setCurrentIndex(max(0, self.mode.findData(status.mode)))
-        if not self.blur.isSliderDown() and not self._blur_timer.isActive():
-            self.blur.blockSignals(True)
-            self.blur.setValue(round(status.blur * 100))
-            self.blur.blockSignals(False)
-            self.blur_value.setText(f"{round(status.blur * 100)}%")
+        self.blur_row.show_share(status.blur)
         self.colour.setText(status.color)
         self.colour.setStyleSheet(_swatch(status.color))
         if status.image and self.picture.findData(status.image) < 0:
@@ -204,7 +188,10 @@ class BackgroundPanel(QGroupBox):
 
     def _show_state(self) -> None:
         status = self._shown
-        if status is None:
+        if self._refused:
+            refused = self._refused
+            self.state.show_message(lambda: tr("Not changed: {reason}", reason=refused), True)
+        elif status is None:
             self.state.show_message("")
         elif not status.available:
             reason = status.reason or ""
@@ -230,6 +217,7 @@ class BackgroundPanel(QGroupBox):
         self._call(lambda: self.backend.set_background(**changes), self._changed)
 
     def _call(self, fn: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
+        self._refused = ""
         self._changes += 1
         self._busy += 1
         self._enable()
@@ -245,8 +233,9 @@ class BackgroundPanel(QGroupBox):
             self._busy -= 1
             self._enable()
             log.warning("background not changed: %s", message)
-            self.refresh()
-            self.say(tr("Not changed: {reason}", reason=message), error=True)
+            self._refused = message
+            self._show_state()
+            self.refresh()  # (the backend's setting stands: shown again)
 
         run_async(fn, done, failed)
 
@@ -273,15 +262,9 @@ class BackgroundPanel(QGroupBox):
         else:
             self._send(mode=mode)
 
-    def _blur_moved(self, value: int) -> None:
-        self.blur_value.setText(f"{value}%")
-        self._blur_timer.start()
-
-    def _send_blur(self) -> None:
-        self._blur_timer.stop()
-        if self._shown is not None and round(self._shown.blur * 100) == self.blur.value():
-            return
-        self._send(mode="blur", blur=self.blur.value() / 100)
+    def _send_blur(self, share: float) -> None:
+        if self._shown is None or self._shown.blur != share:
+            self._send(mode="blur", blur=share)
 
     def choose_colour(self) -> None:
         """A colour dialog (not modal: the window goes on); the colour picked is sent."""

@@ -1,7 +1,8 @@
 """Small widgets the panels share: labels that wrap to the width they are given and never ask
-for more (``wrapping``, ``TextLabel``, ``MessageLabel``), the scrolling list of rows the Files
-tab and the Models dialog show (``RowList``), and the preview that keeps its picture's aspect
-and shows what is going on over it."""
+for more (``wrapping``, ``TextLabel``, ``MessageLabel``), a percentage slider that says its
+value once it rests (``PercentSlider``), the scrolling list of rows the Files tab and the
+Models dialog show (``RowList``), and the preview that keeps its picture's aspect and shows
+what is going on over it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
-from PyQt5.QtCore import QEvent, QObject, QRect, QSize, Qt
+from PyQt5.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PyQt5.QtWidgets import (
     QAbstractSlider,
@@ -22,6 +23,7 @@ from PyQt5.QtWidgets import (
     QScrollArea,
     QScrollBar,
     QSizePolicy,
+    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -235,6 +237,67 @@ class ColumnScroll(QScrollArea):
         bar = self.verticalScrollBar()
         extra = (bar.sizeHint().width() if bar is not None else 0) + 2 * self.frameWidth()
         return QSize(column.minimumSizeHint().width() + extra, hint.height())
+
+
+class PercentSlider(QWidget):
+    """A 0-100 % slider with its value beside it. ``rested`` (the share, 0..1) is emitted
+    once the person lets go of it, or ``REST_MS`` after the keyboard or a click moved it, so a
+    drag sends one change, not one per step; ``show_share`` sets it from the backend's
+    answer unless the person is moving it."""
+
+    rested = pyqtSignal(float)
+    REST_MS = 300
+
+    def __init__(self, percent: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, 100)
+        self.slider.setValue(percent)
+        self.slider.setMinimumWidth(60)
+        self.value_label = QLabel(f"{percent}%", self)
+        self.value_label.setMinimumWidth(
+            self.value_label.fontMetrics().horizontalAdvance("100%") + 2
+        )
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(self.REST_MS)
+        self._timer.timeout.connect(self._rest)
+        self.slider.valueChanged.connect(self._moved)
+        self.slider.sliderReleased.connect(self._rest)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.value_label)
+
+    @property
+    def share(self) -> float:
+        return self.slider.value() / 100
+
+    @property
+    def moving(self) -> bool:
+        """The person holds it, or moved it and it has not rested yet."""
+        return self.slider.isSliderDown() or self._timer.isActive()
+
+    def show_share(self, share: float) -> None:
+        """Show ``share`` (0..1) unless the person is moving it; no ``rested`` follows."""
+        if self.moving:
+            return
+        self.slider.blockSignals(True)
+        self.slider.setValue(round(100 * share))
+        self.slider.blockSignals(False)
+        self.value_label.setText(f"{self.slider.value()}%")
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _moved(self, value: int) -> None:
+        self.value_label.setText(f"{value}%")
+        if not self.slider.isSliderDown():  # the keyboard or a click: once it rests
+            self._timer.start()
+
+    def _rest(self) -> None:
+        self._timer.stop()
+        self.rested.emit(self.share)
 
 
 class RowList(QScrollArea, Generic[Row]):

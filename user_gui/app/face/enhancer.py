@@ -8,15 +8,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PyQt5.QtCore import Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +27,7 @@ from user_gui.app.widgets import (
     ERROR_COLOUR,
     GREYED,
     WARN_COLOUR,
+    PercentSlider,
     TextLabel,
     beside,
     on_language_change,
@@ -36,7 +35,6 @@ from user_gui.app.widgets import (
 from user_gui.services.clients import BackendError
 
 log = logging.getLogger(__name__)
-STRENGTH_DELAY_MS = 300  # the strength is sent once the slider rests this long
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,6 @@ class EnhancerPanel(QGroupBox):
         col = QVBoxLayout(self)
         col.setContentsMargins(8, 4, 8, 6)
         col.setSpacing(4)
-        row = QHBoxLayout()
         self.model = QComboBox(self)
         for model in ENHANCERS:
             self.model.addItem(model, model)
@@ -79,26 +76,14 @@ class EnhancerPanel(QGroupBox):
         self.model.setMinimumContentsLength(10)
         self.model.activated.connect(self._chosen)
         self.strength_label = QLabel("", self)
-        self.strength = QSlider(Qt.Orientation.Horizontal, self)
-        self.strength.setRange(0, 100)
-        self.strength.setValue(80)
-        self.strength.setMinimumWidth(60)
-        self.strength_value = QLabel("80%", self)
-        self.strength_value.setMinimumWidth(
-            self.strength_value.fontMetrics().horizontalAdvance("100%") + 2
-        )
-        self._strength_timer = QTimer(self)
-        self._strength_timer.setSingleShot(True)
-        self._strength_timer.setInterval(STRENGTH_DELAY_MS)
-        self._strength_timer.timeout.connect(self._send_strength)
-        self.strength.valueChanged.connect(self._strength_moved)
-        self.strength.sliderReleased.connect(self._send_strength)
+        self.strength_box = PercentSlider(80, self)  # sent once it rests
+        self.strength_box.rested.connect(self._send_strength)
+        self.strength = self.strength_box.slider
+        self.strength_value = self.strength_box.value_label
         self.model_label = QLabel("", self)
-        row.addWidget(self.strength, 1)
-        row.addWidget(self.strength_value)
         form = QFormLayout()
         form.addRow(self.model_label, self.model)
-        form.addRow(self.strength_label, row)
+        form.addRow(self.strength_label, self.strength_box)
         col.addLayout(form)
         self.cost = TextLabel("", self)
         self.cost.setStyleSheet(f"color:{GREYED};")
@@ -150,7 +135,7 @@ class EnhancerPanel(QGroupBox):
         return self._current
 
     def stop(self) -> None:
-        self._strength_timer.stop()
+        self.strength_box.stop()
 
     # ---- the person's choices --------------------------------------------------------------
 
@@ -163,14 +148,8 @@ class EnhancerPanel(QGroupBox):
             return
         self._change(model, enhancer=model)
 
-    def _strength_moved(self, value: int) -> None:
-        self.strength_value.setText(f"{value}%")
-        if not self.strength.isSliderDown():  # the keyboard or a click: sent once it rests
-            self._strength_timer.start()
-
-    def _send_strength(self) -> None:
-        self._strength_timer.stop()
-        self._change(self._current, enhancer_strength=self.strength.value() / 100)
+    def _send_strength(self, share: float) -> None:
+        self._change(self._current, enhancer_strength=share)
 
     def _change(self, model: str, **changes: Any) -> None:
         """POST /face/settings for the enhancer; a refusal naming ``enhancer`` (its model file
@@ -239,11 +218,7 @@ class EnhancerPanel(QGroupBox):
         index = self.model.findData(model)
         if index >= 0:
             self.model.setCurrentIndex(index)
-        if not self.strength.isSliderDown() and not self._strength_timer.isActive():
-            self.strength.blockSignals(True)
-            self.strength.setValue(round(100 * options.enhancer_strength))
-            self.strength.blockSignals(False)
-            self.strength_value.setText(f"{self.strength.value()}%")
+        self.strength_box.show_share(options.enhancer_strength)
         self._enable()
         info = status.enhancer
         if model == "off" or info is None or info.model == "off":
