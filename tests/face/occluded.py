@@ -10,12 +10,25 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ar_backend.config import FaceConfig
 from ar_backend.face import samples
-from ar_backend.face.detect.base import HAND_DETECTORS, HAND_LANDMARKERS, ModelFiles
+from ar_backend.face.detect.base import HAND_DETECTORS, HAND_LANDMARKERS, ModelFiles, model_files
 from ar_backend.face.imaging import occluders
 from ar_backend.face.occlusion.hands import HandTracker
+from ar_backend.face.occlusion.live import Occlusion
+from tests.conftest import require_or_skip
 
 GROUP_HAND = np.array([650.0, 430.0, 800.0, 580.0])  # a hand holding a chip in t1.jpg
+
+
+def occlusion_files() -> ModelFiles:
+    """The verified model files occlusion needs (MediaPipe's hands, face mesh and person
+    segmentation), or a skip with the fetch command (CI: a failure)."""
+    found = model_files(FaceConfig())
+    reason = Occlusion(found).unavailable_reason()
+    if reason:
+        require_or_skip(reason)
+    return found
 
 
 @dataclass

@@ -15,11 +15,10 @@ import pytest
 
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import samples
-from ar_backend.face.detect.base import ModelFiles, model_files
+from ar_backend.face.detect.base import ModelFiles
 from ar_backend.face.engines import create_engine
 from ar_backend.face.faces import TargetFace, detect_faces, picture_faces
 from ar_backend.face.occlusion.live import Occlusion
-from tests.conftest import require_or_skip
 from tests.face import occluded
 
 pytestmark = pytest.mark.slow
@@ -27,11 +26,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def files() -> ModelFiles:
-    found = model_files(FaceConfig())
-    reason = Occlusion(found).unavailable_reason()
-    if reason:
-        require_or_skip(reason)
-    return found
+    return occluded.occlusion_files()
 
 
 @pytest.fixture(scope="module")
