@@ -15,6 +15,7 @@ occlusion and status says why; a file job asking for it fails with the reason.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -67,6 +68,8 @@ class Occlusion:
         self.frames_occluded = 0
         self.hands_in_view = 0
         self._checked: tuple[float, str | None] | None = None  # (when, the reason)
+        self._opening = threading.Lock()
+        self._loading = threading.Event()  # a thread is opening the models
 
     def unavailable_reason(self) -> str | None:
         """Why it cannot run here (a model file missing or corrupt, and the fetch command)."""
@@ -86,14 +89,36 @@ class Occlusion:
             self._checked = (now, self.unavailable_reason())
         return self._checked[1]
 
-    def _open(self) -> tuple[HandTracker, PersonSegmenter]:
-        if self._hands is None or self._person is None:
-            palms = HAND_DETECTORS.get(PALMS).create(self.files)
-            landmarker = HAND_LANDMARKERS.get(HANDS).create(self.files)
-            self._mesh = FACE_LANDMARKERS.get(MESH).create(self.files)
-            self._hands = HandTracker(palms, landmarker, every=self.every)
-            self._person = PersonSegmenter(self.files)
-        return self._hands, self._person
+    def open(self) -> tuple[HandTracker, PersonSegmenter]:
+        """Its models, opened once (FileNotFoundError saying why when their files are not
+        here); the hand tracker is set last, so a frame that sees it sees them all."""
+        with self._opening:
+            if self._hands is None or self._person is None:
+                palms = HAND_DETECTORS.get(PALMS).create(self.files)
+                landmarker = HAND_LANDMARKERS.get(HANDS).create(self.files)
+                self._mesh = FACE_LANDMARKERS.get(MESH).create(self.files)
+                self._person = PersonSegmenter(self.files)
+                self._hands = HandTracker(palms, landmarker, every=self.every)
+            return self._hands, self._person
+
+    def _open_soon(self) -> None:
+        """Open the models off the live path (once at a time): frames go out swapped, without
+        occlusion, until they are; a failure is said in status."""
+        if self._loading.is_set():
+            return
+        self._loading.set()
+
+        def load() -> None:
+            try:
+                t0 = time.perf_counter()
+                self.open()
+                log.info("occlusion ready in %.1f s", time.perf_counter() - t0)
+            except Exception as exc:  # status says why until it works
+                self.fault.fault(f"{exc.__class__.__name__}: {exc}")
+            finally:
+                self._loading.clear()
+
+        threading.Thread(target=load, name="occlusion-load", daemon=True).start()
 
     def regions(self, image: Image, face: TargetFace) -> occluders.FaceRegions | None:
         """The face's outline, features and skin sample: from its 68 points, or (5 keypoints
@@ -127,7 +152,7 @@ class Occlusion:
 
     def mask(self, image: Image, faces: list[TargetFace]) -> npt.NDArray[np.uint8]:
         """What is in front of ``faces`` in ``image`` (the frame before the swap)."""
-        hands, person = self._open()
+        hands, person = self.open()
         h, w = image.shape[:2]
         out = np.zeros((h, w), np.uint8)
         boxes = [np.asarray(f.box, np.float64) for f in faces]
@@ -157,7 +182,7 @@ class Occlusion:
         raises."""
         if not faces:
             return swapped
-        self._open()  # (opening the models is not its cost per frame)
+        self.open()  # (opening the models is not its cost per frame)
         t0 = time.perf_counter()
         mask = self.mask(original, faces)
         out = occluders.put_back(original, swapped, mask)
@@ -167,9 +192,14 @@ class Occlusion:
         return out
 
     def apply(self, original: Image, swapped: Image, faces: list[TargetFace]) -> Image:
-        """:meth:`put_back` on the live path: without its model files, or on a failure
-        (logged once), the swap goes out as it is (status says why)."""
-        if not faces or (self._hands is None and self._reason_now() is not None):
+        """:meth:`put_back` on the live path: without its model files, while they are being
+        opened (on a thread of its own, never on the live path), or on a failure (logged
+        once), the swap goes out as it is (status says why)."""
+        if not faces:
+            return swapped
+        if self._hands is None:  # not opened yet: opened beside the live path
+            if self._reason_now() is None:
+                self._open_soon()
             return swapped
         try:
             out = self.put_back(original, swapped, faces)
