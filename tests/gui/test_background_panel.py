@@ -41,6 +41,7 @@ def backend(spawn, tmp_path: Path):  # type: ignore[no-untyped-def]
         f"face: {{sources_dir: {tmp_path / 'faces'}, models_dir: {files.models_dir}, "
         f"state_dir: {tmp_path / 'state'}}}\n"
         f"media: {{folders: [{media}]}}\n"
+        f"jobs: {{outputs_dir: {tmp_path / 'outputs'}, data_dir: {tmp_path / 'jobs'}}}\n"
     )
     return spawn("ar_backend", ["--config", str(cfg), "--no-autostart"], health_path="/health")
 
@@ -142,3 +143,33 @@ def test_without_the_model_the_reason_is_shown_and_the_controls_wait(
     assert not panel.mode.isEnabled()
     assert panel.state.error and "Cannot run here" in panel.state.text()
     assert "python -m ar_backend.weights fetch" in panel.state.full_text
+
+
+def test_the_files_tab_sends_the_studios_background_or_none(qtbot, backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A job added in the Files tab paints the studio's background by default; "Left as it
+    is" sends none."""
+    from ar_backend.face import samples
+    from user_gui.app.files_panel import FilesPanel
+    from user_gui.services.clients import ARBackendClient
+
+    assert requests.post(backend.url + "/background", json={"mode": "blur"}, timeout=30).ok
+    files = FilesPanel(ARBackendClient(backend.url, timeout=10, retries=0))
+    qtbot.addWidget(files)
+    files.set_backend_ok(True)
+    face = tmp_path / "face.png"
+    face.write_bytes(samples.encode(samples.group(), ".png"))
+    files.form.set_face_picture(str(face))
+    picture = tmp_path / "shot.png"
+    cv2.imwrite(str(picture), portrait())
+
+    def jobs() -> list[dict[str, Any]]:
+        return requests.get(backend.url + "/jobs", timeout=5).json()["jobs"]
+
+    files.add_files([str(picture)])
+    qtbot.waitUntil(lambda: len(jobs()) == 1, timeout=30000)
+    assert jobs()[0]["background"]["mode"] == "blur"  # as in the studio
+    files.form.background.setCurrentIndex(files.form.background.findData("off"))
+    files.add_files([str(picture)])
+    qtbot.waitUntil(lambda: len(jobs()) == 2, timeout=30000)
+    assert jobs()[0]["background"]["mode"] == "off"  # (newest first)
+    files.stop()

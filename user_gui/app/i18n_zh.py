@@ -363,6 +363,11 @@ CATALOG: dict[str, str] = {
     "Not changed: {reason}": "未更改：{reason}",
     "No picture in the media folder yet: add one": "媒体文件夹中还没有图片：请添加一张",
     "The media list was not read: {reason}": "未能读取媒体列表：{reason}",
+    "As in the studio": "与工作室相同",
+    "Left as it is": "保持原样",
+    "The studio's background (blurred, a colour, a picture) in every frame, or none": (
+        "每一帧使用工作室的背景（虚化、纯色、图片），或不处理"
+    ),
     "firing": "告警中",
     "acknowledged": "已确认",
     "resolved": "已解决",

@@ -1,7 +1,7 @@
 """The Files tab's settings for the jobs added next: the face they wear (the one the studio
 has loaded, or a picture chosen for them, and which face of it), the options (many faces,
-mouth mask) and the face enhancer with its strength (off by default; the face panel's "Use
-for file jobs" sets it)."""
+mouth mask), the face enhancer with its strength (off by default; the face panel's "Use
+for file jobs" sets it), and the background (the studio's, or none)."""
 
 from __future__ import annotations
 
@@ -90,6 +90,16 @@ class JobForm(QGroupBox):
         erow.addWidget(QLabel(tr("Strength")))
         erow.addWidget(self.enhancer_strength)
         fcol.addLayout(erow)
+        brow = QHBoxLayout()
+        self.background = QComboBox()
+        self.background.addItem(tr("As in the studio"), "studio")
+        self.background.addItem(tr("Left as it is"), "off")
+        self.background.setToolTip(
+            tr("The studio's background (blurred, a colour, a picture) in every frame, or none")
+        )
+        brow.addWidget(QLabel(tr("Background")))
+        brow.addWidget(self.background, 1)
+        fcol.addLayout(brow)
         self._enhancer_changed()
         self._picture_toggled(False)
 
@@ -132,7 +142,8 @@ class JobForm(QGroupBox):
         (self.use_picture if path else self.use_loaded).setChecked(True)
 
     def job_settings(self) -> dict[str, Any]:
-        """What a job added now is sent with: face, face_index, engine, options."""
+        """What a job added now is sent with: face, face_index, engine, options, background
+        (None: the studio's)."""
         picture = self.face_picture if self.use_picture.isChecked() else None
         number = self.face_number.value()
         return {
@@ -140,6 +151,7 @@ class JobForm(QGroupBox):
             "face_index": number - 1 if picture and number > 0 else None,
             "engine": None,  # the live swap's engine
             "options": self.job_options(),
+            "background": {"mode": "off"} if self.background.currentData() == "off" else None,
         }
 
     def job_options(self) -> dict[str, Any]:

@@ -452,14 +452,18 @@ class ARBackendClient(APIClient):
         options: dict[str, Any] | None = None,
         output: str | None = None,
         quality: int | None = None,
+        background: dict[str, Any] | None = None,
     ) -> bw.JobOut:
         """Queue a file job (202). ``input_file``: a local file (a ``Path``, or a text naming a
         file that exists here), uploaded with the request; else the name of a file in the
         backend's media folder. ``face``: ``"loaded"`` (the face the studio holds), a local
-        picture (uploaded), or the name of a picture the backend has. A refusal is
-        BackendError naming the field (``input``, ``face``, ``face_index``, ``quality``...).
-        Reads the files here, whole: call it off the GUI thread."""
+        picture (uploaded), or the name of a picture the backend has. ``background``: any of
+        POST /background's fields (None: the studio's background). A refusal is BackendError
+        naming the field (``input``, ``face``, ``face_index``, ``quality``,
+        ``background.mode``...). Reads the files here, whole: call it off the GUI thread."""
         fields: dict[str, Any] = {"options": dict(options or {})}
+        if background is not None:
+            fields["background"] = dict(background)
         if engine:
             fields["engine"] = engine
         if face_index is not None:
@@ -476,6 +480,8 @@ class ARBackendClient(APIClient):
             return self._call(bw.JobOut, "POST", "/jobs", json=body)
         files: dict[str, tuple[str, bytes, str]] = {}
         form: dict[str, str] = {"options": json.dumps(fields["options"])}
+        if "background" in fields:
+            form["background"] = json.dumps(fields["background"])
         for key in ("engine", "face_index", "output", "quality"):
             if key in fields:
                 form[key] = str(fields[key])
