@@ -443,7 +443,7 @@ def main() -> int:
                 )
             if backdrop is not None:
                 print(
-                    f"  background live ({background.mode}): {live_background['ms']} ms per "
+                    f"  background live ({background.mode}): {live_background.ms} ms per "
                     f"frame (pipeline stage {pipeline_ms.get('background')} ms)"
                 )
             live_enhancer = face.get("enhancer") or {}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio
 from ar_backend.background.render import BackgroundError
 from ar_backend.models import BackgroundIn
-from shared.api import error_response
+from shared.api import answer, error_response
 from shared.openapi import operation
 from shared.wire.backend import BackgroundStatus
 
@@ -25,7 +25,7 @@ def _refused(exc: BackgroundError) -> tuple[Response, int]:
 @bp.get("/background")
 @operation("The background: its mode, settings, cost per frame", ok=BackgroundStatus, tags=TAGS)
 def status() -> ResponseReturnValue:
-    return jsonify(get_studio().background.status())
+    return answer(get_studio().background.status())
 
 
 @bp.post("/background")
@@ -40,4 +40,4 @@ def status() -> ResponseReturnValue:
     "model file missing: the message says how to fetch it). A refused change changes nothing.",
 )
 def update(body: BackgroundIn) -> ResponseReturnValue:
-    return jsonify(get_studio().background.update(body.model_dump(exclude_unset=True)))
+    return answer(get_studio().background.update(body.model_dump(exclude_unset=True)))

@@ -36,6 +36,7 @@ from ar_backend.face.errors import BadImage
 from ar_backend.face.imaging.pixel_limit import TooManyPixels
 from ar_backend.face.store import StateStore
 from shared.logs import FaultLatch
+from shared.wire.backend import BackgroundStatus
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ class Background:
             _snap, path = self._prepared(wanted)
         return wanted, path if wanted.mode == "image" else None
 
-    def update(self, changes: dict[str, Any]) -> dict[str, Any]:
+    def update(self, changes: dict[str, Any]) -> BackgroundStatus:
         """Apply ``changes`` (any of mode, blur, color, image) at once, or none of them."""
         with self._lock:
             wanted = self._merged(changes)
@@ -198,17 +199,18 @@ class Background:
 
     # ---- status ----------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> BackgroundStatus:
         s = self.settings
         ms = self.cost.mean(s.mode) if s.mode != "off" else None
-        return {
+        reason = self.unavailable_reason()
+        return BackgroundStatus(
             **s.model_dump(mode="json"),
-            "available": self.unavailable_reason() is None,
-            "reason": self.unavailable_reason(),
-            "ms": None if ms is None else round(ms, 2),
-            "frames": self.frames,
-            "error": self.fault.active or self.restore_error,
-        }
+            available=reason is None,
+            reason=reason,
+            ms=None if ms is None else round(ms, 2),
+            frames=self.frames,
+            error=self.fault.active or self.restore_error,
+        )
 
     def close(self) -> None:
         self.renderer.close()

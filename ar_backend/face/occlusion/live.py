@@ -38,6 +38,7 @@ from ar_backend.face.faces import TargetFace
 from ar_backend.face.imaging import occluders
 from ar_backend.face.occlusion.hands import HandTracker
 from shared.logs import FaultLatch
+from shared.wire.backend import OcclusionStatus
 
 log = logging.getLogger(__name__)
 
@@ -211,15 +212,17 @@ class Occlusion:
         return out
 
     def status(self, on: bool) -> dict[str, Any]:
-        return {
-            "on": on,
-            "available": (reason := self.unavailable_reason()) is None,
-            "reason": reason,
-            "ms": None if self.ms is None or not on else round(self.ms, 2),
-            "hands": self.hands_in_view if on else 0,
-            "frames_occluded": self.frames_occluded,
-            "error": self.fault.active if on else None,
-        }
+        """``/face/status`` ``occlusion``, built as its wire model (every field declared)."""
+        reason = self.unavailable_reason()
+        return OcclusionStatus(
+            on=on,
+            available=reason is None,
+            reason=reason,
+            ms=None if self.ms is None or not on else round(self.ms, 2),
+            hands=self.hands_in_view if on else 0,
+            frames_occluded=self.frames_occluded,
+            error=self.fault.active if on else None,
+        ).model_dump()
 
 
 def _square(
