@@ -396,7 +396,7 @@ def main() -> int:
             elapsed = time.monotonic() - t0
             face = studio.face.status()
             live_background = studio.background.status()
-            pipeline_ms = studio.pipeline.stats()["stage_ms"]
+            pipeline_ms = studio.pipeline.stats().stage_ms
             studio.face.engines.forget(args.engine)  # shared across scenarios: kept open
             studio.close()
             fps = (b["frames_out"] - a["frames_out"]) / elapsed

@@ -89,7 +89,7 @@ def test_blur_colour_and_picture_change_the_room_not_the_person(running: Any) ->
     assert status["available"] and status["frames"] > 0
     assert status["ms"] is not None and status["ms"] > 0  # its cost per frame
     assert client.get("/status").get_json()["background"]["mode"] == "image"
-    assert "background" in studio.pipeline.stats()["stage_ms"]
+    assert "background" in studio.pipeline.stats().stage_ms
 
 
 @pytest.mark.parametrize(

@@ -586,6 +586,8 @@ def test_an_older_job_list_gains_the_background_column(tmp_path: Path) -> None:
         "queued_at": 1.0,
         "frames_done": 3,
         "frames_swapped": 3,
+        "frames_guarded": 0,
+        "frames_faceless": 0,
         "attempts": 1,
     }
     row["options"] = json.dumps(row["options"])
@@ -608,7 +610,7 @@ def test_an_older_job_list_gains_the_background_column(tmp_path: Path) -> None:
 
     queue = JobQueue(JobsConfig(), FaceConfig(), tmp_path, tmp_path / "out")
     try:
-        assert queue.view(kept)["background"]["mode"] == "off"
+        assert queue.view(kept).background["mode"] == "off"
         assert queue._spec(kept).background.mode == "off"
     finally:
         queue.close()
