@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.messages import KeyedError, Message, msg
 from shared.wire.backend import PersonaFace, PersonaOut
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,11 @@ SLOTS = (1, 2, 3, 4)  # F1-F4
 LIST_FILE = "personas.json"
 
 
-class PersonaError(Exception):
-    """A persona request refused: ``status`` the HTTP status, ``field`` the input at fault."""
+class PersonaError(KeyedError):
+    """A persona request refused: ``status`` the HTTP status, ``field`` the input at fault;
+    its text a catalogue message (``persona.*``)."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(self, status: int, message: Message, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.field = field
@@ -43,12 +45,7 @@ class PersonaError(Exception):
 
 def check_name(name: str, field: str = "name") -> str:
     if not isinstance(name, str) or not NAME.match(name):
-        raise PersonaError(
-            400,
-            f"{field}: a persona's name is 1-40 letters, digits, spaces, _ or -, starting and "
-            "ending with a letter or digit (no path characters)",
-            field,
-        )
+        raise PersonaError(400, msg("persona.bad_name", field=field), field)
     return name
 
 
@@ -102,7 +99,7 @@ class PersonaStore:
         self.folder = folder
         self._lock = threading.Lock()
         self._personas: dict[str, Persona] = {}
-        self.error: str | None = None
+        self.error: Message | None = None  # the saved list could not be read: why
         self._load()
 
     def _load(self) -> None:
@@ -115,7 +112,7 @@ class PersonaStore:
                 persona = Persona.from_json(item)
                 self._personas[persona.name.casefold()] = persona
         except (OSError, ValueError, KeyError, TypeError, PersonaError) as exc:
-            self.error = f"{path} could not be read ({exc}); it is kept and not overwritten"
+            self.error = msg("persona.unreadable", path=str(path), detail=str(exc))
             log.error("personas: %s", self.error)
 
     def listed(self) -> list[Persona]:
@@ -127,7 +124,7 @@ class PersonaStore:
         with self._lock:
             persona = self._personas.get(name.casefold())
         if persona is None:
-            raise PersonaError(404, f"name: there is no persona {name!r}", "name")
+            raise PersonaError(404, msg("persona.not_found", name=name), "name")
         return persona
 
     def face_bytes(self, persona: Persona) -> list[tuple[bytes, int | None, str]]:
@@ -141,13 +138,11 @@ class PersonaStore:
         """Add or replace ``persona`` with its face ``photos`` ([]: none). A slot already
         held by another persona moves to this one."""
         if self.error is not None:
-            raise PersonaError(503, f"personas are read-only: {self.error}", None)
+            raise PersonaError(503, msg("persona.read_only", reason=str(self.error)), None)
         with self._lock:
             key = persona.name.casefold()
             if key not in self._personas and len(self._personas) >= MAX_PERSONAS:
-                raise PersonaError(
-                    400, f"name: at most {MAX_PERSONAS} personas; delete one first", "name"
-                )
+                raise PersonaError(400, msg("persona.too_many", limit=MAX_PERSONAS), "name")
             old = self._personas.get(key)
             folder = self.folder / persona.name
             staging = self.folder / f".{persona.name}.new"

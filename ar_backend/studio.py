@@ -629,7 +629,10 @@ class Studio:
     def persona_list(self) -> PersonaListOut:
         listed = [p.describe() for p in self.personas.listed()]
         return PersonaListOut(
-            personas=listed, count=len(listed), active=self.persona, error=self.personas.error
+            personas=listed,
+            count=len(listed),
+            active=self.persona,
+            **text_fields("error", self.personas.error),
         )
 
     def persona_save(
@@ -643,16 +646,18 @@ class Studio:
             EffectChain(audio.sample_rate, audio.channels, audio.max_effects).set_chain(voice)
         except EffectError as exc:
             field = "voice" + exc.field.removeprefix("effects")
-            raise PersonaError(400, f"{field}: {exc}", field) from None
+            raise PersonaError(
+                400, msg("persona.bad_voice", field=field, detail=str(exc)), field
+            ) from None
         except UnknownName as exc:
-            raise PersonaError(400, f"voice: {exc}", "voice") from None
+            raise PersonaError(
+                400, msg("persona.bad_voice", field="voice", detail=str(exc)), "voice"
+            ) from None
         photos: list[tuple[bytes, int | None, str]] = []
         if face == "loaded":
             photos = self.face.loaded_pictures()
             if not photos:
-                raise PersonaError(
-                    409, 'face: no face is loaded (POST /face/load), or send "keep"', "face"
-                )
+                raise PersonaError(409, msg("persona.no_face_loaded"), "face")
         persona = Persona(name=name, label=label, voice=voice, slot=slot)
         self.personas.save(persona, photos)
         log.info("persona %r saved (%d face photo(s))", name, len(photos))
@@ -677,7 +682,9 @@ class Studio:
                     photos = self.personas.face_bytes(persona)
                 except OSError as exc:
                     raise PersonaError(
-                        409, f"name: {persona.name}'s face files cannot be read ({exc})", "name"
+                        409,
+                        msg("persona.face_unreadable", name=persona.name, detail=str(exc)),
+                        "name",
                     ) from None
                 prepared = self.face.prepare_face(photos)
             chain = self.audio.chain

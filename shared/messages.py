@@ -94,6 +94,18 @@ CATALOGUE: dict[str, str] = {
         "failed to start (pip install onnxruntime-gpu, and check the CUDA and cuDNN "
         "libraries); expect a much lower frame rate"
     ),
+    # ---- personas (ar_backend/personas.py) --------------------------------------------------
+    "persona.bad_name": (
+        "{field}: a persona's name is 1-40 letters, digits, spaces, _ or -, starting and "
+        "ending with a letter or digit (no path characters)"
+    ),
+    "persona.not_found": "name: there is no persona {name!r}",
+    "persona.read_only": "personas are read-only: {reason}",
+    "persona.unreadable": "{path} could not be read ({detail}); it is kept and not overwritten",
+    "persona.too_many": "name: at most {limit} personas; delete one first",
+    "persona.bad_voice": "{field}: {detail}",
+    "persona.no_face_loaded": 'face: no face is loaded (POST /face/load), or send "keep"',
+    "persona.face_unreadable": "name: {name}'s face files cannot be read ({detail})",
     # ---- camera ------------------------------------------------------------------------------
     "camera.permission_denied": (
         "The camera {path} is there, but this user may not open it: run {command}, then log "

@@ -26,7 +26,7 @@ NAME_PARAM = {
 
 @bp.errorhandler(PersonaError)
 def _persona_error(exc: PersonaError) -> tuple[Response, int]:
-    return error_response(exc.status, str(exc), exc.field)
+    return error_response(exc.status, exc.keyed, exc.field)
 
 
 @bp.get("")

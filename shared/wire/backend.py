@@ -914,6 +914,8 @@ class PersonaListOut(Wire):
     count: int
     active: str | None = Field(None, description="The persona applied last.")
     error: str | None = Field(None, description="The saved list could not be read: why.")
+    error_key: MessageKey = None
+    error_args: MessageArgs = None
 
 
 class PersonaDeleteOut(PersonaListOut):

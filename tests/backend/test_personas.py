@@ -152,3 +152,33 @@ def test_a_persona_switch_waits_for_the_frame_in_progress(make_studio) -> None:
         time.sleep(0.3)
         assert studio.pipeline.frames_out <= held + 1  # at most the one already past it
     wait_for(lambda: studio.pipeline.frames_out > held + 3, timeout=10)
+
+
+def test_persona_refusals_carry_their_catalogue_key_and_arguments(make_studio) -> None:
+    """A window in another language says a persona refusal in its own words: each carries its
+    persona.* key and arguments beside the English (never the catch-all ``text``)."""
+    client, _studio = make_studio()
+    cases = [
+        (client.post("/personas/nobody/apply"), "persona.not_found", {"name": "nobody"}),
+        (client.post("/personas/..secret/apply"), "persona.bad_name", {"field": "name"}),
+        (
+            client.post("/personas", json={"name": "ok", "face": "loaded"}),
+            "persona.no_face_loaded",
+            {},
+        ),
+        (
+            client.post(
+                "/personas",
+                json={"name": "ok", "voice": [{"type": "pitch", "params": {"semitones": 99}}]},
+            ),
+            "persona.bad_voice",
+            None,
+        ),
+    ]
+    for resp, key, args in cases:
+        body = resp.get_json()
+        assert body["message_key"] == key, body
+        if args is not None:
+            assert body["message_args"] == args, body
+        assert body["message"] and "{" not in body["message"]
+    assert cases[0][0].get_json()["message"] == "name: there is no persona 'nobody'"

@@ -592,6 +592,16 @@ MESSAGES: dict[str, str] = {
     "face.note.small_for_recognizer": (
         "源人脸为 {size:.0f} 像素：识别模型按 {read_px} 像素读取；换一张更大的照片会更像"
     ),
+    "persona.bad_name": (
+        "{field}：角色名为 1-40 个字母、数字、空格、_ 或 -，以字母或数字开头和结尾（不含路径字符）"
+    ),
+    "persona.not_found": "name：没有名为 {name!r} 的角色",
+    "persona.read_only": "角色只能读取，不能保存：{reason}",
+    "persona.unreadable": "无法读取 {path}（{detail}）；文件已保留，不会被覆盖",
+    "persona.too_many": "name：最多 {limit} 个角色；请先删除一个",
+    "persona.bad_voice": "{field}：{detail}",
+    "persona.no_face_loaded": 'face：还没有加载人脸（POST /face/load），或发送 "keep"',
+    "persona.face_unreadable": "name：无法读取 {name} 的人脸文件（{detail}）",
     "face.still_restoring": "重启前保存的人脸状态仍在恢复中（已 {seconds} 秒）：请稍后再试",
     "face.enhancer_too_slow": (
         "增强在这台机器上每帧需要 {ms:.0f} 毫秒（预算 {budget:g} 毫秒）：直播画面会丢帧；"

@@ -32,7 +32,7 @@ from PyQt5.QtWidgets import (
 )
 
 from shared.wire.backend import AudioStatus, PersonaListOut, PersonaOut
-from user_gui.app.i18n import tr
+from user_gui.app.i18n import field_message, tr
 from user_gui.app.widgets import MessageLabel, wheel_needs_focus
 from user_gui.app.workers import run_async
 from user_gui.services.clients import ARBackendClient
@@ -186,7 +186,7 @@ class PersonaBar(QGroupBox):
             self.av_offset.setText(
                 tr("A/V offset: {ms} ms ({mode})", ms=f"{offset:.0f}", mode=str(mode or "auto"))
             )
-        note = status.output_error if status.state == "running" else None
+        note = field_message(status, "output_error") if status.state == "running" else None
         self.output_note.show_message(
             tr("No output device: {reason}", reason=note) if note else "", error=False
         )
