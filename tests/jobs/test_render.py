@@ -18,6 +18,7 @@ from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import samples
 from ar_backend.face.engines import Engine, create_engine
 from ar_backend.face.faces import picture_faces
+from ar_backend.face.samples import liveclip
 from ar_backend.jobs.render import run_job
 from ar_backend.jobs.spec import JobCancelled, JobFailed, JobResult, JobSpec, Progress
 from tests.conftest import require_or_skip
@@ -476,7 +477,28 @@ def test_a_face_coming_in_and_leaving_by_the_edges_is_never_left_as_it_was(
             assert seen > CHANGED, f"frame {i}: the face went out as it was"
     parts = (result.frames_swapped, result.frames_guarded, result.frames_faceless)
     assert sum(parts) == result.frames == through.frames
-    assert result.frames_guarded > 0 and result.frames_faceless > 0
+    assert result.frames_swapped > 0 and result.frames_faceless > 0
+
+
+@pytest.mark.slow  # a 2.5 s clip rendered
+def test_a_face_rising_out_of_the_frame_is_blurred_where_it_cannot_be_swapped(
+    folder: Path, group_png: Path, engine: Engine
+) -> None:
+    """The live clip's 'rise': the face goes up past the top edge until only the chin is in
+    view, where no mesh can be fitted; those frames come out blurred, never as they were,
+    and the job says how many it had to blur."""
+    _mediapipe_or_skip()
+    frames = liveclip.make_clip(phases=liveclip.HARD_CLIPS["rise"], in_view=0.2)
+    path = liveclip.write_clip(folder / "rise.mp4", frames)
+    spec = JobSpec(path, folder / "rise-out.mp4", group_png, face_index=0)
+    result = run_job(spec, FaceConfig(), lambda _p: None, lambda: False, engine)
+    before, after = decode_frames(path), decode_frames(result.output_path)
+    assert result.frames == len(frames) == len(after) == len(before)
+    for i, (frame, inp, out) in enumerate(zip(frames, before, after, strict=True)):
+        if frame.in_view:
+            found = liveclip.verdict(inp, out, frame.box, True)
+            assert found.kind != "leaked", f"frame {i}: the face went out as it was"
+    assert result.frames_guarded > 0, result.as_dict()
     assert result.notice is not None and str(result.frames_guarded) in result.notice
     assert result.as_dict()["notice"] == result.notice
 
