@@ -230,7 +230,19 @@ def put_back(original: Image, swapped: Image, mask: Mask, feather: int = 3) -> I
     into the swap over ``feather`` px outside the mask (no hard line round a hand)."""
     if not mask.any():
         return swapped
-    grown = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * feather + 1,) * 2))
+    # only around what is set (a hand, a bar: a small part of the frame): the dilation and
+    # the blur reach 4 * feather px at most, so the margin leaves the result exactly the same
+    x, y, w, h = cv2.boundingRect(mask)
+    pad = 4 * feather + 2
+    h_img, w_img = mask.shape[:2]
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(w_img, x + w + pad), min(h_img, y + h + pad)
+    part = mask[y0:y1, x0:x1]
+    grown = cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * feather + 1,) * 2))
     soft = cv2.GaussianBlur(grown.astype(np.float32) * (1.0 / 255.0), (0, 0), feather / 2)
-    alpha = np.maximum(soft, (mask > 0).astype(np.float32))
-    return np.asarray(cv2.blendLinear(original, swapped, alpha, 1.0 - alpha), np.uint8)
+    alpha = np.maximum(soft, (part > 0).astype(np.float32))
+    out = swapped.copy()
+    out[y0:y1, x0:x1] = cv2.blendLinear(
+        original[y0:y1, x0:x1], swapped[y0:y1, x0:x1], alpha, 1.0 - alpha
+    )
+    return out
