@@ -17,6 +17,7 @@ import pytest
 from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face import samples
 from ar_backend.face.detect.base import ModelFiles
+from ar_backend.face.detect.roi import roi_around, rotation
 from ar_backend.face.engines import create_engine
 from ar_backend.face.faces import TargetFace, detect_faces, picture_faces
 from ar_backend.face.occlusion.live import Occlusion
@@ -182,6 +183,28 @@ def test_a_face_with_five_keypoints_gets_its_regions_from_the_mesh(
         end = dlib + (6 if dlib < 48 else 12)
         centre = swap["face"].points[start:end].mean(axis=0)
         assert np.linalg.norm(feature.mean(axis=0) - centre) < 0.2 * eye_gap
+
+
+def test_a_followed_face_brings_its_own_mesh(swap: dict[str, Any], files: ModelFiles) -> None:
+    """A neural engine's face found by MediaPipe's follower carries the mesh fitted on this
+    frame (extra['mesh']): its regions are read from it, no second fit (none could be made
+    here: the mesh model is taken away)."""
+    occlusion = opened(files)
+    neural = five_keypoints(swap["face"])
+    frame = swap["frame"]
+    fitted = occlusion.regions(frame, neural)  # the mesh fitted by occlusion itself
+    assert fitted is not None
+    landmarker = occlusion._mesh
+    assert landmarker is not None
+    eyes = neural.points[:2]
+    mesh = landmarker.fit(frame, roi_around(neural.box, rotation(eyes[0], eyes[1], 0.0), 1.5))
+    mesh = landmarker.fit(frame, landmarker.roi_from(mesh))
+    neural.extra["mesh"] = np.asarray(mesh.points, np.float64)
+    occlusion._mesh = None
+    own = occlusion.regions(frame, neural)
+    assert own is not None
+    for a, b in zip(own.features, fitted.features, strict=True):
+        assert np.abs(a - b).max() < 1.0  # the same mesh, the same regions
 
 
 def test_live_the_models_open_beside_the_frames(swap: dict[str, Any], files: ModelFiles) -> None:

@@ -4,8 +4,8 @@ not the person by person segmentation, looked at on a square around each face).
 
 A face's regions (outline, features, where its skin is sampled) come from its 68 points; a
 face that carries only 5 keypoints (the neural engines': SCRFD's eyes, nose and mouth
-corners) has MediaPipe's face mesh fitted in the region its box and eyes give, and its
-68-point view read.
+corners) uses the face mesh MediaPipe's follower fitted on it this frame (``extra['mesh']``),
+or else has the mesh fitted in the region its box and eyes give; its 68-point view is read.
 
 Its models are the verified files of the manifest (mediapipe_hands, mediapipe_face,
 mediapipe_segmentation), opened on first use. Live, without them the swap goes on without
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 PALMS = "palm_lite"
 HANDS = "hand_lite"
 MESH = "face_mesh"  # the regions of a face with 5 keypoints only
+MESH_POINTS = 468  # a face mesh the follower hands on in extra["mesh"]
 MESH_ROI = 1.5  # the mesh's region: the face's box grown this much (face_mesh.py's)
 EYES_AGREE = 0.35  # the mesh's eyes within this share of the eye distance of the keypoints
 AROUND = 2.0  # person segmentation looks at a square this many face sizes across
@@ -126,6 +127,10 @@ class Occlusion:
         only) from the face mesh fitted on it; None when the mesh finds no face there."""
         if len(face.points) >= 68:
             return occluders.regions68(face.points[:68])
+        mesh_now = face.extra.get("mesh")
+        if isinstance(mesh_now, np.ndarray) and mesh_now.shape[0] == MESH_POINTS:
+            # MediaPipe's follower fitted it on this frame (face/live/follow.py): no new fit
+            return occluders.regions68(to_68(mesh_now))
         if self._mesh is None or len(face.points) < 2:
             return None
         # SCRFD's keypoints: the eye on the image's left first (the mesh's right eye)
