@@ -217,7 +217,7 @@ class AudioEngine:
                     default_output=i == default_out,
                 )
             )
-        return DeviceListOut(devices=listed, count=len(listed))
+        return DeviceListOut(devices=listed, count=len(listed), source_sound=self.sound.publisher)
 
     def _callback(
         self, indata: np.ndarray, outdata: np.ndarray, frames: int, _t: Any, status: Any

@@ -162,6 +162,11 @@ class DeviceListOut(Wire):
 
     devices: list[AudioDevice]
     count: int
+    source_sound: str | None = Field(
+        None,
+        description="The camera source playing with sound now (its label): POST /audio/start "
+        '{"input_device": "source"} takes its sound as the voice; null when none plays.',
+    )
 
 
 class CameraDevice(Wire):

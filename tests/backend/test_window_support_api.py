@@ -554,7 +554,11 @@ def test_no_audio_device_is_unavailable_with_the_reason(
 ) -> None:
     monkeypatch.setattr("ar_backend.audio.engine._sounddevice", lambda: _FakeSoundDevice([]))
     client, _studio = make_studio()
-    assert client.get("/audio/devices").get_json() == {"devices": [], "count": 0}
+    assert client.get("/audio/devices").get_json() == {
+        "devices": [],
+        "count": 0,
+        "source_sound": None,  # no video with sound plays
+    }
     named = client.post("/audio/start", json={"input_device": "USB"})
     assert named.status_code == 400 and named.get_json()["field"] == "input_device"
     assert "PortAudio sees no input device" in named.get_json()["message"]

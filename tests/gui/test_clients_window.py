@@ -114,7 +114,7 @@ def test_the_virtual_camera_and_devices(client: ARBackendClient) -> None:
 
 def test_audio_devices_and_the_chain(client: ARBackendClient) -> None:
     try:
-        devices = client.audio_devices()
+        devices = client.audio_devices().devices
     except BackendError as exc:  # no PortAudio library here
         assert exc.status == 503 and "PortAudio" in str(exc)
         devices = None

@@ -138,3 +138,39 @@ def test_a_test_tone_plays_once_there_is_sound(qtbot, spawn, tmp_path: Path) -> 
         assert np.abs(samples).max() < 0.5  # soft (-12 dBFS), not an alarm
         answer = requests.post(be.url + "/audio/test_tone", timeout=10).json()
         assert answer["playing"] is True and answer["hz"] == 440.0
+
+
+def test_a_video_with_sound_is_offered_as_the_microphone(
+    qtbot, no_sound_server, window, services, tmp_path: Path
+) -> None:
+    """The camera plays a file with sound: the Microphone list offers "The video's own
+    sound", and choosing it starts the voice from the video (no sound card here)."""
+    from ar_backend.outputs.avclip import write_flash_clip
+    from user_gui.app import i18n
+
+    _mon, be, _cfg = services
+    media = tmp_path / "media"
+    media.mkdir(exist_ok=True)
+    write_flash_clip(media / "talk.mp4", seconds=6.0, size=(320, 240), fps=15)
+    voice = window.voice_panel
+    qtbot.waitUntil(voice.audio_start.isEnabled, timeout=15000)
+    assert voice.input_device.findData("source") < 0  # no video plays: not offered
+    resp = requests.post(be.url + "/camera/start", json={"source": "talk.mp4"}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    qtbot.waitUntil(lambda: voice.input_device.findData("source") >= 0, timeout=20000)
+    index = voice.input_device.findData("source")
+    assert voice.input_device.itemText(index) == "The video's own sound"
+    voice.input_device.setCurrentIndex(index)
+    voice.audio_start.click()
+    qtbot.waitUntil(lambda: voice.state == "running", timeout=20000)
+    status = requests.get(be.url + "/audio/status", timeout=5).json()
+    assert status["input_device"] == "source" and "talk.mp4" in status["source_sound"]
+    assert voice.input_device.currentData() == "source"
+    i18n.set_language("zh_CN")
+    voice.load_devices()
+    qtbot.waitUntil(
+        lambda: (
+            voice.input_device.itemText(voice.input_device.findData("source")) == "视频自带的声音"
+        ),
+        timeout=10000,
+    )

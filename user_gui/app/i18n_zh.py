@@ -443,6 +443,8 @@ CATALOG: dict[str, str] = {
         "同一个换脸模型，体积减半；在没有完整版时使用。"
     ),
     "(default)": "（默认）",
+    "The video's own sound": "视频自带的声音",
+    "when the camera plays a video with sound": "摄像头播放带声音的视频时可用",
     "attack (ms)": "起音（毫秒）",
     "cutoff (Hz)": "截止频率（赫兹）",
     "delay (ms)": "延迟（毫秒）",

@@ -321,6 +321,8 @@ class MainWindow(QMainWindow):
             self.camera_panel.show_status(info.camera, info.camera_error, running)
             self.camera_panel.show_access(info.camera_access)
         self._show_quality(info.camera.governor if ok and running and info.camera else None)
+        if ok:  # a video with sound offers its sound as the microphone
+            self.voice_panel.follow_source(info.camera.source if running and info.camera else None)
         if running and self._reader is None:
             self._start_preview()
         elif ok and info.camera is not None and not running and self._reader is not None:

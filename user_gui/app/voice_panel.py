@@ -28,7 +28,14 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from shared.wire.backend import AudioEffect, AudioStatus, EffectParam, SoundFix, ToneOut
+from shared.wire.backend import (
+    AudioEffect,
+    AudioStatus,
+    DeviceListOut,
+    EffectParam,
+    SoundFix,
+    ToneOut,
+)
 from user_gui.app.effect_words import effect_name, param_name
 from user_gui.app.fix_box import FixBox
 from user_gui.app.i18n import field_message, tr
@@ -38,6 +45,7 @@ from user_gui.app.workers import human_message, run_async
 from user_gui.services.clients import ARBackendClient, BackendError
 
 log = logging.getLogger(__name__)
+SOURCE = "source"  # input_device: the sound of the video the camera plays
 METER_FLOOR_DB = -60
 
 
@@ -60,6 +68,7 @@ class VoicePanel(QGroupBox):
         super().__init__(tr("Voice"), parent)
         self.backend = backend
         self._backend_ok = False
+        self._source: str | None = None  # the camera's source the device lists were read for
         self._schemas: dict[str, dict[str, EffectParam]] = {}
         self.effect_sliders: dict[str, QSlider] = {}  # each number parameter's
         self.effect_switches: dict[str, QCheckBox] = {}  # each true/false parameter's
@@ -245,16 +254,25 @@ class VoicePanel(QGroupBox):
     # ---- devices -----------------------------------------------------------------------------
 
     def load_devices(self) -> None:
-        def done(devices: list[Any]) -> None:
+        """The devices PortAudio lists, and, while the camera plays a file with sound, that
+        sound as a microphone ("The video's own sound": input_device "source")."""
+
+        def done(listed: DeviceListOut) -> None:
             for box, key in ((self.input_device, "inputs"), (self.output_device, "outputs")):
                 current = box.currentData()
                 box.blockSignals(True)
                 box.clear()
                 box.addItem(tr("(default)"), None)
-                for d in devices:
-                    info = d if isinstance(d, dict) else d.model_dump()
-                    if int(info.get(key) or 0) > 0:
-                        box.addItem(str(info.get("name")), info.get("name"))
+                if key == "inputs" and (listed.source_sound or current == SOURCE):
+                    box.addItem(tr("The video's own sound"), SOURCE)
+                    box.setItemData(
+                        box.count() - 1,
+                        listed.source_sound or tr("when the camera plays a video with sound"),
+                        Qt.ItemDataRole.ToolTipRole,
+                    )
+                for d in listed.devices:
+                    if (d.inputs if key == "inputs" else d.outputs) > 0:
+                        box.addItem(d.name, d.name)
                 box.blockSignals(False)
                 self._select_device(box, current)
 
@@ -263,6 +281,13 @@ class VoicePanel(QGroupBox):
             done,
             lambda msg: log.info("audio devices not listed: %s", msg),
         )
+
+    def follow_source(self, source: str | None) -> None:
+        """The camera's source (None: stopped): a new one may have sound to offer as the
+        microphone, or no longer have it; the lists are read again when it changes."""
+        if source != self._source and self._backend_ok:
+            self._source = source
+            self.load_devices()
 
     @staticmethod
     def _select_device(box: QComboBox, name: Any) -> None:

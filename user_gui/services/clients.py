@@ -265,9 +265,10 @@ class ARBackendClient(APIClient):
         """The newest output frame as JPEG bytes (503 before the first frame)."""
         return self._send("GET", "/snapshot.jpg").content
 
-    def audio_devices(self) -> list[bw.AudioDevice]:
-        """Each device PortAudio sees: index, name, inputs, outputs, kind (503: no PortAudio)."""
-        return self._call(bw.DeviceListOut, "GET", "/audio/devices").devices
+    def audio_devices(self) -> bw.DeviceListOut:
+        """Each device PortAudio sees (index, name, inputs, outputs, kind) and the camera
+        source playing with sound, if one does (503: no PortAudio)."""
+        return self._call(bw.DeviceListOut, "GET", "/audio/devices")
 
     def start_audio(
         self, input_device: DeviceChoice = KEEP, output_device: DeviceChoice = KEEP
