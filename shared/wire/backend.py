@@ -382,6 +382,11 @@ class FaceOptionsView(Wire):
     many_faces: bool
     mouth_mask: bool
     blend: str
+    detect_every: int | None = Field(
+        None, description="dlib's path: the detector every N frames, tracked in between."
+    )
+    detect_size: int | None = Field(None, description="Longest side (px) the detector sees.")
+    smoothing: float | None = Field(None, description="Landmark smoothing over time (0 off).")
     likeness: float | None = Field(
         None, description="Classic engine: the source's outline and forehead too (0..1)."
     )
@@ -499,6 +504,13 @@ class EngineInfo(Wire):
     models: list[str] | dict[str, str]
     requested: list[str] = Field(
         default_factory=list, description="The providers asked for (face.<engine>.providers)."
+    )
+    providers: dict[str, list[str]] | None = Field(
+        None, description="ONNX engines: each model session's providers, by its role."
+    )
+    unavailable_requested: list[str] = Field(
+        default_factory=list,
+        description="ONNX engines: the providers asked for that this machine does not have.",
     )
     provider_options: dict[str, dict[str, str]] = Field(
         default_factory=dict,
