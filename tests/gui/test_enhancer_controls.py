@@ -153,6 +153,13 @@ def test_the_enhancer_controls_on_a_real_backend(qtbot, window, services) -> Non
     assert panel.engines.gpu_warning.text().startswith("⚠ ")
     assert "#a85600" in panel.engines.gpu_warning.styleSheet()
 
+    i18n.set_language("zh_CN")  # said from its key (gpu.cpu_fallback) on the next refresh
+    qtbot.waitUntil(
+        lambda: "要求使用 CUDAExecutionProvider" in panel.engines.gpu_warning.toolTip(),
+        timeout=10000,
+    )
+    i18n.set_language("en")
+
     # the swap runs on the scene's one face: counted (issue 25 item 11), in plain words
     qtbot.waitUntil(lambda: "1 face in frame" in panel.engines.state.text(), timeout=30000)
     assert "face(s)" not in panel.engines.state.text()

@@ -199,11 +199,13 @@ class EnginePanel(QWidget):
     def _show_gpu(self, status: FaceStatus) -> None:
         """A GPU provider was asked for and the CPU runs (the engine's or the enhancer's)."""
         found: dict[str, list[str]] = {}  # each warning, and whose it is
-        if status.engine_info is not None and status.engine_info.gpu_warning:
-            found.setdefault(status.engine_info.gpu_warning, []).append(status.engine)
+        info = status.engine_info
+        if info is not None and info.gpu_warning:  # in the window's language (its key)
+            found.setdefault(field_message(info, "gpu_warning"), []).append(status.engine)
         enhancer = status.enhancer
         if enhancer is not None and enhancer.gpu_warning and enhancer.model != "off":
-            found.setdefault(enhancer.gpu_warning, []).append(enhancer_name(enhancer.model))
+            said = field_message(enhancer, "gpu_warning")
+            found.setdefault(said, []).append(enhancer_name(enhancer.model))
         lines = [f"⚠ {', '.join(who)}: {text}" for text, who in found.items()]
         if lines:
             self.gpu_warning.show_text("\n".join(lines))
@@ -239,7 +241,7 @@ class EnginePanel(QWidget):
             name, available = engine.name, engine.available
             shown = name if available else tr("{name} (unavailable)", name=name)
             self.engine.addItem(shown, name)
-            tip = engine.description if available else engine.reason or ""
+            tip = engine.description if available else field_message(engine, "reason")
             self.engine.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
             if not available and isinstance(model, QStandardItemModel):
                 item = model.item(i)
@@ -266,7 +268,11 @@ class EnginePanel(QWidget):
             return
         name, reason = view.name, view.reason or ""
         self.engine_reason.show_text(
-            lambda: tr("{name} is unavailable: {reason}", name=name, reason=reason or "?")
+            lambda: tr(
+                "{name} is unavailable: {reason}",
+                name=name,
+                reason=field_message(view, "reason") or "?",
+            )
         )
         self.engine_download.setVisible(needs_model_files(reason) or name in ENGINE_MODELS)
         self.engine_note.show()
