@@ -60,6 +60,9 @@ def send_face(url: str, image: np.ndarray, face_index: int | None = None) -> Non
 
 
 def live_config(backend_config, **face):  # type: ignore[no-untyped-def]
+    # the preview judged pixel by pixel at QUALITY: the governor would lower it on a busy
+    # machine (its preview knob), which changes every pixel (tests/backend/test_governor_live.py)
+    face.setdefault("governor", "off")
     return backend_config(
         camera={"fps": liveclip.FPS, "width": SIZE[0], "height": SIZE[1]},
         pipeline={"processors": ["face_swap"]},
@@ -198,7 +201,7 @@ def test_after_kill_9_the_first_frames_out_are_swapped_or_guarded(
         camera={"source": str(media / "astronaut.png"), "fps": 15},
         pipeline={"processors": ["face_swap"]},
         outputs={"jpeg_quality": QUALITY},
-        face={"guard": "blur"},
+        face={"guard": "blur", "governor": "off"},
     )
     be = backend(config=config)
     send_face(be.url, samples.group(), 0)
