@@ -27,9 +27,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from ar_backend.knobs import Knob
+from shared.messages import JsonValue, as_message
 from shared.wire.backend import GovernorEvent, GovernorKnob, GovernorStatus, GovernorStep
 
 DOWN_RATIO = 0.95  # fps out under this share of the source's rate, with drops: step down
@@ -53,6 +54,8 @@ class Step:
     direction: str  # "down" or "up"
     says: str  # the knob's level in words ("enhancer paused")
     why: str
+    says_key: str = "text"  # its catalogue key and parameters (shared/messages.py)
+    says_args: dict[str, JsonValue] = field(default_factory=dict)
 
 
 @dataclass
@@ -248,7 +251,10 @@ class Governor:
         return self._record(knob, "up", why)
 
     def _record(self, knob: Knob, direction: str, why: str) -> Step:
-        step = Step(self._wall(), knob.name, knob.level, direction, knob.levels[knob.level], why)
+        said = as_message(knob.levels[knob.level])
+        step = Step(
+            self._wall(), knob.name, knob.level, direction, str(said), why, said.key, said.args
+        )
         self.history.append(step)
         return step
 
@@ -258,10 +264,21 @@ class Governor:
         """One line for a person: "holding 30 fps: enhancer paused", "full quality", "off"."""
         if not self.enabled:
             return "off"
-        turned = [k.levels[k.level] for k in self._knobs if k.level > 0]
+        turned = [str(k.levels[k.level]) for k in self._knobs if k.level > 0]
         if not turned:
             return "full quality"
         return f"holding {self.target_fps:g} fps: " + ", ".join(turned)
+
+    @staticmethod
+    def _step(knob: Knob) -> GovernorStep:
+        said = as_message(knob.levels[knob.level])
+        return GovernorStep(
+            knob=knob.name,
+            level=knob.level,
+            says=str(said),
+            says_key=said.key,
+            says_args=dict(said.args),
+        )
 
     def status(self) -> GovernorStatus:
         with self._lock:
@@ -276,16 +293,12 @@ class Governor:
                 busy_ms=None if busy is None else round(busy, 2),
                 budget_ms=None if interval is None else round(interval, 2),
                 note=self.note,
-                steps=[
-                    GovernorStep(knob=k.name, level=k.level, says=k.levels[k.level])
-                    for k in self._knobs
-                    if k.level > 0
-                ],
+                steps=[self._step(k) for k in self._knobs if k.level > 0],
                 knobs=[
                     GovernorKnob(
                         name=k.name,
                         level=k.level,
-                        levels=list(k.levels),
+                        levels=[str(v) for v in k.levels],
                         importance=k.importance,
                         cost_ms=round(k.cost_ms(), 2),
                     )

@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+from shared.messages import Message
+
 
 @runtime_checkable
 class Knob(Protocol):
@@ -31,8 +33,9 @@ class Knob(Protocol):
     importance: float  # how much a person notices it turned down: 1 hardly ... 5 a lot
 
     @property
-    def levels(self) -> Sequence[str]:
-        """Each level in words, as the status says it: ``levels[0]`` full quality."""
+    def levels(self) -> Sequence[Message | str]:
+        """Each level in words (a catalogue Message, for a client's language), as the status
+        says it: ``levels[0]`` full quality."""
 
     @property
     def level(self) -> int: ...
@@ -52,7 +55,7 @@ class LevelKnob:
     def __init__(
         self,
         name: str,
-        levels: Sequence[str],
+        levels: Sequence[Message | str],
         *,
         importance: float,
         apply: Callable[[int], None],
@@ -69,7 +72,7 @@ class LevelKnob:
         self._lock = threading.Lock()
 
     @property
-    def levels(self) -> Sequence[str]:
+    def levels(self) -> Sequence[Message | str]:
         return self._levels
 
     @property

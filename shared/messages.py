@@ -106,6 +106,15 @@ CATALOGUE: dict[str, str] = {
     "persona.bad_voice": "{field}: {detail}",
     "persona.no_face_loaded": 'face: no face is loaded (POST /face/load), or send "keep"',
     "persona.face_unreadable": "name: {name}'s face files cannot be read ({detail})",
+    # ---- the quality governor's levels (ar_backend/governor.py, knobs.py) --------------------
+    "governor.holding": "holding {fps:g} fps: {what}",
+    "governor.enhancer_on": "enhancer on",
+    "governor.enhancer_paused": "enhancer paused",
+    "governor.detection_full": "detection at full size",
+    "governor.detection_at": "detection at {px} px",
+    "governor.preview_full": "preview full",
+    "governor.preview_quality": "preview quality {quality}",
+    "governor.preview_small": "preview at {width} px, quality {quality}",
     # ---- camera ------------------------------------------------------------------------------
     "camera.permission_denied": (
         "The camera {path} is there, but this user may not open it: run {command}, then log "

@@ -15,6 +15,7 @@ from ar_backend.face.imaging.scale import shrink_to_width
 from ar_backend.frames import Frame, LatestSlot
 from ar_backend.knobs import LevelKnob
 from ar_backend.stages import Lap, StageMeter
+from shared.messages import msg
 from shared.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -162,9 +163,14 @@ class JpegCache:
     def knob(self) -> LevelKnob:
         """The preview's knob for the quality governor: a rougher, then a smaller preview
         (the person's own view only: the virtual camera and recordings are untouched)."""
+        small, small_quality = PREVIEW_LEVELS[2]
         return LevelKnob(
             "preview",
-            ["preview full", "preview quality 60", "preview at 640 px, quality 50"],
+            [
+                msg("governor.preview_full"),
+                msg("governor.preview_quality", quality=PREVIEW_LEVELS[1][1]),
+                msg("governor.preview_small", width=small, quality=small_quality),
+            ],
             importance=1.0,
             apply=self._set_level,
             cost=self.cost_ms,

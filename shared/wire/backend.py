@@ -66,6 +66,8 @@ class GovernorStep(Wire):
     knob: str
     level: int
     says: str = Field(..., description="The knob's level in words: 'enhancer paused'.")
+    says_key: MessageKey = None
+    says_args: MessageArgs = None
 
 
 class GovernorEvent(GovernorStep):

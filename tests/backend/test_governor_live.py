@@ -136,6 +136,9 @@ def test_a_backend_that_cannot_keep_up_says_what_it_turned_down(backend, backend
     assert moves == [("down", "preview", 1), ("down", "preview", 2)]
     assert done["summary"] == "holding 10 fps: preview at 640 px, quality 50"
     assert [s["says"] for s in done["steps"]] == ["preview at 640 px, quality 50"]
+    # the level by its key, for a client in another language
+    said = [(s["says_key"], s["says_args"]) for s in done["steps"]]
+    assert said == [("governor.preview_small", {"width": 640, "quality": 50})]
     knobs = {k["name"]: k for k in done["knobs"]}
     assert {"enhancer", "detect_size", "preview"} <= set(knobs)
     assert knobs["enhancer"]["level"] == 0  # off: nothing to win there

@@ -45,6 +45,24 @@ def test_a_message_is_rendered_in_the_language_of_the_window() -> None:
     assert i18n.field_message({"error": None}, "error") == ""
 
 
+def test_the_quality_line_under_the_preview_is_in_the_window_language() -> None:
+    """The governor's line ("holding 30 fps: ...") from the real knobs' levels: English as
+    the backend says it, Chinese from the levels' keys in a Chinese window."""
+    from ar_backend.frames import LatestSlot
+    from ar_backend.governor import Governor
+    from ar_backend.outputs.jpeg import JpegCache
+    from user_gui.app.main_window import governor_line
+
+    preview = JpegCache(LatestSlot()).knob()
+    preview.set_level(1)
+    governor = Governor([preview])
+    governor.observe(busy_ms=5.0, behind=0, target_fps=30.0)  # a 30 fps source, room to spare
+    status = governor.status()
+    assert governor_line(status) == status.summary == "holding 30 fps: preview quality 60"
+    i18n.set_language("zh_CN")
+    assert governor_line(status) == "保持 30 fps：预览画质 60"  # noqa: RUF001
+
+
 def test_a_backend_error_reads_in_chinese() -> None:
     from user_gui.app.workers import human_message
     from user_gui.services.clients import BackendError

@@ -258,6 +258,7 @@ CATALOG: dict[str, str] = {
     "Face enhancer": "人脸增强",
     "Enhancer": "人脸增强",
     "Off": "关闭",
+    ", ": "，",
     "Strength": "强度",
     "Model": "模型",
     "How much of the enhanced face is kept": "保留多少增强后的人脸效果",
@@ -604,6 +605,14 @@ MESSAGES: dict[str, str] = {
     "persona.bad_voice": "{field}：{detail}",
     "persona.no_face_loaded": 'face：还没有加载人脸（POST /face/load），或发送 "keep"',
     "persona.face_unreadable": "name：无法读取 {name} 的人脸文件（{detail}）",
+    "governor.holding": "保持 {fps:g} fps：{what}",
+    "governor.enhancer_on": "人脸增强开启",
+    "governor.enhancer_paused": "人脸增强已暂停",
+    "governor.detection_full": "人脸检测全尺寸",
+    "governor.detection_at": "人脸检测降至 {px} 像素",
+    "governor.preview_full": "预览全画质",
+    "governor.preview_quality": "预览画质 {quality}",
+    "governor.preview_small": "预览宽 {width} 像素，画质 {quality}",
     "face.still_restoring": "重启前保存的人脸状态仍在恢复中（已 {seconds} 秒）：请稍后再试",
     "face.enhancer_too_slow": (
         "增强在这台机器上每帧需要 {ms:.0f} 毫秒（预算 {budget:g} 毫秒）：直播画面会丢帧；"

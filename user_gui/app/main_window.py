@@ -59,6 +59,14 @@ HOTKEYS = {
 }
 
 
+def governor_line(governor: GovernorStatus) -> str:
+    """The quality governor's summary in the window's language ("holding 30 fps: enhancer
+    paused"), from the levels' keys; the backend's English where a key is new here."""
+    parts = [i18n.message(s.says, s.says_key, s.says_args) for s in governor.steps]
+    args = {"fps": governor.target_fps, "what": tr(", ").join(parts)}
+    return i18n.message(governor.summary, "governor.holding", args)
+
+
 class MainWindow(QMainWindow):
     backend_state = pyqtSignal(str)  # healthy / offline / unhealthy, for tests and indicators
 
@@ -338,7 +346,7 @@ class MainWindow(QMainWindow):
         if governor is None or not governor.enabled or not governor.steps:
             self.quality_info.hide()
             return
-        self.quality_info.setText(governor.summary)
+        self.quality_info.setText(governor_line(governor))
         why = [f"{s.says}: {s.why}" for s in governor.history if s.direction == "down"][-3:]
         self.quality_info.setToolTip("\n".join([*why, governor.note]).strip())
         self.quality_info.show()

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from ar_backend.config import FaceOptions
 from ar_backend.knobs import Knob, LevelKnob
+from shared.messages import msg
 
 ENHANCER_OFF = "off"
 DETECT_SIZES = (480, 320)  # the detector's longest side at each level below full
@@ -53,14 +54,17 @@ class FaceQuality:
         self.knobs: list[Knob] = [
             LevelKnob(
                 "enhancer",
-                ["enhancer on", "enhancer paused"],
+                [msg("governor.enhancer_on"), msg("governor.enhancer_paused")],
                 importance=2.0,
                 apply=self._pause_enhancer,
                 cost=self._enhancer_cost,
             ),
             LevelKnob(
                 "detect_size",
-                ["detection at full size", *(f"detection at {s} px" for s in DETECT_SIZES)],
+                [
+                    msg("governor.detection_full"),
+                    *(msg("governor.detection_at", px=s) for s in DETECT_SIZES),
+                ],
                 importance=2.0,
                 apply=self._cap_detection,
                 cost=self._detect_cost,
