@@ -62,7 +62,9 @@ from shared.wire.backend import (
     CameraStartOut,
     CameraStatus,
     CameraStopOut,
+    EnginesOut,
     FaceModules,
+    FaceStatus,
     JobOut,
     MediaListOut,
     MediaUploadOut,
@@ -310,10 +312,10 @@ class Studio:
             self.face.restoring = False
             self._face_settled.set()
 
-    def face_engines(self) -> dict[str, Any]:
+    def face_engines(self) -> EnginesOut:
         """Every engine, available or why not, and the one in use (GET /face/engines)."""
         engines = self.face.engines
-        return {"engines": engines.listing(), "active": engines.active}
+        return EnginesOut(engines=engines.listing(), active=engines.active)
 
     def face_upload_bytes(self) -> int:
         """One face picture's largest size (``face.max_upload_mb``)."""
@@ -323,7 +325,7 @@ class Studio:
         """Most photos in a face set (``face.max_set``)."""
         return self.config.face.max_set
 
-    def face_start(self) -> dict[str, Any]:
+    def face_start(self) -> FaceStatus:
         if "face_swap" not in self.config.pipeline.processors:
             raise NotRunning(
                 "the face_swap processor is not in pipeline.processors; add it to the config"
@@ -911,14 +913,14 @@ class Studio:
     def face_modules(self) -> FaceModules:
         st = self.face.status()
         return FaceModules(
-            state="swapping" if st["active"] else ("ready" if st["source"]["loaded"] else "idle"),
-            enabled=st["enabled"],
-            engine=st["engine"],
-            provider=(st["engine_info"] or {}).get("provider"),
-            face_loaded=st["source"]["loaded"],
-            faces_in_frame=st["faces_in_frame"],
-            **text_fields("error", st["error"]),
-            engines=st["engines"],
+            state="swapping" if st.active else ("ready" if st.source.loaded else "idle"),
+            enabled=st.enabled,
+            engine=st.engine,
+            provider=st.engine_info.provider if st.engine_info is not None else None,
+            face_loaded=st.source.loaded,
+            faces_in_frame=st.faces_in_frame,
+            **text_fields("error", st.error),
+            engines=st.engines,
         )
 
     def apply_reload(self, new: BackendConfig) -> list[str]:

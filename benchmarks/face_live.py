@@ -114,9 +114,9 @@ class Tally:
 
     def status(self, face: FaceSwap) -> dict[str, Any]:
         st = face.status()
-        self.counts["status.frames_guarded"] = st["frames_guarded"]
-        self.counts["status.false_swaps_prevented"] = st["false_swaps_prevented"]
-        self.counts["status.tracker"] = (st.get("detection") or {}).get("tracker") or "?"
+        self.counts["status.frames_guarded"] = st.frames_guarded
+        self.counts["status.false_swaps_prevented"] = st.false_swaps_prevented
+        self.counts["status.tracker"] = (st.detection and st.detection.tracker) or "?"
         return self.counts
 
 

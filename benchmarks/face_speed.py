@@ -389,12 +389,12 @@ def main() -> int:
             studio.camera_start(f"file:{clip}", from_api=False)
             time.sleep(2.0)
             a = studio.camera_status().model_dump()
-            fa = studio.face.status()
+            fa = studio.face.status().model_dump()
             t0 = time.monotonic()
             time.sleep(args.seconds)
             b = studio.camera_status().model_dump()
             elapsed = time.monotonic() - t0
-            face = studio.face.status()
+            face = studio.face.status().model_dump()
             live_background = studio.background.status()
             pipeline_ms = studio.pipeline.stats().stage_ms
             studio.face.engines.forget(args.engine)  # shared across scenarios: kept open

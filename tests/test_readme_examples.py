@@ -109,7 +109,7 @@ def test_an_engine_in_the_live_session(
         changed = np.abs(out.astype(int) - frame.astype(int)).sum(axis=2) > 0
         assert changed[y0:y1, x0:x1].mean() > 0.5, "the face is blurred"
         assert not changed[:, : max(0, x0 - 60)].any(), "nothing left of it changed"
-        assert swap.status()["frames_swapped"] == 1
+        assert swap.status().frames_swapped == 1
     finally:
         swap.close()
 

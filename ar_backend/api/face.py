@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from ar_backend.api import get_studio, holds_face_changes
 from ar_backend.api.uploads import allow_uploads, face_index, read_upload, upload_name
 from ar_backend.face.enhancers import EnhancerUnavailable
 from ar_backend.models import FaceLoadForm, FaceLoadIn, FaceSettingsIn
-from shared.api import ApiError, error_response
+from shared.api import ApiError, answer, error_response
 from shared.openapi import operation
 from shared.wire.backend import EnginesOut, FaceLoadOut, FaceSource, FaceStatus, FaceStatusOut
 
@@ -62,10 +62,10 @@ def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
             for i, upload in enumerate(uploads)
         ]
         if len(items) == 1:
-            return jsonify(face.load_image(*items[0]))
-        return jsonify(face.load_images(items))
+            return answer(face.load_image(*items[0]))
+        return answer(face.load_images(items))
     assert body is not None  # parsed by @operation for a JSON request
-    return jsonify(face.load_path(body.model_path, body.face_index))
+    return answer(face.load_path(body.model_path, body.face_index))
 
 
 @bp.delete("/face/load")
@@ -76,7 +76,7 @@ def load(body: FaceLoadIn | None = None) -> ResponseReturnValue:
     description="With the guard on, frames with a face are then guarded until a face is loaded.",
 )
 def unload() -> ResponseReturnValue:
-    return jsonify(get_studio().face.unload())
+    return answer(get_studio().face.unload())
 
 
 @bp.post("/face/start")
@@ -84,13 +84,13 @@ def unload() -> ResponseReturnValue:
     "Switch the swap on (409 until a face is loaded)", ok=FaceStatus, errors=(409,), tags=TAGS
 )
 def start() -> ResponseReturnValue:
-    return jsonify(get_studio().face_start())
+    return answer(get_studio().face_start())
 
 
 @bp.post("/face/stop")
 @operation("Switch the swap off", ok=FaceStatus, tags=TAGS)
 def stop() -> ResponseReturnValue:
-    return jsonify(get_studio().face.stop())
+    return answer(get_studio().face.stop())
 
 
 @bp.post("/face/settings")
@@ -104,17 +104,16 @@ def stop() -> ResponseReturnValue:
     "(a missing or corrupt model file: the message says how to fetch it); nothing changes.",
 )
 def settings(body: FaceSettingsIn) -> ResponseReturnValue:
-    return jsonify(get_studio().face.update(body.engine, body.changes()))
+    return answer(get_studio().face.update(body.engine, body.changes()))
 
 
 @bp.get("/face/status")
 @operation("Swap state, engine, options, counters and the loaded face", ok=FaceStatusOut, tags=TAGS)
 def status() -> ResponseReturnValue:
-    face = get_studio().face
-    return jsonify({**face.status(), "source": face.source_status()})
+    return answer(get_studio().face.full_status())
 
 
 @bp.get("/face/engines")
 @operation("Every engine, available or with the reason it is not", ok=EnginesOut, tags=TAGS)
 def engines() -> ResponseReturnValue:
-    return jsonify(get_studio().face_engines())
+    return answer(get_studio().face_engines())

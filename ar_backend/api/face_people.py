@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
@@ -10,7 +10,7 @@ from ar_backend.api import get_studio, holds_face_changes
 from ar_backend.api.uploads import allow_uploads, face_index, read_upload, upload_name
 from ar_backend.face.people.reference import MAX_MAP
 from ar_backend.models import FaceMapForm, FaceReferenceForm, FaceReferenceIn
-from shared.api import ApiError
+from shared.api import ApiError, answer
 from shared.openapi import operation
 from shared.wire.backend import FacePeopleOut
 
@@ -50,15 +50,15 @@ def set_reference(body: FaceReferenceIn | None = None) -> ResponseReturnValue:
         if upload is None:
             raise ApiError(400, "send the photo in the multipart field 'image'", "image")
         index = _index("face_index")
-        return jsonify(people.set_reference(read_upload(upload), index, upload_name(upload)))
+        return answer(people.set_reference(read_upload(upload), index, upload_name(upload)))
     assert body is not None  # parsed by @operation for a JSON request
-    return jsonify(people.reference_from_frame(body.frame_face_index))
+    return answer(people.reference_from_frame(body.frame_face_index))
 
 
 @bp.delete("/face/reference")
 @operation("Forget the reference person: every face is swapped again", ok=FacePeopleOut, tags=TAGS)
 def clear_reference() -> ResponseReturnValue:
-    return jsonify(get_studio().people.clear_reference())
+    return answer(get_studio().people.clear_reference())
 
 
 @bp.post("/face/map")
@@ -103,10 +103,10 @@ def set_map() -> ResponseReturnValue:
     if len(files) > 2 * len(pairs):
         # a pair after a gap (reference_0, reference_2): numbered without gaps
         raise ApiError(400, "pairs are numbered from 0 without gaps", f"reference_{len(pairs)}")
-    return jsonify(people.set_map(pairs))
+    return answer(people.set_map(pairs))
 
 
 @bp.delete("/face/map")
 @operation("Forget the face map", ok=FacePeopleOut, tags=TAGS)
 def clear_map() -> ResponseReturnValue:
-    return jsonify(get_studio().people.clear_map())
+    return answer(get_studio().people.clear_map())

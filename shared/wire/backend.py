@@ -497,6 +497,14 @@ class FaceSource(Wire):
     )
 
 
+class SwapperIO(Wire):
+    """HyperSwap: how its swapper model was read."""
+
+    size: int = Field(..., description="The face size (px) the model swaps at.")
+    inputs: list[str] = Field(..., description="Its source and target inputs' names.")
+    mask_output: bool = Field(..., description="It outputs a face mask too.")
+
+
 class EngineInfo(Wire):
     """The running engine: the provider it actually got (e.g. ``dlib (CPU)``,
     ``CUDAExecutionProvider``) and its model files; an engine may add more (inswapper: each
@@ -528,6 +536,9 @@ class EngineInfo(Wire):
     gpu_warning_args: dict[str, Any] | None = Field(None, description="Its named parameters.")
     gpu_settings: dict[str, Any] | None = Field(
         None, description="The GPU settings asked for (face.gpu), beside what was got."
+    )
+    swapper_io: SwapperIO | None = Field(
+        None, description="hyperswap: its swapper model's face size, inputs and mask output."
     )
     mesh: str | None = Field(
         None,
@@ -945,7 +956,7 @@ class PersonaDeleteOut(PersonaListOut):
 
 class PersonaApplyOut(Wire):
     applied: PersonaOut
-    face: dict[str, Any] | None = Field(None, description="The face now loaded (/face/status).")
+    face: FaceSource | None = Field(None, description="The face now loaded (/face/status).")
     effects: list[AudioEffect]
     label_shown: bool = Field(
         ..., description="False when the label cannot show (no overlay processor)."

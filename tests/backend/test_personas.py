@@ -46,7 +46,7 @@ def test_a_persona_is_saved_applied_as_one_change_and_kept(make_studio) -> None:
     answer = applied.get_json()
     assert answer["face"]["loaded"] and answer["label_shown"] is True
     assert [e.type for e in studio.audio.status().effects] == ["pitch", "formant"]
-    assert studio.face.source_status()["loaded"]
+    assert studio.face.source_status().loaded
     overlay = next(p for p in studio.pipeline.processors if p.name == "overlay")
     assert overlay.persona_label == "Captain Nova"
     assert client.get("/personas").get_json()["active"] == "Captain"
@@ -55,7 +55,7 @@ def test_a_persona_is_saved_applied_as_one_change_and_kept(make_studio) -> None:
     applied = client.post("/personas/radio host/apply")  # names are matched without case
     assert applied.status_code == 200 and applied.get_json()["face"] is None
     assert [e.type for e in studio.audio.status().effects] == ["lowpass"]
-    assert overlay.persona_label == "" and studio.face.source_status()["loaded"]
+    assert overlay.persona_label == "" and studio.face.source_status().loaded
 
     # kept across a restart (a new studio on the same data folder)
     client2, _studio2 = make_studio(pipeline={"processors": ["face_swap", "overlay"]})

@@ -76,8 +76,10 @@ def test_faceswap_loads_a_set_and_renders_the_turned_target_from_the_turned_phot
             (samples.encode(person(TURNED)), None, "turned.jpg"),
         ]
     )
-    assert [p["name"] for p in status["set"]] == ["front.jpg", "turned.jpg"]
-    assert abs(status["set"][0]["yaw"]) < 15 and status["set"][1]["yaw"] < -30
+    assert status.set is not None
+    assert [p.name for p in status.set] == ["front.jpg", "turned.jpg"]
+    front, turned = (p.yaw for p in status.set)
+    assert front is not None and abs(front) < 15 and turned is not None and turned < -30
     fs.start()
     tracker = FaceTracker()
     fs.process(person(TURNED_TOO).copy(), tracker, {})
@@ -85,7 +87,7 @@ def test_faceswap_loads_a_set_and_renders_the_turned_target_from_the_turned_phot
     assert face.extra["set_pick"][1] == 1
     # one photo again: the set is gone
     fs.load_image(samples.encode(samples.astronaut()), None, "front.jpg")
-    assert "set" not in fs.source_status()
+    assert "set" not in fs.source_status().model_fields_set
 
 
 @pytest.mark.parametrize("likeness", [0.0, 1.0])

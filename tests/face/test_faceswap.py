@@ -44,7 +44,7 @@ class GatedEngine:
         return SourceFace("gated", face.box, image, face.points)
 
     def info(self) -> dict:
-        return {"provider": "test"}
+        return {"provider": "test", "models": []}
 
     def close(self) -> None:
         pass
@@ -69,11 +69,11 @@ def test_stop_does_not_wait_behind_a_face_that_is_loading():
     loading = threading.Thread(target=swap.load_image, args=(image, None, "second.png"))
     loading.start()
     assert engine.entered.wait(10)
-    assert swap.stop()["enabled"] is False  # returned while the load still waits
+    assert swap.stop().enabled is False  # returned while the load still waits
     assert loading.is_alive()
     engine.release.set()
     loading.join(10)
-    assert swap.source_status()["name"] == "second.png" and not swap.enabled
+    assert swap.source_status().name == "second.png" and not swap.enabled
 
 
 def test_the_live_session_stays_small():

@@ -25,6 +25,7 @@ from ar_backend.face.live.session import FaceSwap
 from ar_backend.face.live.tracker import FaceTracker
 from ar_backend.face.samples import liveclip
 from ar_backend.processors import ProcessorResources, make_processor
+from shared.wire.backend import FaceDetection
 from tests.conftest import require_or_skip
 
 SIZE = (640, 480)
@@ -178,7 +179,7 @@ def test_the_live_path_follows_with_mediapipe_and_says_so(caplog):
     face = FaceSwap(FaceConfig(state_dir=None))
     proc = make_processor("face_swap", PipelineConfig(), ProcessorResources(face=face))
     assert isinstance(proc.tracker, FaceFollower) and proc.detector is None
-    assert face.status()["detection"] == {"tracker": "blazeface_full+face_mesh", "reason": None}
+    assert face.status().detection == FaceDetection(tracker="blazeface_full+face_mesh", reason=None)
     proc.close()
 
 
@@ -189,7 +190,8 @@ def test_without_the_files_dlib_follows_and_status_says_why(tmp_path, caplog):
         proc = make_processor("face_swap", PipelineConfig(), ProcessorResources(face=face))
     try:
         assert isinstance(proc.tracker, FaceTracker)
-        why = face.status()["detection"]["reason"]
+        detection = face.status().detection
+        why = detection.reason if detection is not None else None
         assert "mediapipe/face_detection_full_range_sparse.tflite is missing" in why
         assert "python -m ar_backend.weights fetch mediapipe_face" in why
         warned = [r.getMessage() for r in caplog.records if "dlib's detector" in r.getMessage()]

@@ -114,7 +114,7 @@ def test_an_engine_fault_sends_no_real_face(engine, still):
     changed = np.abs(out[y0:y1, x0:x1].astype(int) - frame[y0:y1, x0:x1].astype(int)).mean()
     assert changed > 5, "the face region is blurred, not sent as it was"
     st = swap.status()
-    assert st["frames_guarded"] >= 1 and st["guard"] == "blur" and st["error"]
+    assert st.frames_guarded >= 1 and st.guard == "blur" and st.error
 
 
 def test_a_restore_under_way_guards_the_whole_frame(engine, still):
@@ -122,7 +122,7 @@ def test_a_restore_under_way_guards_the_whole_frame(engine, still):
     swap.restoring = True
     frame = still.image
     out = swap.process(frame.copy(), FaceTracker(), {})
-    assert not np.array_equal(out, frame) and swap.status()["frames_guarded"] == 1
+    assert not np.array_equal(out, frame) and swap.status().frames_guarded == 1
     swap.guard.mode = "off"
     assert swap.process(frame, FaceTracker(), {}) is frame
 

@@ -12,6 +12,7 @@ from ar_backend.face.engines.classic import ClassicEngine
 from ar_backend.face.errors import FaceError, NoFrame
 from ar_backend.face.live.session import FaceSwap
 from ar_backend.face.live.tracker import FaceTracker
+from shared.wire.backend import FaceReference
 from tests.face.people import LEFT, RIGHT, changed, other_photo, person, two_people
 
 
@@ -60,24 +61,25 @@ def test_reference_mode_swaps_only_the_matching_face(swap, who):
         assert left > 1 and right == 0
     else:
         assert right > 1 and left == 0
-    faces = {f["source"]: f for f in swap.people.status()["faces"]}
+    faces = {f.source: f for f in swap.people.status().faces}
     assert set(faces) == {"loaded", None}
-    assert faces["loaded"]["matched"] is True
-    assert faces["loaded"]["distance"] < swap.cfg.reference_threshold["classic"]
-    assert faces[None]["matched"] is False
-    status = swap.status()
-    assert status["reference"]["set"] and status["reference"]["name"] == "ref.jpg"
-    assert status["reference"]["engine"] == "classic"
+    assert faces["loaded"].matched is True
+    distance = faces["loaded"].distance
+    assert distance is not None and distance < swap.cfg.reference_threshold["classic"]
+    assert faces[None].matched is False
+    reference = swap.status().reference
+    assert reference is not None and reference.set and reference.name == "ref.jpg"
+    assert reference.engine == "classic"
     # cleared: every face is swapped again (the largest, many_faces being off)
     swap.people.clear_reference()
-    assert swap.status()["reference"] == {"set": False}
+    assert swap.status().reference == FaceReference(set=False)
 
 
 def test_a_stranger_as_reference_swaps_nobody(swap):
     swap.people.set_reference(samples.encode(samples.astronaut()), None, "astronaut.jpg")
     image = two_people()
     assert changed(image, run(swap, image)) == (0.0, 0.0)
-    assert [f["matched"] for f in swap.people.status()["faces"]] == [False, False]
+    assert [f.matched for f in swap.people.status().faces] == [False, False]
 
 
 def test_face_map_gives_each_person_their_source(swap):
@@ -98,8 +100,8 @@ def test_face_map_gives_each_person_their_source(swap):
     out = run(swap, image)
     left, right = changed(image, out)
     assert left > 1 and right > 1
-    by_x = sorted(swap.people.status()["faces"], key=lambda f: f["box"]["x"])
-    assert [f["source"] for f in by_x] == ["map:0", "map:1"]
+    by_x = sorted(swap.people.status().faces, key=lambda f: f.box.x)
+    assert [f.source for f in by_x] == ["map:0", "map:1"]
     # each got its own source: the same frame with only the astronaut mapped, left unchanged
     swap.people.clear_map()
     swap.people.set_map(
@@ -171,13 +173,13 @@ def test_reference_map_and_face_set_survive_a_restart(engine, tmp_path):
     restore.apply(again, saved, str(tmp_path))
     again.listeners.append(StateStore(tmp_path).save)
     status = again.status()
-    assert status["reference"]["name"] == "ref.jpg"
-    assert [e["reference"]["name"] for e in status["map"]] == ["b.jpg"]
-    assert [p["name"] for p in again.source_status()["set"]] == ["front.jpg", "turned.jpg"]
+    assert status.reference is not None and status.reference.name == "ref.jpg"
+    assert [e.reference.name for e in status.map] == ["b.jpg"]
+    assert [p.name for p in again.source_status().set or []] == ["front.jpg", "turned.jpg"]
     assert again.enabled
     # cleared: gone after the next restart too
     again.people.clear_reference()
     again.people.clear_map()
     third = new_swap(engine)
     restore.apply(third, StateStore(tmp_path).saved(), str(tmp_path))
-    assert third.status()["reference"] == {"set": False} and third.status()["map"] == []
+    assert third.status().reference == FaceReference(set=False) and third.status().map == []

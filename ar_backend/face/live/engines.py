@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 from ar_backend.config import FaceConfig
 from ar_backend.face.engines.base import Engine, create_engine, engine_types
 from shared.messages import text_fields
+from shared.wire.backend import EngineView
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +50,20 @@ class EngineCache:
     def current(self) -> Engine:
         return self.get(self.active)
 
-    def listing(self) -> list[dict[str, Any]]:
+    def listing(self) -> list[EngineView]:
         """Every registered engine: available or why not, active, loaded (GET /face/engines)."""
         out = []
         for name, kind in sorted(engine_types().items()):
             reason = kind.check(self.cfg)
             out.append(
-                {
-                    "name": name,
-                    "description": kind.description,
-                    "available": reason is None,
+                EngineView(
+                    name=name,
+                    description=kind.description,
+                    available=reason is None,
                     **text_fields("reason", reason),
-                    "active": name == self.active,
-                    "loaded": name in self._engines,
-                }
+                    active=name == self.active,
+                    loaded=name in self._engines,
+                )
             )
         return out
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
@@ -28,6 +27,7 @@ from ar_backend.face.people.reference import (
     identify,
 )
 from ar_backend.face.people.source import prepare_picture
+from shared.wire.backend import FacePeopleOut
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class LivePeople:
         self._matcher = matcher
         self._emit = emit
 
-    def set_reference(self, data: bytes, face_index: int | None, name: str) -> dict[str, Any]:
+    def set_reference(self, data: bytes, face_index: int | None, name: str) -> FacePeopleOut:
         """Only faces matching the person in this photo get the loaded source."""
         image = decode_upload(data, self.cfg)
         snap = self._snapshot
@@ -61,7 +61,7 @@ class LivePeople:
         log.info("reference person set from %s", name)
         return self.status(thumbnail=True)
 
-    def reference_from_frame(self, frame_face_index: int) -> dict[str, Any]:
+    def reference_from_frame(self, frame_face_index: int) -> FacePeopleOut:
         """The reference is face ``frame_face_index`` (leftmost first) of the camera's frame."""
         image = self._matcher.grab()
         snap = self._snapshot
@@ -78,14 +78,14 @@ class LivePeople:
         log.info("reference person picked in the camera frame (face %d)", frame_face_index)
         return self.status(thumbnail=True)
 
-    def clear_reference(self) -> dict[str, Any]:
+    def clear_reference(self) -> FacePeopleOut:
         snap = self._snapshot
         with snap.lock:
             snap.publish(people=replace(snap.now.people, reference=None))
         self._emit(ReferenceChanged(None))
         return self.status()
 
-    def set_map(self, pairs: list[tuple[Upload, Upload]]) -> dict[str, Any]:
+    def set_map(self, pairs: list[tuple[Upload, Upload]]) -> FacePeopleOut:
         """The face map, whole: ``pairs`` of ((reference bytes, face_index, name), (source
         bytes, face_index, name)); each tracked face gets the source of the nearest reference."""
         if not 1 <= len(pairs) <= MAX_MAP:
@@ -114,16 +114,17 @@ class LivePeople:
         log.info("face map set: %d people", len(entries))
         return self.status(thumbnail=True)
 
-    def clear_map(self) -> dict[str, Any]:
+    def clear_map(self) -> FacePeopleOut:
         snap = self._snapshot
         with snap.lock:
             snap.publish(people=replace(snap.now.people, entries=()))
         self._emit(MapChanged(()))
         return self.status()
 
-    def status(self, thumbnail: bool = False) -> dict[str, Any]:
+    def status(self, thumbnail: bool = False) -> FacePeopleOut:
         """``reference``, ``map`` and, per tracked face, whether it matched and its source."""
-        return {**self._snapshot.now.people.info(thumbnail), "faces": list(self._matcher.faces)}
+        people = self._snapshot.now.people.info(thumbnail)
+        return FacePeopleOut(**people, faces=list(self._matcher.faces))
 
     def for_engine(self, engine: Engine) -> People:
         """The reference and the map described again by another engine (callers hold the

@@ -61,7 +61,7 @@ def apply(face: FaceSwap, saved: SavedFace, where: str) -> None:
     log.info(
         "face state restored from %s: %s, swap %s",
         where,
-        face.source_status().get("name") or "no face",
+        face.source_status().name or "no face",
         "on" if face.enabled else "off",
     )
 

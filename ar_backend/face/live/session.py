@@ -54,6 +54,7 @@ from ar_backend.face.people.source import (
 )
 from shared.logs import FaultLatch
 from shared.messages import text_fields
+from shared.wire.backend import FaceLoadOut, FaceSource, FaceStatus, FaceStatusOut
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class FaceSwap:
 
     # ---- the source face -------------------------------------------------------------------
 
-    def load_image(self, data: bytes, face_index: int | None, name: str) -> dict[str, Any]:
+    def load_image(self, data: bytes, face_index: int | None, name: str) -> FaceLoadOut:
         image = decode_upload(data, self.cfg)
         snap = self.live
         with snap.work:
@@ -127,9 +128,9 @@ class FaceSwap:
                 snap.publish(engine=engine, source=source, reset=engine is not snap.now.engine)
         self._emit(SourceChanged(((data, info["face_index"], name),)))
         log.info("face loaded: %s (%s engine)", name, engine.name)
-        return self.source_status()
+        return FaceLoadOut(loaded=True, **info)
 
-    def load_images(self, items: list[Upload]) -> dict[str, Any]:
+    def load_images(self, items: list[Upload]) -> FaceLoadOut:
         """A face set: each photo's face (its ``face_index`` when it has several); per face
         and frame the classic engine renders from the photo whose head pose is closest."""
         if len(items) == 1:
@@ -148,7 +149,7 @@ class FaceSwap:
                 snap.publish(engine=engine, source=source, reset=engine is not snap.now.engine)
         self._emit(SourceChanged(tuple(items)))
         log.info("face set loaded: %d photos (%s engine)", len(items), engine.name)
-        return self.source_status()
+        return FaceLoadOut(loaded=True, **info)
 
     def prepare_face(self, items: list[Upload]) -> PreparedFace:
         """The face (one photo) or face set of ``items`` prepared as the source but not yet
@@ -190,7 +191,7 @@ class FaceSwap:
         else:
             self._emit(SourceChanged(tuple(prepared.items)))
 
-    def load_path(self, text: str, face_index: int | None) -> dict[str, Any]:
+    def load_path(self, text: str, face_index: int | None) -> FaceLoadOut:
         """A picture in the sources or models folder; anything else is refused unread."""
         path = resolve_picture(text, [self.sources_dir, self.models_dir])
         limit = int(self.cfg.max_upload_mb * 1e6)
@@ -198,7 +199,7 @@ class FaceSwap:
             raise PathRefused(f"{path.name} is larger than {self.cfg.max_upload_mb:g} MB")
         return self.load_image(path.read_bytes(), face_index, path.name)
 
-    def unload(self) -> dict[str, Any]:
+    def unload(self) -> FaceSource:
         """Forget the loaded face (and face set). A swap left on has nothing to draw: with the
         guard on, frames with a face are guarded until a face is loaded again (a face map, if
         set, still swaps its people)."""
@@ -244,13 +245,18 @@ class FaceSwap:
                 continue
         return out
 
-    def source_status(self) -> dict[str, Any]:
+    def source_status(self, thumbnail: bool = True) -> FaceSource:
+        """The loaded face (``loaded: false`` alone with none), its thumbnail unless not
+        ``thumbnail`` (GET /face/status sends it, every other face answer leaves it out)."""
         info = self._source_info
-        return {"loaded": info is not None, **(info or {})}
+        if info is None:
+            return FaceSource(loaded=False)
+        fields = info if thumbnail else {k: v for k, v in info.items() if k != "thumbnail"}
+        return FaceSource(loaded=True, **fields)
 
     # ---- on, off, options, engine ----------------------------------------------------------
 
-    def start(self) -> dict[str, Any]:
+    def start(self) -> FaceStatus:
         with self.live.lock:
             if not self.live.now.has_source:
                 raise NoSource("load a face first")
@@ -259,7 +265,7 @@ class FaceSwap:
         log.info("face swap on")
         return self.status()
 
-    def stop(self) -> dict[str, Any]:
+    def stop(self) -> FaceStatus:
         with self.live.lock:
             was = self.live.now.enabled
             self.live.publish(enabled=False)
@@ -270,7 +276,7 @@ class FaceSwap:
 
     def update(
         self, engine: str | None, changes: dict[str, Any], *, load_enhancer: bool = True
-    ) -> dict[str, Any]:
+    ) -> FaceStatus:
         """Validate everything first; a refused change changes nothing. ``load_enhancer``
         false (a saved state restored): an enhancer chosen is loaded in the background
         instead, and one that cannot run here is said in status, not refused."""
@@ -424,16 +430,26 @@ class FaceSwap:
         self.stage_ms = stage_ms  # replaced whole: status() may be reading the old one
         return image
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> FaceStatus:
+        """The swap's state, engine, options, counters, the loaded face (no thumbnail) and
+        who is swapped: the answer of every face change."""
+        return FaceStatus(**self._status_fields(thumbnail=False))
+
+    def full_status(self) -> FaceStatusOut:
+        """GET /face/status: as :meth:`status`, and the source carries its thumbnail."""
+        return FaceStatusOut(**self._status_fields(thumbnail=True))
+
+    def _status_fields(self, thumbnail: bool) -> dict[str, Any]:
         live = self.live.now
         engine = live.engine
+        people = self.people.status()
         return {
             "enabled": live.enabled,
             "active": live.enabled and live.source is not None,
             "engine": self.engines.active,
             "engine_info": engine.info() if engine is not None else None,
             "options": live.options.model_dump(),
-            "source": {k: v for k, v in self.source_status().items() if k != "thumbnail"},
+            "source": self.source_status(thumbnail),
             "faces_in_frame": self.faces_in_frame,
             "frames_swapped": self.frames_swapped,
             "frames_without_face": self.frames_without_face,
@@ -444,10 +460,12 @@ class FaceSwap:
             "stage_ms": {k: round(v, 2) for k, v in self.stage_ms.items()},
             **text_fields("error", self.fault.active),
             "detection": dict(self.detection),
-            "engines": {e["name"]: e["reason"] or "available" for e in self.engines.listing()},
+            "engines": {e.name: e.reason or "available" for e in self.engines.listing()},
             "enhancer": self.enhancer.status(live.options),
             "occlusion": self.occlusion.status(live.options.occlusion == "on"),
-            **self.people.status(),
+            "reference": people.reference,
+            "map": people.map,
+            "faces": people.faces,
         }
 
     def close(self) -> None:
