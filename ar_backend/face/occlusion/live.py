@@ -50,6 +50,7 @@ MESH_ROI = 1.5  # the mesh's region: the face's box grown this much (face_mesh.p
 EYES_AGREE = 0.35  # the mesh's eyes within this share of the eye distance of the keypoints
 AROUND = 2.0  # person segmentation looks at a square this many face sizes across
 WEIGHT = 0.1  # each frame's share of the cost's moving mean
+MOST_COVERED = 0.6  # a face's visible box more covered than this: the face itself, kept swapped
 RECHECK_S = 5.0  # missing model files are looked for again this often
 
 Image = npt.NDArray[np.uint8]
@@ -179,7 +180,7 @@ class Occlusion:
         for box in boxes:
             x0, y0, x1, y1 = _square(box, 1.2, w, h)
             near[y0:y1, x0:x1] = 255
-        return out & near
+        return _never_the_whole_face(out & near, boxes)
 
     def put_back(self, original: Image, swapped: Image, faces: list[TargetFace]) -> Image:
         """``swapped`` with what is in front of ``faces`` put back from ``original`` (the
@@ -228,6 +229,26 @@ class Occlusion:
             frames_occluded=self.frames_occluded,
             error=self.fault.active if on else None,
         ).model_dump()
+
+
+def _never_the_whole_face(
+    mask: npt.NDArray[np.uint8], boxes: list[npt.NDArray[np.float64]]
+) -> npt.NDArray[np.uint8]:
+    """``mask`` less what it says over a face it covers almost wholly (more than
+    :data:`MOST_COVERED` of what of its box is in the frame): that is the face itself taken
+    for an object (a face mostly past the frame's edge, its sliver unlike the skin sampled
+    off-frame), and putting it back would send the real face out; the swap stays there."""
+    h, w = mask.shape[:2]
+    for box in boxes:
+        x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+        x1, y1 = min(w, int(np.ceil(box[2]))), min(h, int(np.ceil(box[3])))
+        if x1 - x0 < 1 or y1 - y0 < 1:
+            continue
+        covered = float((mask[y0:y1, x0:x1] > 0).mean())
+        if covered > MOST_COVERED:
+            sx0, sy0, sx1, sy1 = _square(box, 1.2, w, h)
+            mask[sy0:sy1, sx0:sx1] = 0
+    return mask
 
 
 def _square(
