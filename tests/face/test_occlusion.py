@@ -110,9 +110,9 @@ def test_what_is_in_front_stays_in_front(
     assert kept >= KEPT[name], f"{name}: {kept:.3f} of the occluder kept"
     assert swapped_elsewhere(out, rendered, swap, scene) > SWAPPED[name]
     status = occlusion.status(True)
-    assert status["available"] and status["frames_occluded"] == 1 and status["ms"] > 0
+    assert status.available and status.frames_occluded == 1 and (status.ms or 0) > 0
     if name == "real hand":
-        assert status["hands"] == 1  # found by the palm detector and hand landmarks
+        assert status.hands == 1  # found by the palm detector and hand landmarks
 
 
 def test_a_face_with_nothing_in_front_is_swapped_whole(
@@ -125,7 +125,7 @@ def test_a_face_with_nothing_in_front_is_swapped_whole(
     cv2.fillConvexPoly(face, cv2.convexHull(swap["face"].points[:68].astype(np.int32)), 255)
     same = (np.abs(out.astype(int) - rendered).max(axis=2) <= 2)[face > 0].mean()
     assert same > 0.97, same  # at most specks of the face were taken for an object
-    assert occlusion.status(True)["hands"] == 0
+    assert occlusion.status(True).hands == 0
 
 
 def test_faces_with_nothing_in_front_lose_nothing_to_occlusion(
@@ -173,7 +173,7 @@ def test_a_face_with_five_keypoints_gets_its_regions_from_the_mesh(
     assert swapped_elsewhere(out, rendered, swap, scene) > SWAPPED[name]
     regions = occlusion.regions(scene.image, neural)
     if name == "real hand":  # most of the face is under it: the hand landmarks carry it
-        assert occlusion.status(True)["hands"] == 1
+        assert occlusion.status(True).hands == 1
         return
     assert regions is not None
     # the mesh's eyes and mouth where dlib's 68 points put them
@@ -219,4 +219,4 @@ def test_live_the_models_open_beside_the_frames(swap: dict[str, Any], files: Mod
         time.sleep(0.2)
         out, _ = run(swap, scene, occlusion)
     assert unchanged_share(out, scene) >= KEPT["microphone bar"]
-    assert occlusion.status(True)["error"] is None
+    assert occlusion.status(True).error is None

@@ -25,6 +25,7 @@ from ar_backend.face.faces import TargetFace
 from shared.logs import FaultLatch
 from shared.messages import Message, msg, text_fields
 from shared.registry import UnknownName
+from shared.wire.backend import EnhancerStatus
 
 log = logging.getLogger(__name__)
 
@@ -61,27 +62,27 @@ def status(
     ms: float | None,
     budget: float,
     error: str | None,
-) -> dict[str, Any]:
+) -> EnhancerStatus:
     """The ``enhancer`` entry of FaceSwap.status(): ``info`` is the loaded enhancer's (None
     before it is), ``ms`` its measured mean cost, ``error`` a failure while running."""
     info = info or {}
     keeps = None if ms is None or model == OFF else ms <= budget
-    return {
-        "model": model,
-        "strength": strength,
-        "available": reason is None,
+    return EnhancerStatus(
+        model=model,
+        strength=strength,
+        available=reason is None,
         **text_fields("reason", reason),
-        "loaded": bool(info),
-        "provider": info.get("provider"),
-        "requested": list(info.get("requested", requested)),
-        "provider_options": dict(info.get("provider_options", {})),
+        loaded=bool(info),
+        provider=info.get("provider"),
+        requested=list(info.get("requested", requested)),
+        provider_options=dict(info.get("provider_options", {})),
         **{k: info.get(k) for k in ("gpu_warning", "gpu_warning_key", "gpu_warning_args")},
-        "ms_per_frame": None if ms is None else round(ms, 2),
-        "live_budget_ms": budget,
-        "keeps_live_rate": keeps,
+        ms_per_frame=None if ms is None else round(ms, 2),
+        live_budget_ms=budget,
+        keeps_live_rate=keeps,
         **text_fields("advice", advice(ms, budget) if keeps is False and ms is not None else None),
         **text_fields("error", error),
-    }
+    )
 
 
 class LiveEnhancer:
@@ -166,7 +167,7 @@ class LiveEnhancer:
         self.fault.clear()
         return out
 
-    def status(self, options: FaceOptions) -> dict[str, Any]:
+    def status(self, options: FaceOptions) -> EnhancerStatus:
         """The enhancer chosen, whether it can run, on what, what it costs per frame here and
         whether that keeps the live rate (``EnhancerStatus``)."""
         name = options.enhancer

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -217,7 +216,7 @@ class Occlusion:
         self.fault.clear()
         return out
 
-    def status(self, on: bool) -> dict[str, Any]:
+    def status(self, on: bool) -> OcclusionStatus:
         """``/face/status`` ``occlusion``, built as its wire model (every field declared)."""
         reason = self.unavailable_reason()
         return OcclusionStatus(
@@ -228,7 +227,7 @@ class Occlusion:
             hands=self.hands_in_view if on else 0,
             frames_occluded=self.frames_occluded,
             error=self.fault.active if on else None,
-        ).model_dump()
+        )
 
 
 def _never_the_whole_face(
