@@ -74,7 +74,7 @@ from ar_backend.background.render import Renderer, Snapshot
 from ar_backend.config import BackendConfig, BackgroundConfig, FaceConfig, FaceOptions
 from ar_backend.face import samples
 from ar_backend.face.detect.base import model_files
-from ar_backend.face.engines import create_engine, engine_types
+from ar_backend.face.engines import Engine, create_engine, engine_types
 from ar_backend.face.enhancers import OFF, create_enhancer, unavailable_reason
 from ar_backend.face.faces import detect_faces, picture_faces
 from ar_backend.face.live.follow import mediapipe_follower
@@ -89,18 +89,35 @@ TARGETS = {"one@640x480": 30.0, "one@1280x720": 30.0, "group@640x480": 15.0}
 BACKEND_SCENARIOS = ("one@1920x1080", "one@1280x720x60")
 
 
-def write_clip(path: Path, image: np.ndarray, size: tuple[int, int], frames: int = 120) -> None:
+def write_clip(
+    path: Path,
+    image: np.ndarray,
+    size: tuple[int, int],
+    frames: int = 120,
+    keep: np.ndarray | None = None,
+) -> None:
+    """A slow pan over ``image`` keeping the box ``keep`` (its faces) in view
+    (live_backend.pan_offsets)."""
     w, h = size
     ih, iw = image.shape[:2]
     scale = max(w / iw, h / ih) * 1.08  # a little larger than the frame, to pan over
     big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    kept = None if keep is None else np.asarray(keep, np.float64) * scale
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, size)
     for i in range(frames):
         t = 0.5 - 0.5 * np.cos(2 * np.pi * i / frames)
-        x = int((big.shape[1] - w) * t)
-        y = int((big.shape[0] - h) * t)
+        x, y = live_backend.pan_offsets((big.shape[1], big.shape[0]), size, kept, t)
         writer.write(big[y : y + h, x : x + w])
     writer.release()
+
+
+def faces_box(engine: Engine, picture: np.ndarray) -> np.ndarray | None:
+    """The box round every face the engine finds in ``picture`` (None: none found)."""
+    boxes = [f.box for f in picture_faces(engine, picture)]
+    if not boxes:
+        return None
+    stacked = np.array(boxes, np.float64)
+    return np.concatenate([stacked[:, :2].min(axis=0), stacked[:, 2:].max(axis=0)])
 
 
 def stage_times(  # type: ignore[no-untyped-def]
@@ -193,7 +210,7 @@ def models_for(args: argparse.Namespace, tmp: Path) -> tuple[FaceConfig, bool, s
 
 
 def backend_run(  # type: ignore[no-untyped-def]
-    args: argparse.Namespace, cfg: FaceConfig, scenario: str, pictures, sources
+    args: argparse.Namespace, cfg: FaceConfig, scenario: str, pictures, sources, keeps
 ) -> live_backend.Run:
     """A scenario through a real backend: the same pictures, face and options."""
     sc = live_backend.parse_scenario(scenario)
@@ -213,6 +230,7 @@ def backend_run(  # type: ignore[no-untyped-def]
     return live_backend.Run(
         scenario=sc,
         picture=pictures[sc.kind],
+        keep=keeps[sc.kind],
         face_png=samples.encode(src_img, ".png"),
         face_index=0,
         face={
@@ -298,6 +316,8 @@ def main() -> int:
         "group": (astro, picture_faces(engine, astro)[0]) if not stand_in else (group, left),
     }
     pictures = {"one": astro, "group": group}
+    # the clips pan with the faces kept in view (a presenter before the camera)
+    keeps = {kind: faces_box(engine, picture) for kind, picture in pictures.items()}
     if stand_in:
         print(f"{STAND_IN_NOTE}.\n  (real files: {why})")
     info = engine.info()
@@ -336,7 +356,7 @@ def main() -> int:
     with tmp_dir:
         for scenario in [s.strip() for s in args.scenarios.split(",") if s.strip()]:
             if scenario in args.backend.split(",") or scenario.count("x") == 2:
-                res = live_backend.run(backend_run(args, cfg, scenario, pictures, sources))
+                res = live_backend.run(backend_run(args, cfg, scenario, pictures, sources, keeps))
                 live_backend.print_result(res)
                 results.append((scenario, res["fps_out"], res["source_fps"]))
                 continue
@@ -354,7 +374,7 @@ def main() -> int:
                 occlusion=args.occlusion,
             )
             clip = tmp / f"{kind}-{w}x{h}.mp4"
-            write_clip(clip, pictures[kind], (w, h))
+            write_clip(clip, pictures[kind], (w, h), keep=keeps[kind])
             _ok, first = cv2.VideoCapture(str(clip)).read()
             src_img, src_face = sources[kind]
             source = engine.prepare_source(src_img, src_face)

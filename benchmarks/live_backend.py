@@ -3,8 +3,9 @@
 with ``--backend``).
 
 For a scenario, an H.264 MP4 at the scenario's size and rate is written (a slow pan over the
-picture, as face_speed's clips), a backend is started on a free port with it as the camera
-(``python -m ar_backend --source CLIP``, the studio's defaults otherwise: the face_swap and
+picture, as face_speed's clips, keeping the faces in view: :func:`pan_offsets`), a backend is
+started on a free port with it as the camera (``python -m ar_backend --source CLIP``, the
+studio's defaults otherwise: the face_swap and
 overlay processors, the face options given), the source face is loaded over HTTP and the swap
 switched on; optionally a viewer watches the preview (``/video_feed``, at ``preview_width``
 when given) and a recording runs. After a warm-up, over ``seconds``:
@@ -60,15 +61,44 @@ def parse_scenario(text: str) -> Scenario:
     return Scenario(kind, parts[0], parts[1], parts[2] if len(parts) == 3 else 30)
 
 
+def pan_offsets(
+    picture: tuple[int, int], frame: tuple[int, int], keep: np.ndarray | None, t: float
+) -> tuple[int, int]:
+    """Where the frame's window sits on the (scaled) picture at ``t`` (0..1 of the pan): from
+    one end of the range to the other, within the range that keeps ``keep`` (the faces' box on
+    the scaled picture, with a third of its size around it: forehead and chin) inside the
+    frame: a moving face always in view, as a presenter before a camera. ``picture`` and
+    ``frame`` are (width, height)."""
+    offsets = []
+    for axis in (0, 1):
+        room = picture[axis] - frame[axis]
+        lo, hi = 0, room
+        if keep is not None:
+            margin = (keep[axis + 2] - keep[axis]) / 3
+            lo = max(0, int(np.ceil(keep[axis + 2] + margin - frame[axis])))
+            hi = min(room, int(keep[axis] - margin))
+            if lo > hi:  # the faces do not fit with their margin: centred on them
+                lo = hi = int(np.clip((keep[axis] + keep[axis + 2] - frame[axis]) / 2, 0, room))
+        offsets.append(int(lo + (hi - lo) * t))
+    return offsets[0], offsets[1]
+
+
 def write_h264_clip(
-    path: Path, image: np.ndarray, size: tuple[int, int], fps: int, seconds: float = 4.0
+    path: Path,
+    image: np.ndarray,
+    size: tuple[int, int],
+    fps: int,
+    seconds: float = 4.0,
+    keep: np.ndarray | None = None,
 ) -> None:
-    """A slow pan over ``image`` (one cycle in ``seconds``), H.264 at ``fps``: the kind of file
-    a camera or a screen recorder writes."""
+    """A slow pan over ``image`` (one cycle in ``seconds``) keeping the box ``keep`` (on the
+    picture: its faces) in view, H.264 at ``fps``: the kind of file a camera or a screen
+    recorder writes."""
     w, h = size
     ih, iw = image.shape[:2]
     scale = max(w / iw, h / ih) * 1.08
     big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    kept = None if keep is None else np.asarray(keep, np.float64) * scale
     frames = round(seconds * fps)
     with av.open(str(path), "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=fps)
@@ -76,8 +106,7 @@ def write_h264_clip(
         stream.options = {"preset": "veryfast", "crf": "20"}
         for i in range(frames):
             t = 0.5 - 0.5 * np.cos(2 * np.pi * i / frames)
-            x = int((big.shape[1] - w) * t)
-            y = int((big.shape[0] - h) * t)
+            x, y = pan_offsets((big.shape[1], big.shape[0]), (w, h), kept, t)
             frame = av.VideoFrame.from_ndarray(
                 np.ascontiguousarray(big[y : y + h, x : x + w]), format="bgr24"
             )
@@ -132,6 +161,7 @@ class Run:
 
     scenario: Scenario
     picture: np.ndarray  # the frames' picture (the faces to swap)
+    keep: np.ndarray | None  # the faces' box on the picture: kept in view (pan_offsets)
     face_png: bytes  # the source face's picture
     face_index: int
     face: dict[str, Any]  # the face section of the backend's config
@@ -161,7 +191,7 @@ def run(spec: Run) -> dict[str, Any]:
         media = tmp / "media"
         media.mkdir()
         clip = media / f"{sc.kind}-{sc.width}x{sc.height}-{sc.fps}.mp4"
-        write_h264_clip(clip, spec.picture, (sc.width, sc.height), sc.fps)
+        write_h264_clip(clip, spec.picture, (sc.width, sc.height), sc.fps, keep=spec.keep)
         window = max(60, round(spec.seconds * sc.fps))
         config = {
             "camera": {"fps": sc.fps, "width": sc.width, "height": sc.height},
