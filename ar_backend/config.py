@@ -228,6 +228,15 @@ class FaceOptions(Section):
         "back over the swap. Its model files: python -m ar_backend.weights fetch; without "
         "them the swap goes on without it and status says why.",
     )
+    work_px: int = Field(
+        256,
+        ge=0,
+        le=4096,
+        description="The largest face (px across) the classic engine renders at its own "
+        "size: a larger one (a close-up at 1080p) is rendered at this size and scaled up, the "
+        "frame's own skin detail kept, so it costs what a face this size does. 0: every face "
+        "at its own size. The quality governor lowers it while the machine cannot keep up.",
+    )
     engine_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Each engine's own options, by engine name (classic: shape_strength, how "

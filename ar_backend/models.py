@@ -217,6 +217,14 @@ class FaceOptionsIn(BaseModel):
         description="on: hands and objects in front of a face (a microphone, a cup) stay in "
         "front of the swap; off: the swap covers them.",
     )
+    work_px: int | None = Field(
+        None,
+        ge=0,
+        le=4096,
+        description="Classic engine: the largest face (px across) rendered at its own size; a "
+        "larger one is rendered at this size and scaled up, the frame's skin detail kept "
+        "(0: every face at its own size).",
+    )
     engine_options: dict[str, dict[str, EngineOptionValue]] | None = Field(
         None,
         max_length=16,

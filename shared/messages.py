@@ -112,6 +112,8 @@ CATALOGUE: dict[str, str] = {
     "governor.enhancer_paused": "enhancer paused",
     "governor.detection_full": "detection at full size",
     "governor.detection_at": "detection at {px} px",
+    "governor.face_full": "face rendered at full size",
+    "governor.face_at": "face rendered at {px} px",
     "governor.preview_full": "preview full",
     "governor.preview_quality": "preview quality {quality}",
     "governor.preview_small": "preview at {width} px, quality {quality}",

@@ -395,6 +395,9 @@ class FaceOptionsView(Wire):
     enhancer: str = Field("off", description="The face enhancer: off or its model name.")
     enhancer_strength: float = Field(0.8, description="How much of the enhanced face is kept.")
     occlusion: str = Field("on", description="Hands and objects in front of a face: on or off.")
+    work_px: int | None = Field(
+        None, description="Classic engine: faces larger than this (px) rendered at this size."
+    )
     engine_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Each engine's own options, by engine name (classic: shape_strength).",

@@ -212,3 +212,35 @@ def test_detection_is_made_smaller_only_while_the_faces_in_view_stay_findable() 
     assert quality.applied(options).detect_size == 480
     quality.seen([np.array([100, 100, 250, 260], np.float32)], frame)  # 150 px: 75 at 320
     assert detect.cost_ms() == 0.0  # no further step
+
+
+def test_a_large_face_is_rendered_smaller_only_where_that_changes_something() -> None:
+    """The classic render's working size (face/imaging/workscale.py): the knob offers the
+    render's cost while a followed face is larger than its next size, the face's options then
+    carry the smaller size (the user's own setting untouched); a small face, or an engine
+    that does not render at a working size, offers nothing."""
+    from ar_backend.config import FaceOptions
+    from ar_backend.face.live.quality import FACE_SIZES, FaceQuality
+
+    options = FaceOptions(work_px=256)
+    engine = {"name": "classic"}
+    quality = FaceQuality(
+        lambda: options, lambda _stage: 30.0, lambda _name: None, engine=lambda: engine["name"]
+    )
+    size = next(k for k in quality.knobs if k.name == "face_size")
+    frame = (1080, 1920, 3)
+    quality.seen([np.array([760, 340, 1076, 706], np.float32)], frame)  # a 1080p close-up
+    assert size.cost_ms() == 30.0
+    assert quality.applied(options) is options  # nothing turned down yet
+    size.set_level(1)
+    assert quality.applied(options).work_px == FACE_SIZES[0] < 256
+    assert options.work_px == 256  # the person's setting stays as chosen
+    size.set_level(len(FACE_SIZES))
+    assert quality.applied(options).work_px == FACE_SIZES[-1]
+    assert size.cost_ms() == 0.0  # nothing below the last size
+    size.set_level(0)
+    quality.seen([np.array([100, 100, 220, 230], np.float32)], frame)  # 130 px across
+    assert size.cost_ms() == 0.0  # already under the next size: it would change nothing
+    quality.seen([np.array([760, 340, 1076, 706], np.float32)], frame)
+    engine["name"] = "inswapper"
+    assert size.cost_ms() == 0.0  # its own fixed 128 px swap: no working size to lower

@@ -59,6 +59,7 @@ def test_face_settings_bounds_are_the_configs() -> None:
         "likeness",
         "shape_strength",
         "enhancer_strength",
+        "work_px",
     }
     config = {**numeric_bounds(FaceOptions), **numeric_bounds(ClassicOptions)}  # flat: classic's
     assert settings == {k: v for k, v in config.items() if k in settings}
@@ -76,6 +77,8 @@ BAD_SETTINGS = [
     ({"shape_strength": 1.01}, "shape_strength"),
     ({"shape_strength": "1"}, "shape_strength"),
     ({"enhancer_strength": 1.5}, "enhancer_strength"),
+    ({"work_px": -1}, "work_px"),
+    ({"work_px": 10**6}, "work_px"),
     ({"enhancer": "codeformer"}, "enhancer"),
     ({"detect_every": 5, "shape_strength": -1}, "shape_strength"),
 ]

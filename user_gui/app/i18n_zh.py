@@ -610,6 +610,8 @@ MESSAGES: dict[str, str] = {
     "governor.enhancer_paused": "人脸增强已暂停",
     "governor.detection_full": "人脸检测全尺寸",
     "governor.detection_at": "人脸检测降至 {px} 像素",
+    "governor.face_full": "人脸按原尺寸渲染",
+    "governor.face_at": "人脸按 {px} 像素渲染",
     "governor.preview_full": "预览全画质",
     "governor.preview_quality": "预览画质 {quality}",
     "governor.preview_small": "预览宽 {width} 像素，画质 {quality}",

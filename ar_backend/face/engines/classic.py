@@ -51,7 +51,7 @@ from ar_backend.face.detect.roi import Roi, roi_around, rotation
 from ar_backend.face.engines.base import EngineOptions, EngineType, own_options, register
 from ar_backend.face.errors import SourceTooSmall
 from ar_backend.face.faces import SourceFace, TargetFace
-from ar_backend.face.imaging import blend, facemesh, geometry, outline, skin, tone
+from ar_backend.face.imaging import blend, facemesh, geometry, outline, skin, tone, workscale
 from ar_backend.face.imaging.warp import clip_box, warp_to
 from ar_backend.face.people import faceset
 from ar_backend.face.runtime.litert import ModelLoadError
@@ -315,7 +315,7 @@ class ClassicEngine:
         if "mesh" in source.data:
             mesh = self.mesh_of(image, face)
             if mesh is not None:
-                self._render_mesh(image, face, mesh, source, options)
+                self._render_mesh_at_work_size(image, mesh, source, options)
                 return
         dst = self.target_shape(face.points, source, options)
         if options.likeness > 0:  # the source's outline too, the frame reshaped to it
@@ -382,15 +382,40 @@ class ClassicEngine:
             strength, edge = strength * 0.5, edge * 0.5
         return target.copy()
 
+    def _render_mesh_at_work_size(
+        self, image: np.ndarray, target: np.ndarray, source: SourceFace, options: FaceOptions
+    ) -> None:
+        """One face on the mesh, larger faces than ``options.work_px`` rendered on a shrunk
+        copy of their region and pasted back (face/imaging/workscale.py): a 1080p close-up
+        costs what a 720p one does."""
+        box = geometry.box_of(target[:, :2])
+        scale = workscale.factor(geometry.box_size(box), options.work_px)
+        if scale >= 1.0:
+            self._render_mesh(image, target, source, options)
+            return
+        x0, y0, x1, y1 = workscale.region(box, image.shape)
+        crop = image[y0:y1, x0:x1]
+        size = workscale.shrunk_size(crop.shape, scale)
+        # (area averaging: what the shrink takes away is the frame's fine detail, no aliasing)
+        small = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.uint8)
+        before = small.copy()
+        sx, sy = size[0] / (x1 - x0), size[1] / (y1 - y0)
+        local = (target - (x0, y0, 0)) * (sx, sy, (sx + sy) / 2)
+        drop = self._render_mesh(small, local, source, options, drop=True)
+        if drop is not None:
+            workscale.paste_up(crop, before, small, drop)
+
     def _render_mesh(
         self,
         image: np.ndarray,
-        face: TargetFace,
         target: np.ndarray,
         source: SourceFace,
         options: FaceOptions,
-    ) -> None:
-        """One face on the mesh (the module's docstring): shape, warp, tone, paste."""
+        drop: bool = False,
+    ) -> np.ndarray | None:
+        """One face on the mesh (the module's docstring): shape, warp, tone, paste. With
+        ``drop``: where (255) the frame's own fine detail must not show through the render
+        scaled up (workscale.paste_up): the features and the band the outline moved over."""
         moved = self.mesh_shape(target, source, options)
         before = target[:, :2]
         size = geometry.box_size(geometry.box_of(before))
@@ -398,7 +423,7 @@ class ClassicEngine:
             geometry.box_of(np.vstack([before, moved[:, :2]])), image.shape, margin=0.15
         )
         if x1 - x0 < 8 or y1 - y0 < 8:
-            return
+            return None
         camera = image[y0:y1, x0:x1].copy()  # the frame as the camera gave it
         # the frame round the face follows the new outline (face/imaging/outline.py), or where
         # that would fold, the outline stays the target's
@@ -445,6 +470,17 @@ class ClassicEngine:
         if options.mouth_mask:
             local68 = to_68(np.asarray(target - (x0, y0, 0), np.float32))
             self._restore_mouth(frame_roi, camera, local68, size)
+        if not drop:
+            return None
+        moved_over = cv2.absdiff(  # between the outline before and after the shape's move
+            blend.polygon_mask_of(shape, local[facemesh.OVAL]),
+            blend.polygon_mask_of(shape, (before - (x0, y0))[facemesh.OVAL]),
+        )
+        grow = max(3, int(size * 0.03) | 1)
+        band = np.asarray(cv2.dilate(moved_over, np.ones((grow, grow), np.uint8)), np.uint8)
+        out: np.ndarray = np.zeros(image.shape[:2], np.uint8)
+        out[y0:y1, x0:x1] = cv2.bitwise_or(features, band)
+        return out
 
     @staticmethod
     def _tone(

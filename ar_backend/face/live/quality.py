@@ -8,6 +8,10 @@ person chose.
   side): large faces are found as well. Only while every face followed stays at least
   :data:`MIN_FACE_PX` across at the smaller size (dlib misses faces under about 80 px: a
   640 px group picture's faces were all lost at 480), and never while no face is followed.
+- ``face_size``: the classic engine renders a large face at a smaller working size
+  (:data:`FACE_SIZES`, face/imaging/workscale.py) and scales it up: softer features on a
+  close-up, at a fraction of the cost. Only while a face followed is larger than the next
+  size (else nothing would change).
 
 :class:`FaceQuality` holds the levels the governor set; ``FaceSwap.process`` reads the
 options through :meth:`FaceQuality.applied` on each frame.
@@ -28,6 +32,8 @@ from shared.messages import msg
 ENHANCER_OFF = "off"
 DETECT_SIZES = (480, 320)  # the detector's longest side at each level below full
 MIN_FACE_PX = 100  # the smallest face followed must stay this wide at a smaller detection
+FACE_SIZES = (192, 160, 128)  # the classic render's working size (px) at each level below full
+RENDERS_AT_WORK_SIZE = ("classic",)  # the engines that render at options.work_px
 
 
 class FaceQuality:
@@ -39,18 +45,23 @@ class FaceQuality:
         stage_ms: Callable[[str], float | None],
         enhancer_ms: Callable[[str], float | None],
         tracker: Callable[[], str | None] = lambda: "dlib",
+        engine: Callable[[], str] = lambda: "classic",
     ) -> None:
         """``options``: the live options; ``stage_ms``: a face stage's moving mean (ms per
         frame it ran on); ``enhancer_ms``: an enhancer model's mean cost per frame;
         ``tracker``: the name of the tracker following the faces (``detect_size`` is dlib's
-        detector's: MediaPipe's detector sees its fixed square whatever it is)."""
+        detector's: MediaPipe's detector sees its fixed square whatever it is); ``engine``:
+        the engine's name (``face_size`` is the classic engine's)."""
         self._tracker = tracker
+        self._engine = engine
         self._options = options
         self._stage_ms = stage_ms
         self._enhancer_ms = enhancer_ms
         self.enhancer_paused = False
         self.detect_cap: int | None = None
+        self.face_cap: int | None = None
         self.face_share = 0.0  # the smallest face followed / the frame's longest side
+        self.largest_face_px = 0.0  # the largest face followed, px across
         self.knobs: list[Knob] = [
             LevelKnob(
                 "enhancer",
@@ -69,6 +80,16 @@ class FaceQuality:
                 apply=self._cap_detection,
                 cost=self._detect_cost,
             ),
+            LevelKnob(
+                "face_size",
+                [
+                    msg("governor.face_full"),
+                    *(msg("governor.face_at", px=s) for s in FACE_SIZES),
+                ],
+                importance=3.0,
+                apply=self._cap_face,
+                cost=self._face_cost,
+            ),
         ]
 
     def seen(self, boxes: Sequence[npt.NDArray[np.floating[Any]]], frame: tuple[int, ...]) -> None:
@@ -76,12 +97,30 @@ class FaceQuality:
         longest = max(frame[:2])
         sides = [min(b[2] - b[0], b[3] - b[1]) for b in boxes]
         self.face_share = float(min(sides)) / longest if sides and longest else 0.0
+        self.largest_face_px = float(
+            max(max(b[2] - b[0], b[3] - b[1]) for b in boxes) if boxes else 0
+        )
 
     def _pause_enhancer(self, level: int) -> None:
         self.enhancer_paused = level > 0
 
     def _cap_detection(self, level: int) -> None:
         self.detect_cap = DETECT_SIZES[level - 1] if level > 0 else None
+
+    def _cap_face(self, level: int) -> None:
+        self.face_cap = FACE_SIZES[level - 1] if level > 0 else None
+
+    def _face_cost(self) -> float:
+        """The render's ms per frame, while the next level would render the largest face
+        followed smaller than now (else 0: nothing to win)."""
+        level = self.knobs[2].level
+        if self._engine() not in RENDERS_AT_WORK_SIZE or level >= len(FACE_SIZES):
+            return 0.0
+        own = self._options().work_px
+        now = FACE_SIZES[level - 1] if level > 0 else (own or self.largest_face_px)
+        if min(now, self.largest_face_px) <= FACE_SIZES[level]:
+            return 0.0
+        return self._stage_ms("face.render") or 0.0
 
     def _enhancer_cost(self) -> float:
         name = self._options().enhancer
@@ -103,11 +142,14 @@ class FaceQuality:
         return (self._stage_ms("face.detect") or 0.0) / max(options.detect_every, 1)
 
     def applied(self, options: FaceOptions) -> FaceOptions:
-        """``options`` as this frame runs them: the enhancer off while paused, detection no
-        larger than its cap (the same object when nothing is turned down)."""
+        """``options`` as this frame runs them: the enhancer off while paused, detection and
+        the classic render's working size no larger than their caps (the same object when
+        nothing is turned down)."""
         changes: dict[str, object] = {}
         if self.enhancer_paused and options.enhancer != ENHANCER_OFF:
             changes["enhancer"] = ENHANCER_OFF
         if self.detect_cap is not None and options.detect_size > self.detect_cap:
             changes["detect_size"] = self.detect_cap
+        if self.face_cap is not None and not 0 < options.work_px <= self.face_cap:
+            changes["work_px"] = self.face_cap
         return options.model_copy(update=changes) if changes else options

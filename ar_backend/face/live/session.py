@@ -105,6 +105,7 @@ class FaceSwap:
             lambda k: self.stage_ms.get(k),
             self.enhancer.cost.mean,
             lambda: self.detection["tracker"],
+            lambda: self.engines.active,
         )
         # what is in front of the faces (face/occlusion), for the live path's frames
         self.model_files = model_files(cfg)  # the verified MediaPipe files (face/detect)

@@ -1,0 +1,85 @@
+"""A large face rendered at a capped working size and pasted back at the frame's.
+
+A render's cost follows the face's area (a 1080p close-up's face is 300-400 px across, nine
+times the pixels of a 640x480 one), yet what it puts there is the source's texture, warped
+and toned: it has no more detail than the source photo's face (a few hundred px, often
+upscaled). So a face larger than the working size is rendered on a shrunk copy of its region
+(:func:`region`, :func:`factor`) and pasted back by :func:`paste_up`: the shrunk render,
+scaled up, plus the frame's own fine detail (what the shrinking took away: its grain and
+pores) on the skin, so the face is not softer than the frame around it; on the features (the
+source's eyes, brows, nose and mouth) and where the outline moved, the frame's detail would
+show the camera face's own edges through, so there the render is taken alone. Outside what the
+render changed, the frame is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from ar_backend.face.imaging.warp import clip_box
+
+Image = npt.NDArray[np.uint8]
+
+REGION_MARGIN = 0.45  # share of the face's box round it that a render may change (the frame
+# reshaped round a moved outline: face/imaging/outline.py's ring at 1.6 half-sizes)
+MIN_SHRINK = 0.95  # a face at most this much over the working size is rendered as it is
+SHARPEN = 1.2  # how much the scaled-up render's edges are sharpened where the frame's detail
+SHARPEN_SIGMA = 0.5  # ... at this radius, in working-size pixels
+DROP_SOFTEN = 1.5  # px of the working size: the edge of where the frame's detail is dropped
+
+
+def factor(size: float, work_px: int) -> float:
+    """The scale a face ``size`` px across is rendered at for a working size of ``work_px``
+    (0: no cap): 1.0, or under it."""
+    if work_px <= 0 or size <= 0:
+        return 1.0
+    scale = work_px / size
+    return 1.0 if scale >= MIN_SHRINK else scale
+
+
+def region(box: npt.NDArray[np.floating], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The frame's part round the face's ``box`` that its render may change (x0, y0, x1, y1)."""
+    return clip_box(box, shape, margin=REGION_MARGIN)
+
+
+def shrunk_size(crop_shape: tuple[int, ...], scale: float) -> tuple[int, int]:
+    """(width, height) of a region ``crop_shape`` at ``scale``, at least 8 px a side."""
+    h, w = crop_shape[:2]
+    return max(8, round(w * scale)), max(8, round(h * scale))
+
+
+def paste_up(crop: Image, before: Image, after: Image, drop: npt.NDArray[np.uint8]) -> None:
+    """In place: ``crop`` (the frame's region at full size) takes the render made on its
+    shrunk copy: ``before`` is that copy as it was, ``after`` as rendered, ``drop`` (255
+    where, at the working size) the frame's own fine detail must not show through (the
+    features, a moved outline). Only where the render changed something is written."""
+    changed = cv2.absdiff(before, after)
+    points = cv2.findNonZero(np.asarray(changed.max(axis=2), np.uint8))
+    if points is None:
+        return
+    x, y, w, h = cv2.boundingRect(points)
+    full_h, full_w = crop.shape[:2]
+    fx, fy = full_w / before.shape[1], full_h / before.shape[0]
+    # the changed part at full size, one working pixel more all round (the scaling's reach)
+    x0, y0 = max(0, math.floor((x - 1) * fx)), max(0, math.floor((y - 1) * fy))
+    x1 = min(full_w, math.ceil((x + w + 1) * fx))
+    y1 = min(full_h, math.ceil((y + h + 1) * fy))
+    full = (full_w, full_h)
+    part = crop[y0:y1, x0:x1]
+    rendered = cv2.resize(after, full, interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
+    was = cv2.resize(before, full, interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
+    soft = cv2.GaussianBlur(drop, (0, 0), DROP_SOFTEN)
+    keep = cv2.resize(cv2.bitwise_not(soft), full, interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
+    detail = cv2.subtract(part, was, dtype=cv2.CV_16S)  # what the shrinking took away
+    # where the frame's detail is dropped, the render's own edges sharpened instead (what
+    # the scaling up softened: the source's eyes, brows and lips)
+    soft_render = cv2.GaussianBlur(rendered, (0, 0), SHARPEN_SIGMA * max(fx, fy))
+    edges = cv2.subtract(rendered, soft_render, dtype=cv2.CV_16S)
+    keep3 = cv2.merge([keep, keep, keep])
+    kept = cv2.multiply(detail, keep3, scale=1 / 255, dtype=cv2.CV_16S)
+    sharpened = cv2.multiply(edges, cv2.bitwise_not(keep3), scale=SHARPEN / 255, dtype=cv2.CV_16S)
+    part[:] = cv2.add(cv2.add(kept, sharpened), rendered, dtype=cv2.CV_8U)
