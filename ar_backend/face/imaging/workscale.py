@@ -27,8 +27,8 @@ Image = npt.NDArray[np.uint8]
 REGION_MARGIN = 0.45  # share of the face's box round it that a render may change (the frame
 # reshaped round a moved outline: face/imaging/outline.py's ring at 1.6 half-sizes)
 MIN_SHRINK = 0.95  # a face at most this much over the working size is rendered as it is
-SHARPEN = 1.2  # how much the scaled-up render's edges are sharpened where the frame's detail
-SHARPEN_SIGMA = 0.5  # ... at this radius, in working-size pixels
+SHARPEN = 1.5  # how much the scaled-up render's edges are sharpened where the frame's detail
+SHARPEN_SIGMA = 1.0  # ... at this radius, in working-size pixels
 DROP_SOFTEN = 1.5  # px of the working size: the edge of where the frame's detail is dropped
 
 
@@ -58,28 +58,59 @@ def paste_up(crop: Image, before: Image, after: Image, drop: npt.NDArray[np.uint
     where, at the working size) the frame's own fine detail must not show through (the
     features, a moved outline). Only where the render changed something is written."""
     changed = cv2.absdiff(before, after)
-    points = cv2.findNonZero(np.asarray(changed.max(axis=2), np.uint8))
+    h, w = changed.shape[:2]
+    points = cv2.findNonZero(changed.reshape(h, w * 3))  # (a channel's change is a change)
     if points is None:
         return
-    x, y, w, h = cv2.boundingRect(points)
+    x, y, cw, ch = cv2.boundingRect(points)
     full_h, full_w = crop.shape[:2]
-    fx, fy = full_w / before.shape[1], full_h / before.shape[0]
+    fx, fy = full_w / w, full_h / h
     # the changed part at full size, one working pixel more all round (the scaling's reach)
-    x0, y0 = max(0, math.floor((x - 1) * fx)), max(0, math.floor((y - 1) * fy))
-    x1 = min(full_w, math.ceil((x + w + 1) * fx))
-    y1 = min(full_h, math.ceil((y + h + 1) * fy))
+    box = _full_box((x // 3, y, (x + cw - 1) // 3 + 1, y + ch), fx, fy, full_w, full_h)
+    x0, y0, x1, y1 = box
     full = (full_w, full_h)
     part = crop[y0:y1, x0:x1]
     rendered = cv2.resize(after, full, interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
     was = cv2.resize(before, full, interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
-    soft = cv2.GaussianBlur(drop, (0, 0), DROP_SOFTEN)
-    keep = cv2.resize(cv2.bitwise_not(soft), full, interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
-    detail = cv2.subtract(part, was, dtype=cv2.CV_16S)  # what the shrinking took away
-    # where the frame's detail is dropped, the render's own edges sharpened instead (what
-    # the scaling up softened: the source's eyes, brows and lips)
-    soft_render = cv2.GaussianBlur(rendered, (0, 0), SHARPEN_SIGMA * max(fx, fy))
-    edges = cv2.subtract(rendered, soft_render, dtype=cv2.CV_16S)
-    keep3 = cv2.merge([keep, keep, keep])
-    kept = cv2.multiply(detail, keep3, scale=1 / 255, dtype=cv2.CV_16S)
-    sharpened = cv2.multiply(edges, cv2.bitwise_not(keep3), scale=SHARPEN / 255, dtype=cv2.CV_16S)
-    part[:] = cv2.add(cv2.add(kept, sharpened), rendered, dtype=cv2.CV_8U)
+    # everywhere: the render scaled up and the frame's own detail (what the shrinking took
+    # away) laid over it
+    detail = cv2.subtract(part, was, dtype=cv2.CV_16S)
+    out = cv2.add(detail, rendered, dtype=cv2.CV_16S)
+    # where the detail is dropped (the features, a moved outline: in their box only), the
+    # render's own edges sharpened instead (what the scaling up softened)
+    points = cv2.findNonZero(drop)
+    if points is not None:
+        dx, dy, dw, dh = cv2.boundingRect(points)
+        dx0, dy0, dx1, dy1 = _full_box((dx, dy, dx + dw, dy + dh), fx, fy, full_w, full_h)
+        dx0, dy0, dx1, dy1 = max(dx0, x0), max(dy0, y0), min(dx1, x1), min(dy1, y1)
+        if dx1 > dx0 and dy1 > dy0:
+            soft = cv2.GaussianBlur(drop, (0, 0), DROP_SOFTEN)
+            weight = cv2.resize(soft, full, interpolation=cv2.INTER_LINEAR)[dy0:dy1, dx0:dx1]
+            edges = cv2.subtract(
+                after, cv2.GaussianBlur(after, (0, 0), SHARPEN_SIGMA), dtype=cv2.CV_16S
+            )
+            edges = cv2.resize(edges, full, interpolation=cv2.INTER_LINEAR)[dy0:dy1, dx0:dx1]
+            sub = np.s_[dy0 - y0 : dy1 - y0, dx0 - x0 : dx1 - x0]
+            # out += weight * (SHARPEN * edges - detail)
+            change = cv2.addWeighted(edges, SHARPEN, detail[sub], -1.0, 0, dtype=cv2.CV_16S)
+            weight3 = cv2.merge([weight, weight, weight])
+            out[sub] = cv2.add(
+                out[sub],
+                cv2.multiply(change, weight3, scale=1 / 255, dtype=cv2.CV_16S),
+                dtype=cv2.CV_16S,
+            )
+    part[:] = np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _full_box(
+    box: tuple[int, int, int, int], fx: float, fy: float, full_w: int, full_h: int
+) -> tuple[int, int, int, int]:
+    """A box of working-size pixels (x0, y0, x1, y1) at full size, one working pixel more all
+    round (the scaling's reach), inside the region."""
+    x0, y0, x1, y1 = box
+    return (
+        max(0, math.floor((x0 - 1) * fx)),
+        max(0, math.floor((y0 - 1) * fy)),
+        min(full_w, math.ceil((x1 + 1) * fx)),
+        min(full_h, math.ceil((y1 + 1) * fy)),
+    )

@@ -387,20 +387,25 @@ class FaceSwap:
                 chosen = self.matcher.choose(live.people, live.engine, image, faces, live.source)
                 # on a copy: a render that fails half way must leave the frame as it was
                 before = image  # (and what is in front of the faces comes back from it)
+                rendered = [face for group, _source in chosen for face in group]
+                # what is in front of them, worked out on the camera's frame beside the render
+                in_front = (
+                    self.occlusion.begin(before, rendered) if options.occlusion == "on" else None
+                )
                 image = image.copy() if chosen else image
                 for group, source in chosen:
                     image = live.engine.render(image, group, source, options)
                 self.matcher.rendered(faces, live.source)
                 self.frames_swapped += bool(chosen)
                 timings["face.render"] = (time.perf_counter() - t0) * 1000
-                rendered = [face for group, _source in chosen for face in group]
                 if chosen and options.enhancer != ENHANCER_OFF:
                     # the swapped faces only (a face matching no reference stays as it is)
                     image = self.enhancer.enhance(image, rendered, options, timings)
-                if rendered and options.occlusion == "on":
+                if in_front is not None:
                     t1 = time.perf_counter()
-                    image = self.occlusion.apply(before, image, rendered)
-                    timings["face.occlusion"] = (time.perf_counter() - t1) * 1000
+                    image = self.occlusion.finish(in_front, image)
+                    timings["face.occlusion"] = in_front.ms  # its own work, on its thread
+                    timings["face.occlusion_wait"] = (time.perf_counter() - t1) * 1000
             else:
                 self.frames_without_face += 1
                 timings["face.render"] = (time.perf_counter() - t0) * 1000
@@ -424,6 +429,7 @@ class FaceSwap:
             stage_ms.pop("face.enhance", None)
         if options.occlusion == "off":
             stage_ms.pop("face.occlusion", None)
+            stage_ms.pop("face.occlusion_wait", None)
         for key, ms in timings.items():
             if key.startswith("face."):
                 old = stage_ms.get(key)
@@ -473,6 +479,7 @@ class FaceSwap:
         with self.live.work:
             self.engines.close()
             self.enhancer.close()
+            self.occlusion.close()
 
 
 def pictures(items: list[Upload], cfg: FaceConfig) -> list[Picture]:

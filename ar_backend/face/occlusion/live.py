@@ -10,6 +10,11 @@ or else has the mesh fitted in the region its box and eyes give; its 68-point vi
 Its models are the verified files of the manifest (mediapipe_hands, mediapipe_face,
 mediapipe_segmentation), opened on first use. Live, without them the swap goes on without
 occlusion and status says why; a file job asking for it fails with the reason.
+
+Live, what is in front is worked out on the camera's frame while the faces are being
+rendered (:meth:`Occlusion.begin` on its own thread, :meth:`Occlusion.finish` puts it back):
+its models and OpenCV let go of the interpreter lock, so the two share the machine's cores
+and the frame waits for the longer of the two, not for their sum.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +62,16 @@ RECHECK_S = 5.0  # missing model files are looked for again this often
 Image = npt.NDArray[np.uint8]
 
 
+@dataclass
+class Pending:
+    """What is in front of some faces, being worked out beside the render (:meth:`begin`)."""
+
+    original: Image
+    faces: list[TargetFace]
+    mask: Future[npt.NDArray[np.uint8]]
+    ms: float = 0.0  # its own time, on its thread
+
+
 class Occlusion:
     """What is in front of the faces, for one stream of frames (the live path's, or a file
     job's): :meth:`apply` on each swapped frame, in order."""
@@ -72,6 +89,7 @@ class Occlusion:
         self._checked: tuple[float, str | None] | None = None  # (when, the reason)
         self._opening = threading.Lock()
         self._loading = threading.Event()  # a thread is opening the models
+        self._beside: ThreadPoolExecutor | None = None  # begin()'s thread, made on first use
 
     def unavailable_reason(self) -> str | None:
         """Why it cannot run here (a model file missing or corrupt, and the fetch command)."""
@@ -196,6 +214,54 @@ class Occlusion:
         ms = (time.perf_counter() - t0) * 1000
         self.ms = ms if self.ms is None else self.ms * (1 - WEIGHT) + ms * WEIGHT
         return out
+
+    def begin(self, original: Image, faces: list[TargetFace]) -> Pending | None:
+        """Start working out what is in front of ``faces`` in ``original`` (the camera's
+        frame, left untouched until :meth:`finish`) on its own thread, while the caller
+        renders the swap; None when there is nothing to do or its models are not open yet
+        (they are opened beside the live path, as :meth:`apply` does)."""
+        if not faces:
+            return None
+        if self._hands is None:
+            if self._reason_now() is None:
+                self._open_soon()
+            return None
+        if self._beside is None:
+            self._beside = ThreadPoolExecutor(1, thread_name_prefix="occlusion")
+        pending = Pending(original, list(faces), Future())
+
+        def work() -> npt.NDArray[np.uint8]:
+            t0 = time.perf_counter()
+            try:
+                return self.mask(original, pending.faces)
+            finally:
+                pending.ms = (time.perf_counter() - t0) * 1000
+
+        pending.mask = self._beside.submit(work)
+        return pending
+
+    def finish(self, pending: Pending, swapped: Image) -> Image:
+        """``swapped`` with what :meth:`begin` found in front put back (waits for it); on a
+        failure (logged once, said in status) the swap goes out as it is."""
+        t0 = time.perf_counter()
+        try:
+            mask = pending.mask.result()
+            out = occluders.put_back(pending.original, swapped, mask)
+        except Exception as exc:
+            if self.fault.fault(f"{exc.__class__.__name__}: {exc}"):
+                log.debug("occlusion failed", exc_info=True)
+            return swapped
+        self.fault.clear()
+        self.frames_occluded += bool(mask.any())
+        ms = pending.ms + (time.perf_counter() - t0) * 1000  # (its work, not the wait)
+        self.ms = ms if self.ms is None else self.ms * (1 - WEIGHT) + ms * WEIGHT
+        return out
+
+    def close(self) -> None:
+        """Its thread stopped (a frame's work in progress finishes first)."""
+        if self._beside is not None:
+            self._beside.shutdown(wait=True)
+            self._beside = None
 
     def apply(self, original: Image, swapped: Image, faces: list[TargetFace]) -> Image:
         """:meth:`put_back` on the live path: without its model files, while they are being
