@@ -24,6 +24,7 @@ from ar_backend.face.imaging.quality import (
     detail_energy,
     pasted_region,
     seam_delta_e,
+    seam_step,
 )
 from tests.conftest import require_or_skip
 
@@ -203,9 +204,15 @@ def test_the_group_takes_the_source_in_the_frames_light_without_a_seam(engine):
         region = pasted_region(group, out, face.box)
         seams.append(seam_delta_e(out, region, face.size))
         seams0.append(seam_delta_e(group, region, face.size))
+        # the band just inside the paste's edge against the band just outside: in the tint
+        # the picture itself has there (a pale, grey ring round a face reads as a mask), its
+        # light within the picture's own variation
+        step, step0 = seam_step(out, region, face.size), seam_step(group, region, face.size)
+        assert np.linalg.norm(step[1:] - step0[1:]) < 1.0, (step, step0)
+        assert step[0] - step0[0] < 2.0, (step, step0)
         energy = detail_energy(out, region, face.size)
         details.append(energy / detail_energy(group, region, face.size))
-    assert np.mean(seams) < np.mean(seams0) + 2.0, (seams, seams0)
+    assert np.mean(seams) < np.mean(seams0) + 0.5, (seams, seams0)
     assert min(details) > 0.8, details
 
 

@@ -70,7 +70,8 @@ DETECTOR = "dlib_hog"  # face/detect/, by name
 LANDMARKER = "dlib68"  # the 68 points the warp, the features moved and the outline are written for
 SOURCE_WORK_PX = 220  # source faces smaller than this are upscaled (with sharpening) once
 MESH_FOLD = 0.002  # the share of the face's area a shape move may turn over (edge-on slivers)
-LIGHT_INSET = 0.1  # the frame's light is read this share of the face's size inside its outline
+LIGHT_INSET = 0.04  # the frame's light is read this share of the face's size inside its outline
+# (at 0.1 the light of a rim turning into shade was never read: a pale band inside the edge)
 MESHER = "face_mesh"  # the dense path's landmarker (face/detect/face_mesh.py)
 MESH_FILE = "mediapipe/face_landmark.tflite"
 FOREHEAD_FROM_68 = 0.25  # a 68-point box grown up this share of its height: the mesh's reach
@@ -497,7 +498,8 @@ class ClassicEngine:
         outline (LIGHT_INSET: hair over the cheeks, the background past them are not its
         light) at a scale that grows with likeness (as on the 68 points: the source's own
         shading at the broader scales carries its likeness); its fine detail as sharp as the
-        frame's skin; its edge in the tint of the skin beside it."""
+        frame's skin; its edge in the tint of the skin beside it, and part of the way to its
+        light."""
         face, frame = tone.to_lab(warped), tone.to_lab(frame_roi)
         oval = blend.polygon_mask_of(skin_only.shape, local[facemesh.OVAL])
         core = skin_only & blend.inset(oval, size * LIGHT_INSET) & cv2.bitwise_not(features)

@@ -121,18 +121,24 @@ def _lab(image: np.ndarray) -> np.ndarray:
     return lab
 
 
-def seam_delta_e(image: np.ndarray, region: np.ndarray, size: float) -> float:
-    """The Lab colour difference (CIE76) between the band just inside the edge of ``region``
-    (a uint8 mask) and the band just outside it, each SEAM_BAND of the face's ``size`` wide:
-    a pasted face of another colour or light than the skin round it raises it."""
+def seam_step(image: np.ndarray, region: np.ndarray, size: float) -> np.ndarray:
+    """The Lab colour (L, a, b; CIE scales) of the band just inside the edge of ``region`` (a
+    uint8 mask) less that of the band just outside it, each SEAM_BAND of the face's ``size``
+    wide; zeros where either band is empty."""
     k = max(3, int(size * SEAM_BAND) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     inner = cv2.subtract(region, cv2.erode(region, kernel)) > 0
     outer = cv2.subtract(cv2.dilate(region, kernel), region) > 0
     if not inner.any() or not outer.any():
-        return 0.0
+        return np.zeros(3)
     lab = _lab(image)
-    return float(np.linalg.norm(lab[inner].mean(axis=0) - lab[outer].mean(axis=0)))
+    return np.asarray(lab[inner].mean(axis=0) - lab[outer].mean(axis=0), np.float64)
+
+
+def seam_delta_e(image: np.ndarray, region: np.ndarray, size: float) -> float:
+    """The Lab colour difference (CIE76) across the edge of ``region`` (:func:`seam_step`):
+    a pasted face of another colour or light than the skin round it raises it."""
+    return float(np.linalg.norm(seam_step(image, region, size)))
 
 
 def detail_energy(image: np.ndarray, region: np.ndarray, size: float) -> float:

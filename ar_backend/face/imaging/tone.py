@@ -6,7 +6,8 @@ face is converted once each way.
   frame's, the mean read where the skin is itself (the cheeks), the spread over the skin;
 - :func:`relight`: the frame's smooth light on the face's lightness;
 - :func:`match_detail`: its fine detail as sharp as the frame's skin (not wax);
-- :func:`match_rim`: its edge in the tint of the skin beside it (no mask's edge).
+- :func:`match_rim`: its edge in the tint of the skin beside it, and its light part of the
+  way there (no mask's edge).
 
 Masks are uint8 (255 in), over the face's region, like the images.
 """
@@ -140,24 +141,45 @@ def match_detail(face: Lab, frame: Lab, skin: Mask, size: float) -> Lab:
 
 
 RIM_REACH = 0.15  # how far into the face (in parts of its size) its edge takes the frame's tint
+RIM_LIGHT_REACH = 0.08  # ... and its lightness (the share RIM_LIGHT of the step)
+RIM_LIGHT = 0.25
+
+
+def rim_fade(depth: np.ndarray, reach: float) -> np.ndarray:
+    """A rim's weight by depth into the face: 1 over the outer half of ``reach``, falling
+    linearly to 0 at ``reach``. (Falling from the edge itself, a third of a tint step was
+    left at the depth where the paste's edge shows: a grey ring round the face.)"""
+    fade: np.ndarray = np.clip(2.0 * (1.0 - depth / reach), 0.0, 1.0).astype(np.float32)
+    return fade
 
 
 def match_rim(face: Lab, frame: Lab, mask: Mask, size: float) -> Lab:
-    """The face's tint (a, b) at its edge made the frame's there, fading out RIM_REACH of the
-    face's size inward: the smooth difference of tint along the inside of the mask's edge,
-    added with a weight of 1 at the edge and 0 at that depth. In place, and returned.
+    """The face's edge in the frame's colour there: its tint (a, b) made the frame's over
+    the outer half of RIM_REACH of the face's size, fading out by that depth; and a share
+    (RIM_LIGHT) of its lightness step, fading out by RIM_LIGHT_REACH. Each step is the smooth
+    difference between the frame and the face along the inside of the mask's edge. In
+    place, and returned.
 
     A face's edge in another tint than the skin beside it (a rosy or tanned source on a pale
-    face) reads as a mask. Only the tint: the lightness along a face's outline (the shading
-    that rounds a jaw, a forehead) is much of its likeness; and unlike a Poisson paste, which
-    makes the edge the frame's in everything, the colours along the edge (hair, a hand, the
-    background beside a cheek) do not spread across the whole face."""
+    face) reads as a mask, and so does a rim lighter than the skin round it (a source lit
+    flat, from the front, on a face whose edge turns into shade): the group photo's faces
+    showed a pale, greyish band just inside the pasted edge. The tint is the frame's through
+    the band where the paste's edge shows; the lightness moves only part of the way, near
+    the edge: the shading along a face's outline (what rounds a jaw, a forehead) is much of
+    its likeness, and taken whole it brings the target's face shape back (dlib's descriptor,
+    the group photo live: 1 of 6 faces nearer the source than their original with the
+    whole step matched as deep as the tint, 4 of 6 with a quarter); the paste's low band
+    (blend.paste_multiband) spreads what is left over a wide seam. Unlike a Poisson paste,
+    which makes the edge the frame's in everything, the colours along the edge (hair, a
+    hand, the background beside a cheek) do not spread across the whole face."""
     reach = max(2.0, size * RIM_REACH)
     depth = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 3)
     ring = ((mask > 0) & (depth <= reach / 2)).astype(np.uint8)
     if cv2.countNonZero(ring) < MIN_PIXELS:
         return face
-    theirs, mine = smooth_under([frame[..., 1:], face[..., 1:]], ring, reach)
-    fade = np.clip(1.0 - depth / reach, 0.0, 1.0)
-    face[..., 1:] += cv2.multiply(cv2.subtract(theirs, mine), cv2.merge([fade, fade]))
+    theirs, mine = smooth_under([frame, face], ring, reach)
+    step = cv2.subtract(theirs, mine)
+    tint = rim_fade(depth, reach)
+    light = rim_fade(depth, max(2.0, size * RIM_LIGHT_REACH)) * RIM_LIGHT
+    face += cv2.multiply(step, cv2.merge([light, tint, tint]))
     return face
