@@ -149,8 +149,9 @@ def rim_fade(depth: np.ndarray, reach: float) -> np.ndarray:
     """A rim's weight by depth into the face: 1 over the outer half of ``reach``, falling
     linearly to 0 at ``reach``. (Falling from the edge itself, a third of a tint step was
     left at the depth where the paste's edge shows: a grey ring round the face.)"""
-    fade: np.ndarray = np.clip(2.0 * (1.0 - depth / reach), 0.0, 1.0).astype(np.float32)
-    return fade
+    fade: np.ndarray = depth * np.float32(-2.0 / reach)  # (float32 throughout, in place)
+    fade += np.float32(2.0)
+    return np.clip(fade, 0.0, 1.0, out=fade)
 
 
 def match_rim(face: Lab, frame: Lab, mask: Mask, size: float) -> Lab:
@@ -178,8 +179,9 @@ def match_rim(face: Lab, frame: Lab, mask: Mask, size: float) -> Lab:
     if cv2.countNonZero(ring) < MIN_PIXELS:
         return face
     theirs, mine = smooth_under([frame, face], ring, reach)
-    step = cv2.subtract(theirs, mine)
+    step = cv2.subtract(theirs, mine, dst=theirs)
     tint = rim_fade(depth, reach)
-    light = rim_fade(depth, max(2.0, size * RIM_LIGHT_REACH)) * RIM_LIGHT
-    face += cv2.multiply(step, cv2.merge([light, tint, tint]))
+    light = rim_fade(depth, max(2.0, size * RIM_LIGHT_REACH))
+    light *= np.float32(RIM_LIGHT)
+    face += cv2.multiply(step, cv2.merge([light, tint, tint]), dst=step)
     return face
