@@ -83,3 +83,24 @@ def test_the_buffalo_archive_is_pinned_as_public_projects_pin_it() -> None:
     size, sha256, _urls = archives.pop()
     assert sha256 == "80ffe37d8a5940d59a7384c201a2a38d4741f2f3c51eef46ebb28218a7b0ca2f"
     assert size == 288_621_354
+
+
+def test_an_edited_manifest_is_read_as_it_now_is(tmp_path: Path) -> None:
+    """Reading the manifest is cheap enough for every status answer, and never stale: an
+    edit (here a hash changed in place, the file's size the same) is seen by the next read,
+    and what one reader changes in its copy no other reader sees."""
+    path = tmp_path / "models.yaml"
+    text = (ROOT / "config" / "models.yaml").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    first = load_manifest(path)
+    item = first.models["buffalo_l"].files[0]
+    old = item.sha256
+    assert old is not None and text.count(old) == 1
+    new = "ab" * 32
+    item.urls.clear()  # one reader's change stays in its copy
+    again = load_manifest(path)
+    assert again.models["buffalo_l"].files[0].urls
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    assert load_manifest(path).models["buffalo_l"].files[0].sha256 == new
+    path.write_text(text, encoding="utf-8")
+    assert load_manifest(path).models["buffalo_l"].files[0].sha256 == old
