@@ -5,6 +5,7 @@ not the point."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -169,10 +170,10 @@ def client_mjpeg_frames(
         resp.close()
 
 
-@pytest.fixture
-def make_studio(tmp_path: Path, media: Path) -> Iterator[Callable[..., tuple[Any, Any]]]:
-    """``make_studio(**sections)``: (test client, Studio) in this process, the media folder
-    as in ``media``, no monitor; each Studio is closed at the end of the test."""
+@contextmanager
+def studios(tmp_path: Path, media: Path) -> Iterator[Callable[..., tuple[Any, Any]]]:
+    """``make_studio``'s maker, for a fixture of any scope: the Studios it made are closed
+    when the block ends."""
     from ar_backend.app import create_app
     from ar_backend.config import BackendConfig
     from ar_backend.studio import Studio
@@ -192,6 +193,16 @@ def make_studio(tmp_path: Path, media: Path) -> Iterator[Callable[..., tuple[Any
         made.append(studio)
         return create_app(config, studio=studio).test_client(), studio
 
-    yield _make
-    for studio in made:
-        studio.close()
+    try:
+        yield _make
+    finally:
+        for studio in made:
+            studio.close()
+
+
+@pytest.fixture
+def make_studio(tmp_path: Path, media: Path) -> Iterator[Callable[..., tuple[Any, Any]]]:
+    """``make_studio(**sections)``: (test client, Studio) in this process, the media folder
+    as in ``media``, no monitor; each Studio is closed at the end of the test."""
+    with studios(tmp_path, media) as make:
+        yield make
