@@ -14,6 +14,9 @@ import requests
 from shared.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+# how often a test's in-thread HTTP server (serve_forever) looks for shutdown(): the
+# default half second was the wait of every test that stops one
+STOP_POLL_S = 0.02
 
 
 class ServiceProcess:

@@ -29,7 +29,7 @@ from ar_backend.jobs.render import run_job
 from ar_backend.jobs.spec import JobFailed, JobSpec
 from shared.messages import render
 from tests.pixel_bombs import png_declaring, video_of_png
-from tests.procs import wait_for
+from tests.procs import STOP_POLL_S, wait_for
 
 LIMIT = PixelLimit(40)
 
@@ -162,7 +162,12 @@ def served(media: Path) -> Iterator[str]:
     """The media folder over HTTP on a free port (a network stream source's stand-in)."""
     handler = functools.partial(_QuietFiles, directory=str(media))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="files", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": STOP_POLL_S},
+        name="files",
+        daemon=True,
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.procs import STOP_POLL_S
+
 pytest.importorskip("PyQt5")
 pytestmark = pytest.mark.slow
 
@@ -54,7 +56,12 @@ def backend(tmp_path: Path) -> Iterator[tuple[str, Any, Path]]:
     studio.device_access = DeviceAccess(dev, identity=USER)
     port = free_port()
     server = make_server("127.0.0.1", port, create_app(config, studio=studio), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="test-backend", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": STOP_POLL_S},
+        name="test-backend",
+        daemon=True,
+    )
     thread.start()
     yield f"http://127.0.0.1:{port}", studio, dev
     server.shutdown()

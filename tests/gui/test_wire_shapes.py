@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from shared.http import HttpError
+from tests.procs import STOP_POLL_S
 from user_gui.services.clients import (
     ARBackendClient,
     MonitorClient,
@@ -89,7 +90,9 @@ class Stub:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": STOP_POLL_S}, daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.cli import Exited, run_module
+from tests.procs import STOP_POLL_S
 
 
 class Server:
@@ -63,7 +64,9 @@ class Server:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": STOP_POLL_S}, daemon=True
+        )
         self.thread.start()
 
     def close(self) -> None:
