@@ -66,9 +66,10 @@ def run(
     )
     if occlusion is None:
         return rendered, rendered
+    out = rendered.copy()  # (put back in place)
     if live:
-        return (rendered if in_front is None else occlusion.finish(in_front, rendered)), rendered
-    return occlusion.apply(scene.image, rendered, [swap["face"]]), rendered
+        return (out if in_front is None else occlusion.finish(in_front, out)), rendered
+    return occlusion.apply(scene.image, out, [swap["face"]]), rendered
 
 
 def unchanged_share(out: np.ndarray, scene: occluded.Scene) -> float:
@@ -175,7 +176,7 @@ def test_a_face_with_five_keypoints_gets_its_regions_from_the_mesh(
     )
     occlusion = opened(files)
     neural = five_keypoints(swap["face"])
-    out = occlusion.apply(scene.image, rendered, [neural])
+    out = occlusion.apply(scene.image, rendered.copy(), [neural])  # (put back in place)
     kept = unchanged_share(out, scene)
     assert kept >= KEPT_MESH[name], f"{name}: {kept:.3f} of the occluder kept"
     assert swapped_elsewhere(out, rendered, swap, scene) > SWAPPED[name]

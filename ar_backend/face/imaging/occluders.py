@@ -86,6 +86,17 @@ class FaceRegions:
     down: Points  # the face's own downwards (unit: from between the eyes to the mouth)
 
 
+def moved(regions: FaceRegions, by: Points) -> FaceRegions:
+    """The same regions ``by`` (x, y) px along: in a part of the frame's own pixels."""
+    return FaceRegions(
+        regions.outline + by,
+        tuple(poly + by for poly in regions.features),
+        tuple(poly + by for poly in regions.skin),
+        regions.mouth + by,
+        regions.down,
+    )
+
+
 def regions68(points: Points) -> FaceRegions:
     """The regions of a face with dlib's 68 points (and a forehead above them, when the 74
     points of geometry.with_forehead are given)."""

@@ -60,6 +60,8 @@ MOST_COVERED = 0.6  # a face's visible box more covered than this: the face itse
 RECHECK_S = 5.0  # missing model files are looked for again this often
 
 Image = npt.NDArray[np.uint8]
+Mask = npt.NDArray[np.uint8]
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
 
 @dataclass
@@ -68,7 +70,7 @@ class Pending:
 
     original: Image
     faces: list[TargetFace]
-    mask: Future[npt.NDArray[np.uint8]]
+    mask: Future[tuple[Box, Mask]]
     ms: float = 0.0  # its own time, on its thread
 
 
@@ -175,45 +177,70 @@ class Occlusion:
             self._hands.reset()
 
     def mask(self, image: Image, faces: list[TargetFace]) -> npt.NDArray[np.uint8]:
-        """What is in front of ``faces`` in ``image`` (the frame before the swap)."""
+        """What is in front of ``faces`` in ``image`` (the frame before the swap), as a mask
+        the size of the frame."""
+        (x0, y0, x1, y1), near = self.mask_near(image, faces)
+        out = np.zeros(image.shape[:2], np.uint8)
+        out[y0:y1, x0:x1] = near
+        return out
+
+    def mask_near(self, image: Image, faces: list[TargetFace]) -> tuple[Box, Mask]:
+        """What is in front of ``faces`` in ``image``, worked out on the part of the frame
+        round them only (the squares person segmentation looks at): that part (x0, y0, x1,
+        y1) and its mask. Its cost follows the faces, not the frame (a 1080p frame's pixels
+        are never all gone over)."""
         hands, person = self.open()
         h, w = image.shape[:2]
-        out = np.zeros((h, w), np.uint8)
         boxes = [np.asarray(f.box, np.float64) for f in faces]
         found = hands.update(image, boxes)
         self.hands_in_view = len(found)
+        squares = [_square(box, AROUND, w, h) for box in boxes]
+        x0, y0 = min(q[0] for q in squares), min(q[1] for q in squares)
+        x1, y1 = max(q[2] for q in squares), max(q[3] for q in squares)
+        view = image[y0:y1, x0:x1]
+        to_view = np.array([-x0, -y0], np.float64)
+        out = np.zeros(view.shape[:2], np.uint8)
         for hand in found:
-            out |= occluders.hand_mask(hand.points, image.shape)
-        prob = np.ones((h, w), np.float32)  # outside the squares: the person, as far as known
-        for box in boxes:
-            x0, y0, x1, y1 = _square(box, AROUND, w, h)
-            if x1 - x0 >= 16 and y1 - y0 >= 16:
-                prob[y0:y1, x0:x1] = person.mask(image[y0:y1, x0:x1])
+            out |= occluders.hand_mask(np.asarray(hand.points)[:, :2] + to_view, view.shape)
+        prob = np.ones(view.shape[:2], np.float32)  # outside the squares: the person
+        for sx0, sy0, sx1, sy1 in squares:
+            if sx1 - sx0 >= 16 and sy1 - sy0 >= 16:
+                prob[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = person.mask(
+                    image[sy0:sy1, sx0:sx1]
+                )
         for face in faces:
             regions = self.regions(image, face)
             if regions is not None:
-                out |= occluders.object_mask(image, regions, prob, out)
-        near = np.zeros((h, w), np.uint8)  # only what is over a face matters
+                out |= occluders.object_mask(view, occluders.moved(regions, to_view), prob, out)
+        near = np.zeros(view.shape[:2], np.uint8)  # only what is over a face matters
         for box in boxes:
-            x0, y0, x1, y1 = _square(box, 1.2, w, h)
-            near[y0:y1, x0:x1] = 255
-        return _never_the_whole_face(out & near, boxes)
+            nx0, ny0, nx1, ny1 = _square(box, 1.2, w, h)
+            near[ny0 - y0 : ny1 - y0, nx0 - x0 : nx1 - x0] = 255
+        local = [box + np.tile(to_view, 2) for box in boxes]
+        return (x0, y0, x1, y1), _never_the_whole_face(out & near, local)
 
     def put_back(self, original: Image, swapped: Image, faces: list[TargetFace]) -> Image:
-        """``swapped`` with what is in front of ``faces`` put back from ``original`` (the
-        frame before the swap); its models are opened on first use (FileNotFoundError
-        saying why when their files are not here). A file job calls this: a failure
-        raises."""
+        """``swapped`` (in place, and returned) with what is in front of ``faces`` put back
+        from ``original`` (the frame before the swap); its models are opened on first use
+        (FileNotFoundError saying why when their files are not here). A file job calls this:
+        a failure raises."""
         if not faces:
             return swapped
         self.open()  # (opening the models is not its cost per frame)
         t0 = time.perf_counter()
-        mask = self.mask(original, faces)
-        out = occluders.put_back(original, swapped, mask)
-        self.frames_occluded += bool(mask.any())
+        out = self._put_back_near(original, swapped, self.mask_near(original, faces))
         ms = (time.perf_counter() - t0) * 1000
         self.ms = ms if self.ms is None else self.ms * (1 - WEIGHT) + ms * WEIGHT
         return out
+
+    def _put_back_near(self, original: Image, swapped: Image, near: tuple[Box, Mask]) -> Image:
+        (x0, y0, x1, y1), mask = near
+        part = swapped[y0:y1, x0:x1]
+        back = occluders.put_back(original[y0:y1, x0:x1], part, mask)
+        if back is not part:
+            part[:] = back
+        self.frames_occluded += bool(mask.any())
+        return swapped
 
     def begin(self, original: Image, faces: list[TargetFace]) -> Pending | None:
         """Start working out what is in front of ``faces`` in ``original`` (the camera's
@@ -230,10 +257,10 @@ class Occlusion:
             self._beside = ThreadPoolExecutor(1, thread_name_prefix="occlusion")
         pending = Pending(original, list(faces), Future())
 
-        def work() -> npt.NDArray[np.uint8]:
+        def work() -> tuple[Box, Mask]:
             t0 = time.perf_counter()
             try:
-                return self.mask(original, pending.faces)
+                return self.mask_near(original, pending.faces)
             finally:
                 pending.ms = (time.perf_counter() - t0) * 1000
 
@@ -245,14 +272,12 @@ class Occlusion:
         failure (logged once, said in status) the swap goes out as it is."""
         t0 = time.perf_counter()
         try:
-            mask = pending.mask.result()
-            out = occluders.put_back(pending.original, swapped, mask)
+            out = self._put_back_near(pending.original, swapped, pending.mask.result())
         except Exception as exc:
             if self.fault.fault(f"{exc.__class__.__name__}: {exc}"):
                 log.debug("occlusion failed", exc_info=True)
             return swapped
         self.fault.clear()
-        self.frames_occluded += bool(mask.any())
         ms = pending.ms + (time.perf_counter() - t0) * 1000  # (its work, not the wait)
         self.ms = ms if self.ms is None else self.ms * (1 - WEIGHT) + ms * WEIGHT
         return out
