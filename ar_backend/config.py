@@ -79,6 +79,12 @@ class PipelineConfig(Section):
     overlay: OverlayConfig = Field(default_factory=OverlayConfig)
     burn_ms: float = Field(0.0, ge=0, le=1000, description="Cost of the 'burn' test processor.")
     stats_window: int = Field(300, ge=10, description="Frames kept for latency percentiles.")
+    overlap: bool = Field(
+        True,
+        description="Find the faces of the next frame while this one is rendered (a "
+        "processor's prepare step on a thread of its own: the second core; a frame's latency "
+        "is still its own steps, no frame is queued). false: every step on one thread.",
+    )
 
 
 class VirtualCameraConfig(Section):

@@ -62,7 +62,21 @@ class LatestSlot:
             if self._closed and self._taken:
                 return None
             self._taken = True
+            self._cond.notify_all()  # (wait_taken)
             return self._frame
+
+    def wait_taken(self, timeout: float) -> bool:
+        """Wait until the frame put last has been taken (or none is waiting): a stage that
+        feeds this slot starts its next frame only when the one after it is ready for it,
+        so it never works on frames that would be replaced unread. False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._taken and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
 
     def latest(self) -> Frame | None:
         with self._cond:

@@ -1,8 +1,15 @@
-"""The live path: capture thread -> [one-frame slot] -> process thread -> [latest output].
+"""The live path: capture thread -> [one-frame slot] -> (prepare thread -> [one-frame slot]
+->) process thread -> [latest output].
 
 Neither stage ever waits on the other or on a reader: the capture thread overwrites the slot
 (an unprocessed frame it replaces is counted as dropped), and every output reader takes the
 newest frame there is.
+
+With ``overlap`` (``pipeline.overlap``, on by default) and a processor that has a prepare step
+(the face swap: finding the frame's faces), the prepare thread runs those steps on a frame
+while the process thread renders the one before: the machine's second core works on the live
+path, and a frame's latency is still the sum of its own steps (the slot between them holds
+one frame; a newer one replaces it and the older counts as dropped).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections import deque
 from ar_backend.frames import Frame, LatestSlot
 from ar_backend.governor import Governor
 from ar_backend.processors import Processor, ProcessorContext
+from ar_backend.processors.base import PrepareStep, prepare_step
 from ar_backend.sources import Source, SourceError
 from ar_backend.stages import Lap, StageMeter
 from shared.logs import FaultLatch
@@ -59,6 +67,24 @@ class RateMeter:
             self._times.clear()
 
 
+JUST_IN_TIME_MS = 3.0  # (overlap) a prepared frame is ready this long before it is wanted
+
+
+class Ema:
+    """A moving mean (each value a tenth of it), 0 before the first."""
+
+    def __init__(self, weight: float = 0.1) -> None:
+        self.weight = weight
+        self.value = 0.0
+        self._seen = False
+
+    def add(self, value: float) -> None:
+        if not self._seen:
+            self.value, self._seen = value, True
+        else:
+            self.value += self.weight * (value - self.value)
+
+
 class Pipeline:
     """Owns the capture and process threads for one source at a time."""
 
@@ -70,14 +96,26 @@ class Pipeline:
         reconnect_min: float = 0.5,
         reconnect_max: float = 5.0,
         governor: Governor | None = None,
+        overlap: bool = True,
     ) -> None:
         self.processors = processors
+        # the processors' prepare steps, run one frame ahead on the prepare thread (overlap)
+        self._prepares: list[tuple[Processor, PrepareStep]] = [
+            (p, step) for p in processors if (step := prepare_step(p)) is not None
+        ]
+        self.overlap = overlap and bool(self._prepares)
+        # (overlap) how long each thread's part of a frame takes: the prepare thread starts
+        # a frame that long before the process thread will want it
+        self._process_ms = Ema()
+        self._prepare_ms = Ema()
+        self._prepare_faults = [FaultLatch(log, f"processor {p.name}") for p, _ in self._prepares]
         # told about every frame out; turns knobs down (and up) on this thread, between frames
         self.governor = governor
         # one per processor: a failing one is logged once (with its traceback) and shown in
         # stats() until it processes a frame again, not logged on every frame
         self._faults = [FaultLatch(log, f"processor {p.name}") for p in processors]
         self.input = LatestSlot()
+        self.prepared = LatestSlot()  # (overlap) prepared, waiting for the process thread
         self.output = LatestSlot()
         self.reconnect_min = reconnect_min
         self.reconnect_max = reconnect_max
@@ -115,6 +153,12 @@ class Pipeline:
         return self._source
 
     @property
+    def dropped(self) -> int:
+        """Frames replaced unprocessed: by the capture thread, or (overlap) prepared and
+        replaced before the process thread took them."""
+        return self.input.dropped + self.prepared.dropped
+
+    @property
     def running(self) -> bool:
         return self.state in ("connecting", "running", "reconnecting")
 
@@ -127,12 +171,14 @@ class Pipeline:
             self._source = source
             self._stop = threading.Event()
             self.input.reopen()
+            self.prepared.reopen()
             self.output.reopen()
             self.fps_in.reset()
             self.fps_out.reset()
             self._latency.clear()
             self.stages.clear()
-            self.input.dropped = 0
+            self.input.dropped = self.prepared.dropped = 0
+            self._process_ms, self._prepare_ms = Ema(), Ema()
             self.frames_in = self.frames_out = 0
             self.reconnects = 0
             self.connect_attempts = 0
@@ -152,6 +198,12 @@ class Pipeline:
                 ),
                 threading.Thread(target=self._process, args=(stop,), name="process", daemon=True),
             ]
+            if self.overlap:
+                self._threads.append(
+                    threading.Thread(
+                        target=self._prepare, args=(stop,), name="prepare", daemon=True
+                    )
+                )
             for t in self._threads:
                 t.start()
 
@@ -166,6 +218,7 @@ class Pipeline:
                 self.state = "stopped"
             self._connecting_since = None
         self.input.close()
+        self.prepared.close()
         source = self._source
         for t in self._threads:
             if t.name == "capture" and getattr(source, "opens_slowly", False):
@@ -271,12 +324,51 @@ class Pipeline:
         finally:
             source.close()  # this thread owns the source: nothing closes it mid-read
 
-    def _process(self, stop: threading.Event) -> None:
+    def _prepare(self, stop: threading.Event) -> None:
+        """(overlap) The processors' prepare steps on each frame, a frame ahead of process."""
         while not stop.is_set():
+            # the next frame once the process thread has taken the last one (no work on
+            # frames that would be replaced unread), and only so long before it is done with
+            # that one as preparing takes: the frame taken is the newest the camera has then,
+            # and it does not wait, prepared, for the process thread (no latency added)
+            if not self.prepared.wait_taken(timeout=0.5):
+                continue
+            lead_s = self._process_ms.value - self._prepare_ms.value - JUST_IN_TIME_MS
+            if lead_s > 0 and stop.wait(lead_s / 1000):
+                return
             frame = self.input.take(timeout=0.5)
             if frame is None:
                 continue
-            frame.timings["wait"] = max(0.0, time.monotonic() - frame.captured) * 1000
+            started = time.monotonic()
+            frame.timings["wait"] = max(0.0, started - frame.captured) * 1000
+            for (proc, step), fault in zip(self._prepares, self._prepare_faults, strict=True):
+                lap = Lap()
+                try:
+                    step(frame, self._ctx)
+                except Exception as exc:  # process() then does the step itself
+                    if fault.fault(f"{type(exc).__name__}: {exc}"):
+                        log.exception("processor %s failed to prepare a frame", proc.name)
+                else:
+                    if fault.active is not None:
+                        fault.clear()
+                name = f"{proc.name}.prepare"
+                frame.timings[name], frame.cpu[name] = lap.ms()
+            now = time.monotonic()
+            frame.meta["prepared_at"] = now
+            self._prepare_ms.add((now - started) * 1000)
+            self.prepared.put(frame)
+
+    def _process(self, stop: threading.Event) -> None:
+        slot = self.prepared if self.overlap else self.input
+        while not stop.is_set():
+            frame = slot.take(timeout=0.5)
+            if frame is None:
+                continue
+            if self.overlap:  # from prepared to taken here
+                ready = float(frame.meta.get("prepared_at", frame.captured))
+                frame.timings["handoff"] = max(0.0, time.monotonic() - ready) * 1000
+            else:
+                frame.timings["wait"] = max(0.0, time.monotonic() - frame.captured) * 1000
             ctx = self._ctx
             ctx.fps_out = self.fps_out.rate()
             p50 = _percentile(list(self._latency), 50)
@@ -285,6 +377,7 @@ class Pipeline:
             with self._frame_lock:
                 frame = self._run_processors(frame, ctx)
             now = time.monotonic()
+            self._process_ms.add((now - taken) * 1000)
             latency_ms = (now - frame.captured) * 1000
             frame.meta["output_at"] = now
             self._latency.append(latency_ms)
@@ -303,7 +396,7 @@ class Pipeline:
         source = self._source
         if source is None:
             return
-        behind = self.input.dropped + int(getattr(source, "frames_skipped", 0))
+        behind = self.dropped + int(getattr(source, "frames_skipped", 0))
         step = self.governor.observe(busy_ms, behind, float(source.fps))
         if step is not None:
             log.info(
@@ -354,7 +447,7 @@ class Pipeline:
             fps_out=round(self.fps_out.rate(), 2),
             frames_in=self.frames_in,
             frames_out=self.frames_out,
-            dropped_frames=self.input.dropped,
+            dropped_frames=self.dropped,
             # a file played in real time skips what it cannot decode in time
             source_skipped=int(getattr(src, "frames_skipped", 0)) if src else 0,
             reconnects=self.reconnects,
@@ -368,9 +461,16 @@ class Pipeline:
             stages=self.stages.summary(),
             processors=[p.name for p in self.processors],
             processor_errors={
-                p.name: fault.active
-                for p, fault in zip(self.processors, self._faults, strict=True)
-                if fault.active is not None
+                **{
+                    p.name: fault.active
+                    for (p, _step), fault in zip(self._prepares, self._prepare_faults, strict=True)
+                    if fault.active is not None
+                },
+                **{
+                    p.name: fault.active
+                    for p, fault in zip(self.processors, self._faults, strict=True)
+                    if fault.active is not None
+                },
             },
             started_at=self.started_at,
         )

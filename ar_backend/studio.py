@@ -193,6 +193,7 @@ class Studio:
         self.pipeline = Pipeline(
             processors,
             stats_window=config.pipeline.stats_window,
+            overlap=config.pipeline.overlap,
             reconnect_min=cam.reconnect_min,
             reconnect_max=cam.reconnect_max,
             governor=self.governor,

@@ -34,12 +34,27 @@ class ProcessorResources:
 
 
 class Processor(Protocol):
+    """A step of the live path. One may also have a ``prepare(frame, ctx) -> None`` step (see
+    :func:`prepare_step`): work on the frame as the camera gave it that does not change it
+    (finding its faces), run on the pipeline's prepare thread while the frame before is in
+    ``process``; it hands its result to ``process`` in ``frame.meta``. Without the prepare
+    thread (``pipeline.overlap: false``) ``process`` runs it itself."""
+
     name: str
 
     def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
         """Return the frame to pass on (may be the same object, changed in place)."""
 
     def close(self) -> None: ...
+
+
+PrepareStep = Callable[[Frame, ProcessorContext], None]
+
+
+def prepare_step(processor: Processor) -> PrepareStep | None:
+    """The processor's ``prepare`` step, or None when it has none."""
+    step = getattr(processor, "prepare", None)
+    return step if callable(step) else None
 
 
 ProcessorFactory = Callable[[PipelineConfig, ProcessorResources], Processor]

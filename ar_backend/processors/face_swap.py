@@ -1,7 +1,8 @@
 """``face_swap``: hands each frame to the studio's ``FaceSwap`` (ar_backend.face).
 
 It passes frames through unchanged while the swap is off or no face is loaded. The face
-tracker lives here because only the process thread may touch it: MediaPipe's detector and
+tracker lives here and only its prepare step touches it (on the pipeline's prepare thread, a
+frame ahead of the render, or in ``process`` when there is none): MediaPipe's detector and
 mesh on every frame (face/live/follow.py) when their files are there, else dlib's detector
 every few frames with its thread beside (``face.detect_thread``: started here, stopped in
 ``close()``), said once in the log and in ``/face/status`` ``detection``.
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from ar_backend.background.compose import face_region
 from ar_backend.config import PipelineConfig
 from ar_backend.face.live.follow import FaceFollower, mediapipe_follower
@@ -19,6 +22,9 @@ from ar_backend.frames import Frame
 from ar_backend.processors.base import ProcessorContext, ProcessorResources, register
 
 log = logging.getLogger(__name__)
+
+FOLLOWED = "face_swap.followed"  # frame.meta: FaceSwap.follow()'s result, from prepare()
+REGIONS = "face_swap.regions"  # ... and the regions of the faces followed then
 
 
 class FaceSwapProcessor:
@@ -42,14 +48,29 @@ class FaceSwapProcessor:
         if self.face is not None:
             self.face.detection = {"tracker": self.tracker.name, "reason": why}
 
+    def prepare(self, frame: Frame, ctx: ProcessorContext) -> None:
+        """The frame's faces found (on the pipeline's prepare thread, a frame ahead of
+        ``process``): the tracker is only touched here then."""
+        if self.face is not None:
+            followed = self.face.follow(frame.image, self.tracker, frame.timings)
+            frame.meta[FOLLOWED] = followed
+            frame.meta[REGIONS] = self._regions()
+
     def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
         if self.face is not None:
-            frame.image = self.face.process(frame.image, self.tracker, frame.timings)
+            ahead = FOLLOWED in frame.meta
+            if not ahead:  # (no prepare thread: pipeline.overlap false)
+                self.prepare(frame, ctx)
+            frame.image = self.face.process(
+                frame.image, self.tracker, frame.timings, frame.meta.pop(FOLLOWED), ahead=True
+            )
+            regions = frame.meta.pop(REGIONS)
             if self.face.enabled:  # for the processors after it (background keeps them)
-                frame.meta["faces"] = [
-                    face_region(face.points, face.box) for face in self.tracker.tracks
-                ]
+                frame.meta["faces"] = regions
         return frame
+
+    def _regions(self) -> list[np.ndarray]:
+        return [face_region(face.points, face.box) for face in self.tracker.tracks]
 
     def close(self) -> None:
         if self.detector is not None:

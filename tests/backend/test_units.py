@@ -183,3 +183,67 @@ def test_a_file_says_which_of_its_frames_it_read_when_it_skips_to_keep_its_clock
         assert abs(_square_frame(image, 60) - source.position) <= 1
     finally:
         source.close()
+
+
+class Preparing:
+    """A processor with a prepare step that takes ``prepare_ms`` and a process step that takes
+    ``process_ms`` (busy waits), recording which thread ran each on which frame."""
+
+    name = "preparing"
+
+    def __init__(self, prepare_ms: float, process_ms: float) -> None:
+        self.prepare_ms, self.process_ms = prepare_ms, process_ms
+        self.prepared: dict[int, str] = {}
+        self.processed: dict[int, tuple[str, str | None]] = {}
+
+    @staticmethod
+    def _busy(ms: float) -> None:
+        end = time.perf_counter() + ms / 1000
+        while time.perf_counter() < end:
+            pass
+
+    def prepare(self, frame: Frame, ctx: ProcessorContext) -> None:
+        import threading
+
+        self._busy(self.prepare_ms)
+        self.prepared[frame.seq] = threading.current_thread().name
+        frame.meta["ready"] = frame.seq
+
+    def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
+        import threading
+
+        if "ready" not in frame.meta:  # (no prepare thread: done here)
+            self.prepare(frame, ctx)
+        self._busy(self.process_ms)
+        self.processed[frame.seq] = (threading.current_thread().name, self.prepared[frame.seq])
+        return frame
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_a_prepare_step_runs_a_frame_ahead_on_its_own_thread(tmp_path: Path, overlap) -> None:
+    """With overlap, a processor's prepare step runs on the pipeline's prepare thread and its
+    process step on the process thread, each frame prepared once and handed on with what it
+    found; a frame is prepared only when the process thread will take it (none is prepared and
+    then replaced unread while the source outruns them). Without, both run on the process
+    thread."""
+    clip = write_clip(tmp_path / "c.mp4", frames=60)
+    proc = Preparing(prepare_ms=15, process_ms=40)  # ~25 fps of work on a 30 fps source
+    pipe = Pipeline([proc], overlap=overlap)  # type: ignore[list-item]
+    source = make_source(parse_spec(str(clip)), CameraConfig())
+    source.open()
+    pipe.start(source)
+    try:
+        stats = wait_for(lambda: (s := pipe.stats()).frames_out >= 12 and s, timeout=30)
+    finally:
+        pipe.close()
+    threads = {thread for thread, _ in proc.processed.values()}
+    prepared_on = {proc.prepared[seq] for seq in proc.processed}
+    assert threads == {"process"}
+    assert prepared_on == ({"prepare"} if overlap else {"process"})
+    assert pipe.prepared.dropped == 0  # none prepared for nothing
+    assert len(proc.prepared) <= len(proc.processed) + 2  # (one in hand, one prepared)
+    if overlap:
+        assert {"wait", "preparing.prepare", "handoff", "preparing"} <= set(stats.stages)

@@ -27,7 +27,7 @@ from ar_backend.face.engines.base import Engine
 from ar_backend.face.enhancers.base import OFF as ENHANCER_OFF
 from ar_backend.face.enhancers.live import LiveEnhancer
 from ar_backend.face.errors import FaceError, NoSource, PathRefused
-from ar_backend.face.faces import SourceFace
+from ar_backend.face.faces import SourceFace, TargetFace
 from ar_backend.face.imaging.images import decode_upload, png
 from ar_backend.face.live.engines import EngineCache
 from ar_backend.face.live.events import (
@@ -43,7 +43,7 @@ from ar_backend.face.live.people import LivePeople
 from ar_backend.face.live.quality import FaceQuality
 from ar_backend.face.live.snapshot import Live, Snapshot
 from ar_backend.face.live.tracker import Tracker
-from ar_backend.face.occlusion.live import Occlusion
+from ar_backend.face.occlusion.live import Occlusion, Pending
 from ar_backend.face.people import faceset
 from ar_backend.face.people.reference import Matcher
 from ar_backend.face.people.source import (
@@ -57,6 +57,21 @@ from shared.messages import text_fields
 from shared.wire.backend import FaceLoadOut, FaceSource, FaceStatus, FaceStatusOut
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Followed:
+    """The faces of one frame, found ahead of its render (:meth:`FaceSwap.follow`)."""
+
+    engine: Engine  # whose points they carry
+    faces: list[TargetFace]  # confirmed: to be drawn
+    suspects: list[np.ndarray]  # boxes that failed this frame's check: guarded
+    tracks: list[np.ndarray]  # boxes of every face followed (guarded on a failure)
+    linger_s: float  # how long the guard keeps a face the tracker lost
+    prevented: int = 0  # followed faces dropped unconfirmed this frame
+    detector_error: str | None = None
+    error: Exception | None = None  # the tracker failed on this frame
+    in_front: Pending | None = None  # what is in front of the faces, being worked out
 
 
 @dataclass(frozen=True)
@@ -350,8 +365,13 @@ class FaceSwap:
 
     # ---- the live path ---------------------------------------------------------------------
 
-    def process(self, image: np.ndarray, tracker: Tracker, timings: dict[str, float]) -> np.ndarray:
-        """Swap the faces in one frame (called by the pipeline's process thread only)."""
+    def follow(
+        self, image: np.ndarray, tracker: Tracker, timings: dict[str, float]
+    ) -> Followed | None:
+        """Find the faces of a frame (the tracker's work, and what is in front of them begun
+        on the occlusion's thread), ahead of its render: on the pipeline's prepare thread, a
+        frame before :meth:`process` renders it, or by :meth:`process` itself. The tracker is
+        only ever touched here. None while the swap is off (nothing to find)."""
         snap = self.live
         if snap.tracker_reset.is_set():  # before the snapshot: it is at least as new
             snap.tracker_reset.clear()
@@ -360,70 +380,105 @@ class FaceSwap:
         if snap.redetect.is_set():
             snap.redetect.clear()
             tracker.detect_soon()
+        live = snap.now
+        if not live.enabled or live.engine is None or not live.has_source:
+            return None
+        options = self.quality.applied(live.options)  # less, while the governor says so
+        dropped = tracker.unconfirmed_dropped
+        try:
+            found = tracker.update(
+                live.engine, image, self.matcher.tracking_options(live.people, options)
+            )
+        except Exception as exc:  # process() says it, and guards where the faces were
+            tracks = [t.box for t in tracker.tracks]
+            tracker.reset()
+            return Followed(live.engine, [], [], tracks, tracker.linger_s, error=exc)
+        for stage, ms in tracker.last_ms.items():
+            timings[f"face.{stage}"] = ms
+        faces = [f for f in found if not f.extra.get("fails")]  # only confirmed are drawn
+        return Followed(
+            live.engine,
+            faces,
+            [f.box for f in found if f.extra.get("fails")],  # failed this frame's check
+            [t.box for t in tracker.tracks],
+            tracker.linger_s,
+            prevented=tracker.unconfirmed_dropped - dropped,
+            detector_error=tracker.detector_error,
+            # what is in front of them, worked out on the camera's frame beside the render
+            in_front=self.occlusion.begin(image, faces) if options.occlusion == "on" else None,
+        )
+
+    def process(
+        self,
+        image: np.ndarray,
+        tracker: Tracker,
+        timings: dict[str, float],
+        followed: Followed | None = None,
+        ahead: bool = False,
+    ) -> np.ndarray:
+        """Swap the faces in one frame (called by the pipeline's process thread only): those
+        :meth:`follow` found (``ahead``: on the prepare thread, handed in as ``followed``),
+        else found here first."""
+        snap = self.live
+        if not ahead:
+            followed = self.follow(image, tracker, timings)
         self.matcher.offer(image)  # a reference picked in the current frame waits for it
         live = snap.now
         options = self.quality.applied(live.options)  # less, while the governor says so
-        if not live.enabled or live.engine is None or not live.has_source:
+        if followed is None or not live.enabled or live.engine is None or not live.has_source:
             if (live.enabled or self.restoring) and self.guard.on:
                 return self.guard.apply(image, None)  # wanted, not possible yet: guard.py
             self.guard.forget()
             return image
-        suspects: list[np.ndarray] = []  # faces that failed this frame's check (confirm.py)
-        dropped = tracker.unconfirmed_dropped
+        suspects = list(followed.suspects)
+        faces = followed.faces
+        if followed.engine is not live.engine:  # switched since: their points are not its own
+            suspects, faces = suspects + [f.box for f in faces], []
+        self.false_swaps_prevented += followed.prevented
         try:
-            faces = tracker.update(
-                live.engine, image, self.matcher.tracking_options(live.people, options)
-            )
-            self.false_swaps_prevented += tracker.unconfirmed_dropped - dropped
-            suspects = [f.box for f in faces if f.extra.get("fails")]
-            faces = [f for f in faces if not f.extra.get("fails")]  # only confirmed are drawn
+            if followed.error is not None:
+                raise followed.error
             seen = [f.box for f in faces]
             self.quality.seen(seen, image.shape)
-            for stage, ms in tracker.last_ms.items():
-                timings[f"face.{stage}"] = ms
             t0 = time.perf_counter()
             if faces:
                 # by source (the loaded one, a face map's); faces matching no reference stay
                 chosen = self.matcher.choose(live.people, live.engine, image, faces, live.source)
-                # on a copy: a render that fails half way must leave the frame as it was
-                before = image  # (and what is in front of the faces comes back from it)
-                rendered = [face for group, _source in chosen for face in group]
-                # what is in front of them, worked out on the camera's frame beside the render
-                in_front = (
-                    self.occlusion.begin(before, rendered) if options.occlusion == "on" else None
-                )
+                # on a copy: a render that fails half way must leave the frame as it was (and
+                # what is in front of the faces comes back from it: occlusion's finish)
                 image = image.copy() if chosen else image
                 for group, source in chosen:
                     image = live.engine.render(image, group, source, options)
                 self.matcher.rendered(faces, live.source)
                 self.frames_swapped += bool(chosen)
                 timings["face.render"] = (time.perf_counter() - t0) * 1000
+                rendered = [face for group, _source in chosen for face in group]
                 if chosen and options.enhancer != ENHANCER_OFF:
                     # the swapped faces only (a face matching no reference stays as it is)
                     image = self.enhancer.enhance(image, rendered, options, timings)
-                if in_front is not None:
+                if followed.in_front is not None and rendered and options.occlusion == "on":
                     t1 = time.perf_counter()
-                    image = self.occlusion.finish(in_front, image)
-                    timings["face.occlusion"] = in_front.ms  # its own work, on its thread
+                    image = self.occlusion.finish(followed.in_front, image)
+                    timings["face.occlusion"] = followed.in_front.ms  # its own work
                     timings["face.occlusion_wait"] = (time.perf_counter() - t1) * 1000
             else:
                 self.frames_without_face += 1
                 timings["face.render"] = (time.perf_counter() - t0) * 1000
             self.faces_in_frame = len(faces)
-            if tracker.detector_error:
-                self.fault.fault(f"detector: {tracker.detector_error}")
+            if followed.detector_error:
+                self.fault.fault(f"detector: {followed.detector_error}")
             else:
                 self.fault.clear()
         except Exception as exc:  # a bad frame must not stop the stream
             if self.fault.fault(f"{exc.__class__.__name__}: {exc}"):
                 log.exception("face swap error; frames pass unchanged until it clears")
-            suspects = [t.box for t in tracker.tracks]
-            tracker.reset()
+            suspects = followed.tracks
+            snap.tracker_reset.set()  # (the tracker's own thread resets it: follow())
             if self.guard.on:  # where the faces were, or the whole frame (guard.py)
                 image = self.guard.apply(image, suspects or None)
                 suspects = []
         else:
-            image = self.guard.frame(image, seen, suspects, tracker.linger_s)
+            image = self.guard.frame(image, seen, suspects, followed.linger_s)
         stage_ms = dict(self.stage_ms)
         if options.enhancer == ENHANCER_OFF:
             stage_ms.pop("face.enhance", None)
