@@ -244,3 +244,29 @@ def test_a_large_face_is_rendered_smaller_only_where_that_changes_something() ->
     quality.seen([np.array([760, 340, 1076, 706], np.float32)], frame)
     engine["name"] = "inswapper"
     assert size.cost_ms() == 0.0  # its own fixed 128 px swap: no working size to lower
+
+
+def test_occlusion_is_turned_down_in_steps_only_while_it_is_on() -> None:
+    """The occlusion knob offers occlusion's cost while it is on and a level is left; its
+    levels reach the occlusion (set_detail), the person's option stays on."""
+    from ar_backend.config import FaceOptions
+    from ar_backend.face.live.quality import FaceQuality
+
+    options = {"now": FaceOptions()}
+    levels: list[int] = []
+    quality = FaceQuality(
+        lambda: options["now"],
+        lambda _stage: None,
+        lambda _name: None,
+        occlusion=levels.append,
+        occlusion_ms=lambda: 12.0,
+    )
+    knob = next(k for k in quality.knobs if k.name == "occlusion")
+    assert knob.cost_ms() == 12.0
+    knob.set_level(1)
+    knob.set_level(2)
+    assert levels == [1, 2] and knob.cost_ms() == 0.0  # nothing left below
+    assert quality.applied(options["now"]).occlusion == "on"
+    knob.set_level(0)
+    options["now"] = FaceOptions(occlusion="off")
+    assert knob.cost_ms() == 0.0  # off: nothing to win

@@ -229,3 +229,29 @@ def test_live_the_models_open_beside_the_frames(swap: dict[str, Any], files: Mod
         out, _ = run(swap, scene, occlusion)
     assert unchanged_share(out, scene) >= KEPT["microphone bar"]
     assert occlusion.status(True).error is None
+
+
+def test_in_less_detail_what_is_in_front_still_stays_in_front(
+    swap: dict[str, Any], files: ModelFiles
+) -> None:
+    """The quality governor's lower levels of occlusion (person segmentation every other
+    frame, the palm detector less often): over a run of frames, a bar over the mouth is kept
+    on every frame as at full detail, and the segmentation ran on half of them."""
+    scene = SCENES["microphone bar"](swap, files)
+    occlusion = opened(files)
+    occlusion.set_detail(2)
+    assert occlusion._hands is not None and occlusion._hands.every > occlusion.every
+    person = occlusion._person
+    assert person is not None
+    runs = {"n": 0}
+    real = person.mask
+
+    def counted(image):  # type: ignore[no-untyped-def]
+        runs["n"] += 1
+        return real(image)
+
+    person.mask = counted  # type: ignore[method-assign]
+    for _ in range(4):
+        out, _ = run(swap, scene, occlusion)
+        assert unchanged_share(out, scene) >= KEPT["microphone bar"]
+    assert runs["n"] == 2

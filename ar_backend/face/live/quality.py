@@ -12,6 +12,9 @@ person chose.
   (:data:`FACE_SIZES`, face/imaging/workscale.py) and scales it up: softer features on a
   close-up, at a fraction of the cost. Only while a face followed is larger than the next
   size (else nothing would change).
+- ``occlusion``: what is in front of the faces worked out in less detail
+  (face/occlusion/live.py): person segmentation every other frame, then the palm detector
+  less often too; only while occlusion is on.
 
 :class:`FaceQuality` holds the levels the governor set; ``FaceSwap.process`` reads the
 options through :meth:`FaceQuality.applied` on each frame.
@@ -46,14 +49,18 @@ class FaceQuality:
         enhancer_ms: Callable[[str], float | None],
         tracker: Callable[[], str | None] = lambda: "dlib",
         engine: Callable[[], str] = lambda: "classic",
+        occlusion: Callable[[int], None] = lambda _level: None,
+        occlusion_ms: Callable[[], float | None] = lambda: None,
     ) -> None:
         """``options``: the live options; ``stage_ms``: a face stage's moving mean (ms per
         frame it ran on); ``enhancer_ms``: an enhancer model's mean cost per frame;
         ``tracker``: the name of the tracker following the faces (``detect_size`` is dlib's
         detector's: MediaPipe's detector sees its fixed square whatever it is); ``engine``:
-        the engine's name (``face_size`` is the classic engine's)."""
+        the engine's name (``face_size`` is the classic engine's); ``occlusion``: sets the
+        occlusion's level of detail, ``occlusion_ms`` its mean cost per frame."""
         self._tracker = tracker
         self._engine = engine
+        self._occlusion_ms = occlusion_ms
         self._options = options
         self._stage_ms = stage_ms
         self._enhancer_ms = enhancer_ms
@@ -90,6 +97,17 @@ class FaceQuality:
                 apply=self._cap_face,
                 cost=self._face_cost,
             ),
+            LevelKnob(
+                "occlusion",
+                [
+                    msg("governor.occlusion_full"),
+                    msg("governor.occlusion_people_half"),
+                    msg("governor.occlusion_hands_less"),
+                ],
+                importance=2.5,
+                apply=occlusion,
+                cost=self._occlusion_cost,
+            ),
         ]
 
     def seen(self, boxes: Sequence[npt.NDArray[np.floating[Any]]], frame: tuple[int, ...]) -> None:
@@ -121,6 +139,15 @@ class FaceQuality:
         if min(now, self.largest_face_px) <= FACE_SIZES[level]:
             return 0.0
         return self._stage_ms("face.render") or 0.0
+
+    def _occlusion_cost(self) -> float:
+        """Occlusion's ms per frame while it is on and has a level left, else 0."""
+        if (
+            self._options().occlusion != "on"
+            or self.knobs[3].level >= len(self.knobs[3].levels) - 1
+        ):
+            return 0.0
+        return self._occlusion_ms() or 0.0
 
     def _enhancer_cost(self) -> float:
         name = self._options().enhancer

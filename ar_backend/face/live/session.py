@@ -114,6 +114,9 @@ class FaceSwap:
         self.frames_without_face = 0
         self.false_swaps_prevented = 0
         self.stage_ms: dict[str, float] = {}
+        # what is in front of the faces (face/occlusion), for the live path's frames
+        self.model_files = model_files(cfg)  # the verified MediaPipe files (face/detect)
+        self.occlusion = Occlusion(self.model_files)
         # what the quality governor has turned down (face/live/quality.py: its knobs)
         self.quality = FaceQuality(
             lambda: self.live.now.options,
@@ -121,10 +124,9 @@ class FaceSwap:
             self.enhancer.cost.mean,
             lambda: self.detection["tracker"],
             lambda: self.engines.active,
+            self.occlusion.set_detail,
+            lambda: self.occlusion.ms,
         )
-        # what is in front of the faces (face/occlusion), for the live path's frames
-        self.model_files = model_files(cfg)  # the verified MediaPipe files (face/detect)
-        self.occlusion = Occlusion(self.model_files)
 
     def _emit(self, event: FaceEvent) -> None:
         for listener in list(self.listeners):

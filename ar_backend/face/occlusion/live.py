@@ -58,6 +58,11 @@ AROUND = 2.0  # person segmentation looks at a square this many face sizes acros
 WEIGHT = 0.1  # each frame's share of the cost's moving mean
 MOST_COVERED = 0.6  # a face's visible box more covered than this: the face itself, kept swapped
 RECHECK_S = 5.0  # missing model files are looked for again this often
+# the quality governor's levels of detail (face/live/quality.py): person segmentation every
+# other frame from level 1 (the frame between takes the last one's map of the same square),
+# the palm detector every HANDS_LESS_OFTEN frames from level 2
+DETAIL_LEVELS = 3
+HANDS_LESS_OFTEN = 15
 
 Image = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.uint8]
@@ -92,6 +97,9 @@ class Occlusion:
         self._opening = threading.Lock()
         self._loading = threading.Event()  # a thread is opening the models
         self._beside: ThreadPoolExecutor | None = None  # begin()'s thread, made on first use
+        self.detail = 0  # the governor's level (set_detail): 0 full
+        self._people: dict[int, tuple[Box, npt.NDArray[np.float32]]] = {}  # face i: its map
+        self._frames = 0
 
     def unavailable_reason(self) -> str | None:
         """Why it cannot run here (a model file missing or corrupt, and the fetch command)."""
@@ -120,7 +128,8 @@ class Occlusion:
                 landmarker = HAND_LANDMARKERS.get(HANDS).create(self.files)
                 self._mesh = FACE_LANDMARKERS.get(MESH).create(self.files)
                 self._person = PersonSegmenter(self.files)
-                self._hands = HandTracker(palms, landmarker, every=self.every)
+                every = HANDS_LESS_OFTEN if self.detail >= 2 else self.every
+                self._hands = HandTracker(palms, landmarker, every=every)
             return self._hands, self._person
 
     def _open_soon(self) -> None:
@@ -203,10 +212,11 @@ class Occlusion:
         for hand in found:
             out |= occluders.hand_mask(np.asarray(hand.points)[:, :2] + to_view, view.shape)
         prob = np.ones(view.shape[:2], np.float32)  # outside the squares: the person
-        for sx0, sy0, sx1, sy1 in squares:
+        self._frames += 1
+        for i, (sx0, sy0, sx1, sy1) in enumerate(squares):
             if sx1 - sx0 >= 16 and sy1 - sy0 >= 16:
-                prob[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = person.mask(
-                    image[sy0:sy1, sx0:sx1]
+                prob[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = self._person_map(
+                    person, image, (sx0, sy0, sx1, sy1), i
                 )
         for face in faces:
             regions = self.regions(image, face)
@@ -218,6 +228,32 @@ class Occlusion:
             near[ny0 - y0 : ny1 - y0, nx0 - x0 : nx1 - x0] = 255
         local = [box + np.tile(to_view, 2) for box in boxes]
         return (x0, y0, x1, y1), _never_the_whole_face(out & near, local)
+
+    def _person_map(
+        self, person: PersonSegmenter, image: Image, square: Box, i: int
+    ) -> npt.NDArray[np.float32]:
+        """Person segmentation's probability on a face's square: from level 1 of detail, on
+        every other frame the last one's map of that face's square (as large: it moved by
+        a few pixels at most between two frames)."""
+        x0, y0, x1, y1 = square
+        last = self._people.get(i)
+        if (
+            self.detail >= 1
+            and self._frames % 2 == 0
+            and last is not None
+            and last[1].shape == (y1 - y0, x1 - x0)
+        ):
+            return last[1]
+        prob = person.mask(image[y0:y1, x0:x1])
+        self._people[i] = (square, prob)
+        return prob
+
+    def set_detail(self, level: int) -> None:
+        """The quality governor's level (0 full .. DETAIL_LEVELS - 1): see DETAIL_LEVELS."""
+        self.detail = max(0, min(DETAIL_LEVELS - 1, level))
+        every = HANDS_LESS_OFTEN if self.detail >= 2 else self.every
+        if self._hands is not None:
+            self._hands.every = every
 
     def put_back(self, original: Image, swapped: Image, faces: list[TargetFace]) -> Image:
         """``swapped`` (in place, and returned) with what is in front of ``faces`` put back
