@@ -70,12 +70,10 @@ def paste_up(crop: Image, before: Image, after: Image, drop: npt.NDArray[np.uint
     x0, y0, x1, y1 = box
     full = (full_w, full_h)
     part = crop[y0:y1, x0:x1]
-    rendered = cv2.resize(after, full, interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
-    was = cv2.resize(before, full, interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
-    # everywhere: the render scaled up and the frame's own detail (what the shrinking took
-    # away) laid over it
-    detail = cv2.subtract(part, was, dtype=cv2.CV_16S)
-    out = cv2.add(detail, rendered, dtype=cv2.CV_16S)
+    # everywhere: what the render changed, scaled up, added to the frame as it is (its own
+    # fine detail kept: the render scaled up plus what the shrinking took away)
+    change = cv2.subtract(after, before, dtype=cv2.CV_16S)
+    added = cv2.resize(change, full, interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
     # where the detail is dropped (the features, a moved outline: in their box only), the
     # render's own edges sharpened instead (what the scaling up softened)
     points = cv2.findNonZero(drop)
@@ -84,22 +82,25 @@ def paste_up(crop: Image, before: Image, after: Image, drop: npt.NDArray[np.uint
         dx0, dy0, dx1, dy1 = _full_box((dx, dy, dx + dw, dy + dh), fx, fy, full_w, full_h)
         dx0, dy0, dx1, dy1 = max(dx0, x0), max(dy0, y0), min(dx1, x1), min(dy1, y1)
         if dx1 > dx0 and dy1 > dy0:
+            inside = np.s_[dy0:dy1, dx0:dx1]
+            sub = np.s_[dy0 - y0 : dy1 - y0, dx0 - x0 : dx1 - x0]
             soft = cv2.GaussianBlur(drop, (0, 0), DROP_SOFTEN)
-            weight = cv2.resize(soft, full, interpolation=cv2.INTER_LINEAR)[dy0:dy1, dx0:dx1]
+            weight = cv2.resize(soft, full, interpolation=cv2.INTER_LINEAR)[inside]
+            was = cv2.resize(before, full, interpolation=cv2.INTER_LINEAR)[inside]
+            detail = cv2.subtract(part[sub], was, dtype=cv2.CV_16S)  # the frame's own
             edges = cv2.subtract(
                 after, cv2.GaussianBlur(after, (0, 0), SHARPEN_SIGMA), dtype=cv2.CV_16S
             )
-            edges = cv2.resize(edges, full, interpolation=cv2.INTER_LINEAR)[dy0:dy1, dx0:dx1]
-            sub = np.s_[dy0 - y0 : dy1 - y0, dx0 - x0 : dx1 - x0]
-            # out += weight * (SHARPEN * edges - detail)
-            change = cv2.addWeighted(edges, SHARPEN, detail[sub], -1.0, 0, dtype=cv2.CV_16S)
+            edges = cv2.resize(edges, full, interpolation=cv2.INTER_LINEAR)[inside]
+            # added += weight * (SHARPEN * edges - detail)
+            swap = cv2.addWeighted(edges, SHARPEN, detail, -1.0, 0, dtype=cv2.CV_16S)
             weight3 = cv2.merge([weight, weight, weight])
-            out[sub] = cv2.add(
-                out[sub],
-                cv2.multiply(change, weight3, scale=1 / 255, dtype=cv2.CV_16S),
+            added[sub] = cv2.add(
+                added[sub],
+                cv2.multiply(swap, weight3, scale=1 / 255, dtype=cv2.CV_16S),
                 dtype=cv2.CV_16S,
             )
-    part[:] = np.clip(out, 0, 255).astype(np.uint8)
+    part[:] = cv2.add(part, added, dtype=cv2.CV_8U)  # (saturating)
 
 
 def _full_box(
