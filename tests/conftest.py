@@ -94,6 +94,34 @@ def dlib_models_once() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def url_builders_once() -> Iterator[None]:
+    """Werkzeug's URL builders compiled once per rule text, not once per app: binding a rule
+    compiles two small Python functions from generated source (0.8 ms a rule; most of the
+    time of each of the few hundred ``create_app`` calls the tests make). A builder is a
+    function of the rule's parsed parts alone (it reaches its converters through the rule
+    it is bound to), so rules of the same text share it; a rule with defaults, whose
+    builder holds their converted values, is compiled as werkzeug does. Routing is
+    otherwise werkzeug's own."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple[Any, ...], Callable[..., tuple[str, str]]] = {}
+
+    def _compile_builder(rule: Rule, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        if rule.defaults:
+            return compile_builder(rule, append_unknown)
+        key = (rule.rule, tuple(rule._trace), append_unknown)
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = compile_builder(rule, append_unknown)
+        return builder
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", _compile_builder)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def fail_on_logged_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test during which our code (loggers ``shared``, ``yl_monitor``, ``ar_backend``,
