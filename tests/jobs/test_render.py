@@ -93,7 +93,7 @@ def grown(box: np.ndarray, factor: float, shape: tuple[int, ...]) -> tuple[int, 
 def diff_inside(a: np.ndarray, b: np.ndarray, box: np.ndarray, factor: float = 0.6) -> float:
     """Mean abs difference in the middle of a face box (eyes, nose, mouth)."""
     x0, y0, x1, y1 = grown(box, factor, a.shape)
-    return float(np.abs(a[y0:y1, x0:x1].astype(int) - b[y0:y1, x0:x1].astype(int)).mean())
+    return float(cv2.absdiff(a[y0:y1, x0:x1], b[y0:y1, x0:x1]).mean())
 
 
 def diff_outside(a: np.ndarray, b: np.ndarray, boxes: list[np.ndarray]) -> float:
@@ -102,7 +102,7 @@ def diff_outside(a: np.ndarray, b: np.ndarray, boxes: list[np.ndarray]) -> float
     for box in boxes:
         x0, y0, x1, y1 = grown(box, 1.6, a.shape)
         keep[y0:y1, x0:x1] = False
-    return float(np.abs(a.astype(int) - b.astype(int))[keep].mean())
+    return float(cv2.absdiff(a, b)[keep].mean())
 
 
 def leftovers(folder: Path, keep: set[str]) -> list[str]:
