@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from scipy.linalg import solve_toeplitz
-from scipy.signal import lfilter, resample_poly
 
 Signal = npt.NDArray[np.float32]
 Floats = npt.NDArray[np.float64]
@@ -86,6 +85,8 @@ def f0_track(samples: npt.NDArray[np.floating], rate: int) -> Floats:
 
 def formant_track(samples: npt.NDArray[np.floating], rate: int) -> Floats:
     """(F1, F2) in Hz per 10 ms hop, shaped (hops, 2); NaN where no pair was found."""
+    from scipy.signal import lfilter, resample_poly  # (0.4 s to import: only where used)
+
     x = resample_poly(mono(samples), LPC_RATE, rate)
     x = lfilter([1.0, -0.63], [1.0], x)  # pre-emphasis (the usual for 10 kHz LPC)
     size, hop = int(FRAME_S * LPC_RATE), int(HOP_S * LPC_RATE)
@@ -171,6 +172,8 @@ def espeak_speech(folder: Path, rate: int = 48000, text: str = PHRASE) -> Signal
         timeout=60,
     )
     samples, got = read_wav(wav)
+    from scipy.signal import resample_poly  # (0.4 s to import: only where used)
+
     voice = resample_poly(samples[:, 0].astype(np.float64), rate, got)
     return voice.astype(np.float32)[:, None]
 
