@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from ar_backend.config import FaceOptions
 from ar_backend.knobs import Knob, LevelKnob
-from shared.messages import msg
+from shared.messages import Message, msg
 
 ENHANCER_OFF = "off"
 DETECT_SIZES = (480, 320)  # the detector's longest side at each level below full
@@ -79,20 +79,14 @@ class FaceQuality:
             ),
             LevelKnob(
                 "detect_size",
-                [
-                    msg("governor.detection_full"),
-                    *(msg("governor.detection_at", px=s) for s in DETECT_SIZES),
-                ],
+                _sizes("governor.detection_full", "governor.detection_at", DETECT_SIZES),
                 importance=2.0,
                 apply=self._cap_detection,
                 cost=self._detect_cost,
             ),
             LevelKnob(
                 "face_size",
-                [
-                    msg("governor.face_full"),
-                    *(msg("governor.face_at", px=s) for s in FACE_SIZES),
-                ],
+                _sizes("governor.face_full", "governor.face_at", FACE_SIZES),
                 importance=3.0,
                 apply=self._cap_face,
                 cost=self._face_cost,
@@ -180,3 +174,8 @@ class FaceQuality:
         if self.face_cap is not None and not 0 < options.work_px <= self.face_cap:
             changes["work_px"] = self.face_cap
         return options.model_copy(update=changes) if changes else options
+
+
+def _sizes(full: str, at: str, sizes: Sequence[int]) -> list[Message]:
+    """A size knob's levels: ``full`` (its catalogue key), then ``at`` for each size (px)."""
+    return [msg(full), *(msg(at, px=size) for size in sizes)]
