@@ -125,7 +125,7 @@ def main() -> int:
     for i, crop in enumerate(crops_of(group, [f.box for f in group_faces])):
         targets.append((f"crop-{i}", crop, astro_src, "astronaut"))
 
-    print(f"engine {args.engine} ({engine.info().get('provider')}), blend {args.blend}")
+    print(f"engine {args.engine} ({engine.info().provider}), blend {args.blend}")
     print(f"{'target':<11} {'face':>4} {'d_src':>6} {'d_orig':>6} {'d_before':>8}  moved crossed")
     rows, backgrounds = [], []
     for name, image, source, src_name in targets:

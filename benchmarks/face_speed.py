@@ -322,7 +322,7 @@ def main() -> int:
     keeps = {kind: faces_box(engine, picture) for kind, picture in pictures.items()}
     if stand_in:
         print(f"{STAND_IN_NOTE}.\n  (real files: {why})")
-    info = engine.info()
+    info = engine.info().model_dump()
     print(
         f"engine {args.engine} on {info.get('provider')}"
         + (f" [{info['gpu_warning']}]" if info.get("gpu_warning") else "")

@@ -23,7 +23,7 @@ from ar_backend.face.live.tracker import FaceTracker
 def engine(tmp_path_factory: pytest.TempPathFactory) -> ClassicEngine:
     """The engine with no MediaPipe file in its models folder: on the 68 points."""
     engine = ClassicEngine(FaceConfig(models_dir=str(tmp_path_factory.mktemp("no-models"))))
-    assert engine.mesher is None and "fetch mediapipe_face" in str(engine.info()["mesh"])
+    assert engine.mesher is None and "fetch mediapipe_face" in str(engine.info().mesh)
     return engine
 
 

@@ -249,7 +249,7 @@ def test_importing_the_engine_loads_no_runtime() -> None:
 def test_info_shows_the_provider_actually_active_and_the_swappers_interface(
     engine: HyperswapEngine,
 ) -> None:
-    info = engine.info()
+    info = engine.info().model_dump()
     assert info["provider"] == CPU
     assert set(info["providers"]) == {"swapper", "detector", "recognizer"}
     assert all(active[0] == CPU for active in info["providers"].values())
@@ -266,7 +266,7 @@ def test_info_shows_the_provider_actually_active_and_the_swappers_interface(
 def test_a_requested_gpu_missing_here_shows_in_info(models: Path) -> None:
     made = create_engine("hyperswap", face_cfg(models, providers=[CUDA]))
     try:
-        info = made.info()
+        info = made.info().model_dump()
         assert info["provider"] == CPU  # the fallback, visibly
         assert info["unavailable_requested"] == [CUDA]
         assert "running on CPUExecutionProvider" in info["gpu_warning"]
@@ -278,7 +278,7 @@ def test_a_requested_gpu_missing_here_shows_in_info(models: Path) -> None:
 def test_the_crop_size_is_read_from_the_file(tmp_path: Path, frame: np.ndarray) -> None:
     made = make_engine(tmp_path, size=128)
     try:
-        assert made.io.size == 128 and made.info()["swapper_io"]["size"] == 128
+        assert made.io.size == 128 and made.info().model_dump()["swapper_io"]["size"] == 128
         out, face = swapped(made, frame)
         assert changed(out, frame)[face_box(face, frame.shape)].mean() > 5
     finally:
@@ -403,7 +403,8 @@ def test_a_file_with_no_mask_output_swaps_under_the_paste_mask(
 ) -> None:
     made = make_engine(tmp_path, mask=None)
     try:
-        assert made.io.mask is None and made.info()["swapper_io"]["mask_output"] is False
+        io = made.info().swapper_io
+        assert made.io.mask is None and io is not None and io.mask_output is False
         out, face = swapped(made, frame)
         diff = changed(out, frame)
         assert diff[face_box(face, frame.shape)].mean() > 5

@@ -134,7 +134,7 @@ def test_fp16_swapper_stands_in_for_the_missing_fp32_one(tmp_path: Path) -> None
     assert engine_types()["inswapper"].check(cfg) is None
     made = create_engine("inswapper", cfg)
     try:
-        assert made.info()["models"]["swapper"].endswith("inswapper_128_fp16.onnx")
+        assert made.info().model_dump()["models"]["swapper"].endswith("inswapper_128_fp16.onnx")
     finally:
         made.close()
 
@@ -202,7 +202,7 @@ def test_gpu_settings_become_each_providers_options(tmp_path: Path) -> None:
 
 
 def test_info_shows_the_provider_actually_active(engine: InswapperEngine) -> None:
-    info = engine.info()
+    info = engine.info().model_dump()
     assert info["provider"] == CPU
     assert set(info["providers"]) == {"swapper", "detector", "recognizer"}
     assert all(active[0] == CPU for active in info["providers"].values())
@@ -215,7 +215,7 @@ def test_info_shows_the_provider_actually_active(engine: InswapperEngine) -> Non
 def test_a_requested_gpu_missing_here_shows_in_info(models: Path) -> None:
     made = create_engine("inswapper", face_cfg(models, providers=[TRT, CUDA]))
     try:
-        info = made.info()
+        info = made.info().model_dump()
         assert info["provider"] == CPU  # the fallback, visibly
         assert info["unavailable_requested"] == [TRT, CUDA]
         assert "running on CPUExecutionProvider" in info["gpu_warning"]

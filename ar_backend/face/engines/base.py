@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -14,6 +14,7 @@ from ar_backend.config import FaceConfig, FaceOptions
 from ar_backend.face.errors import EngineUnavailable
 from ar_backend.face.faces import FaceFinder, SourceFace, TargetFace
 from shared.registry import Registry
+from shared.wire.backend import EngineInfo
 
 
 class Engine(FaceFinder, Protocol):
@@ -43,8 +44,9 @@ class Engine(FaceFinder, Protocol):
     ) -> np.ndarray:
         """The frame with each face swapped; pixels outside the face masks unchanged."""
 
-    def info(self) -> dict[str, Any]:
-        """What status shows: the provider actually active, the model files used."""
+    def info(self) -> EngineInfo:
+        """What status shows: the provider actually active, the model files used (built as
+        its wire model: a field it does not declare is an error here)."""
 
     def close(self) -> None: ...
 

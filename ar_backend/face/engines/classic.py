@@ -59,6 +59,7 @@ from ar_backend.face.runtime.litert import ModelLoadError
 from ar_backend.face.runtime.modelfiles import DLIB_LANDMARKS_68, ModelMissing, dlib_model
 from ar_backend.weights.manifest import ManifestError
 from shared.messages import msg
+from shared.wire.backend import EngineInfo
 
 UPRIGHT_REFIT_DEG = 10.0
 ANGLE_STEP_DEG = 2.0
@@ -520,13 +521,13 @@ class ClassicEngine:
         alpha = cv2.GaussianBlur(mouth, (0, 0), max(1.0, size * 0.02)).astype(np.float32) / 255
         blend.paste_feather(frame_roi, original, alpha)
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> EngineInfo:
         """The provider and model files; ``mesh``: why the face mesh is not used (None when
         it is)."""
         if self.mesher is not None:
             models = [DLIB_LANDMARKS_68, MESH_FILE]
-            return {"provider": "MediaPipe face mesh (LiteRT, CPU)", "models": models, "mesh": None}
-        return {"provider": "dlib (CPU)", "models": [DLIB_LANDMARKS_68], "mesh": self.mesh_reason}
+            return EngineInfo(provider="MediaPipe face mesh (LiteRT, CPU)", models=models)
+        return EngineInfo(provider="dlib (CPU)", models=[DLIB_LANDMARKS_68], mesh=self.mesh_reason)
 
     def close(self) -> None:
         pass

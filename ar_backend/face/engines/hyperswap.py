@@ -86,6 +86,8 @@ from ar_backend.face.runtime.onnx_providers import (
     session_report,
     warn_once_if_cpu,
 )
+from shared.wire.backend import EngineInfo
+from shared.wire.backend import SwapperIO as SwapperIOOut
 
 NAME = "hyperswap"
 
@@ -247,7 +249,7 @@ class HyperswapEngine(InsightAnalysis):
                 f"({exc.__class__.__name__}: {exc})"
             ) from exc
         self.io = SwapperIO.read(self.session, path)
-        warn_once_if_cpu(NAME, self.info())
+        warn_once_if_cpu(NAME, self.info().gpu_warning)
 
     # ---- rendering -------------------------------------------------------------------------
 
@@ -304,21 +306,21 @@ class HyperswapEngine(InsightAnalysis):
 
     # ---- status ----------------------------------------------------------------------------
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> EngineInfo:
         sessions = {
             "swapper": self.session,
             "detector": None if self.detector.model is None else self.detector.model.session,
             "recognizer": None if self.recognizer is None else self.recognizer.session,
         }
-        return {
+        return EngineInfo(
             **session_report(sessions, self.choice, self.cfg.gpu),
-            "models": {role: str(path) for role, path in self.paths.items()},
-            "swapper_io": {
-                "size": self.io.size,
-                "inputs": [self.io.source, self.io.target],
-                "mask_output": self.io.mask is not None,
-            },
-        }
+            models={role: str(path) for role, path in self.paths.items()},
+            swapper_io=SwapperIOOut(
+                size=self.io.size,
+                inputs=[self.io.source, self.io.target],
+                mask_output=self.io.mask is not None,
+            ),
+        )
 
     def close(self) -> None:
         # onnxruntime frees a session when the last reference goes

@@ -45,6 +45,7 @@ from ar_backend.face.runtime.onnx_providers import (
     session_report,
     warn_once_if_cpu,
 )
+from shared.wire.backend import EngineInfo
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class InswapperEngine(InsightAnalysis):
         self.swapper: Any = load_zoo_model(
             NAME, "swapper", self.paths["swapper"], INSwapper, self.choice.providers, options
         )
-        warn_once_if_cpu(NAME, self.info())
+        warn_once_if_cpu(NAME, self.info().gpu_warning)
 
     # ---- rendering -------------------------------------------------------------------------
 
@@ -149,7 +150,7 @@ class InswapperEngine(InsightAnalysis):
 
     # ---- status ----------------------------------------------------------------------------
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> EngineInfo:
         sessions = {
             role: None if model is None else model.session
             for role, model in (
@@ -158,10 +159,10 @@ class InswapperEngine(InsightAnalysis):
                 ("recognizer", self.recognizer),
             )
         }
-        return {
+        return EngineInfo(
             **session_report(sessions, self.choice, self.cfg.gpu),
-            "models": {role: str(path) for role, path in self.paths.items()},
-        }
+            models={role: str(path) for role, path in self.paths.items()},
+        )
 
     def close(self) -> None:
         # onnxruntime frees a session when the last reference goes

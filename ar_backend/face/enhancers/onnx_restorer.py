@@ -73,7 +73,7 @@ class OnnxRestorer:
         self.input_name, self.size = self._interface(nominal)
         self.output_name = str(self.session.get_outputs()[0].name)
         self.mask = align.box_mask(self.size)
-        warn_once_if_cpu(name, self.info())
+        warn_once_if_cpu(name, self.info()["gpu_warning"])
         try:  # the first run allocates (seconds on a GPU): here, not in a live frame
             self._restore(np.zeros((self.size, self.size, 3), np.uint8))
         except Exception as exc:

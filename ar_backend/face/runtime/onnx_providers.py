@@ -215,10 +215,11 @@ def session_report(
     }
 
 
-def warn_once_if_cpu(name: str, report: dict[str, Any]) -> None:
-    """Log the fall back to the CPU when a session starts (status keeps saying it)."""
-    if report["gpu_warning"]:
-        log.warning("%s: %s", name, report["gpu_warning"])
+def warn_once_if_cpu(name: str, warning: str | None) -> None:
+    """Log the fall back to the CPU when a session starts (``warning``: its status's
+    ``gpu_warning``; status keeps saying it)."""
+    if warning:
+        log.warning("%s: %s", name, warning)
 
 
 def onnx_session(path: Path, choice: ProviderChoice, gpu: GpuConfig, models_dir: Path) -> Any:
