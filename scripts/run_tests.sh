@@ -45,7 +45,8 @@ start=$(date +%s.%N)
 status=0
 # two workers per core: the loop's tests wait part of the time (a thread's frame, a file, a
 # socket), and a second worker on each core fills those waits (905 tests on 2 quiet cores:
-# 64.5 and 65.5 s with one per core, 57.7 to 61.8 s with two)
+# 64.5 and 65.5 s with one per core, 57.7 to 61.8 s with two; 897 tests after issue 22's
+# CPU cuts: 87 to 95 s of CPU, 54 to 55 s of wall with others' work on the machine)
 workers="${TEST_WORKERS:-$(($(nproc 2>/dev/null || echo 1) * 2))}"
 "$PY" -m pytest -m "not slow" -n "$workers" --dist loadfile -p no:cacheprovider "$@" \
   || status=$?
