@@ -258,6 +258,9 @@ def test_an_unreachable_backend_is_said_in_words(qtbot, tmp_path) -> None:
     panel.add_files([str(picture)])
     qtbot.waitUntil(lambda: "not added" in panel.message.text(), timeout=10000)
     assert panel.message.text() == ("photo.jpg not added: cannot connect (is the service running?)")
+    # the job list's next read fails too: the message about the person's own file stays
+    panel._on_jobs_failed("cannot connect (is the service running?)")
+    assert panel.message.text().startswith("photo.jpg not added")
     panel.set_backend_ok(False, "backend offline")
     assert not panel.add_button.isEnabled() and panel.message.text() == "backend offline"
     panel.stop()

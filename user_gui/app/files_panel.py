@@ -153,6 +153,10 @@ class FilesPanel(QWidget):
 
     def _on_jobs_failed(self, msg: str) -> None:
         log.debug("jobs not read: %s", msg)
+        said = self.message.full_text
+        unavailable = tr("The job list is unavailable: {error}", error="")
+        if said and not said.startswith(unavailable):
+            return  # what the person's own action met says more; it stays
         if self._backend_ok:
             self.message.show_message(tr("The job list is unavailable: {error}", error=msg), True)
 
