@@ -42,6 +42,7 @@ import numpy as np
 
 from ar_backend.config import BackendConfig, FaceConfig
 from ar_backend.face import samples
+from ar_backend.face.samples import liveclip
 from ar_backend.jobs.render import run_job
 from ar_backend.jobs.spec import JobCancelled, JobFailed, JobSpec, Progress
 from ar_backend.studio import Studio
@@ -105,7 +106,7 @@ def judge_job(before: np.ndarray, after: np.ndarray, box: np.ndarray) -> str:
     lap = [
         float(cv2.Laplacian(cv2.cvtColor(c, cv2.COLOR_BGR2GRAY), cv2.CV_32F).var()) for c in (a, b)
     ]
-    return "guarded" if lap[1] < 0.33 * max(lap[0], 1e-6) else "swapped"
+    return "guarded" if lap[1] < liveclip.BLURRED * max(lap[0], 1e-6) else "swapped"
 
 
 def wide_shot(tmp: Path, face: Path, face_cfg: FaceConfig, engine: str, dump: Path | None) -> None:

@@ -45,7 +45,11 @@ from ar_backend.face.imaging.warp import clip_box
 
 FPS = 30
 CHANGED = 3.0  # judge(): mean abs difference (0..255) of the face region that counts as changed
-BLURRED = 0.33  # judge(): Laplacian energy ratio under which a changed region is a blur
+# judge(): the Laplacian energy ratio (out / in) under which a changed region is the guard's
+# blur: its pixelate-and-blur leaves about 0.002 of a face's fine detail, a swap 0.29-0.43 of a
+# sharp 50 px face's (the source's face is smoother than a photo's own): far apart, measured on
+# the wide-shot job's 90 frames (benchmarks/jobs.py --only wide)
+BLURRED = 0.1
 IN_VIEW = 0.75
 PARTIAL_IN_VIEW = 0.2  # the hard clips: a face a fifth in the frame (its mouth and chin) counts
 SMALL_PX = 40.0  # the ``small`` phase: the face's box this wide
