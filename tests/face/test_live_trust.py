@@ -117,6 +117,26 @@ def test_an_engine_fault_sends_no_real_face(engine, still):
     assert st.frames_guarded >= 1 and st.guard == "blur" and st.error
 
 
+def test_switched_on_after_a_frame_was_looked_at_it_goes_out_as_it_came(engine, still):
+    """The prepare thread looked at a frame while the swap was off (nothing to find); the swap
+    is switched on before that frame is rendered: it goes out as the camera gave it (the
+    switch lands on the next frame), not as a whole frame blurred by the guard; the next
+    frame is swapped."""
+    swap = swap_with(engine)
+    swap.stop()
+    tracker = FaceTracker()
+    frame = still.image
+    ahead = swap.follow(frame, tracker, {})
+    assert ahead is None  # off: nothing was looked for
+    swap.start()
+    out = swap.process(frame.copy(), tracker, {}, ahead, ahead=True)
+    assert np.array_equal(out, frame) and swap.status().frames_guarded == 0
+    for _ in range(3):
+        out = swap.process(frame.copy(), tracker, {})
+    x0, y0, x1, y1 = (int(v) for v in still.box)
+    assert np.abs(out[y0:y1, x0:x1].astype(int) - frame[y0:y1, x0:x1]).mean() > 5
+
+
 def test_a_restore_under_way_guards_the_whole_frame(engine, still):
     swap = FaceSwap(FaceConfig())
     swap.restoring = True

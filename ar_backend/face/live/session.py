@@ -427,14 +427,20 @@ class FaceSwap:
         self.matcher.offer(image)  # a reference picked in the current frame waits for it
         live = snap.now
         options = self.quality.applied(live.options)  # less, while the governor says so
-        if followed is None or not live.enabled or live.engine is None or not live.has_source:
+        engine = live.engine
+        possible = live.enabled and engine is not None and live.has_source
+        if followed is None and possible:
+            # switched on after this frame was looked at (on the prepare thread, while off):
+            # it goes out as it came, the switch lands on the next frame
+            return image
+        if followed is None or engine is None or not possible:
             if (live.enabled or self.restoring) and self.guard.on:
                 return self.guard.apply(image, None)  # wanted, not possible yet: guard.py
             self.guard.forget()
             return image
         suspects = list(followed.suspects)
         faces = followed.faces
-        if followed.engine is not live.engine:  # switched since: their points are not its own
+        if followed.engine is not engine:  # switched since: their points are not its own
             suspects, faces = suspects + [f.box for f in faces], []
         self.false_swaps_prevented += followed.prevented
         try:
@@ -445,12 +451,12 @@ class FaceSwap:
             t0 = time.perf_counter()
             if faces:
                 # by source (the loaded one, a face map's); faces matching no reference stay
-                chosen = self.matcher.choose(live.people, live.engine, image, faces, live.source)
+                chosen = self.matcher.choose(live.people, engine, image, faces, live.source)
                 # on a copy: a render that fails half way must leave the frame as it was (and
                 # what is in front of the faces comes back from it: occlusion's finish)
                 image = image.copy() if chosen else image
                 for group, source in chosen:
-                    image = live.engine.render(image, group, source, options)
+                    image = engine.render(image, group, source, options)
                 self.matcher.rendered(faces, live.source)
                 self.frames_swapped += bool(chosen)
                 timings["face.render"] = (time.perf_counter() - t0) * 1000
