@@ -17,6 +17,7 @@ import numpy as np
 from ar_backend.background.compose import face_region
 from ar_backend.config import PipelineConfig
 from ar_backend.face.live.follow import FaceFollower, mediapipe_follower
+from ar_backend.face.live.session import Followed
 from ar_backend.face.live.tracker import DetectorThread, FaceTracker
 from ar_backend.frames import Frame
 from ar_backend.processors.base import ProcessorContext, ProcessorResources, register
@@ -51,10 +52,14 @@ class FaceSwapProcessor:
     def prepare(self, frame: Frame, ctx: ProcessorContext) -> None:
         """The frame's faces found (on the pipeline's prepare thread, a frame ahead of
         ``process``): the tracker is only touched here then."""
-        if self.face is not None:
-            followed = self.face.follow(frame.image, self.tracker, frame.timings)
-            frame.meta[FOLLOWED] = followed
+        if self.face is None:
+            return
+        try:
+            frame.meta[FOLLOWED] = self.face.follow(frame.image, self.tracker, frame.timings)
             frame.meta[REGIONS] = self._regions()
+        except Exception as exc:  # (never done again by process: the tracker is this thread's)
+            frame.meta[FOLLOWED] = Followed.failed(self.face.live.now.engine, exc)
+            frame.meta[REGIONS] = []
 
     def process(self, frame: Frame, ctx: ProcessorContext) -> Frame:
         if self.face is not None:

@@ -137,6 +137,36 @@ def test_switched_on_after_a_frame_was_looked_at_it_goes_out_as_it_came(engine, 
     assert np.abs(out[y0:y1, x0:x1].astype(int) - frame[y0:y1, x0:x1]).mean() > 5
 
 
+@pytest.mark.expect_errors("face swap error", "face swap failed")
+def test_a_failure_while_finding_the_faces_ahead_guards_the_frame(engine, still, monkeypatch):
+    """The face swap's prepare step (the prepare thread's) fails past the tracker: its frame
+    is guarded, not sent as it is, the failure is said in status, and the process step does
+    not find the faces again itself (the tracker is the prepare thread's)."""
+    from ar_backend.frames import Frame
+    from ar_backend.processors import ProcessorContext, ProcessorResources
+    from ar_backend.processors.face_swap import FaceSwapProcessor
+
+    swap = swap_with(engine)
+    proc = FaceSwapProcessor(ProcessorResources(face=swap))
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("occlusion broke")
+
+    monkeypatch.setattr(swap.occlusion, "begin", broken)
+    frame = Frame(still.image.copy(), 1, 0.0)
+    ctx = ProcessorContext()
+    proc.prepare(frame, ctx)
+    followed: list[object] = []
+    real_follow = swap.follow
+    monkeypatch.setattr(swap, "follow", lambda *a: followed.append(a) or real_follow(*a))
+    out = proc.process(frame, ctx).image
+    assert followed == []  # not looked for again on the process thread
+    x0, y0, x1, y1 = (int(v) for v in still.box)
+    assert np.abs(out[y0:y1, x0:x1].astype(int) - still.image[y0:y1, x0:x1]).mean() > 5
+    assert swap.status().frames_guarded == 1 and "occlusion broke" in (swap.status().error or "")
+    proc.close()
+
+
 def test_a_restore_under_way_guards_the_whole_frame(engine, still):
     swap = FaceSwap(FaceConfig())
     swap.restoring = True

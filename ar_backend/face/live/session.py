@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 class Followed:
     """The faces of one frame, found ahead of its render (:meth:`FaceSwap.follow`)."""
 
-    engine: Engine  # whose points they carry
+    engine: Engine | None  # whose points they carry
     faces: list[TargetFace]  # confirmed: to be drawn
     suspects: list[np.ndarray]  # boxes that failed this frame's check: guarded
     tracks: list[np.ndarray]  # boxes of every face followed (guarded on a failure)
@@ -72,6 +72,11 @@ class Followed:
     detector_error: str | None = None
     error: Exception | None = None  # the tracker failed on this frame
     in_front: Pending | None = None  # what is in front of the faces, being worked out
+
+    @classmethod
+    def failed(cls, engine: Engine | None, exc: Exception) -> Followed:
+        """Finding the faces failed: the frame is guarded whole, the failure said once."""
+        return cls(engine, [], [], [], 0.0, error=exc)
 
 
 @dataclass(frozen=True)
