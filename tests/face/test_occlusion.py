@@ -59,7 +59,7 @@ def run(
     swap: dict[str, Any], scene: occluded.Scene, occlusion: Occlusion | None, live: bool = True
 ):
     """The swap, and what is in front put back: as the live path does it (worked out beside
-    the render: begin, render, finish) or as a file job does (after it: apply)."""
+    the render: begin, render, finish) or as a file job does (after it: put_back)."""
     in_front = occlusion.begin(scene.image, [swap["face"]]) if occlusion and live else None
     rendered = swap["engine"].render(
         scene.image.copy(), [swap["face"]], swap["source"], FaceOptions()
@@ -69,7 +69,7 @@ def run(
     out = rendered.copy()  # (put back in place)
     if live:
         return (out if in_front is None else occlusion.finish(in_front, out)), rendered
-    return occlusion.apply(scene.image, out, [swap["face"]]), rendered
+    return occlusion.put_back(scene.image, out, [swap["face"]]), rendered
 
 
 def unchanged_share(out: np.ndarray, scene: occluded.Scene) -> float:
@@ -176,7 +176,7 @@ def test_a_face_with_five_keypoints_gets_its_regions_from_the_mesh(
     )
     occlusion = opened(files)
     neural = five_keypoints(swap["face"])
-    out = occlusion.apply(scene.image, rendered.copy(), [neural])  # (put back in place)
+    out = occlusion.put_back(scene.image, rendered.copy(), [neural])  # (put back in place)
     kept = unchanged_share(out, scene)
     assert kept >= KEPT_MESH[name], f"{name}: {kept:.3f} of the occluder kept"
     assert swapped_elsewhere(out, rendered, swap, scene) > SWAPPED[name]

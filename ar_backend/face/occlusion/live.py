@@ -63,6 +63,7 @@ RECHECK_S = 5.0  # missing model files are looked for again this often
 # the palm detector every HANDS_LESS_OFTEN frames from level 2
 DETAIL_LEVELS = 3
 HANDS_LESS_OFTEN = 15
+MAP_MOVED_PX = 8  # a face's square moved at most this far: the last frame's map still fits
 
 Image = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.uint8]
@@ -81,7 +82,8 @@ class Pending:
 
 class Occlusion:
     """What is in front of the faces, for one stream of frames (the live path's, or a file
-    job's): :meth:`apply` on each swapped frame, in order."""
+    job's): live, :meth:`begin` and :meth:`finish` on each swapped frame, in order; a file
+    job, :meth:`put_back`."""
 
     def __init__(self, files: ModelFiles, every: int = 5) -> None:
         self.files = files
@@ -242,6 +244,7 @@ class Occlusion:
             and self._frames % 2 == 0
             and last is not None
             and last[1].shape == (y1 - y0, x1 - x0)
+            and max(abs(a - b) for a, b in zip(last[0], square, strict=True)) <= MAP_MOVED_PX
         ):
             return last[1]
         prob = person.mask(image[y0:y1, x0:x1])
@@ -282,7 +285,7 @@ class Occlusion:
         """Start working out what is in front of ``faces`` in ``original`` (the camera's
         frame, left untouched until :meth:`finish`) on its own thread, while the caller
         renders the swap; None when there is nothing to do or its models are not open yet
-        (they are opened beside the live path, as :meth:`apply` does)."""
+        (they are opened on a thread of their own, never on the live path)."""
         if not faces:
             return None
         if self._hands is None:
@@ -323,25 +326,6 @@ class Occlusion:
         if self._beside is not None:
             self._beside.shutdown(wait=True)
             self._beside = None
-
-    def apply(self, original: Image, swapped: Image, faces: list[TargetFace]) -> Image:
-        """:meth:`put_back` on the live path: without its model files, while they are being
-        opened (on a thread of its own, never on the live path), or on a failure (logged
-        once), the swap goes out as it is (status says why)."""
-        if not faces:
-            return swapped
-        if self._hands is None:  # not opened yet: opened beside the live path
-            if self._reason_now() is None:
-                self._open_soon()
-            return swapped
-        try:
-            out = self.put_back(original, swapped, faces)
-        except Exception as exc:
-            if self.fault.fault(f"{exc.__class__.__name__}: {exc}"):
-                log.debug("occlusion failed", exc_info=True)
-            return swapped
-        self.fault.clear()
-        return out
 
     def status(self, on: bool) -> OcclusionStatus:
         """``/face/status`` ``occlusion``, built as its wire model (every field declared)."""
