@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None, places: Places | None = None) -> int:
         return 2
     setup_logging(config.logging)
     _quiet_opencv()
+    _opencv_threads(config.pipeline.opencv_threads)
     try:
         ensure_port_free(config.server.host, config.server.port)
     except PortInUse as exc:
@@ -153,6 +154,25 @@ def _quiet_opencv() -> None:
 
     with contextlib.suppress(AttributeError):
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+LIVE_THREADS = 3  # the live path's busy threads: process, prepare and occlusion
+
+
+def opencv_threads(setting: int, cpus: int | None) -> int:
+    """OpenCV's worker threads for ``pipeline.opencv_threads`` on a machine of ``cpus``
+    cores: the setting, or (0) the cores the live path leaves, at least 1."""
+    return setting if setting > 0 else max(1, (cpus or 1) - LIVE_THREADS)
+
+
+def _opencv_threads(setting: int) -> None:
+    import os
+
+    import cv2
+
+    threads = opencv_threads(setting, os.cpu_count())
+    cv2.setNumThreads(threads)
+    log.info("OpenCV works on %d thread%s", threads, "" if threads == 1 else "s")
 
 
 def cli() -> int:

@@ -62,6 +62,7 @@ least 0.95 of it with detection and the mesh on every frame), 15 fps with five f
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -69,6 +70,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ar_backend.__main__ import opencv_threads
 from ar_backend.background.compose import face_region
 from ar_backend.background.render import Renderer, Snapshot
 from ar_backend.config import BackendConfig, BackgroundConfig, FaceConfig, FaceOptions
@@ -299,6 +301,7 @@ def main() -> int:
 
     tmp_dir = tempfile.TemporaryDirectory()
     tmp = Path(tmp_dir.name)
+    cv2.setNumThreads(opencv_threads(0, os.cpu_count()))  # as the backend sets it
     cfg, stand_in, why = models_for(args, tmp)
     engine = create_engine(args.engine, cfg)
     enhancer = None if args.enhancer == OFF else create_enhancer(args.enhancer, cfg)

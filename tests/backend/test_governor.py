@@ -214,6 +214,35 @@ def test_detection_is_made_smaller_only_while_the_faces_in_view_stay_findable() 
     assert detect.cost_ms() == 0.0  # no further step
 
 
+def test_detection_goes_to_every_other_frame_only_on_mediapipes_path_with_a_face_followed() -> None:
+    """The ``detect_rate`` knob offers half the detector's time while MediaPipe's follower
+    follows a face with ``many_faces`` off; dlib's path (it has ``detect_every``), no face
+    followed, or ``many_faces`` (a new face would be found a frame late) offer nothing. Its
+    step sets what the follower reads, and the user's options are left as they were."""
+    from ar_backend.config import FaceOptions
+    from ar_backend.face.live.quality import FaceQuality
+
+    options = FaceOptions()
+    tracker = {"name": "blazeface_full+face_mesh"}
+    quality = FaceQuality(
+        lambda: options, lambda _stage: 8.0, lambda _name: None, tracker=lambda: tracker["name"]
+    )
+    rate = next(k for k in quality.knobs if k.name == "detect_rate")
+    assert rate.cost_ms() == 0.0  # no face followed yet
+    quality.seen([np.array([100, 100, 300, 320], np.float32)], (720, 1280, 3))
+    assert rate.cost_ms() == 4.0
+    rate.set_level(1)
+    assert quality.detect_alternate and rate.cost_ms() == 0.0  # nothing further to save
+    assert quality.applied(options) is options
+    rate.set_level(0)
+    assert not quality.detect_alternate
+    options = FaceOptions(many_faces=True)
+    assert rate.cost_ms() == 0.0
+    options = FaceOptions()
+    tracker["name"] = "dlib"
+    assert rate.cost_ms() == 0.0
+
+
 def test_a_large_face_is_rendered_smaller_only_where_that_changes_something() -> None:
     """The classic render's working size (face/imaging/workscale.py): the knob offers the
     render's cost while a followed face is larger than its next size, the face's options then
@@ -265,7 +294,9 @@ def test_occlusion_is_turned_down_in_steps_only_while_it_is_on() -> None:
     assert knob.cost_ms() == 12.0
     knob.set_level(1)
     knob.set_level(2)
-    assert levels == [1, 2] and knob.cost_ms() == 0.0  # nothing left below
+    assert levels == [1, 2] and knob.cost_ms() == 12.0
+    knob.set_level(3)
+    assert levels == [1, 2, 3] and knob.cost_ms() == 0.0  # nothing left below
     assert quality.applied(options["now"]).occlusion == "on"
     knob.set_level(0)
     options["now"] = FaceOptions(occlusion="off")

@@ -247,3 +247,17 @@ def test_a_prepare_step_runs_a_frame_ahead_on_its_own_thread(tmp_path: Path, ove
     assert len(proc.prepared) <= len(proc.processed) + 2  # (one in hand, one prepared)
     if overlap:
         assert {"wait", "preparing.prepare", "handoff", "preparing"} <= set(stats.stages)
+
+
+def test_opencv_gets_the_cores_the_live_path_leaves() -> None:
+    """``pipeline.opencv_threads`` 0: on two cores OpenCV works on the calling thread alone
+    (its pool only added waiting beside the process, prepare and occlusion threads), on eight
+    it keeps five workers; a number set is taken as it is, and the config refuses nonsense."""
+    from ar_backend.__main__ import opencv_threads
+
+    assert opencv_threads(0, 2) == 1
+    assert opencv_threads(0, None) == 1
+    assert opencv_threads(0, 8) == 5
+    assert opencv_threads(4, 2) == 4
+    with pytest.raises(ValueError, match="opencv_threads"):
+        PipelineConfig(opencv_threads=-1)

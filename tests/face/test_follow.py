@@ -10,6 +10,7 @@ with the reason when absent, a failure under CI=true.
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import cv2
@@ -81,6 +82,33 @@ def test_a_face_rising_out_of_the_top_is_swapped_then_guarded_then_gone(engine):
     assert states.index("guarded") > 5, "swapped while the mesh fits, guarded only after"
     first = next(f.points for _, faces in seen for f in faces if not f.extra.get("fails"))
     assert first.shape == (68, 2), "the classic engine gets dlib's 68 points"
+
+
+def test_with_the_detector_on_every_other_frame_a_rising_face_is_followed_as_ever(engine):
+    """The governor's ``detect_rate`` step (a 60 fps source the machine cannot keep up
+    with): the detector skips the frames on which the mesh alone fits the face where it was;
+    the rise still goes swapped, then guarded (every guarded frame had the detector's view),
+    then gone, and the detector ran on half the frames or a little more, never two frames
+    in a row skipped."""
+    tracker = follower()
+    tracker.detect_alternate = True
+    one = FaceOptions(many_faces=False)
+    states, ran = [], []
+    for frame in clip((("still", 0.2), ("rise", 0.8), ("gone_top", 0.2))):
+        faces = tracker.update(engine, frame.image, one)
+        ran.append("detect" in tracker.last_ms)
+        if frame.in_view:
+            assert faces and on(faces[0], frame), "a face in view is handed on"
+            guarded = bool(faces[0].extra.get("fails"))
+            states.append("guarded" if guarded else "swapped")
+            assert ran[-1] or not guarded, "a face the mesh lost is guarded on the detector's view"
+        if gone(frame):
+            assert faces == [], "once it is gone nothing is drawn"
+    assert states[0] == "swapped" and "guarded" in states, states
+    assert states.index("guarded") > 5, "swapped while the mesh fits, guarded only after"
+    assert 0.5 <= sum(ran) / len(ran) < 0.8, ran
+    assert all(a or b for a, b in itertools.pairwise(ran)), "never two frames skipped"
+    assert tracker.detections_skipped == ran.count(False)
 
 
 @pytest.mark.slow  # (a clip each: the rise above is the fast loop's)

@@ -8,7 +8,11 @@ On each frame:
 1. **The detector** (BlazeFace full range: small, distant faces too) runs on the frame
    mirrored past its edges, so a face cut by the edge (rising out of the top, leaving or
    entering by a side) is found from about a fifth of it inside; each detection is its part
-   inside the frame (face/detect/runners.py).
+   inside the frame (face/detect/runners.py). While the quality governor says so
+   (``detect_alternate``: at a rate the machine cannot keep up with), it runs on every other
+   frame at most: a frame between is followed by the mesh alone when it fits every followed
+   face in its region, keeping its size and its look (as MediaPipe's own graphs follow a
+   face); any other frame runs the detector as ever.
 2. **Every followed face** is fitted by the mesh in the region its last mesh gives (as
    MediaPipe's face landmark graphs follow a face without the detector), or in the region of
    the detection on it when that fit fails. The mesh's presence score says whether a face is
@@ -146,6 +150,9 @@ class FaceFollower:
     """Owned by one thread (the pipeline's process thread, or a file job's)."""
 
     linger_s = 0.0  # the guard keeps nothing of a face once it is gone (it knows: step 4)
+    # the quality governor's (face/live/quality.py): the detector on every other frame at
+    # most, while the mesh follows every face (:meth:`_without_detector`)
+    detect_alternate = False
 
     def __init__(
         self, detector: Detector, landmarker: Landmarker, tile_detector: Detector | None = None
@@ -161,6 +168,8 @@ class FaceFollower:
         self.last_ms: dict[str, float] = {}
         self.detector_error: str | None = None
         self.detections = 0
+        self.detections_skipped = 0  # frames the mesh followed every face without it
+        self._detected_last = True
         self.refits = 0  # mesh fits
         self.lost = 0  # faces gone
         self.unconfirmed_dropped = 0  # followed faces the mesh no longer saw and that went
@@ -189,22 +198,31 @@ class FaceFollower:
             self.reset()
             self._shape = image.shape
         t0 = time.perf_counter()
-        try:
-            found = self.detector.detect(image)
-            if options.many_faces:  # small faces in a large frame: a closer look at a part
-                found += self._closer(image)
-            found.sort(key=lambda f: -f.score)
-            self.detector_error = None
-        except Exception as exc:  # said in status; the faces followed are still fitted
-            found = []
-            self.detector_error = f"{exc.__class__.__name__}: {exc}"
-        self.detections += 1
-        t1 = time.perf_counter()
-        self.last_ms["detect"] = (t1 - t0) * 1000
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        fits = self._without_detector(image, grey, options)
+        found: list[Found] = []
+        if fits is None:
+            try:
+                found = self.detector.detect(image)
+                if options.many_faces:  # small faces in a large frame: a closer look at a part
+                    found += self._closer(image)
+                found.sort(key=lambda f: -f.score)
+                self.detector_error = None
+            except Exception as exc:  # said in status; the faces followed are still fitted
+                found = []
+                self.detector_error = f"{exc.__class__.__name__}: {exc}"
+            self.detections += 1
+            self.last_ms["detect"] = (time.perf_counter() - t0) * 1000
+        else:
+            self.detections_skipped += 1
+        self._detected_last = fits is None
         self._sharp = None  # the detector on the frame without its mirrored edges (_rescue)
         claimed: set[int] = set()
-        kept = [t for t in self._tracks if self._follow(t, image, grey, found, claimed)]
+        kept = [
+            t
+            for t in self._tracks
+            if self._follow(t, image, grey, found, claimed, None if fits is None else fits[t.id])
+        ]
         kept.extend(self._new_faces(image, grey, found, claimed, kept))
         # two followed faces on one face: the one the detector sees stays (a face that moved
         # faster than its mesh followed leaves a fit behind on its edge), else the older
@@ -221,7 +239,7 @@ class FaceFollower:
         if not options.many_faces and faces:
             faces = [self._one(unique)]
         self.guarded += sum(bool(f.extra.get("fails")) for f in faces)
-        self.last_ms["mesh"] = (time.perf_counter() - t1) * 1000
+        self.last_ms["mesh"] = (time.perf_counter() - t0) * 1000 - self.last_ms.get("detect", 0)
         return faces
 
     def _closer(self, image: np.ndarray) -> list[Found]:
@@ -242,21 +260,64 @@ class FaceFollower:
             for f in found
         ]
 
+    def _without_detector(
+        self, image: np.ndarray, grey: np.ndarray, options: FaceOptions
+    ) -> dict[int, Landmarks] | None:
+        """With :attr:`detect_alternate` (the quality governor's), on every other frame: each
+        followed face's mesh in the region its last mesh gives, when every one of them fits
+        there, keeps its size and looks as it did (what the detector would only have
+        confirmed); None: the detector runs on this frame (it ran on the last one, a face is
+        not meshed or lost its fit, nothing is followed, or ``many_faces``: a new face is
+        never found a frame late)."""
+        if (
+            not self.detect_alternate
+            or not self._detected_last
+            or options.many_faces
+            or not self._tracks
+            or any(not t.meshed or t.mesh is None or t.lost for t in self._tracks)
+        ):
+            return None
+        fits: dict[int, Landmarks] = {}
+        for t in self._tracks:
+            fitted = self._fit(image, self._region(t))
+            if (
+                fitted is None
+                or not self._plausible(fitted, t)
+                or not self._looks_same(t, grey, mesh_box(fitted))
+            ):
+                return None  # (the fits are made again beside the detector's view)
+            fits[t.id] = fitted
+        return fits
+
+    def _region(self, t: _Track) -> Roi:
+        """Where ``t``'s last mesh says it is, carried on as it was moving (a still face: the
+        same region, so the same points)."""
+        assert t.mesh is not None
+        roi = self.landmarker.roi_from(t.mesh)
+        vx, vy = (float(v) for v in t.velocity)
+        roi = replace(roi, cx=roi.cx + vx, cy=roi.cy + vy)
+        if t.roi is not None and _near(roi, t.roi):
+            roi = t.roi
+        t.roi = roi
+        return roi
+
     def _follow(
-        self, t: _Track, image: np.ndarray, grey: np.ndarray, found: list[Found], claimed: set[int]
+        self,
+        t: _Track,
+        image: np.ndarray,
+        grey: np.ndarray,
+        found: list[Found],
+        claimed: set[int],
+        fit: Landmarks | None = None,
     ) -> bool:
-        """``t`` on this frame (meshed, guarded, or followed by its look); False: gone."""
+        """``t`` on this frame (meshed, guarded, or followed by its look); False: gone.
+        ``fit``: its mesh on this frame, fitted and checked without the detector
+        (:meth:`_without_detector`)."""
         before = t.box
         moved = t.box + np.concatenate([t.velocity, t.velocity])
-        fitted = None
-        if t.mesh is not None:  # where its last mesh says, carried on as it was moving
-            roi = self.landmarker.roi_from(t.mesh)
-            vx, vy = (float(v) for v in t.velocity)
-            roi = replace(roi, cx=roi.cx + vx, cy=roi.cy + vy)
-            if t.roi is not None and _near(roi, t.roi):
-                roi = t.roi  # a still face is fitted in the same region: the same points
-            t.roi = roi
-            fitted = self._fit(image, roi)
+        fitted = fit
+        if fitted is None and t.mesh is not None:  # where its last mesh says
+            fitted = self._fit(image, self._region(t))
         if fitted is not None and not self._plausible(fitted, t):
             fitted = None
         near = [moved] if fitted is None else [moved, mesh_box(fitted)]
@@ -277,7 +338,12 @@ class FaceFollower:
             # lost, or its mesh lagging behind where the detector sees it (a fast move):
             # fitted again on the detection
             fitted = self._fit_found(image, det) or fitted
-        if det is None and fitted is not None and not self._looks_same(t, grey, mesh_box(fitted)):
+        if (
+            det is None
+            and fit is None
+            and fitted is not None
+            and not self._looks_same(t, grey, mesh_box(fitted))
+        ):
             # a mesh the detector does not back, on something that no longer looks like the
             # face did a frame ago: the face moved on faster than its region (the mesh has
             # settled on the hair or the background it left), or the scene changed

@@ -14,7 +14,12 @@ person chose.
   size (else nothing would change).
 - ``occlusion``: what is in front of the faces worked out in less detail
   (face/occlusion/live.py): person segmentation every other frame, then the palm detector
-  less often too; only while occlusion is on.
+  less often too, then all of it every other frame (the last frame's mask held where the
+  faces stayed put); only while occlusion is on.
+- ``detect_rate``: MediaPipe's face detector on every other frame at most, the frames
+  between followed by the mesh alone while it fits every face (face/live/follow.py: any
+  doubt runs the detector on that frame); only while a face is followed and ``many_faces``
+  is off.
 
 :class:`FaceQuality` holds the levels the governor set; ``FaceSwap.process`` reads the
 options through :meth:`FaceQuality.applied` on each frame.
@@ -65,6 +70,7 @@ class FaceQuality:
         self._stage_ms = stage_ms
         self._enhancer_ms = enhancer_ms
         self.enhancer_paused = False
+        self.detect_alternate = False  # MediaPipe's detector on every other frame at most
         self.detect_cap: int | None = None
         self.face_cap: int | None = None
         self.face_share = 0.0  # the smallest face followed / the frame's longest side
@@ -97,10 +103,18 @@ class FaceQuality:
                     msg("governor.occlusion_full"),
                     msg("governor.occlusion_people_half"),
                     msg("governor.occlusion_hands_less"),
+                    msg("governor.occlusion_every_other"),
                 ],
                 importance=2.5,
                 apply=occlusion,
                 cost=self._occlusion_cost,
+            ),
+            LevelKnob(
+                "detect_rate",
+                [msg("governor.detection_every_frame"), msg("governor.detection_every_other")],
+                importance=2.0,
+                apply=self._alternate_detection,
+                cost=self._detect_rate_cost,
             ),
         ]
 
@@ -112,6 +126,22 @@ class FaceQuality:
         self.largest_face_px = float(
             max(max(b[2] - b[0], b[3] - b[1]) for b in boxes) if boxes else 0
         )
+
+    def _alternate_detection(self, level: int) -> None:
+        self.detect_alternate = level > 0
+
+    def _detect_rate_cost(self) -> float:
+        """Half the detector's ms per frame (what every other frame saves) on MediaPipe's path
+        while a face is followed and ``many_faces`` is off (with it, a new face is never found
+        a frame late), else 0."""
+        if (
+            self._tracker() in (None, "dlib")
+            or self.detect_alternate
+            or self._options().many_faces
+            or not self.largest_face_px
+        ):
+            return 0.0
+        return (self._stage_ms("face.detect") or 0.0) / 2
 
     def _pause_enhancer(self, level: int) -> None:
         self.enhancer_paused = level > 0

@@ -391,6 +391,7 @@ class FaceSwap:
         if not live.enabled or live.engine is None or not live.has_source:
             return None
         options = self.quality.applied(live.options)  # less, while the governor says so
+        tracker.detect_alternate = self.quality.detect_alternate
         dropped = tracker.unconfirmed_dropped
         try:
             found = tracker.update(

@@ -162,6 +162,9 @@ class Tracker(Protocol):
     path) or face/live/follow.py's ``FaceFollower`` (MediaPipe's)."""
 
     linger_s: float  # how long the guard keeps a face it lost (0: the tracker tells)
+    # the quality governor's: the detector on every other frame at most (MediaPipe's path;
+    # dlib's detects every ``options.detect_every`` frames anyway)
+    detect_alternate: bool
     last_ms: dict[str, float]
     detector_error: str | None
     unconfirmed_dropped: int
@@ -186,6 +189,7 @@ class FaceTracker:
 
     name = "dlib"
     linger_s = LINGER_S  # a face lost by the refits stays guarded this long (guard.py)
+    detect_alternate = False  # (it detects every options.detect_every frames already)
 
     def __init__(self, detector: DetectorThread | None = None, *, confirm: bool = True) -> None:
         self.detector = detector

@@ -60,8 +60,10 @@ MOST_COVERED = 0.6  # a face's visible box more covered than this: the face itse
 RECHECK_S = 5.0  # missing model files are looked for again this often
 # the quality governor's levels of detail (face/live/quality.py): person segmentation every
 # other frame from level 1 (the frame between takes the last one's map of the same square),
-# the palm detector every HANDS_LESS_OFTEN frames from level 2
-DETAIL_LEVELS = 3
+# the palm detector every HANDS_LESS_OFTEN frames from level 2, and at level 3 all of it on
+# every other frame (the frame between takes the last one's mask where no face moved more
+# than MAP_MOVED_PX: at a 60 fps source, what a 30 fps one gets on every frame)
+DETAIL_LEVELS = 4
 HANDS_LESS_OFTEN = 15
 MAP_MOVED_PX = 8  # a face's square moved at most this far: the last frame's map still fits
 
@@ -102,6 +104,8 @@ class Occlusion:
         self.detail = 0  # the governor's level (set_detail): 0 full
         self._people: dict[int, tuple[Box, npt.NDArray[np.float32]]] = {}  # face i: its map
         self._frames = 0
+        self._last: tuple[list[Box], tuple[Box, Mask]] | None = None  # (faces' boxes, mask)
+        self.masks_reused = 0
 
     def unavailable_reason(self) -> str | None:
         """Why it cannot run here (a model file missing or corrupt, and the fetch command)."""
@@ -186,6 +190,7 @@ class Occlusion:
         """Forget the hands followed (a new source, a cut)."""
         if self._hands is not None:
             self._hands.reset()
+        self._last = None
 
     def mask(self, image: Image, faces: list[TargetFace]) -> npt.NDArray[np.uint8]:
         """What is in front of ``faces`` in ``image`` (the frame before the swap), as a mask
@@ -203,6 +208,18 @@ class Occlusion:
         hands, person = self.open()
         h, w = image.shape[:2]
         boxes = [np.asarray(f.box, np.float64) for f in faces]
+        self._frames += 1
+        held = [_int_box(box) for box in boxes]
+        last = self._last
+        if (
+            self.detail >= 3
+            and self._frames % 2 == 0
+            and last is not None
+            and len(last[0]) == len(held)
+            and all(_moved(a, b) <= MAP_MOVED_PX for a, b in zip(last[0], held, strict=True))
+        ):
+            self.masks_reused += 1
+            return last[1]
         found = hands.update(image, boxes)
         self.hands_in_view = len(found)
         squares = [_square(box, AROUND, w, h) for box in boxes]
@@ -214,7 +231,6 @@ class Occlusion:
         for hand in found:
             out |= occluders.hand_mask(np.asarray(hand.points)[:, :2] + to_view, view.shape)
         prob = np.ones(view.shape[:2], np.float32)  # outside the squares: the person
-        self._frames += 1
         for i, (sx0, sy0, sx1, sy1) in enumerate(squares):
             if sx1 - sx0 >= 16 and sy1 - sy0 >= 16:
                 prob[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = self._person_map(
@@ -229,7 +245,9 @@ class Occlusion:
             nx0, ny0, nx1, ny1 = _square(box, 1.2, w, h)
             near[ny0 - y0 : ny1 - y0, nx0 - x0 : nx1 - x0] = 255
         local = [box + np.tile(to_view, 2) for box in boxes]
-        return (x0, y0, x1, y1), _never_the_whole_face(out & near, local)
+        result = (x0, y0, x1, y1), _never_the_whole_face(out & near, local)
+        self._last = held, result
+        return result
 
     def _person_map(
         self, person: PersonSegmenter, image: Image, square: Box, i: int
@@ -240,7 +258,7 @@ class Occlusion:
         x0, y0, x1, y1 = square
         last = self._people.get(i)
         if (
-            self.detail >= 1
+            1 <= self.detail < 3  # (at 3 every other frame is not worked out at all)
             and self._frames % 2 == 0
             and last is not None
             and last[1].shape == (y1 - y0, x1 - x0)
@@ -359,6 +377,16 @@ def _never_the_whole_face(
             sx0, sy0, sx1, sy1 = _square(box, 1.2, w, h)
             mask[sy0:sy1, sx0:sx1] = 0
     return mask
+
+
+def _int_box(box: npt.NDArray[np.float64]) -> Box:
+    x0, y0, x1, y1 = (round(float(v)) for v in box)
+    return x0, y0, x1, y1
+
+
+def _moved(a: Box, b: Box) -> int:
+    """How far a box moved between two frames (its largest corner move, px)."""
+    return max(abs(u - v) for u, v in zip(a, b, strict=True))
 
 
 def _square(
