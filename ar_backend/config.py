@@ -434,6 +434,14 @@ class FaceConfig(Section):
         "detection size, the preview...), one step at a time, and back up when there is "
         "room; its steps in /status governor. off: the settings chosen, whatever the rate.",
     )
+    governor_latency_frames: float = Field(
+        1.5,
+        ge=0,
+        le=10,
+        description="The governor also steps down while the 95th percentile of the live "
+        "latency (camera to out) is over this many frame times (1.5: 50 ms at 30 fps, 25 ms at "
+        "60): the picture keeps up with the sound. 0: the rate alone.",
+    )
     options: FaceOptions = Field(default_factory=FaceOptions)
     inswapper: InswapperConfig = Field(default_factory=InswapperConfig)
     hyperswap: HyperswapConfig = Field(default_factory=HyperswapConfig)

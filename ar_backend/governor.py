@@ -9,10 +9,15 @@ From that it knows the rate out against the source's and the room left in a fram
   over the last ``RATE_WINDOW_S`` while frames are being dropped (the live path is what falls
   behind, not a slow source), the knob (ar_backend/knobs.py) with the highest cost for its
   importance goes down one level. Then it waits ``SETTLE_S`` to see the effect before another.
+- **Down for latency** too: when the 95th percentile of the frames' latency (camera to out)
+  over ``RATE_WINDOW_S`` is over ``latency_frames`` frame times (1.5: 50 ms at 30 fps, 25 ms
+  at 60), though the rate is held: a call partner or an audience sees the picture that much
+  after the sound.
 - **Up**, in the reverse order (the last knob turned down goes back first): when for
   ``hold`` seconds no frame was dropped, the rate is held and a frame's processing plus what
   the step back up is expected to cost (what stepping down saved, as measured) fits in
-  ``UP_ROOM`` of a frame's time.
+  ``UP_ROOM`` of a frame's time, and the latency's 95th percentile plus that cost stays
+  within ``LATENCY_UP`` of its bound.
 - **Hysteresis**: the gap between the two thresholds, the settle time after each step, and a
   hold that doubles (up to ``HOLD_MAX_S``) for a knob that had to come down again within
   ``FLAP_S`` of going back up, so it never flaps.
@@ -42,6 +47,9 @@ ROOM_WINDOW_S = 0.5  # the room is judged on the processing over this long
 HOLD_MAX_S = 120.0
 FLAP_S = 20.0  # a knob back up that has to come down within this long holds twice as long
 HISTORY = 20  # steps kept for status
+LATENCY_FRAMES = 1.5  # p95 latency over this many frame times: a step down (0: rate only)
+LATENCY_UP = 0.8  # a step back up must leave p95 latency within this share of that bound
+LATENCY_MIN_FRAMES = 10  # latencies needed in the window before they are judged
 
 
 @dataclass(frozen=True)
@@ -80,13 +88,16 @@ class Governor:
         enabled: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        latency_frames: float = LATENCY_FRAMES,
     ) -> None:
         self._knobs: list[Knob] = []
+        self.latency_frames = latency_frames
         self._clock = clock
         self._wall = wall
         self._lock = threading.Lock()
         self.enabled = enabled
         self._frames: deque[tuple[float, float, int]] = deque()  # (t, busy ms, behind)
+        self._latency: deque[tuple[float, float]] = deque()  # (t, camera to out ms)
         self._down: list[_Down] = []  # in force, oldest first
         self._hold: dict[str, float] = {}  # knob name: its current hold before a step up
         self._last_up: dict[str, float] = {}  # knob name: when it last went back up
@@ -124,6 +135,7 @@ class Governor:
         with self._lock:
             self._restore_all("a new source")
             self._frames.clear()
+            self._latency.clear()
             self._room_since = None
             self._hold.clear()
             self._last_up.clear()
@@ -138,10 +150,13 @@ class Governor:
 
     # ---- the process thread ----------------------------------------------------------------
 
-    def observe(self, busy_ms: float, behind: int, target_fps: float) -> Step | None:
+    def observe(
+        self, busy_ms: float, behind: int, target_fps: float, latency_ms: float | None = None
+    ) -> Step | None:
         """One frame out: ``busy_ms`` its processing took, ``behind`` the frames dropped or
-        skipped so far (a running count), ``target_fps`` the source's rate. A step taken now
-        is returned (and applied: the knob's level is set on this thread)."""
+        skipped so far (a running count), ``target_fps`` the source's rate, ``latency_ms``
+        from the camera to out. A step taken now is returned (and applied: the knob's level
+        is set on this thread)."""
         now = self._clock()
         with self._lock:
             self.target_fps = target_fps
@@ -149,6 +164,10 @@ class Governor:
             frames.append((now, busy_ms, behind))
             while frames and now - frames[0][0] > max(HOLD_S, HOLD_MAX_S / 8):
                 frames.popleft()
+            if latency_ms is not None:
+                self._latency.append((now, latency_ms))
+            while self._latency and now - self._latency[0][0] > RATE_WINDOW_S:
+                self._latency.popleft()
             if self._started is None:
                 self._started = now
             if not self.enabled or target_fps <= 0 or now - self._started < RATE_WINDOW_S:
@@ -160,8 +179,19 @@ class Governor:
             fps = self._rate(now)
             dropping = self._behind_since(now - RATE_WINDOW_S) > 0
             if fps < DOWN_RATIO * target_fps and dropping:
-                return self._step_down(now, fps, target_fps)
+                return self._step_down(now, f"fps out {fps:.1f} of {target_fps:g}, frames dropped")
+            late, bound = self._latency_p95(), self.latency_frames * interval_ms
+            if late is not None and bound > 0 and late > bound:
+                return self._step_down(now, f"latency p95 {late:.0f} ms, over {bound:.0f}")
             return self._maybe_up(now, fps, target_fps, interval_ms)
+
+    def _latency_p95(self) -> float | None:
+        """The 95th percentile of the latencies over the last ``RATE_WINDOW_S`` (None: too
+        few yet)."""
+        values = sorted(ms for _t, ms in self._latency)
+        if len(values) < LATENCY_MIN_FRAMES:
+            return None
+        return values[min(len(values) - 1, int(0.95 * len(values)))]
 
     def _rate(self, now: float) -> float:
         n = sum(1 for t, _b, _d in self._frames if now - t < RATE_WINDOW_S)
@@ -188,9 +218,8 @@ class Governor:
                     down.saved_ms = max(down.busy_before - after, 0.0)
                     down.measured = True
 
-    def _step_down(self, now: float, fps: float, target: float) -> Step | None:
+    def _step_down(self, now: float, why: str) -> Step | None:
         candidates = [k for k in self._knobs if k.level < len(k.levels) - 1 and k.cost_ms() > 0]
-        why = f"fps out {fps:.1f} of {target:g}, frames dropped"
         if not candidates:
             self.note = f"{why}; nothing left to turn down"
             return None
@@ -221,11 +250,17 @@ class Governor:
         knob = down.knob
         busy = self._busy(now - ROOM_WINDOW_S)
         dropping = self._behind_since(now - ROOM_WINDOW_S) > 0
+        late = self._latency_p95()
         room = (
             busy is not None
             and not dropping
             and fps >= DOWN_RATIO * target
             and busy + down.saved_ms <= UP_ROOM * interval_ms
+            and (
+                late is None
+                or self.latency_frames <= 0
+                or late + down.saved_ms <= LATENCY_UP * self.latency_frames * interval_ms
+            )
         )
         if not room:
             self._room_since = None

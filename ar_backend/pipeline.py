@@ -387,9 +387,9 @@ class Pipeline:
             self.fps_out.tick(now)
             self.output.put(frame)
             if self.governor is not None:
-                self._govern((now - taken) * 1000)
+                self._govern((now - taken) * 1000, latency_ms)
 
-    def _govern(self, busy_ms: float) -> None:
+    def _govern(self, busy_ms: float, latency_ms: float) -> None:
         """Tell the governor about the frame just out (on this thread: a knob it turns takes
         effect from the next frame)."""
         assert self.governor is not None
@@ -397,7 +397,7 @@ class Pipeline:
         if source is None:
             return
         behind = self.dropped + int(getattr(source, "frames_skipped", 0))
-        step = self.governor.observe(busy_ms, behind, float(source.fps))
+        step = self.governor.observe(busy_ms, behind, float(source.fps), latency_ms)
         if step is not None:
             log.info(
                 "quality governor: %s (%s); now %s", step.says, step.why, self.governor.summary()

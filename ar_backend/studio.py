@@ -189,7 +189,10 @@ class Studio:
         cam = config.camera
         # the quality governor (governor.py) and what it may turn down (knobs.py): the face
         # swap's, the preview's, and any a processor offers (its ``knobs``)
-        self.governor = Governor(enabled=config.face.governor == "on")
+        self.governor = Governor(
+            enabled=config.face.governor == "on",
+            latency_frames=config.face.governor_latency_frames,
+        )
         self.pipeline = Pipeline(
             processors,
             stats_window=config.pipeline.stats_window,

@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.face_speed [--engine classic|inswapper|hyperswap]
         [--enhancer off|gfpgan_1.4|gpen_bfr_256|gpen_bfr_512] [--enhancer-strength 0.8]
         [--occlusion on|off] [--background off|blur|color] [--background-blur 0.5]
-        [--models-dir models] [--seconds 8] [--detect-every 5]
+        [--models-dir models] [--seconds 8] [--detect-every 5] [--work-px 256]
         [--scenarios one@640x480,one@1280x720,group@640x480,one@1920x1080,one@1280x720x60]
         [--backend one@1920x1080,one@1280x720x60] [--preview off|full|WIDTH] [--record]
 
@@ -224,8 +224,10 @@ def backend_run(  # type: ignore[no-untyped-def]
         "detect_size": args.detect_size,
         "blend": args.blend,
         "likeness": args.likeness,
+        "work_px": args.work_px,
         "enhancer": args.enhancer,
         "enhancer_strength": args.enhancer_strength,
+        "occlusion": args.occlusion,
         "many_faces": sc.kind == "group",
     }
     preview = {"off": None, "full": 0}.get(args.preview)
@@ -278,6 +280,12 @@ def main() -> int:
     ap.add_argument("--detect-every", type=int, default=FaceOptions().detect_every)
     ap.add_argument("--detect-size", type=int, default=FaceOptions().detect_size)
     ap.add_argument("--blend", default=FaceOptions().blend, choices=["seamless", "feather"])
+    ap.add_argument(
+        "--work-px",
+        type=int,
+        default=FaceOptions().work_px,
+        help="the classic render's working size (the governor may go lower on its own)",
+    )
     ap.add_argument(
         "--likeness",
         type=float,
@@ -374,6 +382,7 @@ def main() -> int:
                 detect_size=args.detect_size,
                 blend=args.blend,
                 likeness=args.likeness,
+                work_px=args.work_px,
                 enhancer=args.enhancer,
                 enhancer_strength=args.enhancer_strength,
                 occlusion=args.occlusion,

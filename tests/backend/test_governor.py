@@ -301,3 +301,30 @@ def test_occlusion_is_turned_down_in_steps_only_while_it_is_on() -> None:
     knob.set_level(0)
     options["now"] = FaceOptions(occlusion="off")
     assert knob.cost_ms() == 0.0  # off: nothing to win
+
+
+def test_a_late_picture_is_stepped_down_though_the_rate_is_held() -> None:
+    """The rate is held (20 ms of a 33 ms frame) but each frame comes out 60 ms after the
+    camera took it (its faces found on the prepare thread first): over 1.5 frame times (50
+    ms at 30 fps) the picture lags the sound, so the governor steps the costliest knob down
+    until the latency is within it, then stays (stepping back would make it late again);
+    with the bound at 0 the same path is left alone."""
+    down = [("down", "face_size", level) for level in (1, 2, 3)]  # 60, 56, 52, then 50 ms
+    for bound, expected in ((1.5, down), (0, [])):
+        clock = Clock()
+        size = knob("face_size", [12.0, 8.0, 4.0, 2.0], importance=3)
+        occlusion = knob("occlusion", [4.0, 3.0], importance=3)
+        governor = Governor(clock=clock, wall=clock, latency_frames=bound)
+        for k in (size, occlusion):
+            governor.register(k)
+        steps = []
+        for _ in range(30 * 30):  # 30 s at 30 fps
+            busy = 4.0 + size.cost_ms() + occlusion.cost_ms()
+            clock.t += 1 / 30
+            step = governor.observe(busy, 0, 30.0, latency_ms=busy + 40.0)
+            if step is not None:
+                steps.append(step)
+        assert moves(steps) == expected
+        if steps:
+            assert steps[0].why.startswith("latency p95 60 ms, over 50")
+            assert 4.0 + size.cost_ms() + occlusion.cost_ms() + 40.0 <= 50
