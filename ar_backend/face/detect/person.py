@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ar_backend.face.detect.base import ModelFiles
+from ar_backend.face.imaging.scale import area
 from ar_backend.face.runtime.litert import LiteModel
 
 Mask = npt.NDArray[np.float32]
@@ -42,7 +43,7 @@ class PersonSegmenter:
         h, w = image.shape[:2]
         model = self.model_for(w, h)
         mw, mh = model.input_size
-        small = cv2.resize(image, (mw, mh), interpolation=cv2.INTER_AREA)
+        small = area(image, (mw, mh))  # (as INTER_AREA, fast whatever the size)
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB).astype(np.float32) * (1.0 / 255.0)
         out = model.run(rgb[None])[0].reshape(mh, mw)
         prob = np.clip(out, 0.0, 1.0).astype(np.float32)

@@ -21,6 +21,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from ar_backend.face.imaging.scale import area
+
 Image = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.uint8]
 Points = npt.NDArray[np.floating]
@@ -156,7 +158,7 @@ def object_mask(
     sw, sh = max(8, round((x1 - x0) * scale)), max(8, round((y1 - y0) * scale))
     part = image[y0:y1, x0:x1]
     if scale < 1.0:
-        part = np.asarray(cv2.resize(part, (sw, sh), interpolation=cv2.INTER_AREA), np.uint8)
+        part = np.asarray(area(part, (sw, sh)), np.uint8)
     sx, sy = sw / (x1 - x0), sh / (y1 - y0)
 
     def local(poly: Points) -> npt.NDArray[np.int32]:
@@ -210,7 +212,7 @@ def object_mask(
     if person is not None:
         prob = person[y0:y1, x0:x1]
         if scale < 1.0:
-            prob = np.asarray(cv2.resize(prob, (sw, sh), interpolation=cv2.INTER_AREA), np.float32)
+            prob = np.asarray(area(prob, (sw, sh)), np.float32)
         found[in_face & (prob < NOT_PERSON)] = 255
     # specks are the face; an object is a region (a rim is thin but long: kept by its area)
     small = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
