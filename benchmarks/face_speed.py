@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.face_speed [--engine classic|inswapper|hyperswap]
         [--enhancer off|gfpgan_1.4|gpen_bfr_256|gpen_bfr_512] [--enhancer-strength 0.8]
         [--occlusion on|off] [--background off|blur|color] [--background-blur 0.5]
-        [--models-dir models] [--seconds 8] [--detect-every 5] [--work-px 256]
+        [--models-dir models] [--seconds 8] [--warmup 3] [--detect-every 5] [--work-px 256]
         [--scenarios one@640x480,one@1280x720,group@640x480,one@1920x1080,one@1280x720x60]
         [--backend one@1920x1080,one@1280x720x60] [--preview off|full|WIDTH] [--record]
 
@@ -247,6 +247,7 @@ def backend_run(  # type: ignore[no-untyped-def]
             "options": options,
         },
         seconds=args.seconds,
+        warmup=args.warmup,
         preview_width=preview,
         record=args.record,
     )
@@ -264,6 +265,13 @@ def main() -> int:
     ap.add_argument("--enhancer-strength", type=float, default=FaceOptions().enhancer_strength)
     ap.add_argument("--models-dir", default="models")
     ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument(
+        "--warmup",
+        type=float,
+        default=3.0,
+        help="backend scenarios: seconds before the measurement (the governor takes about "
+        "1.5 s a step: 15 s lets it settle where a source needs many steps)",
+    )
     ap.add_argument("--scenarios", default=",".join([*TARGETS, *BACKEND_SCENARIOS]))
     ap.add_argument(
         "--backend",
