@@ -123,6 +123,7 @@ CATALOGUE: dict[str, str] = {
     "governor.preview_full": "preview full",
     "governor.preview_quality": "preview quality {quality}",
     "governor.preview_small": "preview at {width} px, quality {quality}",
+    "governor.preview_slow": "preview at {width} px, quality {quality}, {fps} fps",
     # ---- camera ------------------------------------------------------------------------------
     "camera.permission_denied": (
         "The camera {path} is there, but this user may not open it: run {command}, then log "

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 
 import cv2
@@ -140,7 +141,10 @@ PREVIEW_LEVELS = (  # the preview knob's levels: (most px wide or None, the qual
     (None, None),
     (None, 60),
     (640, 50),
+    (640, 50),  # ... and at most PREVIEW_FPS frames a second to each viewer
 )
+PREVIEW_FPS = 30  # the preview's rate at the last level (a 60 fps source: every other frame)
+PREVIEW_SLACK_S = 0.004  # a frame this much early for the rate cap is still sent
 
 
 class JpegCache:
@@ -159,6 +163,7 @@ class JpegCache:
         self.encode_ms = 0.0
         self.stages = StageMeter()  # "jpeg": each encode's wall and CPU ms
         self.level = 0  # the governor's preview knob (PREVIEW_LEVELS)
+        self._encoded_at: deque[float] = deque()  # viewers' encodes over the last second
 
     def knob(self) -> LevelKnob:
         """The preview's knob for the quality governor: a rougher, then a smaller preview
@@ -170,6 +175,7 @@ class JpegCache:
                 msg("governor.preview_full"),
                 msg("governor.preview_quality", quality=PREVIEW_LEVELS[1][1]),
                 msg("governor.preview_small", width=small, quality=small_quality),
+                msg("governor.preview_slow", width=small, quality=small_quality, fps=PREVIEW_FPS),
             ],
             importance=1.0,
             apply=self._set_level,
@@ -180,9 +186,15 @@ class JpegCache:
         self.level = level
 
     def cost_ms(self) -> float:
-        """Encoding ms per frame out now: one encode per size watched in the last second."""
+        """Encoding ms per frame out now: one encode per size watched in the last second; at
+        the level before the rate cap, the share of it the cap would save (0 while viewers
+        get no more than a fifth over PREVIEW_FPS frames a second)."""
         now = time.monotonic()
-        return sum(ms for at, ms in list(self._recent.values()) if now - at < 1.0)
+        ms = sum(ms for at, ms in list(self._recent.values()) if now - at < 1.0)
+        if self.level < len(PREVIEW_LEVELS) - 2:
+            return ms
+        rate = sum(1 for at in list(self._encoded_at) if now - at < 1.0)
+        return ms * (1.0 - PREVIEW_FPS / rate) if rate > 1.2 * PREVIEW_FPS else 0.0
 
     def _encode(self, frame: Frame, width: int | None = None, governed: bool = True) -> bytes:
         """``frame`` as JPEG at ``width`` (None: its own size) and the configured quality,
@@ -212,7 +224,12 @@ class JpegCache:
             self._cache[key] = (frame.seq, jpeg)
             self.encoded += 1
             self.encode_ms, _cpu = self.stages.lap("jpeg", lap)
-            self._recent[key] = (time.monotonic(), self.encode_ms)
+            now = time.monotonic()
+            self._recent[key] = (now, self.encode_ms)
+            if governed:
+                self._encoded_at.append(now)
+                while self._encoded_at and now - self._encoded_at[0] > 1.0:
+                    self._encoded_at.popleft()
             return jpeg
 
     def snapshot(self, width: int | None = None) -> bytes | None:
@@ -232,6 +249,7 @@ class JpegCache:
         With ``viewer``, each part handed to the server is timed until it is taken, so the
         watchdog of :class:`Viewers` can drop a viewer that stalls."""
         last = -1
+        sent_at = float("-inf")
         while (stop is None or not stop.is_set()) and not (viewer and viewer.aborted):
             frame = self._slot.wait_newer(last, idle_timeout)
             if frame is None:
@@ -239,6 +257,12 @@ class JpegCache:
                     return  # the studio is shutting down
                 continue
             last = frame.seq
+            now = time.monotonic()
+            if self.level >= len(PREVIEW_LEVELS) - 1 and (
+                now - sent_at < 1.0 / PREVIEW_FPS - PREVIEW_SLACK_S
+            ):
+                continue  # (the governor's rate cap: this viewer takes the next one)
+            sent_at = now
             jpeg = self._encode(frame, width)
             position = frame.meta.get("source_frame")
             source_frame = f"X-Source-Frame: {position}\r\n" if position is not None else ""

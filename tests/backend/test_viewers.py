@@ -150,3 +150,47 @@ def test_a_stalled_viewer_is_disconnected_and_its_thread_freed(backend, backend_
     finally:
         for sock in stalled:
             sock.close()
+
+
+def test_at_the_governors_last_preview_step_a_60_fps_source_is_watched_at_30() -> None:
+    """The preview knob's last level (a 60 fps source the machine cannot keep up with): each
+    viewer gets at most 30 frames a second, so half the JPEGs are encoded and decoded; the
+    step offers half the encoding's cost while 60 a second are encoded, and nothing while a
+    30 fps source's are (it would change nothing there)."""
+    import threading
+
+    import numpy as np
+
+    from ar_backend.frames import Frame, LatestSlot
+    from ar_backend.outputs.jpeg import PREVIEW_FPS, JpegCache
+
+    def play(fps: float, level: int, seconds: float = 1.0) -> tuple[JpegCache, int]:
+        slot = LatestSlot()
+        cache = JpegCache(slot)
+        cache.knob().set_level(level)
+        stop = threading.Event()
+        got: list[bytes] = []
+
+        def watch() -> None:
+            got.extend(cache.stream(stop, idle_timeout=0.05))
+
+        viewer = threading.Thread(target=watch)
+        viewer.start()
+        image = np.full((360, 640, 3), 128, np.uint8)
+        start = time.monotonic()
+        seq = 0
+        while time.monotonic() - start < seconds:
+            seq += 1
+            slot.put(Frame(image, seq, time.monotonic()))
+            time.sleep(max(0.0, start + seq / fps - time.monotonic()))
+        stop.set()
+        viewer.join(timeout=5)
+        return cache, len(got)
+
+    _, full = play(60, level=2)
+    _, capped = play(60, level=3)
+    assert full >= 50 and capped <= PREVIEW_FPS + 3 and capped >= 20, (full, capped)
+    busy, _ = play(60, level=2)
+    assert busy.cost_ms() > 0
+    calm, _ = play(30, level=2)
+    assert calm.cost_ms() == 0.0

@@ -621,6 +621,7 @@ MESSAGES: dict[str, str] = {
     "governor.preview_full": "预览全画质",
     "governor.preview_quality": "预览画质 {quality}",
     "governor.preview_small": "预览宽 {width} 像素，画质 {quality}",
+    "governor.preview_slow": "预览宽 {width} 像素，画质 {quality}，{fps} fps",
     "face.still_restoring": "重启前保存的人脸状态仍在恢复中（已 {seconds} 秒）：请稍后再试",
     "face.enhancer_too_slow": (
         "增强在这台机器上每帧需要 {ms:.0f} 毫秒（预算 {budget:g} 毫秒）：直播画面会丢帧；"
