@@ -113,6 +113,8 @@ CATALOG: dict[str, str] = {
     "Offline — {why}, last frame {seconds} s ago": "离线 — {why}，最后一帧在 {seconds} 秒前",
     "alerts unavailable: {error}": "无法读取告警：{error}",
     "frame": "帧",
+    # (the preview's own rate as it arrives: the governor may send it fewer frames than go out)
+    "preview {fps} fps": "预览 {fps} fps",
     # ---- the output panel ----
     "Virtual camera": "虚拟摄像头",
     "Virtual camera: on": "虚拟摄像头：已开启",

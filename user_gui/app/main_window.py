@@ -413,7 +413,8 @@ class MainWindow(QMainWindow):
         self.preview.set_image(image)
         self.preview.set_overlay("")
         self.preview_info.setText(
-            f"{image.width()}x{image.height()}  {fps:.1f} fps  {tr('frame')} {seq}"
+            f"{image.width()}x{image.height()}  {tr('preview {fps} fps', fps=f'{fps:.1f}')}  "
+            f"{tr('frame')} {seq}"
         )
 
     def _watch_preview(self) -> None:
