@@ -75,6 +75,7 @@ MESH_FOLD = 0.002  # the share of the face's area a shape move may turn over (ed
 LIGHT_INSET = 0.04  # the frame's light is read this share of the face's size inside its outline
 # (at 0.1 the light of a rim turning into shade was never read: a pale band inside the edge)
 MESHER = "face_mesh"  # the dense path's landmarker (face/detect/face_mesh.py)
+RESHAPE_MOVED = 12  # grey levels: a pixel the frame's reshape changed this much was moved
 MESH_FILE = "mediapipe/face_landmark.tflite"
 FOREHEAD_FROM_68 = 0.25  # a 68-point box grown up this share of its height: the mesh's reach
 
@@ -405,9 +406,9 @@ class ClassicEngine:
         before = small.copy()
         sx, sy = size[0] / (x1 - x0), size[1] / (y1 - y0)
         local = (target - (x0, y0, 0)) * (sx, sy, (sx + sy) / 2)
-        drop = self._render_mesh(small, local, source, options, drop=True)
-        if drop is not None:
-            workscale.paste_up(crop, before, small, drop)
+        masks = self._render_mesh(small, local, source, options, drop=True)
+        if masks is not None:
+            workscale.paste_up(crop, before, small, *masks)
 
     def _render_mesh(
         self,
@@ -416,10 +417,12 @@ class ClassicEngine:
         source: SourceFace,
         options: FaceOptions,
         drop: bool = False,
-    ) -> np.ndarray | None:
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
         """One face on the mesh (the module's docstring): shape, warp, tone, paste. With
         ``drop``: where (255) the frame's own fine detail must not show through the render
-        scaled up (workscale.paste_up): the features and the band the outline moved over."""
+        scaled up (workscale.paste_up): the features and the band the outline moved over; and
+        outside the face, where the frame itself was moved round the new outline (None:
+        nowhere)."""
         moved = self.mesh_shape(target, source, options)
         before = target[:, :2]
         size = geometry.box_size(geometry.box_of(before))
@@ -432,10 +435,13 @@ class ClassicEngine:
         # the frame round the face follows the new outline (face/imaging/outline.py), or where
         # that would fold, the outline stays the target's
         rim = facemesh.RESHAPED
-        if not np.allclose(before[facemesh.OVAL], moved[facemesh.OVAL, :2]) and not (
-            outline.reshape_frame(image, before[rim], moved[rim, :2])
-        ):
-            moved = self.mesh_shape(target, source, options.model_copy(update={"likeness": 0}))
+        reshaped = None  # with ``drop``: how much the reshape changed each pixel
+        if not np.allclose(before[facemesh.OVAL], moved[facemesh.OVAL, :2]):
+            was = image.copy() if drop else None
+            if not outline.reshape_frame(image, before[rim], moved[rim, :2]):
+                moved = self.mesh_shape(target, source, options.model_copy(update={"likeness": 0}))
+            elif was is not None:
+                reshaped = np.max(cv2.absdiff(was, image), axis=2)
         after = moved[:, :2]
         frame_roi = image[y0:y1, x0:x1]
         src_mesh = source.data["mesh"]
@@ -484,7 +490,16 @@ class ClassicEngine:
         band = np.asarray(cv2.dilate(moved_over, np.ones((grow, grow), np.uint8)), np.uint8)
         out: np.ndarray = np.zeros(image.shape[:2], np.uint8)
         out[y0:y1, x0:x1] = cv2.bitwise_or(features, band)
-        return out
+        if reshaped is None:
+            return out, None
+        # outside the face, the frame moved round its new outline: its edges (a collar, the
+        # jaw's shadow) are where the reshape put them, not where the camera had them
+        oval = np.zeros(image.shape[:2], np.uint8)
+        cv2.fillPoly(oval, [np.round(after[facemesh.OVAL]).astype(np.int32)], 255)
+        grown = cv2.dilate(oval, np.ones((grow, grow), np.uint8))
+        moved_px = np.where(reshaped > RESHAPE_MOVED, 255, 0).astype(np.uint8)
+        edged = cv2.dilate(moved_px, np.ones((5, 5), np.uint8))  # (and what edges it)
+        return out, cv2.bitwise_and(edged, cv2.bitwise_not(grown))
 
     @staticmethod
     def _tone(

@@ -52,11 +52,20 @@ def shrunk_size(crop_shape: tuple[int, ...], scale: float) -> tuple[int, int]:
     return max(8, round(w * scale)), max(8, round(h * scale))
 
 
-def paste_up(crop: Image, before: Image, after: Image, drop: npt.NDArray[np.uint8]) -> None:
+def paste_up(
+    crop: Image,
+    before: Image,
+    after: Image,
+    drop: npt.NDArray[np.uint8],
+    moved: npt.NDArray[np.uint8] | None = None,
+) -> None:
     """In place: ``crop`` (the frame's region at full size) takes the render made on its
     shrunk copy: ``before`` is that copy as it was, ``after`` as rendered, ``drop`` (255
     where, at the working size) the frame's own fine detail must not show through (the
-    features, a moved outline). Only where the render changed something is written."""
+    features, a moved outline), ``moved`` (255) where the render moved the frame itself
+    round the face: there the render scaled up is taken as it is (the camera's detail lay
+    where the camera had it: a ghost of a collar's edge). Only where the render changed
+    something is written."""
     changed = cv2.absdiff(before, after)
     h, w = changed.shape[:2]
     points = cv2.findNonZero(changed.reshape(h, w * 3))  # (a channel's change is a change)
@@ -101,6 +110,37 @@ def paste_up(crop: Image, before: Image, after: Image, drop: npt.NDArray[np.uint
                 dtype=cv2.CV_16S,
             )
     part[:] = cv2.add(part, added, dtype=cv2.CV_8U)  # (saturating)
+    if moved is not None:
+        _take_moved(part, box, after, moved, (fx, fy), full)
+
+
+def _take_moved(
+    part: Image,
+    box: tuple[int, int, int, int],
+    after: Image,
+    moved: npt.NDArray[np.uint8],
+    scale: tuple[float, float],
+    full: tuple[int, int],
+) -> None:
+    """Where ``moved`` (working size) is set, ``part`` (the region's ``box`` at full size)
+    becomes the render scaled up: copied over the moved pixels of the moved part's own box,
+    the scaling done for that box alone (its edge needs no feather: the render and the frame
+    agree there, only the camera's fine detail differs)."""
+    points = cv2.findNonZero(moved)
+    if points is None:
+        return
+    x0, y0, x1, y1 = box
+    mx, my, mw, mh = cv2.boundingRect(points)
+    fx, fy = scale
+    bx0, by0, bx1, by1 = _full_box((mx, my, mx + mw, my + mh), fx, fy, full[0], full[1])
+    bx0, by0, bx1, by1 = max(bx0, x0), max(by0, y0), min(bx1, x1), min(by1, y1)
+    if bx1 <= bx0 or by1 <= by0:
+        return
+    inside = np.s_[by0:by1, bx0:bx1]
+    where = cv2.resize(moved, full, interpolation=cv2.INTER_NEAREST)[inside]
+    scaled = cv2.resize(after, full, interpolation=cv2.INTER_LINEAR)[inside]
+    sub = part[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0]
+    cv2.copyTo(scaled, where, sub)
 
 
 def _full_box(
