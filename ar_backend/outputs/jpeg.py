@@ -163,7 +163,8 @@ class JpegCache:
         self.encode_ms = 0.0
         self.stages = StageMeter()  # "jpeg": each encode's wall and CPU ms
         self.level = 0  # the governor's preview knob (PREVIEW_LEVELS)
-        self._encoded_at: deque[float] = deque()  # viewers' encodes over the last second
+        # the frames viewers were sent JPEGs of over the last second: (when, its seq)
+        self._encoded_at: deque[tuple[float, int]] = deque()
 
     def knob(self) -> LevelKnob:
         """The preview's knob for the quality governor: a rougher, then a smaller preview
@@ -193,7 +194,8 @@ class JpegCache:
         ms = sum(ms for at, ms in list(self._recent.values()) if now - at < 1.0)
         if self.level < len(PREVIEW_LEVELS) - 2:
             return ms
-        rate = sum(1 for at in list(self._encoded_at) if now - at < 1.0)
+        # (frames, not encodes: two sizes watched encode each frame twice)
+        rate = len({seq for at, seq in list(self._encoded_at) if now - at < 1.0})
         return ms * (1.0 - PREVIEW_FPS / rate) if rate > 1.2 * PREVIEW_FPS else 0.0
 
     def _encode(self, frame: Frame, width: int | None = None, governed: bool = True) -> bytes:
@@ -227,8 +229,8 @@ class JpegCache:
             now = time.monotonic()
             self._recent[key] = (now, self.encode_ms)
             if governed:
-                self._encoded_at.append(now)
-                while self._encoded_at and now - self._encoded_at[0] > 1.0:
+                self._encoded_at.append((now, frame.seq))
+                while self._encoded_at and now - self._encoded_at[0][0] > 1.0:
                     self._encoded_at.popleft()
             return jpeg
 

@@ -262,7 +262,7 @@ class Occlusion:
             and self._frames % 2 == 0
             and last is not None
             and last[1].shape == (y1 - y0, x1 - x0)
-            and max(abs(a - b) for a, b in zip(last[0], square, strict=True)) <= MAP_MOVED_PX
+            and _moved(last[0], square) <= MAP_MOVED_PX
         ):
             return last[1]
         prob = person.mask(image[y0:y1, x0:x1])
